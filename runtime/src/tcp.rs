@@ -63,7 +63,17 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
         rules::Service::Script(name) => {
             // HAProxy logs the service in place of the server.
             txn.server = Some(format!("<lua.{name}>").into());
+            // The service answers in the server's place: HAProxy starts the script filters'
+            // analysis of the response as it takes the stream, and ends both channels with
+            // it, the response's first.
+            if let Err(at) = crate::http::script_filters::tcp_response_start(&mut txn).await {
+                script_filter_failed(&mut txn, at);
+                return;
+            }
             let mut txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
+            if let Some(scripts) = crate::http::script_tcp::TunnelEnd::take(&mut txn) {
+                scripts.end(&mut txn);
+            }
             finish(&mut txn);
         }
         // An HTTP service on a raw connection: HAProxy refuses it in TCP mode at load time.

@@ -276,3 +276,9 @@ core.register_filter("endwait", EndWait, function(class, args)
   class.waits, class.ms = tonumber(args[3]) or 0, tonumber(args[4])
   return class
 end)
+
+-- A TCP service answering the line it reads.
+core.register_service("greet", "tcp", function(applet)
+  local line = applet:getline()
+  applet:send("got " .. line)
+end)

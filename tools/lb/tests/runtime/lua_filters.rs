@@ -655,3 +655,34 @@ fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// A service taking a TCP stream answers in the server's place: the filters start the
+/// response's analysis as it takes the stream, and end both channels with it, the response's
+/// first (only the request's started and ended).
+#[test]
+fn a_tcp_service_starts_and_ends_the_filters_response_analysis_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    tcp-request inspect-delay 2s\n    tcp-request content use-service lua.greet if {{ req.len gt 0 }}\n"
+        )
+    };
+    let (ours, theirs) = both_reading(1, cfg, |port, side| {
+        let answer = raw(port, b"hi\n", Duration::from_secs(5));
+        // HAProxy's filter also upper-cases the service's answer: hapee's does not see it.
+        (answer.to_lowercase(), ended(side, "ended tcp ", 2))
+    });
+    assert_eq!(
+        ours,
+        (
+            "got hi\n".to_string(),
+            vec![
+                "ended tcp start:req start:res end:res".to_string(),
+                "ended tcp start:req start:res end:res end:req".to_string(),
+            ]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
