@@ -27,13 +27,17 @@ pub trait BodyFilter: Send {
     fn retry(&mut self) -> Bytes {
         Bytes::new()
     }
+    /// What it holds back, while it may still let it go.
+    fn hold(&self) -> Option<&super::script_hold::Hold> {
+        None
+    }
     /// Whether it holds a full buffer: the body's source is not read until it lets some go.
     fn full(&self) -> bool {
-        false
+        self.hold().is_some_and(|h| h.full())
     }
     /// When it wants what it holds offered again ([`BodyFilter::retry`]).
     fn wake_at(&self) -> Option<tokio::time::Instant> {
-        None
+        self.hold().and_then(|h| h.wake_at())
     }
 }
 
@@ -64,16 +68,7 @@ impl BodyFilter for Chain {
     }
 
     fn retry(&mut self) -> Bytes {
-        let mut carry = Bytes::new();
-        for f in &mut self.0 {
-            let passed = if carry.is_empty() {
-                carry
-            } else {
-                f.data(carry)
-            };
-            carry = join(passed, f.retry());
-        }
-        carry
+        self.each_then(|f| f.retry())
     }
 
     fn full(&self) -> bool {
@@ -89,6 +84,14 @@ impl BodyFilter for Chain {
     }
 
     fn end(&mut self) -> Bytes {
+        self.each_then(|f| f.end())
+    }
+}
+
+impl Chain {
+    /// `last` on each filter in turn, after what the ones before let out went through it:
+    /// what the last lets out.
+    fn each_then(&mut self, last: impl Fn(&mut Box<dyn BodyFilter>) -> Bytes) -> Bytes {
         let mut carry = Bytes::new();
         for f in &mut self.0 {
             let passed = if carry.is_empty() {
@@ -96,7 +99,7 @@ impl BodyFilter for Chain {
             } else {
                 f.data(carry)
             };
-            carry = join(passed, f.end());
+            carry = join(passed, last(f));
         }
         carry
     }

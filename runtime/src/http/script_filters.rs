@@ -488,12 +488,8 @@ impl BodyFilter for ScriptBody {
         self.pass(Bytes::new(), false)
     }
 
-    fn full(&self) -> bool {
-        !self.failed && self.hold.full()
-    }
-
-    fn wake_at(&self) -> Option<tokio::time::Instant> {
-        self.hold.wake_at().filter(|_| !self.failed)
+    fn hold(&self) -> Option<&Hold> {
+        (!self.failed).then_some(&self.hold)
     }
 
     fn end(&mut self) -> Bytes {
@@ -592,12 +588,8 @@ impl BodyFilter for Upload {
         self.pass(Bytes::new(), false)
     }
 
-    fn full(&self) -> bool {
-        !self.failed && self.hold.full()
-    }
-
-    fn wake_at(&self) -> Option<tokio::time::Instant> {
-        self.hold.wake_at().filter(|_| !self.failed)
+    fn hold(&self) -> Option<&Hold> {
+        (!self.failed).then_some(&self.hold)
     }
 
     fn end(&mut self) -> Bytes {
