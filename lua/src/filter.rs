@@ -163,6 +163,7 @@ pub fn attach(
         ops: config.ops,
         mark,
         http,
+        wake: None,
     }))
 }
 
@@ -198,6 +199,8 @@ struct LuaFilter {
     ops: Ops,
     mark: Arc<Mark>,
     http: bool,
+    /// The wake time the last payload callback set.
+    wake: Option<std::time::Duration>,
 }
 
 fn timed_out(e: &mlua::Error) -> bool {
@@ -349,6 +352,7 @@ impl ScriptFilter for LuaFilter {
         if !defined {
             return (txn, Some(data.len()));
         }
+        crate::core::clear_wake_time();
         let (txn, result, forwarded) = if tcp {
             // A TCP stream's bytes are its channel's, as the content rules hold them.
             let mut txn = txn;
@@ -377,6 +381,7 @@ impl ScriptFilter for LuaFilter {
             *data = p.data;
             (txn, result, p.forwarded)
         };
+        self.wake = crate::core::take_wake_time();
         let input = data.len() - forwarded;
         let passed = match result {
             Ok(Some(values)) => match values.back().map(integer) {
@@ -396,5 +401,9 @@ impl ScriptFilter for LuaFilter {
 
     fn filters_data(&self, response: bool) -> bool {
         self.mark.data[usize::from(response)].load(Ordering::Relaxed)
+    }
+
+    fn wake_time(&mut self) -> Option<std::time::Duration> {
+        self.wake.take()
     }
 }

@@ -207,6 +207,11 @@ pub trait ScriptFilter: Send {
     ) -> (Box<Txn>, Option<usize>);
     /// Whether it filters the data of the channel (`filter.register_data_filter`).
     fn filters_data(&self, response: bool) -> bool;
+    /// The wake time (`filter.wake_time`) its last payload callback set: it is then offered
+    /// what it holds again at that time, though nothing new came.
+    fn wake_time(&mut self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Lends `txn` to `f` boxed, as [`run_action`] lends it, for a call that does not wait.

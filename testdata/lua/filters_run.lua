@@ -1,7 +1,7 @@
 -- Filters that run (tools/lb/tests/runtime/lua_filters.rs). "calls" notes the callbacks it
 -- gets and shows them in a response header; "upper" upper-cases the bodies of the sides its
 -- filter line names, and "bang" adds a "!" at the end of the response body; "tcp"
--- upper-cases both directions of a TCP stream.
+-- upper-cases both directions of a TCP stream, counting them in variables.
 
 local function side(chn)
   if chn:is_resp() then return "res" end
@@ -133,7 +133,7 @@ Tcp.id = "tcp"
 Tcp.__index = Tcp
 
 function Tcp:new()
-  return setmetatable({ seen = {} }, Tcp)
+  return setmetatable({ seen = {}, bytes = { req = 0, res = 0 } }, Tcp)
 end
 
 function Tcp:start_analyze(txn, chn)
@@ -147,6 +147,10 @@ function Tcp:end_analyze(txn, chn)
 end
 
 function Tcp:tcp_payload(txn, chn)
+  -- What passed so far, where the log line sees it.
+  local s = side(chn)
+  self.bytes[s] = self.bytes[s] + chn:input()
+  txn:set_var("txn.tcp_" .. s, self.bytes[s])
   if chn:input() > 0 then
     chn:set(chn:data():upper())
   end
@@ -237,4 +241,44 @@ end
 core.register_filter("waits", Waits, function(class, args)
   class.where = args[1]
   return class
+end)
+
+-- "endwait <tag> <side> <waits> [ms]" answers filter.WAIT from http_end on <side> ("req" or
+-- "res") the first <waits> times (with a wake time of [ms] when given), and notes each call.
+local EndWait = {}
+EndWait.id = "endwait"
+EndWait.flags = filter.FLT_CFG_FL_HTX
+EndWait.__index = EndWait
+
+function EndWait:new()
+  return setmetatable({ tag = self.tag, where = self.where, waits = self.waits, ms = self.ms, n = 0 }, EndWait)
+end
+
+function EndWait:start_analyze(txn, chn)
+  filter.register_data_filter(self, chn)
+end
+
+function EndWait:http_end(txn, msg)
+  if side(msg.channel) ~= self.where then
+    return filter.CONTINUE
+  end
+  self.n = self.n + 1
+  print("endwait " .. self.tag .. " " .. self.n)
+  if self.n <= self.waits then
+    if self.ms then filter.wake_time(self.ms) end
+    return filter.WAIT
+  end
+  return filter.CONTINUE
+end
+
+core.register_filter("endwait", EndWait, function(class, args)
+  class.tag, class.where = args[1], args[2]
+  class.waits, class.ms = tonumber(args[3]) or 0, tonumber(args[4])
+  return class
+end)
+
+-- A TCP service answering the line it reads.
+core.register_service("greet", "tcp", function(applet)
+  local line = applet:getline()
+  applet:send("got " .. line)
 end)

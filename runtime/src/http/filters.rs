@@ -22,6 +22,23 @@ pub trait BodyFilter: Send {
     fn failed(&self) -> bool {
         false
     }
+    /// Offers again what the filter holds, nothing new having come (its wake time passed):
+    /// what it lets go.
+    fn retry(&mut self) -> Bytes {
+        Bytes::new()
+    }
+    /// What it holds back, while it may still let it go.
+    fn hold(&self) -> Option<&super::script_hold::Hold> {
+        None
+    }
+    /// Whether it holds a full buffer: the body's source is not read until it lets some go.
+    fn full(&self) -> bool {
+        self.hold().is_some_and(|h| h.full())
+    }
+    /// When it wants what it holds offered again ([`BodyFilter::retry`]).
+    fn wake_at(&self) -> Option<tokio::time::Instant> {
+        self.hold().and_then(|h| h.wake_at())
+    }
 }
 
 /// Filters one after the other: each sees what the one before it let out.
@@ -43,8 +60,23 @@ impl Chain {
 }
 
 impl BodyFilter for Chain {
+    /// What a filter holds back entirely is nothing new for those after it.
     fn data(&mut self, chunk: Bytes) -> Bytes {
-        self.0.iter_mut().fold(chunk, |c, f| f.data(c))
+        self.0
+            .iter_mut()
+            .fold(chunk, |c, f| if c.is_empty() { c } else { f.data(c) })
+    }
+
+    fn retry(&mut self) -> Bytes {
+        self.each_then(|f| f.retry())
+    }
+
+    fn full(&self) -> bool {
+        self.0.iter().any(|f| f.full())
+    }
+
+    fn wake_at(&self) -> Option<tokio::time::Instant> {
+        self.0.iter().filter_map(|f| f.wake_at()).min()
     }
 
     fn failed(&self) -> bool {
@@ -52,6 +84,14 @@ impl BodyFilter for Chain {
     }
 
     fn end(&mut self) -> Bytes {
+        self.each_then(|f| f.end())
+    }
+}
+
+impl Chain {
+    /// `last` on each filter in turn, after what the ones before let out went through it:
+    /// what the last lets out.
+    fn each_then(&mut self, last: impl Fn(&mut Box<dyn BodyFilter>) -> Bytes) -> Bytes {
         let mut carry = Bytes::new();
         for f in &mut self.0 {
             let passed = if carry.is_empty() {
@@ -59,18 +99,22 @@ impl BodyFilter for Chain {
             } else {
                 f.data(carry)
             };
-            let tail = f.end();
-            carry = if passed.is_empty() {
-                tail
-            } else if tail.is_empty() {
-                passed
-            } else {
-                let mut both = BytesMut::from(&passed[..]);
-                both.extend_from_slice(&tail);
-                both.freeze()
-            };
+            carry = join(passed, last(f));
         }
         carry
+    }
+}
+
+/// `a` then `b`.
+fn join(a: Bytes, b: Bytes) -> Bytes {
+    if a.is_empty() {
+        b
+    } else if b.is_empty() {
+        a
+    } else {
+        let mut both = BytesMut::from(&a[..]);
+        both.extend_from_slice(&b);
+        both.freeze()
     }
 }
 

@@ -31,6 +31,8 @@ pub mod room;
 mod routing;
 mod script;
 pub mod script_filters;
+pub mod script_hold;
+pub mod script_tcp;
 mod server_conns;
 pub mod set_timeout;
 pub mod target;

@@ -26,6 +26,8 @@ pub struct ClientBody {
     paced: Option<Box<crate::bwlim::Paced>>,
     /// The script filters that registered the request's data, which see it as it streams.
     filters: Option<Box<dyn super::filters::BodyFilter>>,
+    /// The timer of their wake time.
+    retry: super::script_hold::Retry,
 }
 
 /// A body whose framing is broken.
@@ -48,6 +50,7 @@ impl ClientBody {
             rest: Some(incoming),
             paced: None,
             filters: None,
+            retry: Default::default(),
         }
     }
 
@@ -78,11 +81,25 @@ impl ClientBody {
             )))))
         };
         loop {
-            let polled = self.poll_raw(cx);
+            // A filter's wake time passed: what the filters hold is offered again. While
+            // they hold a full buffer the client is not read, as HAProxy stops reading a
+            // full channel.
+            let polled = if self.retry.poll(filters.wake_at(), cx).is_ready() {
+                Poll::Ready(Some(Ok(Frame::data(Bytes::new()))))
+            } else if filters.full() {
+                self.filters = Some(filters);
+                return Poll::Pending;
+            } else {
+                self.poll_raw(cx)
+            };
             let data = match polled {
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) => {
-                        let out = filters.data(data);
+                        let out = if data.is_empty() {
+                            filters.retry()
+                        } else {
+                            filters.data(data)
+                        };
                         if filters.failed() {
                             self.rest = None;
                             return failed();

@@ -120,6 +120,10 @@ pub(super) async fn respond(
         parts.headers.remove(hyper::header::CONTENT_LENGTH);
         parts.headers.remove(hyper::header::TRANSFER_ENCODING);
     }
+    // An upgraded stream's script filters end with its tunnel.
+    let tunnel_scripts = (switching && client_upgrade.is_some())
+        .then(|| super::script_tcp::TunnelEnd::take(txn))
+        .flatten();
     let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
     body.filter(filters);
     body.pace(std::mem::take(&mut txn.filters.limits.download));
@@ -172,6 +176,7 @@ pub(super) async fn respond(
                 http1_client.then(|| ctx.idle.clone()),
                 (guard, ctx.open.clone()),
                 stream,
+                tunnel_scripts,
             ));
             txn.tunnel = Some(websocket::TunnelLog(to_tunnel));
         }

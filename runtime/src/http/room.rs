@@ -60,6 +60,17 @@ impl Limits {
     fn receive_limit(&self) -> usize {
         self.capacity().saturating_sub(self.maxrewrite)
     }
+
+    /// The body bytes a full buffer holds once the head has gone: what is received, less
+    /// the header of the one block they make.
+    pub fn body_room(&self) -> usize {
+        self.receive_limit().saturating_sub(BLOCK)
+    }
+
+    /// The bytes of a TCP stream a full buffer holds: the buffer less `tune.maxrewrite`.
+    pub fn raw_room(&self) -> usize {
+        self.bufsize.saturating_sub(self.maxrewrite)
+    }
 }
 
 /// The headers' names and values, in bytes: their data in internal form.

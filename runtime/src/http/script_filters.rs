@@ -12,6 +12,7 @@
 //! termination state) is the stream's own, up to its log line.
 
 use super::filters::BodyFilter;
+use super::script_hold::Hold;
 use crate::script::{self, FilterStep, FilterVerdict, ScriptFilter};
 use crate::txn::Txn;
 use bytes::{Bytes, BytesMut};
@@ -150,6 +151,30 @@ async fn run_all(
     Ok(())
 }
 
+/// How many more times an `http_end` that answered `filter.WAIT` is called, at once, before
+/// the message goes on. HAProxy does not hold the message for it: its stream, looping on,
+/// calls it again (2.6 and 2.7.0 alike: a filter waiting three times with a wake time is
+/// called four times, the message going on within the same millisecond; one always
+/// waiting without one, two or three times, on the request or the response).
+const END_AGAIN: usize = 3;
+
+/// `http_end` on `filter`, called again at once while it answers `filter.WAIT` (at most
+/// [`END_AGAIN`] more times); a wait left is no error.
+fn http_end(
+    filter: &mut dyn ScriptFilter,
+    response: bool,
+    txn: Box<Txn>,
+) -> (Box<Txn>, FilterVerdict) {
+    let (mut txn, mut verdict) = filter.step(FilterStep::HttpEnd, response, txn);
+    for _ in 0..END_AGAIN {
+        if !matches!(verdict, FilterVerdict::Wait(_)) {
+            break;
+        }
+        (txn, verdict) = filter.step(FilterStep::HttpEnd, response, txn);
+    }
+    (txn, verdict)
+}
+
 /// After a failure: `end_analyze` on the request for the filters from `request_from` on,
 /// then on the response from `response_from` on. HAProxy resumes each channel's loop of
 /// filters where it broke, so that the filters before the failed one do not end a channel
@@ -232,7 +257,7 @@ pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
                 filter.payload(false, false, lent, &mut data, true)
             });
             passed.is_some()
-                && script::lend_now(txn, |lent| filter.step(FilterStep::HttpEnd, false, lent))
+                && script::lend_now(txn, |lent| http_end(&mut *filter, false, lent))
                     != FilterVerdict::Error
         };
         txn.filters.scripts[i].filter = Some(filter);
@@ -291,15 +316,12 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
         .get_or_insert_with(Default::default)
         .clone();
     Some(Box::new(ScriptBody {
+        hold: Hold::new(filters.len(), txn.shared.room.body_room()),
         filters: filters
             .into_iter()
             .map(|filter| {
                 let data = filter.filters_data(true);
-                OnBody {
-                    filter,
-                    held: BytesMut::new(),
-                    data,
-                }
+                OnBody { filter, data }
             })
             .collect(),
         slot,
@@ -309,7 +331,7 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
 }
 
 /// The filters attached to `txn`, taken for what they do once the transaction is elsewhere.
-fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
+pub(super) fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
     reclaim(txn);
     txn.filters
         .scripts
@@ -344,84 +366,11 @@ pub fn tcp_held(txn: &mut Txn, data: Bytes) -> Result<Bytes, usize> {
     Ok(data.freeze())
 }
 
-/// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
-/// through the `tcp_payload` of those that registered its data; at the end both channels
-/// end (the response's first, as HAProxy ends them). The callbacks see a copy of the
-/// transaction as it was when the tunnel opened.
-pub struct TcpFilters(std::sync::Mutex<TcpInner>);
-
-struct TcpInner {
-    filters: Vec<Box<dyn ScriptFilter>>,
-    /// What each filter has not let go yet, request and response.
-    held: Vec<[BytesMut; 2]>,
-    txn: Option<Box<Txn>>,
-}
-
-impl TcpFilters {
-    /// Takes the filters attached to `txn`; `None` when none is.
-    pub fn take(txn: &mut Txn) -> Option<TcpFilters> {
-        let filters = take_all(txn);
-        if filters.is_empty() {
-            return None;
-        }
-        let mut copy = Txn::boxed(
-            txn.shared.clone(),
-            txn.client,
-            txn.local,
-            txn.frontend.clone(),
-        );
-        copy.backend = txn.backend.clone();
-        copy.server = txn.server.clone();
-        copy.vars = txn.vars.clone();
-        Some(TcpFilters(std::sync::Mutex::new(TcpInner {
-            held: filters.iter().map(|_| Default::default()).collect(),
-            filters,
-            txn: Some(copy),
-        })))
-    }
-
-    /// `chunk` of one direction through the filters that registered its data, each seeing
-    /// what the one before let go. A failed filter lets everything through.
-    pub fn pass(&self, response: bool, mut chunk: Bytes) -> Bytes {
-        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let TcpInner { filters, held, txn } = &mut *inner;
-        for (f, held) in filters.iter_mut().zip(held.iter_mut()) {
-            if !f.filters_data(response) {
-                continue;
-            }
-            let held = &mut held[usize::from(response)];
-            held.extend_from_slice(&chunk);
-            let Some(lent) = txn.take() else {
-                continue;
-            };
-            let (back, n) = f.payload(response, true, lent, held, false);
-            *txn = Some(back);
-            chunk = match n {
-                Some(n) => held.split_to(n.min(held.len())).freeze(),
-                None => held.split().freeze(),
-            };
-        }
-        chunk
-    }
-
-    /// Both channels end: the response's, then the request's.
-    pub fn end(&self) {
-        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let TcpInner { filters, txn, .. } = &mut *inner;
-        for response in [true, false] {
-            for f in filters.iter_mut() {
-                if let Some(lent) = txn.take() {
-                    let (back, _) = f.step(FilterStep::EndAnalyze, response, lent);
-                    *txn = Some(back);
-                }
-            }
-        }
-    }
-}
-
 /// The script filters on a response body.
 struct ScriptBody {
     filters: Vec<OnBody>,
+    /// What they have not let go yet.
+    hold: Hold,
     /// Where the transaction is while the body goes out (empty when no one lent it).
     slot: script::TxnSlot,
     /// A callback failed: the stream is aborted, nothing more goes through.
@@ -432,8 +381,6 @@ struct ScriptBody {
 
 struct OnBody {
     filter: Box<dyn ScriptFilter>,
-    /// What came and the filter has not let go yet.
-    held: BytesMut,
     /// Whether the filter registered the response's data.
     data: bool,
 }
@@ -448,31 +395,33 @@ fn with_lent<R>(slot: &script::TxnSlot, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R
 }
 
 impl ScriptBody {
-    /// `chunk` through the filters that registered the response's data, each seeing what
-    /// the one before let go. When one fails the stream is aborted, as the head is out:
-    /// nothing more goes through.
-    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+    /// `chunk` (empty: nothing new, what they hold offered again) through the filters that
+    /// registered the response's data, each seeing what the one before let go. When one
+    /// fails the stream is aborted, as the head is out: nothing more goes through.
+    fn pass(&mut self, chunk: Bytes, eom: bool) -> Bytes {
         if self.failed {
             return Bytes::new();
         }
-        for f in self.filters.iter_mut().filter(|f| f.data) {
-            f.held.extend_from_slice(&chunk);
-            let (filter, held) = (&mut f.filter, &mut f.held);
-            let passed = with_lent(&self.slot, |txn| {
-                filter.payload(true, false, txn, held, eom)
-            })
-            .unwrap_or(Some(held.len()));
-            let Some(n) = passed else {
-                self.fail();
-                return Bytes::new();
-            };
-            chunk = if eom {
-                f.held.split().freeze()
-            } else {
-                f.held.split_to(n.min(f.held.len())).freeze()
-            };
-        }
-        chunk
+        let ScriptBody {
+            filters,
+            hold,
+            slot,
+            ..
+        } = self;
+        let passed = hold.pass(&chunk, eom, |k, held, eom| {
+            let f = &mut filters[k];
+            if !f.data {
+                return Some((held.len(), None));
+            }
+            let filter = &mut f.filter;
+            let n = with_lent(slot, |txn| filter.payload(true, false, txn, held, eom))
+                .unwrap_or(Some(held.len()))?;
+            Some((n, filter.wake_time()))
+        });
+        passed.unwrap_or_else(|_| {
+            self.fail();
+            Bytes::new()
+        })
     }
 
     /// Runs `step` on each filter (only those that registered the response's data with
@@ -480,7 +429,10 @@ impl ScriptBody {
     fn step(&mut self, step: FilterStep, response: bool, data_only: bool) -> bool {
         for f in self.filters.iter_mut().filter(|f| f.data || !data_only) {
             let filter = &mut f.filter;
-            let verdict = with_lent(&self.slot, |txn| filter.step(step, response, txn));
+            let verdict = with_lent(&self.slot, |txn| match step {
+                FilterStep::HttpEnd => http_end(&mut **filter, response, txn),
+                _ => filter.step(step, response, txn),
+            });
             if verdict == Some(FilterVerdict::Error) {
                 return false;
             }
@@ -532,6 +484,14 @@ impl BodyFilter for ScriptBody {
         self.pass(chunk, false)
     }
 
+    fn retry(&mut self) -> Bytes {
+        self.pass(Bytes::new(), false)
+    }
+
+    fn hold(&self) -> Option<&Hold> {
+        (!self.failed).then_some(&self.hold)
+    }
+
     fn end(&mut self) -> Bytes {
         let out = self.pass(Bytes::new(), true);
         if self.failed {
@@ -579,41 +539,36 @@ fn reclaim(txn: &mut Txn) {
 /// callbacks reach the transaction through the slot that whoever holds it fills meanwhile.
 struct Upload {
     filters: Uploading,
-    /// What each filter (by place) has not let go yet.
-    held: Vec<BytesMut>,
+    /// What the filters have not let go yet.
+    hold: Hold,
     slot: script::TxnSlot,
     failed: bool,
 }
 
 impl Upload {
-    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+    fn pass(&mut self, chunk: Bytes, eom: bool) -> Bytes {
         if self.failed {
             return Bytes::new();
         }
         let mut state = self.filters.lock().unwrap_or_else(|e| e.into_inner());
         let UploadState { filters, failed } = &mut *state;
-        for (k, (_, filter)) in filters.iter_mut().enumerate() {
-            let held = &mut self.held[k];
-            held.extend_from_slice(&chunk);
-            let passed = with_lent(&self.slot, |txn| {
-                filter.payload(false, false, txn, held, eom)
-            })
-            .unwrap_or(Some(held.len()));
-            let Some(n) = passed else {
-                (self.failed, *failed) = (true, true);
-                return Bytes::new();
+        let slot = &self.slot;
+        let passed = self.hold.pass(&chunk, eom, |k, held, eom| {
+            // Taken back by the transaction: the rest goes on unfiltered.
+            let Some((_, filter)) = filters.get_mut(k) else {
+                return Some((held.len(), None));
             };
-            chunk = if eom {
-                held.split().freeze()
-            } else {
-                held.split_to(n.min(held.len())).freeze()
-            };
-        }
+            let n = with_lent(slot, |txn| filter.payload(false, false, txn, held, eom))
+                .unwrap_or(Some(held.len()))?;
+            Some((n, filter.wake_time()))
+        });
+        let Ok(chunk) = passed else {
+            (self.failed, *failed) = (true, true);
+            return Bytes::new();
+        };
         if eom {
             for (_, filter) in filters.iter_mut() {
-                let verdict = with_lent(&self.slot, |txn| {
-                    filter.step(FilterStep::HttpEnd, false, txn)
-                });
+                let verdict = with_lent(&self.slot, |txn| http_end(&mut **filter, false, txn));
                 if verdict == Some(FilterVerdict::Error) {
                     (self.failed, *failed) = (true, true);
                     return Bytes::new();
@@ -627,6 +582,14 @@ impl Upload {
 impl BodyFilter for Upload {
     fn data(&mut self, chunk: Bytes) -> Bytes {
         self.pass(chunk, false)
+    }
+
+    fn retry(&mut self) -> Bytes {
+        self.pass(Bytes::new(), false)
+    }
+
+    fn hold(&self) -> Option<&Hold> {
+        (!self.failed).then_some(&self.hold)
     }
 
     fn end(&mut self) -> Bytes {
@@ -646,7 +609,7 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
             taken.extend(a.filter.take().map(|f| (i, f)));
         }
     }
-    let held = taken.iter().map(|_| BytesMut::new()).collect();
+    let hold = Hold::new(taken.len(), txn.shared.room.body_room());
     let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(UploadState {
         filters: taken,
         failed: false,
@@ -659,7 +622,7 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
         .clone();
     client.filter(Box::new(Upload {
         filters,
-        held,
+        hold,
         slot,
         failed: false,
     }));

@@ -270,8 +270,8 @@ impl Keys {
 pub struct TunnelLog(pub tokio::sync::oneshot::Sender<Box<crate::txn::Txn>>);
 
 /// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or its idle
-/// limit passes without traffic. Its stream's line is written at the end, with the bytes
-/// of the tunnel, once the server's slot and connection are let go, as HAProxy writes it
+/// limit passes without traffic. Its script filters then end; its stream's line is written
+/// at the end, with the bytes of the tunnel, once the server's slot and connection are let go, as HAProxy writes it
 /// (`%sc`, `%bc` no longer count it).
 pub(super) async fn tunnel(
     client: hyper::upgrade::OnUpgrade,
@@ -283,6 +283,7 @@ pub(super) async fn tunnel(
         Option<std::rc::Rc<crate::listener::OpenConn>>,
     ),
     stream: tokio::sync::oneshot::Receiver<Box<crate::txn::Txn>>,
+    scripts: Option<super::script_tcp::TunnelEnd>,
 ) {
     let moved = pipe(client, server, limits, connection_limit).await;
     drop(server_slot);
@@ -295,6 +296,9 @@ pub(super) async fn tunnel(
             if let Some(term) = moved.timed_out.filter(|_| txn.term == *b"--") {
                 txn.term = term;
             }
+        }
+        if let Some(scripts) = scripts {
+            scripts.end(&mut txn);
         }
         super::log_txn(&txn);
     }

@@ -84,6 +84,8 @@ pub struct ServerBody {
     stream: Option<Box<dyn FrameSource>>,
     /// The HTTP filters the body goes through (compression, cache), if any.
     filters: Option<crate::http::filters::Chain>,
+    /// The timer of the filters' wake time.
+    retry: crate::http::script_hold::Retry,
     /// The tunnel an HTTP/2 stream became (an extended CONNECT's success).
     h2_upgrade: Option<hyper::upgrade::OnUpgrade>,
     /// Body bytes received from the server so far, before any filter (`%B`).
@@ -136,6 +138,7 @@ impl ServerBody {
             upload: None,
             stream: None,
             filters: None,
+            retry: Default::default(),
             h2_upgrade: None,
             received: 0,
             paced: None,
@@ -202,7 +205,18 @@ impl ServerBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         use crate::http::filters::BodyFilter;
         loop {
-            let polled = self.poll_unfiltered(cx);
+            // A filter's wake time passed: what the filters hold is offered again. While
+            // they hold a full buffer the server is not read, as HAProxy stops reading a
+            // full channel.
+            let wake = self.filters.as_ref().and_then(|c| c.wake_at());
+            let full = self.filters.as_ref().is_some_and(|c| c.full());
+            let polled = if self.retry.poll(wake, cx).is_ready() {
+                Poll::Ready(Some(Ok(Frame::data(Bytes::new()))))
+            } else if full {
+                return Poll::Pending;
+            } else {
+                self.poll_unfiltered(cx)
+            };
             if let Poll::Ready(Some(Ok(frame))) = &polled {
                 if let Some(data) = frame.data_ref() {
                     self.received += data.len() as u64;
@@ -214,7 +228,11 @@ impl ServerBody {
             match polled {
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) => {
-                        let mut out = chain.data(data);
+                        let mut out = if data.is_empty() {
+                            chain.retry()
+                        } else {
+                            chain.data(data)
+                        };
                         // The client side may stop polling once it has the length it was
                         // told: the filters end with the last bytes, not after them.
                         let mut chain_failed = false;

@@ -514,3 +514,175 @@ fn a_filter_waiting_without_a_wake_time_runs_again_when_the_stream_progresses_as
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// An HTTP stream upgraded to a tunnel (`101`): its filters end both channels, the response's
+/// then the request's, once the tunnel ends (they never ended).
+#[test]
+fn an_upgraded_streams_filters_end_with_its_tunnel_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.calls up\n    default_backend app\nbackend app\n    server o {}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = super::harness::raw_until(
+                port,
+                b"GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\nping\n",
+                |got| got.contains("PING"),
+                Duration::from_secs(5),
+            );
+            (
+                answer.starts_with("HTTP/1.1 101"),
+                ended(side, "ended up ", 2),
+            )
+        },
+    );
+    let head = "ended up start:req headers:req:GET:/ws:HTTP/1.1 start:res headers:res:HTTP/1.1:101";
+    assert_eq!(
+        ours,
+        (
+            true,
+            vec![format!("{head} end:res"), format!("{head} end:res end:req")]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// An `http_end` answering `filter.WAIT` is called again as HAProxy's stream loops on, the
+/// message going on meanwhile (it was taken for `filter.CONTINUE`): waiting once, it is called
+/// twice; waiting three times with a wake time, four times, on the request and the response.
+#[test]
+fn an_http_end_that_waits_is_called_again_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cases = [
+        ("rq1", "req 1"),
+        ("rs1", "res 1"),
+        ("rq3", "req 3 300"),
+        ("rs3", "res 3 300"),
+    ];
+    let cfg = |port: u16, origin: &Origin| {
+        let mut text = format!("global\n    lua-load {script}\n{DEFAULTS}");
+        for (i, (tag, args)) in cases.iter().enumerate() {
+            text.push_str(&format!(
+                "frontend {tag}\n    bind 127.0.0.1:{}\n    filter lua.endwait {tag} {args}\n    default_backend app\n",
+                port + i as u16
+            ));
+        }
+        text + &format!("backend app\n    server o {}\n", origin.addr)
+    };
+    let (ours, theirs) = both_sides(
+        4,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let mut seen = Vec::new();
+            for (i, (tag, _)) in cases.iter().enumerate() {
+                let status = curl(&[
+                    "--max-time",
+                    "5",
+                    "-d",
+                    "hello",
+                    &format!("http://127.0.0.1:{}/", port + i as u16),
+                ])
+                .0;
+                let prefix = format!("endwait {tag} ");
+                let calls = side.selected(
+                    |out| {
+                        out.lines()
+                            .filter(|l| l.starts_with(&prefix))
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    },
+                    // Its later calls may come after the answer.
+                    if tag.ends_with('3') { 4 } else { 2 },
+                );
+                seen.push((status, calls.len()));
+            }
+            seen
+        },
+    );
+    assert_eq!(ours, [(200, 2), (200, 2), (200, 4), (200, 4)]);
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// A TCP stream's `tcp_payload` callbacks act on the stream's own transaction: the variables
+/// they set are in its log line (they acted on a copy). The harness's probe of the port sends
+/// nothing: `dontlognull` keeps its line out; `%B` makes both write the line at the end.
+#[test]
+fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let request = b"GET /x HTTP/1.0\r\nhost: here\r\n\r\n";
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nlisten tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    option dontlognull\n    log-format \"tcplog %B %[var(txn.tcp_req)] %[var(txn.tcp_res)]\"\n    filter lua.tcp\n    server o {}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = raw(port, request, Duration::from_secs(5));
+            let logged = side.selected(
+                |out| {
+                    out.lines()
+                        .filter_map(|l| l.strip_prefix("tcplog "))
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                },
+                1,
+            );
+            (answer.len(), logged)
+        },
+    );
+    let (answered, logged) = &ours;
+    assert_eq!(
+        logged,
+        &[format!("{answered} {} {answered}", request.len())]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// A service taking a TCP stream answers in the server's place: the filters start the
+/// response's analysis as it takes the stream, and end both channels with it, the response's
+/// first (only the request's started and ended).
+#[test]
+fn a_tcp_service_starts_and_ends_the_filters_response_analysis_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    tcp-request inspect-delay 2s\n    tcp-request content use-service lua.greet if {{ req.len gt 0 }}\n"
+        )
+    };
+    let (ours, theirs) = both_reading(1, cfg, |port, side| {
+        let answer = raw(port, b"hi\n", Duration::from_secs(5));
+        // HAProxy's filter also upper-cases the service's answer: hapee's does not see it.
+        (answer.to_lowercase(), ended(side, "ended tcp ", 2))
+    });
+    assert_eq!(
+        ours,
+        (
+            "got hi\n".to_string(),
+            vec![
+                "ended tcp start:req start:res end:res".to_string(),
+                "ended tcp start:req start:res end:res end:req".to_string(),
+            ]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}

@@ -1,0 +1,134 @@
+//! Script filters on a stream that has become a tunnel of bytes (a TCP stream once its server
+//! is connected): each direction's bytes through their `tcp_payload`, held within a buffer.
+
+use super::script_filters::take_all;
+use super::script_hold::Hold;
+use crate::script::{FilterStep, ScriptFilter};
+use crate::txn::Txn;
+use bytes::Bytes;
+
+/// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
+/// through the `tcp_payload` of those that registered its data; at the end both channels
+/// end (the response's first, as HAProxy ends them). The callbacks act on the stream's own
+/// transaction, lent through [`TcpFilters::slot`] while the tunnel runs; where the
+/// `tcp-response` rules hold it meanwhile, on a copy of it as it was when the tunnel opened.
+pub struct TcpFilters(std::sync::Mutex<TcpInner>);
+
+struct TcpInner {
+    filters: Vec<Box<dyn ScriptFilter>>,
+    /// What the filters have not let go yet, request and response.
+    holds: [Hold; 2],
+    /// Where the stream's transaction is lent while the tunnel runs.
+    slot: crate::script::TxnSlot,
+    /// The copy used while the slot is empty.
+    copy: Option<Box<Txn>>,
+}
+
+impl TcpFilters {
+    /// Takes the filters attached to `txn`; `None` when none is.
+    pub fn take(txn: &mut Txn) -> Option<TcpFilters> {
+        let filters = take_all(txn);
+        if filters.is_empty() {
+            return None;
+        }
+        let mut copy = Txn::boxed(
+            txn.shared.clone(),
+            txn.client,
+            txn.local,
+            txn.frontend.clone(),
+        );
+        copy.backend = txn.backend.clone();
+        copy.server = txn.server.clone();
+        copy.vars = txn.vars.clone();
+        let room = txn.shared.room.raw_room();
+        Some(TcpFilters(std::sync::Mutex::new(TcpInner {
+            holds: [0, 1].map(|_| Hold::new(filters.len(), room)),
+            filters,
+            slot: Default::default(),
+            copy: Some(copy),
+        })))
+    }
+
+    /// Where the stream's transaction is to be lent while the tunnel runs.
+    pub fn slot(&self) -> crate::script::TxnSlot {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .slot
+            .clone()
+    }
+
+    /// `chunk` of one direction (empty: nothing new, what they hold offered again) through
+    /// the filters that registered its data, each seeing what the one before let go; at
+    /// `eom` (its source closed) all they hold goes. A failed filter lets everything through.
+    pub fn pass(&self, response: bool, chunk: &[u8], eom: bool) -> Bytes {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let TcpInner {
+            filters,
+            holds,
+            slot,
+            copy,
+        } = &mut *inner;
+        let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let txn = if lent.is_some() { &mut *lent } else { copy };
+        let passed = holds[usize::from(response)].pass(chunk, eom, |k, held, eom| {
+            let f = &mut filters[k];
+            let Some(lent) = txn.take().filter(|_| f.filters_data(response)) else {
+                return Some((held.len(), None));
+            };
+            let (back, n) = f.payload(response, true, lent, held, eom);
+            *txn = Some(back);
+            Some((n.unwrap_or(held.len()), f.wake_time()))
+        });
+        passed.unwrap_or_default()
+    }
+
+    /// Whether the filters of one direction hold a full buffer: its source waits.
+    pub fn full(&self, response: bool) -> bool {
+        self.hold(response, Hold::full)
+    }
+
+    /// Whether the filters of one direction hold anything.
+    pub fn holds(&self, response: bool) -> bool {
+        self.hold(response, Hold::holds)
+    }
+
+    /// When the filters of one direction want what they hold offered again.
+    pub fn wake_at(&self, response: bool) -> Option<tokio::time::Instant> {
+        self.hold(response, Hold::wake_at)
+    }
+
+    fn hold<R>(&self, response: bool, f: impl FnOnce(&Hold) -> R) -> R {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&inner.holds[usize::from(response)])
+    }
+
+    /// Both channels end, the response's then the request's, on `txn` (the stream's own,
+    /// given back).
+    pub fn end(self, txn: &mut Txn) {
+        let inner = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        TunnelEnd(inner.filters).end(txn);
+    }
+}
+
+/// The script filters of an HTTP stream upgraded to a tunnel (a `101`, a CONNECT's `2xx`):
+/// they end their analysis when the tunnel ends, the response's then the request's, as
+/// HAProxy ends them.
+pub struct TunnelEnd(Vec<Box<dyn ScriptFilter>>);
+
+impl TunnelEnd {
+    /// Takes the filters attached to `txn`; `None` when none is.
+    pub fn take(txn: &mut Txn) -> Option<TunnelEnd> {
+        let filters = take_all(txn);
+        (!filters.is_empty()).then_some(TunnelEnd(filters))
+    }
+
+    /// The tunnel ended: both channels end, on the stream's own transaction.
+    pub fn end(mut self, txn: &mut Txn) {
+        for response in [true, false] {
+            for f in self.0.iter_mut() {
+                crate::script::lend_now(txn, |lent| f.step(FilterStep::EndAnalyze, response, lent));
+            }
+        }
+    }
+}
