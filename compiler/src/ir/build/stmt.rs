@@ -409,6 +409,9 @@ impl<'a> Stmt<'a> {
 /// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
 /// without the plan's lines keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
-    matches!(keyword, "filter" | "default-server" | "log")
+    matches!(
+        keyword,
+        "filter" | "default-server" | "log" | "stats" | "capture"
+    )
         || crate::ir::http_aliases::reads_keyword(keyword)
 }
