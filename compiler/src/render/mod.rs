@@ -236,3 +236,32 @@ pub fn haproxy_line(db: &SourceDb, d: &Diagnostic, pid: u32) -> String {
     );
     format!("{label:<10} ({pid}) : config : {}", haproxy_message(db, d))
 }
+
+/// Whether HAProxy stops reading the configuration at this error (its `ERR_ABORT`): a proxy
+/// header without a name or with an unknown `from`, inherited rules it cannot use, and any
+/// error in an HTTP rule line. It then prints the error, names the file, and exits at once:
+/// nothing after it, and no "Fatal errors found in configuration." line.
+pub fn haproxy_aborts(db: &SourceDb, d: &Diagnostic) -> bool {
+    if !d.is_error() || d.after_parse {
+        return false;
+    }
+    let Some(span) = d.span else {
+        return false;
+    };
+    if matches!(d.code, "E201" | "E204" | "E207") {
+        return true;
+    }
+    // E230: an HTTP rule in an anonymous defaults section is refused before it is parsed.
+    if d.code == "E230" {
+        return false;
+    }
+    let file = db.file(span.file);
+    let line = file.line_index(span.start as usize);
+    let text = file.text.get(file.line_range(line)).unwrap_or("");
+    let mut words = text.split_whitespace();
+    match words.next() {
+        Some("http-request" | "http-response" | "http-after-response") => true,
+        Some("stats") => words.next() == Some("http-request"),
+        _ => false,
+    }
+}

@@ -194,7 +194,11 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
         .iter()
         .filter(|d| !(line_error && d.after_parse) && before_quiet(d))
         .collect();
-    let shown = &shown[..];
+    // HAProxy stops reading at an aborting error: what follows it is never found.
+    let aborted = shown
+        .iter()
+        .position(|d| render::haproxy_aborts(&c.db, d));
+    let shown = &shown[..aborted.map_or(shown.len(), |i| i + 1)];
     let pid = std::process::id();
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
@@ -248,11 +252,14 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
                     )
                 );
             }
-            let _ = writeln!(
-                err,
-                "{}",
-                haproxy_prefix("ALERT", "config : Fatal errors found in configuration.")
-            );
+            // An aborting error ends the process right after the file is named.
+            if aborted.is_none() {
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    haproxy_prefix("ALERT", "config : Fatal errors found in configuration.")
+                );
+            }
         }
         Verdict::ZeroWarning => {
             let _ = writeln!(
