@@ -194,11 +194,8 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
         .iter()
         .filter(|d| !(line_error && d.after_parse) && before_quiet(d))
         .collect();
-    // HAProxy stops reading at an aborting error: what follows it is never found.
-    let aborted = shown
-        .iter()
-        .position(|d| render::haproxy_aborts(&c.db, d));
-    let shown = &shown[..aborted.map_or(shown.len(), |i| i + 1)];
+    let (shown, aborted) = render::haproxy_reached(&c.db, &shown);
+    let shown = &shown[..];
     let pid = std::process::id();
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
@@ -253,7 +250,7 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
                 );
             }
             // An aborting error ends the process right after the file is named.
-            if aborted.is_none() {
+            if !aborted {
                 let _ = writeln!(
                     err,
                     "{}",
