@@ -271,16 +271,21 @@ pub fn haproxy_aborts(db: &SourceDb, d: &Diagnostic) -> bool {
 }
 
 /// Of the diagnostics found (in source order), those HAProxy reaches and prints, and whether
-/// it stopped at an aborting error ([`haproxy_aborts`]). Besides the abort, HAProxy reads the
-/// options of a `bind` or `stats socket` line one by one and leaves the line at the first
-/// that fails, so an option error hides the later option errors of its line.
+/// it stopped at an aborting error ([`haproxy_aborts`]). Besides the abort, HAProxy reads a
+/// `bind` or `stats socket` line's address, then its options one by one, and leaves the line
+/// at the first that fails: that error hides the later ones of its line.
 pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a Diagnostic>, bool) {
     let mut out = Vec::with_capacity(found.len());
     let mut failed_line: Option<(crate::source::FileId, usize)> = None;
     for &d in found {
+        let mut words = line_words(db, d);
         let option_error = d.is_error()
-            && d.message.contains("' in section '")
-            && matches!(line_words(db, d).next(), Some("bind" | "stats"));
+            && !d.after_parse
+            && match words.next() {
+                Some("bind") => true,
+                Some("stats") => words.next() == Some("socket"),
+                _ => false,
+            };
         if let Some(span) = d.span.filter(|_| option_error) {
             let line = (span.file, db.file(span.file).line_index(span.start as usize));
             if failed_line == Some(line) {
