@@ -30,10 +30,11 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
-            super::ignored::check(config, p, &mut out);
             check_ports(p, &mut out);
             super::http_aliases::tcp_fallback(p, &mut out);
             super::http_aliases::check(p, &mut out);
+            // HAProxy checks log addresses and modes after compiling the log formats.
+            super::ignored::check(config, p, &mut out);
             super::bwlim::check(config, p, &mut out);
         }
     }

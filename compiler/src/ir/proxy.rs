@@ -284,14 +284,25 @@ pub(super) fn headless(head: &Stmt) -> bool {
 }
 
 /// A line of a section whose header HAProxy refused ([`headless`]): with no proxy to apply it
-/// to, it is an error of its own.
-pub(super) fn orphan_line(b: &mut Builder, head: &Stmt, stmt: &Stmt) {
-    if stmt.len() == 0 {
+/// to, it is an error of its own. Only the line's place is read (a consuming build has taken
+/// its words): the statement is the line without its indentation and comment.
+pub(super) fn orphan_line(b: &mut Builder, head: &Stmt, line: &crate::syntax::Line) {
+    let end = line.comment.map_or(line.span.end, |c| c.start);
+    let text = b.db.text(line.span).get(..(end - line.span.start) as usize).unwrap_or("");
+    let lead = text.len() - text.trim_start().len();
+    let stmt = text.trim();
+    if stmt.is_empty() {
         return;
     }
+    let start = line.span.start + lead as u32;
+    let span = crate::source::Span {
+        file: line.span.file,
+        start,
+        end: start + stmt.len() as u32,
+    };
     b.push(
         Diagnostic::new("E202", "'listen' or 'defaults' expected.")
-            .at(stmt.whole())
+            .at(span)
             .label("no proxy was created for this section")
             .with_secondary(head.whole(), "this header has words HAProxy cannot use"),
     );

@@ -202,7 +202,7 @@ fn build_from(
                 let Some(index) = proxy::open(&mut b, kind, &head) else {
                     if kind != SectionKind::Defaults && proxy::headless(&head) {
                         for line in tree.body(section) {
-                            proxy::orphan_line(&mut b, &head, &Stmt::new(line));
+                            proxy::orphan_line(&mut b, &head, line);
                         }
                     }
                     continue;
