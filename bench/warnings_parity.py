@@ -124,6 +124,10 @@ def main():
             a, b = collections.Counter(ha), collections.Counter(hp)
             if a == b:
                 totals["same set, other order"] += 1
+                if verbose:
+                    print(f"== {name} (same lines, other order)")
+                    for m in hp:
+                        print(f"  ~ {m}")
                 continue
             totals["differ"] += 1
             if verbose:

@@ -118,7 +118,10 @@ fn has_log_format(p: &Proxy) -> bool {
 fn has_log_target(config: &Config, p: &Proxy) -> bool {
     let mut logs = false;
     for d in p.directives.iter().filter(|d| d.keyword == "log") {
-        match (d.prefix.as_ref().map(|x| x.as_str()), d.args.first().map(|a| a.as_str())) {
+        match (
+            d.prefix.as_ref().map(|x| x.as_str()),
+            d.args.first().map(|a| a.as_str()),
+        ) {
             (Some("no"), _) => logs = false,
             (Some(_), _) | (None, None) => {}
             (None, Some("global")) => logs |= config.global.has_log,

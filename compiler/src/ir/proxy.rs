@@ -288,7 +288,10 @@ pub(super) fn headless(head: &Stmt) -> bool {
 /// its words): the statement is the line without its indentation and comment.
 pub(super) fn orphan_line(b: &mut Builder, head: &Stmt, line: &crate::syntax::Line) {
     let end = line.comment.map_or(line.span.end, |c| c.start);
-    let text = b.db.text(line.span).get(..(end - line.span.start) as usize).unwrap_or("");
+    let text =
+        b.db.text(line.span)
+            .get(..(end - line.span.start) as usize)
+            .unwrap_or("");
     let lead = text.len() - text.trim_start().len();
     let stmt = text.trim();
     if stmt.is_empty() {

@@ -287,7 +287,10 @@ pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a 
                 _ => false,
             };
         if let Some(span) = d.span.filter(|_| option_error) {
-            let line = (span.file, db.file(span.file).line_index(span.start as usize));
+            let line = (
+                span.file,
+                db.file(span.file).line_index(span.start as usize),
+            );
             if failed_line == Some(line) {
                 continue;
             }

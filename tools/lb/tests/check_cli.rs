@@ -519,7 +519,9 @@ fn unregistered_lua_fetches_are_found_by_every_thread_of_a_large_build() {
     let first = format!("config : parsing [{cfg}:{}] : ", wrong[0]);
     assert!(ours[0].starts_with(&first), "{first} not first in {ours:?}");
     assert!(
-        !ours.iter().any(|a| a.contains(&format!("[{cfg}:{}]", wrong[1]))),
+        !ours
+            .iter()
+            .any(|a| a.contains(&format!("[{cfg}:{}]", wrong[1]))),
         "{ours:?}"
     );
 }

@@ -412,6 +412,5 @@ pub(crate) fn read_by_checks(keyword: &str) -> bool {
     matches!(
         keyword,
         "filter" | "default-server" | "log" | "stats" | "capture"
-    )
-        || crate::ir::http_aliases::reads_keyword(keyword)
+    ) || crate::ir::http_aliases::reads_keyword(keyword)
 }
