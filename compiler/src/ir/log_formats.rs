@@ -67,16 +67,19 @@ pub(super) fn log_option(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) 
     check_override(b, index, stmt, this);
     let p = &b.config.proxies[index];
     if p.kind == ProxyKind::Backend {
-        let message = format!(
-            "backend '{}' : 'option {option}' directive is ignored in backends.",
-            p.name_str()
-        );
-        b.push(
-            Diagnostic::new("W255", message)
-                .at(stmt.whole())
-                .severity(Severity::Warning)
-                .label("ignored here")
-                .help("log formats belong to the frontend (or listen) section that receives the traffic"),
-        );
+        let d = ignored_in_backend(p.name_str(), &format!("option {option}"), stmt.whole());
+        b.push(d);
     }
+}
+
+/// HAProxy's warning for a log format line (`log-format`, `option httplog`…) in a backend.
+pub(super) fn ignored_in_backend(backend: &str, what: &str, span: crate::Span) -> Diagnostic {
+    Diagnostic::new(
+        "W255",
+        format!("backend '{backend}' : '{what}' directive is ignored in backends."),
+    )
+    .at(span)
+    .severity(Severity::Warning)
+    .label("ignored here")
+    .help("log formats belong to the frontend (or listen) section that receives the traffic")
 }

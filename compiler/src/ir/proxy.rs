@@ -628,17 +628,8 @@ fn log_format(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     let proxy = &b.config.proxies[index];
     if !proxy.kind.has_frontend() {
-        let message = format!(
-            "backend '{}' : '{keyword}' directive is ignored in backends.",
-            proxy.name_str()
-        );
-        b.push(
-            Diagnostic::new("W255", message)
-                .at(stmt.span(0))
-                .severity(Severity::Warning)
-                .label("ignored here")
-                .help("log formats belong to the frontend (or listen) section that receives the traffic"),
-        );
+        let d = super::log_formats::ignored_in_backend(proxy.name_str(), keyword, stmt.span(0));
+        b.push(d);
         return;
     }
     exprs::log_format(
