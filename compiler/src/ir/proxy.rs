@@ -4,7 +4,7 @@ use super::build::{check_prefix, invalid_char, Builder, Stmt};
 use super::model::*;
 use super::values::atol;
 use super::{acl, bind, directives, exprs, keywords, timeouts};
-use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
+use crate::diagnostic::{Diagnostic, Edit, HaproxyForm};
 use crate::registry::SectionKind;
 
 /// Opens a proxy section; returns its index, or `None` when the header is unusable (HAProxy aborts).
