@@ -142,6 +142,8 @@ rules! {
         "Durations are a number with an optional unit: us, ms, s, m, h or d (milliseconds by default). The largest value is 2147483647 ms (about 24.8 days); a non-zero value must not round down to zero.";
     "E211" "timeout-extra-argument" Error Haproxy "A timeout line has more than one value."
         "Write one value per 'timeout' line.";
+    "W209" "log-format-overridden" Warning Haproxy "A defaults section sets a log format after it already had one."
+        "Only the last log format of a defaults section ('log-format', 'option httplog', 'option httpslog', 'option tcplog') is passed on; HAProxy warns that the earlier one is replaced. Keep one of them, or put the two in separate defaults sections that different proxies use.";
     "W212" "timeout-wrong-side" Warning Haproxy "A timeout is set on a section that does not have the side it applies to."
         "'timeout client' only matters where connections are accepted (frontend, listen, defaults); server-side timeouts only where servers are used (backend, listen, defaults). The line has no effect here.";
     "W213" "duration-trailing-characters" Warning Haproxy "A duration is followed by characters after its unit."
@@ -250,10 +252,10 @@ rules! {
         "HAProxy collects what each proxy's strings need before it knows that the proxy is not an HTTP one; finding HTTP request or response fields there, it warns and drops them from what the log line waits for. The location HAProxy gives is the last line that set the proxy's log format or a header, variable or reply string. Remove the field, or set 'mode http'.";
     "W257" "http-log-option-in-tcp-proxy" Warning Haproxy "'option httplog' or 'option httpslog' is the log format of a proxy that is not in 'mode http'; the TCP log format is used instead."
         "The HTTP log formats read the HTTP transaction, which a TCP proxy does not have. HAProxy warns and logs with 'option tcplog' instead. Write 'option tcplog' (often in the defaults section that TCP proxies use), or set 'mode http'.";
-    "E280" "external-check-incomplete" Error Haproxy "A proxy's health check is 'option external-check' but the global 'external-check' or the proxy's 'external-check command' is missing."
-        "HAProxy runs no program as a check unless the global section says 'external-check', and it needs the program: 'external-check command <path>' in the proxy or its defaults section. Both are checked once the whole configuration is read, for every enabled proxy whose last check option is 'option external-check'.";
-    "W281" "external-check-without-fork" Warning Haproxy "A proxy runs 'option external-check' while the global section lacks 'insecure-fork-wanted'."
-        "Starting a program from HAProxy means forking, which HAProxy forbids unless 'insecure-fork-wanted' is in the global section; without it the check will likely fail at run time. Add 'insecure-fork-wanted' to the global section.";
+    "W258" "log-format-without-log" Warning Haproxy "A proxy has a log format but no log address, so it never logs."
+        "A log format ('log-format', 'log-format-sd', 'option httplog', 'option tcplog'…) only shapes the lines sent to the proxy's log addresses. With no 'log' line in the proxy or its defaults section, or only 'log global' while the global section has no 'log' line, HAProxy warns and ignores the format. Add 'log global' with a global 'log' line, or a 'log <address> <facility>' line.";
+    "W259" "http-setting-outside-http-mode" Warning Haproxy "An HTTP-only setting ('http-request' rules, 'redirect', 'stats', 'capture cookie', 'option forwardfor'…) sits in a proxy that is not in 'mode http'."
+        "A TCP proxy never parses HTTP, so HAProxy warns and ignores its HTTP rules, its stats page, its cookie capture and the options that act on HTTP messages. Set 'mode http' (often in the defaults section), or remove the settings; a 'tcp-request content switch-mode http' rule keeps them.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
 
@@ -305,6 +307,10 @@ rules! {
 
     "W270" "nameserver-unreachable" Warning Haproxy "A nameserver's address cannot be reached from this machine: HAProxy's UDP socket for it does not connect."
         "Once the configuration is read, HAProxy opens a UDP socket for each datagram nameserver and connects it to the nameserver's address. When the system refuses (no route to that network, a broadcast address, an address family the machine does not have), HAProxy warns and the resolvers section goes without that nameserver. Give an address this machine can reach.";
+    "E280" "external-check-incomplete" Error Haproxy "A proxy's health check is 'option external-check' but the global 'external-check' or the proxy's 'external-check command' is missing."
+        "HAProxy runs no program as a check unless the global section says 'external-check', and it needs the program: 'external-check command <path>' in the proxy or its defaults section. Both are checked once the whole configuration is read, for every enabled proxy whose last check option is 'option external-check'.";
+    "W281" "external-check-without-fork" Warning Haproxy "A proxy runs 'option external-check' while the global section lacks 'insecure-fork-wanted'."
+        "Starting a program from HAProxy means forking, which HAProxy forbids unless 'insecure-fork-wanted' is in the global section; without it the check will likely fail at run time. Add 'insecure-fork-wanted' to the global section.";
     "E269" "invalid-http-reply" Error Haproxy "A 'return', 'deny' or 'tarpit' rule's reply has a status, payload or content type HAProxy refuses."
         "HAProxy reads a reply's words when it reads the rule and stops on: a status outside 200-599; two payloads ('string', 'file', 'lf-string', 'lf-file', 'errorfile', 'errorfiles', 'default-errorfiles'); a non-empty payload without 'content-type'; a payload on a 204 or 304; and, when the page comes from error files ('deny_status <code>' alone, 'errorfiles', 'default-errorfiles'), a status it has no page for (only 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504). Give such a status its own payload: 'deny deny_status 451 content-type text/plain string \"unavailable\"'.";
 

@@ -43,7 +43,7 @@ fn literal_words(text: &str) -> Option<Vec<&str>> {
 
 /// What the scripts register, read from their source: action names with the rule sets a
 /// literal table gives (all of them when it is not literal), services with their literal kind.
-/// `None` when a script cannot be read or registers under a computed name.
+/// `None` when a script registers under a computed name.
 pub(super) fn scanned(config: &Config) -> Option<LuaNames> {
     let mut names = LuaNames::default();
     for r in config
@@ -51,9 +51,13 @@ pub(super) fn scanned(config: &Config) -> Option<LuaNames> {
         .iter()
         .filter(|r| r.kind == FileKind::LuaScript)
     {
-        let script =
+        // A script that cannot be read registers nothing (its error is reported apart), as
+        // HAProxy finds when it then parses the rules naming it.
+        let Ok(script) =
             std::fs::read_to_string(super::resolve(r, config.global.default_path.as_deref()))
-                .ok()?;
+        else {
+            continue;
+        };
         for (name, rest) in calls(&script, "register_action")? {
             let sets = match literal_words(rest) {
                 Some(kinds) => kinds.into_iter().filter_map(LuaNames::rule_set).collect(),

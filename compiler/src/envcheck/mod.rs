@@ -394,6 +394,7 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
                     &rule.action.value,
                     rule.action.span,
                     &lua,
+                    (p.kind.type_str(), p.name_str()),
                 ));
             }
         }

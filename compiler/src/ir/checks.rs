@@ -33,6 +33,8 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             check_ports(p, &mut out);
             super::http_aliases::tcp_fallback(p, &mut out);
             super::http_aliases::check(p, &mut out);
+            // HAProxy checks log addresses and modes after compiling the log formats.
+            super::ignored::check(config, p, &mut out);
             super::bwlim::check(config, p, &mut out);
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
@@ -336,17 +338,22 @@ fn proxy_warnings(p: &Proxy, out: &mut Vec<Diagnostic>) {
     }
     if matches!(p.effective_mode(), Mode::Tcp | Mode::Http) {
         let fe = p.kind.has_frontend() && p.timeout("client").is_none();
-        let be = p.kind.has_backend()
-            && (p.timeout("connect").is_none() || p.timeout("server").is_none());
-        if fe || be {
+        // A backend side matters once it has servers; a TCP one may rely on its tunnel
+        // timeout instead of the server one.
+        let be_side = p.kind.has_backend() && !p.servers.is_empty();
+        let connect = be_side && p.timeout("connect").is_none();
+        let server = be_side
+            && p.timeout("server").is_none()
+            && (p.effective_mode() == Mode::Http || p.timeout("tunnel").is_none());
+        if fe || connect || server {
             let mut missing = Vec::new();
             if fe {
                 missing.push("client");
             }
-            if p.kind.has_backend() && p.timeout("connect").is_none() {
+            if connect {
                 missing.push("connect");
             }
-            if p.kind.has_backend() && p.timeout("server").is_none() {
+            if server {
                 missing.push("server");
             }
             out.push(

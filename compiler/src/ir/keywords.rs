@@ -379,39 +379,112 @@ fn removed_option_advice(name: &str) -> Option<&'static str> {
 
 /// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once
 /// they are loaded: [`crate::envcheck`]).
-pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize) {
+pub(super) fn check_action(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) {
     let name = stmt.word(at);
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
         return;
     }
-    b.push(unknown_action(set, name, stmt.span(at), &[]));
+    let p = &b.config.proxies[index];
+    let d = unknown_action(
+        set,
+        name,
+        stmt.span(at),
+        &[],
+        (p.kind.type_str(), p.name_str()),
+    );
+    b.push(d);
+}
+
+/// HAProxy 2.7.0's list of a rule set's actions as its error message words it: in its
+/// registration order, with `(*)` after the actions that take a name in parentheses. The TCP
+/// sets start with the actions their parser knows itself. `None` for the check rule sets.
+fn haproxy_action_list(set: RuleSet) -> Option<&'static str> {
+    Some(match set {
+        RuleSet::HttpRequest => {
+            "'wait-for-handshake', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset', 'set-bandwidth-limit'"
+        }
+        RuleSet::HttpResponse => {
+            "'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop', 'set-bandwidth-limit'"
+        }
+        RuleSet::HttpAfterResponse => {
+            "'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'"
+        }
+        RuleSet::TcpRequestConnection | RuleSet::TcpRequestSession => {
+            "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'"
+        }
+        RuleSet::TcpRequestContent => {
+            "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset', 'set-bandwidth-limit'"
+        }
+        RuleSet::TcpResponseContent => {
+            "'accept', 'close', 'reject', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop', 'set-bandwidth-limit'"
+        }
+        RuleSet::HttpCheck | RuleSet::TcpCheck => return None,
+    })
 }
 
 /// HAProxy's error for an action word its parser for `set` does not know; `scripted` are the
-/// `lua.*` actions loaded scripts registered (HAProxy lists them last).
-pub fn unknown_action(set: RuleSet, name: &str, span: Span, scripted: &[String]) -> Diagnostic {
+/// `lua.*` actions loaded scripts registered (HAProxy lists them last); `proxy` is the type and
+/// name of the proxy, which the TCP sets' message names.
+pub fn unknown_action(
+    set: RuleSet,
+    name: &str,
+    span: Span,
+    scripted: &[String],
+    proxy: (&str, &str),
+) -> Diagnostic {
     let names = || {
         registry::actions_of(set)
             .map(|a| a.name)
             .chain(scripted.iter().map(String::as_str))
     };
-    let list: Vec<String> = names().map(|a| format!("'{a}'")).collect();
-    let best = registry::best_match(name, names());
-    let missing = if name.is_empty() {
-        " (missing argument)"
-    } else {
-        ""
+    let mut list = match haproxy_action_list(set) {
+        Some(list) => list.to_string(),
+        None => {
+            let words: Vec<String> = registry::actions_of(set)
+                .map(|a| format!("'{}'", a.name))
+                .collect();
+            words.join(", ")
+        }
     };
+    for s in scripted {
+        list.push_str(&format!(", '{s}'"));
+    }
+    let best = registry::best_match(name, names());
     let hint = best.map_or(String::new(), |b| format!(" Did you mean '{b}' maybe ?"));
-    let msg = format!(
-        "'{}' expects {}, but got '{name}'{missing}.{hint}",
-        set.keyword(),
-        list.join(", ")
+    let tcp = matches!(
+        set,
+        RuleSet::TcpRequestConnection
+            | RuleSet::TcpRequestSession
+            | RuleSet::TcpRequestContent
+            | RuleSet::TcpResponseContent
     );
+    let (msg, form) = if tcp {
+        let (kind, proxy) = proxy;
+        (
+            format!(
+                "'{}' expects {list} in {kind} '{proxy}' (got '{name}').{hint}",
+                set.keyword()
+            ),
+            HaproxyForm::Parsing,
+        )
+    } else {
+        let missing = if name.is_empty() {
+            " (missing argument)"
+        } else {
+            ""
+        };
+        (
+            format!(
+                "'{}' expects {list}, but got '{name}'{missing}.{hint}",
+                set.keyword()
+            ),
+            HaproxyForm::ParsingTight,
+        )
+    };
     Diagnostic::new("E108", msg)
         .at(span)
         .label("unknown action")
-        .form(HaproxyForm::ParsingTight)
+        .form(form)
         .replace_with(span, best)
 }
 

@@ -4,7 +4,7 @@ use super::build::{check_prefix, invalid_char, Builder, Stmt};
 use super::model::*;
 use super::values::atol;
 use super::{acl, bind, directives, exprs, keywords, timeouts};
-use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
+use crate::diagnostic::{Diagnostic, Edit, HaproxyForm};
 use crate::registry::SectionKind;
 
 /// Opens a proxy section; returns its index, or `None` when the header is unusable (HAProxy aborts).
@@ -27,28 +27,34 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
             );
             return None;
         }
-        if !head.word(2).is_empty() && (head.word(3).is_empty() || head.word(2) != "from")
-            || !head.word(4).is_empty()
-        {
-            let extra = if head.word(2) == "from" { 4 } else { 2 };
-            let msg = if !head.word(4).is_empty() {
-                format!(
-                    "'{keyword}' cannot handle unexpected argument '{}'.",
-                    head.word(4)
-                )
-            } else if kind.has_frontend() {
-                "please use the 'bind' keyword for listening addresses.".to_string()
-            } else {
-                format!(
-                    "'{keyword}' cannot handle unexpected argument '{}'.",
-                    head.word(extra)
-                )
-            };
-            b.push(
-                Diagnostic::new("E202", msg)
+        if headless(head) {
+            // HAProxy creates no proxy then: every line of the section is refused (see
+            // `orphan_line`). Without a `from`, only a frontend's header gets a message; too
+            // many words after `from <defaults>` get one first.
+            if !head.word(4).is_empty() && head.word(2) == "from" {
+                b.push(
+                    Diagnostic::new(
+                        "E202",
+                        format!(
+                            "'{keyword}' cannot handle unexpected argument '{}'.",
+                            head.word(4)
+                        ),
+                    )
+                    .at(head.span_from(4))
+                    .label("unexpected here"),
+                );
+            }
+            if kind.has_frontend() {
+                let extra = if head.word(2) == "from" { 4 } else { 2 };
+                b.push(
+                    Diagnostic::new(
+                        "E202",
+                        "please use the 'bind' keyword for listening addresses.",
+                    )
                     .at(head.span_from(extra))
                     .label("unexpected here"),
-            );
+                );
+            }
             return None;
         }
         (Some(head.spanned(1)), (head.word(2) == "from").then_some(2))
@@ -270,6 +276,41 @@ fn check_rule_inheritance(
     }
 }
 
+/// Whether a `frontend`/`backend`/`listen` header has words after its name other than
+/// `from <defaults>`: HAProxy then leaves the section without a proxy.
+pub(super) fn headless(head: &Stmt) -> bool {
+    !head.word(2).is_empty() && (head.word(3).is_empty() || head.word(2) != "from")
+        || !head.word(4).is_empty()
+}
+
+/// A line of a section whose header HAProxy refused ([`headless`]): with no proxy to apply it
+/// to, it is an error of its own. Only the line's place is read (a consuming build has taken
+/// its words): the statement is the line without its indentation and comment.
+pub(super) fn orphan_line(b: &mut Builder, head: &Stmt, line: &crate::syntax::Line) {
+    let end = line.comment.map_or(line.span.end, |c| c.start);
+    let text =
+        b.db.text(line.span)
+            .get(..(end - line.span.start) as usize)
+            .unwrap_or("");
+    let lead = text.len() - text.trim_start().len();
+    let stmt = text.trim();
+    if stmt.is_empty() {
+        return;
+    }
+    let start = line.span.start + lead as u32;
+    let span = crate::source::Span {
+        file: line.span.file,
+        start,
+        end: start + stmt.len() as u32,
+    };
+    b.push(
+        Diagnostic::new("E202", "'listen' or 'defaults' expected.")
+            .at(span)
+            .label("no proxy was created for this section")
+            .with_secondary(head.whole(), "this header has words HAProxy cannot use"),
+    );
+}
+
 /// Copies the settings a new proxy takes from its defaults section (rules stay referenced).
 fn inherit(p: &mut Proxy, d: &Proxy) {
     p.mode = d.mode.clone();
@@ -348,6 +389,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let enabled = stmt.word(0) != "no";
             if enabled && stmt.word(at + 1) == "httpchk" {
                 httpchk_version(b, stmt, at + 4);
+            }
+            if enabled && matches!(stmt.word(at + 1), "httplog" | "httpslog" | "tcplog") {
+                super::log_formats::log_option(b, index, stmt, at);
             }
             let name = Text::from(stmt.word(at + 1));
             let span = stmt.whole();
@@ -579,19 +623,13 @@ pub(crate) fn unknown_filter(name: &str, span: crate::Span) -> Diagnostic {
 /// written; a backend ignores them, as HAProxy says.
 fn log_format(b: &mut Builder, index: usize, stmt: &Stmt) {
     let keyword = stmt.word(0);
+    if keyword == "log-format" {
+        super::log_formats::check_override(b, index, stmt, "log-format");
+    }
     let proxy = &b.config.proxies[index];
     if !proxy.kind.has_frontend() {
-        let message = format!(
-            "backend '{}' : '{keyword}' directive is ignored in backends.",
-            proxy.name_str()
-        );
-        b.push(
-            Diagnostic::new("W255", message)
-                .at(stmt.span(0))
-                .severity(Severity::Warning)
-                .label("ignored here")
-                .help("log formats belong to the frontend (or listen) section that receives the traffic"),
-        );
+        let d = super::log_formats::ignored_in_backend(proxy.name_str(), keyword, stmt.span(0));
+        b.push(d);
         return;
     }
     exprs::log_format(

@@ -95,7 +95,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         || !stmt.word(action_at).is_empty()
         || set != RuleSet::HttpRequest
     {
-        super::keywords::check_action(b, set, stmt, action_at);
+        super::keywords::check_action(b, index, set, stmt, action_at);
     }
     let (args, condition) = split_condition(stmt, action_at + 1);
     let action = stmt.spanned(action_at);

@@ -236,3 +236,70 @@ pub fn haproxy_line(db: &SourceDb, d: &Diagnostic, pid: u32) -> String {
     );
     format!("{label:<10} ({pid}) : config : {}", haproxy_message(db, d))
 }
+
+/// The first words of the line a diagnostic points at (empty without a place).
+fn line_words<'a>(db: &'a SourceDb, d: &Diagnostic) -> std::str::SplitWhitespace<'a> {
+    let text = d.span.map_or("", |span| {
+        let file = db.file(span.file);
+        let line = file.line_index(span.start as usize);
+        file.text.get(file.line_range(line)).unwrap_or("")
+    });
+    text.split_whitespace()
+}
+
+/// Whether HAProxy stops reading the configuration at this error (its `ERR_ABORT`): a proxy
+/// header without a name or with an unknown `from`, inherited rules it cannot use, and any
+/// error in an HTTP rule line. It then prints the error, names the file, and exits at once:
+/// nothing after it, and no "Fatal errors found in configuration." line.
+pub fn haproxy_aborts(db: &SourceDb, d: &Diagnostic) -> bool {
+    if !d.is_error() || d.after_parse || d.span.is_none() {
+        return false;
+    }
+    if matches!(d.code, "E201" | "E204" | "E207") {
+        return true;
+    }
+    // E230: an HTTP rule in an anonymous defaults section is refused before it is parsed.
+    if d.code == "E230" {
+        return false;
+    }
+    let mut words = line_words(db, d);
+    match words.next() {
+        Some("http-request" | "http-response" | "http-after-response") => true,
+        Some("stats") => words.next() == Some("http-request"),
+        _ => false,
+    }
+}
+
+/// Of the diagnostics found (in source order), those HAProxy reaches and prints, and whether
+/// it stopped at an aborting error ([`haproxy_aborts`]). Besides the abort, HAProxy reads a
+/// `bind` or `stats socket` line's address, then its options one by one, and leaves the line
+/// at the first that fails: that error hides the later ones of its line.
+pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a Diagnostic>, bool) {
+    let mut out = Vec::with_capacity(found.len());
+    let mut failed_line: Option<(crate::source::FileId, usize)> = None;
+    for &d in found {
+        let mut words = line_words(db, d);
+        let option_error = d.is_error()
+            && !d.after_parse
+            && match words.next() {
+                Some("bind") => true,
+                Some("stats") => words.next() == Some("socket"),
+                _ => false,
+            };
+        if let Some(span) = d.span.filter(|_| option_error) {
+            let line = (
+                span.file,
+                db.file(span.file).line_index(span.start as usize),
+            );
+            if failed_line == Some(line) {
+                continue;
+            }
+            failed_line = Some(line);
+        }
+        out.push(d);
+        if haproxy_aborts(db, d) {
+            return (out, true);
+        }
+    }
+    (out, false)
+}

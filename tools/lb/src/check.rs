@@ -196,6 +196,7 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
         .iter()
         .filter(|d| !(line_error && d.after_parse) && before_quiet(d))
         .collect();
+    let (shown, aborted) = render::haproxy_reached(&c.db, &shown);
     let shown = &shown[..];
     let pid = std::process::id();
     let stderr = std::io::stderr();
@@ -250,11 +251,14 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
                     )
                 );
             }
-            let _ = writeln!(
-                err,
-                "{}",
-                haproxy_prefix("ALERT", "config : Fatal errors found in configuration.")
-            );
+            // An aborting error ends the process right after the file is named.
+            if !aborted {
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    haproxy_prefix("ALERT", "config : Fatal errors found in configuration.")
+                );
+            }
         }
         Verdict::ZeroWarning => {
             let _ = writeln!(

@@ -415,6 +415,6 @@ impl<'a> Stmt<'a> {
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
     matches!(
         keyword,
-        "filter" | "default-server" | "log" | "external-check"
+        "filter" | "default-server" | "log" | "external-check" | "stats" | "capture"
     ) || crate::ir::http_aliases::reads_keyword(keyword)
 }

@@ -202,6 +202,11 @@ fn build_from(
             kind if kind.is_proxy() => {
                 b.seen_non_global = true;
                 let Some(index) = proxy::open(&mut b, kind, &head) else {
+                    if kind != SectionKind::Defaults && proxy::headless(&head) {
+                        for line in tree.body(section) {
+                            proxy::orphan_line(&mut b, &head, line);
+                        }
+                    }
                     continue;
                 };
                 let body = Body {
