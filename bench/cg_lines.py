@@ -15,8 +15,10 @@ import subprocess
 import sys
 
 
-def symbols(binary):
-    out = subprocess.run(["nm", "-C", "-S", "--defined-only", binary], capture_output=True, text=True).stdout
+def symbols(binary, demangle=True):
+    """(address, size, name) of the binary's functions, by address; names demangled unless told."""
+    flags = ["-C"] if demangle else []
+    out = subprocess.run(["nm", *flags, "-S", "--defined-only", binary], capture_output=True, text=True).stdout
     syms = []
     for line in out.splitlines():
         p = line.split(" ", 3)

@@ -22,23 +22,11 @@ where they were). tools/lb/build.rs passes the script to the linker of release b
 import bisect
 import os
 import re
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the bench scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cg_lines import executed  # noqa: E402
-
-
-def symbols(binary):
-    out = subprocess.run(["nm", "-S", "--defined-only", binary], capture_output=True, text=True).stdout
-    syms = []
-    for line in out.splitlines():
-        p = line.split(" ", 3)
-        if len(p) == 4 and p[2].lower() in "tw":
-            syms.append((int(p[0], 16), int(p[1], 16), p[3]))
-    syms.sort()
-    return syms
+from cg_lines import executed, symbols  # noqa: E402
 
 
 def pattern(name):
@@ -51,7 +39,7 @@ def pattern(name):
 
 def main():
     binary, profiles = sys.argv[1], sys.argv[2:]
-    syms = symbols(binary)
+    syms = symbols(binary, demangle=False)
     starts = [s[0] for s in syms]
     hot = set()
     used = {}  # function -> the profiles it is hot in (bit mask)
