@@ -326,6 +326,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         }
     }
     lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
+    lifecycle::worker::exit_on_terminate();
     close_spread::begin();
     let _ = stop_tx.send(true);
     for h in handles.into_iter().chain(tables_thread) {

@@ -61,6 +61,37 @@ pub fn arm_hard_stop(limit_ms: Option<u32>) {
         });
 }
 
+/// During a soft stop, SIGTERM or SIGINT still stops at once (as they do before it: the master
+/// sends SIGTERM to an old worker past `mworker-max-reloads`, an operator sends it to end a
+/// stop that lingers). The handlers installed for the first signal keep the default action
+/// away, so without this watcher the process would wait for its last connection.
+pub fn exit_on_terminate() {
+    let _ = std::thread::Builder::new()
+        .name("hapee-terminate".into())
+        .spawn(|| {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                use tokio::signal::unix::{signal, SignalKind};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            });
+            std::process::exit(0);
+        });
+}
+
 /// `-sf`/`-st`: once this process serves, the old ones stop (gracefully with `-sf`).
 pub fn stop_old(pids: &[i32], graceful: bool) {
     use nix::sys::signal::{kill, Signal};
