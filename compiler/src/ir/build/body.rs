@@ -19,7 +19,7 @@ pub(in crate::ir) struct Body<'a> {
 
 /// The words of a proxy body's lines, taken out of the tree, one entry per line (none at all
 /// when every line waits to be lexed by the build).
-pub(in crate::ir) type BodyWords = Vec<Box<[Word]>>;
+pub(in crate::ir) type BodyWords = Vec<thin_vec::ThinVec<Word>>;
 
 /// Builds proxy `index`'s body from its statement `lines`.
 pub(in crate::ir) fn proxy_body<'l>(
