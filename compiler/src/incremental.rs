@@ -279,7 +279,7 @@ impl<'a> OldLines<'a> {
             OldTree::Shared(t) => {
                 let line = t.files.get(file.0 as usize)?.lines.get(old_index)?;
                 return reusable(line, text)
-                    .then(|| lexed(line.words.to_vec(), line.comment, delta));
+                    .then(|| lexed(line.words.clone(), line.comment, delta));
             }
         };
         let line = tree
@@ -290,7 +290,7 @@ impl<'a> OldLines<'a> {
         if !reusable(line, text) {
             return None;
         }
-        let words = std::mem::take(&mut line.words).into_vec();
+        let words = std::mem::take(&mut line.words);
         Some(lexed(words, line.comment, delta))
     }
 }
@@ -304,7 +304,7 @@ fn reusable(line: &crate::syntax::Line, text: &[u8]) -> bool {
 }
 
 fn lexed(
-    mut words: Vec<crate::syntax::Word>,
+    mut words: thin_vec::ThinVec<crate::syntax::Word>,
     mut comment: Option<crate::source::Span>,
     delta: i64,
 ) -> LexedLine {

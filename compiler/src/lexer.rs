@@ -55,7 +55,7 @@ pub struct LineContext<'a> {
 /// as in HAProxy).
 #[derive(Debug, Default)]
 pub struct LexedLine {
-    pub words: Vec<Word>,
+    pub words: thin_vec::ThinVec<Word>,
     pub comment: Option<Span>,
     pub error: Option<Diagnostic>,
 }
@@ -71,7 +71,7 @@ enum Stop {
 struct Cooker<'c, 'a> {
     ctx: &'c LineContext<'a>,
     line: &'c str,
-    words: Vec<Word>,
+    words: thin_vec::ThinVec<Word>,
     value: compact_str::CompactString,
     start: Option<usize>,
     end: usize,
@@ -110,7 +110,7 @@ impl Cooker<'_, '_> {
         }
     }
 
-    fn finish(mut self) -> (Vec<Word>, bool) {
+    fn finish(mut self) -> (thin_vec::ThinVec<Word>, bool) {
         // The last word only counts when it has content (HAProxy drops a trailing empty one).
         if !self.value.is_empty() {
             let start = self.start.unwrap_or(self.end);
@@ -275,7 +275,7 @@ pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
         ctx,
         line,
         // Exact room for the usual case (one word per blank-separated chunk) keeps big configs small.
-        words: Vec::with_capacity(line.split_ascii_whitespace().count()),
+        words: thin_vec::ThinVec::with_capacity(line.split_ascii_whitespace().count()),
         value: compact_str::CompactString::default(),
         start: None,
         end: 0,
@@ -370,7 +370,7 @@ pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
             .label(what)
             .form(HaproxyForm::ParsingTight);
         return LexedLine {
-            words: Vec::new(),
+            words: thin_vec::ThinVec::new(),
             comment,
             error: Some(lexical_code(d, what)),
         };
@@ -399,7 +399,7 @@ pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
         .label("65th word")
         .form(HaproxyForm::ParsingTight);
         return LexedLine {
-            words: Vec::new(),
+            words: thin_vec::ThinVec::new(),
             comment,
             error: Some(d),
         };
@@ -482,7 +482,11 @@ fn skip_word(bytes: &[u8], mut at: usize) -> usize {
 /// The words of a line without quotes, escapes or comments (most lines): each word is its raw
 /// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way;
 /// `offset` is the line's byte offset in `file`.
-pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec<Word>> {
+pub(crate) fn plain_words(
+    line: &str,
+    file: FileId,
+    offset: usize,
+) -> Option<thin_vec::ThinVec<Word>> {
     Some(PlainBounds::scan(line)?.words(line, file, offset))
 }
 
@@ -599,7 +603,7 @@ impl PlainBounds {
     }
 
     /// The words of the scanned `line`, which starts at `offset` in `file`.
-    pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> Vec<Word> {
+    pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> thin_vec::ThinVec<Word> {
         // Exact room (large configurations keep every line's words), taken once: a mapped
         // slice is collected without a test of the room left per word.
         self.bounds[..self.count]

@@ -21,7 +21,7 @@ pub(crate) const CHUNK_LINES: usize = 4096;
 pub(crate) const MIN_CHUNKS_AHEAD: usize = 8;
 
 /// The words of each line of a chunk; `None` for lines that are not plain.
-type Chunk = Vec<Option<Vec<Word>>>;
+type Chunk = Vec<Option<thin_vec::ThinVec<Word>>>;
 
 struct State {
     /// Chunks before `front` were taken from the front, chunks from `back` on from the back.
@@ -166,7 +166,7 @@ pub(crate) struct PlainLines<'s, 'a> {
 
 impl PlainLines<'_, '_> {
     /// The words of line `index` if it is plain and was lexed ahead; `None` means "lex it".
-    pub fn take(&mut self, index: usize) -> Option<Vec<Word>> {
+    pub fn take(&mut self, index: usize) -> Option<thin_vec::ThinVec<Word>> {
         if !self.enabled {
             return None;
         }

@@ -40,7 +40,9 @@ pub enum LineKind {
 pub struct Line {
     pub span: Span,
     pub kind: LineKind,
-    pub words: Box<[Word]>,
+    /// A thin list (one pointer, its length with the words): every line of a large
+    /// configuration has one, most of them empty until the build lexes them.
+    pub words: thin_vec::ThinVec<Word>,
     /// The trailing comment, `#` included.
     pub comment: Option<Span>,
     /// False when the line sits in a false `.if` branch.
@@ -354,7 +356,7 @@ impl LineParser {
         let mut line = Line {
             span,
             kind: LineKind::Blank,
-            words: Box::default(),
+            words: thin_vec::ThinVec::new(),
             comment: None,
             active: !self.stopped,
         };
@@ -446,7 +448,7 @@ impl LineParser {
             line.active = false;
             return line;
         }
-        line.words = lexed.words.into_boxed_slice();
+        line.words = lexed.words;
         let Some(first) = line.words.first() else {
             line.kind = if line.comment.is_some() {
                 LineKind::Comment

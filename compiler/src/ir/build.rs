@@ -234,7 +234,7 @@ pub(super) fn location(db: &SourceDb, span: Span) -> String {
 /// `global` section does not apply to it). Bodies are built after every header, possibly on
 /// another thread with a builder of its own: a body that needs another global setting must
 /// have it added here, or it would read the wrong value.
-#[derive(Hash)]
+#[derive(Hash, PartialEq)]
 pub(super) struct GlobalsSeen {
     expose_experimental: bool,
     /// `tune.stick-counters`: how many sticky counters rules may name.

@@ -446,7 +446,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 },
             );
         }
-        "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
+        "default_backend" => {
+            b.config.proxies[index].default_backend = Some(Box::new(stmt.spanned(1)));
+        }
         "use-server" => {
             let target = stmt.spanned(1);
             let cond = stmt.spanned_from(2);

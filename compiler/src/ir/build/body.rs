@@ -9,7 +9,9 @@ use crate::syntax::{Line, Word};
 pub(in crate::ir) struct Body<'a> {
     pub index: usize,
     pub section: &'a crate::syntax::Section,
-    pub globals: GlobalsSeen,
+    /// Shared by the bodies that saw the same globals (most of them): a copy each was 64 bytes
+    /// per proxy, held until every body was built.
+    pub globals: std::sync::Arc<GlobalsSeen>,
     /// The words of the body's lines when they were taken out of the tree (see
     /// [`super::build_consuming`]).
     pub lines: Option<BodyWords>,
@@ -17,7 +19,7 @@ pub(in crate::ir) struct Body<'a> {
 
 /// The words of a proxy body's lines, taken out of the tree, one entry per line (none at all
 /// when every line waits to be lexed by the build).
-pub(in crate::ir) type BodyWords = Vec<Box<[Word]>>;
+pub(in crate::ir) type BodyWords = Vec<thin_vec::ThinVec<Word>>;
 
 /// Builds proxy `index`'s body from its statement `lines`.
 pub(in crate::ir) fn proxy_body<'l>(

@@ -189,6 +189,8 @@ fn build_from(
     b.frontend_names.reserve(proxy_sections);
     b.backend_names.reserve(proxy_sections);
     let mut bodies = Vec::with_capacity(proxy_sections);
+    // The globals the last body saw, shared with the next bodies while they stay the same.
+    let mut seen: Option<std::sync::Arc<super::GlobalsSeen>> = None;
     let mut spans = crate::timing::Spans::new("build");
     for (at, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);
@@ -209,10 +211,15 @@ fn build_from(
                     }
                     continue;
                 };
+                let now = b.globals();
+                let globals = match &seen {
+                    Some(last) if **last == now => last.clone(),
+                    _ => seen.insert(std::sync::Arc::new(now)).clone(),
+                };
                 let body = Body {
                     index,
                     section,
-                    globals: b.globals(),
+                    globals,
                     lines: taken.get_mut(at).and_then(Option::take),
                 };
                 // Later proxies inherit from a defaults section: its body is built in place.
