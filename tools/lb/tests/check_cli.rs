@@ -169,12 +169,7 @@ fn directory_loads_cfg_files_in_order() {
     std::fs::write(dir.join("20-proxies.cfg"), "frontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9000\n").unwrap();
     std::fs::write(dir.join("30-ignored.txt"), "this is not a config\n").unwrap();
     let out = run(&["check", "-f", dir.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
 }
 
 #[test]
@@ -197,12 +192,7 @@ fn cc_evaluates_conditions_like_haproxy() {
 fn dump_plan_prints_the_runtime_plan() {
     let cfg = write_cfg("plan.cfg", &format!("global\n    nbthread 2\n{VALID}"));
     let out = run(&["check", "--dump-plan", "-q", "-f", cfg.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan is JSON");
     assert_eq!(plan["global"]["nbthread"], 2);
     assert_eq!(plan["listeners"][0]["address"]["port"]["low"], 8080);
@@ -382,4 +372,15 @@ frontend fe
         .expect("run -c");
     let file = format!("{}:", cfg.display());
     alerts(&out).first().map(|l| l.replace(&file, ""))
+}
+
+/// Fails with the command's error output unless it exited with `code`.
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

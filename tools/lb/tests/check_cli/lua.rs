@@ -31,12 +31,7 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
     for (i, (text, expected)) in cases.iter().enumerate() {
         let cfg = write_cfg(&format!("lua{i}.cfg"), text);
         let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 1);
         let expected = expected.replace("CFG", cfg.to_str().unwrap());
         assert_eq!(alerts(&out), std::slice::from_ref(&expected));
         // Debian's haproxy (Lua 5.3) says the same where both know the case; its 2.6 has no
@@ -67,12 +62,7 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
     // Registered names pass.
     let cfg = write_cfg("lua-ok.cfg", &text.replace("lua.helo", "lua.hello"));
     let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
 }
 
 #[test]
