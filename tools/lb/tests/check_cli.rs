@@ -384,3 +384,32 @@ fn assert_exit(out: &Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Whether Debian's haproxy is installed, for the tests that compare with it.
+fn haproxy_installed() -> bool {
+    Command::new("haproxy").arg("-v").output().is_ok()
+}
+
+/// `hapee-lb -c`'s first alert for `rule` in a frontend must be `want`, and haproxy's the
+/// same when it is installed.
+#[track_caller]
+fn assert_rule_alert_like_haproxy(rule: &str, want: Option<&str>) {
+    let ours = rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", rule);
+    assert_eq!(ours.as_deref(), want, "{rule}");
+    if haproxy_installed() {
+        assert_eq!(rule_alert("haproxy", "", rule), ours, "haproxy on {rule}");
+    }
+}
+
+/// A finding of `check` that only the environment gives: `-c` passes `text` (as `haproxy -c`
+/// does, which does not look), `check` fails with it, `check --no-env` passes. Its error output.
+#[track_caller]
+fn env_only_failure(name: &str, text: &str) -> String {
+    let cfg = write_cfg(name, text);
+    let cfg = cfg.to_str().unwrap();
+    assert_eq!(run(&["-c", "-f", cfg]).status.code(), Some(0));
+    assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
+    let out = run(&["check", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

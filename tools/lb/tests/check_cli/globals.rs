@@ -35,23 +35,11 @@ fn sticky_counters_beyond_the_limit_are_refused_as_haproxy_refuses_them() {
             "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request track-sc1x' rule : Wrong track-sc number '1x'.",
         ),
     ];
-    let haproxy = std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_ok();
     for (rule, want) in cases {
-        let ours = rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", rule);
-        assert_eq!(ours.as_deref(), Some(want), "{rule}");
-        if haproxy {
-            assert_eq!(rule_alert("haproxy", "", rule), ours, "haproxy on {rule}");
-        }
+        assert_rule_alert_like_haproxy(rule, Some(want));
     }
     // A fetch naming a counter the session does not have is accepted: it finds nothing.
-    let fetch = "    http-request set-header x %[sc_http_req_rate(7)]";
-    assert_eq!(rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", fetch), None);
-    if haproxy {
-        assert_eq!(rule_alert("haproxy", "", fetch), None);
-    }
+    assert_rule_alert_like_haproxy("    http-request set-header x %[sc_http_req_rate(7)]", None);
     // `tune.stick-counters` (HAProxy 2.8's setting) moves the limit, and the words name it.
     let eight = "    tune.stick-counters 8\n";
     let hapee = env!("CARGO_BIN_EXE_hapee-lb");
@@ -141,7 +129,7 @@ fn openssl_only_globals_are_refused_with_the_reason() {
 /// backend keyword, which no 2.6 build has, likewise).
 #[test]
 fn bad_global_tunes_are_refused_in_haproxy_words() {
-    let haproxy = Command::new("haproxy").arg("-v").output().is_ok();
+    let haproxy = haproxy_installed();
     let cases: &[(&str, &str, bool)] = &[
         (
             "maxcompcpuusage 150",

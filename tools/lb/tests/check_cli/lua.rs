@@ -36,7 +36,7 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
         assert_eq!(alerts(&out), std::slice::from_ref(&expected));
         // Debian's haproxy (Lua 5.3) says the same where both know the case; its 2.6 has no
         // `lua-load` arguments, so the third case differs there.
-        if i < 2 && Command::new("haproxy").arg("-v").output().is_ok() {
+        if i < 2 && haproxy_installed() {
             let theirs = Command::new("haproxy")
                 .args(["-c", "-f", cfg.to_str().unwrap()])
                 .output()
@@ -93,7 +93,7 @@ fn unregistered_lua_fetches_and_converters_fail_as_in_haproxy_c() {
             Some("error detected while parsing an 'http-request deny' condition : unknown converter 'lua.unrev' in ACL expression 'str(a),lua.unrev'."),
         ),
     ];
-    let haproxy = Command::new("haproxy").arg("-v").output().is_ok();
+    let haproxy = haproxy_installed();
     for (i, (line, expected)) in lines.iter().enumerate() {
         let text = format!("global\n    lua-load {}\n{VALID}{line}", script.display());
         let cfg = write_cfg(&format!("lua-samples{i}.cfg"), &text);
