@@ -371,18 +371,16 @@ fn wait_for_signal() -> Stop {
     };
     rt.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut usr1), Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut usr1), Some(hard)) = (
             signal(SignalKind::user_defined1()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
+            lifecycle::worker::hard_stop_signal(),
         ) else {
             return Stop::Hard;
         };
         tokio::select! {
             _ = usr1.recv() => Stop::Graceful,
             _ = lifecycle::worker::master_gone() => Stop::Graceful,
-            _ = term.recv() => Stop::Hard,
-            _ = int.recv() => Stop::Hard,
+            _ = hard => Stop::Hard,
         }
     })
 }
@@ -399,17 +397,12 @@ fn wait_for_grace(ms: u32) -> Stop {
         return Stop::Graceful;
     };
     let stop = rt.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let Some(hard) = lifecycle::worker::hard_stop_signal() else {
             return Stop::Graceful;
         };
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))) => Stop::Graceful,
-            _ = term.recv() => Stop::Hard,
-            _ = int.recv() => Stop::Hard,
+            _ = hard => Stop::Hard,
         }
     });
     if stop == Stop::Graceful {

@@ -1,5 +1,5 @@
 //! A worker's side of master-worker mode: it says when it serves, stops when its master
-//! has gone, and once stopping never outlives `hard-stop-after`.
+//! has gone, and once stopping never outlives `hard-stop-after` nor a SIGTERM.
 
 use super::env;
 use std::io::{Read, Write};
@@ -61,6 +61,24 @@ pub fn arm_hard_stop(limit_ms: Option<u32>) {
         });
 }
 
+/// SIGTERM or SIGINT, whichever comes first: the hard stop, at any moment of a worker's life.
+/// `None` when the handlers cannot be installed. Call it inside a tokio runtime.
+pub fn hard_stop_signal() -> Option<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return None;
+    };
+    Some(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
+
 /// During a soft stop, SIGTERM or SIGINT still stops at once (as they do before it: the master
 /// sends SIGTERM to an old worker past `mworker-max-reloads`, an operator sends it to end a
 /// stop that lingers). The handlers installed for the first signal keep the default action
@@ -75,20 +93,18 @@ pub fn exit_on_terminate() {
             else {
                 return;
             };
-            rt.block_on(async {
-                use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut term), Ok(mut int)) = (
-                    signal(SignalKind::terminate()),
-                    signal(SignalKind::interrupt()),
-                ) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
+            let stopped = rt.block_on(async {
+                match hard_stop_signal() {
+                    Some(signalled) => {
+                        signalled.await;
+                        true
+                    }
+                    None => false,
                 }
             });
-            std::process::exit(0);
+            if stopped {
+                std::process::exit(0);
+            }
         });
 }
 
