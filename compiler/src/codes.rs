@@ -395,7 +395,7 @@ rules! {
     "L009" "host-with-port" Warning Lint "The Host header is matched exactly although it may carry a port."
         "Clients send 'Host: example.com:8080' on non-default ports. HAProxy 2.7's 'host_only' converter strips the port: match 'req.hdr(host),host_only' instead.";
     "L010" "http-option-in-tcp-mode" Warning Lint "An HTTP-only option is set on a proxy running in TCP mode."
-        "Options such as httplog, forwardfor or http-server-close need 'mode http'; in TCP mode they are ignored.";
+        "Options such as http-server-close, httpclose or http-keep-alive need 'mode http'; in TCP mode they are ignored. The HTTP-only options HAProxy itself warns about (forwardfor, originalto, a frontend's httplog…) are left to its warnings (W257, W259).";
     "L011" "stats-without-auth" Warning Lint "The statistics page has no authentication."
         "Anyone reaching the page sees server names, addresses and traffic, and with 'stats admin' can change server states. Add 'stats auth' or an 'http-request auth' rule.";
     "L012" "retry-on-without-retries" Warning Lint "'retry-on' is set while retries are disabled."

@@ -88,12 +88,19 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if !p.redirects.is_empty() {
         out.push(ignored("'redirect' rules".into(), "they require"));
     }
-    for &(option, fe, be) in HTTP_OPTIONS {
-        let applies = (fe && p.kind.has_frontend()) || (be && p.kind.has_backend());
-        if applies && p.option(option) == Some(true) {
+    for &(option, _, _) in HTTP_OPTIONS {
+        if warned_http_option(p.kind, option) && p.option(option) == Some(true) {
             out.push(ignored(format!("'option {option}'"), "it requires"));
         }
     }
+}
+
+/// Whether HAProxy warns that `option` is ignored in a proxy of `kind` that is not in HTTP
+/// mode (W259): an HTTP-only option on a side it applies to.
+pub(crate) fn warned_http_option(kind: ProxyKind, option: &str) -> bool {
+    HTTP_OPTIONS.iter().any(|&(o, fe, be)| {
+        o == option && ((fe && kind.has_frontend()) || (be && kind.has_backend()))
+    })
 }
 
 /// Whether a log format is set: `log-format`, `log-format-sd` or a log option, here or in

@@ -20,7 +20,7 @@ mod global;
 mod global_once;
 mod global_tunes;
 mod http_aliases;
-mod ignored;
+pub(crate) mod ignored;
 mod keywords;
 mod log_formats;
 mod model;

@@ -518,8 +518,11 @@ fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
         return;
     }
     for (name, v) in &p.options {
-        // A frontend's 'option httplog' gets HAProxy's own warning (W257) instead.
-        if name == "httplog" && p.kind.has_frontend() {
+        // HAProxy's own warnings say it already: W257 for a frontend's 'option httplog', W259
+        // for the HTTP-only options it knows.
+        if name == "httplog" && p.kind.has_frontend()
+            || crate::ir::ignored::warned_http_option(p.kind, name)
+        {
             continue;
         }
         if v.value
