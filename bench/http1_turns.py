@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reads `perf script -F comm,pid,tid,cpu,time,event,trace` of a `perf sched record` over one
+"""Reads `perf script -F comm,pid,tid,cpu,time,event,trace` of a `perf sched record` (or of
+sched_switch and sched_waking or sched_wakeup events recorded otherwise) over one
 proxy run (bench/http1_sched.sh) and prints how the proxy's serving threads' turns on a CPU
 ended, per request:
 
@@ -66,7 +67,7 @@ def main():
     bench_time = collections.Counter()  # cpu -> run time of the bench's tasks
     for ts, cpu, _, tid, ev, f in events:
         inside = start <= ts <= end
-        if ev == "sched_wakeup":
+        if ev in ("sched_waking", "sched_wakeup"):
             if tid in serving:
                 woke[cpu] = (tid, int(f["pid"]))
             # A serving thread woken by its events waits, runnable, from here.
