@@ -57,8 +57,15 @@ def main():
         return
     start, end = min(seen), max(seen)
 
+    # The origin: the nginx threads the serving threads wake (other sessions may run nginx too).
+    origin = {
+        int(f["pid"])
+        for _, _, _, tid, ev, f in events
+        if ev in ("sched_waking", "sched_wakeup") and tid in serving and f["comm"] == "nginx"
+    }
+
     def bench(tid):
-        return tid in serving or owner.get(tid) == client or names.get(tid) == "nginx"
+        return tid in serving or tid in origin or owner.get(tid) == client
 
     preempted = at_once = long_waits = 0
     off_since = {}  # thread -> since when it has been runnable off the CPU
