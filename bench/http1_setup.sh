@@ -69,11 +69,14 @@ backend app
 CFG
 }
 
+# listening PORT: whether something listens there now (the kernel's socket table)
+listening() { ss -Htln "sport = :$1" | grep -q .; }
+
 # wait_port PORT: until something listens there, read from the kernel's socket table (no
 # probe connection, which the proxy would count and log)
 wait_port() {
     for _ in $(seq 300); do
-        ss -Htln "sport = :$1" | grep -q . && return 0
+        listening "$1" && return 0
         sleep 0.05
     done
     echo "port $1 never opened" >&2

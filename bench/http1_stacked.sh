@@ -65,10 +65,7 @@ run_one() {
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
-for _ in $(seq 200); do
-    listening "$origin" && break
-    sleep 0.05
-done
+wait_port "$origin"
 echo "all on CPU ${CPU:-1}, nbthread $threads, $conns connections; per run, then medians of ${ROUNDS:-3} rounds"
 printf '%-6s | %-8s | %-10s | %-8s | %-8s | %-11s | %-11s | %-13s | %s\n' round proxy "req/s" "p50 ms" "p99 ms" "user µs/req" "sys µs/req" "invol cs/req" "vol cs/req"
 declare -A all=()
