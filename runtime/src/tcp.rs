@@ -58,24 +58,24 @@ async fn inspect(
 
 /// `tcp-request content use-service`: the service takes the connection (the bytes the rules
 /// held stay in `txn.payload`, for it to read first).
-async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: Txn) {
+async fn serve_service(
+    service: &rules::Service,
+    stream: ClientStream,
+    mut txn: Txn,
+    fe: &FrontendRt,
+) {
     match service {
         rules::Service::Script(name) => {
             // HAProxy logs the service in place of the server.
             txn.server = Some(format!("<lua.{name}>").into());
-            // The service answers in the server's place: HAProxy starts the script filters'
-            // analysis of the response as it takes the stream, and ends both channels with
-            // it, the response's first.
-            // Its answer comes at once: a filter waiting on the start is called again then.
-            let wake = crate::http::script_filters::Wake::never().after_now();
-            if let Err(at) = crate::http::script_filters::tcp_response_start(&mut txn, wake).await {
-                script_filter_failed(&mut txn, at);
-                return;
-            }
-            let mut txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
-            if let Some(scripts) = crate::http::script_tcp::TunnelEnd::take(&mut txn) {
-                scripts.end(&mut txn);
-            }
+            let mut txn = if txn.filters.scripts.is_empty() {
+                Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await
+            } else {
+                match Box::pin(filtered_service(name, stream, txn, fe)).await {
+                    Some(txn) => txn,
+                    None => return,
+                }
+            };
             finish(&mut txn);
         }
         // An HTTP service on a raw connection: HAProxy refuses it in TCP mode at load time.
@@ -84,6 +84,58 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
             finish(&mut txn);
         }
     }
+}
+
+/// A service taking a stream that script filters are attached to answers in the server's
+/// place, as HAProxy's applet does: what the rules held goes through the request's filters
+/// before it reads it, the filters start the response's analysis as it takes the stream, its
+/// answer goes through their `tcp_payload` (and the client's further bytes too), and both
+/// channels end with it, the response's first. The callbacks act on a copy of the
+/// transaction while the service holds it. `None` when a filter failed (the stream ended).
+async fn filtered_service(
+    name: &str,
+    stream: ClientStream,
+    mut txn: Txn,
+    fe: &FrontendRt,
+) -> Option<Txn> {
+    use crate::http::script_filters::{tcp_held, tcp_response_start, Wake};
+    let held = txn.payload.clone().unwrap_or_default();
+    match tcp_held(&mut txn, held) {
+        Ok(data) => txn.payload = Some(data),
+        Err(at) => {
+            script_filter_failed(&mut txn, at);
+            return None;
+        }
+    }
+    // Its answer comes at once: a filter waiting on the start is called again then.
+    if let Err(at) = tcp_response_start(&mut txn, Wake::never().after_now()).await {
+        script_filter_failed(&mut txn, at);
+        return None;
+    }
+    let Some(scripts) = crate::http::script_tcp::TcpFilters::take(&mut txn) else {
+        return Some(Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await);
+    };
+    let (ours, theirs) = tokio::io::duplex(txn.shared.bufsize.max(1024));
+    let limits = Limits {
+        a_idle: fe.timeouts.client,
+        b_idle: fe.timeouts.client,
+        a_fin: fe.timeouts.client_fin,
+        b_fin: None,
+    };
+    let served = crate::script::run_tcp_service(name, Box::new(theirs), txn);
+    let piped = pipe_both_inspected(
+        stream,
+        ours,
+        limits,
+        None,
+        Default::default(),
+        None,
+        std::future::pending(),
+        Some(&scripts),
+    );
+    let (mut txn, _) = tokio::join!(Box::pin(served), piped);
+    scripts.end(&mut txn);
+    Some(txn)
 }
 
 /// The stream ends without a server (`SC`). What the client sent is dropped before the close,
@@ -178,7 +230,7 @@ pub async fn serve(
                 }
             }
             Verdict::Service(service) => {
-                serve_service(service, stream, txn).await;
+                serve_service(service, stream, txn, fe).await;
                 return None;
             }
             Verdict::Spoe(group, next) => {
