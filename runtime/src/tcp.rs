@@ -133,8 +133,8 @@ async fn filtered_service(
         std::future::pending(),
         Some(&scripts),
     );
-    let (mut txn, _) = tokio::join!(Box::pin(served), piped);
-    scripts.end(&mut txn);
+    let (mut txn, (piped, _)) = tokio::join!(Box::pin(served), piped);
+    scripts.end(&mut txn, piped.client_first);
     Some(txn)
 }
 
@@ -538,9 +538,10 @@ pub async fn serve(
         up,
         down,
         timed_out,
+        client_first,
     } = piped;
     if let Some(scripts) = scripts {
-        scripts.end(&mut txn);
+        scripts.end(&mut txn, client_first);
     }
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {

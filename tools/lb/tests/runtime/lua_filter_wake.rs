@@ -2,7 +2,8 @@
 //! stream wakes, as in HAProxy: when data arrives on the channel (or its source ends), not on a
 //! timer. Side by side with Debian's haproxy: the calls of `lua.waitin`
 //! (`testdata/lua/filters_run.lua`) as the client's or the server's bytes come one piece at a
-//! time, the test sending each piece once the call before it is seen.
+//! time, the test sending each piece once the call before it is seen. Also the order in which
+//! a TCP stream's filters end its channels, which follows the events that close them.
 
 use super::harness::{both_sides, Origin, Side, DEFAULTS};
 use std::io::{Read, Write};
@@ -202,6 +203,81 @@ fn a_filter_waiting_on_a_response_head_runs_again_as_its_body_arrives_as_in_hapr
                 "waitin headers:res 3".to_string(),
             ],
             true
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// A server echoing what it reads until its client closes, then closing.
+fn echo_server() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A TCP stream's filters end the channel of the side that closed first first: the client's
+/// here (the server, echoing, closes after it), the server's in
+/// `a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy`.
+#[test]
+fn a_tcp_streams_filters_end_first_the_side_that_closed_first_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, server: &std::net::SocketAddr| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    server o {server}\n"
+        )
+    };
+    let (ours, theirs) = both_sides(1, echo_server, cfg, |port, _, side| {
+        let mut s = super::harness::connect(("127.0.0.1", port));
+        s.write_all(b"abc").unwrap();
+        let mut got = [0u8; 3];
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let echoed = s.read_exact(&mut got).is_ok();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let rest = read_to_end(s);
+        let ends: Vec<String> = side
+            .selected(
+                |out| {
+                    out.lines()
+                        .filter(|l| l.starts_with("ended tcp "))
+                        .map(str::to_string)
+                        .collect()
+                },
+                2,
+            )
+            .iter()
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| w.starts_with("start:") || w.starts_with("end:"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        (echoed.then_some(got), rest, ends)
+    });
+    assert_eq!(
+        ours,
+        (
+            Some(*b"ABC"),
+            String::new(),
+            vec![
+                "start:req start:res end:req".to_string(),
+                "start:req start:res end:req end:res".to_string()
+            ]
         )
     );
     if let Some(theirs) = theirs {
