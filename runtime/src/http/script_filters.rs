@@ -164,18 +164,23 @@ pub async fn attach(
     backend: bool,
     body: &mut super::ReqBody,
 ) -> Result<(), usize> {
+    attach_woken(txn, proxy, backend, true, Wake::body(body)).await
+}
+
+/// Attaches the script filters of `proxy` that are not attached yet (the HTTP stream's
+/// with `http`), then runs their `start_analyze` on the request, calling again as `wake`
+/// says one that waits.
+async fn attach_woken(
+    txn: &mut Txn,
+    proxy: &str,
+    backend: bool,
+    http: bool,
+    mut wake: Wake<'_>,
+) -> Result<(), usize> {
     let first = txn.filters.scripts.len();
-    attach_only(txn, proxy, backend, true);
-    let mut wake = Wake::body(body);
-    run_all(
-        txn,
-        first,
-        FilterStep::StartAnalyze,
-        false,
-        false,
-        &mut wake,
-    )
-    .await
+    attach_only(txn, proxy, backend, http);
+    let step = FilterStep::StartAnalyze;
+    run_all(txn, first, step, false, false, &mut wake).await
 }
 
 /// Attaches the script filters of `proxy` that are not attached yet.
@@ -212,18 +217,7 @@ pub async fn attach_tcp(
     backend: bool,
     source: Source<'_>,
 ) -> Result<(), usize> {
-    let first = txn.filters.scripts.len();
-    attach_only(txn, proxy, backend, false);
-    let mut wake = Wake::source(source);
-    run_all(
-        txn,
-        first,
-        FilterStep::StartAnalyze,
-        false,
-        false,
-        &mut wake,
-    )
-    .await
+    attach_woken(txn, proxy, backend, false, Wake::source(source)).await
 }
 
 /// Runs `step` on the filters from the `first` attached on (the backend's only, with
@@ -238,43 +232,35 @@ async fn run_all(
     wake: &mut Wake<'_>,
 ) -> Result<(), usize> {
     let before = (txn.payload.clone(), txn.res_payload.clone());
-    let ran = run_each(txn, first, step, response, backend_only, wake).await;
+    // The callbacks see in their channel what the source sent so far.
+    let ran = async {
+        for i in first..txn.filters.scripts.len() {
+            if backend_only && !txn.filters.scripts[i].backend {
+                continue;
+            }
+            loop {
+                wake.show(txn, response);
+                match call(txn, i, step, response) {
+                    FilterVerdict::Continue => break,
+                    FilterVerdict::Error => return Err(i),
+                    // Its wake time, or news before it.
+                    FilterVerdict::Wait(Some(at)) => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(at) => {}
+                            _ = wake.next() => {}
+                        }
+                    }
+                    FilterVerdict::Wait(None) => wake.next().await,
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
     if let On::Source(_) = wake.on {
         (txn.payload, txn.res_payload) = before;
     }
     ran
-}
-
-/// [`run_all`]'s loop, the callbacks seeing what the source sent so far in their channel.
-async fn run_each(
-    txn: &mut Txn,
-    first: usize,
-    step: FilterStep,
-    response: bool,
-    backend_only: bool,
-    wake: &mut Wake<'_>,
-) -> Result<(), usize> {
-    for i in first..txn.filters.scripts.len() {
-        if backend_only && !txn.filters.scripts[i].backend {
-            continue;
-        }
-        loop {
-            wake.show(txn, response);
-            match call(txn, i, step, response) {
-                FilterVerdict::Continue => break,
-                FilterVerdict::Error => return Err(i),
-                // Its wake time, or news before it.
-                FilterVerdict::Wait(Some(at)) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(at) => {}
-                        _ = wake.next() => {}
-                    }
-                }
-                FilterVerdict::Wait(None) => wake.next().await,
-            }
-        }
-    }
-    Ok(())
 }
 
 /// How many more times an `http_end` that answered `filter.WAIT` is called, at once, before

@@ -249,24 +249,7 @@ fn a_tcp_streams_filters_end_first_the_side_that_closed_first_as_in_haproxy() {
         let echoed = s.read_exact(&mut got).is_ok();
         s.shutdown(std::net::Shutdown::Write).unwrap();
         let rest = read_to_end(s);
-        let ends: Vec<String> = side
-            .selected(
-                |out| {
-                    out.lines()
-                        .filter(|l| l.starts_with("ended tcp "))
-                        .map(str::to_string)
-                        .collect()
-                },
-                2,
-            )
-            .iter()
-            .map(|l| {
-                l.split_whitespace()
-                    .filter(|w| w.starts_with("start:") || w.starts_with("end:"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
+        let ends = super::lua_filters::tcp_starts_and_ends(side);
         (echoed.then_some(got), rest, ends)
     });
     assert_eq!(

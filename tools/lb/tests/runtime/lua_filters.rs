@@ -56,6 +56,20 @@ fn exchange(port: u16, path: &str, args: &[&str]) -> String {
         .replace(&port.to_string(), "PORT")
 }
 
+/// The starts and ends `lua.tcp` printed as it ended each channel of a TCP stream: its
+/// payload calls depend on how the bytes arrive, the starts and ends do not.
+pub(super) fn tcp_starts_and_ends(side: &Side) -> Vec<String> {
+    ended(side, "ended tcp ", 2)
+        .iter()
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| w.starts_with("start:") || w.starts_with("end:"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 /// What the filters printed as each ended a channel (`prefix` starts their lines).
 fn ended(side: &Side, prefix: &str, at_least: usize) -> Vec<String> {
     side.selected(
@@ -181,17 +195,7 @@ fn a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy() {
                 .filter(|l| !l.starts_with("DATE:"))
                 .map(str::to_string)
                 .collect();
-            // The payload calls depend on how the bytes arrive: the starts and ends do not.
-            let ends: Vec<String> = ended(side, "ended tcp ", 2)
-                .iter()
-                .map(|l| {
-                    l.split_whitespace()
-                        .filter(|w| w.starts_with("start:") || w.starts_with("end:"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect();
-            (answer, ends)
+            (answer, tcp_starts_and_ends(side))
         },
     );
     let (answer, ends) = &ours;
