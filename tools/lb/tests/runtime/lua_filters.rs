@@ -234,6 +234,7 @@ fn post_sized(port: u16, path: &str, size: usize) -> Curled {
         .arg(format!("http://127.0.0.1:{port}{path}"))
         .output()
         .expect("curl is installed (see .ci/run)");
+    let _ = std::fs::remove_file(&file);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let mut words = text
         .split_whitespace()
