@@ -378,7 +378,7 @@ impl Drop for Streaming {
 
 /// The client connection of a TCP service, with what has been read but not yet consumed.
 pub struct TcpIo {
-    stream: hapee_runtime::ClientStream,
+    stream: hapee_runtime::script::ServiceIo,
     buffered: Vec<u8>,
     eof: bool,
     pub received: u64,
@@ -387,7 +387,7 @@ pub struct TcpIo {
 
 impl TcpIo {
     /// The client's connection, `held` being what was already read from it.
-    pub fn new(stream: hapee_runtime::ClientStream, held: &[u8]) -> TcpIo {
+    pub fn new(stream: hapee_runtime::script::ServiceIo, held: &[u8]) -> TcpIo {
         TcpIo {
             stream,
             buffered: held.to_vec(),

@@ -445,7 +445,7 @@ impl Hooks for ThreadHooks {
     fn tcp_service(
         &self,
         name: &str,
-        stream: hapee_runtime::ClientStream,
+        stream: hapee_runtime::script::ServiceIo,
         txn: Txn,
     ) -> LocalFuture<Txn> {
         let name = name.to_string();

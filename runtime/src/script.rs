@@ -20,6 +20,15 @@ use std::rc::Rc;
 /// A future run on the calling worker thread.
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
+/// What a TCP service reads its client from and answers it on: the client's connection, or
+/// the service's end of a pipe whose other end goes through the stream's script filters.
+pub type ServiceIo = Box<dyn ServiceStream>;
+
+/// A connection a TCP service can take ([`ServiceIo`]).
+pub trait ServiceStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> ServiceStream for T {}
+
 /// Builds the hooks of each worker thread.
 pub trait Engine: Send + Sync {
     /// Called once the runtime's state is built, before any thread serves: scripts may now
@@ -148,7 +157,7 @@ pub trait Hooks {
         -> LocalFuture<(Txn, Option<ScriptReply>)>;
     /// Runs TCP service `name` on the client connection; gives the transaction back (with
     /// the bytes counted) once the service has returned.
-    fn tcp_service(&self, name: &str, stream: crate::ClientStream, txn: Txn) -> LocalFuture<Txn>;
+    fn tcp_service(&self, name: &str, stream: ServiceIo, txn: Txn) -> LocalFuture<Txn>;
     /// Sample fetch `lua.<name>(args)`.
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Value>;
     /// Converter `lua.<name>(args)`.
@@ -501,7 +510,7 @@ pub async fn run_service(name: &str, txn: &mut Txn, body: Bytes) -> Option<Scrip
 }
 
 /// Runs TCP service `name` on `stream`; the connection closes when it returns.
-pub async fn run_tcp_service(name: &str, stream: crate::ClientStream, txn: Txn) -> Txn {
+pub async fn run_tcp_service(name: &str, stream: ServiceIo, txn: Txn) -> Txn {
     match hooks() {
         Some(hooks) => hooks.tcp_service(name, stream, txn).await,
         None => txn,

@@ -26,13 +26,13 @@ async fn inspect(
     fe: &FrontendRt,
     bufsize: usize,
     txn: &mut Txn,
+    mut buf: BytesMut,
 ) -> (Bytes, Option<tokio::time::Instant>) {
-    let mut buf = BytesMut::new();
-    txn.payload = Some(Bytes::new());
+    txn.payload = Some(buf.clone().freeze());
     txn.payload_final = true;
     let has_rules = fe.rules.iter().any(|r| r.set == RuleSet::TcpRequestContent);
     let Some(delay) = fe.inspect_delay.filter(|_| has_rules) else {
-        return (Bytes::new(), None);
+        return (buf.freeze(), None);
     };
     let deadline = tokio::time::Instant::now() + delay;
     let mut closed = false;
@@ -43,7 +43,7 @@ async fn inspect(
         if txn.payload_final || !rules::awaits_data(&fe.rules, RuleSet::TcpRequestContent, txn) {
             break;
         }
-        buf.reserve(bufsize - buf.len());
+        buf.reserve(bufsize.saturating_sub(buf.len()));
         match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
             Err(_) => {
                 txn.payload_final = true;
@@ -58,22 +58,24 @@ async fn inspect(
 
 /// `tcp-request content use-service`: the service takes the connection (the bytes the rules
 /// held stay in `txn.payload`, for it to read first).
-async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: Txn) {
+async fn serve_service(
+    service: &rules::Service,
+    stream: ClientStream,
+    mut txn: Txn,
+    fe: &FrontendRt,
+) {
     match service {
         rules::Service::Script(name) => {
             // HAProxy logs the service in place of the server.
             txn.server = Some(format!("<lua.{name}>").into());
-            // The service answers in the server's place: HAProxy starts the script filters'
-            // analysis of the response as it takes the stream, and ends both channels with
-            // it, the response's first.
-            if let Err(at) = crate::http::script_filters::tcp_response_start(&mut txn).await {
-                script_filter_failed(&mut txn, at);
-                return;
-            }
-            let mut txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
-            if let Some(scripts) = crate::http::script_tcp::TunnelEnd::take(&mut txn) {
-                scripts.end(&mut txn);
-            }
+            let mut txn = if txn.filters.scripts.is_empty() {
+                Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await
+            } else {
+                match Box::pin(filtered_service(name, stream, txn, fe)).await {
+                    Some(txn) => txn,
+                    None => return,
+                }
+            };
             finish(&mut txn);
         }
         // An HTTP service on a raw connection: HAProxy refuses it in TCP mode at load time.
@@ -82,6 +84,58 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
             finish(&mut txn);
         }
     }
+}
+
+/// A service taking a stream that script filters are attached to answers in the server's
+/// place, as HAProxy's applet does: what the rules held goes through the request's filters
+/// before it reads it, the filters start the response's analysis as it takes the stream, its
+/// answer goes through their `tcp_payload` (and the client's further bytes too), and both
+/// channels end with it, the response's first. The callbacks act on a copy of the
+/// transaction while the service holds it. `None` when a filter failed (the stream ended).
+async fn filtered_service(
+    name: &str,
+    stream: ClientStream,
+    mut txn: Txn,
+    fe: &FrontendRt,
+) -> Option<Txn> {
+    use crate::http::script_filters::{tcp_held, tcp_response_start, Wake};
+    let held = txn.payload.clone().unwrap_or_default();
+    match tcp_held(&mut txn, held) {
+        Ok(data) => txn.payload = Some(data),
+        Err(at) => {
+            script_filter_failed(&mut txn, at);
+            return None;
+        }
+    }
+    // Its answer comes at once: a filter waiting on the start is called again then.
+    if let Err(at) = tcp_response_start(&mut txn, Wake::never().after_now()).await {
+        script_filter_failed(&mut txn, at);
+        return None;
+    }
+    let Some(scripts) = crate::http::script_tcp::TcpFilters::take(&mut txn) else {
+        return Some(Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await);
+    };
+    let (ours, theirs) = tokio::io::duplex(txn.shared.bufsize.max(1024));
+    let limits = Limits {
+        a_idle: fe.timeouts.client,
+        b_idle: fe.timeouts.client,
+        a_fin: fe.timeouts.client_fin,
+        b_fin: None,
+    };
+    let served = crate::script::run_tcp_service(name, Box::new(theirs), txn);
+    let piped = pipe_both_inspected(
+        stream,
+        ours,
+        limits,
+        None,
+        Default::default(),
+        None,
+        std::future::pending(),
+        Some(&scripts),
+    );
+    let (mut txn, (piped, _)) = tokio::join!(Box::pin(served), piped);
+    scripts.end(&mut txn, piped.client_first);
+    Some(txn)
 }
 
 /// The stream ends without a server (`SC`). What the client sent is dropped before the close,
@@ -127,13 +181,18 @@ pub async fn serve(
     let fe_events = [SpoeEvent::OnClientSession, SpoeEvent::OnFrontendTcpRequest];
     crate::spoe::on_events(&mut txn, &[&fe.name], &fe_events).await;
     let scripted = shared.filters.has_scripts();
+    let bufsize = shared.bufsize.max(1024);
+    // What the client sent while a filter waited on the start: the content rules see it first.
+    let mut ahead = BytesMut::new();
     if scripted {
         let name = fe.name.clone();
-        if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, false, None).await {
-            return script_filter_failed(&mut txn, at);
+        let source = Source::of(&mut stream, &mut ahead, bufsize);
+        let attached = attach_tcp(&mut txn, &name, false, source, fe.timeouts.client).await;
+        if let Some(end) = attached {
+            return end(&mut txn);
         }
     }
-    let (held, deadline) = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+    let (held, deadline) = inspect(&mut stream, fe, bufsize, &mut txn, ahead).await;
     // What the client sent counts even if the stream ends here (`option dontlognull`, `%U`).
     txn.bytes_in = held.len() as u64;
     // The content rules, paused at each script action while it runs.
@@ -171,7 +230,7 @@ pub async fn serve(
                 }
             }
             Verdict::Service(service) => {
-                serve_service(service, stream, txn).await;
+                serve_service(service, stream, txn, fe).await;
                 return None;
             }
             Verdict::Spoe(group, next) => {
@@ -209,15 +268,20 @@ pub async fn serve(
     txn.count_on_backend(be_index);
     // The backend's script filters attach, then the request's first bytes go through them
     // all, before the server is connected (as HAProxy forwards them).
+    let mut held = held;
+    if scripted && be.name != fe.name {
+        let name = be.name.clone();
+        let mut ahead = BytesMut::from(&held[..]);
+        let source = Source::of(&mut stream, &mut ahead, bufsize);
+        let attached = attach_tcp(&mut txn, &name, true, source, fe.timeouts.client).await;
+        if let Some(end) = attached {
+            return end(&mut txn);
+        }
+        held = ahead.freeze();
+        txn.bytes_in = held.len() as u64;
+    }
     let mut sent = held.clone();
     if scripted {
-        if be.name != fe.name {
-            let name = be.name.clone();
-            if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, true, None).await
-            {
-                return script_filter_failed(&mut txn, at);
-            }
-        }
         match crate::http::script_filters::tcp_held(&mut txn, held.clone()) {
             Ok(data) => sent = data,
             Err(at) => return script_filter_failed(&mut txn, at),
@@ -382,18 +446,39 @@ pub async fn serve(
         end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
         return None;
     };
-    if scripted {
-        if let Err(at) = crate::http::script_filters::tcp_response_start(&mut txn).await {
-            server.active.fetch_sub(1, Ordering::Relaxed);
-            return script_filter_failed(&mut txn, at);
-        }
-    }
+    // What the content rules held goes at once, as HAProxy forwards it whatever the
+    // response's analysis waits for.
     if !sent.is_empty() && sstream.write_all(&sent).await.is_err() {
         server.active.fetch_sub(1, Ordering::Relaxed);
         txn.term = *b"SD";
         finish(&mut txn);
         return None;
     }
+    // What the server sent while a filter waited on the response's start goes first.
+    let mut early = BytesMut::new();
+    if scripted {
+        let source = Source::of(&mut sstream, &mut early, bufsize);
+        let wake = crate::http::script_filters::Wake::source(source);
+        let started = crate::http::script_filters::tcp_response_start(&mut txn, wake);
+        let started = match be.timeouts.server {
+            Some(t) => tokio::time::timeout(t, started).await,
+            None => Ok(started.await),
+        };
+        if !matches!(started, Ok(Ok(()))) {
+            server.active.fetch_sub(1, Ordering::Relaxed);
+        }
+        match started {
+            Ok(Ok(())) => {}
+            Ok(Err(at)) => return script_filter_failed(&mut txn, at),
+            // Nothing came to wake it within `timeout server`.
+            Err(_) => {
+                txn.term = *b"sD";
+                finish(&mut txn);
+                return None;
+            }
+        }
+    }
+    let sstream = crate::client_stream::Replay::new(early.freeze(), sstream);
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64 - queue;
     // The response side starts with the server connection.
     let res_events = [SpoeEvent::OnServerSession, SpoeEvent::OnTcpResponse];
@@ -453,9 +538,10 @@ pub async fn serve(
         up,
         down,
         timed_out,
+        client_first,
     } = piped;
     if let Some(scripts) = scripts {
-        scripts.end(&mut txn);
+        scripts.end(&mut txn, client_first);
     }
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
@@ -475,6 +561,61 @@ pub async fn serve(
         finish(&mut txn);
     }
     None
+}
+
+use crate::http::script_filters::Source;
+
+impl<'a> Source<'a> {
+    /// The source `from`, read into `ahead` up to `limit` bytes while a filter waits.
+    fn of(
+        from: &'a mut (dyn tokio::io::AsyncRead + Unpin + Send),
+        ahead: &'a mut BytesMut,
+        limit: usize,
+    ) -> Source<'a> {
+        Source {
+            from,
+            ahead,
+            limit,
+            ended: false,
+        }
+    }
+}
+
+/// How a TCP stream ends when its filters could not start.
+type Ending = fn(&mut Txn) -> Option<crate::upgrade::Upgrade>;
+
+/// Attaches the script filters of `proxy` to a TCP stream and starts their analysis of the
+/// request, a filter that waits called again as the client's bytes arrive; how the stream
+/// ends when one failed, or when nothing woke it within `timeout client`.
+async fn attach_tcp(
+    txn: &mut Txn,
+    proxy: &str,
+    backend: bool,
+    source: Source<'_>,
+    limit: Option<Duration>,
+) -> Option<Ending> {
+    let attach = crate::http::script_filters::attach_tcp(txn, proxy, backend, source);
+    let attached = match limit {
+        Some(t) => tokio::time::timeout(t, attach).await,
+        None => Ok(attach.await),
+    };
+    match attached {
+        Ok(Ok(())) => None,
+        Ok(Err(at)) => {
+            let at = at.min(txn.filters.scripts.len());
+            crate::http::script_filters::end_after_error(txn, at, 0);
+            Some(|txn: &mut Txn| {
+                txn.term = *b"PR";
+                finish(txn);
+                None
+            })
+        }
+        Err(_) => Some(|txn: &mut Txn| {
+            txn.term = *b"cR";
+            finish(txn);
+            None
+        }),
+    }
 }
 
 /// A script filter failed on a TCP stream: the filters end their analysis and the stream is

@@ -243,6 +243,51 @@ core.register_filter("waits", Waits, function(class, args)
   return class
 end)
 
+-- "waitin <where> <times> [held]" answers filter.WAIT (without a wake time) the first <times>
+-- calls to the callback <where> names ("start:req", "start:res" or "headers:res"), printing
+-- "waitin <where> <n>" and, with "held", how many bytes the channel held. It upper-cases
+-- the bytes of a TCP stream both ways.
+local WaitIn = {}
+WaitIn.id = "waitin"
+WaitIn.flags = filter.FLT_CFG_FL_HTX
+WaitIn.__index = WaitIn
+
+function WaitIn:new()
+  return setmetatable({ where = self.where, times = self.times, held = self.held, n = 0 }, WaitIn)
+end
+
+function WaitIn:once(what, held)
+  if self.where ~= what then
+    return filter.CONTINUE
+  end
+  self.n = self.n + 1
+  print("waitin " .. what .. " " .. self.n .. (held and (" " .. held) or ""))
+  if self.n <= self.times then
+    return filter.WAIT
+  end
+  return filter.CONTINUE
+end
+
+function WaitIn:start_analyze(txn, chn)
+  filter.register_data_filter(self, chn)
+  return self:once("start:" .. side(chn), self.held and chn:input())
+end
+
+function WaitIn:http_headers(txn, msg)
+  return self:once("headers:" .. side(msg.channel))
+end
+
+function WaitIn:tcp_payload(txn, chn)
+  if chn:input() > 0 then
+    chn:set(chn:data():upper())
+  end
+end
+
+core.register_filter("waitin", WaitIn, function(class, args)
+  class.where, class.times, class.held = args[1], tonumber(args[2]) or 1, args[3] == "held"
+  return class
+end)
+
 -- "endwait <tag> <side> <waits> [ms]" answers filter.WAIT from http_end on <side> ("req" or
 -- "res") the first <waits> times (with a wake time of [ms] when given), and notes each call.
 local EndWait = {}

@@ -396,7 +396,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let body = match body {
             Ok(mut body) if ctx.shared.filters.has_scripts() => {
                 let name = fe.name.clone();
-                match Box::pin(script_filters::attach(txn, &name, false, Some(&mut body))).await {
+                match Box::pin(script_filters::attach(txn, &name, false, &mut body)).await {
                     Ok(()) => Ok(body),
                     Err(at) => Err(script_filters::failed_request(txn, &[&fe.errorfiles], at)),
                 }

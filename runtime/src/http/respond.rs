@@ -89,8 +89,7 @@ pub(super) async fn respond(
     if !txn.filters.scripts.is_empty() {
         // The script filters' `http_headers` see the head as the rules and persistence left it.
         txn.response = Some(view);
-        let more = !hyper::body::Body::is_end_stream(&*body);
-        if let Err(at) = Box::pin(super::script_filters::response_headers(txn, more)).await {
+        if let Err(at) = Box::pin(super::script_filters::response_headers(txn, &mut body)).await {
             super::script_filters::end_after_error(txn, 0, at);
             return failed_response(ctx, txn, be);
         }

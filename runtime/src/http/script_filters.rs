@@ -28,28 +28,43 @@ pub struct Attached {
     backend: bool,
 }
 
-/// How long a filter that answered `filter.WAIT` without a wake time waits before it is
-/// called again where the event that would wake it cannot be watched from here (a TCP
-/// stream's bytes, a response body still coming).
-const WAIT_AGAIN: std::time::Duration = std::time::Duration::from_millis(100);
-
 /// What calls a filter that answered `filter.WAIT` without a wake time again: HAProxy calls
-/// it at the stream's next event (data arriving, the other side progressing), which a
-/// complete message never gets: the stream then waits until its client gives up.
-pub enum Wake<'a> {
+/// it when its stream wakes, as data arrives on the channel or its source ends, which a
+/// complete message never does (the stream then waits until its client gives up). Each
+/// call again needs news (an event, more data, the end), and what is read meanwhile is held
+/// within a buffer: a filter that always waits is not spun on.
+pub struct Wake<'a> {
     /// The event already happened (the response head arrived after the response's analysis
-    /// started): called again at once.
-    Now,
+    /// started): the first wait ends at once.
+    now: bool,
+    on: On<'a>,
+}
+
+enum On<'a> {
     /// More of the request body, or its end, after what had arrived already (`settled` once
     /// that is read ahead: it is no news).
     Body {
         body: &'a mut super::ReqBody,
         settled: bool,
     },
-    /// Data still coming that cannot be watched from here: called again a moment later.
-    Soon,
+    /// More of the response body, or its end, after what came with its head.
+    Response {
+        body: &'a mut crate::upstream::ServerBody,
+        settled: bool,
+        limit: usize,
+    },
+    /// More bytes of a TCP stream's source (kept in `ahead`, up to `limit`), or its end.
+    Source(Source<'a>),
     /// Nothing more is coming.
     Never,
+}
+
+/// A TCP stream's source read while a filter waits, and what came from it.
+pub struct Source<'a> {
+    pub from: &'a mut (dyn tokio::io::AsyncRead + Unpin + Send),
+    pub ahead: &'a mut BytesMut,
+    pub limit: usize,
+    pub ended: bool,
 }
 
 /// How much of a request body that had already arrived a waiting filter's stream reads
@@ -59,17 +74,49 @@ const ARRIVED_LIMIT: usize = 16 << 10;
 impl<'a> Wake<'a> {
     /// What wakes a filter waiting on `body`.
     pub fn body(body: &'a mut super::ReqBody) -> Wake<'a> {
-        Wake::Body {
+        Wake::on(On::Body {
             body,
             settled: false,
+        })
+    }
+
+    /// What wakes a filter waiting on a TCP stream's `source`.
+    pub fn source(source: Source<'a>) -> Wake<'a> {
+        Wake::on(On::Source(source))
+    }
+
+    /// Nothing: a filter that waits is not called again.
+    pub fn never() -> Wake<'a> {
+        Wake::on(On::Never)
+    }
+
+    /// Called again once at once (the event that wakes it already happened), then as `self`.
+    pub fn after_now(mut self) -> Wake<'a> {
+        self.now = true;
+        self
+    }
+
+    fn on(on: On<'a>) -> Wake<'a> {
+        Wake { now: false, on }
+    }
+
+    /// Lets the callbacks see in their channel what a TCP stream's source sent meanwhile.
+    fn show(&self, txn: &mut Txn, response: bool) {
+        if let On::Source(source) = &self.on {
+            let data = Some(Bytes::copy_from_slice(source.ahead));
+            match response {
+                true => txn.res_payload = data,
+                false => txn.payload = data,
+            }
         }
     }
 
     async fn next(&mut self) {
-        match self {
-            Wake::Now => tokio::task::yield_now().await,
-            Wake::Soon => tokio::time::sleep(WAIT_AGAIN).await,
-            Wake::Body {
+        if std::mem::take(&mut self.now) {
+            return tokio::task::yield_now().await;
+        }
+        match &mut self.on {
+            On::Body {
                 body: http_body_util::Either::Left(client),
                 settled,
             } => {
@@ -81,30 +128,70 @@ impl<'a> Wake<'a> {
                     std::future::pending::<()>().await;
                 }
             }
-            Wake::Body { .. } | Wake::Never => std::future::pending().await,
+            On::Response {
+                body,
+                settled,
+                limit,
+            } => {
+                if !body.arrival(*limit, settled).await {
+                    std::future::pending::<()>().await;
+                }
+            }
+            On::Source(source) => {
+                use tokio::io::AsyncReadExt;
+                let room = source.limit.saturating_sub(source.ahead.len());
+                if source.ended || room == 0 {
+                    return std::future::pending().await;
+                }
+                let mut read = (&mut *source.from).take(room as u64);
+                match read.read_buf(source.ahead).await {
+                    Ok(0) | Err(_) => source.ended = true,
+                    Ok(_) => {}
+                }
+            }
+            On::Body { .. } | On::Never => std::future::pending().await,
         }
     }
 }
 
-/// Attaches the script filters of `proxy` that are not attached yet, then runs their
-/// `start_analyze` on the request. `Err` (the failed filter's place) when one failed
-/// (`filter.ERROR`): the request is answered with a 400.
-/// `body`: the request body of an HTTP stream, whose progress wakes a filter that waits.
+/// Attaches the script filters of `proxy` that are not attached yet to an HTTP stream, then
+/// runs their `start_analyze` on the request. `Err` (the failed filter's place) when one
+/// failed (`filter.ERROR`): the request is answered with a 400. `body`: the request body,
+/// whose progress wakes a filter that waits.
 pub async fn attach(
     txn: &mut Txn,
     proxy: &str,
     backend: bool,
-    body: Option<&mut super::ReqBody>,
+    body: &mut super::ReqBody,
 ) -> Result<(), usize> {
-    let http = body.is_some();
+    attach_woken(txn, proxy, backend, true, Wake::body(body)).await
+}
+
+/// Attaches the script filters of `proxy` that are not attached yet (the HTTP stream's
+/// with `http`), then runs their `start_analyze` on the request, calling again as `wake`
+/// says one that waits.
+async fn attach_woken(
+    txn: &mut Txn,
+    proxy: &str,
+    backend: bool,
+    http: bool,
+    mut wake: Wake<'_>,
+) -> Result<(), usize> {
+    let first = txn.filters.scripts.len();
+    attach_only(txn, proxy, backend, http);
+    let step = FilterStep::StartAnalyze;
+    run_all(txn, first, step, false, false, &mut wake).await
+}
+
+/// Attaches the script filters of `proxy` that are not attached yet.
+fn attach_only(txn: &mut Txn, proxy: &str, backend: bool, http: bool) {
     let Some(hooks) = script::hooks() else {
-        return Ok(());
+        return;
     };
     let shared = txn.shared.clone();
     let Some(chain) = shared.filters.chain_for(proxy) else {
-        return Ok(());
+        return;
     };
-    let first = txn.filters.scripts.len();
     for f in chain {
         let FilterPlan::Script(plan) = f else {
             continue;
@@ -120,35 +207,60 @@ pub async fn attach(
             });
         }
     }
-    // A TCP stream's bytes come elsewhere.
-    let wake = body.map_or(Wake::Soon, Wake::body);
-    run_all(txn, first, FilterStep::StartAnalyze, false, false, wake).await
+}
+
+/// [`attach`] on a TCP stream, whose filters waiting on its start are called again as its
+/// client's bytes (read into `source.ahead`) arrive.
+pub async fn attach_tcp(
+    txn: &mut Txn,
+    proxy: &str,
+    backend: bool,
+    source: Source<'_>,
+) -> Result<(), usize> {
+    attach_woken(txn, proxy, backend, false, Wake::source(source)).await
 }
 
 /// Runs `step` on the filters from the `first` attached on (the backend's only, with
-/// `backend_only`), each until it stops waiting; the place of the one that failed.
+/// `backend_only`), each until it stops waiting; the place of the one that failed. The
+/// channel's payload is as before afterwards: what a TCP source sent meanwhile is the caller's.
 async fn run_all(
     txn: &mut Txn,
     first: usize,
     step: FilterStep,
     response: bool,
     backend_only: bool,
-    mut wake: Wake<'_>,
+    wake: &mut Wake<'_>,
 ) -> Result<(), usize> {
-    for i in first..txn.filters.scripts.len() {
-        if backend_only && !txn.filters.scripts[i].backend {
-            continue;
-        }
-        loop {
-            match call(txn, i, step, response) {
-                FilterVerdict::Continue => break,
-                FilterVerdict::Error => return Err(i),
-                FilterVerdict::Wait(Some(at)) => tokio::time::sleep(at).await,
-                FilterVerdict::Wait(None) => wake.next().await,
+    let before = (txn.payload.clone(), txn.res_payload.clone());
+    // The callbacks see in their channel what the source sent so far.
+    let ran = async {
+        for i in first..txn.filters.scripts.len() {
+            if backend_only && !txn.filters.scripts[i].backend {
+                continue;
+            }
+            loop {
+                wake.show(txn, response);
+                match call(txn, i, step, response) {
+                    FilterVerdict::Continue => break,
+                    FilterVerdict::Error => return Err(i),
+                    // Its wake time, or news before it.
+                    FilterVerdict::Wait(Some(at)) => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(at) => {}
+                            _ = wake.next() => {}
+                        }
+                    }
+                    FilterVerdict::Wait(None) => wake.next().await,
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
+    .await;
+    if let On::Source(_) = wake.on {
+        (txn.payload, txn.res_payload) = before;
+    }
+    ran
 }
 
 /// How many more times an `http_end` that answered `filter.WAIT` is called, at once, before
@@ -225,15 +337,8 @@ fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerd
 
 /// `http_headers` on the request, once every rule has run; the failed filter's place.
 pub async fn request_headers(txn: &mut Txn, body: &mut super::ReqBody) -> Result<(), usize> {
-    run_all(
-        txn,
-        0,
-        FilterStep::HttpHeaders,
-        false,
-        false,
-        Wake::body(body),
-    )
-    .await
+    let mut wake = Wake::body(body);
+    run_all(txn, 0, FilterStep::HttpHeaders, false, false, &mut wake).await
 }
 
 /// Whether a filter registered the request's data: its body then goes through them whole.
@@ -269,11 +374,14 @@ pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
 }
 
 /// `start_analyze` then `http_headers` on the response, after its rules; the failed filter's
-/// place when one failed (the client gets a 502). As in HAProxy, the response's start is a pass over every
-/// filter when the frontend declares filters, then one over the backend's when the backend
-/// does: a backend's filter then starts twice.
-/// `more`: whether the response body is still coming (what wakes a waiting `http_headers`).
-pub async fn response_headers(txn: &mut Txn, more: bool) -> Result<(), usize> {
+/// place when one failed (the client gets a 502). As in HAProxy, the response's start is a
+/// pass over every filter when the frontend declares filters, then one over the backend's
+/// when the backend does: a backend's filter then starts twice. A filter waiting on either is
+/// called again as more of `body` arrives (once at once for the start: its head came).
+pub async fn response_headers(
+    txn: &mut Txn,
+    body: &mut crate::upstream::ServerBody,
+) -> Result<(), usize> {
     if txn.filters.scripts.is_empty() {
         return Ok(());
     }
@@ -289,14 +397,25 @@ pub async fn response_headers(txn: &mut Txn, more: bool) -> Result<(), usize> {
         .backend
         .as_deref()
         .is_some_and(|b| *b != *txn.frontend && declares(b));
+    let mut wake = if hyper::body::Body::is_end_stream(&*body) {
+        Wake::never()
+    } else {
+        Wake::on(On::Response {
+            body,
+            settled: false,
+            limit: shared.room.body_room(),
+        })
+    };
     if frontend {
-        run_all(txn, 0, FilterStep::StartAnalyze, true, false, Wake::Now).await?;
+        wake.now = true;
+        run_all(txn, 0, FilterStep::StartAnalyze, true, false, &mut wake).await?;
     }
     if backend {
-        run_all(txn, 0, FilterStep::StartAnalyze, true, true, Wake::Now).await?;
+        wake.now = true;
+        run_all(txn, 0, FilterStep::StartAnalyze, true, true, &mut wake).await?;
     }
-    let wake = if more { Wake::Soon } else { Wake::Never };
-    run_all(txn, 0, FilterStep::HttpHeaders, true, false, wake).await
+    wake.now = false;
+    run_all(txn, 0, FilterStep::HttpHeaders, true, false, &mut wake).await
 }
 
 /// The response body's part of the script filters: the payload callbacks of those that
@@ -340,9 +459,10 @@ pub(super) fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
         .collect()
 }
 
-/// `start_analyze` on the response of a TCP stream, once its server is connected.
-pub async fn tcp_response_start(txn: &mut Txn) -> Result<(), usize> {
-    run_all(txn, 0, FilterStep::StartAnalyze, true, false, Wake::Soon).await
+/// `start_analyze` on the response of a TCP stream, once its server is connected (or a
+/// service took it); a filter that waits is called again as `wake` says.
+pub async fn tcp_response_start(txn: &mut Txn, mut wake: Wake<'_>) -> Result<(), usize> {
+    run_all(txn, 0, FilterStep::StartAnalyze, true, false, &mut wake).await
 }
 
 /// `data`, the first bytes of a TCP stream's request (those its content rules held), through
@@ -640,7 +760,7 @@ pub async fn on_request(
 ) -> Result<super::ReqBody, hyper::Response<super::ResBody>> {
     use http_body_util::{BodyExt, Either, Full};
     if *backend != *txn.frontend {
-        if let Err(at) = attach(txn, backend, true, Some(&mut body)).await {
+        if let Err(at) = attach(txn, backend, true, &mut body).await {
             return Err(failed_request(txn, files, at));
         }
     }

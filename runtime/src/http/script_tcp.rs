@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 /// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
 /// through the `tcp_payload` of those that registered its data; at the end both channels
-/// end (the response's first, as HAProxy ends them). The callbacks act on the stream's own
+/// end, that of the side that closed first first, as HAProxy ends them. The callbacks act on the stream's own
 /// transaction, lent through [`TcpFilters::slot`] while the tunnel runs; where the
 /// `tcp-response` rules hold it meanwhile, on a copy of it as it was when the tunnel opened.
 pub struct TcpFilters(std::sync::Mutex<TcpInner>);
@@ -103,11 +103,16 @@ impl TcpFilters {
         f(&inner.holds[usize::from(response)])
     }
 
-    /// Both channels end, the response's then the request's, on `txn` (the stream's own,
-    /// given back).
-    pub fn end(self, txn: &mut Txn) {
+    /// Both channels end on `txn` (the stream's own, given back): the request's first when
+    /// `request_first` (its client closed first), else the response's.
+    pub fn end(self, txn: &mut Txn, request_first: bool) {
         let inner = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
-        TunnelEnd(inner.filters).end(txn);
+        let order = if request_first {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        TunnelEnd(inner.filters).end_in(txn, order);
     }
 }
 
@@ -124,8 +129,13 @@ impl TunnelEnd {
     }
 
     /// The tunnel ended: both channels end, on the stream's own transaction.
-    pub fn end(mut self, txn: &mut Txn) {
-        for response in [true, false] {
+    pub fn end(self, txn: &mut Txn) {
+        self.end_in(txn, [true, false]);
+    }
+
+    /// Both channels end, in `order` (true: the response's).
+    fn end_in(mut self, txn: &mut Txn, order: [bool; 2]) {
+        for response in order {
             for f in self.0.iter_mut() {
                 crate::script::lend_now(txn, |lent| f.step(FilterStep::EndAnalyze, response, lent));
             }

@@ -330,6 +330,7 @@ async fn pipe(
                     up: 0,
                     down: 0,
                     timed_out: None,
+                    client_first: false,
                 });
             }
             let mut piped = crate::tcp::pipe_both(c, s, limits).await;

@@ -244,6 +244,8 @@ pub struct Piped {
     pub up: u64,
     pub down: u64,
     pub timed_out: Option<[u8; 2]>,
+    /// The client's direction ended before the server's (its bytes all forwarded).
+    pub client_first: bool,
 }
 
 /// A TCP connection to `addr`, given up after `timeout` (`timeout connect`) when there is one.
@@ -310,6 +312,8 @@ where
     let opened = std::time::Instant::now();
     let (a_read, b_read) = (Idle::new(opened), Idle::new(opened));
     let timed_out = std::cell::OnceCell::new();
+    // Which direction ended first (true: the client's).
+    let first = std::cell::OnceCell::new();
     // Whichever direction notices first, the side whose limit passed first is the one logged.
     let note_timeout = || {
         let (a, b) = (a_read.deadline(&a_limit), b_read.deadline(&b_limit));
@@ -331,6 +335,7 @@ where
             },
             _ = refused.notified() => return Ok(()),
         }
+        let _ = first.set(true);
         // B's write side is now shut: B has `b_fin` (when set) to finish.
         if limits.b_fin.is_some() {
             b_limit.store(ms(limits.b_fin), Ordering::Relaxed);
@@ -385,6 +390,7 @@ where
             PipeEnd::ReadFailed => return Err(Refusal::ServerAborted),
             PipeEnd::WriteFailed => return Err(Refusal::ClientAborted),
         }
+        let _ = first.set(false);
         if limits.a_fin.is_some() {
             a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
             a_changed.notify_one();
@@ -401,6 +407,7 @@ where
         up: up.load(Ordering::Relaxed),
         down: down.load(Ordering::Relaxed),
         timed_out: timed_out.get().copied(),
+        client_first: first.get().copied().unwrap_or(false),
     };
     (piped, refusal)
 }

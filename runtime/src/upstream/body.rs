@@ -51,6 +51,10 @@ pub trait FrameSource {
     fn take_idle(&mut self) -> Option<ServerConn> {
         None
     }
+    /// The frames read ahead of the client, when this source keeps them (see `ahead.rs`).
+    fn frames_ahead(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// Where a connection goes once its response is complete.
@@ -92,6 +96,8 @@ pub struct ServerBody {
     received: u64,
     /// The download limits the transaction enabled (`set-bandwidth-limit`), if any.
     paced: Option<Box<crate::bwlim::Paced>>,
+    /// Read ahead for a waiting filter ([`ServerBody::arrival`]), the server's end was seen.
+    ended_ahead: bool,
 }
 
 /// The server side of a tunnel (a 101, a CONNECT's success): the connection itself with the
@@ -142,6 +148,7 @@ impl ServerBody {
             h2_upgrade: None,
             received: 0,
             paced: None,
+            ended_ahead: false,
         }
     }
 

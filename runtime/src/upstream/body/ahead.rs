@@ -53,6 +53,64 @@ impl ServerBody {
         arrived.then(|| self.held_body())
     }
 
+    /// Waits until more of the body arrives than had when it was first called (what came
+    /// with the head is no news), or its end; what came stays held, handed on as the body is
+    /// polled. A filter waiting on the response's head is called again then, as HAProxy's
+    /// stream wakes when data comes. False once nothing more can come, or once `limit` bytes
+    /// are held: HAProxy's full buffer reads no more.
+    pub async fn arrival(&mut self, limit: usize, settled: &mut bool) -> bool {
+        if let Some(stream) = self.stream.take() {
+            let mut stream = stream;
+            if stream
+                .frames_ahead()
+                .and_then(|a| a.downcast_mut::<Held>())
+                .is_none()
+            {
+                stream = Box::new(Held::new(stream));
+            }
+            let held = stream
+                .frames_ahead()
+                .and_then(|a| a.downcast_mut::<Held>())
+                .expect("wrapped above");
+            let news = held.arrival(limit, settled).await;
+            self.stream = Some(stream);
+            return news;
+        }
+        if !*settled {
+            *settled = true;
+            // What is there already, read without waiting.
+            std::future::poll_fn(|cx| loop {
+                if self.ended_ahead || self.complete_ahead() || self.buf.len() >= limit {
+                    return Poll::Ready(());
+                }
+                match self.poll_fill(cx) {
+                    Poll::Ready(Ok(n)) => self.ended_ahead = n == 0,
+                    Poll::Ready(Err(_)) => self.ended_ahead = true,
+                    Poll::Pending => return Poll::Ready(()),
+                }
+            })
+            .await;
+        }
+        if self.ended_ahead || self.complete_ahead() || self.buf.len() >= limit {
+            return false;
+        }
+        match std::future::poll_fn(|cx| self.poll_fill(cx)).await {
+            Ok(0) | Err(_) => self.ended_ahead = true,
+            Ok(_) => {}
+        }
+        true
+    }
+
+    /// Whether the whole body is in the buffer.
+    fn complete_ahead(&self) -> bool {
+        match self.state {
+            State::Length(left) => self.buf.len() as u64 >= left,
+            State::Chunk(_) => self.buf.ends_with(b"0\r\n\r\n"),
+            State::UntilClose => false,
+            _ => true,
+        }
+    }
+
     /// The body bytes in the buffer, without their chunked framing.
     fn held_body(&self) -> Bytes {
         match self.state {
@@ -145,6 +203,36 @@ impl Held {
         }
     }
 
+    /// [`ServerBody::arrival`] for frames: one more (or the end) beyond those already there.
+    async fn arrival(&mut self, limit: usize, settled: &mut bool) -> bool {
+        if !*settled {
+            *settled = true;
+            std::future::poll_fn(|cx| loop {
+                if self.ended || self.held_len() >= limit || self.failed() {
+                    return Poll::Ready(());
+                }
+                match self.inner.poll_frame(cx) {
+                    Poll::Ready(Some(frame)) => self.frames.push_back(frame),
+                    Poll::Ready(None) => self.ended = true,
+                    Poll::Pending => return Poll::Ready(()),
+                }
+            })
+            .await;
+        }
+        if self.ended || self.held_len() >= limit || self.failed() {
+            return false;
+        }
+        match std::future::poll_fn(|cx| self.inner.poll_frame(cx)).await {
+            Some(frame) => self.frames.push_back(frame),
+            None => self.ended = true,
+        }
+        true
+    }
+
+    fn failed(&self) -> bool {
+        self.frames.back().is_some_and(Result::is_err)
+    }
+
     fn data(&self) -> Bytes {
         let mut out = BytesMut::new();
         for data in self
@@ -183,6 +271,10 @@ impl FrameSource for Held {
 
     fn take_idle(&mut self) -> Option<super::ServerConn> {
         self.inner.take_idle()
+    }
+
+    fn frames_ahead(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 
