@@ -433,7 +433,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let mut resp = match routed {
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => *resp,
-            Ok((_, Route::Rule(ending))) => cold(end_by_rule(txn, *ending)).await,
+            Ok((_, Route::Rule(ending))) => end_by_rule(txn, *ending).await,
             Ok((body, Route::Stats(owner))) => {
                 txn.term = *b"LR";
                 // HAProxy's page is an applet the stream connects to at once.
@@ -793,7 +793,8 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
             applet_chunked(txn, &mut resp, true);
             local(txn, resp, b"LR")
         }
-        Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
+        // `serve` itself is boxed by its caller (`cold`).
+        Service::Script(name) => script::service(ctx, txn, &name, body).await,
     }
 }
 
