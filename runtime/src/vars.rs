@@ -187,6 +187,14 @@ impl SessionVars {
         }
         // Only a connection switched from TCP carries any (taking the empty map would make
         // a new one, with its hasher's keys, for every request).
+        if !self.1.borrow().is_empty() || !self.0.borrow().is_empty() {
+            self.enter_with_vars(txn);
+        }
+    }
+
+    /// [`Self::enter`] where the session has variables: a call, as most sessions have none.
+    #[inline(never)]
+    fn enter_with_vars(&self, txn: &mut Txn) {
         if !self.1.borrow().is_empty() {
             let carried = std::mem::take(&mut *self.1.borrow_mut());
             txn.vars.extend(carried);
@@ -200,10 +208,16 @@ impl SessionVars {
 
     /// Keeps the session's variables as a request's rules left them.
     pub fn keep(&self, txn: &Txn) {
-        let mut vars = self.0.borrow_mut();
-        if vars.is_empty() && !txn.vars.keys().any(|k| k.starts_with("sess.")) {
+        if self.0.borrow().is_empty() && !txn.vars.keys().any(|k| k.starts_with("sess.")) {
             return;
         }
+        self.keep_vars(txn);
+    }
+
+    /// [`Self::keep`] where there are session variables to keep or to forget.
+    #[inline(never)]
+    fn keep_vars(&self, txn: &Txn) {
+        let mut vars = self.0.borrow_mut();
         vars.clear();
         vars.extend(
             txn.vars

@@ -6,6 +6,7 @@ use crate::txn::Txn;
 use hyper::Response;
 
 /// The exporter's response to the transaction's request (`use-service prometheus-exporter`).
+#[inline(never)]
 pub fn prometheus_exporter(txn: &Txn) -> Response<ResBody> {
     let query = txn
         .request

@@ -73,6 +73,7 @@ impl CaseMap {
     }
 
     /// Hyper's per-line spellings for `headers`, when any of their names is in the map.
+    #[inline(never)]
     pub fn for_hyper(&self, headers: &http::HeaderMap) -> Option<hyper::ext::HeaderCaseMap> {
         let mut spellings: Option<hyper::ext::HeaderCaseMap> = None;
         for name in headers.keys() {

@@ -229,10 +229,17 @@ pub struct TxnFilters {
 
 /// Before the request is forwarded (or answered from the cache): the compression filter
 /// chooses its algorithm from the request (and, with `offload`, removes Accept-Encoding).
+#[inline]
 pub fn on_request(txn: &mut Txn) {
-    if txn.shared.filters.by_proxy.is_empty() {
-        return;
+    if !txn.shared.filters.by_proxy.is_empty() {
+        on_request_filtered(txn);
     }
+}
+
+/// [`on_request`] where some proxy has a filter: a call, so that its code does not sit in
+/// the forwarding state machine of requests no filter sees.
+#[inline(never)]
+fn on_request_filtered(txn: &mut Txn) {
     let shared = txn.shared.clone();
     let filters = &shared.filters;
     if !filters.chain_of(txn).any(|f| *f == FilterPlan::Compression) {

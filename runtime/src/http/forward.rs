@@ -156,10 +156,10 @@ fn outgoing(
         view.headers.clone()
     };
     if view.lines.get().is_some() {
-        req.extensions_mut().insert(view.lines.clone());
+        mark(&mut req, view.lines.clone());
     }
     if let Some(raw) = txn.raw_target.as_ref().filter(|r| r.parsed == *req.uri()) {
-        req.extensions_mut().insert(raw.clone());
+        mark(&mut req, raw.clone());
     }
     let connect = view.method == hyper::Method::CONNECT;
     strip_hop_by_hop(req.headers_mut(), upgrade && !connect);
@@ -168,6 +168,25 @@ fn outgoing(
             .insert(CONNECTION, HeaderValue::from_static(token));
     }
     req
+}
+
+/// `http-send-name-header`, out of the forwarding code.
+#[inline(never)]
+fn send_name_header(
+    request: &mut Request<ReqBody>,
+    name: &hyper::header::HeaderName,
+    server: &str,
+) {
+    if let Ok(value) = HeaderValue::from_str(server) {
+        request.headers_mut().insert(name.clone(), value);
+    }
+}
+
+/// Inserts an extension the request rarely carries, by a call laid out apart.
+#[cold]
+#[inline(never)]
+fn mark<T: Clone + Send + Sync + 'static>(req: &mut Request<ReqBody>, ext: T) {
+    req.extensions_mut().insert(ext);
 }
 
 fn error_for(failure: Failure) -> (u16, [u8; 2]) {
@@ -275,7 +294,7 @@ struct NoExtendedConnect;
 /// streaming meanwhile (when there are some).
 async fn lending<F: std::future::Future>(txn: &mut Txn, exchange: F) -> F::Output {
     match txn.filters.lent.clone() {
-        Some(slot) => crate::script::lend_during(txn, &slot, exchange).await,
+        Some(slot) => cold(crate::script::lend_during(txn, &slot, exchange)).await,
         None => exchange.await,
     }
 }
@@ -353,7 +372,11 @@ pub async fn forward(
     let local = txn.local.ip();
     add_address_header(fe.originalto.as_ref(), be.originalto.as_ref(), local, txn);
     let body = if shared.filters.has_scripts() {
-        match super::script_filters::on_request(txn, &be.name, body, &files).await {
+        match cold(super::script_filters::on_request(
+            txn, &be.name, body, &files,
+        ))
+        .await
+        {
             Ok(body) => body,
             Err(answer) => return answer,
         }
@@ -693,9 +716,7 @@ pub async fn forward(
         let mut request = outgoing(txn, this_body, connection, upgrade, !resend_possible);
         // `http-send-name-header`: the server this attempt goes to, whatever the request said.
         if let (Some(name), None) = (&be.send_name_header, &be.direct) {
-            if let Ok(value) = HeaderValue::from_str(&server.name) {
-                request.headers_mut().insert(name.clone(), value);
-            }
+            send_name_header(&mut request, name, &server.name);
         }
         // Its peak (`smax`) is seen as it grows, as HAProxy counts it at connect time.
         server

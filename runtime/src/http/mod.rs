@@ -42,7 +42,7 @@ pub mod vet;
 pub mod wait_body;
 pub(crate) mod websocket;
 
-use crate::cold::{ext_copy, take_ext};
+use crate::cold::{cold, ext_copy, take_ext};
 use crate::rules::{self, Service};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
@@ -388,7 +388,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         } else if let Some(answer) = monitored {
             Err(answer)
         } else if fe.http_buffer_request {
-            Box::pin(buffer_request(&ctx, txn, body)).await
+            cold(buffer_request(&ctx, txn, body)).await
         } else {
             Ok(forward::streamed_body(body))
         };
@@ -396,7 +396,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let body = match body {
             Ok(mut body) if ctx.shared.filters.has_scripts() => {
                 let name = fe.name.clone();
-                match Box::pin(script_filters::attach(txn, &name, false, &mut body)).await {
+                match cold(script_filters::attach(txn, &name, false, &mut body)).await {
                     Ok(()) => Ok(body),
                     Err(at) => Err(script_filters::failed_request(txn, &[&fe.errorfiles], at)),
                 }
@@ -417,14 +417,14 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                         SpoeEvent::OnFrontendHttpRequest,
                     ];
                     let name = fe.name.clone();
-                    Box::pin(crate::spoe::on_events(txn, &[&name], &events)).await;
+                    cold(crate::spoe::on_events(txn, &[&name], &events)).await;
                 }
                 match route(&ctx, txn, Resume::default()) {
                     paused @ (Route::Script(..)
                     | Route::WaitBody(..)
                     | Route::Resolve(..)
                     | Route::SpoeEvent(..)) => {
-                        Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
+                        Ok(cold(script::settle(&ctx, txn, paused, body)).await)
                     }
                     decided => Ok((body, decided)),
                 }
@@ -447,7 +447,8 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 };
                 match page {
                     Some(page) => {
-                        let mut resp = crate::api::page::serve(&ctx.shared, page, txn, body).await;
+                        let mut resp =
+                            cold(crate::api::page::serve(&ctx.shared, page, txn, body)).await;
                         applet_chunked(txn, &mut resp, false);
                         resp
                     }
@@ -476,7 +477,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                     resp
                 }
             }
-            Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
+            Ok((body, Route::Service(service))) => cold(serve(&ctx, txn, service, body)).await,
             // `settle` leaves no script pending.
             Ok((
                 _,
@@ -792,7 +793,8 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
             applet_chunked(txn, &mut resp, true);
             local(txn, resp, b"LR")
         }
-        Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
+        // `serve` itself is boxed by its caller (`cold`).
+        Service::Script(name) => script::service(ctx, txn, &name, body).await,
     }
 }
 

@@ -37,6 +37,7 @@ impl Monitor {
     }
 
     /// The answer to a request for the monitor URI, or `None` for any other request.
+    #[inline(never)]
     pub fn answer(&self, txn: &mut Txn, files: &[&ErrorFiles]) -> Option<Response<ResBody>> {
         if !self.matches(&txn.request.as_ref()?.uri) {
             return None;

@@ -152,6 +152,9 @@ impl Persistence {
     /// Reads the request's cookie: the server it names (when it may be used), its letter for
     /// the log, and the request's `Cookie` headers as the server must see them. `assigned`:
     /// a `use-server` rule chose the server already.
+    // Called, not inlined: its code would sit in the forwarding state machine of every
+    // backend's requests, most without a persistence cookie.
+    #[inline(never)]
     pub fn on_request(&self, be: &BackendRt, txn: &mut Txn, assigned: bool) -> Option<usize> {
         let cookie = self.cookie.as_ref()?;
         let mut state = TxnCookie {
@@ -284,6 +287,7 @@ impl Persistence {
 
     /// Treats the server's `Set-Cookie` headers and inserts the cookie naming `server` when
     /// the client does not hold it yet (`insert`), after the response rules.
+    #[inline(never)]
     pub fn on_response(
         &self,
         be: &BackendRt,

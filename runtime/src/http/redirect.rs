@@ -194,6 +194,8 @@ fn path_of(txn: &Txn, drop_query: bool) -> String {
 
 /// A server's `redir <prefix>`: a 302 to the prefix followed by the request's path and query
 /// (the prefix `/` alone adds nothing), closing the connection, as HAProxy answers it.
+#[cold]
+#[inline(never)]
 pub fn to_server(prefix: &str, txn: &Txn) -> Response<ResBody> {
     let path = path_of(txn, false);
     let location = if prefix == "/" {

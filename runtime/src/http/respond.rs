@@ -6,6 +6,7 @@ use super::forward::ServerGuard;
 use super::proxy_headers::strip_hop_by_hop;
 use super::websocket;
 use super::{reply, ConnCtx, ResBody};
+use crate::cold::cold;
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::{self, ServerBody};
 use bytes::Bytes;
@@ -89,7 +90,7 @@ pub(super) async fn respond(
     if !txn.filters.scripts.is_empty() {
         // The script filters' `http_headers` see the head as the rules and persistence left it.
         txn.response = Some(view);
-        if let Err(at) = Box::pin(super::script_filters::response_headers(txn, &mut body)).await {
+        if let Err(at) = cold(super::script_filters::response_headers(txn, &mut body)).await {
             super::script_filters::end_after_error(txn, 0, at);
             return failed_response(ctx, txn, be);
         }
@@ -129,10 +130,7 @@ pub(super) async fn respond(
     // Lines the map cannot order go out in the order they came and were added in, one name
     // per line as the map now has them.
     if let Some(order) = lines.get() {
-        let exact = super::header_order::in_order(&parts.headers, order)
-            .map(|(name, _)| name.clone())
-            .collect();
-        parts.extensions.insert(hyper::ext::HeaderLines(exact));
+        keep_order(&mut parts, order);
     }
     // A body the server ends by closing goes to an HTTP/1 client the same way, neither
     // chunked nor given a length, and the client's connection closes after it (said so in
@@ -160,32 +158,87 @@ pub(super) async fn respond(
     if let Some(slot) = lent {
         parts.extensions.insert(crate::script::LentTxn(slot));
     }
-    if let (Some((client, keys)), true) = (client_upgrade, switching) {
-        // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.
-        if let (Some(keys), true) = (keys, http1_client) {
-            keys.complete_response(&mut parts.headers);
-        }
-        if let Some(server) = body.take_upgraded() {
-            let (to_tunnel, stream) = tokio::sync::oneshot::channel();
-            tokio::task::spawn_local(websocket::tunnel(
-                client,
-                server,
-                crate::tcp::Limits::of_tunnel(txn, fe, be),
-                // An HTTP/1 connection's own limits end where its tunnel's begin.
-                http1_client.then(|| ctx.idle.clone()),
-                (guard, ctx.open.clone()),
-                stream,
+    if let (Some(upgrade), true) = (client_upgrade, switching) {
+        return switched(
+            ctx,
+            txn,
+            be,
+            Switch {
+                upgrade,
+                parts,
+                body,
+                guard,
+                http1_client,
                 tunnel_scripts,
-            ));
-            txn.tunnel = Some(websocket::TunnelLog(to_tunnel));
-        }
-        return Response::from_parts(parts, super::reply::full(Bytes::new()));
+            },
+        );
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
 }
 
+/// The header lines the map cannot order go out as they came, one name a line: a call, as
+/// few responses need it.
+#[inline(never)]
+fn keep_order(parts: &mut hyper::http::response::Parts, order: &[hyper::header::HeaderName]) {
+    let exact = super::header_order::in_order(&parts.headers, order)
+        .map(|(name, _)| name.clone())
+        .collect();
+    parts.extensions.insert(hyper::ext::HeaderLines(exact));
+}
+
+/// What a switch of protocols (a 101, a 2xx to CONNECT) carries to its tunnel.
+struct Switch {
+    upgrade: (hyper::upgrade::OnUpgrade, Option<websocket::Keys>),
+    parts: hyper::http::response::Parts,
+    body: Box<ServerBody>,
+    guard: ServerGuard,
+    http1_client: bool,
+    tunnel_scripts: Option<super::script_tcp::TunnelEnd>,
+}
+
+/// The answer that switches the client's connection to a tunnel with the server's, which
+/// starts as a task of its own. Out of the response's usual code.
+#[cold]
+#[inline(never)]
+fn switched(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    be: &crate::state::BackendRt,
+    switch: Switch,
+) -> Response<ResBody> {
+    let Switch {
+        upgrade: (client, keys),
+        mut parts,
+        mut body,
+        guard,
+        http1_client,
+        tunnel_scripts,
+    } = switch;
+    // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.
+    if let (Some(keys), true) = (keys, http1_client) {
+        keys.complete_response(&mut parts.headers);
+    }
+    if let Some(server) = body.take_upgraded() {
+        let (to_tunnel, stream) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_local(websocket::tunnel(
+            client,
+            server,
+            crate::tcp::Limits::of_tunnel(txn, ctx.frontend(), be),
+            // An HTTP/1 connection's own limits end where its tunnel's begin.
+            http1_client.then(|| ctx.idle.clone()),
+            (guard, ctx.open.clone()),
+            stream,
+            tunnel_scripts,
+        ));
+        txn.tunnel = Some(websocket::TunnelLog(to_tunnel));
+    }
+    Response::from_parts(parts, super::reply::full(Bytes::new()))
+}
+
 /// HAProxy's answer when a filter fails on a response: its 502 page, the stream ending `PH`.
+#[cold]
+#[inline(never)]
 fn failed_response(
     ctx: &ConnCtx,
     txn: &mut Txn,

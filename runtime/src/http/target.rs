@@ -46,6 +46,7 @@ impl std::fmt::Display for AsWritten<'_> {
 /// Keeps a target as written in step with its `Uri` when the checks changed the latter's
 /// authority (a default port dropped): the written bytes after the authority stay as they
 /// came, after the new scheme and authority.
+#[inline(never)]
 pub fn renormalized(raw: &mut hyper::ext::RawTarget, before: &Uri, after: &Uri) {
     if before == after {
         return;

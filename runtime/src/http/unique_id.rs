@@ -49,7 +49,16 @@ pub fn of(txn: &Txn) -> Option<&str> {
 
 /// Adds the `unique-id-header` of the transaction's frontend `fe` to the request about to be
 /// forwarded.
+#[inline]
 pub fn add_header(fe: &FrontendRt, txn: &mut Txn) {
+    if fe.unique_id.is_some() {
+        add_header_of(fe, txn);
+    }
+}
+
+/// [`add_header`] where the frontend has a `unique-id-format`, out of the forwarding code.
+#[inline(never)]
+fn add_header_of(fe: &FrontendRt, txn: &mut Txn) {
     let Some(name) = fe.unique_id.as_ref().and_then(|u| u.header.clone()) else {
         return;
     };

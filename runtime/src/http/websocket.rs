@@ -227,6 +227,7 @@ pub(crate) struct Keys {
 
 impl Keys {
     /// Notes the client's key.
+    #[inline(never)]
     pub(crate) fn of_request(h: &HeaderMap) -> Keys {
         Keys {
             client: h.get(KEY).cloned(),
@@ -235,6 +236,7 @@ impl Keys {
     }
 
     /// Before an HTTP/1.1 server: a key when the request has none.
+    #[inline(never)]
     pub(crate) fn complete_request(&mut self, h: &mut HeaderMap) {
         if !h.contains_key(KEY) {
             let key = new_key();
@@ -245,6 +247,7 @@ impl Keys {
 
     /// Whether an HTTP/1.1 server's 101 answers the key made up for it (a missing or wrong
     /// accept value is an invalid response, as HAProxy has it). Other responses pass.
+    #[inline(never)]
     pub(crate) fn server_answer_valid(&self, status: StatusCode, h: &HeaderMap) -> bool {
         let Some(made) = &self.made else {
             return true;
@@ -257,6 +260,7 @@ impl Keys {
     }
 
     /// Before an HTTP/1.1 client: the accept value of its key when the 101 has none.
+    #[inline(never)]
     pub(crate) fn complete_response(&self, h: &mut HeaderMap) {
         if let (Some(key), false) = (&self.client, h.contains_key(ACCEPT)) {
             h.insert(ACCEPT, accept_for(key.as_bytes()));
