@@ -1,10 +1,11 @@
 //! The arguments of the cryptographic converters, refused where HAProxy's `-c` refuses them:
-//! message digest names OpenSSL does not know, and `sha2` sizes it has no digest for.
+//! message digest names OpenSSL does not know, `sha2` and `aes_gcm_dec` sizes it has nothing
+//! for, and secrets that are neither base64 nor a variable.
 
 use super::*;
 
 #[test]
-fn digest_names_are_the_ones_openssl_knows() {
+fn crypto_arguments_are_refused_as_haproxy_refuses_them() {
     // Every spelling in one configuration, in both cases: OpenSSL's lookup ignores case.
     let rules: Vec<String> = hapee_compiler::registry::openssl::all_digest_spellings()
         .flat_map(|name| [name.to_string(), name.to_ascii_uppercase()])
@@ -51,4 +52,11 @@ fn digest_names_are_the_ones_openssl_knows() {
     ] {
         assert_rule_alert_like_haproxy(rule, Some(&refused(rule, converter, message)));
     }
+    // Base64 as HAProxy's decoder reads it (`a===` too), a variable, or nothing.
+    let good = [
+        "    http-request set-header x %[str(a),hmac(sha256,a===),hex]",
+        "    http-request set-header x %[str(a),hmac(sha256,txn.k),hex]",
+        "    http-request set-header x %[str(a),aes_gcm_dec(256,a2V5,txn.k,),hex]",
+    ];
+    assert_rule_alert_like_haproxy(&good.join("\n"), None);
 }
