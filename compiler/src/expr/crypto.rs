@@ -44,7 +44,7 @@ fn secret_error(what: &str, text: &str) -> Option<String> {
 /// padding, once begun, runs to the end of its group and starts at its second place at the
 /// earliest (it takes `a===`, as that decoder does).
 fn is_base64(text: &str) -> bool {
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return false;
     }
     text.as_bytes().chunks(4).all(|group| {
