@@ -2,6 +2,7 @@
 //! expressions (`fetch,converter(args)`), and log-format strings (`%ci %{+Q}r %[expr]`).
 
 pub mod condition;
+pub mod crypto;
 pub mod logformat;
 pub mod sample;
 pub mod vars;

@@ -246,7 +246,10 @@ pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), Expr
             message: format!("invalid arg {} in converter '{ckw}' : {m}", pos + 1),
             at: j,
         })?;
-        if let Some(m) = super::vars::sample_args_error(ckw, true, &texts(&list.args)) {
+        let arg_texts = texts(&list.args);
+        if let Some(m) = super::vars::sample_args_error(ckw, true, &arg_texts)
+            .or_else(|| super::crypto::converter_args_error(ckw, &arg_texts))
+        {
             return Err(ExprError {
                 message: format!("invalid args in converter '{ckw}' : {m}"),
                 at: j,

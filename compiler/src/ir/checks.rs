@@ -38,9 +38,42 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             super::bwlim::check(config, p, &mut out);
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
+            stats_auth_with_rules(p, &mut out);
         }
     }
     out
+}
+
+/// `stats auth` and `stats realm` become one `stats http-request auth` rule once the proxy is
+/// read, which HAProxy refuses to mix with rules of the proxy's own. A proxy's first `stats`
+/// line leaves the defaults' page settings behind, so only its own lines count.
+fn stats_auth_with_rules(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled {
+        return;
+    }
+    let stats = |what: &[&str]| {
+        p.directives.iter().find(|d| {
+            d.keyword == "stats"
+                && d.prefix.is_none()
+                && d.args.first().is_some_and(|a| what.contains(&a.as_str()))
+        })
+    };
+    if let (Some(rule), Some(auth)) = (stats(&["http-request"]), stats(&["auth", "realm"])) {
+        out.push(
+            bare(
+                "E282",
+                format!(
+                    "{} '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
+                    "proxy",
+                    p.name_str()
+                ),
+            )
+            .at(rule.span)
+            .label("a rule of the statistics page")
+            .with_secondary(auth.span, "this 'stats' line asks for authentication too")
+            .help("ask for credentials with a 'stats http-request auth' rule instead of 'stats auth'"),
+        );
+    }
 }
 
 fn program_sections(config: &Config, options: &CheckOptions, out: &mut Vec<Diagnostic>) {

@@ -127,6 +127,24 @@ fn extra_files_statement(b: &mut Builder, stmt: &Stmt, at: usize) {
     );
 }
 
+/// A `global` line opens a section and takes no argument: HAProxy refuses the first one and
+/// reads the section on (an indented `global setting 1` is such a line too).
+pub(super) fn header(b: &mut Builder, head: &Stmt) {
+    if head.len() > 1 {
+        b.push(
+            Diagnostic::new(
+                "E112",
+                format!(
+                    "'global' cannot handle unexpected argument '{}'.",
+                    head.word(1)
+                ),
+            )
+            .at(head.span_from(1))
+            .label("unexpected argument"),
+        );
+    }
+}
+
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);

@@ -1,10 +1,11 @@
 //! Warnings about rules written in an order HAProxy does not follow: rules of each kind run in
 //! a fixed sequence whatever their place in the section (W252), and an unconditional final
 //! `http-request`/`http-response`/`http-after-response` action makes the following ones of
-//! its set dead (W253). Messages are HAProxy 2.7's (src/cfgparse-listen.c).
+//! its set dead (W253), as does any unconditional `stats http-request` rule for the ones after
+//! it. Messages are HAProxy 2.7's (src/cfgparse-listen.c).
 
 use super::build::{Builder, Stmt};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 
 /// Rule kinds in the order a request meets them.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -51,9 +52,9 @@ impl Kind {
 pub struct RuleOrder {
     /// Kinds seen, one bit each in `Kind` order.
     seen: u8,
-    /// Per rule set (`http-request`, `http-response`, `http-after-response`): the last rule
-    /// was final and unconditional.
-    final_last: [bool; 3],
+    /// Per rule set (`http-request`, `http-response`, `http-after-response`, `stats
+    /// http-request`): the last rule was final (any `stats` rule is) and unconditional.
+    final_last: [bool; 4],
 }
 
 /// The statement's rule kind, and the name HAProxy's message gives it.
@@ -87,26 +88,33 @@ fn has_condition(stmt: &Stmt, at: usize) -> bool {
 
 /// Checks one statement of proxy section `index` against those before it.
 pub(super) fn check(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) {
-    let set = match stmt.word(at) {
-        "http-request" => Some(0),
-        "http-response" => Some(1),
-        "http-after-response" => Some(2),
+    let set = match (stmt.word(at), stmt.word(at + 1)) {
+        ("http-request", _) => Some(0),
+        ("http-response", _) => Some(1),
+        ("http-after-response", _) => Some(2),
+        ("stats", "http-request") => Some(3),
         _ => None,
     };
     if let Some(set) = set {
         if b.config.proxies[index].rule_order.final_last[set] {
-            let msg = format!(
-                "previous '{}' action is final and has no condition attached, further entries are NOOP.",
-                stmt.word(at)
-            );
+            let msg = if set == 3 {
+                "previous 'stats' action has no condition attached, further entries are NOOP."
+                    .to_string()
+            } else {
+                format!(
+                    "previous '{}' action is final and has no condition attached, further entries are NOOP.",
+                    stmt.word(at)
+                )
+            };
             b.push(
                 Diagnostic::new("W253", msg)
                     .at(stmt.whole())
-                    .severity(Severity::Warning),
+                    .severity(Severity::Warning)
+                    .form(HaproxyForm::ParsingTight),
             );
         }
         b.config.proxies[index].rule_order.final_last[set] =
-            is_final(stmt, at) && !has_condition(stmt, at);
+            (set == 3 || is_final(stmt, at)) && !has_condition(stmt, at);
     }
     let Some((kind, name)) = kind_of(stmt, at) else {
         return;

@@ -22,6 +22,27 @@ fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<Text>]> {
         .chain(p.use_backends.iter().map(|u| u.condition.as_slice()))
 }
 
+/// The words of the conditions of `stats admin` and `stats http-request` lines, which are
+/// kept as plain directives rather than rules.
+fn stats_condition_words(p: &Proxy) -> impl Iterator<Item = &str> {
+    p.directives
+        .iter()
+        .filter(|d| {
+            d.keyword == "stats"
+                && d.prefix.is_none()
+                && matches!(
+                    d.args.first().map(|a| a.as_str()),
+                    Some("admin" | "http-request")
+                )
+        })
+        .flat_map(|d| {
+            d.args
+                .iter()
+                .map(|a| a.as_str())
+                .skip_while(|a| *a != "if" && *a != "unless")
+        })
+}
+
 /// L001 unused backends, L002 unused ACLs.
 pub(super) fn references(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
     let dynamic = live(config).any(|p| p.use_backends.iter().any(|u| u.dynamic));
@@ -101,6 +122,7 @@ fn unused_acls(p: &Proxy, out: &mut Vec<Diagnostic>) {
             used_acls.insert(w.value.trim_start_matches('!'));
         }
     }
+    used_acls.extend(stats_condition_words(p).map(|w| w.trim_start_matches('!')));
     // Rules of a named defaults section may use the ACLs of the sections that inherit it.
     for acl in &p.acls {
         let name = acl.name.value.as_str();

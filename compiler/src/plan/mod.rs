@@ -38,7 +38,7 @@ pub use captures::Capture;
 pub use checks::HealthCheck;
 pub use lower::{CheckParams, ForwardFor, LogDest, LogHeader, LogTarget, LEVELS};
 
-pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
+pub use stats::{CliLevel, StatsAction, StatsPage, StatsPlan, StatsRule, StatsSocket};
 
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};

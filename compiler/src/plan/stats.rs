@@ -186,6 +186,51 @@ pub struct StatsPage {
     pub show_desc: Option<String>,
     /// `stats scope`: the proxies shown (empty: all).
     pub scopes: Vec<String>,
+    /// `stats http-request` rules, in order: they replace `stats auth` (HAProxy refuses both).
+    pub rules: Vec<StatsRule>,
+}
+
+/// What a `stats http-request` rule does when its condition holds.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub enum StatsAction {
+    /// Shows the page without asking further.
+    Allow,
+    /// Answers 403.
+    Deny,
+    /// Asks for credentials (401), in this realm or the page's default one.
+    Auth { realm: Option<String> },
+}
+
+/// One `stats http-request <allow|deny|auth [realm <r>]> [if|unless <cond>]` line.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StatsRule {
+    pub action: StatsAction,
+    /// The condition's words, `if`/`unless` first (empty: always).
+    pub cond: Vec<String>,
+}
+
+impl StatsRule {
+    /// The rule `args` (the words after `http-request`) spell, if the runtime knows its
+    /// action: `allow`, `deny` and `auth [realm <realm>]`, each with an optional condition.
+    pub fn parse(args: &[&str]) -> Option<StatsRule> {
+        let cond_at = args
+            .iter()
+            .position(|a| *a == "if" || *a == "unless")
+            .unwrap_or(args.len());
+        let action = match args[..cond_at] {
+            ["allow"] => StatsAction::Allow,
+            ["deny"] => StatsAction::Deny,
+            ["auth"] => StatsAction::Auth { realm: None },
+            ["auth", "realm", realm] => StatsAction::Auth {
+                realm: Some(realm.to_string()),
+            },
+            _ => return None,
+        };
+        Some(StatsRule {
+            action,
+            cond: args[cond_at..].iter().map(|a| a.to_string()).collect(),
+        })
+    }
 }
 
 /// The page a section's `stats` lines ask for, if any (`stats enable` or any setting of it).
@@ -202,6 +247,7 @@ pub fn stats_page(lines: &[DirectiveLine]) -> Option<StatsPage> {
         show_node: None,
         show_desc: None,
         scopes: Vec::new(),
+        rules: Vec::new(),
     };
     let mut enabled = false;
     for d in lines
@@ -231,10 +277,41 @@ pub fn stats_page(lines: &[DirectiveLine]) -> Option<StatsPage> {
             Some("show-node") => page.show_node = Some(value.unwrap_or_default()),
             Some("show-desc") => page.show_desc = Some(args[1..].join(" ")),
             Some("scope") => page.scopes.extend(value),
+            // Rules the runtime lacks are refused (U001) before a page is built.
+            Some("http-request") => page.rules.extend(StatsRule::parse(&args[1..])),
             // Global-only forms (`socket`, `timeout`, …) and anything else enable nothing.
             _ => continue,
         }
         enabled = true;
     }
     enabled.then_some(page)
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn stats_rules_the_runtime_knows() {
+        let rule = StatsRule::parse(&["auth", "realm", "Ops", "unless", "is_admin"]).unwrap();
+        assert_eq!(
+            rule.action,
+            StatsAction::Auth {
+                realm: Some("Ops".into())
+            }
+        );
+        assert_eq!(rule.cond, ["unless", "is_admin"]);
+        assert_eq!(
+            StatsRule::parse(&["deny"]).unwrap().cond,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            StatsRule::parse(&["allow", "if", "lan"]).unwrap().action,
+            StatsAction::Allow
+        );
+        // Other actions (and a deny with a reply) are refused by `run` (U001).
+        assert!(StatsRule::parse(&["redirect", "location", "/"]).is_none());
+        assert!(StatsRule::parse(&["deny", "deny_status", "429"]).is_none());
+        assert!(StatsRule::parse(&[]).is_none());
+    }
 }

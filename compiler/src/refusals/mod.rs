@@ -139,6 +139,11 @@ fn unsupported_statement<R: RuntimeCompilers>(
             };
             if !known.contains(&what) {
                 out.push(format!("'stats {what}'"));
+            } else if what == "http-request"
+                && crate::plan::StatsRule::parse(args.get(1..).unwrap_or(&[])).is_none()
+            {
+                let action = args.get(1).copied().unwrap_or("");
+                out.push(format!("'stats http-request {action}'"));
             }
         }
         "option" if section == "fcgi-app" => {

@@ -11,16 +11,17 @@ use crate::http::{ReqBody, ResBody};
 use crate::sample::{base64_decode, url_decode};
 use crate::state::{Shared, ADMIN_DRAIN, ADMIN_MAINT};
 use crate::txn::Txn;
-use hapee_compiler::plan::StatsPage;
+use hapee_compiler::plan::{StatsAction, StatsPage};
 use http_body_util::BodyExt;
 use hyper::Response;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-/// A backend's page settings, its admin condition compiled.
+/// A backend's page settings, its admin condition and `stats http-request` rules compiled.
 pub struct Page {
     pub plan: StatsPage,
     pub admin: Option<Condition>,
+    rules: Vec<(StatsAction, Option<Condition>)>,
 }
 
 impl Page {
@@ -30,10 +31,31 @@ impl Page {
         } else {
             Some(Condition::compile(&plan.admin, acls).map_err(|e| e.0)?)
         };
+        let rules = plan
+            .rules
+            .iter()
+            .map(|r| {
+                let cond = if r.cond.is_empty() {
+                    None
+                } else {
+                    Some(Condition::compile(&r.cond, acls).map_err(|e| e.0)?)
+                };
+                Ok((r.action.clone(), cond))
+            })
+            .collect::<Result<_, String>>()?;
         Ok(Page {
             plan: plan.clone(),
             admin,
+            rules,
         })
+    }
+
+    /// The action of the first `stats http-request` rule whose condition holds, if any.
+    fn ruling(&self, txn: &Txn) -> Option<&StatsAction> {
+        self.rules
+            .iter()
+            .find(|(_, cond)| cond.as_ref().is_none_or(|c| c.holds(txn)))
+            .map(|(action, _)| action)
     }
 
     /// Whether the request asks for the page: a GET, HEAD or POST whose URI starts with
@@ -155,8 +177,15 @@ pub async fn serve(
     txn: &mut Txn,
     body: ReqBody,
 ) -> Response<ResBody> {
-    if !authorized(&page.plan, txn) {
-        let realm = page.plan.realm.as_deref().unwrap_or("HAProxy Statistics");
+    // `stats auth` is HAProxy's shorthand for one `auth` rule unless the credentials match.
+    let challenge = match page.ruling(txn) {
+        Some(StatsAction::Deny) => return crate::http::reply::error(403, &[]),
+        Some(StatsAction::Auth { realm }) => Some(realm.as_deref()),
+        Some(StatsAction::Allow) => None,
+        None => (!authorized(&page.plan, txn)).then_some(page.plan.realm.as_deref()),
+    };
+    if let Some(realm) = challenge {
+        let realm = realm.unwrap_or("HAProxy Statistics");
         let mut r = crate::http::reply::error(401, &[]);
         if let Ok(v) = hyper::header::HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
             r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, v);

@@ -8,6 +8,7 @@ use super::{var, Unsupported, Value};
 use crate::balance::{full_hash, HashFunction};
 use aws_lc_rs::{aead, digest, hmac};
 use hapee_compiler::expr::sample::Call;
+use hapee_compiler::registry::openssl::digest_name;
 
 /// The hash converters this module prepares.
 pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
@@ -54,25 +55,25 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
                 Some(Value::Int(h as i64))
             })
         }
-        "sha1" => digest_of(&digest::SHA1_FOR_LEGACY_USE_ONLY),
+        "sha1" => digest_of(|b| aws_digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, b)),
         "sha2" => digest_of(match int_arg(c, 0, 256)? {
-            0 | 256 => &digest::SHA256,
-            224 => &digest::SHA224,
-            384 => &digest::SHA384,
-            512 => &digest::SHA512,
+            0 | 256 => |b| aws_digest(&digest::SHA256, b),
+            224 => |b| aws_digest(&digest::SHA224, b),
+            384 => |b| aws_digest(&digest::SHA384, b),
+            512 => |b| aws_digest(&digest::SHA512, b),
             bits => {
                 return Err(Unsupported(format!(
                     "sha2: Unsupported number of bits: '{bits}'"
                 )))
             }
         }),
-        "digest" => digest_of(message_digest(arg(c, 0)).ok_or_else(|| {
-            Unsupported(format!("digest: unknown message digest '{}'", arg(c, 0)))
-        })?),
+        "digest" => digest_of(
+            message_digest(arg(c, 0))
+                .ok_or_else(|| Unsupported(format!("digest: message digest '{}'", arg(c, 0))))?,
+        ),
         "hmac" => {
-            let algorithm = hmac_algorithm(arg(c, 0)).ok_or_else(|| {
-                Unsupported(format!("hmac: unknown message digest '{}'", arg(c, 0)))
-            })?;
+            let algorithm = hmac_algorithm(arg(c, 0))
+                .ok_or_else(|| Unsupported(format!("hmac: message digest '{}'", arg(c, 0))))?;
             let key = arg(c, 1).to_string();
             if super::is_var_name(&key) {
                 // The variable holds the key in base64, read at each use.
@@ -156,11 +157,15 @@ impl Secret {
     }
 }
 
-fn digest_of(algorithm: &'static digest::Algorithm) -> Run {
-    pure(move |v| {
-        let d = digest::digest(algorithm, &v.as_bin()?);
-        Some(Value::Bin(bytes::Bytes::copy_from_slice(d.as_ref())))
-    })
+/// A function computing one message digest of its input.
+type DigestFn = fn(&[u8]) -> Vec<u8>;
+
+fn digest_of(function: DigestFn) -> Run {
+    pure(move |v| Some(Value::Bin(function(&v.as_bin()?).into())))
+}
+
+fn aws_digest(algorithm: &'static digest::Algorithm, data: &[u8]) -> Vec<u8> {
+    digest::digest(algorithm, data).as_ref().to_vec()
 }
 
 fn sign(algorithm: hmac::Algorithm, key: &[u8], data: &[u8]) -> Value {
@@ -168,24 +173,29 @@ fn sign(algorithm: hmac::Algorithm, key: &[u8], data: &[u8]) -> Value {
     Value::Bin(bytes::Bytes::copy_from_slice(tag.as_ref()))
 }
 
-/// A message digest by its OpenSSL name (the ones the crypto library offers).
-fn message_digest(name: &str) -> Option<&'static digest::Algorithm> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "sha1" => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        "sha224" => &digest::SHA224,
-        "sha256" => &digest::SHA256,
-        "sha384" => &digest::SHA384,
-        "sha512" => &digest::SHA512,
-        "sha512-256" => &digest::SHA512_256,
-        "sha3-256" => &digest::SHA3_256,
-        "sha3-384" => &digest::SHA3_384,
-        "sha3-512" => &digest::SHA3_512,
+/// A message digest by any of its OpenSSL names (those the runtime implements: the crypto
+/// library's own, MD5 and the two BLAKE2 variants OpenSSL offers).
+fn message_digest(name: &str) -> Option<DigestFn> {
+    use blake2::Digest;
+    Some(match digest_name(name)? {
+        "sha1" => |b| aws_digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, b),
+        "sha224" => |b| aws_digest(&digest::SHA224, b),
+        "sha256" => |b| aws_digest(&digest::SHA256, b),
+        "sha384" => |b| aws_digest(&digest::SHA384, b),
+        "sha512" => |b| aws_digest(&digest::SHA512, b),
+        "sha512-256" => |b| aws_digest(&digest::SHA512_256, b),
+        "sha3-256" => |b| aws_digest(&digest::SHA3_256, b),
+        "sha3-384" => |b| aws_digest(&digest::SHA3_384, b),
+        "sha3-512" => |b| aws_digest(&digest::SHA3_512, b),
+        "md5" => |b| md5::Md5::digest(b).to_vec(),
+        "blake2b512" => |b| blake2::Blake2b512::digest(b).to_vec(),
+        "blake2s256" => |b| blake2::Blake2s256::digest(b).to_vec(),
         _ => return None,
     })
 }
 
 fn hmac_algorithm(name: &str) -> Option<hmac::Algorithm> {
-    Some(match name.to_ascii_lowercase().as_str() {
+    Some(match digest_name(name)? {
         "sha1" => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
         "sha224" => hmac::HMAC_SHA224,
         "sha256" => hmac::HMAC_SHA256,
@@ -234,6 +244,18 @@ mod tests {
             panic!("sha2 gives bytes")
         };
         assert_eq!(sha.len(), 28);
+        // Reference values: RFC 1321's MD5 and RFC 7693's BLAKE2 test vectors of "abc".
+        let hex_of = |expr| match run(expr, b"abc") {
+            Some(Value::Bin(d)) => super::super::encode::hex(&d),
+            other => panic!("{expr} gives {other:?}"),
+        };
+        assert_eq!(hex_of("digest(MD5)"), "900150983CD24FB0D6963F7D28E17F72");
+        assert_eq!(
+            hex_of("digest(blake2s256)"),
+            "508C5E8C327C14E2E1A72BA34EEB452F37458B209ED63A294D999B4C86675982"
+        );
+        assert!(hex_of("digest(BLAKE2B-512)").starts_with("BA80A53F981C4D0D6A2797B69F12F6E9"));
+        assert_eq!(hex_of("digest(SHA2-256)"), hex_of("sha2(256)"));
         let Some(Value::Bin(mac)) = run(
             "hmac(sha256,a2V5)",
             b"The quick brown fox jumps over the lazy dog",

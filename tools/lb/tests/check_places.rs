@@ -311,6 +311,34 @@ fn conditions_that_cannot_match_where_they_run_are_warned_about_as_haproxy_does(
     }
 }
 
+/// Rules after an unconditional one never run: HAProxy says so for a final `http-request`
+/// action and for any `stats http-request` rule, with no space before the colon.
+#[test]
+fn rules_after_an_unconditional_one_are_warned_about_as_haproxy_does() {
+    let text = config(
+        "http-request deny
+    http-request allow
+    stats enable
+    stats http-request allow
+    stats http-request deny if { path /x }",
+    );
+    let cfg = write_cfg("dead-rules.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let expected = [
+        (9, "previous 'http-request' action is final and has no condition attached, further entries are NOOP."),
+        (12, "previous 'stats' action has no condition attached, further entries are NOOP."),
+    ]
+    .map(|(line, what)| format!("[WARNING]  config : parsing [{cfg}:{line}]: {what}"));
+    for cmd in [env!("CARGO_BIN_EXE_hapee-lb"), "haproxy"] {
+        if cmd == "haproxy" && !haproxy_installed() {
+            continue;
+        }
+        let out = Command::new(cmd).args(["-c", "-f", cfg]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        assert_eq!(warning_lines(&out), expected, "{cmd}");
+    }
+}
+
 #[test]
 fn quiet_check_prints_only_errors_unless_a_warning_can_fail_it() {
     // L009 (a Host match without the port) and U001 (an option the runtime refuses) are

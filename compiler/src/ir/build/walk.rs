@@ -197,6 +197,7 @@ fn build_from(
         let head = Stmt::new(header);
         match section.kind {
             SectionKind::Global => {
+                global::header(&mut b, &head);
                 for line in tree.body(section) {
                     global::statement(&mut b, &Stmt::new(line));
                 }

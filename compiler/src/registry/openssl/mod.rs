@@ -10,7 +10,10 @@
 //! makes the whole string invalid. The string is rejected when no TLS 1.2-or-below cipher is
 //! left. `DEFAULT` is only special at the very start.
 
+mod digests;
 mod table;
+
+pub use digests::{all_spellings as all_digest_spellings, digest_name};
 
 use table::{ALIASES, CIPHERS, DEFAULT};
 

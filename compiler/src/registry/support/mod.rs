@@ -340,6 +340,8 @@ pub const STATS_PROXY: &[&str] = &[
     "show-node",
     "show-desc",
     "scope",
+    // Only its allow, deny and auth actions (plan::StatsRule).
+    "http-request",
 ];
 
 /// Proxy-section keywords the runtime honours.

@@ -268,3 +268,17 @@ fn repeated_global_settings_alert_without_failing_and_quiet_silences_the_rest() 
         "{stderr}"
     );
 }
+
+/// Every `global` line opens a section, an indented one within the global section too, and
+/// takes no argument (a public configuration's `global setting 1`).
+#[test]
+fn a_global_line_with_arguments_is_refused_as_haproxy_refuses_it() {
+    let want = "config : parsing [2] : 'global' cannot handle unexpected argument 'setting'.";
+    let hapee = env!("CARGO_BIN_EXE_hapee-lb");
+    let ours = rule_alert(hapee, "    global setting 1\n", "");
+    assert_eq!(ours.as_deref(), Some(want));
+    if haproxy_installed() {
+        assert_eq!(rule_alert("haproxy", "    global setting 1\n", ""), ours);
+    }
+    assert_eq!(rule_alert(hapee, "    global\n", ""), None);
+}

@@ -338,3 +338,65 @@ backend app
         assert!(their_log.contains(" fe fe/<STATS> "), "{their_log}");
     }
 }
+
+/// `stats http-request` rules decide who sees the page, the first whose condition holds: `deny`
+/// answers 403, `allow` shows the page, `auth` asks for credentials in its realm (the page's
+/// default one without `realm`); with no rule holding, the page is shown.
+#[test]
+fn stats_http_request_rules_allow_deny_and_ask_as_haproxy_does() {
+    let config = |port: u16| {
+        format!(
+            "userlist admins
+    user admin insecure-password secret
+{DEFAULTS}
+listen ops
+    bind 127.0.0.1:{port}
+    acl is_admin http_auth(admins)
+    acl trusted req.hdr(x-trusted) -m found
+    stats enable
+    stats uri /st
+    stats http-request deny if {{ path_end /deny }}
+    stats http-request allow if trusted
+    stats http-request auth realm Ops unless is_admin
+listen plain
+    bind 127.0.0.1:{}
+    stats enable
+    stats uri /st
+    stats http-request auth
+",
+            port + 1
+        )
+    };
+    let drive = |port: u16| {
+        let url = |port: u16, path: &str| format!("http://127.0.0.1:{port}{path}");
+        let realm = |(code, text): (u16, String)| {
+            let asked = text
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("www-authenticate:"))
+                .map(|l| l.trim_end().to_string());
+            (code, asked)
+        };
+        (
+            curl(&[&url(port, "/st/deny"), "-u", "admin:secret"]).0,
+            curl(&["-H", "x-trusted: 1", &url(port, "/st")]).0,
+            realm(curl(&["-i", &url(port, "/st")])),
+            curl(&["-u", "admin:secret", &url(port, "/st")]).0,
+            realm(curl(&["-i", &url(port + 1, "/st")])),
+        )
+    };
+    let (mine, theirs) = both_reading(2, config, |port, _| drive(port));
+    let asked = |realm: &str| Some(format!("www-authenticate: Basic realm=\"{realm}\""));
+    assert_eq!(
+        mine,
+        (
+            403,
+            200,
+            (401, asked("Ops")),
+            200,
+            (401, asked("HAProxy Statistics"))
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
