@@ -95,7 +95,7 @@ rules! {
     "E105" "not-allowed-in-defaults" Error Haproxy "The keyword cannot be used in a defaults section."
         "Binds, servers, switching rules, stick tables, identifiers and a few others only make sense in a real proxy. Move the line into the frontend, backend or listen section that needs it.";
     "W106" "keyword-wrong-side" Warning Haproxy "The keyword acts on a side this proxy does not have, so HAProxy ignores it."
-        "Frontend keywords (bind, use_backend, default_backend, capture...) have no effect in a backend, and backend keywords (balance, server, retries, http-reuse...) none in a frontend. Move the line, or use a listen section.";
+        "Frontend keywords (bind, use_backend, default_backend, capture, maxconn...) have no effect in a backend, and backend keywords (balance, server, retries, http-reuse, http-check...) none in a frontend; the same holds for options of one side (dontlognull, logasap... in a backend; redispatch, httpchk, checkcache... in a frontend). Move the line, or use a listen section.";
     "E107" "unknown-option" Error Haproxy "The name after 'option' is not a known option."
         "Check the spelling; a suggestion is given when one is close.";
     "E108" "unknown-action" Error Haproxy "A rule uses an action that does not exist for its rule set."
