@@ -116,6 +116,8 @@ rules! {
         "HAProxy counts these actions' words when it reads the rule: 'set-header', 'add-header' and 'early-hint' take a name and a value, 'replace-header' and 'replace-value' a name, a regular expression and a replacement, 'set-method', 'set-path', 'set-pathq', 'set-query' and 'set-uri' one format (quote it if it holds spaces), 'replace-path', 'replace-pathq' and 'replace-uri' a regular expression and a format, and 'del-header' a name with an optional '-m str|beg|end|sub|reg'.";
     "W114" "global-setting-repeated" Warning Haproxy "A global setting HAProxy takes once ('maxconn', 'user', 'chroot', 'pidfile', 'ulimit-n', …) is given again after it got a value."
         "HAProxy keeps the first value and ignores the later line, reporting it at the alert level without failing the check. Remove the repeated line, or change the first one if the later value is the one meant (a second 'global' section does not start over).";
+    "W115" "id-not-a-number" Warning Haproxy "A global 'uid' or 'gid' is not a number, so it is ignored."
+        "'uid' and 'gid' take numeric ids; HAProxy ignores any other word and keeps the ids it starts with. Write the number, or name the account with 'user' or 'group'.";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
         "Only 'option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted' and 'numa-cpu-mapping' can be negated or reset with 'no' or 'default'. Remove the prefix, or remove the line to get the default behaviour.";
     "E201" "proxy-name-missing" Error Haproxy "A frontend, backend or listen section has no name."

@@ -49,6 +49,15 @@ const INTEGER_SETTINGS: [(&str, &str); 31] = [
     ("max-spread-checks", " (0..50)"),
 ];
 
+/// Whether HAProxy reads `word` as a whole C `int` (`strl2irc`): digits after an optional
+/// minus sign (a lone `-` is 0), no sign `+`, no overflow.
+fn is_c_int(word: &str) -> bool {
+    let digits = word.strip_prefix('-').unwrap_or(word);
+    !word.is_empty()
+        && digits.bytes().all(|c| c.is_ascii_digit())
+        && (digits.is_empty() || word.parse::<i32>().is_ok())
+}
+
 /// A numeric global setting written without its value.
 fn integer_missing(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     let keyword = stmt.word(at);
@@ -184,6 +193,31 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                     stmt.span(1),
                 ));
             }
+        }
+        "uid" | "gid" if !is_c_int(stmt.word(at + 1)) => {
+            let (id, account, help) = match keyword {
+                "uid" => (
+                    "uid",
+                    "'user' parameter to use a system user",
+                    "name a system user with 'user' instead",
+                ),
+                _ => (
+                    "gid",
+                    "'group' parameter to use a system group",
+                    "name a system group with 'group' instead",
+                ),
+            };
+            b.push(
+                Diagnostic::new(
+                    "W115",
+                    format!(" {id}: string '{}' is not a number.", stmt.word(at + 1)),
+                )
+                .at(stmt.span(at + 1))
+                .label("not a number: ignored")
+                .help(help)
+                .continuation(format!("   | You might want to use the {account} name."))
+                .form(HaproxyForm::Parsing),
+            );
         }
         "user" | "group" if !stmt.word(1).is_empty() => {
             let account = (keyword == "group", stmt.spanned(1));
