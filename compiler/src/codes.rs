@@ -118,6 +118,8 @@ rules! {
         "HAProxy keeps the first value and ignores the later line, reporting it at the alert level without failing the check. Remove the repeated line, or change the first one if the later value is the one meant (a second 'global' section does not start over).";
     "W115" "id-not-a-number" Warning Haproxy "A global 'uid' or 'gid' is not a number, so it is ignored."
         "'uid' and 'gid' take numeric ids; HAProxy ignores any other word and keeps the ids it starts with. Write the number, or name the account with 'user' or 'group'.";
+    "W116" "reply-part-ignored" Warning Haproxy "A part of an HTTP reply ('return', 'deny', 'http-error'…) has no effect: a content type without a payload, with an error page or with an empty file, a header the reply sets itself, or headers with an error page."
+        "HAProxy drops the part and builds the reply without it. Remove it, or give the reply the payload ('string', 'file', 'lf-string', 'lf-file') it was meant for; an error page ('errorfile', 'errorfiles') is sent as it is written.";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
         "Only 'option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted' and 'numa-cpu-mapping' can be negated or reset with 'no' or 'default'. Remove the prefix, or remove the line to get the default behaviour.";
     "E201" "proxy-name-missing" Error Haproxy "A frontend, backend or listen section has no name."

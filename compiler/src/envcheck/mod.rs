@@ -299,7 +299,11 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                 }
             },
             FileKind::ErrorFile => error_file(&path),
-            FileKind::ReplyFile => exists(&path, |p| format!("error opening file '{p}'.")),
+            // HAProxy ends the error of a whole response with a period, not a payload's.
+            FileKind::ReplyFile => std::fs::File::open(&path).map(drop).map_err(|_| {
+                let end = if r.keyword == "errorfile" { "." } else { "" };
+                format!("error opening file '{}'{end}", path.display())
+            }),
             FileKind::LuaScript => {
                 let args = config
                     .global

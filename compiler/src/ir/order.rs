@@ -102,7 +102,8 @@ pub(super) fn check(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) {
             b.push(
                 Diagnostic::new("W253", msg)
                     .at(stmt.whole())
-                    .severity(Severity::Warning),
+                    .severity(Severity::Warning)
+                    .form(crate::diagnostic::HaproxyForm::ParsingTight),
             );
         }
         b.config.proxies[index].rule_order.final_last[set] =

@@ -401,16 +401,12 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "errorfile" if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
         }
-        // `http-error status <code> … errorfile <file>`: HAProxy opens the file as it reads
-        // the line.
+        // `http-error status <code> …`: a reply, whose file HAProxy opens as it reads the line
+        // (its errors are the plan's to find).
         "http-error" => {
-            let file = (at + 1..stmt.len()).find(|&i| stmt.word(i) == "errorfile");
-            if let Some(i) = file.map(|i| i + 1).filter(|&i| !stmt.word(i).is_empty()) {
-                b.file_ref(FileKind::ReplyFile, "http-error", stmt.spanned(i));
-                if let Some(r) = b.config.files.last_mut() {
-                    r.wording = Some(("http-error : ".into(), String::new()));
-                }
-            }
+            let args = stmt.spanned_from(at + 1);
+            let wording = ("http-error : ".to_string(), "");
+            super::replies::record(b, "return", &args, 0, wording);
         }
         "acl" => acl::acl_decl(b, index, stmt),
         "http-request"

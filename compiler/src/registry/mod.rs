@@ -27,7 +27,8 @@ mod x509;
 pub use actions::ACTIONS;
 pub use binds::BIND_OPTIONS;
 pub use directives::{
-    CHECK_OPTIONS, DIRECTIVES, NOT_IN_DEFAULTS, OPTION_SIDE_OF, REMOVED_MESSAGES, SIDE_HINTS, SIDE_OF,
+    CHECK_OPTIONS, DIRECTIVES, NOT_IN_DEFAULTS, OPTION_SIDE_OF, REMOVED_MESSAGES, SIDE_HINTS,
+    SIDE_OF,
 };
 pub use first_word::{first_word, pair_directive, FirstWord};
 pub use lookup::*;
