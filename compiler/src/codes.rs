@@ -337,6 +337,8 @@ rules! {
         "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
     "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."
         "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
+    "W405" "server-state-file-unreadable" Warning Haproxy "The global 'server-state-file' cannot be opened, or its first line is not a version HAProxy reads."
+        "HAProxy loads the file at start-up to give servers the state they had before a reload; without it they start from the configuration alone, which the check only warns about. The file is written from the stats socket ('show servers state'); create it, or remove the setting where no state is kept.";
     "E405" "unresolvable-address" Error Haproxy "A 'log' target, a 'bind' address or a resolvers 'nameserver' is a host name that does not resolve."
         "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
     "E406" "unknown-account" Error Haproxy "The global 'user' or 'group', or a 'stats socket' 'user'/'group', names an account this machine does not have."

@@ -8,6 +8,7 @@ mod limits;
 mod lua;
 mod names;
 mod nameservers;
+mod server_state;
 
 pub use crt_lists::check as crt_lists;
 
@@ -648,6 +649,12 @@ pub fn fd_limit(config: &Config) -> Vec<Diagnostic> {
 /// the configuration is read.
 pub fn nameservers(config: &Config) -> Vec<Diagnostic> {
     nameservers::check(config)
+}
+
+/// The global server state file, opened as HAProxy opens it once the configuration has no
+/// fatal error, before it resolves server names.
+pub fn server_state(config: &Config) -> Vec<Diagnostic> {
+    server_state::check(config)
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.
