@@ -262,6 +262,8 @@ rules! {
         "A TCP proxy never parses HTTP, so HAProxy warns and ignores its HTTP rules, its stats page, its cookie capture and the options that act on HTTP messages. Set 'mode http' (often in the defaults section), or remove the settings; a 'tcp-request content switch-mode http' rule keeps them.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
+    "W261" "peers-without-local-peer" Warning Haproxy "No 'peer' or 'server' line of a peers section names this process, so HAProxy drops the section."
+        "A peers section is kept only by the process that finds itself in it: its name is the global 'localpeer', '-L <name>' on the command line, or else the host name. Without it the section's tables are not shared. Name this machine in the section, or start HAProxy with '-L' naming the peer it is.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
     "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."

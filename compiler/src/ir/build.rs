@@ -116,8 +116,10 @@ impl AclPlaces {
 
 impl<'t> Builder<'t> {
     pub fn new(db: &'t SourceDb, env: &'t dyn Environment) -> Self {
+        let mut config = Config::default();
+        config.global.local_peer = env.var("HAPROXY_LOCALPEER");
         Builder {
-            config: Config::default(),
+            config,
             diags: Vec::new(),
             last_defaults: None,
             seen_non_global: false,

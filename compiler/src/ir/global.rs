@@ -226,6 +226,17 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "chroot" if !stmt.word(1).is_empty() && b.config.global.chroot.is_none() => {
             b.config.global.chroot = Some(stmt.spanned(1))
         }
+        // HAProxy ignores it once a peers section was read.
+        "localpeer"
+            if !stmt.word(at + 1).is_empty()
+                && !b
+                    .config
+                    .sections
+                    .iter()
+                    .any(|s| s.kind == SectionKind::Peers) =>
+        {
+            b.config.global.local_peer = Some(stmt.word(at + 1).to_string())
+        }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "default-path" => {
             let file = &b.db.file(stmt.span(at).file).name;
