@@ -50,7 +50,7 @@ fn resolve(r: &FileRef, default_path: Option<&str>) -> PathBuf {
 }
 
 /// A relative path under the global `default-path`'s directory, when there is one.
-fn under_default_path(p: &Path, default_path: Option<&str>) -> PathBuf {
+pub(crate) fn under_default_path(p: &Path, default_path: Option<&str>) -> PathBuf {
     match default_path {
         Some(dir) if p.is_relative() => Path::new(dir).join(p),
         _ => p.to_path_buf(),
@@ -276,8 +276,13 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
     let mut out = Vec::new();
     // What the Lua scripts registered, once a loader has loaded them.
     let mut lua_names = None;
+    // HAProxy opens a pattern file the first time it is named only.
+    let mut patterns_seen = rustc_hash::FxHashSet::default();
     for r in &config.files {
         if r.path.value.is_empty() || r.path.value.contains('$') {
+            continue;
+        }
+        if r.kind == FileKind::PatternFile && !patterns_seen.insert(r.path.value.as_str()) {
             continue;
         }
         let path = resolve(r, config.global.default_path.as_deref());

@@ -56,14 +56,10 @@ pub(super) fn record(
     (prefix, suffix): (String, &str),
 ) -> Option<String> {
     let words: Vec<&str> = args.iter().map(|w| w.value.as_str()).collect();
-    let default_path = b.config.global.default_path.clone();
-    let opens = |path: &str| {
-        let p = std::path::Path::new(path);
-        let file = match &default_path {
-            Some(dir) if p.is_relative() => std::fs::File::open(std::path::Path::new(dir).join(p)),
-            _ => std::fs::File::open(p),
-        };
-        Some(file.ok()?.metadata().ok()?.len() as usize)
+    // Under `--no-env` a file that does not open reads as empty.
+    let opens = |path: &str| match b.file_len(path) {
+        None if !b.files_checked => Some(0),
+        len => len.map(|len| len as usize),
     };
     let reply = read(action, &words, default_status, &opens);
     if let Some(path) = reply
