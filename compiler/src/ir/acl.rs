@@ -191,8 +191,13 @@ pub(super) fn check_acl_expr(
                     context,
                 });
             }
-            for (converter, file) in maps {
-                map_file_ref(b, &converter, &file, criterion.span);
+            if !maps.is_empty() {
+                // An ACL expression's error names the expression.
+                let (prefix, suffix) = wording(b);
+                let suffix = format!(" in ACL expression '{}'{suffix}", criterion.value);
+                for (converter, file) in maps {
+                    map_file_ref(b, &converter, &file, criterion.span, (&prefix, &suffix));
+                }
             }
             Some(output)
         }

@@ -501,12 +501,8 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             // The destination of a plain `redirect` is taken as it is written (HAProxy parses
             // it as a log-format string only in `http-request redirect`).
             let (args, cond) = super::rules::split_condition(stmt, 1);
-            let parsed = exprs::condition(
-                b,
-                index,
-                &cond,
-                &exprs::CondSite::phrase("a 'redirect' rule"),
-            );
+            let parsed =
+                exprs::condition(b, index, &cond, &exprs::CondSite::Redirect("redirect rule"));
             let place = super::places::Place::HttpRequest;
             super::places::check(b, index, &cond, parsed.as_ref(), place);
             b.config.proxies[index].redirects.push(RuleDecl {

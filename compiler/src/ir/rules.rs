@@ -108,7 +108,11 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         RuleSet::TcpResponseContent => RefContext::TcpResponseContent,
         RuleSet::HttpCheck | RuleSet::TcpCheck => RefContext::HttpRequest,
     };
+    let redirect_rule = format!("'{keyword} redirect' rule");
     let site = match set {
+        RuleSet::HttpRequest | RuleSet::HttpResponse if action.value == "redirect" => {
+            super::exprs::CondSite::Redirect(&redirect_rule)
+        }
         RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
             super::exprs::CondSite::HttpRule {
                 keyword,
