@@ -380,8 +380,10 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
             if let Some(e) = stmt.word(2).split(',').find_map(|part| {
                 crate::address::parse_written(part, b.env, crate::address::Rules::BIND).err()
             }) {
+                // HAProxy words this one with its place, then prints it after the place again.
+                let at = b.location(stmt.span(2));
                 b.push(
-                    Diagnostic::new("E227", format!("'stats socket' : {e}"))
+                    Diagnostic::new("E227", format!("parsing [{at}] : 'stats socket' : {e}"))
                         .at(stmt.span(2))
                         .label("invalid socket address")
                         .help("a UNIX socket path starts with '/' (or 'unix@'); an IP address needs ':port'"),
@@ -402,8 +404,9 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
                 b.config.global.socket_accounts.push(accounts);
             }
             if let Some(i) = (3..stmt.len()).find(|&i| stmt.word(i) == "process") {
+                // The global socket quotes the option's error whole.
                 let msg = format!(
-                    "'{} {}' in section 'global' : 'process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.",
+                    "'{} {}' : ''process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.'",
                     stmt.word(0),
                     stmt.word(1),
                     stmt.word(i + 1)
