@@ -42,7 +42,11 @@ use std::process::ExitCode;
 /// the configuration that name as `HAPROXY_LOCALPEER` (set before anything runs on another
 /// thread).
 fn set_local_peer(flag: Option<&str>) {
-    if let Some(name) = flag.or_else(|| hapee_runtime::log::machine_name()) {
+    let name = match flag {
+        Some(name) => Some(name),
+        None => hapee_runtime::log::machine_name(),
+    };
+    if let Some(name) = name {
         std::env::set_var("HAPROXY_LOCALPEER", name);
     }
 }
