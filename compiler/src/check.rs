@@ -241,6 +241,17 @@ fn compile_inner(
     }
     // HAProxy resolves server names after the checks, and only if they found no error: part of
     // `haproxy -c`, so before anything found only at start-up.
+    // It loads the server state file first, once no check failed at all.
+    if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        diagnostics.extend(
+            crate::envcheck::server_state(&config)
+                .into_iter()
+                .map(|mut d| {
+                    d.after_parse = true;
+                    d
+                }),
+        );
+    }
     if !options.no_env && !read_errors {
         diagnostics.extend(crate::envcheck::server_names(
             &config,

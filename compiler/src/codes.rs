@@ -95,7 +95,7 @@ rules! {
     "E105" "not-allowed-in-defaults" Error Haproxy "The keyword cannot be used in a defaults section."
         "Binds, servers, switching rules, stick tables, identifiers and a few others only make sense in a real proxy. Move the line into the frontend, backend or listen section that needs it.";
     "W106" "keyword-wrong-side" Warning Haproxy "The keyword acts on a side this proxy does not have, so HAProxy ignores it."
-        "Frontend keywords (bind, use_backend, default_backend, capture...) have no effect in a backend, and backend keywords (balance, server, retries, http-reuse...) none in a frontend. Move the line, or use a listen section.";
+        "Frontend keywords (bind, use_backend, default_backend, capture, maxconn...) have no effect in a backend, and backend keywords (balance, server, retries, http-reuse, http-check...) none in a frontend; the same holds for options of one side (dontlognull, logasap... in a backend; redispatch, httpchk, checkcache... in a frontend). Move the line, or use a listen section.";
     "E107" "unknown-option" Error Haproxy "The name after 'option' is not a known option."
         "Check the spelling; a suggestion is given when one is close.";
     "E108" "unknown-action" Error Haproxy "A rule uses an action that does not exist for its rule set."
@@ -116,6 +116,10 @@ rules! {
         "HAProxy counts these actions' words when it reads the rule: 'set-header', 'add-header' and 'early-hint' take a name and a value, 'replace-header' and 'replace-value' a name, a regular expression and a replacement, 'set-method', 'set-path', 'set-pathq', 'set-query' and 'set-uri' one format (quote it if it holds spaces), 'replace-path', 'replace-pathq' and 'replace-uri' a regular expression and a format, and 'del-header' a name with an optional '-m str|beg|end|sub|reg'.";
     "W114" "global-setting-repeated" Warning Haproxy "A global setting HAProxy takes once ('maxconn', 'user', 'chroot', 'pidfile', 'ulimit-n', …) is given again after it got a value."
         "HAProxy keeps the first value and ignores the later line, reporting it at the alert level without failing the check. Remove the repeated line, or change the first one if the later value is the one meant (a second 'global' section does not start over).";
+    "W115" "id-not-a-number" Warning Haproxy "A global 'uid' or 'gid' is not a number, so it is ignored."
+        "'uid' and 'gid' take numeric ids; HAProxy ignores any other word and keeps the ids it starts with. Write the number, or name the account with 'user' or 'group'.";
+    "W116" "reply-part-ignored" Warning Haproxy "A part of an HTTP reply ('return', 'deny', 'http-error'…) has no effect: a content type without a payload, with an error page or with an empty file, a header the reply sets itself, or headers with an error page."
+        "HAProxy drops the part and builds the reply without it. Remove it, or give the reply the payload ('string', 'file', 'lf-string', 'lf-file') it was meant for; an error page ('errorfile', 'errorfiles') is sent as it is written.";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
         "Only 'option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted' and 'numa-cpu-mapping' can be negated or reset with 'no' or 'default'. Remove the prefix, or remove the line to get the default behaviour.";
     "E201" "proxy-name-missing" Error Haproxy "A frontend, backend or listen section has no name."
@@ -258,6 +262,8 @@ rules! {
         "A TCP proxy never parses HTTP, so HAProxy warns and ignores its HTTP rules, its stats page, its cookie capture and the options that act on HTTP messages. Set 'mode http' (often in the defaults section), or remove the settings; a 'tcp-request content switch-mode http' rule keeps them.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
+    "W261" "peers-without-local-peer" Warning Haproxy "No 'peer' or 'server' line of a peers section names this process, so HAProxy drops the section."
+        "A peers section is kept only by the process that finds itself in it: its name is the global 'localpeer', '-L <name>' on the command line, or else the host name. Without it the section's tables are not shared. Name this machine in the section, or start HAProxy with '-L' naming the peer it is.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
     "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."
@@ -335,6 +341,8 @@ rules! {
         "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
     "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."
         "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
+    "W405" "server-state-file-unreadable" Warning Haproxy "The global 'server-state-file' cannot be opened, or its first line is not a version HAProxy reads."
+        "HAProxy loads the file at start-up to give servers the state they had before a reload; without it they start from the configuration alone, which the check only warns about. The file is written from the stats socket ('show servers state'); create it, or remove the setting where no state is kept.";
     "E405" "unresolvable-address" Error Haproxy "A 'log' target, a 'bind' address or a resolvers 'nameserver' is a host name that does not resolve."
         "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
     "E406" "unknown-account" Error Haproxy "The global 'user' or 'group', or a 'stats socket' 'user'/'group', names an account this machine does not have."

@@ -8,6 +8,7 @@ mod limits;
 mod lua;
 mod names;
 mod nameservers;
+mod server_state;
 
 pub use crt_lists::check as crt_lists;
 
@@ -49,7 +50,7 @@ fn resolve(r: &FileRef, default_path: Option<&str>) -> PathBuf {
 }
 
 /// A relative path under the global `default-path`'s directory, when there is one.
-fn under_default_path(p: &Path, default_path: Option<&str>) -> PathBuf {
+pub(crate) fn under_default_path(p: &Path, default_path: Option<&str>) -> PathBuf {
     match default_path {
         Some(dir) if p.is_relative() => Path::new(dir).join(p),
         _ => p.to_path_buf(),
@@ -275,8 +276,13 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
     let mut out = Vec::new();
     // What the Lua scripts registered, once a loader has loaded them.
     let mut lua_names = None;
+    // HAProxy opens a pattern file the first time it is named only.
+    let mut patterns_seen = rustc_hash::FxHashSet::default();
     for r in &config.files {
         if r.path.value.is_empty() || r.path.value.contains('$') {
+            continue;
+        }
+        if r.kind == FileKind::PatternFile && !patterns_seen.insert(r.path.value.as_str()) {
             continue;
         }
         let path = resolve(r, config.global.default_path.as_deref());
@@ -299,7 +305,11 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                 }
             },
             FileKind::ErrorFile => error_file(&path),
-            FileKind::ReplyFile => exists(&path, |p| format!("error opening file '{p}'.")),
+            // HAProxy ends the error of a whole response with a period, not a payload's.
+            FileKind::ReplyFile => std::fs::File::open(&path).map(drop).map_err(|_| {
+                let end = if r.keyword == "errorfile" { "." } else { "" };
+                format!("error opening file '{}'{end}", path.display())
+            }),
             FileKind::LuaScript => {
                 let args = config
                     .global
@@ -644,6 +654,12 @@ pub fn fd_limit(config: &Config) -> Vec<Diagnostic> {
 /// the configuration is read.
 pub fn nameservers(config: &Config) -> Vec<Diagnostic> {
     nameservers::check(config)
+}
+
+/// The global server state file, opened as HAProxy opens it once the configuration has no
+/// fatal error, before it resolves server names.
+pub fn server_state(config: &Config) -> Vec<Diagnostic> {
+    server_state::check(config)
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.

@@ -24,6 +24,7 @@ fn acl_criterion(text: &str) -> String {
 /// An `acl <name> <criterion> …` line.
 pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
     let errors_before = b.diags.len();
+    let mut missing_file = false;
     let name = stmt.spanned(1);
     if name.value.is_empty() {
         b.push(Diagnostic::new("E501", "'acl' expects a name and a criterion.").at(stmt.span(0)));
@@ -81,6 +82,11 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         for &(span, file) in files {
             let prefix = format!("error detected while parsing ACL '{}' : ", name.value);
             b.pattern_file_ref(Spanned::new(file.into(), span), prefix, ".");
+            // Its error is the file checks' to report, but it leaves the ACL unknown. HAProxy
+            // opens a pattern file the first time it is named only.
+            missing_file |= b.files_checked
+                && b.file_len(file).is_none()
+                && !pattern_file_named_before(b.db, file, span);
         }
         let unmatched = options
             .error
@@ -121,7 +127,7 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         words,
     };
     // As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
-    let known = !b.diags[errors_before..].iter().any(Diagnostic::is_error);
+    let known = !missing_file && !b.diags[errors_before..].iter().any(Diagnostic::is_error);
     let at = b.config.proxies[index].acls.len();
     b.in_proxy
         .acl_decls
@@ -129,6 +135,28 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         .and_modify(|places| places.add(at, known))
         .or_insert_with(|| super::build::AclPlaces::new(at, known));
     push_short(&mut b.config.proxies[index].acls, decl);
+}
+
+/// Whether an `acl` line before `at` (in the files read before, or above in its own) names
+/// the pattern file `path` with `-f`: HAProxy then reuses what it read of it, or that it
+/// could not, without opening it again.
+fn pattern_file_named_before(db: &crate::source::SourceDb, path: &str, at: Span) -> bool {
+    db.files()
+        .take_while(|(id, _)| id.0 <= at.file.0)
+        .any(|(id, f)| {
+            let end = if id == at.file {
+                at.start as usize
+            } else {
+                f.text.len()
+            };
+            f.text.get(..end).unwrap_or_default().lines().any(|line| {
+                let mut words = line.split_whitespace();
+                words.next() == Some("acl") && {
+                    let rest: Vec<&str> = words.collect();
+                    rest.windows(2).any(|w| w[0] == "-f" && w[1] == path)
+                }
+            })
+        })
 }
 
 /// Checks an ACL criterion; returns its output type when it parses.
@@ -163,8 +191,13 @@ pub(super) fn check_acl_expr(
                     context,
                 });
             }
-            for (converter, file) in maps {
-                map_file_ref(b, &converter, &file, criterion.span);
+            if !maps.is_empty() {
+                // An ACL expression's error names the expression.
+                let (prefix, suffix) = wording(b);
+                let suffix = format!(" in ACL expression '{}'{suffix}", criterion.value);
+                for (converter, file) in maps {
+                    map_file_ref(b, &converter, &file, criterion.span, (&prefix, &suffix));
+                }
             }
             Some(output)
         }
@@ -462,6 +495,32 @@ mod tests {
 
     fn errors_of(acls: &str) -> Vec<String> {
         messages_in_frontend(acls, |d| d.code == "E502")
+    }
+
+    /// A pattern file that does not open leaves its ACL unknown the first time it is named;
+    /// HAProxy does not open it again, so a later ACL naming it is fine, and said nothing of.
+    #[test]
+    fn a_missing_pattern_file_fails_its_first_acl_only() {
+        let text = "frontend fe\n  bind :8080\n  acl a path -f /nonexistent/hapee.lst\n  \
+                    http-request deny if a\nfrontend fe2\n  bind :8081\n  \
+                    acl b path -f /nonexistent/hapee.lst\n  http-request deny if b\n";
+        let mut db = crate::source::SourceDb::new();
+        db.add("p.cfg", text);
+        let options = crate::ir::CheckOptions::default();
+        let c = crate::check::compile(db, &crate::syntax::MapEnv::default(), &options);
+        let errors: Vec<&str> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.as_ref())
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "error detected while parsing ACL 'a' : failed to open pattern file </nonexistent/hapee.lst>.",
+                "error detected while parsing an 'http-request deny' condition : no such ACL : 'a'.",
+            ]
+        );
     }
 
     /// Criterion errors worded as HAProxy words them: ACL keywords name themselves, other

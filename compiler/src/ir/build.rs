@@ -74,6 +74,9 @@ pub(super) struct Builder<'t> {
     /// Whether the checks that can only warn run (off for a caller that shows only errors, see
     /// [`build_consuming`]).
     pub warnings: bool,
+    /// Whether the files a line names are looked at (not under `--no-env`), where what HAProxy
+    /// makes of the line depends on them.
+    pub files_checked: bool,
 }
 
 /// ACL names of the proxy whose body is being built.
@@ -116,8 +119,10 @@ impl AclPlaces {
 
 impl<'t> Builder<'t> {
     pub fn new(db: &'t SourceDb, env: &'t dyn Environment) -> Self {
+        let mut config = Config::default();
+        config.global.local_peer = env.var("HAPROXY_LOCALPEER");
         Builder {
-            config: Config::default(),
+            config,
             diags: Vec::new(),
             last_defaults: None,
             seen_non_global: false,
@@ -136,6 +141,7 @@ impl<'t> Builder<'t> {
             positional: std::cell::Cell::new(false),
             plan_lines: true,
             warnings: true,
+            files_checked: true,
         }
     }
 
@@ -145,6 +151,8 @@ impl<'t> Builder<'t> {
             stick_counters: self.config.global.stick_counters,
             crt_base: self.crt_base.clone(),
             ca_base: self.ca_base.clone(),
+            default_path: self.config.global.default_path.clone(),
+            files_checked: self.files_checked,
         }
     }
 
@@ -153,6 +161,19 @@ impl<'t> Builder<'t> {
         self.config.global.stick_counters = seen.stick_counters;
         self.crt_base.clone_from(&seen.crt_base);
         self.ca_base.clone_from(&seen.ca_base);
+        self.config
+            .global
+            .default_path
+            .clone_from(&seen.default_path);
+        self.files_checked = seen.files_checked;
+    }
+
+    /// The length of the file a line names, relative paths under `default-path`, or `None`
+    /// when it does not open.
+    pub fn file_len(&self, path: &str) -> Option<u64> {
+        let default_path = self.config.global.default_path.as_deref();
+        let path = crate::envcheck::under_default_path(std::path::Path::new(path), default_path);
+        Some(std::fs::File::open(path).ok()?.metadata().ok()?.len())
     }
 
     pub fn push(&mut self, d: Diagnostic) {
@@ -241,6 +262,10 @@ pub(super) struct GlobalsSeen {
     stick_counters: Option<u32>,
     crt_base: Option<String>,
     ca_base: Option<String>,
+    /// `default-path`: where relative file names start from.
+    default_path: Option<String>,
+    /// Not a setting, but read with them: whether files are looked at (not under `--no-env`).
+    files_checked: bool,
 }
 
 /// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.

@@ -41,6 +41,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             stats_auth_with_rules(p, &mut out);
         }
     }
+    incomplete_peers(config, &mut out);
     out
 }
 
@@ -72,6 +73,47 @@ fn stats_auth_with_rules(p: &Proxy, out: &mut Vec<Diagnostic>) {
             .label("a rule of the statistics page")
             .with_secondary(auth.span, "this 'stats' line asks for authentication too")
             .help("ask for credentials with a 'stats http-request auth' rule instead of 'stats auth'"),
+        );
+    }
+}
+
+/// Peers sections without this process among their peers, which HAProxy drops once it has
+/// checked the proxies (a section that is `disabled` is dropped without a word). Nothing is
+/// said when the local name is unknown.
+fn incomplete_peers(config: &Config, out: &mut Vec<Diagnostic>) {
+    let Some(local) = config.global.local_peer.as_deref() else {
+        return;
+    };
+    for s in config
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Peers)
+    {
+        let disabled = s
+            .lines
+            .iter()
+            .rev()
+            .find(|d| matches!(d.keyword.as_str(), "disabled" | "enabled"))
+            .is_some_and(|d| d.keyword == "disabled");
+        let local_listed = s.lines.iter().any(|d| {
+            matches!(d.keyword.as_str(), "peer" | "server")
+                && d.args.first().is_some_and(|a| a == local)
+        });
+        if disabled || local_listed {
+            continue;
+        }
+        let name = s.name.as_ref().map_or("", |n| n.value.as_str());
+        out.push(
+            bare(
+                "W261",
+                format!("Removing incomplete section 'peers {name}' (no peer named '{local}')."),
+            )
+            .at(s.header)
+            .severity(Severity::Warning)
+            .label("this process is not one of its peers")
+            .help(format!(
+                "add 'peer {local} <address>' for this machine, or start with '-L <name>' naming one of its peers"
+            )),
         );
     }
 }

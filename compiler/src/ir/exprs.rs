@@ -84,11 +84,19 @@ pub(super) fn map_files(expr: &sample::SampleExpr) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) fn map_file_ref(b: &mut Builder, converter: &str, file: &str, span: Span) {
+/// A map converter's file, whose error HAProxy words as the converter's between the words
+/// `wrap` of where the expression is.
+pub(super) fn map_file_ref(
+    b: &mut Builder,
+    converter: &str,
+    file: &str,
+    span: Span,
+    wrap: (&str, &str),
+) {
     b.pattern_file_ref(
         Spanned::new(file.into(), span),
-        format!("invalid args in converter '{converter}' : "),
-        ".",
+        format!("{}invalid args in converter '{converter}' : ", wrap.0),
+        wrap.1,
     );
 }
 
@@ -102,6 +110,10 @@ pub(super) enum CondSite<'a> {
     /// TCP rules: `'<set> <action>' : error detected in <proxy type> '<name>' while parsing
     /// '<if|unless>' condition : <error>`.
     Tcp { set: &'a str, action: &'a str },
+    /// Redirects, which read their condition themselves: `error detected in <proxy type>
+    /// '<name>' while parsing <rule> : error in condition: <error>.` (`redirect rule`,
+    /// `'http-request redirect' rule`).
+    Redirect(&'a str),
 }
 
 impl<'a> CondSite<'a> {
@@ -118,6 +130,14 @@ impl<'a> CondSite<'a> {
                 action,
             } => (
                 format!("error detected while parsing an '{rule} {action}' condition : "),
+                ".",
+            ),
+            CondSite::Redirect(rule) => (
+                format!(
+                    "error detected in {} '{}' while parsing {rule} : error in condition: ",
+                    proxy.kind.type_str(),
+                    proxy.name_str()
+                ),
                 ".",
             ),
             CondSite::Tcp { set, action } => (
@@ -294,7 +314,7 @@ pub(super) fn log_format(
                         );
                         b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);
                     } else {
-                        map_file_ref(b, &converter, &file, word.span);
+                        map_file_ref(b, &converter, &file, word.span, ("", "."));
                     }
                 }
             }
@@ -353,7 +373,7 @@ pub(super) fn sample_arg(
         Ok((expr, _)) => {
             keep_refs(b, index, &expr, word.span, context);
             for (converter, file) in map_files(&expr) {
-                map_file_ref(b, &converter, &file, word.span);
+                map_file_ref(b, &converter, &file, word.span, wrap);
             }
         }
         Err(e) => {

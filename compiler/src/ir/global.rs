@@ -49,6 +49,15 @@ const INTEGER_SETTINGS: [(&str, &str); 31] = [
     ("max-spread-checks", " (0..50)"),
 ];
 
+/// Whether HAProxy reads `word` as a whole C `int` (`strl2irc`): digits after an optional
+/// minus sign (a lone `-` is 0), no sign `+`, no overflow.
+fn is_c_int(word: &str) -> bool {
+    let digits = word.strip_prefix('-').unwrap_or(word);
+    !word.is_empty()
+        && digits.bytes().all(|c| c.is_ascii_digit())
+        && (digits.is_empty() || word.parse::<i32>().is_ok())
+}
+
 /// A numeric global setting written without its value.
 fn integer_missing(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     let keyword = stmt.word(at);
@@ -203,12 +212,48 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                 ));
             }
         }
+        "uid" | "gid" if !is_c_int(stmt.word(at + 1)) => {
+            let (id, account, help) = match keyword {
+                "uid" => (
+                    "uid",
+                    "'user' parameter to use a system user",
+                    "name a system user with 'user' instead",
+                ),
+                _ => (
+                    "gid",
+                    "'group' parameter to use a system group",
+                    "name a system group with 'group' instead",
+                ),
+            };
+            b.push(
+                Diagnostic::new(
+                    "W115",
+                    format!(" {id}: string '{}' is not a number.", stmt.word(at + 1)),
+                )
+                .at(stmt.span(at + 1))
+                .label("not a number: ignored")
+                .help(help)
+                .continuation(format!("   | You might want to use the {account} name."))
+                .form(HaproxyForm::Parsing),
+            );
+        }
         "user" | "group" if !stmt.word(1).is_empty() => {
             let account = (keyword == "group", stmt.spanned(1));
             b.config.global.accounts.push(account);
         }
         "chroot" if !stmt.word(1).is_empty() && b.config.global.chroot.is_none() => {
             b.config.global.chroot = Some(stmt.spanned(1))
+        }
+        // HAProxy ignores it once a peers section was read.
+        "localpeer"
+            if !stmt.word(at + 1).is_empty()
+                && !b
+                    .config
+                    .sections
+                    .iter()
+                    .any(|s| s.kind == SectionKind::Peers) =>
+        {
+            b.config.global.local_peer = Some(stmt.word(at + 1).to_string())
         }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "default-path" => {
@@ -353,8 +398,10 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
             if let Some(e) = stmt.word(2).split(',').find_map(|part| {
                 crate::address::parse_written(part, b.env, crate::address::Rules::BIND).err()
             }) {
+                // HAProxy words this one with its place, then prints it after the place again.
+                let at = b.location(stmt.span(2));
                 b.push(
-                    Diagnostic::new("E227", format!("'stats socket' : {e}"))
+                    Diagnostic::new("E227", format!("parsing [{at}] : 'stats socket' : {e}"))
                         .at(stmt.span(2))
                         .label("invalid socket address")
                         .help("a UNIX socket path starts with '/' (or 'unix@'); an IP address needs ':port'"),
@@ -375,8 +422,9 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
                 b.config.global.socket_accounts.push(accounts);
             }
             if let Some(i) = (3..stmt.len()).find(|&i| stmt.word(i) == "process") {
+                // The global socket quotes the option's error whole.
                 let msg = format!(
-                    "'{} {}' in section 'global' : 'process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.",
+                    "'{} {}' : ''process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.'",
                     stmt.word(0),
                     stmt.word(1),
                     stmt.word(i + 1)

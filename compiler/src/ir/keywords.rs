@@ -112,6 +112,9 @@ pub(super) fn check_statement(
                 check_program_option(b, stmt, at);
             } else if first == "option" {
                 check_option(b, stmt, at);
+                if let Some(index) = proxy.filter(|_| section.is_proxy()) {
+                    option_side(b, stmt, at, index);
+                }
             }
         }
         DirectiveLookup::WrongSection { def } => unknown(
@@ -204,9 +207,16 @@ fn defaults_placement(b: &mut Builder, stmt: &Stmt, at: usize, name: &str, n: us
     }
 }
 
-/// Frontend-only keywords in backends and the reverse: HAProxy ignores them with a warning.
-/// `side` is the keyword's [`registry::needs_frontend`].
-fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize, index: usize, side: Option<bool>) {
+/// Frontend-only keywords in backends and the reverse: HAProxy ignores them with a warning
+/// naming the word at `at` (the keyword, or the option of an `option` line). `side` is the
+/// word's [`registry::needs_frontend`].
+pub(super) fn side_placement(
+    b: &mut Builder,
+    stmt: &Stmt,
+    at: usize,
+    index: usize,
+    side: Option<bool>,
+) {
     let Some(needs_frontend) = side else {
         return;
     };
@@ -222,9 +232,13 @@ fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize, index: usize, side: O
         } else {
             "no backend"
         };
+        let word = stmt.word(at);
+        let hint = registry::SIDE_HINTS
+            .iter()
+            .find(|(k, _)| *k == word)
+            .map_or("", |(_, h)| h);
         let msg = format!(
-            "'{}' ignored because {} '{}' has {side} capability.",
-            stmt.word(at),
+            "'{word}' ignored because {} '{}' has {side} capability.{hint}",
             p.kind.type_str(),
             p.name_str()
         );
@@ -364,6 +378,24 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             );
         }
     }
+}
+
+/// An option acting on one side only, in a proxy without that side: ignored with a warning
+/// once its words are accepted (the health-check options refuse a negation first, the others
+/// but `redispatch` take no argument).
+fn option_side(b: &mut Builder, stmt: &Stmt, at: usize, index: usize) {
+    let name = stmt.word(at + 1);
+    let side = if registry::CHECK_OPTIONS.contains(&name) {
+        (at == 0).then_some(false)
+    } else if stmt.word(at + 2).is_empty() || name == "redispatch" {
+        registry::OPTION_SIDE_OF
+            .iter()
+            .find(|(o, _)| *o == name)
+            .map(|&(_, fe)| fe)
+    } else {
+        None
+    };
+    side_placement(b, stmt, at + 1, index, side);
 }
 
 /// What HAProxy 2.7 says after "option '<name>' is not supported any more since HAProxy <v>"

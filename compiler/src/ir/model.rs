@@ -455,6 +455,10 @@ pub struct ThreadGroupDecl {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Global {
+    /// This process's name in peers sections as HAProxy knows it when it reads them: the
+    /// environment's `HAPROXY_LOCALPEER` (which HAProxy sets from `-L` or the host name), or
+    /// a global `localpeer` read before any peers section. `None`: unknown.
+    pub local_peer: Option<String>,
     /// `ssl-load-extra-del-ext`: the key of `site.crt` is looked up as `site.key`.
     pub ssl_load_extra_del_ext: bool,
     /// `default-path`: the directory relative file paths start from (`None`: the working

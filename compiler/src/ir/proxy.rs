@@ -401,16 +401,12 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "errorfile" if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
         }
-        // `http-error status <code> … errorfile <file>`: HAProxy opens the file as it reads
-        // the line.
+        // `http-error status <code> …`: a reply, whose file HAProxy opens as it reads the line
+        // (its errors are the plan's to find).
         "http-error" => {
-            let file = (at + 1..stmt.len()).find(|&i| stmt.word(i) == "errorfile");
-            if let Some(i) = file.map(|i| i + 1).filter(|&i| !stmt.word(i).is_empty()) {
-                b.file_ref(FileKind::ReplyFile, "http-error", stmt.spanned(i));
-                if let Some(r) = b.config.files.last_mut() {
-                    r.wording = Some(("http-error : ".into(), String::new()));
-                }
-            }
+            let args = stmt.spanned_from(at + 1);
+            let wording = ("http-error : ".to_string(), "");
+            super::replies::record(b, "return", &args, 0, wording);
         }
         "acl" => acl::acl_decl(b, index, stmt),
         "http-request"
@@ -505,12 +501,8 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             // The destination of a plain `redirect` is taken as it is written (HAProxy parses
             // it as a log-format string only in `http-request redirect`).
             let (args, cond) = super::rules::split_condition(stmt, 1);
-            let parsed = exprs::condition(
-                b,
-                index,
-                &cond,
-                &exprs::CondSite::phrase("a 'redirect' rule"),
-            );
+            let parsed =
+                exprs::condition(b, index, &cond, &exprs::CondSite::Redirect("redirect rule"));
             let place = super::places::Place::HttpRequest;
             super::places::check(b, index, &cond, parsed.as_ref(), place);
             b.config.proxies[index].redirects.push(RuleDecl {

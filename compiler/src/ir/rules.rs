@@ -108,7 +108,11 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         RuleSet::TcpResponseContent => RefContext::TcpResponseContent,
         RuleSet::HttpCheck | RuleSet::TcpCheck => RefContext::HttpRequest,
     };
+    let redirect_rule = format!("'{keyword} redirect' rule");
     let site = match set {
+        RuleSet::HttpRequest | RuleSet::HttpResponse if action.value == "redirect" => {
+            super::exprs::CondSite::Redirect(&redirect_rule)
+        }
         RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
             super::exprs::CondSite::HttpRule {
                 keyword,
@@ -385,17 +389,18 @@ fn reply(
         (RuleSet::HttpResponse, "deny") => 502,
         _ => return,
     };
-    let words: Vec<&str> = args.iter().map(|w| w.value.as_str()).collect();
-    let Some(problem) = super::replies::problem(name, &words, default_status) else {
-        return;
-    };
     let proxy = &b.config.proxies[index];
-    let message = format!(
-        "error detected in {} '{}' while parsing '{} {name}' rule : {problem}.",
+    let prefix = format!(
+        "error detected in {} '{}' while parsing '{} {name}' rule : ",
         proxy.kind.type_str(),
         proxy.name_str(),
         set.keyword()
     );
+    let wording = (prefix.clone(), ".");
+    let Some(problem) = super::replies::record(b, name, args, default_status, wording) else {
+        return;
+    };
+    let message = format!("{prefix}{problem}.");
     let span = args.first().map_or(action.span, |w| w.span);
     b.push(
         Diagnostic::new("E269", message)

@@ -25,6 +25,14 @@ fn last_value(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
         .map(|d| d.args.first().map(|a| a.to_string()).unwrap_or_default())
 }
 
+/// The global `server-state-file` under `server-state-base`, if one is set.
+pub fn global_file(global: &[DirectiveLine]) -> Option<String> {
+    let base = last_value(global, "server-state-base");
+    last_value(global, "server-state-file")
+        .filter(|f| !f.is_empty())
+        .map(|f| under_base(base.as_deref(), &f))
+}
+
 /// `name` under `server-state-base`, unless it is absolute or no base is set.
 fn under_base(base: Option<&str>, name: &str) -> String {
     match base {
@@ -45,11 +53,7 @@ pub fn source(
 ) -> Option<StateSource> {
     let base = last_value(global, "server-state-base");
     match last_value(proxy, "load-server-state-from-file")?.as_str() {
-        "global" => Some(StateSource::Global(
-            last_value(global, "server-state-file")
-                .filter(|f| !f.is_empty())
-                .map(|f| under_base(base.as_deref(), &f)),
-        )),
+        "global" => Some(StateSource::Global(global_file(global))),
         "local" => {
             let file = last_value(proxy, "server-state-file-name")
                 .filter(|f| !f.is_empty() && f != "use-backend-name")

@@ -434,11 +434,16 @@ pub static SIDE_OF: &[(&str, bool)] = &[
     ("default_backend", true),
     ("dispatch", false),
     ("dynamic-cookie-key", false),
+    ("force-persist", false),
     ("fullconn", false),
     ("hash-type", false),
+    ("http-check", false),
     ("http-reuse", false),
     ("http-send-name-header", false),
+    ("ignore-persist", false),
+    ("load-server-state-from-file", false),
     ("max-session-srv-conns", true),
+    ("maxconn", true),
     ("monitor", true),
     ("monitor-uri", true),
     ("retries", false),
@@ -447,8 +452,61 @@ pub static SIDE_OF: &[(&str, bool)] = &[
     ("server-template", false),
     ("source", false),
     ("stick", false),
+    ("tcp-check", false),
     ("use-server", false),
     ("use_backend", true),
+];
+
+/// What HAProxy adds to the warning of a keyword on the wrong side: the keyword of the other
+/// side that does the same job.
+pub static SIDE_HINTS: &[(&str, &str)] = &[
+    ("fullconn", " Maybe you want 'maxconn' instead ?"),
+    ("maxconn", " Maybe you want 'fullconn' instead ?"),
+];
+
+/// `option` names HAProxy ignores with the same warning where the proxy lacks their side
+/// (`true`: frontend), named by the option, negated or not.
+pub static OPTION_SIDE_OF: &[(&str, bool)] = &[
+    ("abortonclose", false),
+    ("accept-invalid-http-request", true),
+    ("accept-invalid-http-response", false),
+    ("allbackups", false),
+    ("checkcache", false),
+    ("clitcpka", true),
+    ("contstats", true),
+    ("disable-h2-upgrade", true),
+    ("dontlog-normal", true),
+    ("dontlognull", true),
+    ("h1-case-adjust-bogus-client", true),
+    ("h1-case-adjust-bogus-server", false),
+    ("http-ignore-probes", true),
+    ("http-pretend-keepalive", false),
+    ("http-use-proxy-header", true),
+    ("idle-close-on-response", true),
+    ("log-health-checks", false),
+    ("log-separate-errors", true),
+    ("logasap", true),
+    ("persist", false),
+    ("prefer-last-server", false),
+    ("redispatch", false),
+    ("socket-stats", true),
+    ("srvtcpka", false),
+    ("tcp-smart-accept", true),
+    ("tcp-smart-connect", false),
+    ("transparent", false),
+];
+
+/// The health-check options, backend side, checked only when not negated.
+pub static CHECK_OPTIONS: &[&str] = &[
+    "httpchk",
+    "ldap-check",
+    "mysql-check",
+    "pgsql-check",
+    "redis-check",
+    "smtpchk",
+    "spop-check",
+    "ssl-hello-chk",
+    "tcp-check",
 ];
 
 /// Keywords HAProxy rejects in a defaults section.

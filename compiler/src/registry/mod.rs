@@ -26,7 +26,10 @@ mod x509;
 
 pub use actions::ACTIONS;
 pub use binds::BIND_OPTIONS;
-pub use directives::{DIRECTIVES, NOT_IN_DEFAULTS, REMOVED_MESSAGES, SIDE_OF};
+pub use directives::{
+    CHECK_OPTIONS, DIRECTIVES, NOT_IN_DEFAULTS, OPTION_SIDE_OF, REMOVED_MESSAGES, SIDE_HINTS,
+    SIDE_OF,
+};
 pub use first_word::{first_word, pair_directive, FirstWord};
 pub use lookup::*;
 pub use options::OPTIONS;

@@ -32,6 +32,8 @@ pub struct CheckArgs {
     pub all: bool,
     /// `--allow/--warn/--deny CODE`, in command-line order.
     pub lint_levels: Vec<(String, hapee_compiler::lint::Level)>,
+    /// `-L <name>`: this process's name in peers sections.
+    pub localpeer: Option<String>,
 }
 
 impl Default for CheckArgs {
@@ -49,6 +51,7 @@ impl Default for CheckArgs {
             dump_plan: false,
             all: false,
             lint_levels: Vec::new(),
+            localpeer: None,
         }
     }
 }
@@ -246,7 +249,8 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
                     }
                 }
             }
-            // Accepted for compatibility with HAProxy command lines; no effect on a check.
+            // Accepted for compatibility with HAProxy command lines; no effect on a check but
+            // `-L`, which names this process in peers sections.
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
             "-L" => localpeer = Some(value(&mut i, a)?),
@@ -282,5 +286,6 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             sockets_from,
         }));
     }
+    opts.localpeer = localpeer;
     Ok(Command::Check(opts))
 }

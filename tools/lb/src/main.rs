@@ -38,6 +38,19 @@ mod unsupported;
 
 use std::process::ExitCode;
 
+/// HAProxy names this process in peers sections `-L <name>`, else the host name, and gives
+/// the configuration that name as `HAPROXY_LOCALPEER` (set before anything runs on another
+/// thread).
+fn set_local_peer(flag: Option<&str>) {
+    let name = match flag {
+        Some(name) => Some(name),
+        None => hapee_runtime::log::machine_name(),
+    };
+    if let Some(name) = name {
+        std::env::set_var("HAPROXY_LOCALPEER", name);
+    }
+}
+
 fn main() -> ExitCode {
     #[cfg(not(feature = "system-alloc"))]
     heap::keep_freed_pages_a_while();
@@ -46,12 +59,16 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
         Ok(args::Command::Check(opts)) => {
+            set_local_peer(opts.localpeer.as_deref());
             // `check` loads the scripts as HAProxy's `-c` does; `run` loads them once, in the
             // engine that serves.
             hapee_compiler::lua::set_loader(Box::<hapee_lua::Checker>::default());
             check::exit_now(check::run(&opts))
         }
-        Ok(args::Command::Run(opts)) => ExitCode::from(run::run(&opts)),
+        Ok(args::Command::Run(opts)) => {
+            set_local_peer(opts.localpeer.as_deref());
+            ExitCode::from(run::run(&opts))
+        }
         Ok(args::Command::EvalCondition(expr)) => {
             let build = hapee_compiler::cond::BuildInfo::default();
             match hapee_compiler::cond::evaluate(&expr, &build, &hapee_compiler::syntax::ProcessEnv)

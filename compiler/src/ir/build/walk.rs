@@ -166,7 +166,7 @@ fn build_from(
     db: &SourceDb,
     tree: &SyntaxTree,
     env: &dyn Environment,
-    _options: &CheckOptions,
+    options: &CheckOptions,
     workers: usize,
     reuse: Option<&mut crate::ir::reuse::BodyReuse>,
     mut taken: Vec<Option<BodyWords>>,
@@ -181,6 +181,7 @@ fn build_from(
     let mut b = Builder::new(db, &changed);
     b.plan_lines = plan_lines;
     b.warnings = warnings;
+    b.files_checked = !options.no_env;
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
     // doubling copied megabytes and left a quarter of them unused.
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();
