@@ -204,13 +204,7 @@ def read_request(conn, buf):
             buf += chunk
         body, buf = buf[:want], buf[want:]
     elif "chunked" in lower.get("transfer-encoding", "").lower():
-        while b"\r\n0\r\n\r\n" not in buf and not buf.startswith(b"0\r\n\r\n"):
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        end = buf.find(b"0\r\n\r\n")
-        body, buf = buf[: end + 5], buf[end + 5 :]
+        body, buf = read_chunked(conn, buf)
     record = {
         "method": parts[0],
         "target": parts[1] if len(parts) > 1 else "",
@@ -219,6 +213,53 @@ def read_request(conn, buf):
         "body": body.decode("latin-1"),
     }
     return record, buf
+
+
+def read_chunked(conn, buf):
+    """A chunked body as it came (sizes, extensions, trailers), and what follows it."""
+    pos = 0
+
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            buf += chunk
+        return True
+
+    def line_end(at):
+        nonlocal buf
+        while b"\r\n" not in buf[at:]:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return -1
+            buf += chunk
+        return buf.index(b"\r\n", at)
+
+    while True:
+        end = line_end(pos)
+        if end < 0:
+            return buf, b""
+        size_text = buf[pos:end].split(b";")[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return buf, b""
+        pos = end + 2
+        if size == 0:
+            # Trailer lines, up to an empty one.
+            while True:
+                end = line_end(pos)
+                if end < 0:
+                    return buf, b""
+                empty = end == pos
+                pos = end + 2
+                if empty:
+                    return buf[:pos], buf[pos:]
+        if not need(pos + size + 2):
+            return buf, b""
+        pos += size + 2
 
 
 PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -261,6 +302,12 @@ def origin_conn(conn, me):
             if any(n.lower() == "x-diff-probe" for n, _ in record["headers"]):
                 with received_lock:
                     received.append(record)
+            if record["method"] == "CONNECT":
+                # A tunnel: established, then whatever comes is taken in silence.
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\nX-Origin: %s\r\n\r\n" % me.encode())
+                while conn.recv(65536):
+                    pass
+                return
             body = ("origin %s\n" % me).encode()
             close = record["version"] != "HTTP/1.1" or any(
                 n.lower() == "connection" and "close" in v.lower() for n, v in record["headers"]
@@ -414,7 +461,6 @@ def requests_for(port):
         ("chunked_trailers", "POST /ct HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n" % host),
         ("cl_dup_same", "POST /cl2 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc" % host),
         ("cl_dup_diff", "POST /cl3 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd" % host),
-        ("cl_list", "POST /cl4 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3, 3\r\n\r\nabc" % host),
         ("get_with_body", "GET /gb HTTP/1.1\r\nHost: %s\r\nContent-Length: 4\r\n\r\nbody" % host),
         ("close_11", "GET /c11 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host),
         ("conn_tokens", "GET /ct2 HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 300\r\n\r\n" % host),
@@ -422,16 +468,17 @@ def requests_for(port):
         ("trace", "TRACE /tr HTTP/1.1\r\nHost: %s\r\n\r\n" % host),
         ("lower_method", "get /lm HTTP/1.1\r\nHost: %s\r\n\r\n" % host),
         ("bare_lf", "GET /lf HTTP/1.1\nHost: %s\nUser-Agent: diff/1\n\n" % host),
-        ("obs_fold", "GET /fold HTTP/1.1\r\nHost: %s\r\nX-Folded: a\r\n  b\r\n\r\n" % host),
         ("space_before_colon", "GET /sp HTTP/1.1\r\nHost : %s\r\n\r\n" % host),
         ("empty_header_value", "GET /ev HTTP/1.1\r\nHost: %s\r\nX-Empty:\r\nX-Spaces:   \r\n\r\n" % host),
         ("long_uri", "GET /%s HTTP/1.1\r\nHost: %s\r\n\r\n" % ("u" * 20000, host)),
         ("http09", "GET /nine\r\n\r\n"),
         ("connect", "CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (host, host)),
     ]
-    # Last, those hapee answers otherwise on purpose (one refused does not take a server's
+    # Last, those hapee answers otherwise on purpose (docs/hostile-requests.md) (one refused does not take a server's
     # turn, which would shift the rotation for the requests after it).
     reqs += [
+        ("cl_list", "POST /cl4 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3, 3\r\n\r\nabc" % host),
+        ("obs_fold", "GET /fold HTTP/1.1\r\nHost: %s\r\nX-Folded: a\r\n  b\r\n\r\n" % host),
         ("expect_100", "POST /form HTTP/1.1\r\nHost: %s\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nabcd" % host),
         ("no_host_11", "GET / HTTP/1.1\r\nUser-Agent: diff/1\r\n\r\n"),
         ("bad_version", "GET / HTTP/2.5\r\nHost: %s\r\n\r\n" % host),
