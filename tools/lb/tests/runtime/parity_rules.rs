@@ -217,9 +217,15 @@ fn uri_hash_options_reach_the_server_haproxy_reaches() {
         (0..8).map(|i| get(&format!("/len/{i}"), "")).collect(),
         (0..8).map(|i| get(&format!("/depth/a/{i}"), "")).collect(),
         (0..8).map(|i| get(&format!("/depth/{i}/b"), "")).collect(),
-        (0..8).map(|i| absolute(&format!("h{i}.example"), "/abs")).collect(),
-        (0..8).map(|i| absolute(&format!("h{i}.example"), "/po/x")).collect(),
-        (0..8).map(|i| absolute("a.example", &format!("/po/{i}?x"))).collect(),
+        (0..8)
+            .map(|i| absolute(&format!("h{i}.example"), "/abs"))
+            .collect(),
+        (0..8)
+            .map(|i| absolute(&format!("h{i}.example"), "/po/x"))
+            .collect(),
+        (0..8)
+            .map(|i| absolute("a.example", &format!("/po/{i}?x")))
+            .collect(),
     ];
     let drive = |port: u16| -> Vec<Vec<String>> {
         groups.iter().map(|g| servers_reached(port, g)).collect()

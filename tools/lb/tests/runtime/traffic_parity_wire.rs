@@ -1,0 +1,106 @@
+//! How requests and answers are written on the wire, where the differential traffic check of
+//! HAProxy's own reg-test configurations (`CORPUS=regtests bash bench/differential.sh`) found
+//! hapee apart from HAProxy 2.7, each side by side with Debian's haproxy.
+
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An origin that notes each request head it reads (lines joined with `|`) and answers
+/// `/ws` with a 101 naming the upgrade as most servers spell it, anything else with a 200.
+fn recording_origin() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let head = read_head(&mut s);
+                if head.is_empty() {
+                    return;
+                }
+                let upgrade = head.starts_with("GET /ws ");
+                log.lock()
+                    .unwrap()
+                    .push(head.trim_end().replace("\r\n", "|"));
+                let reply: &[u8] = if upgrade {
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                };
+                let _ = s.write_all(reply);
+                // An upgraded connection stays until the client is done.
+                let _ = s.read(&mut [0u8; 64]);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// The bytes up to and with the first empty line (what there is at the close otherwise).
+fn read_head(s: &mut TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// Runs `drive` against hapee and then haproxy (when installed), each with a fresh recording
+/// origin: what the client got and the heads the origin saw.
+type Seen<T> = (T, Vec<String>);
+fn both_recorded<T>(drive: impl Fn(u16) -> T) -> (Seen<T>, Option<Seen<T>>) {
+    let (mine, theirs) = both_with(
+        recording_origin,
+        |port, (origin, _)| format!("{DEFAULTS}{}", fe_to_app(port, "", origin)),
+        |port, (_, seen)| {
+            let out = drive(port);
+            // The origin notes a head before it answers: the answer read, it is there.
+            let heads = std::mem::take(&mut *seen.lock().unwrap());
+            (out, heads)
+        },
+    );
+    (mine, theirs)
+}
+
+/// A websocket upgrade's `Connection: Upgrade` reaches the server as the client spelled it,
+/// and the server's reaches the client the same way, as HAProxy's HTTP/1 layer passes the
+/// option on untouched (hapee wrote `upgrade`; the differential's `upgrade_ws` request).
+#[test]
+fn the_upgrade_option_keeps_its_spelling_both_ways() {
+    let drive = |port: u16| {
+        let mut s = connect(("127.0.0.1", port));
+        s.write_all(
+            b"GET /ws HTTP/1.1\r\nhost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+              sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n",
+        )
+        .unwrap();
+        read_head(&mut s)
+    };
+    let (mine, theirs) = both_recorded(drive);
+    assert_eq!(
+        mine.0,
+        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\
+         sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+    );
+    assert_eq!(
+        mine.1,
+        [
+            "GET /ws HTTP/1.1|host: a|connection: Upgrade|upgrade: websocket|\
+          sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==|sec-websocket-version: 13"
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
