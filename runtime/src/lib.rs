@@ -792,6 +792,9 @@ fn serve_opened(
         });
     }
     let ctx = http_ctx(&txn, fe, shared, pool, open);
+    // What the `tcp-request connection|session` rules set in `sess.` holds for every
+    // request of the connection, as HAProxy keeps them in the session.
+    ctx.sess_vars.keep(&txn);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
     // A killed session (`shutdown session`) is answered by the request waiting for its
     // server (`http::forward`): HAProxy's 502 with `KH`, logged.

@@ -1,6 +1,6 @@
-//! How requests and answers are written on the wire, where the differential traffic check of
-//! HAProxy's own reg-test configurations (`CORPUS=regtests bash bench/differential.sh`) found
-//! hapee apart from HAProxy 2.7, each side by side with Debian's haproxy.
+//! Behaviours the differential traffic check of HAProxy's own reg-test configurations
+//! (`CORPUS=regtests bash bench/differential.sh`) found apart from HAProxy 2.7, each side by
+//! side with Debian's haproxy.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -100,6 +100,43 @@ fn the_upgrade_option_keeps_its_spelling_both_ways() {
           sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==|sec-websocket-version: 13"
         ]
     );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// `sess.` variables the `tcp-request connection` and `session` rules set hold for every
+/// request of the connection, beside those the HTTP rules set, as in HAProxy (hapee lost the
+/// first two: the differential's `connection/cli_src_dst` reg-test).
+#[test]
+fn session_rules_variables_reach_every_request() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request connection set-var(sess.conn) str(c)
+    tcp-request session set-var(sess.sess) str(s)
+    tcp-request session set-var(sess.src) src
+    http-request set-var(sess.count) var(sess.count),add(1) if {{ var(sess.count) -m found }}
+    http-request set-var(sess.count) int(1) unless {{ var(sess.count) -m found }}
+    http-after-response set-header x-vars %[var(sess.conn)]/%[var(sess.sess)]/%[var(sess.src)]/%[var(sess.count)]
+    http-request return status 200
+"
+        )
+    };
+    let drive = |port: u16| {
+        let answer = send_and_read(
+            port,
+            b"GET /1 HTTP/1.1\r\nhost: a\r\n\r\nGET /2 HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n",
+        );
+        answer
+            .lines()
+            .filter_map(|l| l.strip_prefix("x-vars: "))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = both(cfg, drive);
+    assert_eq!(mine, ["c/s/127.0.0.1/1", "c/s/127.0.0.1/2"]);
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
