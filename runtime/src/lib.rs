@@ -736,6 +736,7 @@ fn http_ctx(
     ctx.open = Some(open);
     ctx.proxy = txn.proxy.clone();
     ctx.unix_listener = txn.unix_listener;
+    ctx.conn_addrs = txn.conn_addrs;
     ctx.listener = txn.listener;
     // What `tcp-request connection|session` rules track holds for every request.
     if let Some(session) = &txn.stick.session {

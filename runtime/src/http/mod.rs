@@ -77,6 +77,9 @@ pub struct ConnCtx {
     pub local: SocketAddr,
     /// The UNIX socket listener the client came in on ([`Txn::unix_listener`]).
     pub unix_listener: Option<u32>,
+    /// The connection's own addresses when session rules changed the stream's
+    /// ([`Txn::conn_addrs`]).
+    pub conn_addrs: Option<(SocketAddr, SocketAddr)>,
     /// The listener's rank in its frontend ([`Txn::listener`]).
     pub listener: Option<usize>,
     /// The session's idle server connections.
@@ -127,6 +130,7 @@ impl ConnCtx {
             client,
             local,
             unix_listener: None,
+            conn_addrs: None,
             listener: None,
             conns: pool::SessionConns::new(pool, keep_own),
             accept_date: crate::clock::date(),
@@ -252,6 +256,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
+    txn.conn_addrs = ctx.conn_addrs;
     txn.listener = ctx.listener;
     txn.profile = Some(Default::default());
     txn.stick.session = Some(ctx.session_counters.clone());

@@ -141,3 +141,43 @@ fn session_rules_variables_reach_every_request() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// `fc_src` and `fc_dst` keep the connection's addresses (a `tcp-request connection` rule's
+/// included) when `tcp-request session`, `content` or `http-request` rules change the
+/// stream's `src` and `dst`, as in HAProxy (hapee reported the last change for both: the
+/// differential's `connection/cli_src_dst` reg-test).
+#[test]
+fn connection_addresses_stay_when_later_rules_change_the_streams() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request connection set-dst ipv4(10.0.0.2)
+    tcp-request session set-src ipv4(10.1.0.1)
+    tcp-request session set-var(sess.fc) fc_src
+    tcp-request session set-var(sess.src) src
+    http-request set-dst ipv4(10.2.0.2)
+    http-after-response set-header x-addrs %[var(sess.fc)]/%[var(sess.src)]|%[fc_src]|%[src]|%[fc_dst]|%[dst]|%[fc_src_is_local]
+    http-request return status 200
+"
+        )
+    };
+    let drive = |port: u16| {
+        let answer = send_and_read(
+            port,
+            b"GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n",
+        );
+        answer
+            .lines()
+            .find_map(|l| l.strip_prefix("x-addrs: "))
+            .map(String::from)
+    };
+    let (mine, theirs) = both(cfg, drive);
+    assert_eq!(
+        mine.as_deref(),
+        Some("127.0.0.1/10.1.0.1|127.0.0.1|10.1.0.1|10.0.0.2|10.2.0.2|1")
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
