@@ -181,3 +181,95 @@ fn connection_addresses_stay_when_later_rules_change_the_streams() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// `capture.req.uri` and `capture.req.method` answer when a field of the frontend's format
+/// strings needs the request line, whether the frontend logs or not: `option httplog` with no
+/// log target, or a rule's sample reading HTTP (HAProxy's log.c keeps the request line for
+/// any sample of a proxy that needs HTTP); a frontend with neither keeps none, a fetch in a
+/// rule's condition or `set-var` not counting (hapee answered only for frontends with a log
+/// target: the differential's `http_after_response` reg-test).
+#[test]
+fn captured_request_line_follows_the_formats_not_the_log_targets() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend httplog
+    bind 127.0.0.1:{port}
+    option httplog
+    http-after-response set-header x-uri \"%[capture.req.method] %[capture.req.uri]\"
+    http-request return status 200
+frontend sample
+    bind 127.0.0.1:{}
+    http-request set-header x-path %[path]
+    http-after-response set-header x-uri \"%[capture.req.method] %[capture.req.uri]\"
+    http-request return status 200
+frontend none
+    bind 127.0.0.1:{}
+    http-after-response set-header x-uri \"%[var(txn.uri)]\"
+    http-request set-var(txn.uri) capture.req.uri
+    http-request return status 200
+",
+            port + 1,
+            port + 2
+        )
+    };
+    let drive = |port: u16| {
+        (port..port + 3)
+            .map(|p| {
+                let answer = send_and_read(
+                    p,
+                    b"GET /a?b=1 HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n",
+                );
+                answer
+                    .lines()
+                    .find_map(|l| l.strip_prefix("x-uri: "))
+                    .map(String::from)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = both_reading(3, cfg, |port, _| drive(port));
+    let line = Some("GET /a?b=1".to_string());
+    assert_eq!(mine[..2], [line.clone(), line]);
+    // The variable was never set: the header is there, empty.
+    assert_eq!(mine[2].as_deref(), Some(""));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// `req.fhdr` and `res.fhdr` give a value without the spaces around it, one a rule wrote with
+/// a trailing space included, as HAProxy's header lookup trims every value it finds (hapee
+/// kept the rule's trailing space: the differential's `h1_to_h1c` and `http_after_response`
+/// reg-tests).
+#[test]
+fn full_header_values_are_trimmed_as_found() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-header x-a \"a: \"
+    http-request set-header x-a \"%[req.fhdr(x-a)] b\"
+    http-after-response set-header x-b \"b: \"
+    http-after-response set-header x-b \"%[res.fhdr(x-b)] c\"
+    http-after-response set-header x-a \"%[var(txn.a)]|\"
+    http-request set-var(txn.a) req.fhdr(x-a)
+    http-request return status 200
+"
+        )
+    };
+    let drive = |port: u16| {
+        let answer = send_and_read(
+            port,
+            b"GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n",
+        );
+        answer
+            .lines()
+            .filter(|l| l.starts_with("x-"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = both(cfg, drive);
+    assert_eq!(mine, ["x-b: b: c", "x-a: a: b|"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
