@@ -497,10 +497,13 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         if silent {
             ctx.idle.close_unanswered();
         }
-        // A page without a length goes out as it is and the connection's end ends it.
+        // A page without a length goes out as it is and the connection's end ends it. A
+        // request the parser refused is answered with the parser's page whatever page the
+        // proxy has for its status (last branch).
         let mut raw_body = 0;
-        if let Some(page) =
-            take_ext::<reply::CloseDelimited>(resp.extensions_mut()).filter(|_| http1)
+        let parser_page = http1 && refused.is_some();
+        if let Some(page) = take_ext::<reply::CloseDelimited>(resp.extensions_mut())
+            .filter(|_| http1 && !parser_page)
         {
             // The answer to HEAD is its head alone.
             let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
@@ -510,7 +513,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if let Some(body) = take_ext::<reply::CloseAfter>(resp.extensions_mut())
-            .filter(|_| http1)
+            .filter(|_| http1 && !parser_page)
             .and_then(|_| reply::made_body(&mut resp))
         {
             // Sent as it is, and the connection's end follows it.
@@ -524,7 +527,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 .close_after(reply::close_after_wire(&resp, &body, connection));
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
-        } else if http1 && refused.is_some() {
+        } else if parser_page {
             // HAProxy's parser answers a request it refuses itself, with its raw page (or
             // nothing, when the proxy's page for the status is empty).
             let status = resp.status().as_u16();
