@@ -321,6 +321,11 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         )
         .err()
     });
+    let refused = refused.or_else(|| {
+        let over = parts.version < hyper::Version::HTTP_2
+            && room::head_over_limit(ctx.shared.room, &parts.method, &parts.uri, &parts.headers);
+        over.then_some(vet::Refusal::BadRequest)
+    });
     if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
         target::renormalized(raw, &before, &parts.uri);
     }

@@ -273,3 +273,36 @@ fn full_header_values_are_trimmed_as_found() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// A request head larger than what HAProxy receives before rewrites (`tune.bufsize` less its
+/// own header and `tune.maxrewrite`, in HAProxy's internal form) is refused with the parser's
+/// 400 (hyper's limit is at least 8 kB of raw bytes: hapee took such heads under a smaller
+/// `tune.bufsize`, then failed the first rewrite with a 500, the differential's
+/// `strict_rw_mode` reg-test).
+#[test]
+fn a_head_past_the_receive_limit_is_refused() {
+    let o = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "global
+    tune.bufsize 4096
+    tune.maxrewrite 128
+{DEFAULTS}{}",
+            fe_to_app(port, "    http-request set-header x-a 1\n", o.addr)
+        )
+    };
+    let status = |port: u16, filler: usize| {
+        let request = format!(
+            "GET / HTTP/1.1\r\nhost: a\r\nx-filler: {}\r\nconnection: close\r\n\r\n",
+            "f".repeat(filler)
+        );
+        let answer = send_and_read(port, request.as_bytes());
+        answer.get(9..12).unwrap_or_default().to_string()
+    };
+    let drive = |port: u16| [status(port, 3000), status(port, 3900)];
+    let (mine, theirs) = both(cfg, drive);
+    assert_eq!(mine, ["200", "400"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
