@@ -562,7 +562,6 @@ pub fn set_request_line_room(bytes: u32) {
 
 /// The request line as the logs keep it, when it does not fit the room: cut at the room's
 /// size less one byte, as HAProxy copies it. `None` when it fits.
-
 fn cut_line(
     txn: &Txn,
     line: Option<(&hyper::Method, &hyper::Uri)>,
