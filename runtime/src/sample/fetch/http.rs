@@ -18,14 +18,16 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             .request
             .as_ref()
             .map(|r| Value::Str(r.method.to_string()))),
-        "capture.req.uri" => one(txn.request.as_ref().map(|r| {
-            Value::Str(
-                r.uri
-                    .path_and_query()
-                    .map_or("/", |p| p.as_str())
-                    .to_string(),
-            )
-        })),
+        // The path and query of the request line's target; none for an absolute target
+        // without a path (HAProxy's http_parse_path finds none there).
+        "capture.req.uri" => one(txn
+            .request
+            .as_ref()
+            .filter(|r| !crate::http::target::lacks_path(&r.uri, r.version))
+            .map(|r| {
+                let pq = r.uri.path_and_query().map_or("/", |p| p.as_str());
+                Value::Str(pq.to_string())
+            })),
         "capture.req.ver" => one(txn
             .request
             .as_ref()

@@ -227,15 +227,25 @@ frontend none
         )
     };
     let drive = |port: u16| {
-        (port..port + 3)
+        let mut seen: Vec<_> = (port..port + 3)
             .map(|p| fields_of_get(p, "x-uri: "))
-            .collect::<Vec<_>>()
+            .collect();
+        // An absolute target gives its path, and none when it has none.
+        for target in ["http://h/a?b=1", "http://h"] {
+            let request = format!("GET {target} HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n");
+            seen.push(fields(&send_and_read(port, request.as_bytes()), "x-uri: "));
+        }
+        seen
     };
     let (mine, theirs) = both_reading(3, cfg, |port, _| drive(port));
     let line = vec!["GET /a?b=1".to_string()];
     assert_eq!(mine[..2], [line.clone(), line]);
     // The variable was never set: the header is there, empty.
     assert_eq!(mine[2], [""]);
+    assert_eq!(
+        mine[3..],
+        [vec!["GET /a?b=1".to_string()], vec!["GET ".to_string()]]
+    );
     assert_like_haproxy(&mine, theirs);
 }
 
