@@ -14,6 +14,12 @@
 # differences of docs/hostile-requests.md).
 #
 #   bash bench/differential.sh [FILTER]        # FILTER: a grep -E on the configuration names
+#   CORPUS=regtests bash bench/differential.sh [FILTER]
+#
+# CORPUS=regtests takes the configurations of HAProxy 2.7.0's own reg-tests instead
+# (../shared/corpus/regtests-2.7, those 2.7.0 accepts): each is served from a copy of its test
+# folder (maps, certificates and scripts beside it), with the arguments the test passed (`-L`),
+# VTest's syslog macros given loopback addresses the probe listens on.
 #
 # $JOBS configurations (default 4) are served at once.
 #
@@ -28,6 +34,13 @@ export CARGO_INCREMENTAL=0
 [ -n "${NO_BUILD:-}" ] || nice -n 10 cargo build -q -p hapee-lb 2>/dev/null
 hapee=${HAPEE:-$PWD/target/debug/hapee-lb}
 probe=$PWD/bench/differential_probe.py
+if [ "${CORPUS:-public}" = regtests ]; then
+    corpus_dir=$PWD/../shared/corpus/regtests-2.7
+    # The folder the configurations name for their sockets: a tmpfs in each sandbox.
+    mkdir -p /tmp/hapee-corpus-tmp
+else
+    corpus_dir=$PWD/testdata/public-corpus
+fi
 
 if ! unshare -n -p -f -m true 2>/dev/null; then
     echo "differential: cannot create namespaces here (unshare -n -p -f -m); run as root" >&2
@@ -39,10 +52,15 @@ probe_one() {
     local cfg=$1 args=$2 name engine dir file extra=() cmd
     name=$(echo "$cfg" | tr '/' '_')
     case $args in *-dr*) extra+=(-dr) ;; esac
+    case $args in *"-L "[A-Z]*) extra+=(-L "$(echo "$args" | sed 's/.*-L \([A-Za-z0-9]*\).*/\1/')") ;; esac
     for engine in haproxy hapee; do
         dir=$out_dir/$name/$engine
         mkdir -p "$dir/run"
-        cp "testdata/public-corpus/$cfg" "$dir/run/"
+        if [ "${CORPUS:-public}" = regtests ]; then
+            cp -r "$corpus_dir/$(dirname "$cfg")/." "$dir/run/"
+        else
+            cp "$corpus_dir/$cfg" "$dir/run/"
+        fi
         file=$dir/run/$(basename "$cfg")
         if [ $engine = haproxy ]; then
             cmd=("$haproxy" -db "${extra[@]}" -f "$file")
@@ -61,7 +79,9 @@ if [ "$filter" = --one ]; then
 fi
 rm -rf "$out_dir" && mkdir -p "$out_dir"
 # Each configuration has namespaces of its own: several run at once (they mostly wait).
-awk -F'\t' 'NR > 1 && $6 == "0" { print $1 "\t" $5 }' testdata/public-corpus/index.tsv | grep -E -- "$filter" |
-    OUT_DIR=$out_dir NO_BUILD=1 xargs -r -d '\n' -n1 -P "${JOBS:-4}" bash "$0" --one 2>&1 | tail -1
+# The column of HAProxy 2.7.0's verdict: 6 in the public corpus's index, 7 in the reg-tests'.
+col=$([ "${CORPUS:-public}" = regtests ] && echo 7 || echo 6)
+awk -F'\t' -v col="$col" 'NR > 1 && $col == "0" { print $1 "\t" $5 }' "$corpus_dir/index.tsv" | grep -E -- "$filter" |
+    OUT_DIR=$out_dir NO_BUILD=1 CORPUS=${CORPUS:-public} xargs -r -d '\n' -n1 -P "${JOBS:-4}" bash "$0" --one 2>&1 | tail -1
 
 python3 bench/differential_compare.py "$out_dir" | tee "$out_dir/table.txt"

@@ -29,6 +29,9 @@ DELIBERATE = {
     "expect_100": "hapee answers 100-continue itself and does not forward Expect",
     "no_host_11": "hapee refuses an HTTP/1.1 request without Host (400)",
     "bad_version": "hapee refuses a version other than HTTP/1.0 and 1.1 (400)",
+    "obs_fold": "hapee refuses obs-fold in a request (400)",
+    "cl_list": "hapee refuses a list of identical Content-Length values (400)",
+    "conn_tokens": "hapee removes the hop-by-hop fields (Keep-Alive, those Connection names)",
 }
 # Where HAProxy 2.7.0 has a bug the later 2.7 releases fixed, hapee follows the fix; those
 # differences are counted apart too. `cookie … nocache` on a response with neither lifetime

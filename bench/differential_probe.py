@@ -37,10 +37,12 @@ def read_config(path):
     with open(path, errors="replace") as f:
         for raw in f:
             text = raw.split("#", 1)[0] if not re.search(r"\\#", raw) else raw
-            words = text.split()
+            # The reg-tests quote their addresses ("127.0.0.1:20000"): quotes are left out.
+            words = [w.strip('"') for w in text.split()]
             if not words:
                 continue
-            if not raw[:1].isspace() and words[0] in (
+            # (the reg-tests indent their section lines too)
+            if words[0] in (
                 "global", "defaults", "frontend", "backend", "listen", "resolvers", "peers",
                 "userlist", "cache", "program", "ring", "mailers", "http-errors", "fcgi-app",
             ):
@@ -62,6 +64,22 @@ def split_host_port(text):
     return host, port
 
 
+# VTest's macros left in the reg-test configurations (`log ${S1_addr}:${S1_port}`): each pair
+# gets a loopback address and a port of its own, in the environment both engines read, and a
+# syslog receiver there.
+macro_syslogs = []
+with open(cfg_path, errors="replace") as f:
+    for i, macro in enumerate(sorted(set(re.findall(r"\$\{(\w+)_addr\}", f.read())))):
+        os.environ.setdefault(macro + "_addr", "127.0.0.1")
+        os.environ.setdefault(macro + "_port", str(15140 + i))
+        macro_syslogs.append(("127.0.0.1", int(os.environ[macro + "_port"])))
+# The reg-test configurations keep their sockets under this folder (a tmpfs of this sandbox).
+with open(cfg_path, errors="replace") as f:
+    tmp_dirs = sorted({os.path.dirname(m) for m in re.findall(r"/tmp/hapee-corpus-tmp/[^\s\"']+", f.read())})
+if tmp_dirs and os.path.isdir("/tmp/hapee-corpus-tmp"):
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/tmp/hapee-corpus-tmp"], check=False)
+    for d in tmp_dirs:
+        os.makedirs(d, exist_ok=True)
 config = read_config(cfg_path)
 binds = []  # (proxy, host, port, ssl)
 servers = set()  # (host, port)
@@ -147,10 +165,10 @@ for kind, _, words in config:
             threading.Thread(target=syslog_listener, args=(s,), daemon=True).start()
         except OSError:
             pass
-for addr in ("127.0.0.1", "127.0.0.2"):
+for addr, port in [("127.0.0.1", 514), ("127.0.0.2", 514)] + macro_syslogs:
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((addr, 514))
+        s.bind((addr, port))
         threading.Thread(target=syslog_listener, args=(s,), daemon=True).start()
     except OSError:
         pass
@@ -186,13 +204,7 @@ def read_request(conn, buf):
             buf += chunk
         body, buf = buf[:want], buf[want:]
     elif "chunked" in lower.get("transfer-encoding", "").lower():
-        while b"\r\n0\r\n\r\n" not in buf and not buf.startswith(b"0\r\n\r\n"):
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        end = buf.find(b"0\r\n\r\n")
-        body, buf = buf[: end + 5], buf[end + 5 :]
+        body, buf = read_chunked(conn, buf)
     record = {
         "method": parts[0],
         "target": parts[1] if len(parts) > 1 else "",
@@ -201,6 +213,53 @@ def read_request(conn, buf):
         "body": body.decode("latin-1"),
     }
     return record, buf
+
+
+def read_chunked(conn, buf):
+    """A chunked body as it came (sizes, extensions, trailers), and what follows it."""
+    pos = 0
+
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            buf += chunk
+        return True
+
+    def line_end(at):
+        nonlocal buf
+        while b"\r\n" not in buf[at:]:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return -1
+            buf += chunk
+        return buf.index(b"\r\n", at)
+
+    while True:
+        end = line_end(pos)
+        if end < 0:
+            return buf, b""
+        size_text = buf[pos:end].split(b";")[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return buf, b""
+        pos = end + 2
+        if size == 0:
+            # Trailer lines, up to an empty one.
+            while True:
+                end = line_end(pos)
+                if end < 0:
+                    return buf, b""
+                empty = end == pos
+                pos = end + 2
+                if empty:
+                    return buf[:pos], buf[pos:]
+        if not need(pos + size + 2):
+            return buf, b""
+        pos += size + 2
 
 
 PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -243,6 +302,12 @@ def origin_conn(conn, me):
             if any(n.lower() == "x-diff-probe" for n, _ in record["headers"]):
                 with received_lock:
                     received.append(record)
+            if record["method"] == "CONNECT":
+                # A tunnel: established, then whatever comes is taken in silence.
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\nX-Origin: %s\r\n\r\n" % me.encode())
+                while conn.recv(65536):
+                    pass
+                return
             body = ("origin %s\n" % me).encode()
             close = record["version"] != "HTTP/1.1" or any(
                 n.lower() == "connection" and "close" in v.lower() for n, v in record["headers"]
@@ -383,9 +448,37 @@ def requests_for(port):
         reqs.append(("host " + h, "GET / HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (h, port)))
     for p in paths_to_try:
         reqs.append(("path " + p, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (p, host)))
-    # Last, those hapee answers otherwise on purpose (one refused does not take a server's
+    # Round 39: framing, targets and header forms real clients send.
+    reqs += [
+        ("pct_path", "GET /a%%20b/%%2e%%2E/c%%2Fd/%%7Euser?x=%%41&y=%%zz HTTP/1.1\r\nHost: %s\r\n\r\n" % host),
+        ("header_case", "GET /case HTTP/1.1\r\nhOsT: %s\r\nX-MiXeD-CaSe: v\r\ncontent-TYPE: text/x\r\nACCEPT: */*\r\n\r\n" % host),
+        ("multi_host_same", "GET /mh HTTP/1.1\r\nHost: %s\r\nHost: %s\r\n\r\n" % (host, host)),
+        ("multi_host_diff", "GET /mh2 HTTP/1.1\r\nHost: %s\r\nHost: other.invalid\r\n\r\n" % host),
+        ("abs_other_host", "GET http://other.invalid/abs2 HTTP/1.1\r\nHost: %s\r\n\r\n" % host),
+        ("abs_no_path", "GET http://%s HTTP/1.1\r\nHost: %s\r\n\r\n" % (host, host)),
+        ("abs_https", "GET https://%s:8443/s?q HTTP/1.1\r\nHost: %s:8443\r\n\r\n" % (host, host)),
+        ("http10_post", "POST /p10 HTTP/1.0\r\nHost: %s\r\nContent-Length: 3\r\n\r\nxyz" % host),
+        ("chunked_trailers", "POST /ct HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n" % host),
+        ("cl_dup_same", "POST /cl2 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc" % host),
+        ("cl_dup_diff", "POST /cl3 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd" % host),
+        ("get_with_body", "GET /gb HTTP/1.1\r\nHost: %s\r\nContent-Length: 4\r\n\r\nbody" % host),
+        ("close_11", "GET /c11 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host),
+        ("conn_tokens", "GET /ct2 HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 300\r\n\r\n" % host),
+        ("upgrade_ws", "GET /ws HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" % host),
+        ("trace", "TRACE /tr HTTP/1.1\r\nHost: %s\r\n\r\n" % host),
+        ("lower_method", "get /lm HTTP/1.1\r\nHost: %s\r\n\r\n" % host),
+        ("bare_lf", "GET /lf HTTP/1.1\nHost: %s\nUser-Agent: diff/1\n\n" % host),
+        ("space_before_colon", "GET /sp HTTP/1.1\r\nHost : %s\r\n\r\n" % host),
+        ("empty_header_value", "GET /ev HTTP/1.1\r\nHost: %s\r\nX-Empty:\r\nX-Spaces:   \r\n\r\n" % host),
+        ("long_uri", "GET /%s HTTP/1.1\r\nHost: %s\r\n\r\n" % ("u" * 20000, host)),
+        ("http09", "GET /nine\r\n\r\n"),
+        ("connect", "CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (host, host)),
+    ]
+    # Last, those hapee answers otherwise on purpose (docs/hostile-requests.md) (one refused does not take a server's
     # turn, which would shift the rotation for the requests after it).
     reqs += [
+        ("cl_list", "POST /cl4 HTTP/1.1\r\nHost: %s\r\nContent-Length: 3, 3\r\n\r\nabc" % host),
+        ("obs_fold", "GET /fold HTTP/1.1\r\nHost: %s\r\nX-Folded: a\r\n  b\r\n\r\n" % host),
         ("expect_100", "POST /form HTTP/1.1\r\nHost: %s\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nabcd" % host),
         ("no_host_11", "GET / HTTP/1.1\r\nUser-Agent: diff/1\r\n\r\n"),
         ("bad_version", "GET / HTTP/2.5\r\nHost: %s\r\n\r\n" % host),
@@ -395,8 +488,8 @@ def requests_for(port):
 
 def marked(request):
     """request with an X-Diff-Probe header in each head, by which the origin tells it from a
-    health check."""
-    return re.sub(r"(HTTP/1\.[01]\r\n)", r"\1X-Diff-Probe: 1\r\n", request)
+    health check (after the request line, whatever its line ending)."""
+    return re.sub(r"(HTTP/1\.[01])(\r?\n)", r"\1\2X-Diff-Probe: 1\2", request)
 
 
 def exchange(host, port, use_ssl, request):

@@ -12,13 +12,89 @@ pub enum Algorithm {
     LeastConn,
     First,
     Source,
-    Uri,
+    Uri(UriHash),
     UrlParam(String),
     Hdr(String),
     Random,
     /// `rdp-cookie[(<name>)]`: a hash of the RDP cookie of that name (`mstshash` by
     /// default) in the client's first bytes.
     RdpCookie(String),
+}
+
+/// The options of `balance uri`: what part of the request line's target is hashed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UriHash {
+    /// `whole`: the query string too (else the hash stops at `?`).
+    pub whole: bool,
+    /// `path-only`: an absolute target's path, without its scheme and authority.
+    pub path_only: bool,
+    /// `len N`: at most the first N bytes (0: no limit).
+    pub len: usize,
+    /// `depth N`: at most N directories (the hash stops at the (N+1)-th `/`; 0: no limit).
+    pub depth: usize,
+}
+
+impl UriHash {
+    fn parse<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<UriHash> {
+        let mut u = UriHash::default();
+        let positive = |w: Option<&str>| w?.parse::<usize>().ok().filter(|&n| n > 0);
+        while let Some(w) = words.next() {
+            match w {
+                "whole" => u.whole = true,
+                "path-only" => u.path_only = true,
+                "len" => u.len = positive(words.next())?,
+                "depth" => u.depth = positive(words.next())?,
+                _ => return None,
+            }
+        }
+        Some(u)
+    }
+
+    /// The bytes of `target` (the request line's, as written) that are hashed, as HAProxy's
+    /// get_server_uh cuts them: after `len`, up to the `?` (unless `whole`) or the slash
+    /// closing `depth` directories, counting every slash from the start, an absolute
+    /// target's `//` included.
+    pub fn key<'t>(&self, target: &'t str) -> &'t [u8] {
+        let mut bytes = target.as_bytes();
+        if self.path_only {
+            bytes = path_of(bytes);
+        }
+        if self.len > 0 {
+            bytes = &bytes[..bytes.len().min(self.len)];
+        }
+        let mut slashes = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'/' {
+                slashes += 1;
+                if slashes == self.depth + 1 && self.depth > 0 {
+                    return &bytes[..i];
+                }
+            } else if b == b'?' && !self.whole {
+                return &bytes[..i];
+            }
+        }
+        bytes
+    }
+}
+
+/// The path (with its query) of a request target, as HAProxy's http_parse_path finds it:
+/// an origin-form target whole, an absolute one after its authority, nothing for `*` or an
+/// authority-form target.
+fn path_of(target: &[u8]) -> &[u8] {
+    match target.first() {
+        None | Some(b'*') => return &[],
+        Some(b'/') => return target,
+        _ => {}
+    }
+    let Some(scheme_end) = target.windows(3).position(|w| w == b"://") else {
+        return &[];
+    };
+    let authority = &target[scheme_end + 3..];
+    let end = authority
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .unwrap_or(authority.len());
+    &authority[end..]
 }
 
 impl Algorithm {
@@ -32,7 +108,7 @@ impl Algorithm {
             "leastconn" => Algorithm::LeastConn,
             "first" => Algorithm::First,
             "source" => Algorithm::Source,
-            "uri" => Algorithm::Uri,
+            "uri" => Algorithm::Uri(UriHash::parse(words)?),
             "url_param" => Algorithm::UrlParam(words.next()?.to_string()),
             "random" => Algorithm::Random,
             h if h.starts_with("hdr(") && h.ends_with(')') => {
@@ -54,7 +130,7 @@ impl Algorithm {
             Algorithm::LeastConn => "leastconn",
             Algorithm::First => "first",
             Algorithm::Source => "source",
-            Algorithm::Uri => "uri",
+            Algorithm::Uri(_) => "uri",
             Algorithm::UrlParam(_) => "url_param",
             Algorithm::Hdr(_) => "hdr",
             Algorithm::Random => "random",
@@ -66,7 +142,7 @@ impl Algorithm {
         matches!(
             self,
             Algorithm::Source
-                | Algorithm::Uri
+                | Algorithm::Uri(_)
                 | Algorithm::UrlParam(_)
                 | Algorithm::Hdr(_)
                 | Algorithm::RdpCookie(_)
@@ -469,7 +545,16 @@ mod tests {
             Algorithm::parse("hdr(Host)"),
             Some(Algorithm::Hdr("host".into()))
         );
-        assert_eq!(Algorithm::parse("uri whole"), Some(Algorithm::Uri));
+        assert_eq!(
+            Algorithm::parse("uri whole len 12 depth 2 path-only"),
+            Some(Algorithm::Uri(UriHash {
+                whole: true,
+                path_only: true,
+                len: 12,
+                depth: 2
+            }))
+        );
+        assert_eq!(Algorithm::parse("uri len 0"), None);
     }
 
     const SDBM: u32 = 858007926;

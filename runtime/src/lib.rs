@@ -736,6 +736,7 @@ fn http_ctx(
     ctx.open = Some(open);
     ctx.proxy = txn.proxy.clone();
     ctx.unix_listener = txn.unix_listener;
+    ctx.conn_addrs = txn.conn_addrs;
     ctx.listener = txn.listener;
     // What `tcp-request connection|session` rules track holds for every request.
     if let Some(session) = &txn.stick.session {
@@ -792,6 +793,9 @@ fn serve_opened(
         });
     }
     let ctx = http_ctx(&txn, fe, shared, pool, open);
+    // What the `tcp-request connection|session` rules set in `sess.` holds for every
+    // request of the connection, as HAProxy keeps them in the session.
+    ctx.sess_vars.keep(&txn);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
     // A killed session (`shutdown session`) is answered by the request waiting for its
     // server (`http::forward`): HAProxy's 502 with `KH`, logged.

@@ -44,15 +44,37 @@ pub mod bits {
     }
 
     /// What a parsed format adds: each alias's bits, every expression the transport's
-    /// (HAProxy sets that bit for any sample), and `INIT` for the string itself.
+    /// (HAProxy sets that bit for any sample), an expression of an HTTP fetch the request's
+    /// too (HAProxy marks the proxy as needing HTTP, and then keeps the request line for any
+    /// sample: log.c's "temporary workaround"), and `INIT` for the string itself.
     pub fn of_items(items: &[hapee_compiler::expr::logformat::Item]) -> u32 {
         use hapee_compiler::expr::logformat::Item;
         items.iter().fold(INIT, |bits, item| match item {
             Item::Alias { name, .. } if name == "o" => bits,
             Item::Alias { name, .. } => bits | of_alias(name),
+            Item::Expr { expr, .. } if http_fetch(&expr.fetch.name) => bits | XPRT | REQ,
             Item::Expr { .. } => bits | XPRT,
             Item::Text(_) => bits,
         })
+    }
+
+    /// What one of a proxy's own log formats adds (log-format, its structured data, the
+    /// error and unique-id formats): HAProxy reads these once the proxy is known to be an
+    /// HTTP one, so in an HTTP proxy any sample there keeps the request line.
+    pub fn of_log_format(text: &str, http: bool) -> u32 {
+        use hapee_compiler::expr::logformat::Item;
+        let Ok(format) = hapee_compiler::expr::logformat::parse(text) else {
+            return INIT;
+        };
+        let sample = format.items.iter().any(|i| matches!(i, Item::Expr { .. }));
+        of_items(&format.items) | if http && sample { REQ } else { 0 }
+    }
+
+    /// Whether a fetch reads the HTTP request or response.
+    fn http_fetch(name: &str) -> bool {
+        use hapee_compiler::registry::FetchScope;
+        hapee_compiler::registry::fetch(name)
+            .is_some_and(|d| matches!(d.scope, FetchScope::L7Request | FetchScope::L7Response))
     }
 }
 
@@ -90,6 +112,10 @@ pub struct LogWait {
     /// HTTP: every field is known once the request is (only request and start fields): the
     /// line is written at the request too, and at the end only when no response head was.
     pub at_request: bool,
+    /// HTTP: a field of a format string (the log's, or a rule's sample under HAProxy's
+    /// workaround) needs the request line, which is then kept for `capture.req.*`, log
+    /// targets or not.
+    pub request_line: bool,
 }
 
 impl LogWait {
@@ -105,7 +131,7 @@ impl LogWait {
     ) -> LogWait {
         let mut bits = formats
             .into_iter()
-            .fold(others, |b, f| b | bits::of_format(f));
+            .fold(others, |b, f| b | bits::of_log_format(f, http));
         if !http {
             // A TCP proxy has no request or response to wait for.
             bits &= !(bits::REQ | bits::RESP);
@@ -119,6 +145,7 @@ impl LogWait {
                 && http
                 && bits & bits::REQ != 0
                 && bits & !(bits::REQ | bits::INIT) == 0,
+            request_line: bits & bits::REQ != 0,
         }
     }
 }
@@ -127,21 +154,20 @@ impl LogWait {
 mod tests {
     use super::LogWait;
 
-    fn wait(formats: &[&str], http: bool, logasap: bool) -> LogWait {
-        LogWait::of(formats.iter().copied(), 0, true, http, logasap)
+    /// When the line is written: (at the response, at the request).
+    fn timing(w: LogWait) -> (bool, bool) {
+        (w.at_response, w.at_request)
+    }
+
+    fn wait(formats: &[&str], http: bool, logasap: bool) -> (bool, bool) {
+        timing(LogWait::of(formats.iter().copied(), 0, true, http, logasap))
     }
 
     #[test]
     fn a_line_waits_for_its_slowest_field() {
-        let both = LogWait {
-            at_response: true,
-            at_request: true,
-        };
-        let response = LogWait {
-            at_response: true,
-            at_request: false,
-        };
-        let end = LogWait::default();
+        let both = (true, true);
+        let response = (true, false);
+        let end = (false, false);
         assert_eq!(wait(&["N|%rt|%HP|%t|%b"], true, false), both);
         assert_eq!(wait(&["%HP %ST"], true, false), response);
         assert_eq!(wait(&["%HP %[src]"], true, false), response);
@@ -156,13 +182,28 @@ mod tests {
         assert_eq!(wait(&["%rt %f"], false, false), response);
         assert_eq!(wait(&["%rt %Tt"], false, false), end);
         // No format, no early line.
-        assert_eq!(LogWait::of([], 0, false, true, true), end);
+        assert_eq!(timing(LogWait::of([], 0, false, true, true)), end);
         // What the rules add counts as the formats' own fields.
         let rules = super::bits::of_format("%B");
-        assert_eq!(LogWait::of(["%HP"], rules, true, true, false), end);
+        assert_eq!(timing(LogWait::of(["%HP"], rules, true, true, false)), end);
         assert_eq!(
-            LogWait::of(["%HP"], super::bits::REQHDR, true, true, false),
+            timing(LogWait::of(["%HP"], super::bits::REQHDR, true, true, false)),
             response
         );
+    }
+
+    #[test]
+    fn the_request_line_is_kept_for_fields_and_http_samples() {
+        let line = |formats: &[&str], rules: u32| {
+            LogWait::of(formats.iter().copied(), rules, false, true, false).request_line
+        };
+        assert!(line(&["%r"], 0));
+        assert!(!line(&["%ci %B"], 0));
+        // Any sample of an HTTP proxy's log format; a rule's only when it reads HTTP.
+        assert!(line(&["%[src]"], 0));
+        assert!(line(&[], super::bits::of_format("%[res.fhdr(a)]")));
+        assert!(!line(&[], super::bits::of_format("%[src]")));
+        // TCP keeps none.
+        assert!(!LogWait::of(["%r"], 0, true, false, false).request_line);
     }
 }

@@ -2,6 +2,7 @@
 //! HAProxy's rules: runs of separators collapse to one space, an empty field takes its
 //! separator with it, absent values print `-`, `+Q` quotes.
 
+use crate::http::target::written;
 use crate::sample::{self, Expr, Unsupported};
 use crate::txn::Txn;
 use chrono::{DateTime, Local};
@@ -561,15 +562,6 @@ pub fn set_request_line_room(bytes: u32) {
 
 /// The request line as the logs keep it, when it does not fit the room: cut at the room's
 /// size less one byte, as HAProxy copies it. `None` when it fits.
-/// A target as the client wrote it: its own bytes when `Uri` could not hold them (see
-/// `hyper::ext::RawTarget`) and no rule changed it since.
-fn written(txn: &Txn, uri: &hyper::Uri, version: hyper::Version) -> String {
-    match &txn.raw_target {
-        Some(raw) if raw.parsed == *uri => String::from_utf8_lossy(&raw.raw).into_owned(),
-        _ => crate::http::target::text(uri, version),
-    }
-}
-
 fn cut_line(
     txn: &Txn,
     line: Option<(&hyper::Method, &hyper::Uri)>,

@@ -671,7 +671,7 @@ where
                     return Verdict::Deny(400);
                 }
             }
-            Action::SetAddr(s) => s.run(txn),
+            Action::SetAddr(s) => s.run(txn, set == RuleSet::TcpRequestConnection),
             Action::EarlyHint(name, f) => {
                 let value = f.render(txn);
                 crate::http::early_hint::run(rules, set, index, name, value, txn);

@@ -38,11 +38,16 @@ impl SetAddr {
     }
 
     /// Changes the address when the expression gives an address (or a port); otherwise
-    /// leaves it as it was.
-    pub fn run(&self, txn: &mut Txn) {
+    /// leaves it as it was. A `tcp-request connection` rule changes the connection's own
+    /// (`on_connection`); any later one the session's or the stream's, the connection's
+    /// being kept for `fc_src` and `fc_dst`.
+    pub fn run(&self, txn: &mut Txn, on_connection: bool) {
         let Some(value) = self.expr.eval(txn) else {
             return;
         };
+        if !on_connection && txn.conn_addrs.is_none() {
+            txn.conn_addrs = Some((txn.client, txn.local));
+        }
         let addr = match self.target {
             Target::SrcAddr | Target::SrcPort => &mut txn.client,
             Target::DstAddr | Target::DstPort => &mut txn.local,

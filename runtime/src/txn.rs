@@ -64,6 +64,10 @@ pub struct Txn {
     /// The id of the UNIX socket listener the client came in on: such a client has no IP
     /// address or port, and HAProxy logs it as `unix` with this id for a port.
     pub unix_listener: Option<u32>,
+    /// The client connection's own addresses (client, local) once a rule past `tcp-request
+    /// connection` changed the stream's (`set-src`, `set-dst`…): `fc_src` and `fc_dst` keep
+    /// reporting the connection's, as in HAProxy. `None` while they are the same.
+    pub conn_addrs: Option<(SocketAddr, SocketAddr)>,
     /// The rank of the listener the client came in on, in its frontend's
     /// [`crate::state::FrontendRt::listeners`] (`so_id`, `dst_conn`).
     pub listener: Option<usize>,
@@ -289,6 +293,16 @@ impl Txn {
         }
     }
 
+    /// The client connection's own client address ([`Txn::conn_addrs`]).
+    pub fn conn_client(&self) -> SocketAddr {
+        self.conn_addrs.map_or(self.client, |(client, _)| client)
+    }
+
+    /// The client connection's own local address ([`Txn::conn_addrs`]).
+    pub fn conn_local(&self) -> SocketAddr {
+        self.conn_addrs.map_or(self.local, |(_, local)| local)
+    }
+
     /// Fetches samples as at `places` (check point bits) from now on; answers the places
     /// to go back to afterwards.
     pub fn fetch_at(&self, places: u32) -> u32 {
@@ -405,6 +419,7 @@ impl Fresh {
             client,
             local,
             unix_listener: None,
+            conn_addrs: None,
             listener: None,
             frontend,
             backend: None,

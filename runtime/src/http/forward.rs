@@ -68,7 +68,10 @@ fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     let req = txn.request.as_ref()?;
     match &be.algorithm {
         A::Source => Some(be.hashing.source_key(txn.client.ip())),
-        A::Uri => Some(be.hashing.key(req.uri.path().as_bytes())),
+        A::Uri(opts) => {
+            let target = super::target::written(txn, &req.uri, req.version);
+            Some(be.hashing.key(opts.key(&target)))
+        }
         A::UrlParam(p) => req
             .uri
             .query()?

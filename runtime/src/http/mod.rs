@@ -77,6 +77,9 @@ pub struct ConnCtx {
     pub local: SocketAddr,
     /// The UNIX socket listener the client came in on ([`Txn::unix_listener`]).
     pub unix_listener: Option<u32>,
+    /// The connection's own addresses when session rules changed the stream's
+    /// ([`Txn::conn_addrs`]).
+    pub conn_addrs: Option<(SocketAddr, SocketAddr)>,
     /// The listener's rank in its frontend ([`Txn::listener`]).
     pub listener: Option<usize>,
     /// The session's idle server connections.
@@ -127,6 +130,7 @@ impl ConnCtx {
             client,
             local,
             unix_listener: None,
+            conn_addrs: None,
             listener: None,
             conns: pool::SessionConns::new(pool, keep_own),
             accept_date: crate::clock::date(),
@@ -252,6 +256,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
+    txn.conn_addrs = ctx.conn_addrs;
     txn.listener = ctx.listener;
     txn.profile = Some(Default::default());
     txn.stick.session = Some(ctx.session_counters.clone());
@@ -315,6 +320,11 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
             },
         )
         .err()
+    });
+    let refused = refused.or_else(|| {
+        let over = parts.version < hyper::Version::HTTP_2
+            && room::head_over_limit(ctx.shared.room, &parts.method, &parts.uri, &parts.headers);
+        over.then_some(vet::Refusal::BadRequest)
     });
     if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
         target::renormalized(raw, &before, &parts.uri);
@@ -493,10 +503,13 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         if silent {
             ctx.idle.close_unanswered();
         }
-        // A page without a length goes out as it is and the connection's end ends it.
+        // A page without a length goes out as it is and the connection's end ends it. A
+        // request the parser refused is answered with the parser's page whatever page the
+        // proxy has for its status (last branch).
         let mut raw_body = 0;
-        if let Some(page) =
-            take_ext::<reply::CloseDelimited>(resp.extensions_mut()).filter(|_| http1)
+        let parser_page = http1 && refused.is_some();
+        if let Some(page) = take_ext::<reply::CloseDelimited>(resp.extensions_mut())
+            .filter(|_| http1 && !parser_page)
         {
             // The answer to HEAD is its head alone.
             let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
@@ -506,7 +519,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if let Some(body) = take_ext::<reply::CloseAfter>(resp.extensions_mut())
-            .filter(|_| http1)
+            .filter(|_| http1 && !parser_page)
             .and_then(|_| reply::made_body(&mut resp))
         {
             // Sent as it is, and the connection's end follows it.
@@ -520,7 +533,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 .close_after(reply::close_after_wire(&resp, &body, connection));
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
-        } else if http1 && refused.is_some() {
+        } else if parser_page {
             // HAProxy's parser answers a request it refuses itself, with its raw page (or
             // nothing, when the proxy's page for the status is empty).
             let status = resp.status().as_u16();

@@ -15,14 +15,23 @@ pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
     )
 }
 
-/// Removes the hop-by-hop headers. An upgrade keeps `Upgrade`, with `Connection: upgrade`.
-/// The fields a request's `Connection` header names were removed before its rules ran
-/// (`vet`), so that a header the rules add is never lost here.
+/// Removes the hop-by-hop headers. An upgrade keeps `Upgrade`, with `Connection` naming only
+/// the `upgrade` option, spelled as the sender spelled it (`Upgrade` goes on as `Upgrade`, as
+/// HAProxy passes the option on untouched). The fields a request's `Connection` header names
+/// were removed before its rules ran (`vet`), so that a header the rules add is never lost here.
 pub(super) fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
     let kept = |hop: &HeaderName| keep_upgrade && (hop == UPGRADE || hop == CONNECTION);
+    let spelled = keep_upgrade
+        .then(|| {
+            super::vet::elements(h.get_all(CONNECTION).iter())
+                .find(|t| t.eq_ignore_ascii_case(b"upgrade"))
+                .and_then(|t| HeaderValue::from_bytes(t).ok())
+        })
+        .flatten();
     super::header_order::remove_where(h, |n| is_hop_by_hop(n) && !kept(n));
     if keep_upgrade {
-        h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+        let value = spelled.unwrap_or(HeaderValue::from_static("upgrade"));
+        h.insert(CONNECTION, value);
     }
 }
 
@@ -118,7 +127,8 @@ mod tests {
         super::super::vet::drop_connection_options(&mut h);
         strip_hop_by_hop(&mut h, true);
         assert_eq!(names(&h), ["connection", "upgrade"]);
-        assert_eq!(h[CONNECTION], "upgrade");
+        // The option keeps the sender's spelling.
+        assert_eq!(h[CONNECTION], "Upgrade");
         assert_eq!(h[UPGRADE], "websocket");
     }
 }

@@ -130,6 +130,26 @@ pub fn request_size(r: &RequestView) -> usize {
     BLOCK + START_LINE + r.method.as_str().len() + uri + 8 + headers_size(&r.headers)
 }
 
+/// Whether a request head as it came is more than HAProxy receives before rewrites, which
+/// its parser refuses (400). hyper's own limit is at least 8 kB of raw bytes, past what a
+/// `tune.bufsize` under 8 kB, or the default's `tune.maxrewrite`, leaves.
+pub fn head_over_limit(
+    limits: Limits,
+    method: &hyper::Method,
+    uri: &hyper::Uri,
+    headers: &HeaderMap,
+) -> bool {
+    // The parser's own form: a `Connection` of `close` or `keep-alive` alone is gone.
+    let dropped = headers
+        .get_all(hyper::header::CONNECTION)
+        .iter()
+        .filter(|v| connection_len(v.as_bytes()) == 0)
+        .count();
+    let fields = parsed_fields_len(headers) + BLOCK * (headers.len() - dropped + 1);
+    let uri = uri.path_and_query().map_or(1, |p| p.as_str().len());
+    BLOCK + START_LINE + method.as_str().len() + uri + 8 + fields > limits.receive_limit()
+}
+
 /// A response head's size in internal form (the reason is counted as HAProxy's usual one).
 pub fn response_size(r: &ResponseView) -> usize {
     let reason = hyper::StatusCode::from_u16(r.status)

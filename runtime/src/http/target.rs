@@ -27,6 +27,15 @@ pub fn text(uri: &Uri, version: Version) -> String {
     AsWritten(uri, version).to_string()
 }
 
+/// A target as the request line holds it: the client's own bytes when `Uri` could not hold
+/// them (see `hyper::ext::RawTarget`) and no rule changed it since.
+pub fn written(txn: &crate::txn::Txn, uri: &Uri, version: Version) -> String {
+    match &txn.raw_target {
+        Some(raw) if raw.parsed == *uri => String::from_utf8_lossy(&raw.raw).into_owned(),
+        _ => text(uri, version),
+    }
+}
+
 /// Prints a target as the client wrote it (see [`lacks_path`]), without a string of its own.
 pub struct AsWritten<'a>(pub &'a Uri, pub Version);
 

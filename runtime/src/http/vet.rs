@@ -197,7 +197,9 @@ pub fn upgrade(version: Version, headers: &mut HeaderMap, present: Present) -> R
 }
 
 /// The elements of comma-separated field values, trimmed of spaces and tabs (empty ones too).
-fn elements<'a>(values: impl Iterator<Item = &'a HeaderValue>) -> impl Iterator<Item = &'a [u8]> {
+pub(super) fn elements<'a>(
+    values: impl Iterator<Item = &'a HeaderValue>,
+) -> impl Iterator<Item = &'a [u8]> {
     values.flat_map(|v| v.as_bytes().split(|&b| b == b',').map(<[u8]>::trim_ascii))
 }
 

@@ -290,6 +290,7 @@ fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
+    txn.conn_addrs = ctx.conn_addrs;
     txn.listener = ctx.listener;
     txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;

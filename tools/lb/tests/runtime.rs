@@ -315,6 +315,8 @@ mod tls_sni;
 mod tls_tcp;
 #[path = "runtime/traffic_parity.rs"]
 mod traffic_parity;
+#[path = "runtime/traffic_parity_reg.rs"]
+mod traffic_parity_reg;
 #[path = "runtime/transparent_source.rs"]
 mod transparent_source;
 #[path = "runtime/tunnel_timeouts.rs"]

@@ -18,14 +18,16 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             .request
             .as_ref()
             .map(|r| Value::Str(r.method.to_string()))),
-        "capture.req.uri" => one(txn.request.as_ref().map(|r| {
-            Value::Str(
-                r.uri
-                    .path_and_query()
-                    .map_or("/", |p| p.as_str())
-                    .to_string(),
-            )
-        })),
+        // The path and query of the request line's target; none for an absolute target
+        // without a path (HAProxy's http_parse_path finds none there).
+        "capture.req.uri" => one(txn
+            .request
+            .as_ref()
+            .filter(|r| !crate::http::target::lacks_path(&r.uri, r.version))
+            .map(|r| {
+                let pq = r.uri.path_and_query().map_or("/", |p| p.as_str());
+                Value::Str(pq.to_string())
+            })),
         "capture.req.ver" => one(txn
             .request
             .as_ref()
@@ -82,13 +84,14 @@ fn proxy_auth_fetch(name: &str, txn: &Txn) -> Vec<Value> {
     )
 }
 
-/// Whether the transaction's frontend logs (so that the request line is kept).
+/// Whether the transaction's frontend keeps the request line: a field of its format strings
+/// needs it ([`crate::log_wait::LogWait::request_line`]), whether it logs or not.
 fn logs_request(txn: &Txn) -> bool {
     txn.shared
         .frontends
         .iter()
         .find(|f| f.name == txn.frontend)
-        .is_some_and(|f| !f.logs.is_empty())
+        .is_some_and(|f| f.log_wait.request_line)
 }
 
 fn one(v: Option<Value>) -> Vec<Value> {
@@ -293,12 +296,14 @@ fn header_values(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> 
     occurrence(all, occ)
 }
 
-/// A header's full values, commas and all.
+/// A header's full values, commas and all, each trimmed of the spaces and tabs around it
+/// (HAProxy's header lookup trims every value it finds, one a rule wrote with a trailing
+/// space too).
 fn full_values(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> {
     let all = h
         .get_all(name)
         .iter()
-        .map(|v| bytes_value(v.as_bytes()))
+        .map(|v| bytes_value(v.as_bytes().trim_ascii()))
         .collect();
     occurrence(all, occ)
 }

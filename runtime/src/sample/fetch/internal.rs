@@ -14,17 +14,23 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
     let ms = |d: Option<std::time::Duration>| d.map(|d| Value::Int(d.as_millis() as i64));
     Some(match name {
         // The frontend connection's addresses: those of the PROXY header when there was one,
-        // as the session's are (no rule changes them in hapee). A UNIX socket has none.
+        // or of a `tcp-request connection` rule; `src` and `dst` those of the session or
+        // stream, which later rules may change. A UNIX socket has none.
         "src" | "fc_src" | "src_port" | "fc_src_port" | "dst" | "fc_dst" | "dst_port"
         | "fc_dst_port"
             if txn.unix_listener.is_some() =>
         {
             None
         }
-        "src" | "fc_src" => Some(Value::Ip(txn.client.ip())),
-        "src_port" | "fc_src_port" => int(i64::from(txn.client.port())),
-        "dst" | "fc_dst" => Some(Value::Ip(txn.local.ip())),
-        "dst_port" | "fc_dst_port" => int(i64::from(txn.local.port())),
+        "src" => Some(Value::Ip(txn.client.ip())),
+        "src_port" => int(i64::from(txn.client.port())),
+        "dst" => Some(Value::Ip(txn.local.ip())),
+        "dst_port" => int(i64::from(txn.local.port())),
+        // The connection's own, whatever later rules made the stream's.
+        "fc_src" => Some(Value::Ip(txn.conn_client().ip())),
+        "fc_src_port" => int(i64::from(txn.conn_client().port())),
+        "fc_dst" => Some(Value::Ip(txn.conn_local().ip())),
+        "fc_dst_port" => int(i64::from(txn.conn_local().port())),
         "fe_name" => Some(Value::Str(txn.frontend.to_string())),
         // The server connection's ends, once one carries the stream.
         "bc_src" => txn.server_addrs.map(|a| Value::Ip(a.local.ip())),

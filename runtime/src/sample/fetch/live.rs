@@ -54,7 +54,8 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "be_conn_free" => backend(txn, a0).map(|b| Value::Int(be_conn_free(b))),
         "srv_conn_free" => server(txn, a0).map(|s| Value::Int(srv_conn_free(s))),
         "thread" => int(crate::api::counters::thread_slot().saturating_sub(1) as i64),
-        "src_is_local" | "fc_src_is_local" => is_local(txn, txn.client.ip()),
+        "src_is_local" => is_local(txn, txn.client.ip()),
+        "fc_src_is_local" => is_local(txn, txn.conn_client().ip()),
         "dst_is_local" | "fc_dst_is_local" => is_local(txn, txn.local.ip()),
         "base32" | "url32" => hash32(txn, name == "url32").map(|h| Value::Int(i64::from(h))),
         "base32+src" | "url32+src" => {

@@ -144,7 +144,8 @@ fn hostile_requests_never_reach_the_server() {
 /// A request the parser refuses gets HAProxy's own 400 page byte for byte (its header names
 /// capitalised as its raw page has them), even when the proxy has an `errorfile 400`: the
 /// connection layer only looks at that file to see whether it is empty, and an empty one
-/// closes without an answer (mux_h1.c's h1_send_error, the same in 2.6 and 2.7).
+/// closes without an answer (mux_h1.c's h1_send_error, the same in 2.6 and 2.7); so does one
+/// refused for its Host lines.
 #[test]
 fn malformed_requests_get_the_400_page_whatever_the_errorfile() {
     let o = Origin::start("o");
@@ -172,12 +173,40 @@ fn malformed_requests_get_the_400_page_whatever_the_errorfile() {
     let with_file = |port| simple(port, &o, &format!("    errorfile 400 {}\n", page.display()));
     let empty = |port| simple(port, &o, "    errorfile 400 /dev/null\n");
     let drive = |port| raw(port, bad, Duration::from_secs(5));
+    // Refused after parsing but still by the parser's rules (two different Hosts, an
+    // absolute target naming another host): the same page (hapee sent the errorfile's).
+    let refused_after_parsing = |port| {
+        [
+            &b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"[..],
+            b"GET http://b/ HTTP/1.1\r\nHost: a\r\n\r\n",
+        ]
+        .map(|r| raw(port, r, Duration::from_secs(5)))
+    };
     let fine = |port| {
         let good = b"GET /fine HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
         raw(port, good, Duration::from_secs(5))
     };
     let ((mine, out), theirs) = both(with_file, |port| (drive(port), fine(port)));
     assert_eq!(mine, page_400);
+    // A page without a length, which the proxy's own answers send close-delimited.
+    let no_length = dir.join("400-no-length.http");
+    std::fs::write(
+        &no_length,
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nx-page: ours\r\n\r\nnot for us\n",
+    )
+    .unwrap();
+    let with_no_length = |port| {
+        simple(
+            port,
+            &o,
+            &format!("    errorfile 400 {}\n", no_length.display()),
+        )
+    };
+    let (mine_after, theirs_after) = both(with_no_length, refused_after_parsing);
+    assert_eq!(mine_after, [page_400, page_400]);
+    if let Some(theirs) = theirs_after {
+        assert_eq!(theirs, mine_after);
+    }
     // Good requests are untouched.
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     let (mine_empty, theirs_empty) = both(empty, drive);

@@ -3,7 +3,8 @@
 //! interleaves servers by weight), and header rules leave the headers a server sees in
 //! HAProxy's order (`del-header` and `replace-header` in place, `set-header` last), with
 //! `replace-value` rewriting each comma-separated value alone; persistence cookies are edited
-//! where they are. HAProxy 2.6 and 2.7 agree on
+//! where they are; `balance uri` hashes the target as written, with its options. HAProxy 2.6
+//! and 2.7 agree on
 //! all of this (2.7's cfgparse-listen.c, lb_map.c and http_htx.c were checked).
 
 use crate::harness::*;
@@ -166,6 +167,85 @@ fn hash_balancing_reaches_the_server_haproxy_reaches() {
     };
     assert_eq!(mine, theirs);
     assert_eq!(my_log, their_log);
+}
+
+/// `balance uri`'s options, each in a backend of four even servers chosen by the path's
+/// first directory.
+fn uri_options_config(port: u16, origins: &[std::net::SocketAddr]) -> String {
+    let servers: String = origins
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("    server s{} {a}\n", i + 1))
+        .collect();
+    let mut out = format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    use_backend whole if {{ path_beg /whole }}
+    use_backend len if {{ path_beg /len }}
+    use_backend depth if {{ path_beg /depth }}
+    use_backend pathonly if {{ path_beg /po }}
+    default_backend plain
+"
+    );
+    for (name, options) in [
+        ("plain", ""),
+        ("whole", " whole"),
+        ("len", " len 6"),
+        ("depth", " depth 2"),
+        ("pathonly", " path-only"),
+    ] {
+        out += &format!("backend {name}\n    balance uri{options}\n{servers}");
+    }
+    out
+}
+
+/// `balance uri` hashes the request line's target as written, as HAProxy's get_server_uh
+/// does: an absolute target with its scheme and authority (unless `path-only`), up to the
+/// `?` (unless `whole`), cut to `len` bytes and to `depth` directories, the slashes of
+/// `http://` counted (hapee hashed the path alone and ignored the options).
+#[test]
+fn uri_hash_options_reach_the_server_haproxy_reaches() {
+    let names = ["s1", "s2", "s3", "s4"];
+    let origins: Vec<_> = names.iter().map(|n| echo_origin(n)).collect();
+    let absolute = |host: &str, path: &str| {
+        format!("GET http://{host}{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n")
+    };
+    // Groups of requests: each group's answers are compared on their own.
+    let groups: Vec<Vec<String>> = vec![
+        (0..8).map(|i| get(&format!("/same?q={i}"), "")).collect(),
+        (0..8).map(|i| get(&format!("/whole?q={i}"), "")).collect(),
+        (0..8).map(|i| get(&format!("/len/{i}"), "")).collect(),
+        (0..8).map(|i| get(&format!("/depth/a/{i}"), "")).collect(),
+        (0..8).map(|i| get(&format!("/depth/{i}/b"), "")).collect(),
+        (0..8)
+            .map(|i| absolute(&format!("h{i}.example"), "/abs"))
+            .collect(),
+        (0..8)
+            .map(|i| absolute(&format!("h{i}.example"), "/po/x"))
+            .collect(),
+        (0..8)
+            .map(|i| absolute("a.example", &format!("/po/{i}?x")))
+            .collect(),
+    ];
+    let drive = |port: u16| -> Vec<Vec<String>> {
+        groups.iter().map(|g| servers_reached(port, g)).collect()
+    };
+    let (mine, theirs) = both(|port| uri_options_config(port, &origins), drive);
+    let spread = |g: &Vec<String>| names.iter().filter(|n| g.iter().any(|m| m == *n)).count();
+    // The query is left out, unless `whole`.
+    assert_eq!(spread(&mine[0]), 1, "{mine:?}");
+    assert!(spread(&mine[1]) >= 2, "{mine:?}");
+    // `len 6` keeps "/len/N" whole (6 bytes); `depth 2` stops at "/depth/a".
+    assert!(spread(&mine[2]) >= 2, "{mine:?}");
+    assert_eq!(spread(&mine[3]), 1, "{mine:?}");
+    assert!(spread(&mine[4]) >= 2, "{mine:?}");
+    // An absolute target's authority is hashed, unless `path-only`.
+    assert!(spread(&mine[5]) >= 2, "{mine:?}");
+    assert_eq!(spread(&mine[6]), 1, "{mine:?}");
+    assert!(spread(&mine[7]) >= 2, "{mine:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
 }
 
 fn header_config(port: u16, origin: std::net::SocketAddr) -> String {
