@@ -1,6 +1,6 @@
 //! Everything the server answers, computed from one compilation of a document.
 
-use crate::position::{offset, range};
+use crate::position::Encoding;
 use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::Severity;
 use hapee_compiler::incremental::Session;
@@ -37,6 +37,8 @@ pub struct Analysis {
     /// Every written name (definitions and references), built on first use: diagnostics after
     /// an edit do not need it.
     index: std::sync::OnceLock<Vec<crate::symbols::Occurrence>>,
+    /// How the server's client counts columns (chosen at `initialize`).
+    pub enc: Encoding,
 }
 
 impl Analysis {
@@ -49,6 +51,7 @@ impl Analysis {
         sources: &[(lsp::Url, &SourceFile)],
         focus: usize,
         lints: &LintConfig,
+        enc: Encoding,
     ) -> Analysis {
         let mut db = SourceDb::new();
         for (uri, file) in sources {
@@ -94,6 +97,7 @@ impl Analysis {
             focus: hapee_compiler::FileId(focus as u32),
             uris: sources.iter().map(|(u, _)| u.clone()).collect(),
             index: std::sync::OnceLock::new(),
+            enc,
         }
     }
 
@@ -115,6 +119,7 @@ impl Analysis {
             focus: hapee_compiler::FileId(focus as u32),
             uris: self.uris.clone(),
             index: std::sync::OnceLock::new(),
+            enc: self.enc,
         }
     }
 
@@ -125,7 +130,7 @@ impl Analysis {
 
     /// The LSP range of a span, in whichever file it lies.
     pub(crate) fn span_range(&self, span: hapee_compiler::Span) -> lsp::Range {
-        range(self.c.db.file(span.file), span)
+        self.enc.range(self.c.db.file(span.file), span)
     }
 
     /// The syntax of the focused file.
@@ -166,14 +171,14 @@ impl Analysis {
     }
 
     /// [`Analysis::diagnostic_range`] for diagnostics placed in the order of their lines:
-    /// `line` is where the previous one started (see [`crate::position::range_near`]).
+    /// `line` is where the previous one started (see [`Encoding::range_near`]).
     pub(crate) fn diagnostic_range_near(
         &self,
         d: &hapee_compiler::diagnostic::Diagnostic,
         line: &mut usize,
     ) -> lsp::Range {
         d.span.map_or_else(lsp::Range::default, |s| {
-            crate::position::range_near(self.c.db.file(s.file), s, line)
+            self.enc.range_near(self.c.db.file(s.file), s, line)
         })
     }
 
@@ -220,7 +225,7 @@ impl Analysis {
         &self,
         pos: lsp::Position,
     ) -> Option<(&hapee_compiler::syntax::Line, usize)> {
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
         let line = self.syntax().lines.get(pos.line as usize)?;
         let i = line
             .words
@@ -290,8 +295,8 @@ impl Analysis {
                         kind,
                         tags: None,
                         deprecated: None,
-                        range: range(f, line.span),
-                        selection_range: range(f, w.span),
+                        range: self.enc.range(f, line.span),
+                        selection_range: self.enc.range(f, w.span),
                         children: None,
                     });
                 }
@@ -311,8 +316,8 @@ impl Analysis {
                 },
                 tags: None,
                 deprecated: None,
-                range: range(f, header.span.cover(last)),
-                selection_range: range(f, header.span),
+                range: self.enc.range(f, header.span.cover(last)),
+                selection_range: self.enc.range(f, header.span),
                 children: Some(children),
             });
         }
@@ -325,7 +330,7 @@ impl Analysis {
         if formatted == f.text {
             return Vec::new();
         }
-        let end = crate::position::position(f, f.text.len());
+        let end = self.enc.position(f, f.text.len());
         vec![lsp::TextEdit {
             range: lsp::Range {
                 start: lsp::Position::default(),

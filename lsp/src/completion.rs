@@ -2,7 +2,6 @@
 //! the section it is in, and the registry (each item carries its one-line doc).
 
 use crate::analysis::Analysis;
-use crate::position::offset;
 use hapee_compiler::expr::sample;
 use hapee_compiler::registry::{self, RuleSet, SampleType, SectionKind, Status};
 use lsp_types as lsp;
@@ -88,7 +87,7 @@ impl Analysis {
     /// Completion items for the cursor position.
     pub fn completion(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
         let f = self.file();
-        let at = offset(f, pos);
+        let at = self.enc.offset(f, pos);
         let line_start = f.line_starts()[f.line_index(at)] as usize;
         let before = &f.text[line_start..at];
         let words: Vec<&str> = before.split_whitespace().collect();

@@ -2,7 +2,6 @@
 //! the cursor, or the definition of the name under it.
 
 use crate::analysis::Analysis;
-use crate::position::{offset, range};
 use hapee_compiler::registry::{self, ArgSpec, RuleSet, SectionKind, Status};
 use hapee_compiler::syntax::Line;
 use lsp_types as lsp;
@@ -103,7 +102,7 @@ fn sample_name(raw: &str, at: usize) -> Option<(&str, bool)> {
 impl Analysis {
     pub fn hover(&self, pos: lsp::Position) -> Option<lsp::Hover> {
         let (line, i) = self.word_at(pos)?;
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
         let text = self
             .keyword_doc(line, i)
             .or_else(|| self.name_summary(pos))
@@ -125,7 +124,7 @@ impl Analysis {
                 kind: lsp::MarkupKind::Markdown,
                 value: text,
             }),
-            range: Some(range(self.file(), line.words[i].span)),
+            range: Some(self.enc.range(self.file(), line.words[i].span)),
         })
     }
 
@@ -237,7 +236,7 @@ impl Analysis {
     /// For an ACL or server name under the cursor: its definition line.
     fn name_summary(&self, pos: lsp::Position) -> Option<String> {
         use crate::symbols::Kind;
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
         let o = crate::symbols::at(self.index(), self.focus, at)?;
         if !matches!(o.kind, Kind::Acl | Kind::Server) {
             return None;

@@ -7,7 +7,7 @@
 //! alone.
 
 use crate::analysis::Analysis;
-use crate::position::line_offset;
+use crate::position::Encoding;
 use hapee_compiler::lint::LintConfig;
 use hapee_compiler::source::SourceFile;
 use lsp_types as lsp;
@@ -38,6 +38,8 @@ pub struct Documents {
     /// The workspace root: where `.hapee.toml` is looked for first, as `check` looks in its
     /// working directory.
     root: Option<PathBuf>,
+    /// How the client counts columns: in the positions of its edits and of every answer.
+    enc: Encoding,
 }
 
 /// Reads `hapee.files` (or `files`) from settings or initialization options.
@@ -85,6 +87,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 impl Documents {
+    /// Columns count bytes (a client that offered UTF-8) or UTF-16 units from now on.
+    pub fn set_encoding(&mut self, enc: Encoding) {
+        self.enc = enc;
+    }
+
     pub fn set_root(&mut self, root: Option<PathBuf>) {
         self.root = root;
     }
@@ -187,8 +194,8 @@ impl Documents {
         for change in changes {
             match change.range {
                 Some(r) => {
-                    let start = line_offset(file, r.start);
-                    let end = line_offset(file, r.end).max(start);
+                    let start = self.enc.line_offset(file, r.start);
+                    let end = self.enc.line_offset(file, r.end).max(start);
                     file.replace(start..end, &change.text);
                 }
                 None => *file = SourceFile::new(file_name(&uri), change.text),
@@ -276,7 +283,7 @@ impl Documents {
                     let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
                     let lints = self.lint_config(first.as_deref());
                     spans.mark("sources and lint settings");
-                    Analysis::workspace(&mut session, &sources, focus, &lints)
+                    Analysis::workspace(&mut session, &sources, focus, &lints, self.enc)
                 }
             };
             self.sessions.insert(uri.clone(), session);
