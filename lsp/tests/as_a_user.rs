@@ -1,0 +1,125 @@
+//! What a user meets in an editor, over JSON-RPC: the edits the server's answers carry, applied
+//! to the text as an editor applies them, give the text the user meant.
+
+mod common;
+
+use common::Client;
+use serde_json::{json, Value};
+
+/// The byte offset of an LSP position (columns in UTF-16 units) in `text`.
+fn offset(text: &str, pos: &Value) -> usize {
+    let line = pos["line"].as_u64().unwrap() as usize;
+    let character = pos["character"].as_u64().unwrap() as usize;
+    let Some(start) = text
+        .split_inclusive('\n')
+        .take(line)
+        .map(str::len)
+        .sum::<usize>()
+        .checked_add(0)
+        .filter(|&s| s <= text.len())
+    else {
+        return text.len();
+    };
+    let rest = &text[start..];
+    let line_text = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let mut units = 0;
+    for (i, c) in line_text.char_indices() {
+        if units >= character {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    start + line_text.len()
+}
+
+/// `text` with `edits` applied, as an editor applies one answer's edits.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let mut spans: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(text, &e["range"]["start"]),
+                offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|&(start, _, _)| std::cmp::Reverse(start));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, new);
+    }
+    out
+}
+
+const BASE: &str =
+    "defaults\n    mode http\nfrontend fé # café\n    bind :80\n    acl is_api path_beg /api\n";
+
+/// The line `line` of `text` after accepting completion `label` at the end of that line.
+fn accept(c: &mut Client, uri: &str, text: &str, line: usize, label: &str) -> String {
+    let character = text.lines().nth(line).unwrap().encode_utf16().count();
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    );
+    let item = r["result"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["label"] == label))
+        .unwrap_or_else(|| panic!("no {label} in {r}"))
+        .clone();
+    // An item without an edit leaves the editor to find the word typed so far, which it cuts
+    // at '-' and '.': what it would then replace is the part after the last of those.
+    let edit = item.get("textEdit").cloned().unwrap_or_else(|| {
+        let typed = text.lines().nth(line).unwrap();
+        let word = typed.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+        let start = word.encode_utf16().count();
+        json!({"range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": character}}, "newText": label})
+    });
+    apply(text, &[edit]).lines().nth(line).unwrap().to_string()
+}
+
+/// Accepting an item replaces the whole name typed so far, dashes, dots and a leading `!`
+/// of a condition taken into account.
+#[test]
+fn accepted_completions_replace_the_name_typed_so_far() {
+    let uri = "file:///tmp/as-a-user-completion.cfg";
+    let mut c = Client::start();
+    c.open(uri, BASE);
+    let _ = c.diagnostics(uri);
+    let mut version = 1;
+    let mut with = |c: &mut Client, line: &str| {
+        version += 1;
+        let text = format!("{BASE}    {line}\nbackend app\n    server s1 127.0.0.1:1\n");
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+        text
+    };
+    let text = with(&mut c, "http-req");
+    assert_eq!(
+        accept(&mut c, uri, &text, 5, "http-request"),
+        "    http-request"
+    );
+    let text = with(&mut c, "http-request set-header X %[req.hdr(host),lo");
+    assert_eq!(
+        accept(&mut c, uri, &text, 5, "lower"),
+        "    http-request set-header X %[req.hdr(host),lower"
+    );
+    let text = with(&mut c, "http-request set-header X %[req.h");
+    assert_eq!(
+        accept(&mut c, uri, &text, 5, "req.hdr"),
+        "    http-request set-header X %[req.hdr"
+    );
+    let text = with(&mut c, "use_backend app if !is_a");
+    assert_eq!(
+        accept(&mut c, uri, &text, 5, "is_api"),
+        "    use_backend app if !is_api"
+    );
+    let text = with(&mut c, "option http-ke");
+    assert_eq!(
+        accept(&mut c, uri, &text, 5, "http-keep-alive"),
+        "    option http-keep-alive"
+    );
+    c.stop();
+}
