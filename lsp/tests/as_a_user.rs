@@ -123,3 +123,43 @@ fn accepted_completions_replace_the_name_typed_so_far() {
     );
     c.stop();
 }
+
+fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> Value {
+    c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    )["result"]
+        .clone()
+}
+
+/// The text a range of `text` covers.
+fn covered<'a>(text: &'a str, range: &Value) -> &'a str {
+    &text[offset(text, &range["start"])..offset(text, &range["end"])]
+}
+
+/// Hovering a fetch or converter inside an expression highlights that name, not the whole
+/// expression; a rule's Lua action is documented as an action, not as a fetch.
+#[test]
+fn hover_is_about_the_name_under_the_cursor() {
+    let uri = "file:///tmp/as-a-user-hover.cfg";
+    let mut c = Client::start();
+    let line = "    http-request set-header X-Host %[req.hdr(host),lower,map(/etc/hosts.map,é)]";
+    let text = format!("global\n    lua-load /tmp/x.lua\n{BASE}{line}\n    http-request lua.tag_request\n    default_backend app\nbackend app\n    server s1 127.0.0.1:1\n");
+    c.open(uri, &text);
+    let _ = c.diagnostics(uri);
+    let at = |name: &str| line.find(name).unwrap() as u32 + 1;
+    for name in ["req.hdr", "lower", "map"] {
+        let h = hover(&mut c, uri, 7, at(name));
+        let value = h["contents"]["value"].as_str().unwrap_or("");
+        assert!(value.starts_with(&format!("**{name}**")), "{name}: {h}");
+        assert_eq!(covered(&text, &h["range"]), name, "{h}");
+    }
+    let h = hover(&mut c, uri, 8, 20);
+    let value = h["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        value.contains("http-request lua.tag_request") && !value.contains("fetch"),
+        "{h}"
+    );
+    assert_eq!(covered(&text, &h["range"]), "lua.tag_request");
+    c.stop();
+}
