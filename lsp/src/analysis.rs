@@ -324,20 +324,66 @@ impl Analysis {
         out
     }
 
+    /// The edits that format the file as `hapee-lb fmt` does, line by line: lines already
+    /// formatted are left alone (an editor keeps the cursor and marks there), and so are the
+    /// file's line endings.
     pub fn formatting(&self) -> Vec<lsp::TextEdit> {
+        self.formatting_lines(0..usize::MAX)
+    }
+
+    /// [`Analysis::formatting`] for the lines `range` touches (a range ending at the start of a
+    /// line does not touch that line).
+    pub fn range_formatting(&self, range: lsp::Range) -> Vec<lsp::TextEdit> {
+        let last = if range.end.character == 0 && range.end.line > range.start.line {
+            range.end.line - 1
+        } else {
+            range.end.line
+        };
+        self.formatting_lines(range.start.line as usize..last as usize + 1)
+    }
+
+    /// The formatting edits of the lines in `lines`.
+    fn formatting_lines(&self, lines: std::ops::Range<usize>) -> Vec<lsp::TextEdit> {
         let f = self.file();
-        let formatted = hapee_compiler::fmt::format_file(&self.c.db, self.syntax());
-        if formatted == f.text {
-            return Vec::new();
+        let formatted = hapee_compiler::fmt::formatted_lines(&self.c.db, self.syntax());
+        let starts = f.line_starts();
+        let crlf = f
+            .text
+            .find('\n')
+            .is_some_and(|i| f.text[..i].ends_with('\r'));
+        let last_kept = formatted.iter().rposition(Option::is_some);
+        let mut edits = Vec::new();
+        for (i, line) in formatted.iter().enumerate() {
+            if !lines.contains(&i) || i >= starts.len() {
+                continue;
+            }
+            let (start, end, new_text) = match line {
+                // The whole line goes, its line feed with it.
+                None => {
+                    let next = starts.get(i + 1).map_or(f.text.len(), |&s| s as usize);
+                    (starts[i] as usize, next, String::new())
+                }
+                Some(text) => {
+                    let bounds = f.line_range(i);
+                    let mut text = text.clone();
+                    // Every line formatted ends with a line feed, the last one too.
+                    if Some(i) == last_kept && bounds.end == f.text.len() {
+                        text.push_str(if crlf { "\r\n" } else { "\n" });
+                    }
+                    (bounds.start, bounds.end, text)
+                }
+            };
+            if f.text[start..end] != new_text {
+                edits.push(lsp::TextEdit {
+                    range: lsp::Range {
+                        start: self.enc.position(f, start),
+                        end: self.enc.position(f, end),
+                    },
+                    new_text,
+                });
+            }
         }
-        let end = self.enc.position(f, f.text.len());
-        vec![lsp::TextEdit {
-            range: lsp::Range {
-                start: lsp::Position::default(),
-                end,
-            },
-            new_text: formatted,
-        }]
+        edits
     }
 
     pub(crate) fn section_at(&self, line: usize) -> Option<SectionKind> {

@@ -31,6 +31,7 @@ fn capabilities(enc: crate::position::Encoding) -> lsp::ServerCapabilities {
         definition_provider: Some(lsp::OneOf::Left(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        document_range_formatting_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(vec![" ".into()]),
@@ -402,6 +403,10 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
                 .analysis(&p.text_document.uri)
                 .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
             json(a.formatting())
+        }
+        RangeFormatting::METHOD => {
+            let p: lsp::DocumentRangeFormattingParams = params(&req)?;
+            json(open(docs, &p.text_document.uri)?.range_formatting(p.range))
         }
         Completion::METHOD => {
             let p: lsp::CompletionParams = params(&req)?;

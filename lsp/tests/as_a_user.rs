@@ -163,3 +163,68 @@ fn hover_is_about_the_name_under_the_cursor() {
     assert_eq!(covered(&text, &h["range"]), "lua.tag_request");
     c.stop();
 }
+
+fn format(c: &mut Client, uri: &str, range: Option<Value>) -> Vec<Value> {
+    let options = json!({"tabSize": 4, "insertSpaces": true});
+    let r = match range {
+        Some(range) => c.request(
+            "textDocument/rangeFormatting",
+            json!({"textDocument": {"uri": uri}, "range": range, "options": options}),
+        ),
+        None => c.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": options}),
+        ),
+    };
+    r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone()
+}
+
+/// What `hapee-lb fmt` writes for `text`.
+fn fmt(text: &str) -> String {
+    let c = hapee_compiler::testkit::compile_text("f.cfg", text, false);
+    hapee_compiler::fmt::format_file(&c.db, &c.tree.files[0])
+}
+
+/// Formatting gives the text `hapee-lb fmt` writes, by edits of the lines it changes only;
+/// a file with CRLF line endings keeps them; a selection is formatted alone.
+#[test]
+fn formatting_edits_only_what_it_changes() {
+    let mut c = Client::start();
+    let messy = "\n\n# top é\nglobal\n  maxconn   100 # ☕\n\n\n\ndefaults\n\tmode http\n    timeout connect 5s\nfrontend fe\n    bind :80\n\n\n";
+    for (name, text) in [
+        ("lf", messy.to_string()),
+        ("no-final-lf", messy.trim_end().to_string()),
+        ("crlf", messy.replace('\n', "\r\n")),
+        ("crlf-no-final-lf", messy.trim_end().replace('\n', "\r\n")),
+    ] {
+        let uri = format!("file:///tmp/as-a-user-fmt-{name}.cfg");
+        c.open(&uri, &text);
+        let edits = format(&mut c, &uri, None);
+        let formatted = apply(&text, &edits);
+        let want = fmt(&text);
+        if name.starts_with("crlf") {
+            assert_eq!(formatted, want.replace('\n', "\r\n"), "{name}: {edits:?}");
+        } else {
+            assert_eq!(formatted, want, "{name}: {edits:?}");
+        }
+        // Lines already formatted are not edited.
+        let untouched = text.lines().position(|l| l == "defaults").unwrap();
+        assert!(
+            edits
+                .iter()
+                .all(|e| e["range"]["start"]["line"] != untouched),
+            "{name}: {edits:?}"
+        );
+    }
+    // The selection of lines 9 and 10 (`mode`, `timeout connect`): only `mode` changes.
+    let uri = "file:///tmp/as-a-user-fmt-lf.cfg";
+    let range = json!({"start": {"line": 9, "character": 0}, "end": {"line": 11, "character": 0}});
+    let edits = format(&mut c, uri, Some(range));
+    let formatted = apply(messy, &edits);
+    let want = messy.replace("\tmode http", "    mode http");
+    assert_eq!(formatted, want, "{edits:?}");
+    c.stop();
+}
