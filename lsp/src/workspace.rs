@@ -56,8 +56,11 @@ pub fn files_setting(v: &serde_json::Value) -> Option<Vec<PathBuf>> {
     )
 }
 
-/// The `-f` list with directories expanded to their sorted `*.cfg` files.
-fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
+/// The `-f` list with directories expanded to their sorted `*.cfg` files, counting among them
+/// the documents of `open` in such a directory that are not saved yet (a new file is part of
+/// the workspace from its first keystroke, as it will be once saved).
+fn expand(files: &[PathBuf], open: &[PathBuf]) -> Vec<PathBuf> {
+    let is_cfg = |p: &Path| p.extension().is_some_and(|e| e == "cfg");
     let mut out = Vec::new();
     for f in files {
         if f.is_dir() {
@@ -66,8 +69,12 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
                 .flatten()
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "cfg"))
+                .filter(|p| is_cfg(p))
                 .collect();
+            let unsaved = open.iter().filter(|p| {
+                is_cfg(p) && !p.exists() && p.parent().is_some_and(|dir| same_file(dir, f))
+            });
+            entries.extend(unsaved.map(|p| f.join(p.file_name().unwrap_or_default())));
             entries.sort();
             out.extend(entries);
         } else {
@@ -225,7 +232,10 @@ impl Documents {
     /// an edit's compilation).
     fn sources(&self, uri: &lsp::Url) -> Option<(Vec<Source<'_>>, usize)> {
         let path = uri.to_file_path().ok()?;
-        let files = expand(&self.files);
+        let open: Vec<PathBuf> = (self.text.keys())
+            .filter_map(|u| u.to_file_path().ok())
+            .collect();
+        let files = expand(&self.files, &open);
         let focus = files.iter().position(|f| same_file(f, &path))?;
         let sources = files
             .iter()

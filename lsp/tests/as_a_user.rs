@@ -228,3 +228,34 @@ fn formatting_edits_only_what_it_changes() {
     assert_eq!(formatted, want, "{edits:?}");
     c.stop();
 }
+
+/// A new file of a `-f` directory, open in the editor but not saved yet, is compiled with the
+/// directory's other files: what it names there is found, and they see what it names.
+#[test]
+fn an_unsaved_file_of_a_workspace_directory_is_part_of_the_workspace() {
+    let dir = std::env::temp_dir().join(format!("hapee-lsp-unsaved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let front = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind :8080\n    default_backend app\n";
+    std::fs::write(dir.join("10-front.cfg"), front).unwrap();
+    let new = dir.join("20-back.cfg");
+    let uri_front = format!("file://{}", dir.join("10-front.cfg").display());
+    let uri_new = format!("file://{}", new.display());
+    let mut c = Client::start_with(json!({"hapee": {"files": [dir.display().to_string()]}}));
+    c.open(&uri_new, "backend app\n    server s1 127.0.0.1:9000\n");
+    let d = c.diagnostics(&uri_new);
+    assert!(
+        d.is_empty(),
+        "the defaults and the frontend are in 10-front.cfg: {d:?}"
+    );
+    c.open(&uri_front, front);
+    let d = c.diagnostics(&uri_front);
+    assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
+    let def = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri_front}, "position": {"line": 7, "character": 21}}),
+    );
+    assert_eq!(def["result"]["uri"], uri_new.as_str(), "{def}");
+    assert!(!new.exists());
+    c.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
