@@ -259,3 +259,23 @@ fn an_unsaved_file_of_a_workspace_directory_is_part_of_the_workspace() {
     c.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A very long line (a long quoted string, as a `description` or a `return` body may hold)
+/// is checked and answered about like any other: the server used to die on it.
+#[test]
+fn a_very_long_quoted_line_is_answered() {
+    let uri = "file:///tmp/as-a-user-long.cfg";
+    let mut c = Client::start();
+    let long = format!("    description \"{}\"", "é ".repeat(60_000));
+    let text = format!("global\n{long}\n    maxconn 10 # ☕\n{BASE}    default_backend nope\n");
+    c.open(uri, &text);
+    let d = c.diagnostics(uri);
+    let e241 = d.iter().find(|d| d["code"] == "E241").expect("E241");
+    assert_eq!(covered(&text, &e241["range"]), "nope");
+    let h = hover(&mut c, uri, 2, 6);
+    assert!(h["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .contains("maxconn"));
+    c.stop();
+}
