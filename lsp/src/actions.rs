@@ -35,9 +35,14 @@ fn text_edit(enc: Encoding, f: &SourceFile, span: Span, replacement: &str) -> ls
             new_text: String::new(),
         };
     }
+    // A line feed a fix adds ends its line as the file's lines end.
+    let new_text = match crate::analysis::line_ending(f) {
+        "\n" => replacement.to_string(),
+        ending => replacement.replace("\r\n", "\n").replace('\n', ending),
+    };
     lsp::TextEdit {
         range: enc.range(f, span),
-        new_text: replacement.to_string(),
+        new_text,
     }
 }
 

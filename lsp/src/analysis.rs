@@ -25,6 +25,15 @@ pub(crate) fn file_name(uri: &lsp::Url) -> String {
         })
 }
 
+/// How the lines of `f` end: as its first line does (`\r\n` or `\n`). An edit that adds lines
+/// ends them the same way.
+pub(crate) fn line_ending(f: &SourceFile) -> &'static str {
+    match f.text.find('\n') {
+        Some(i) if f.text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
 /// A compilation of one document, alone or with the other files of its workspace (`-f`
 /// order), seen from that document: `focus` is its file, `uris` name every file.
 pub struct Analysis {
@@ -347,10 +356,6 @@ impl Analysis {
         let f = self.file();
         let formatted = hapee_compiler::fmt::formatted_lines(&self.c.db, self.syntax());
         let starts = f.line_starts();
-        let crlf = f
-            .text
-            .find('\n')
-            .is_some_and(|i| f.text[..i].ends_with('\r'));
         let last_kept = formatted.iter().rposition(Option::is_some);
         let mut edits = Vec::new();
         for (i, line) in formatted.iter().enumerate() {
@@ -368,7 +373,7 @@ impl Analysis {
                     let mut text = text.clone();
                     // Every line formatted ends with a line feed, the last one too.
                     if Some(i) == last_kept && bounds.end == f.text.len() {
-                        text.push_str(if crlf { "\r\n" } else { "\n" });
+                        text.push_str(line_ending(f));
                     }
                     (bounds.start, bounds.end, text)
                 }

@@ -279,3 +279,29 @@ fn a_very_long_quoted_line_is_answered() {
         .contains("maxconn"));
     c.stop();
 }
+
+/// The quick fix that adds the missing final line feed ends the line as the file's other
+/// lines end.
+#[test]
+fn a_final_line_feed_added_to_a_crlf_file_is_crlf() {
+    let uri = "file:///tmp/as-a-user-crlf-fix.cfg";
+    let mut c = Client::start();
+    let text = "global\r\n    maxconn 10\r\ndefaults\r\n    mode http";
+    c.open(uri, text);
+    let d = c.diagnostics(uri);
+    assert!(d.iter().any(|d| d["code"] == "E009"), "{d:?}");
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 13}}, "context": {"diagnostics": d}}),
+    );
+    let fix = r["result"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|a| a["title"].as_str().unwrap_or("").contains("E009"))
+        })
+        .unwrap_or_else(|| panic!("{r}"));
+    let edits = fix["edit"]["changes"][uri].as_array().unwrap();
+    assert_eq!(apply(text, edits), format!("{text}\r\n"));
+    c.stop();
+}
