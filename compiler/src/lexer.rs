@@ -62,7 +62,9 @@ fn double_quoted(lex: &mut logos::Lexer<Piece>) -> bool {
 /// Takes the rest of a single-quoted string (no escapes inside): whether it is closed.
 fn single_quoted(lex: &mut logos::Lexer<Piece>) -> bool {
     let rest = lex.remainder();
-    let (taken, closed) = rest.find('\'').map_or((rest.len(), false), |i| (i + 1, true));
+    let (taken, closed) = rest
+        .find('\'')
+        .map_or((rest.len(), false), |i| (i + 1, true));
     lex.bump(taken);
     closed
 }
