@@ -27,16 +27,26 @@ fn word_text<'a>(db: &'a SourceDb, w: &'a Word) -> &'a str {
 
 /// Formats one file of the tree.
 pub fn format_file(db: &SourceDb, file: &SyntaxFile) -> String {
+    let mut out = String::with_capacity(db.file(file.file).text.len());
+    for line in formatted_lines(db, file).into_iter().flatten() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Each line of the file as [`format_file`] writes it (without its line feed), or `None` for
+/// a line it leaves out (a blank line after another, at the start or at the end). Editors get
+/// their edits line by line from this, so that what formatting leaves alone stays untouched.
+pub fn formatted_lines(db: &SourceDb, file: &SyntaxFile) -> Vec<Option<String>> {
     let source = db.file(file.file);
-    let mut out = String::with_capacity(source.text.len());
+    let mut out = Vec::with_capacity(file.lines.len());
     let mut in_section = false;
     let mut previous_blank = true;
     for line in &file.lines {
         let raw = &source.text[line.span.range()];
         if line.kind == LineKind::Blank || raw.trim().is_empty() {
-            if !previous_blank {
-                out.push('\n');
-            }
+            out.push((!previous_blank).then(String::new));
             previous_blank = true;
             continue;
         }
@@ -44,29 +54,32 @@ pub fn format_file(db: &SourceDb, file: &SyntaxFile) -> String {
         if line.kind == LineKind::SectionHeader {
             in_section = true;
         }
-        let indent = if in_section && line.kind != LineKind::SectionHeader {
-            INDENT
-        } else {
-            ""
-        };
-        out.push_str(indent);
+        let mut text = String::new();
+        if in_section && line.kind != LineKind::SectionHeader {
+            text.push_str(INDENT);
+        }
         if line.kind == LineKind::Comment {
-            out.push_str(line.comment.map_or(raw.trim(), |c| db.text(c)).trim_end());
+            text.push_str(line.comment.map_or(raw.trim(), |c| db.text(c)).trim_end());
         } else if line.words.is_empty() {
             // A line the lexer could not read, or a scope line: kept verbatim.
-            out.push_str(raw.trim());
+            text.push_str(raw.trim());
         } else {
             let words: Vec<&str> = line.words.iter().map(|w| word_text(db, w)).collect();
-            out.push_str(&join_words(&line.words, &words));
+            text.push_str(&join_words(&line.words, &words));
             if let Some(c) = line.comment {
-                out.push(' ');
-                out.push_str(db.text(c).trim_end());
+                text.push(' ');
+                text.push_str(db.text(c).trim_end());
             }
         }
-        out.push('\n');
+        out.push(Some(text));
     }
-    while out.ends_with("\n\n") {
-        out.pop();
+    // No blank line at the end (every other line is some text).
+    for last in out.iter_mut().rev() {
+        match last {
+            Some(text) if text.is_empty() => *last = None,
+            Some(_) => break,
+            None => {}
+        }
     }
     out
 }

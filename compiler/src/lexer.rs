@@ -24,19 +24,49 @@ enum Piece {
     Space,
     #[regex(r"#.*")]
     Comment,
-    #[regex(r#""([^"\\]|\\.)*""#)]
-    DoubleQuoted,
-    #[regex(r#""([^"\\]|\\.)*\\?"#)]
-    UnclosedDoubleQuote,
-    #[regex(r"'[^']*'")]
-    SingleQuoted,
-    #[regex(r"'[^']*")]
-    UnclosedSingleQuote,
+    /// A double-quoted string, closed (`true`) or running to the line's end. Quoted strings
+    /// are scanned by hand: as patterns, the generated matcher called itself once per
+    /// character, and a long string overflowed the stack.
+    #[token("\"", double_quoted)]
+    DoubleQuoted(bool),
+    /// A single-quoted string, closed (`true`) or running to the line's end.
+    #[token("'", single_quoted)]
+    SingleQuoted(bool),
     /// A lone backslash: what follows is read by the escape rules (a regex `.` would cut UTF-8).
     #[token("\\")]
     Escape,
     #[regex(r#"[^ \t\x0b\x0c#"'\\]+"#)]
     Text,
+}
+
+/// Takes the rest of a double-quoted string (backslash escapes included): whether it is closed.
+fn double_quoted(lex: &mut logos::Lexer<Piece>) -> bool {
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            b'"' => {
+                lex.bump(i + 1);
+                return true;
+            }
+            // The escaped character is skipped whatever it is (a byte of it suffices: the
+            // bytes looked for are ASCII, never part of a longer character).
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    lex.bump(rest.len());
+    false
+}
+
+/// Takes the rest of a single-quoted string (no escapes inside): whether it is closed.
+fn single_quoted(lex: &mut logos::Lexer<Piece>) -> bool {
+    let rest = lex.remainder();
+    let (taken, closed) = rest
+        .find('\'')
+        .map_or((rest.len(), false), |i| (i + 1, true));
+    lex.bump(taken);
+    closed
 }
 
 /// What the pseudo-variables expand to on this line.
@@ -315,9 +345,8 @@ pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
                 cooker.value.push_str(&line[s..e]);
                 Ok(())
             }
-            Piece::SingleQuoted | Piece::UnclosedSingleQuote => {
+            Piece::SingleQuoted(closed) => {
                 cooker.touch(s, e);
-                let closed = piece == Piece::SingleQuoted;
                 cooker
                     .value
                     .push_str(&line[s + 1..if closed { e - 1 } else { e }]);
@@ -326,9 +355,8 @@ pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
                 }
                 Ok(())
             }
-            Piece::DoubleQuoted | Piece::UnclosedDoubleQuote => {
+            Piece::DoubleQuoted(closed) => {
                 cooker.touch(s, e);
-                let closed = piece == Piece::DoubleQuoted;
                 if !closed {
                     unmatched_quote = Some(s);
                 }

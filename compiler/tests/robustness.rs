@@ -160,3 +160,31 @@ backend be
         );
     }
 }
+
+/// Long quoted strings (closed, running to the line's end, full of escapes) are read like short
+/// ones; they once overflowed the stack, a character at a time.
+#[test]
+fn long_quoted_strings_are_words_like_short_ones() {
+    let long = "é".repeat(100_000);
+    let escapes = "\\\"".repeat(50_000);
+    for (line, word) in [
+        (format!("\"{long}\""), long.clone()),
+        (format!("'{long}'"), long.clone()),
+        (format!("\"{escapes}\""), "\"".repeat(50_000)),
+        (format!("\"x\\\"{long}\" y"), format!("x\"{long}")),
+    ] {
+        let text = format!("global\n    description {line}\n");
+        let c = hapee_compiler::testkit::compile_text("long.cfg", &text, false);
+        let words = &c.tree.files[0].lines[1].words;
+        // Compared without printing them: they are long.
+        assert!(words[1].value.as_str() == word, "{}", &line[..20]);
+    }
+    for open in ["\"", "'"] {
+        let text = format!("global\n    description {open}{long}\n");
+        let c = hapee_compiler::testkit::compile_text("open.cfg", &text, false);
+        assert!(
+            c.diagnostics.iter().any(|d| d.severity == Severity::Error),
+            "an unclosed {open} is an error"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! (lints, HAProxy's warnings, the runtime's refusals), as `hapee-lb check` honours it.
 
 use crate::analysis::Analysis;
-use crate::position::{position, range};
+use crate::position::Encoding;
 use hapee_compiler::source::SourceFile;
 use hapee_compiler::Span;
 use lsp_types as lsp;
@@ -13,7 +13,7 @@ const ALLOW: &str = "# hapee: allow(";
 /// An edit as the editor applies it. An edit that deletes everything a line holds (but for a
 /// comment after it, which spoke of what goes) deletes the line itself, so that no blank or
 /// comment-only line is left behind.
-fn text_edit(f: &SourceFile, span: Span, replacement: &str) -> lsp::TextEdit {
+fn text_edit(enc: Encoding, f: &SourceFile, span: Span, replacement: &str) -> lsp::TextEdit {
     let line = f.line_index(span.start as usize);
     let bounds = f.line_range(line);
     let rest = f.text[span.end as usize..bounds.end].trim();
@@ -29,34 +29,39 @@ fn text_edit(f: &SourceFile, span: Span, replacement: &str) -> lsp::TextEdit {
             .map_or(f.text.len(), |&s| s as usize);
         return lsp::TextEdit {
             range: lsp::Range {
-                start: position(f, bounds.start),
-                end: position(f, next),
+                start: enc.position(f, bounds.start),
+                end: enc.position(f, next),
             },
             new_text: String::new(),
         };
     }
+    // A line feed a fix adds ends its line as the file's lines end.
+    let new_text = match crate::analysis::line_ending(f) {
+        "\n" => replacement.to_string(),
+        ending => replacement.replace("\r\n", "\n").replace('\n', ending),
+    };
     lsp::TextEdit {
-        range: range(f, span),
-        new_text: replacement.to_string(),
+        range: enc.range(f, span),
+        new_text,
     }
 }
 
 /// The edit that allows `code` on the line holding `at`: the code joins an existing
 /// `# hapee: allow(…)` list, or a new comment ends the line.
-fn allow_edit(f: &SourceFile, at: usize, code: &str) -> lsp::TextEdit {
+fn allow_edit(enc: Encoding, f: &SourceFile, at: usize, code: &str) -> lsp::TextEdit {
     let bounds = f.line_range(f.line_index(at));
     let text = &f.text[bounds.clone()];
     if let Some(close) = text
         .find(ALLOW)
         .and_then(|p| text[p..].find(')').map(|c| p + c))
     {
-        let at = position(f, bounds.start + close);
+        let at = enc.position(f, bounds.start + close);
         return lsp::TextEdit {
             range: lsp::Range { start: at, end: at },
             new_text: format!(", {code}"),
         };
     }
-    let end = position(f, bounds.start + text.trim_end().len());
+    let end = enc.position(f, bounds.start + text.trim_end().len());
     lsp::TextEdit {
         range: lsp::Range { start: end, end },
         new_text: format!(" {ALLOW}{code})"),
@@ -72,7 +77,7 @@ impl Analysis {
             let Some(span) = d.span.filter(|s| s.file == self.focus) else {
                 continue;
             };
-            let r = range(f, span);
+            let r = self.enc.range(f, span);
             if r.start.line > range_req.end.line || r.end.line < range_req.start.line {
                 continue;
             }
@@ -81,7 +86,7 @@ impl Analysis {
                     .edits
                     .iter()
                     .filter(|e| e.span.file == self.focus)
-                    .map(|e| text_edit(f, e.span, &e.replacement))
+                    .map(|e| text_edit(self.enc, f, e.span, &e.replacement))
                     .collect();
                 out.push(action(
                     &self.uri,
@@ -96,7 +101,7 @@ impl Analysis {
                 out.push(action(
                     &self.uri,
                     format!("allow {} on this line", d.code),
-                    vec![allow_edit(f, span.start as usize, d.code)],
+                    vec![allow_edit(self.enc, f, span.start as usize, d.code)],
                     false,
                 ));
             }

@@ -1,6 +1,6 @@
 //! Everything the server answers, computed from one compilation of a document.
 
-use crate::position::{offset, range};
+use crate::position::Encoding;
 use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::Severity;
 use hapee_compiler::incremental::Session;
@@ -25,6 +25,15 @@ pub(crate) fn file_name(uri: &lsp::Url) -> String {
         })
 }
 
+/// How the lines of `f` end: as its first line does (`\r\n` or `\n`). An edit that adds lines
+/// ends them the same way.
+pub(crate) fn line_ending(f: &SourceFile) -> &'static str {
+    match f.text.find('\n') {
+        Some(i) if f.text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
 /// A compilation of one document, alone or with the other files of its workspace (`-f`
 /// order), seen from that document: `focus` is its file, `uris` name every file.
 pub struct Analysis {
@@ -37,6 +46,8 @@ pub struct Analysis {
     /// Every written name (definitions and references), built on first use: diagnostics after
     /// an edit do not need it.
     index: std::sync::OnceLock<Vec<crate::symbols::Occurrence>>,
+    /// How the server's client counts columns (chosen at `initialize`).
+    pub enc: Encoding,
 }
 
 impl Analysis {
@@ -49,6 +60,7 @@ impl Analysis {
         sources: &[(lsp::Url, &SourceFile)],
         focus: usize,
         lints: &LintConfig,
+        enc: Encoding,
     ) -> Analysis {
         let mut db = SourceDb::new();
         for (uri, file) in sources {
@@ -94,6 +106,7 @@ impl Analysis {
             focus: hapee_compiler::FileId(focus as u32),
             uris: sources.iter().map(|(u, _)| u.clone()).collect(),
             index: std::sync::OnceLock::new(),
+            enc,
         }
     }
 
@@ -115,6 +128,7 @@ impl Analysis {
             focus: hapee_compiler::FileId(focus as u32),
             uris: self.uris.clone(),
             index: std::sync::OnceLock::new(),
+            enc: self.enc,
         }
     }
 
@@ -125,7 +139,7 @@ impl Analysis {
 
     /// The LSP range of a span, in whichever file it lies.
     pub(crate) fn span_range(&self, span: hapee_compiler::Span) -> lsp::Range {
-        range(self.c.db.file(span.file), span)
+        self.enc.range(self.c.db.file(span.file), span)
     }
 
     /// The syntax of the focused file.
@@ -166,14 +180,14 @@ impl Analysis {
     }
 
     /// [`Analysis::diagnostic_range`] for diagnostics placed in the order of their lines:
-    /// `line` is where the previous one started (see [`crate::position::range_near`]).
+    /// `line` is where the previous one started (see [`Encoding::range_near`]).
     pub(crate) fn diagnostic_range_near(
         &self,
         d: &hapee_compiler::diagnostic::Diagnostic,
         line: &mut usize,
     ) -> lsp::Range {
         d.span.map_or_else(lsp::Range::default, |s| {
-            crate::position::range_near(self.c.db.file(s.file), s, line)
+            self.enc.range_near(self.c.db.file(s.file), s, line)
         })
     }
 
@@ -220,7 +234,7 @@ impl Analysis {
         &self,
         pos: lsp::Position,
     ) -> Option<(&hapee_compiler::syntax::Line, usize)> {
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
         let line = self.syntax().lines.get(pos.line as usize)?;
         let i = line
             .words
@@ -290,8 +304,8 @@ impl Analysis {
                         kind,
                         tags: None,
                         deprecated: None,
-                        range: range(f, line.span),
-                        selection_range: range(f, w.span),
+                        range: self.enc.range(f, line.span),
+                        selection_range: self.enc.range(f, w.span),
                         children: None,
                     });
                 }
@@ -311,28 +325,70 @@ impl Analysis {
                 },
                 tags: None,
                 deprecated: None,
-                range: range(f, header.span.cover(last)),
-                selection_range: range(f, header.span),
+                range: self.enc.range(f, header.span.cover(last)),
+                selection_range: self.enc.range(f, header.span),
                 children: Some(children),
             });
         }
         out
     }
 
+    /// The edits that format the file as `hapee-lb fmt` does, line by line: lines already
+    /// formatted are left alone (an editor keeps the cursor and marks there), and so are the
+    /// file's line endings.
     pub fn formatting(&self) -> Vec<lsp::TextEdit> {
+        self.formatting_lines(0..usize::MAX)
+    }
+
+    /// [`Analysis::formatting`] for the lines `range` touches (a range ending at the start of a
+    /// line does not touch that line).
+    pub fn range_formatting(&self, range: lsp::Range) -> Vec<lsp::TextEdit> {
+        let last = if range.end.character == 0 && range.end.line > range.start.line {
+            range.end.line - 1
+        } else {
+            range.end.line
+        };
+        self.formatting_lines(range.start.line as usize..last as usize + 1)
+    }
+
+    /// The formatting edits of the lines in `lines`.
+    fn formatting_lines(&self, lines: std::ops::Range<usize>) -> Vec<lsp::TextEdit> {
         let f = self.file();
-        let formatted = hapee_compiler::fmt::format_file(&self.c.db, self.syntax());
-        if formatted == f.text {
-            return Vec::new();
+        let formatted = hapee_compiler::fmt::formatted_lines(&self.c.db, self.syntax());
+        let starts = f.line_starts();
+        let last_kept = formatted.iter().rposition(Option::is_some);
+        let mut edits = Vec::new();
+        for (i, line) in formatted.iter().enumerate() {
+            if !lines.contains(&i) || i >= starts.len() {
+                continue;
+            }
+            let (start, end, new_text) = match line {
+                // The whole line goes, its line feed with it.
+                None => {
+                    let next = starts.get(i + 1).map_or(f.text.len(), |&s| s as usize);
+                    (starts[i] as usize, next, String::new())
+                }
+                Some(text) => {
+                    let bounds = f.line_range(i);
+                    let mut text = text.clone();
+                    // Every line formatted ends with a line feed, the last one too.
+                    if Some(i) == last_kept && bounds.end == f.text.len() {
+                        text.push_str(line_ending(f));
+                    }
+                    (bounds.start, bounds.end, text)
+                }
+            };
+            if f.text[start..end] != new_text {
+                edits.push(lsp::TextEdit {
+                    range: lsp::Range {
+                        start: self.enc.position(f, start),
+                        end: self.enc.position(f, end),
+                    },
+                    new_text,
+                });
+            }
         }
-        let end = crate::position::position(f, f.text.len());
-        vec![lsp::TextEdit {
-            range: lsp::Range {
-                start: lsp::Position::default(),
-                end,
-            },
-            new_text: formatted,
-        }]
+        edits
     }
 
     pub(crate) fn section_at(&self, line: usize) -> Option<SectionKind> {

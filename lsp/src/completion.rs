@@ -2,7 +2,6 @@
 //! the section it is in, and the registry (each item carries its one-line doc).
 
 use crate::analysis::Analysis;
-use crate::position::offset;
 use hapee_compiler::expr::sample;
 use hapee_compiler::registry::{self, RuleSet, SampleType, SectionKind, Status};
 use lsp_types as lsp;
@@ -84,11 +83,45 @@ fn converters(input: Option<SampleType>) -> Vec<lsp::CompletionItem> {
         .collect()
 }
 
+/// Whether `c` may be part of a name the server completes (keywords like `http-request`,
+/// `tune.ssl.lifetime`, fetches like `req.hdr`, proxy and ACL names).
+fn name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | ':')
+}
+
 impl Analysis {
-    /// Completion items for the cursor position.
+    /// Completion items for the cursor position, each with the edit that replaces the part of
+    /// the name typed so far. Editors left to find that part themselves cut it at `-` and `.`
+    /// (their own idea of a word): accepting `http-request` after `http-req` would leave
+    /// `http-http-request`.
     pub fn completion(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
+        let mut items = self.candidates(pos);
         let f = self.file();
-        let at = offset(f, pos);
+        let at = self.enc.offset(f, pos);
+        let line_start = f.line_starts()[f.line_index(at)] as usize;
+        let typed = f.text[line_start..at]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| name_char(c))
+            .last()
+            .map_or(at, |(i, _)| line_start + i);
+        let range = lsp::Range {
+            start: self.enc.position(f, typed),
+            end: self.enc.position(f, at),
+        };
+        for item in &mut items {
+            item.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                range,
+                new_text: item.label.clone(),
+            }));
+        }
+        items
+    }
+
+    /// What may come at the cursor.
+    fn candidates(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
+        let f = self.file();
+        let at = self.enc.offset(f, pos);
         let line_start = f.line_starts()[f.line_index(at)] as usize;
         let before = &f.text[line_start..at];
         let words: Vec<&str> = before.split_whitespace().collect();

@@ -2,7 +2,6 @@
 //! the cursor, or the definition of the name under it.
 
 use crate::analysis::Analysis;
-use crate::position::{offset, range};
 use hapee_compiler::registry::{self, ArgSpec, RuleSet, SectionKind, Status};
 use hapee_compiler::syntax::Line;
 use lsp_types as lsp;
@@ -79,9 +78,9 @@ pub(crate) fn rule_set(first: &str, second: &str) -> Option<(RuleSet, usize)> {
     })
 }
 
-/// The name of a fetch or converter under the cursor inside a sample expression, and whether it
-/// is a converter (it follows a comma).
-fn sample_name(raw: &str, at: usize) -> Option<(&str, bool)> {
+/// The name of a fetch or converter under the cursor inside a sample expression, whether it
+/// is a converter (it follows a comma), and where it starts in `raw`.
+fn sample_name(raw: &str, at: usize) -> Option<(&str, bool, usize)> {
     let ident = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
     let at = at.min(raw.len());
     let start = raw[..at]
@@ -97,35 +96,47 @@ fn sample_name(raw: &str, at: usize) -> Option<(&str, bool)> {
     if name.is_empty() || name.starts_with('-') {
         return None;
     }
-    Some((name, raw[..start].ends_with(',')))
+    Some((name, raw[..start].ends_with(','), start))
 }
 
 impl Analysis {
     pub fn hover(&self, pos: lsp::Position) -> Option<lsp::Hover> {
         let (line, i) = self.word_at(pos)?;
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
+        let w = &line.words[i];
+        // The part of the word the text is about: all of it, or the fetch or converter
+        // under the cursor inside an expression.
+        let mut span = w.span;
         let text = self
             .keyword_doc(line, i)
             .or_else(|| self.name_summary(pos))
-            .or_else(|| self.definition_summary(&line.words[i].value))
+            .or_else(|| self.definition_summary(&w.value))
             .or_else(|| {
                 // After `http-check expect`/`tcp-check expect` come matchers (`status`,
-                // `string`), not the fetches of the same names.
+                // `string`), not the fetches of the same names; a rule's action word
+                // (`lua.x`, `set-var(txn.x)`) is not an expression either.
                 let expect = line.words.get(1).is_some_and(|w| w.value == "expect")
                     && line.words[0].value.ends_with("-check");
-                if expect {
+                let action = rule_set(
+                    &line.words[0].value,
+                    line.words.get(1).map_or("", |w| &w.value),
+                )
+                .is_some_and(|(_, a)| a == i);
+                if expect || action {
                     return None;
                 }
-                let w = &line.words[i];
                 let raw = self.c.db.text(w.span);
-                sample_doc(raw, (at - w.span.start) as usize)
+                let (doc, name) = sample_doc(raw, (at - w.span.start) as usize)?;
+                span.start = w.span.start + name.start as u32;
+                span.end = w.span.start + name.end as u32;
+                Some(doc)
             })?;
         Some(lsp::Hover {
             contents: lsp::HoverContents::Markup(lsp::MarkupContent {
                 kind: lsp::MarkupKind::Markdown,
                 value: text,
             }),
-            range: Some(range(self.file(), line.words[i].span)),
+            range: Some(self.enc.range(self.file(), span)),
         })
     }
 
@@ -220,6 +231,12 @@ impl Analysis {
         let Some((set, _)) = rule_set(w(0), w(1)).filter(|&(_, at)| at == i) else {
             return family_doc;
         };
+        if let Some(name) = word.strip_prefix("lua.").filter(|n| !n.is_empty()) {
+            return Some(format!(
+                "**{} lua.{name}** — the action a Lua script registers as '{name}' with `core.register_action`",
+                set.keyword()
+            ));
+        }
         registry::action(set, word)
             .map(|a| {
                 format!(
@@ -237,7 +254,7 @@ impl Analysis {
     /// For an ACL or server name under the cursor: its definition line.
     fn name_summary(&self, pos: lsp::Position) -> Option<String> {
         use crate::symbols::Kind;
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
         let o = crate::symbols::at(self.index(), self.focus, at)?;
         if !matches!(o.kind, Kind::Acl | Kind::Server) {
             return None;
@@ -288,9 +305,16 @@ impl Analysis {
     }
 }
 
-/// The doc of the fetch, converter or ACL keyword at byte `at` of a word's raw text.
-fn sample_doc(raw: &str, at: usize) -> Option<String> {
-    let (name, after_comma) = sample_name(raw, at)?;
+/// The doc of the fetch, converter or ACL keyword at byte `at` of a word's raw text, and the
+/// bytes of the word its name takes.
+fn sample_doc(raw: &str, at: usize) -> Option<(String, std::ops::Range<usize>)> {
+    let (name, after_comma, start) = sample_name(raw, at)?;
+    let doc = sample_name_doc(name, after_comma)?;
+    Some((doc, start..start + name.len()))
+}
+
+/// The doc of fetch, converter or ACL keyword `name` (a converter when it follows a comma).
+fn sample_name_doc(name: &str, after_comma: bool) -> Option<String> {
     let converter = || {
         registry::converter(name).map(|c| {
             format!(
@@ -332,9 +356,12 @@ mod tests {
 
     #[test]
     fn names_inside_expressions() {
-        assert_eq!(sample_name("hdr(host),lower", 1), Some(("hdr", false)));
-        assert_eq!(sample_name("hdr(host),lower", 12), Some(("lower", true)));
-        assert_eq!(sample_name("%[req.hdr(x)]", 4), Some(("req.hdr", false)));
+        assert_eq!(sample_name("hdr(host),lower", 1), Some(("hdr", false, 0)));
+        assert_eq!(
+            sample_name("hdr(host),lower", 12),
+            Some(("lower", true, 10))
+        );
+        assert_eq!(sample_name("%[req.hdr(x)]", 4), Some(("req.hdr", false, 2)));
         assert_eq!(sample_name("-i", 1), None);
     }
 

@@ -1,7 +1,7 @@
 //! References, rename, folding ranges and semantic tokens, computed from one analysis.
 
 use crate::analysis::Analysis;
-use crate::position::{offset, range};
+use crate::position::Encoding;
 use crate::symbols::{self, Occurrence};
 use hapee_compiler::syntax::LineKind;
 use lsp_types as lsp;
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 impl Analysis {
     fn occurrence(&self, pos: lsp::Position) -> Option<&Occurrence> {
-        let at = offset(self.file(), pos) as u32;
+        let at = self.enc.offset(self.file(), pos) as u32;
         symbols::at(self.index(), self.focus, at)
     }
 
@@ -198,13 +198,13 @@ impl Analysis {
                 } else {
                     continue;
                 };
-                push_token(f, w.span, kind, &mut raw);
+                push_token(self.enc, f, w.span, kind, &mut raw);
             }
             if let Some(c) = line.comment {
-                push_token(f, c, TOKEN_COMMENT, &mut raw);
+                push_token(self.enc, f, c, TOKEN_COMMENT, &mut raw);
             }
             if line.kind == LineKind::Comment {
-                push_token(f, line.span, TOKEN_COMMENT, &mut raw);
+                push_token(self.enc, f, line.span, TOKEN_COMMENT, &mut raw);
             }
         }
         raw.sort();
@@ -240,12 +240,13 @@ fn is_duration(v: &str) -> bool {
 }
 
 fn push_token(
+    enc: Encoding,
     f: &hapee_compiler::source::SourceFile,
     span: hapee_compiler::Span,
     kind: u32,
     out: &mut Vec<(u32, u32, u32, u32)>,
 ) {
-    let r = range(f, span);
+    let r = enc.range(f, span);
     // Tokens may not span lines; a word never does.
     if r.start.line == r.end.line && r.end.character > r.start.character {
         out.push((

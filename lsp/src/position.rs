@@ -3,21 +3,133 @@
 
 use hapee_compiler::source::{SourceFile, Span};
 use lsp_types::{Position, Range};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Whether positions count bytes rather than UTF-16 units (the protocol's default): set at
-/// `initialize` when the client offers UTF-8, which spares it converting every column it gets
-/// (a server process has one client; being process-wide, it is left alone by unit tests, which
-/// share one process: tests/stdio.rs starts a server that counts bytes).
-static UTF8: AtomicBool = AtomicBool::new(false);
-
-/// Counts positions in bytes (`true`) or in UTF-16 units from now on.
-pub fn count_bytes(on: bool) {
-    UTF8.store(on, Ordering::Relaxed);
+/// How a server counts the columns of positions: in UTF-16 units (the protocol's default) or in
+/// bytes, chosen at `initialize` when the client offers UTF-8 (which spares it converting every
+/// column it gets). Each server carries its own, so servers sharing a process agree with their
+/// own clients only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Encoding {
+    bytes: bool,
 }
 
-fn bytes() -> bool {
-    UTF8.load(Ordering::Relaxed)
+impl Encoding {
+    /// The protocol's default: columns in UTF-16 units.
+    pub const UTF16: Encoding = Encoding { bytes: false };
+    /// Columns in bytes, as the server's texts hold them.
+    pub const UTF8: Encoding = Encoding { bytes: true };
+
+    /// Whether columns count bytes.
+    pub fn counts_bytes(self) -> bool {
+        self.bytes
+    }
+
+    /// The LSP position of byte `offset` in `file`.
+    pub fn position(self, file: &SourceFile, offset: usize) -> Position {
+        self.in_line(file, file.line_index(offset), offset)
+    }
+
+    /// The LSP position of byte `offset` of line `line` of `file`.
+    fn in_line(self, file: &SourceFile, line: usize, offset: usize) -> Position {
+        let start = file.line_starts()[line] as usize;
+        let offset = offset.min(file.text.len());
+        let prefix = file.text.get(start..offset).unwrap_or("");
+        // ASCII text is one UTF-16 unit per byte: most lines are, and counting them unit by unit
+        // was most of the cost of placing thousands of diagnostics.
+        let character = if self.bytes || prefix.is_ascii() {
+            prefix.len()
+        } else {
+            prefix.encode_utf16().count()
+        };
+        Position {
+            line: line as u32,
+            character: character as u32,
+        }
+    }
+
+    pub fn range(self, file: &SourceFile, span: Span) -> Range {
+        self.range_near(file, span, &mut 0)
+    }
+
+    /// [`Encoding::range`] for spans that mostly come in the order of their lines: the line of `span`'s start
+    /// is looked for from `line` on, in steps that double, before the whole file is searched, and
+    /// `line` is left at that line (the diagnostics of a large file, placed one after the other,
+    /// are a few lines apart).
+    pub fn range_near(self, file: &SourceFile, span: Span, line: &mut usize) -> Range {
+        let starts = file.line_starts();
+        let offset = span.start as usize;
+        let at_or_before = |l: usize| starts.get(l).is_some_and(|&s| s as usize <= offset);
+        *line = if at_or_before(*line) {
+            // The line is at or after `line`: bracket it, then search the bracket.
+            let (mut low, mut step) = (*line, 1);
+            while at_or_before(low + step) {
+                low += step;
+                step *= 2;
+            }
+            let high = (low + step).min(starts.len());
+            low + starts[low..high].partition_point(|&s| s as usize <= offset) - 1
+        } else {
+            file.line_index(offset)
+        };
+        let start = self.in_line(file, *line, offset);
+        // Most spans end on the line they start on: that line is tried before a search.
+        let line = start.line as usize;
+        let next_line = file.line_starts().get(line + 1).map(|&s| s as usize);
+        let on_line = span.end >= span.start && next_line.is_none_or(|n| (span.end as usize) < n);
+        let end = if on_line {
+            self.in_line(file, line, span.end as usize)
+        } else {
+            self.position(file, span.end as usize)
+        };
+        Range { start, end }
+    }
+
+    /// The byte offset of an LSP position (clamped to the line and the text).
+    pub fn offset(self, file: &SourceFile, pos: Position) -> usize {
+        let starts = file.line_starts();
+        let Some(&start) = starts.get(pos.line as usize) else {
+            return file.text.len();
+        };
+        let range = file.line_range(pos.line as usize);
+        let line = &file.text[range.clone()];
+        if self.bytes {
+            return start as usize + byte_in(line, pos.character);
+        }
+        let mut units = 0u32;
+        for (i, c) in line.char_indices() {
+            if units >= pos.character {
+                return start as usize + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        range.end
+    }
+
+    /// The byte offset of an LSP position in a document being edited, found with its line index
+    /// (clamped to the line, before its line feed, and to the text).
+    pub fn line_offset(self, file: &SourceFile, pos: Position) -> usize {
+        let text = file.text.as_str();
+        let starts = file.line_starts();
+        let Some(&start) = starts.get(pos.line as usize) else {
+            return text.len();
+        };
+        let start = start as usize;
+        // The next line's start is just after this line's line feed.
+        let line_end = starts
+            .get(pos.line as usize + 1)
+            .map_or(text.len(), |&next| next as usize - 1);
+        if self.bytes {
+            return start + byte_in(&text[start..line_end], pos.character);
+        }
+        let mut units = 0u32;
+        for (i, c) in text[start..line_end].char_indices() {
+            if units >= pos.character {
+                return start + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        line_end
+    }
 }
 
 /// The byte offset in `line` of a position `character` bytes in: clamped to the line, and
@@ -30,113 +142,6 @@ fn byte_in(line: &str, character: u32) -> usize {
     i
 }
 
-/// The LSP position of byte `offset` in `file`.
-pub fn position(file: &SourceFile, offset: usize) -> Position {
-    in_line(file, file.line_index(offset), offset)
-}
-
-/// The LSP position of byte `offset` of line `line` of `file`.
-fn in_line(file: &SourceFile, line: usize, offset: usize) -> Position {
-    let start = file.line_starts()[line] as usize;
-    let offset = offset.min(file.text.len());
-    let prefix = file.text.get(start..offset).unwrap_or("");
-    // ASCII text is one UTF-16 unit per byte: most lines are, and counting them unit by unit
-    // was most of the cost of placing thousands of diagnostics.
-    let character = if bytes() || prefix.is_ascii() {
-        prefix.len()
-    } else {
-        prefix.encode_utf16().count()
-    };
-    Position {
-        line: line as u32,
-        character: character as u32,
-    }
-}
-
-pub fn range(file: &SourceFile, span: Span) -> Range {
-    range_near(file, span, &mut 0)
-}
-
-/// [`range`] for spans that mostly come in the order of their lines: the line of `span`'s start
-/// is looked for from `line` on, in steps that double, before the whole file is searched, and
-/// `line` is left at that line (the diagnostics of a large file, placed one after the other,
-/// are a few lines apart).
-pub fn range_near(file: &SourceFile, span: Span, line: &mut usize) -> Range {
-    let starts = file.line_starts();
-    let offset = span.start as usize;
-    let at_or_before = |l: usize| starts.get(l).is_some_and(|&s| s as usize <= offset);
-    *line = if at_or_before(*line) {
-        // The line is at or after `line`: bracket it, then search the bracket.
-        let (mut low, mut step) = (*line, 1);
-        while at_or_before(low + step) {
-            low += step;
-            step *= 2;
-        }
-        let high = (low + step).min(starts.len());
-        low + starts[low..high].partition_point(|&s| s as usize <= offset) - 1
-    } else {
-        file.line_index(offset)
-    };
-    let start = in_line(file, *line, offset);
-    // Most spans end on the line they start on: that line is tried before a search.
-    let line = start.line as usize;
-    let next_line = file.line_starts().get(line + 1).map(|&s| s as usize);
-    let on_line = span.end >= span.start && next_line.is_none_or(|n| (span.end as usize) < n);
-    let end = if on_line {
-        in_line(file, line, span.end as usize)
-    } else {
-        position(file, span.end as usize)
-    };
-    Range { start, end }
-}
-
-/// The byte offset of an LSP position (clamped to the line and the text).
-pub fn offset(file: &SourceFile, pos: Position) -> usize {
-    let starts = file.line_starts();
-    let Some(&start) = starts.get(pos.line as usize) else {
-        return file.text.len();
-    };
-    let range = file.line_range(pos.line as usize);
-    let line = &file.text[range.clone()];
-    if bytes() {
-        return start as usize + byte_in(line, pos.character);
-    }
-    let mut units = 0u32;
-    for (i, c) in line.char_indices() {
-        if units >= pos.character {
-            return start as usize + i;
-        }
-        units += c.len_utf16() as u32;
-    }
-    range.end
-}
-
-/// The byte offset of an LSP position in a document being edited, found with its line index
-/// (clamped to the line, before its line feed, and to the text).
-pub fn line_offset(file: &SourceFile, pos: Position) -> usize {
-    let text = file.text.as_str();
-    let starts = file.line_starts();
-    let Some(&start) = starts.get(pos.line as usize) else {
-        return text.len();
-    };
-    let start = start as usize;
-    // The next line's start is just after this line's line feed.
-    let line_end = starts
-        .get(pos.line as usize + 1)
-        .map_or(text.len(), |&next| next as usize - 1);
-    if bytes() {
-        return start + byte_in(&text[start..line_end], pos.character);
-    }
-    let mut units = 0u32;
-    for (i, c) in text[start..line_end].char_indices() {
-        if units >= pos.character {
-            return start + i;
-        }
-        units += c.len_utf16() as u32;
-    }
-    line_end
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +152,8 @@ mod tests {
     fn text_offsets_of_positions() {
         let text = "global\n  maxconn é10\n\nlast 𝄞x";
         let file = SourceFile::new("a.cfg", text);
-        let at = |line, character| line_offset(&file, Position { line, character });
+        let utf16 = Encoding::UTF16;
+        let at = |line, character| utf16.line_offset(&file, Position { line, character });
         assert_eq!(at(0, 0), 0);
         assert_eq!(at(0, 3), 3);
         assert_eq!(at(0, 99), 6, "clamped to the line's end");
@@ -158,6 +164,18 @@ mod tests {
         assert_eq!(at(3, 7), 28 + 4, "𝄞 is two units and four bytes");
         assert_eq!(at(3, 9), text.len());
         assert_eq!(at(4, 0), text.len(), "past the last line");
+        // Counting bytes, the same columns are bytes (a column inside a character goes back
+        // to its start), whichever encoding another server in the process counts in.
+        let bytes =
+            |line, character| Encoding::UTF8.line_offset(&file, Position { line, character });
+        assert_eq!(bytes(1, 11), 7 + 10, "inside é");
+        assert_eq!(bytes(1, 12), 7 + 10 + 2);
+        assert_eq!(bytes(3, 7), 28, "inside 𝄞");
+        assert_eq!(bytes(3, 9), 28 + 4);
+        assert_eq!(at(3, 7), 28 + 4, "the other encoding is not disturbed");
+        let offset = |line, character| Encoding::UTF8.offset(&file, Position { line, character });
+        assert_eq!(offset(3, 9), 28 + 4);
+        assert_eq!(offset(3, 10), text.len());
     }
 
     /// A span's range is the positions of its ends, whether it ends on its first line or not.
@@ -168,22 +186,24 @@ mod tests {
         let ends: Vec<u32> = (0..=text.len() as u32 + 2)
             .filter(|&i| text.is_char_boundary((i as usize).min(text.len())))
             .collect();
-        for &start in &ends {
-            for &end in &ends {
-                let span = Span {
-                    file: hapee_compiler::FileId(0),
-                    start,
-                    end,
-                };
-                let want = Range {
-                    start: position(&file, start as usize),
-                    end: position(&file, end as usize),
-                };
-                assert_eq!(range(&file, span), want, "{start}..{end}");
-                for hint in 0..6 {
-                    let mut line = hint;
-                    assert_eq!(range_near(&file, span, &mut line), want, "{start}..{end}");
-                    assert_eq!(line as u32, want.start.line);
+        for enc in [Encoding::UTF16, Encoding::UTF8] {
+            for &start in &ends {
+                for &end in &ends {
+                    let span = Span {
+                        file: hapee_compiler::FileId(0),
+                        start,
+                        end,
+                    };
+                    let want = Range {
+                        start: enc.position(&file, start as usize),
+                        end: enc.position(&file, end as usize),
+                    };
+                    assert_eq!(enc.range(&file, span), want, "{start}..{end}");
+                    for hint in 0..6 {
+                        let mut line = hint;
+                        assert_eq!(enc.range_near(&file, span, &mut line), want);
+                        assert_eq!(line as u32, want.start.line);
+                    }
                 }
             }
         }

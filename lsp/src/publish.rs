@@ -171,7 +171,13 @@ mod tests {
         for text in texts {
             let file = hapee_compiler::source::SourceFile::new("publish.cfg", text);
             let sources = [(uri.clone(), &file)];
-            let a = Analysis::workspace(&mut session, &sources, 0, &LintConfig::default());
+            let a = Analysis::workspace(
+                &mut session,
+                &sources,
+                0,
+                &LintConfig::default(),
+                crate::position::Encoding::UTF16,
+            );
             seen += a.shown().len();
             let body = body(&uri, Some(&a), &mut published).expect("serialised");
             assert_eq!(

@@ -11,10 +11,10 @@ use std::time::Duration;
 /// How long edits may pile up before diagnostics are recomputed.
 const DEBOUNCE: Duration = Duration::from_millis(2);
 
-/// What the server offers; `bytes`: positions count bytes (see [`crate::position::count_bytes`]).
-fn capabilities(bytes: bool) -> lsp::ServerCapabilities {
+/// What the server offers; `enc`: how its positions count columns.
+fn capabilities(enc: crate::position::Encoding) -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
-        position_encoding: Some(if bytes {
+        position_encoding: Some(if enc.counts_bytes() {
             lsp::PositionEncodingKind::UTF8
         } else {
             lsp::PositionEncodingKind::UTF16
@@ -31,6 +31,7 @@ fn capabilities(bytes: bool) -> lsp::ServerCapabilities {
         definition_provider: Some(lsp::OneOf::Left(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        document_range_formatting_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(vec![" ".into()]),
@@ -65,9 +66,13 @@ pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .pointer("/capabilities/general/positionEncodings")
         .and_then(serde_json::Value::as_array)
         .is_some_and(|offered| offered.iter().any(|e| e == "utf-8"));
-    crate::position::count_bytes(bytes);
+    let enc = if bytes {
+        crate::position::Encoding::UTF8
+    } else {
+        crate::position::Encoding::UTF16
+    };
     let result = lsp::InitializeResult {
-        capabilities: capabilities(bytes),
+        capabilities: capabilities(enc),
         server_info: Some(lsp::ServerInfo {
             name: "hapee-lsp".into(),
             version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -103,6 +108,7 @@ pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )))?;
     }
     let mut docs = Documents::default();
+    docs.set_encoding(enc);
     docs.set_root(root_dir(&init));
     if let Some(files) = init
         .get("initializationOptions")
@@ -397,6 +403,10 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
                 .analysis(&p.text_document.uri)
                 .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
             json(a.formatting())
+        }
+        RangeFormatting::METHOD => {
+            let p: lsp::DocumentRangeFormattingParams = params(&req)?;
+            json(open(docs, &p.text_document.uri)?.range_formatting(p.range))
         }
         Completion::METHOD => {
             let p: lsp::CompletionParams = params(&req)?;

@@ -7,7 +7,7 @@
 //! alone.
 
 use crate::analysis::Analysis;
-use crate::position::line_offset;
+use crate::position::Encoding;
 use hapee_compiler::lint::LintConfig;
 use hapee_compiler::source::SourceFile;
 use lsp_types as lsp;
@@ -38,6 +38,8 @@ pub struct Documents {
     /// The workspace root: where `.hapee.toml` is looked for first, as `check` looks in its
     /// working directory.
     root: Option<PathBuf>,
+    /// How the client counts columns: in the positions of its edits and of every answer.
+    enc: Encoding,
 }
 
 /// Reads `hapee.files` (or `files`) from settings or initialization options.
@@ -54,8 +56,11 @@ pub fn files_setting(v: &serde_json::Value) -> Option<Vec<PathBuf>> {
     )
 }
 
-/// The `-f` list with directories expanded to their sorted `*.cfg` files.
-fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
+/// The `-f` list with directories expanded to their sorted `*.cfg` files, counting among them
+/// the documents of `open` in such a directory that are not saved yet (a new file is part of
+/// the workspace from its first keystroke, as it will be once saved).
+fn expand(files: &[PathBuf], open: &[PathBuf]) -> Vec<PathBuf> {
+    let is_cfg = |p: &Path| p.extension().is_some_and(|e| e == "cfg");
     let mut out = Vec::new();
     for f in files {
         if f.is_dir() {
@@ -64,8 +69,12 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
                 .flatten()
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "cfg"))
+                .filter(|p| is_cfg(p))
                 .collect();
+            let unsaved = open.iter().filter(|p| {
+                is_cfg(p) && !p.exists() && p.parent().is_some_and(|dir| same_file(dir, f))
+            });
+            entries.extend(unsaved.map(|p| f.join(p.file_name().unwrap_or_default())));
             entries.sort();
             out.extend(entries);
         } else {
@@ -85,6 +94,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 impl Documents {
+    /// Columns count bytes (a client that offered UTF-8) or UTF-16 units from now on.
+    pub fn set_encoding(&mut self, enc: Encoding) {
+        self.enc = enc;
+    }
+
     pub fn set_root(&mut self, root: Option<PathBuf>) {
         self.root = root;
     }
@@ -187,8 +201,8 @@ impl Documents {
         for change in changes {
             match change.range {
                 Some(r) => {
-                    let start = line_offset(file, r.start);
-                    let end = line_offset(file, r.end).max(start);
+                    let start = self.enc.line_offset(file, r.start);
+                    let end = self.enc.line_offset(file, r.end).max(start);
                     file.replace(start..end, &change.text);
                 }
                 None => *file = SourceFile::new(file_name(&uri), change.text),
@@ -218,7 +232,10 @@ impl Documents {
     /// an edit's compilation).
     fn sources(&self, uri: &lsp::Url) -> Option<(Vec<Source<'_>>, usize)> {
         let path = uri.to_file_path().ok()?;
-        let files = expand(&self.files);
+        let open: Vec<PathBuf> = (self.text.keys())
+            .filter_map(|u| u.to_file_path().ok())
+            .collect();
+        let files = expand(&self.files, &open);
         let focus = files.iter().position(|f| same_file(f, &path))?;
         let sources = files
             .iter()
@@ -276,7 +293,7 @@ impl Documents {
                     let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
                     let lints = self.lint_config(first.as_deref());
                     spans.mark("sources and lint settings");
-                    Analysis::workspace(&mut session, &sources, focus, &lints)
+                    Analysis::workspace(&mut session, &sources, focus, &lints, self.enc)
                 }
             };
             self.sessions.insert(uri.clone(), session);
