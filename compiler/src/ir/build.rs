@@ -74,6 +74,9 @@ pub(super) struct Builder<'t> {
     /// Whether the checks that can only warn run (off for a caller that shows only errors, see
     /// [`build_consuming`]).
     pub warnings: bool,
+    /// Whether HAProxy stops reading at an error of the line being built (an HTTP rule's):
+    /// the errors pushed meanwhile, and the files and host names the line names, say so.
+    pub aborting_line: bool,
 }
 
 /// ACL names of the proxy whose body is being built.
@@ -136,6 +139,7 @@ impl<'t> Builder<'t> {
             positional: std::cell::Cell::new(false),
             plan_lines: true,
             warnings: true,
+            aborting_line: false,
         }
     }
 
@@ -155,7 +159,11 @@ impl<'t> Builder<'t> {
         self.ca_base.clone_from(&seen.ca_base);
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    pub fn push(&mut self, mut d: Diagnostic) {
+        // E230: HAProxy refuses an HTTP rule of an anonymous defaults section before parsing it.
+        if self.aborting_line && d.is_error() && d.code != "E230" {
+            d.haproxy_aborts = true;
+        }
         self.diags.push(d);
     }
 
@@ -185,6 +193,7 @@ impl<'t> Builder<'t> {
             base: None,
             wording: Some((prefix, suffix.to_string())),
             after_parse: after,
+            aborts: self.aborting_line,
         });
     }
 
@@ -203,6 +212,7 @@ impl<'t> Builder<'t> {
             base,
             wording: None,
             after_parse: false,
+            aborts: self.aborting_line,
         });
     }
 
