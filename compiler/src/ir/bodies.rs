@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::syntax::SyntaxTree;
 
 /// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
-const SHARES_PER_THREAD: usize = 16;
+const SHARES_PER_THREAD: usize = 4;
 
 /// Builds the bodies of frontends, backends and listens: in order on small configurations, in
 /// contiguous shares on all cores on large ones, and only those whose previous build does not

@@ -12,11 +12,6 @@ fn bare(code: &'static str, message: String) -> Diagnostic {
     Diagnostic::new(code, message).form(HaproxyForm::Bare)
 }
 
-/// Proxies from which their checks are shared among all cores: each proxy's checks read the
-/// whole model but write nothing, and on `bench/gen-config.py`'s `host` 22k (2,445 proxies)
-/// they were 7.3 of the main thread's 56 million instructions, all after the parallel build.
-const PARALLEL_CHECK_PROXIES: usize = 1_024;
-
 pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
@@ -24,83 +19,28 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
     thread_binds(db, config, &mut out);
     super::quic::check(db, config, &mut out);
     super::tls_lists::check(db, config, &mut out);
-    let proxies = config
+    for p in config
         .proxies
         .iter()
-        .filter(|p| p.kind != ProxyKind::Defaults || p.name.is_some());
-    let workers = match config.proxies.len() >= PARALLEL_CHECK_PROXIES {
-        true => crate::cores(),
-        false => 1,
-    };
-    if workers < 2 {
-        for p in proxies {
-            proxy_checks(db, config, p, &mut out);
-        }
-        return out;
-    }
-    // Contiguous shares of about the same work (a proxy's servers, rules and references),
-    // checked on their own threads; their findings are joined in the proxies' order, so the
-    // output is the one of a single thread.
-    let proxies: Vec<&Proxy> = proxies.collect();
-    let weight =
-        |p: &Proxy| 1 + p.servers.len() + p.use_backends.len() + p.rules.len() + p.acls.len();
-    let total: usize = proxies.iter().map(|p| weight(p)).sum();
-    let mut shares: Vec<&[&Proxy]> = Vec::with_capacity(workers);
-    let (mut from, mut acc) = (0, 0);
-    for (i, p) in proxies.iter().enumerate() {
-        acc += weight(p);
-        if acc * workers >= total * (shares.len() + 1) && shares.len() + 1 < workers {
-            shares.push(&proxies[from..=i]);
-            from = i + 1;
+        .filter(|p| p.kind != ProxyKind::Defaults || p.name.is_some())
+    {
+        backend_references(db, config, p, &mut out);
+        table_references(config, p, &mut out);
+        super::exprs::resolve_refs(db, config, p, &mut out);
+        section_references(db, config, p, &mut out);
+        if p.kind != ProxyKind::Defaults {
+            proxy_warnings(p, &mut out);
+            check_ports(p, &mut out);
+            super::http_aliases::tcp_fallback(p, &mut out);
+            super::http_aliases::check(p, &mut out);
+            // HAProxy checks log addresses and modes after compiling the log formats.
+            super::ignored::check(config, p, &mut out);
+            super::bwlim::check(config, p, &mut out);
+            super::extcheck::check(config, p, &mut out);
+            duplicate_servers(db, p, &mut out);
         }
     }
-    shares.push(&proxies[from..]);
-    let check_share = |share: &[&Proxy]| {
-        let mut found = Vec::new();
-        for p in share {
-            proxy_checks(db, config, p, &mut found);
-        }
-        found
-    };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = shares[1..]
-            .iter()
-            .map(|&share| {
-                let thread =
-                    std::thread::Builder::new().spawn_scoped(scope, move || check_share(share));
-                // A thread the system refuses: its share is checked here, in its turn.
-                (share, thread.ok())
-            })
-            .collect();
-        out.extend(check_share(shares[0]));
-        for (share, thread) in helpers {
-            match thread.map(|t| t.join()) {
-                Some(Ok(found)) => out.extend(found),
-                Some(Err(panic)) => std::panic::resume_unwind(panic),
-                None => out.extend(check_share(share)),
-            }
-        }
-    });
     out
-}
-
-/// The checks of one proxy, in HAProxy's order.
-fn proxy_checks(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
-    backend_references(db, config, p, out);
-    table_references(config, p, out);
-    super::exprs::resolve_refs(db, config, p, out);
-    section_references(db, config, p, out);
-    if p.kind != ProxyKind::Defaults {
-        proxy_warnings(p, out);
-        check_ports(p, out);
-        super::http_aliases::tcp_fallback(p, out);
-        super::http_aliases::check(p, out);
-        // HAProxy checks log addresses and modes after compiling the log formats.
-        super::ignored::check(config, p, out);
-        super::bwlim::check(config, p, out);
-        super::extcheck::check(config, p, out);
-        duplicate_servers(db, p, out);
-    }
 }
 
 fn program_sections(config: &Config, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
@@ -209,9 +149,6 @@ fn thread_binds(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
 /// Two servers of one proxy with the same name, found once the configuration is read (so not
 /// in a disabled proxy). A server given an explicit `id` is told apart by it and never
 /// conflicts; only the first earlier server of the name is reported.
-/// Up to this many servers, a backend's names are compared one by one rather than hashed.
-const FEW_SERVERS: usize = 16;
-
 fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled {
         return;
@@ -226,40 +163,18 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
         }
         false
     };
-    // The first server of each name. A backend's usual handful is compared in a list sized
-    // once: a table grew twice for them, thousands of times over on large configurations.
-    let few = p.servers.len() <= FEW_SERVERS;
-    let mut listed: Vec<(&str, crate::Span)> =
-        Vec::with_capacity(if few { p.servers.len() } else { 0 });
     let mut first: rustc_hash::FxHashMap<&str, crate::Span> = rustc_hash::FxHashMap::default();
     for s in p
         .servers
         .iter()
         .filter(|s| s.template.is_none() && !has_id(s))
     {
-        let name = s.name.value.as_str();
-        let earlier = if few {
-            let earlier = listed
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|&(_, span)| span);
-            if earlier.is_none() {
-                listed.push((name, s.span));
+        match first.entry(s.name.value.as_str()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(s.span);
             }
-            earlier
-        } else {
-            match first.entry(name) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(s.span);
-                    None
-                }
-                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-            }
-        };
-        match earlier {
-            None => {}
-            Some(earlier) => {
-                let line = db.file(earlier.file).line_col(earlier.start as usize).line;
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let line = db.file(e.get().file).line_col(e.get().start as usize).line;
                 out.push(
                     Diagnostic::new(
                         "E226",
@@ -271,7 +186,7 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
                         ),
                     )
                     .at(s.name.span)
-                    .with_secondary(earlier, "first defined here"),
+                    .with_secondary(*e.get(), "first defined here"),
                 );
             }
         }
