@@ -94,6 +94,10 @@ pub struct Diagnostic {
     pub haproxy_level: Option<Severity>,
     /// Extra lines HAProxy prints after the message (its `   | …` continuation lines).
     pub haproxy_continuation: Option<Box<str>>,
+    /// HAProxy stops reading the configuration at this error (its `ERR_ABORT`): it names the
+    /// file and exits, printing nothing after it. Set where the error is found, which knows
+    /// what HAProxy was reading (a proxy header, an HTTP rule line).
+    pub haproxy_aborts: bool,
 }
 
 impl Diagnostic {
@@ -114,6 +118,7 @@ impl Diagnostic {
             after_parse: false,
             haproxy_level: None,
             haproxy_continuation: None,
+            haproxy_aborts: false,
         }
     }
 
@@ -165,6 +170,12 @@ impl Diagnostic {
             ),
             None => self,
         }
+    }
+
+    /// Marks an error at which HAProxy stops reading (see [`Diagnostic::haproxy_aborts`]).
+    pub fn aborts(mut self) -> Self {
+        self.haproxy_aborts = true;
+        self
     }
 
     pub fn form(mut self, form: HaproxyForm) -> Self {

@@ -312,7 +312,8 @@ impl SourceDb {
         Ok(files)
     }
 
-    fn load_file(&mut self, path: &Path) -> Result<FileId, LoadError> {
+    /// Loads one file, as listed by [`SourceDb::config_files`].
+    pub fn load_file(&mut self, path: &Path) -> Result<FileId, LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError {
             path: path.to_path_buf(),
             error,

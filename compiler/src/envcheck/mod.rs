@@ -353,6 +353,7 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                 (None, _) => format!("'{}' : {message}", r.keyword),
             };
             let mut d = Diagnostic::new("E402", message);
+            d.haproxy_aborts = r.aborts;
             if r.after_parse {
                 d = d.form(crate::diagnostic::HaproxyForm::Bare);
                 d.after_parse = true;
@@ -381,6 +382,12 @@ pub fn scanned_lua_names(config: &Config) -> Option<crate::lua::LuaNames> {
     lua::scanned(config)
 }
 
+/// Whether a rule of `set` is an HTTP rule, whose error stops HAProxy.
+fn http_rules(set: Option<crate::ir::RuleSet>) -> bool {
+    use crate::ir::RuleSet::*;
+    matches!(set, Some(HttpRequest | HttpResponse | HttpAfterResponse))
+}
+
 /// `lua.<name>` actions and services must name something the scripts registered, as HAProxy
 /// finds while it parses the rule.
 fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnostic> {
@@ -399,13 +406,15 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
             let available = names.actions_for(rule.set);
             if !available.iter().any(|a| a == name) {
                 let lua: Vec<String> = available.iter().map(|a| format!("lua.{a}")).collect();
-                out.push(crate::ir::unknown_action(
+                let mut d = crate::ir::unknown_action(
                     rule.set,
                     &rule.action.value,
                     rule.action.span,
                     &lua,
                     (p.kind.type_str(), p.name_str()),
-                ));
+                );
+                d.haproxy_aborts = http_rules(Some(rule.set));
+                out.push(d);
             }
         }
         for f in &p.filters {
@@ -442,16 +451,16 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
                 });
                 let err = format!("'{}' unknown service name.", service.value);
                 let proxy = p.name.as_ref().map_or("", |n| n.value.as_str());
-                out.push(
-                    crate::ir::unknown_service(
-                        p.kind.type_str(),
-                        proxy,
-                        keyword,
-                        &err,
-                        service.span,
-                    )
-                    .label("no script registered this service"),
-                );
+                let mut d = crate::ir::unknown_service(
+                    p.kind.type_str(),
+                    proxy,
+                    keyword,
+                    &err,
+                    service.span,
+                )
+                .label("no script registered this service");
+                d.haproxy_aborts = http_rules(set);
+                out.push(d);
             }
         }
     }

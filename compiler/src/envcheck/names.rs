@@ -253,18 +253,17 @@ pub(super) fn acl_hosts_with(
         let host = crate::ir::values::ip_pattern_address(pattern);
         let found = *known.entry(host).or_insert_with(|| resolve_v4(host));
         if !found {
-            out.push(
-                Diagnostic::new(
-                    "E502",
-                    format!(
-                        "error detected while parsing ACL '{}' : '{pattern}' is not a valid IPv4 or IPv6 address.",
-                        h.acl
-                    ),
-                )
-                .at(h.pattern.span)
-                .label("this host name has no IPv4 address on this machine")
-                .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip"),
-            );
+            let d = Diagnostic::new(
+                "E502",
+                format!(
+                    "error detected while parsing ACL '{}' : '{pattern}' is not a valid IPv4 or IPv6 address.",
+                    h.acl
+                ),
+            )
+            .at(h.pattern.span)
+            .label("this host name has no IPv4 address on this machine")
+            .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip");
+            out.push(if h.aborts { d.aborts() } else { d });
         }
     }
     out

@@ -419,9 +419,11 @@ fn check_acl_patterns(
         // The patterns before the first bad one were read; host names among them are resolved.
         for w in &patterns[..read] {
             if super::values::ip_pattern_is_host(&w.value) {
+                let aborts = b.aborting_line;
                 b.config.acl_hosts.push(AclHost {
                     acl: acl.into(),
                     pattern: w.clone(),
+                    aborts,
                 });
             }
         }

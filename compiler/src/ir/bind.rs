@@ -259,6 +259,7 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 base: None,
                 wording: Some((String::new(), ".".to_string())),
                 after_parse: false,
+                aborts: false,
             }),
             // HAProxy words this file's errors itself, after the line's context.
             "tls-ticket-keys" => b.config.files.push(FileRef {
@@ -268,6 +269,7 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 base: None,
                 wording: Some((ctx.clone(), String::new())),
                 after_parse: false,
+                aborts: false,
             }),
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
@@ -495,6 +497,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     base: None,
                     wording: Some(wording),
                     after_parse: false,
+                    aborts: false,
                 });
             }
             "crt" if keyword != "default-server" => {
@@ -594,6 +597,7 @@ fn server_certificate(
         base: b.crt_base.clone(),
         wording: Some((prefix, String::new())),
         after_parse: true,
+        aborts: false,
     });
 }
 

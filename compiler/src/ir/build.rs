@@ -77,6 +77,9 @@ pub(super) struct Builder<'t> {
     /// Whether the files a line names are looked at (not under `--no-env`), where what HAProxy
     /// makes of the line depends on them.
     pub files_checked: bool,
+    /// Whether HAProxy stops reading at an error of the line being built (an HTTP rule's):
+    /// the errors pushed meanwhile, and the files and host names the line names, say so.
+    pub aborting_line: bool,
 }
 
 /// ACL names of the proxy whose body is being built.
@@ -142,6 +145,7 @@ impl<'t> Builder<'t> {
             plan_lines: true,
             warnings: true,
             files_checked: true,
+            aborting_line: false,
         }
     }
 
@@ -176,7 +180,11 @@ impl<'t> Builder<'t> {
         Some(std::fs::File::open(path).ok()?.metadata().ok()?.len())
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    pub fn push(&mut self, mut d: Diagnostic) {
+        // E230: HAProxy refuses an HTTP rule of an anonymous defaults section before parsing it.
+        if self.aborting_line && d.is_error() && d.code != "E230" {
+            d.haproxy_aborts = true;
+        }
         self.diags.push(d);
     }
 
@@ -206,6 +214,7 @@ impl<'t> Builder<'t> {
             base: None,
             wording: Some((prefix, suffix.to_string())),
             after_parse: after,
+            aborts: self.aborting_line,
         });
     }
 
@@ -224,6 +233,7 @@ impl<'t> Builder<'t> {
             base,
             wording: None,
             after_parse: false,
+            aborts: self.aborting_line,
         });
     }
 

@@ -559,6 +559,8 @@ pub struct AclHost {
     pub acl: Text,
     /// The pattern as written (a mask may follow the name).
     pub pattern: Spanned<Text>,
+    /// Named by a line whose error stops HAProxy (see [`crate::diagnostic::Diagnostic::haproxy_aborts`]).
+    pub aborts: bool,
 }
 
 /// A file the configuration depends on, with where it was named.
@@ -576,6 +578,8 @@ pub struct FileRef {
     /// Read by HAProxy once the whole configuration is parsed (dynamic `use_backend` rules):
     /// reported with the whole-configuration findings, location included in the wording.
     pub after_parse: bool,
+    /// Named by a line whose error stops HAProxy (see [`crate::diagnostic::Diagnostic::haproxy_aborts`]).
+    pub aborts: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

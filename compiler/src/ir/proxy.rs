@@ -22,6 +22,7 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
         if head.word(1).is_empty() {
             b.push(
                 Diagnostic::new("E201", format!("'{keyword}' expects an <id> argument"))
+                    .aborts()
                     .at(head.span(0))
                     .label("name missing"),
             );
@@ -111,6 +112,7 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
                         name.as_ref().map_or("", |n| n.value.as_str())
                     ),
                 )
+                .aborts()
                 .at(target.span)
                 .label("no defaults section with this name"),
             );
@@ -268,6 +270,7 @@ fn check_rule_inheritance(
     if let Some(message) = message {
         b.push(
             Diagnostic::new("E207", message)
+                .aborts()
                 .at(header)
                 .label("inherits rules it cannot use")
                 .with_secondary(dspan, "defaults section with rules")
@@ -328,6 +331,17 @@ fn inherit(p: &mut Proxy, d: &Proxy) {
 
 /// One statement of a proxy section.
 pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
+    // HAProxy gives up on the whole configuration when an HTTP rule does not parse.
+    let first = stmt.word(0);
+    b.aborting_line = matches!(
+        first,
+        "http-request" | "http-response" | "http-after-response"
+    ) || (first == "stats" && stmt.word(1) == "http-request");
+    read_statement(b, index, stmt);
+    b.aborting_line = false;
+}
+
+fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let kind = b.config.proxies[index].kind;
     let section = match kind {

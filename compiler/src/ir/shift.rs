@@ -305,6 +305,7 @@ impl Shift for FileRef {
             base: _,
             wording: _,
             after_parse: _,
+            aborts: _,
         } = self;
         path.shift(s);
     }
@@ -312,7 +313,11 @@ impl Shift for FileRef {
 
 impl Shift for AclHost {
     fn shift(&mut self, s: &Shifter) {
-        let AclHost { acl: _, pattern } = self;
+        let AclHost {
+            acl: _,
+            pattern,
+            aborts: _,
+        } = self;
         pattern.shift(s);
     }
 }
@@ -333,6 +338,7 @@ impl Shift for Diagnostic {
             after_parse: _,
             haproxy_level: _,
             haproxy_continuation: _,
+            haproxy_aborts: _,
         } = self;
         span.shift(s);
         for l in secondary.iter_mut() {

@@ -539,6 +539,8 @@ fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.kind == ProxyKind::Defaults || p.effective_mode() != Mode::Tcp {
         return;
     }
+    // 'option httpchk' is not among them: HTTP health checks run over TCP, whatever the
+    // proxy's mode, so a TCP backend checks its servers with it as an HTTP one does.
     for (name, v) in &p.options {
         // HAProxy's own warnings say it already: W257 for a frontend's 'option httplog', W259
         // for the HTTP-only options it knows.
@@ -556,7 +558,6 @@ fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
                     | "httpclose"
                     | "http-keep-alive"
                     | "http-buffer-request"
-                    | "httpchk"
                     | "originalto"
             )
         {

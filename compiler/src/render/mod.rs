@@ -249,25 +249,11 @@ fn line_words<'a>(db: &'a SourceDb, d: &Diagnostic) -> std::str::SplitWhitespace
 
 /// Whether HAProxy stops reading the configuration at this error (its `ERR_ABORT`): a proxy
 /// header without a name or with an unknown `from`, inherited rules it cannot use, and any
-/// error in an HTTP rule line. It then prints the error, names the file, and exits at once:
-/// nothing after it, and no "Fatal errors found in configuration." line.
-pub fn haproxy_aborts(db: &SourceDb, d: &Diagnostic) -> bool {
-    if !d.is_error() || d.after_parse || d.span.is_none() {
-        return false;
-    }
-    if matches!(d.code, "E201" | "E204" | "E207") {
-        return true;
-    }
-    // E230: an HTTP rule in an anonymous defaults section is refused before it is parsed.
-    if d.code == "E230" {
-        return false;
-    }
-    let mut words = line_words(db, d);
-    match words.next() {
-        Some("http-request" | "http-response" | "http-after-response") => true,
-        Some("stats") => words.next() == Some("http-request"),
-        _ => false,
-    }
+/// error in an HTTP rule line, as marked where each was found
+/// ([`Diagnostic::haproxy_aborts`]). It then prints the error, names the file, and exits at
+/// once: nothing after it, and no "Fatal errors found in configuration." line.
+pub fn haproxy_aborts(d: &Diagnostic) -> bool {
+    d.haproxy_aborts && d.is_error() && !d.after_parse && d.span.is_some()
 }
 
 /// Of the diagnostics found (in source order), those HAProxy reaches and prints, and whether
@@ -297,7 +283,7 @@ pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a 
             failed_line = Some(line);
         }
         out.push(d);
-        if haproxy_aborts(db, d) {
+        if haproxy_aborts(d) {
             return (out, true);
         }
     }

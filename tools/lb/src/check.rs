@@ -23,30 +23,33 @@ const EXIT_NO_LISTENER: u8 = 2;
 const HUGE_PAGES_FROM_BYTES: u64 = 1 << 20;
 
 pub fn run(args: &CheckArgs) -> u8 {
+    let load_error = |e: &dyn std::fmt::Display| {
+        match args.format {
+            Format::Haproxy => eprintln!("{}", haproxy_prefix("ALERT", &format!("config : {e}"))),
+            _ => eprintln!("error: {e}"),
+        }
+        EXIT_ERRORS
+    };
+    // Each folder is listed once: its files' sizes decide the heap's pages before they are read.
+    let mut listed = Vec::new();
+    for path in &args.files {
+        match SourceDb::config_files(path) {
+            Ok(files) => listed.extend(files),
+            Err(e) => return load_error(&e),
+        }
+    }
     #[cfg(not(feature = "system-alloc"))]
     {
         // What will be read: a folder's files count, not the folder's own entry.
-        let bytes: u64 = args
-            .files
-            .iter()
-            .filter_map(|path| SourceDb::config_files(path).ok())
-            .flatten()
-            .map(|(_, len)| len)
-            .sum();
+        let bytes: u64 = listed.iter().map(|(_, len)| len).sum();
         if bytes >= HUGE_PAGES_FROM_BYTES {
             crate::heap::huge_pages_from_now();
         }
     }
     let mut db = SourceDb::new();
-    for path in &args.files {
-        if let Err(e) = db.load_path(path) {
-            match args.format {
-                Format::Haproxy => {
-                    eprintln!("{}", haproxy_prefix("ALERT", &format!("config : {e}")))
-                }
-                _ => eprintln!("error: {e}"),
-            }
-            return EXIT_ERRORS;
+    for (path, _) in &listed {
+        if let Err(e) = db.load_file(path) {
+            return load_error(&e);
         }
     }
     let options = CheckOptions {

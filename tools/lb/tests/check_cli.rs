@@ -91,6 +91,59 @@ fn errors_use_haproxy_line_shapes_and_exit_one() {
     );
 }
 
+/// HAProxy stops reading at an HTTP rule that does not parse (no "Fatal errors" line then),
+/// but not at an `http-request` line where the keyword is unknown (the global section) nor at
+/// a line whose words do not split (an unmatched quote): the lines it reports, and whether it
+/// stopped, are haproxy's.
+#[test]
+fn only_http_rules_that_fail_to_parse_stop_the_reading() {
+    let cases = [
+        (
+            "abort-global.cfg",
+            "global\n    http-request deny\n    bogus1\nfrontend f\n    bind :8080\n    http-request bogus\n    bogus2\n",
+            vec![2, 3, 6],
+            false,
+        ),
+        (
+            "abort-quote.cfg",
+            "frontend f\n    bind :8080\n    http-request deny \"unterminated\n    bogus2\n",
+            vec![3, 4],
+            true,
+        ),
+    ];
+    // The lines named by `parsing [file:line]` alerts, and whether the run ended with the
+    // "Fatal errors" line (HAProxy's closing words when it read everything).
+    let read = |cmd: &str, cfg: &str| {
+        let out = Command::new(cmd)
+            .args(["-c", "-f", cfg])
+            .output()
+            .expect("run -c");
+        assert_exit(&out, 1);
+        let lines: Vec<usize> = alerts(&out)
+            .iter()
+            .filter_map(|l| {
+                l.split_once(&format!("{cfg}:"))?
+                    .1
+                    .split(']')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        let fatal = String::from_utf8_lossy(&out.stderr).contains("Fatal errors found");
+        (lines, fatal)
+    };
+    for (name, text, lines, fatal) in cases {
+        let cfg = write_cfg(name, text);
+        let cfg = cfg.to_str().unwrap();
+        let ours = read(env!("CARGO_BIN_EXE_hapee-lb"), cfg);
+        assert_eq!(ours, (lines, fatal), "{name}");
+        if haproxy_installed() {
+            assert_eq!(read("haproxy", cfg), ours, "haproxy on {name}");
+        }
+    }
+}
+
 #[test]
 fn human_format_points_at_the_column() {
     let cfg = write_cfg(
