@@ -12,6 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "harness_haproxy.rs"]
+mod haproxy;
+pub use haproxy::*;
+
 /// A free TCP port on 127.0.0.1 that no other test of this process is given.
 ///
 /// Ports come from a per-process counter below the kernel's ephemeral range: a port from
@@ -635,286 +639,41 @@ pub fn have_tool(tool: &str, version_flag: &str) -> bool {
     false
 }
 
-/// Debian's haproxy run on a configuration written to a file of its own, its standard
-/// output and error kept in files; killed when dropped.
-pub struct Haproxy {
-    pub child: Child,
-    pub dir: std::path::PathBuf,
+/// A ClientHello record offering one suite, with `extensions` (ID, content) in order.
+pub fn client_hello(extensions: &[(u16, &[u8])]) -> Vec<u8> {
+    let mut exts = Vec::new();
+    for (id, content) in extensions {
+        exts.extend_from_slice(&id.to_be_bytes());
+        exts.extend_from_slice(&(content.len() as u16).to_be_bytes());
+        exts.extend_from_slice(content);
+    }
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[9; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend_from_slice(&exts);
+    let mut msg = vec![1];
+    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    msg.extend_from_slice(&body);
+    let mut record = vec![22, 3, 1];
+    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    record.extend_from_slice(&msg);
+    record
 }
 
-impl Haproxy {
-    /// Whether haproxy is installed (required under `CI=true`).
-    pub fn installed() -> bool {
-        have_tool("haproxy", "-v")
-    }
-
-    /// `haproxy -db` on `cfg`, logging to its standard output (what `stop` answers).
-    pub fn start(cfg: &str, port: u16) -> Haproxy {
-        Haproxy::start_with(cfg, port, &["-db"])
-    }
-
-    /// Starts it with `args` before `-f CONFIG`, and waits until `port` listens (seen as
-    /// [`Proxy::start_with`] sees it, without a connection).
-    pub fn start_with(config: &str, port: u16, args: &[&str]) -> Haproxy {
-        Haproxy::start_program(std::path::Path::new("haproxy"), config, port, args)
-    }
-
-    /// [`Haproxy::start_with`] for the haproxy at `program`.
-    pub fn start_program(
-        program: &std::path::Path,
-        config: &str,
-        port: u16,
-        args: &[&str],
-    ) -> Haproxy {
-        assert_within_claimed(config, port);
-        let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("h.cfg"), config).unwrap();
-        let child = Command::new(program)
-            .args(args)
-            .arg("-f")
-            .arg(dir.join("h.cfg"))
-            .stdout(Stdio::from(
-                std::fs::File::create(dir.join("out.log")).unwrap(),
-            ))
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.join("err.log")).unwrap(),
-            ))
-            .spawn()
-            .expect("start haproxy");
-        let mut h = Haproxy { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !listens(port) {
-            if let Ok(Some(status)) = h.child.try_wait() {
-                panic!("haproxy exited with {status}: {}", h.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "haproxy did not start: {}",
-                h.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Its other listeners, as for `Proxy::start_with`.
-        for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
-            let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
-                listens(other)
-            });
-            assert!(listening, "port {other} never listened: {}", h.stderr());
-        }
-        h
-    }
-
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("err.log")).unwrap_or_default()
-    }
-
-    /// What it logged so far.
-    pub fn stdout(&self) -> String {
-        std::fs::read_to_string(self.dir.join("out.log")).unwrap_or_default()
-    }
-
-    /// Stops it and answers what it logged.
-    pub fn stop(&mut self) -> String {
-        self.stop_when(Duration::from_millis(300), |_| false)
-    }
-
-    /// Stops it once its log satisfies `logged` (or after `limit`), and answers the log.
-    pub fn stop_when(&mut self, limit: Duration, logged: impl Fn(&str) -> bool) -> String {
-        wait_until(limit, || logged(&self.stdout()));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.stdout()
-    }
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
-/// haproxy logged; `None` when haproxy is not installed.
-pub fn with_haproxy<T>(
-    cfg: impl Fn(u16) -> String,
-    drive: impl FnOnce(u16) -> T,
-) -> Option<(T, String)> {
-    side_by_side(1, cfg, drive, Duration::from_millis(300), |_| false)
-}
-
-/// HAProxy 2.7.0 built from source, for the behaviours in which Debian's 2.6 differs from it:
-/// `$HAPEE_HAPROXY_27`, else `/tmp/haproxy-2.7.0/haproxy`; `None` when there is none there.
-pub fn haproxy_27() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("HAPEE_HAPROXY_27").map_or_else(
-        || "/tmp/haproxy-2.7.0/haproxy".into(),
-        std::path::PathBuf::from,
-    );
-    if path.is_file() {
-        return Some(path);
-    }
-    eprintln!(
-        "skipping the comparison with HAProxy 2.7.0: no build at {}",
-        path.display()
-    );
-    None
-}
-
-/// [`with_haproxy`] with HAProxy 2.7.0 (see [`haproxy_27`]): `None` without it.
-pub fn with_haproxy_27<T>(
-    cfg: impl Fn(u16) -> String,
-    drive: impl FnOnce(u16) -> T,
-) -> Option<(T, String)> {
-    let program = haproxy_27()?;
-    let port = free_port();
-    let mut h = Haproxy::start_program(&program, &cfg(port), port, &["-db"]);
-    let out = drive(port);
-    Some((out, h.stop()))
-}
-
-/// [`with_haproxy`] for a configuration that listens on `ports` consecutive ports from the
-/// one it is given, stopping haproxy once its log satisfies `logged` (at most 10 s later)
-/// rather than after a fixed wait.
-pub fn with_haproxy_until<T>(
-    ports: u16,
-    cfg: impl Fn(u16) -> String,
-    drive: impl FnOnce(u16) -> T,
-    logged: impl Fn(&str) -> bool,
-) -> Option<(T, String)> {
-    side_by_side(ports, cfg, drive, Duration::from_secs(10), logged)
-}
-
-/// What one side-by-side run returns: `drive`'s result and the kept log lines, for hapee and
-/// (when it is installed) for haproxy.
-pub type LoggedRuns<T> = ((T, Vec<String>), Option<(T, Vec<String>)>);
-
-/// Runs `drive` against hapee on `cfg` and reads its log until `count` lines pass `keep`; then
-/// does the same with haproxy when it is installed, so that a test can compare the lines.
-pub fn logged_side_by_side<T>(
-    cfg: impl Fn(u16) -> String,
-    drive: impl Fn(u16) -> T,
-    keep: impl Fn(&str) -> bool,
-    count: usize,
-) -> LoggedRuns<T> {
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| keep(l))
-            .map(str::to_string)
-            .collect()
-    };
-    both_reading(1, cfg, |port, side| {
-        let out = drive(port);
-        (out, lines(&side.stdout_when(|l| lines(l).len() == count)))
-    })
-}
-
-/// One side of a [`both`] run while it runs: hapee, or Debian's haproxy.
-pub enum Side<'a> {
-    Hapee(&'a Proxy),
-    Haproxy(&'a Haproxy),
-}
-
-impl Side<'_> {
-    /// "hapee" or "haproxy", for messages and file names.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Side::Hapee(_) => "hapee",
-            Side::Haproxy(_) => "haproxy",
+/// The bytes of `s` up to and with the first empty line, or what came before the connection
+/// closed or stayed silent for 5 s.
+pub fn read_head(s: &mut TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
         }
     }
-
-    /// What it wrote to its standard output so far (the lines of `log stdout`).
-    pub fn stdout(&self) -> String {
-        match self {
-            Side::Hapee(p) => p.stdout(),
-            Side::Haproxy(h) => h.stdout(),
-        }
-    }
-
-    /// The process id of the proxy that serves (for what `/proc` says of it).
-    pub fn pid(&self) -> u32 {
-        match self {
-            Side::Hapee(p) => p.child.id(),
-            Side::Haproxy(h) => h.child.id(),
-        }
-    }
-
-    pub fn stderr(&self) -> String {
-        match self {
-            Side::Hapee(p) => p.stderr(),
-            Side::Haproxy(h) => h.stderr(),
-        }
-    }
-
-    /// Its standard output once `logged` holds on it (or after 10 s): log lines are written
-    /// after the answers, so a drive that reads them waits for what it expects.
-    pub fn stdout_when(&self, logged: impl Fn(&str) -> bool) -> String {
-        wait_until(Duration::from_secs(10), || logged(&self.stdout()));
-        self.stdout()
-    }
-
-    /// What `select` takes out of its standard output once that is `at_least` items (or
-    /// after 10 s): the log lines a test compares, say.
-    pub fn selected<L>(&self, select: impl Fn(&str) -> Vec<L>, at_least: usize) -> Vec<L> {
-        select(&self.stdout_when(|out| select(out).len() >= at_least))
-    }
-}
-
-/// Runs `drive` against hapee on `cfg(port)`, then, when haproxy is installed, against Debian's
-/// haproxy on `cfg` of a port of its own: what `drive` answered on each side (`None` for
-/// haproxy when it is not installed, which only outside CI is not a failure). Each proxy is
-/// stopped as soon as `drive` is done with it.
-pub fn both<T>(cfg: impl Fn(u16) -> String, drive: impl Fn(u16) -> T) -> (T, Option<T>) {
-    both_reading(1, cfg, |port, _| drive(port))
-}
-
-/// [`both`] for a configuration that listens on `ports` consecutive ports from the one it is
-/// given, with a `drive` that may also read the side it runs against (its log, its errors).
-pub fn both_reading<T>(
-    ports: u16,
-    cfg: impl Fn(u16) -> String,
-    drive: impl Fn(u16, &Side) -> T,
-) -> (T, Option<T>) {
-    both_sides(
-        ports,
-        || (),
-        |port, _| cfg(port),
-        |port, _, side| drive(port, side),
-    )
-}
-
-/// [`both`] with a `fixture` made afresh for each side before its proxy starts (an origin
-/// that counts what it was sent, say), which `cfg` and `drive` are given.
-pub fn both_with<F, T>(
-    fixture: impl Fn() -> F,
-    cfg: impl Fn(u16, &F) -> String,
-    drive: impl Fn(u16, &F) -> T,
-) -> (T, Option<T>) {
-    both_sides(1, fixture, cfg, |port, made, _| drive(port, made))
-}
-
-/// The general form of [`both`]: `ports` consecutive ports for each side's configuration, a
-/// `fixture` made afresh for each side, and a `drive` that may read the side it runs against.
-pub fn both_sides<F, T>(
-    ports: u16,
-    fixture: impl Fn() -> F,
-    cfg: impl Fn(u16, &F) -> String,
-    drive: impl Fn(u16, &F, &Side) -> T,
-) -> (T, Option<T>) {
-    let made = fixture();
-    let port = free_ports(ports);
-    let hapee = Proxy::start(&cfg(port, &made), port);
-    let mine = drive(port, &made, &Side::Hapee(&hapee));
-    drop(hapee);
-    if !Haproxy::installed() {
-        return (mine, None);
-    }
-    let made = fixture();
-    let port = free_ports(ports);
-    let haproxy = Haproxy::start(&cfg(port, &made), port);
-    let theirs = drive(port, &made, &Side::Haproxy(&haproxy));
-    (mine, Some(theirs))
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// Fails a test whose configuration names a port just past the `port` it is started on without
@@ -942,65 +701,4 @@ fn assert_within_claimed(config: &str, port: u16) {
             p - port
         );
     }
-}
-
-fn side_by_side<T>(
-    ports: u16,
-    cfg: impl Fn(u16) -> String,
-    drive: impl FnOnce(u16) -> T,
-    limit: Duration,
-    logged: impl Fn(&str) -> bool,
-) -> Option<(T, String)> {
-    if !Haproxy::installed() {
-        return None;
-    }
-    let port = free_ports(ports);
-    let mut h = Haproxy::start(&cfg(port), port);
-    let out = drive(port);
-    let log = h.stop_when(limit, logged);
-    Some((out, log))
-}
-
-/// A ClientHello record offering one suite, with `extensions` (ID, content) in order.
-pub fn client_hello(extensions: &[(u16, &[u8])]) -> Vec<u8> {
-    let mut exts = Vec::new();
-    for (id, content) in extensions {
-        exts.extend_from_slice(&id.to_be_bytes());
-        exts.extend_from_slice(&(content.len() as u16).to_be_bytes());
-        exts.extend_from_slice(content);
-    }
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[9; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-    body.extend_from_slice(&exts);
-    let mut msg = vec![1];
-    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    msg.extend_from_slice(&body);
-    let mut record = vec![22, 3, 1];
-    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-    record.extend_from_slice(&msg);
-    record
-}
-
-/// The lines `program -c -f cfg` prints on standard error that `keep` keeps, each
-/// `[LEVEL]    (pid) : ` prefix cut to its level so that two programs' lines compare.
-pub fn check_reports(
-    program: &std::path::Path,
-    cfg: &std::path::Path,
-    keep: impl Fn(&str) -> bool,
-) -> Vec<String> {
-    let out = Command::new(program)
-        .args(["-c", "-f"])
-        .arg(cfg)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| keep(l))
-        .map(|l| match l.find(") : ") {
-            Some(at) if l.starts_with('[') => format!("{} {}", &l[..9], &l[at + 4..]),
-            _ => l.to_string(),
-        })
-        .collect()
 }

@@ -4,9 +4,8 @@
 
 use crate::harness::*;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// An origin that notes each request head it reads (lines joined with `|`) and answers
 /// `/ws` with a 101 naming the upgrade as most servers spell it, anything else with a 200.
@@ -40,20 +39,6 @@ fn recording_origin() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
         }
     });
     (addr, seen)
-}
-
-/// The bytes up to and with the first empty line (what there is at the close otherwise).
-fn read_head(s: &mut TcpStream) -> String {
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// Runs `drive` against hapee and then haproxy (when installed), each with a fresh recording

@@ -29,15 +29,7 @@ fn handshake(port: u16) -> (u16, BTreeMap<String, String>, TcpStream) {
          sec-websocket-key: {KEY}\r\n\r\n"
     )
     .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    let text = String::from_utf8_lossy(&head).into_owned();
+    let text = read_head(&mut s);
     let mut lines = text.lines();
     let status = lines
         .next()
