@@ -250,11 +250,13 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "No such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
-        _ => e.to_string(),
+/// Why a file operation failed, in the C library's words (`strerror`), as HAProxy prints them:
+/// the standard library's text of an OS error without its " (os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_string(),
+        _ => text,
     }
 }
 

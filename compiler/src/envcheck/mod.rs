@@ -67,10 +67,10 @@ enum CaStoreError {
 impl CaStoreError {
     /// The reason HAProxy gives: the system's for a file it cannot reach, OpenSSL's for one
     /// without certificates.
-    fn reason(&self) -> &'static str {
+    fn reason(&self) -> String {
         match self {
             CaStoreError::Unreadable(e) => reason(e),
-            CaStoreError::Empty => "no certificate or crl found",
+            CaStoreError::Empty => "no certificate or crl found".into(),
         }
     }
 }
@@ -100,12 +100,8 @@ fn read_capped(p: &Path) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
-fn reason(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "No such file or directory",
-        std::io::ErrorKind::PermissionDenied => "Permission denied",
-        _ => "cannot be read",
-    }
+fn reason(e: &std::io::Error) -> String {
+    crate::source::io_reason(e)
 }
 
 fn has_key(pem: &str) -> bool {
@@ -128,8 +124,11 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
             .filter(|p| p.exists())
             .collect();
         if bundle.is_empty() {
+            let why = std::fs::metadata(path)
+                .err()
+                .map_or_else(|| "No such file or directory".to_string(), |e| reason(&e));
             return Err(format!(
-                "unable to stat SSL certificate from file '{shown}' : No such file or directory."
+                "unable to stat SSL certificate from file '{shown}' : {why}."
             ));
         }
         bundle
@@ -573,7 +572,7 @@ fn program_commands(config: &Config) -> Vec<Diagnostic> {
 }
 
 /// Why `execvp(command)` would fail on this machine (`None`: it would run).
-fn not_executable(command: &str) -> Option<&'static str> {
+fn not_executable(command: &str) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |p: &Path| {
         std::fs::metadata(p)
@@ -584,12 +583,12 @@ fn not_executable(command: &str) -> Option<&'static str> {
         return match std::fs::metadata(command) {
             Err(e) => Some(reason(&e)),
             Ok(_) if executable(Path::new(command)) => None,
-            Ok(_) => Some("Permission denied"),
+            Ok(_) => Some("Permission denied".into()),
         };
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
     let found = std::env::split_paths(&path).any(|dir| executable(&dir.join(command)));
-    (!found).then_some("No such file or directory")
+    (!found).then(|| "No such file or directory".into())
 }
 
 const START_NOTE: &str = "HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)";
@@ -601,7 +600,7 @@ fn chroot(config: &Config) -> Vec<Diagnostic> {
     let path = Path::new(dir.value.as_str());
     let problem = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Vec::new(),
-        Ok(_) => "not a directory",
+        Ok(_) => "not a directory".into(),
         Err(e) => reason(&e),
     };
     vec![
@@ -637,7 +636,7 @@ fn unix_socket_folders(config: &Config) -> Vec<Diagnostic> {
             let folder = Path::new(path).parent().filter(|_| path.starts_with('/'))?;
             let problem = match std::fs::metadata(folder) {
                 Ok(m) if m.is_dir() => return None,
-                Ok(_) => "Not a directory",
+                Ok(_) => "Not a directory".into(),
                 Err(e) => reason(&e),
             };
             Some(

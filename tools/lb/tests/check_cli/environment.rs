@@ -203,3 +203,49 @@ fn variable_names_are_refused_as_haproxy_refuses_them() {
     let good = "    http-request set-var(txn.a,ifnotexists) str(a),set-var(req.b_2.c,ifgt),add(-3)";
     assert_rule_alert_like_haproxy(good, None);
 }
+
+/// A file path under something that is not a folder fails with the C library's own reason
+/// ("Not a directory"), as HAProxy prints `strerror`: it was "cannot be read", or "No such
+/// file or directory" for a certificate. Debian's haproxy prints the same two alerts.
+#[test]
+fn files_under_a_plain_file_fail_with_the_system_reason() {
+    let dir = write_cfg("not-a-dir", "");
+    let dir = dir.to_str().unwrap();
+    let text = format!(
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n\
+         frontend fe\n    bind 127.0.0.1:18999 ssl crt-list {dir}/x.list\n    \
+         bind 127.0.0.1:18998 ssl crt {dir}/x.pem\n    default_backend b\n\
+         backend b\n    server s 127.0.0.1:2\n"
+    );
+    let cfg = write_cfg("not-a-dir.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let alerts = |program: &str| -> Vec<String> {
+        let out = Command::new(program)
+            .args(["-c", "-f", cfg])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{program}");
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("parsing ["))
+            .map(|l| l[l.find(") : ").map_or(0, |at| at + 4)..].to_string())
+            .collect()
+    };
+    let ours = alerts(env!("CARGO_BIN_EXE_hapee-lb"));
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert!(
+        ours[0].ends_with(&format!(
+            "cannot open file '{dir}/x.list' : Not a directory"
+        )),
+        "{ours:?}"
+    );
+    assert!(
+        ours[1].ends_with(&format!(
+            "unable to stat SSL certificate from file '{dir}/x.pem' : Not a directory."
+        )),
+        "{ours:?}"
+    );
+    if haproxy_installed() {
+        assert_eq!(alerts("haproxy"), ours);
+    }
+}
