@@ -306,29 +306,8 @@ impl Proxy {
             .spawn()
             .expect("start hapee-lb");
         let mut p = Proxy { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        // Listening is seen in the kernel's socket table, not by connecting: a probe connection
-        // would be a session of the proxy's own, counted and logged whenever a loaded machine
-        // gets round to accepting it, in the middle of what a test counts. (Connections made
-        // once the socket listens wait in its queue until the proxy accepts them.)
-        while !listens(port) {
-            if let Ok(Some(status)) = p.child.try_wait() {
-                panic!("hapee-lb exited with {status}: {}", p.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "proxy did not start: {}",
-                p.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The proxy binds its listeners one after the other: the others are waited for too.
-        for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
-            let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
-                listens(other)
-            });
-            assert!(listening, "port {other} never listened: {}", p.stderr());
-        }
+        let log = p.dir.join("stderr.log");
+        wait_listening(&mut p.child, config, port, "hapee-lb", &log);
         p
     }
 
@@ -700,5 +679,40 @@ fn assert_within_claimed(config: &str, port: u16) {
              use free_ports(n) or both_reading(n, …) for n consecutive ports",
             p - port
         );
+    }
+}
+
+/// Waits until `port` and the other ports `config`'s frontends name listen, for up to 20 s,
+/// failing with the program's standard error (`stderr_log`) when it exits or never listens.
+/// Listening is seen in the kernel's socket table, not by connecting: a probe connection
+/// would be a session of the proxy's own, counted and logged whenever a loaded machine gets
+/// round to accepting it, in the middle of what a test counts. (Connections made once the
+/// socket listens wait in its queue until the proxy accepts them.) A proxy binds its
+/// listeners one after the other, so the others are waited for too.
+fn wait_listening(
+    child: &mut Child,
+    config: &str,
+    port: u16,
+    program: &str,
+    stderr_log: &std::path::Path,
+) {
+    let stderr = || std::fs::read_to_string(stderr_log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !listens(port) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{program} exited with {status}: {}", stderr());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{program} did not start: {}",
+            stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
+        let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
+            listens(other)
+        });
+        assert!(listening, "port {other} never listened: {}", stderr());
     }
 }

@@ -51,25 +51,8 @@ impl Haproxy {
             .spawn()
             .expect("start haproxy");
         let mut h = Haproxy { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !listens(port) {
-            if let Ok(Some(status)) = h.child.try_wait() {
-                panic!("haproxy exited with {status}: {}", h.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "haproxy did not start: {}",
-                h.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Its other listeners, as for `Proxy::start_with`.
-        for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
-            let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
-                listens(other)
-            });
-            assert!(listening, "port {other} never listened: {}", h.stderr());
-        }
+        let log = h.dir.join("err.log");
+        wait_listening(&mut h.child, config, port, "haproxy", &log);
         h
     }
 
