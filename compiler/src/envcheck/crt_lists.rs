@@ -4,12 +4,12 @@
 //! malformed line) is reported on the bind line with the place in the crt-list file. The lists
 //! a line sets are handed to OpenSSL once the configuration is read, and reported then.
 
-use super::{ca_store, certificate, read_capped, reason, under_default_path, CaStoreError};
+use super::{ca_store, certificate, read_capped, under_default_path, CaStoreError};
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
 use crate::plan::crt_list::{parse, CrtListEntry, ListWord};
 use crate::plan::tls::with_base;
-use crate::source::{SourceDb, Span};
+use crate::source::{io_reason, SourceDb, Span};
 use std::path::Path;
 
 /// The diagnostics of every `crt-list` the configuration names; each file read is added to
@@ -55,7 +55,7 @@ fn one_list(db: &mut SourceDb, config: &Config, r: &FileRef) -> Vec<Diagnostic> 
         Err(e) => {
             return vec![alert(format!(
                 "cannot open file '{shown}' : {}",
-                reason(&e)
+                io_reason(&e)
             ))]
         }
     };

@@ -14,6 +14,7 @@ pub use crt_lists::check as crt_lists;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
+use crate::source::io_reason;
 use std::path::{Path, PathBuf};
 
 /// A Lua script must exist and load as HAProxy loads it while parsing (compiled, its top level
@@ -69,7 +70,7 @@ impl CaStoreError {
     /// without certificates.
     fn reason(&self) -> String {
         match self {
-            CaStoreError::Unreadable(e) => reason(e),
+            CaStoreError::Unreadable(e) => io_reason(e),
             CaStoreError::Empty => "no certificate or crl found".into(),
         }
     }
@@ -100,10 +101,6 @@ fn read_capped(p: &Path) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
-fn reason(e: &std::io::Error) -> String {
-    crate::source::io_reason(e)
-}
-
 fn has_key(pem: &str) -> bool {
     pem.lines()
         .any(|l| l.starts_with("-----BEGIN") && l.contains("PRIVATE KEY-----"))
@@ -124,9 +121,10 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
             .filter(|p| p.exists())
             .collect();
         if bundle.is_empty() {
-            let why = std::fs::metadata(path)
-                .err()
-                .map_or_else(|| "No such file or directory".to_string(), |e| reason(&e));
+            let why = std::fs::metadata(path).err().map_or_else(
+                || "No such file or directory".to_string(),
+                |e| io_reason(&e),
+            );
             return Err(format!(
                 "unable to stat SSL certificate from file '{shown}' : {why}."
             ));
@@ -138,7 +136,7 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
         let pem = read_capped(&f).map_err(|e| {
             format!(
                 "unable to load certificate from file '{f_shown}': {}.",
-                reason(&e)
+                io_reason(&e)
             )
         })?;
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
@@ -166,7 +164,7 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
 /// and the files that go with a certificate (`.key`, `.ocsp`, `.issuer`, `.sctl`).
 fn certificate_dir(dir: &str, del_ext: bool) -> Result<(), String> {
     let listing = std::fs::read_dir(dir)
-        .map_err(|e| format!("unable to scan directory '{dir}' : {}.", reason(&e)))?;
+        .map_err(|e| format!("unable to scan directory '{dir}' : {}.", io_reason(&e)))?;
     let mut names: Vec<String> = listing
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -581,7 +579,7 @@ fn not_executable(command: &str) -> Option<String> {
     };
     if command.contains('/') {
         return match std::fs::metadata(command) {
-            Err(e) => Some(reason(&e)),
+            Err(e) => Some(io_reason(&e)),
             Ok(_) if executable(Path::new(command)) => None,
             Ok(_) => Some("Permission denied".into()),
         };
@@ -601,7 +599,7 @@ fn chroot(config: &Config) -> Vec<Diagnostic> {
     let problem = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Vec::new(),
         Ok(_) => "not a directory".into(),
-        Err(e) => reason(&e),
+        Err(e) => io_reason(&e),
     };
     vec![
         Diagnostic::new("E407", format!("Cannot chroot({}).", dir.value))
@@ -637,7 +635,7 @@ fn unix_socket_folders(config: &Config) -> Vec<Diagnostic> {
             let problem = match std::fs::metadata(folder) {
                 Ok(m) if m.is_dir() => return None,
                 Ok(_) => "Not a directory".into(),
-                Err(e) => reason(&e),
+                Err(e) => io_reason(&e),
             };
             Some(
                 Diagnostic::new(

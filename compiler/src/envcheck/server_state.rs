@@ -17,7 +17,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
     let message = match std::fs::File::open(&path) {
         Err(e) => format!(
             "config: Can't open global server state file '{path}': {}",
-            super::reason(&e)
+            crate::source::io_reason(&e)
         ),
         Ok(file) if version(&file).is_none() => {
             format!("config: Can't get version of the global server state file '{path}'.")
