@@ -237,7 +237,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                 .form(HaproxyForm::Parsing),
             );
         }
-        "user" | "group" if !stmt.word(1).is_empty() => {
+        // An empty or missing name is looked up too: HAProxy asks the system for '' and
+        // fails (a `user "${UNSET}"`).
+        "user" | "group" => {
             let account = (keyword == "group", stmt.spanned(1));
             b.config.global.accounts.push(account);
         }

@@ -282,3 +282,31 @@ fn a_global_line_with_arguments_is_refused_as_haproxy_refuses_it() {
     }
     assert_eq!(rule_alert(hapee, "    global\n", ""), None);
 }
+
+/// A global `user` or `group` whose name is empty (an unset variable in quotes) or missing is
+/// looked up all the same, and no account is named '' (a public configuration's
+/// `user "${HAPROXY_USER}"`).
+#[test]
+fn an_empty_user_or_group_name_is_refused_as_haproxy_refuses_it() {
+    let hapee = env!("CARGO_BIN_EXE_hapee-lb");
+    for (global, want) in [
+        (
+            "    user \"${HAPEE_TEST_UNSET_USER}\"\n",
+            "config : parsing [2] : cannot find user id for '' (0:Success)",
+        ),
+        (
+            "    group\n",
+            "config : parsing [2] : cannot find group id for '' (0:Success)",
+        ),
+    ] {
+        let ours = rule_alert(hapee, global, "");
+        assert_eq!(ours.as_deref(), Some(want), "{global}");
+        if haproxy_installed() {
+            assert_eq!(
+                rule_alert("haproxy", global, ""),
+                ours,
+                "haproxy on {global}"
+            );
+        }
+    }
+}
