@@ -304,6 +304,7 @@ fn legacy_digests_answer_as_haproxy_with_the_legacy_provider_does() {
         .collect();
     let env = [("OPENSSL_CONF", cnf.as_os_str())];
     compare_env("req.fhdr(x-in),", &exprs, &heads, "", &env);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
