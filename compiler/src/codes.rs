@@ -384,6 +384,8 @@ rules! {
         "Aliases such as %r, %HM, %HP, %HU, %HQ, %HV, %CC, %CS, %Ta, %Ti, %Tq, %Tr, %TR and %tr read the HTTP transaction, which a TCP proxy does not have. HAProxy compiles the strings with the proxy's final mode (a defaults section's strings with the mode of each proxy that inherits them). Remove the alias, or set 'mode http'.";
     "E512" "variable-name-refused" Error Haproxy "A 'set-var', 'set-var-fmt' or 'unset-var' action names a variable without its scope, with a character HAProxy refuses, or with a condition it does not know."
         "A variable name is its scope ('proc', 'sess', 'txn', 'req', 'res' or 'check'), a dot, then letters, digits, '_' or '.': 'http-request set-var(txn.user) req.hdr(x-user)'. 'set-var' and 'set-var-fmt' may list conditions after the name (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt); 'unset-var' takes none. HAProxy reads the name when it reads the rule and refuses the configuration otherwise; the 'var' fetch and the converters that take a variable check theirs the same way (reported as E506).";
+    "E513" "global-set-var-refused" Error Haproxy "A global 'set-var' or 'set-var-fmt' line lacks its variable name or its value, or names a variable outside the 'proc' scope."
+        "The global section sets process-wide variables once, before any connection exists: 'set-var proc.<name> <expression>' or 'set-var-fmt proc.<name> <format>'. There is no session, transaction or check then, so only the 'proc' scope can be set. The value is one word (quote it when it holds spaces); HAProxy refuses the configuration otherwise.";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

@@ -69,6 +69,17 @@ fn single_quoted(lex: &mut logos::Lexer<Piece>) -> bool {
     closed
 }
 
+/// The byte a `\xHH` escape at the start of `text` gives, if it is one.
+fn hex_escape(text: &[u8]) -> Option<u8> {
+    match text {
+        [b'\\', b'x', h, l, ..] => {
+            let digit = |c: &u8| (*c as char).to_digit(16);
+            Some((digit(h)? * 16 + digit(l)?) as u8)
+        }
+        _ => None,
+    }
+}
+
 /// What the pseudo-variables expand to on this line.
 pub struct LineContext<'a> {
     pub file: FileId,
@@ -168,13 +179,13 @@ impl Cooker<'_, '_> {
             Some(b'"') => (Some('"'), 2),
             Some(b'$') if in_dquote => (Some('$'), 2),
             Some(b'x') => {
-                let h = |i: usize| rest.get(i).and_then(|c| (*c as char).to_digit(16));
-                match (h(2), h(3)) {
-                    (Some(a), Some(b)) => {
-                        // A byte: kept as the character with that code point (Latin-1 view).
-                        (char::from_u32(a * 16 + b), 4)
-                    }
-                    _ => return Err(Stop::Hex(at)),
+                let Some(byte) = hex_escape(rest) else {
+                    return Err(Stop::Hex(at));
+                };
+                if byte < 0x80 {
+                    (Some(char::from(byte)), 4)
+                } else {
+                    return Ok(self.escaped_bytes(rest));
                 }
             }
             _ => (Some('\\'), 1),
@@ -183,6 +194,24 @@ impl Cooker<'_, '_> {
             self.value.push(c);
         }
         Ok(used)
+    }
+
+    /// Cooks the run of `\xHH` escapes at the start of `rest` (the first one of a byte above
+    /// 0x7F): HAProxy puts those bytes in the word as they are, so bytes that spell UTF-8
+    /// (`\xC3\xA9`) become their character. The value is a Rust string, which cannot hold the
+    /// others (a lone `\xE9`): each is kept as the character with that code point (Latin-1),
+    /// which differs from HAProxy's byte on the wire. Returns bytes consumed.
+    fn escaped_bytes(&mut self, rest: &[u8]) -> usize {
+        let mut bytes = Vec::new();
+        while let Some(byte) = rest.get(bytes.len() * 4..).and_then(hex_escape) {
+            bytes.push(byte);
+        }
+        for chunk in bytes.utf8_chunks() {
+            self.value.push_str(chunk.valid());
+            self.value
+                .extend(chunk.invalid().iter().map(|&b| char::from(b)));
+        }
+        bytes.len() * 4
     }
 
     /// Expands `$…` at byte `at` (the dollar) inside double quotes; returns bytes consumed.

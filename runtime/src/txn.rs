@@ -91,6 +91,8 @@ pub struct Txn {
     pub converter_vars: std::cell::RefCell<HashMap<String, Option<Value>>>,
     /// What this stream's variables add to the process count (`tune.vars.*-max-size`).
     pub var_share: crate::var_limits::Share,
+    /// Where the expressions run, which decides the variable scopes that exist here.
+    pub var_context: crate::vars::VarContext,
     /// When the connection was accepted (`%t`) and the request started (`%tr`).
     pub accept_date: SystemTime,
     pub request_date: SystemTime,
@@ -339,7 +341,9 @@ impl Txn {
     pub fn for_checks(server: SocketAddr) -> Txn {
         static EMPTY: std::sync::OnceLock<Arc<Shared>> = std::sync::OnceLock::new();
         let shared = EMPTY.get_or_init(|| Arc::new(Shared::empty())).clone();
-        Txn::new(shared, server, server, "".into())
+        let mut txn = Txn::new(shared, server, server, "".into());
+        txn.var_context = crate::vars::VarContext::Check;
+        txn
     }
 
     /// Usable servers of backend `name` (`nbsrv`).
@@ -433,6 +437,7 @@ impl Fresh {
             vars: self.vars,
             converter_vars: self.converter_vars,
             var_share: self.var_share,
+            var_context: crate::vars::VarContext::Stream,
             accept_date: self.date,
             request_date: self.date,
             start: self.start,

@@ -93,6 +93,11 @@ impl ProcVars {
         let local = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let mut txn = Txn::new(shared.clone(), local, local, "".into());
         for line in &shared.proc_vars.initial {
+            // HAProxy gives a `set-var-fmt` line a session of its own, a `set-var` line none.
+            txn.var_context = match line.source {
+                Source::Expr(_) => VarContext::Global,
+                Source::Format(_) => VarContext::GlobalFormat,
+            };
             line.run(&mut txn);
         }
     }
@@ -252,6 +257,33 @@ pub fn names_in<'a>(text: &'a str, scopes: &'a [&'a str]) -> impl Iterator<Item 
 
 fn process_wide(name: &str) -> bool {
     name.starts_with("proc.")
+}
+
+/// Where expressions run, for the variable scopes that exist there (HAProxy finds no
+/// variables at all, not even a `var` fetch's default, in a scope its context lacks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarContext {
+    /// A stream: every scope but `check`.
+    Stream,
+    /// A health check: its own `check` scope and its session's.
+    Check,
+    /// The global section's `set-var`: the process scope alone.
+    Global,
+    /// The global section's `set-var-fmt`, which has a session.
+    GlobalFormat,
+}
+
+impl VarContext {
+    /// Whether variable `name`'s scope exists here.
+    pub fn has_scope_of(self, name: &str) -> bool {
+        let scope = name.split_once('.').map_or(name, |(scope, _)| scope);
+        match scope {
+            "proc" => true,
+            "sess" => self != VarContext::Global,
+            "check" => self == VarContext::Check,
+            _ => self == VarContext::Stream,
+        }
+    }
 }
 
 impl Txn {

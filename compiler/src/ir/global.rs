@@ -289,6 +289,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             }
         }
         "trace" => trace(b, stmt),
+        "set-var" | "set-var-fmt" => super::global_vars::statement(b, stmt, at),
         "max-spread-checks" => max_spread_checks(b, stmt, at),
         "grace" | "hard-stop-after" if !stmt.word(at + 1).is_empty() => {
             stop_delay(b, stmt, at, keyword)

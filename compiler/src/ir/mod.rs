@@ -19,6 +19,7 @@ mod extcheck;
 mod global;
 mod global_once;
 mod global_tunes;
+mod global_vars;
 mod http_aliases;
 pub(crate) mod ignored;
 mod keywords;

@@ -158,6 +158,13 @@ fn escapes() {
     assert_eq!(words("a\\ b \\\\ \\1 \\x41"), ["a b", "\\", "\\1", "A"]);
     assert_eq!(words("\"\\$PORT\" \\$PORT"), ["$PORT", "\\$PORT"]);
     assert_eq!(words("end\\"), ["end\\"]);
+    // Escaped bytes that spell UTF-8 are that character, in or out of quotes; a byte that
+    // does not is the character of its code point (a Rust string holds no lone byte).
+    assert_eq!(
+        words("\\xC3\\xA9 \"x\\xE2\\x82\\xACy\" \\x41\\xC3\\xA9\\xFF \"a\\xE0b\""),
+        ["\u{e9}", "x\u{20ac}y", "A\u{e9}\u{ff}", "a\u{e0}b"]
+    );
+    assert_eq!(words("'\\xC3\\xA9'"), ["\\xC3\\xA9"]);
 }
 
 #[test]

@@ -482,8 +482,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .map(|d| {
                     let words: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
                     let name = words.first().copied().unwrap_or("").to_string();
-                    let rest = words.get(1..).unwrap_or(&[]).join(" ");
-                    (d.keyword.to_string(), name, rest)
+                    // HAProxy reads one word; any after it is ignored.
+                    let value = words.get(1).copied().unwrap_or("").to_string();
+                    (d.keyword.to_string(), name, value)
                 })
                 .collect(),
             var_limits: var_limits::VarLimits::of(&g.directives),

@@ -73,7 +73,7 @@ pub struct Plan {
 #[derive(Clone, Debug, Serialize)]
 pub struct GlobalPlan {
     /// The global section's `set-var <name> <expr>` and `set-var-fmt <name> <format>` lines
-    /// (keyword, name, the rest), in order.
+    /// (keyword, name, the expression or format word), in order.
     pub set_vars: Vec<(String, String, String)>,
     /// `tune.vars.*-max-size`: the bytes of variables each scope may hold.
     pub var_limits: var_limits::VarLimits,

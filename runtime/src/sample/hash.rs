@@ -3,12 +3,12 @@
 //! `hmac`, AES-GCM decryption and the constant-time `secure_memcmp`.
 
 use super::convert::{arg, int_arg, pure, with_txn, Run};
+use super::digests::{self, DigestFn};
 use super::text::require_var;
 use super::{var, Unsupported, Value};
 use crate::balance::{full_hash, HashFunction};
-use aws_lc_rs::{aead, digest, hmac};
+use aws_lc_rs::{aead, digest};
 use hapee_compiler::expr::sample::Call;
-use hapee_compiler::registry::openssl::digest_name;
 
 /// The hash converters this module prepares.
 pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
@@ -55,37 +55,38 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
                 Some(Value::Int(h as i64))
             })
         }
-        "sha1" => digest_of(|b| aws_digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, b)),
+        "sha1" => digest_of(|b| digests::aws(&digest::SHA1_FOR_LEGACY_USE_ONLY, b)),
         "sha2" => digest_of(match int_arg(c, 0, 256)? {
-            0 | 256 => |b| aws_digest(&digest::SHA256, b),
-            224 => |b| aws_digest(&digest::SHA224, b),
-            384 => |b| aws_digest(&digest::SHA384, b),
-            512 => |b| aws_digest(&digest::SHA512, b),
+            0 | 256 => |b| digests::aws(&digest::SHA256, b),
+            224 => |b| digests::aws(&digest::SHA224, b),
+            384 => |b| digests::aws(&digest::SHA384, b),
+            512 => |b| digests::aws(&digest::SHA512, b),
             bits => {
                 return Err(Unsupported(format!(
                     "sha2: Unsupported number of bits: '{bits}'"
                 )))
             }
         }),
-        "digest" => digest_of(
-            message_digest(arg(c, 0))
-                .ok_or_else(|| Unsupported(format!("digest: message digest '{}'", arg(c, 0))))?,
-        ),
-        "hmac" => {
-            let algorithm = hmac_algorithm(arg(c, 0))
-                .ok_or_else(|| Unsupported(format!("hmac: message digest '{}'", arg(c, 0))))?;
+        "digest" | "hmac" => {
+            let md = digests::by_name(arg(c, 0))
+                .ok_or_else(|| Unsupported(format!("{name}: message digest '{}'", arg(c, 0))))?;
+            if name == "digest" {
+                return Ok(Some(digest_of(md.digest)));
+            }
+            let sign = md.hmac;
             let key = arg(c, 1).to_string();
+            let bin = |b: Vec<u8>| Value::Bin(b.into());
             if super::is_var_name(&key) {
                 // The variable holds the key in base64, read at each use.
                 with_txn(move |v, txn| {
                     let key = super::base64_decode(&var(txn, &key)?.as_text())?;
-                    Some(sign(algorithm, &key, &v.as_bin()?))
+                    sign(&key, &v.as_bin()?).map(bin)
                 })
             } else {
                 let key = super::base64_decode(&key).ok_or_else(|| {
                     Unsupported(format!("hmac: the key '{key}' is not valid base64"))
                 })?;
-                pure(move |v| Some(sign(algorithm, &key, &v.as_bin()?)))
+                pure(move |v| sign(&key, &v.as_bin()?).map(bin))
             }
         }
         "aes_gcm_dec" => {
@@ -157,52 +158,8 @@ impl Secret {
     }
 }
 
-/// A function computing one message digest of its input.
-type DigestFn = fn(&[u8]) -> Vec<u8>;
-
 fn digest_of(function: DigestFn) -> Run {
     pure(move |v| Some(Value::Bin(function(&v.as_bin()?).into())))
-}
-
-fn aws_digest(algorithm: &'static digest::Algorithm, data: &[u8]) -> Vec<u8> {
-    digest::digest(algorithm, data).as_ref().to_vec()
-}
-
-fn sign(algorithm: hmac::Algorithm, key: &[u8], data: &[u8]) -> Value {
-    let tag = hmac::sign(&hmac::Key::new(algorithm, key), data);
-    Value::Bin(bytes::Bytes::copy_from_slice(tag.as_ref()))
-}
-
-/// A message digest by any of its OpenSSL names (those the runtime implements: the crypto
-/// library's own, MD5 and the two BLAKE2 variants OpenSSL offers).
-fn message_digest(name: &str) -> Option<DigestFn> {
-    use blake2::Digest;
-    Some(match digest_name(name)? {
-        "sha1" => |b| aws_digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, b),
-        "sha224" => |b| aws_digest(&digest::SHA224, b),
-        "sha256" => |b| aws_digest(&digest::SHA256, b),
-        "sha384" => |b| aws_digest(&digest::SHA384, b),
-        "sha512" => |b| aws_digest(&digest::SHA512, b),
-        "sha512-256" => |b| aws_digest(&digest::SHA512_256, b),
-        "sha3-256" => |b| aws_digest(&digest::SHA3_256, b),
-        "sha3-384" => |b| aws_digest(&digest::SHA3_384, b),
-        "sha3-512" => |b| aws_digest(&digest::SHA3_512, b),
-        "md5" => |b| md5::Md5::digest(b).to_vec(),
-        "blake2b512" => |b| blake2::Blake2b512::digest(b).to_vec(),
-        "blake2s256" => |b| blake2::Blake2s256::digest(b).to_vec(),
-        _ => return None,
-    })
-}
-
-fn hmac_algorithm(name: &str) -> Option<hmac::Algorithm> {
-    Some(match digest_name(name)? {
-        "sha1" => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-        "sha224" => hmac::HMAC_SHA224,
-        "sha256" => hmac::HMAC_SHA256,
-        "sha384" => hmac::HMAC_SHA384,
-        "sha512" => hmac::HMAC_SHA512,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

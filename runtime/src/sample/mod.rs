@@ -8,6 +8,7 @@
 
 mod arith;
 pub(crate) mod convert;
+mod digests;
 mod encode;
 mod fetch;
 mod hash;

@@ -147,7 +147,14 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             .ok()
             .map(|a| Value::Ip(a.into())),
         "bin" => crate::acl::hex_bytes(a0).map(|b| Value::Bin(b.into())),
-        "var" => var(txn, a0),
+        // The default (a string) stands for a variable without a value, where its scope
+        // exists.
+        "var" => var(txn, a0).or_else(|| {
+            let default = args.get(1)?;
+            txn.var_context
+                .has_scope_of(a0)
+                .then(|| Value::Str(default.clone()))
+        }),
         "env" => std::env::var(a0).ok().map(Value::Str),
         "hostname" => crate::log::machine_name().map(|h| Value::Str(h.to_string())),
         "nbproc" | "proc" => int(1),

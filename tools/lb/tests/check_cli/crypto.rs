@@ -60,3 +60,29 @@ fn crypto_arguments_are_refused_as_haproxy_refuses_them() {
     ];
     assert_rule_alert_like_haproxy(&good.join("\n"), None);
 }
+
+/// Whatever digest name `check` accepts, `run` computes: no spelling of any digest, in
+/// `digest` or in `hmac`, is reported as something the runtime lacks (U001).
+#[test]
+fn every_accepted_digest_runs() {
+    let rules: String = hapee_compiler::registry::openssl::all_digest_spellings()
+        .map(|name| {
+            format!(
+                "    http-request set-header x %[str(a),digest({name}),hex]\n\
+                 \x20   http-request set-header y %[str(a),hmac({name},a2V5),hex]\n"
+            )
+        })
+        .collect();
+    let cfg = write_cfg(
+        "digests-run.cfg",
+        &VALID.replace(
+            "    default_backend be\n",
+            &format!("{rules}    default_backend be\n"),
+        ),
+    );
+    let out = run(&["check", "--format", "json", "-f", cfg.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let text = report.to_string();
+    assert!(!text.contains("\"U001\""), "{text}");
+}

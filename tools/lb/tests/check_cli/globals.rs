@@ -310,3 +310,37 @@ fn an_empty_user_or_group_name_is_refused_as_haproxy_refuses_it() {
         }
     }
 }
+
+/// The global section's `set-var`/`set-var-fmt` lines: both words required, the name read as
+/// the action reads it, the expression parsed (one word: what follows is not read), and only
+/// the `proc` scope set.
+#[test]
+fn global_set_var_lines_are_refused_as_haproxy_refuses_them() {
+    let hapee = env!("CARGO_BIN_EXE_hapee-lb");
+    let missing =
+        "'set-var' requires a process-wide variable name ('proc.<name>') and a sample expression.";
+    for (line, want) in [
+        ("set-var proc.x", Some(missing.to_string())),
+        ("set-var-fmt proc.x", Some("'set-var-fmt' requires a process-wide variable name ('proc.<name>') and a format string.".into())),
+        ("set-var proc str(a)", Some("invalid variable name 'proc'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'".into())),
+        ("set-var proc.x-y str(a)", Some("invalid syntax at char '-y)'".into())),
+        ("set-var proc.x,ifwhat str(a)", Some("unknown condition \"ifwhat\"".into())),
+        ("set-var proc.x str(a),nope", Some("unknown converter 'nope'".into())),
+        ("set-var proc.x var(proc.y,d,e)", Some("fetch method 'var' : expected ')' before ',e)'".into())),
+        ("set-var proc.x var()", Some("invalid args in fetch method 'var' : Empty variable name cannot be accepted".into())),
+        // The expression is read before the scope.
+        ("set-var txn.x nope", Some("unknown fetch method 'nope'".into())),
+        ("set-var sess.x str(a)", Some("'set-var': cannot set variable 'sess.x', only scope 'proc' is permitted in the global section.".into())),
+        ("set-var-fmt txn.x abc", Some("'set-var-fmt': cannot set variable 'txn.x', only scope 'proc' is permitted in the global section.".into())),
+        ("set-var proc.x str(a) junk", None),
+        ("set-var proc.x,ifnotset var(proc.y,d)", None),
+    ] {
+        let global = format!("    {line}\n");
+        let want = want.map(|m| format!("config : parsing [2] : {m}"));
+        let ours = rule_alert(hapee, &global, "");
+        assert_eq!(ours, want, "{line}");
+        if haproxy_installed() {
+            assert_eq!(rule_alert("haproxy", &global, ""), ours, "haproxy on {line}");
+        }
+    }
+}

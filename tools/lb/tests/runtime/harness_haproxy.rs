@@ -34,11 +34,24 @@ impl Haproxy {
         port: u16,
         args: &[&str],
     ) -> Haproxy {
+        Haproxy::start_program_env(program, config, port, args, &[])
+    }
+
+    /// [`Haproxy::start_program`] with `env` added to its environment (an OpenSSL
+    /// configuration, say).
+    pub fn start_program_env(
+        program: &std::path::Path,
+        config: &str,
+        port: u16,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Haproxy {
         assert_within_claimed(config, port);
         let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("h.cfg"), config).unwrap();
         let child = Command::new(program)
+            .envs(env.iter().copied())
             .args(args)
             .arg("-f")
             .arg(dir.join("h.cfg"))

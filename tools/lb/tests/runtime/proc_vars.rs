@@ -60,3 +60,50 @@ fn process_variables_are_set_at_start_shared_by_streams_and_set_by_the_converter
     };
     assert_eq!(theirs, mine);
 }
+
+/// `var(<name>,<default>)`: the default (a string) stands for a variable without a value, in
+/// the global section's lines as in a stream, but only where the variable's scope exists: a
+/// global `set-var` has the process scope alone, a global `set-var-fmt` a session too, a
+/// stream every scope but a health check's.
+fn defaults_config(port: u16) -> String {
+    format!(
+        "global
+    set-var proc.y str(yy)
+    set-var proc.a var(proc.y,dflt)
+    set-var proc.b var(proc.nope,dflt)
+    set-var proc.c var(sess.nope,dflt)
+    set-var proc.d var(txn.nope,dflt)
+    set-var proc.e var(proc.nope,12),add(1)
+    set-var proc.f var(proc.nope,)
+    set-var-fmt proc.g \"<%[var(sess.nope,fs)]>\"
+    set-var-fmt proc.h \"<%[var(txn.nope,ft)]>\"
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-var(txn.i) var(txn.nope,ti)
+    http-request set-var(txn.j) var(check.nope,cj)
+    http-request set-var(txn.k) var(req.nope,7),add(1)
+    http-request return status 200 content-type text/plain lf-string \"a=%[var(proc.a)] b=%[var(proc.b)] c=%[var(proc.c)] d=%[var(proc.d)] e=%[var(proc.e)] f=%[var(proc.f),length] g=%[var(proc.g)] h=%[var(proc.h)] i=%[var(txn.i)] j=%[var(txn.j)] k=%[var(txn.k)] l=%[var(sess.nope,sl)]\"
+"
+    )
+}
+
+#[test]
+fn a_variables_default_stands_in_where_its_scope_exists() {
+    let drive = |port: u16| curl(&[&format!("http://127.0.0.1:{port}/")]);
+    let (mine, theirs) = both(defaults_config, drive);
+    assert_eq!(
+        mine,
+        (
+            200,
+            "a=yy b=dflt c= d= e=13 f=0 g=<fs> h=<> i=ti j= k=8 l=sl".to_string()
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

@@ -178,3 +178,46 @@ fn pages_and_replies_are_haproxys() {
     }
     assert_same_stable_fields(&their_log, &my_log);
 }
+
+/// `\xHH` escapes in the configuration are bytes: those that spell UTF-8 reach the wire as
+/// those bytes (a header value, a `return` body, a variable set by `str()`), as HAProxy sends
+/// them. (A lone byte above 0x7F, which is not UTF-8, still goes out as the two-byte UTF-8 of
+/// its code point: see the lexer.)
+#[test]
+fn escaped_bytes_in_strings_reach_the_wire_as_written() {
+    let cfg = |port: u16| {
+        format!(
+            "defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-var(txn.v) str(\"v\\xC3\\xA9\")
+    http-request return status 200 content-type text/plain hdr x-e \"a\\xE2\\x82\\xACb\" hdr x-v \"%[var(txn.v)]\" string \"\\xC3\\xA0\\x41\"
+"
+        )
+    };
+    let drive = |port: u16| {
+        use std::io::{Read, Write};
+        let mut s = super::harness::connect(("127.0.0.1", port));
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let lines: Vec<Vec<u8>> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"x-") || l.starts_with(b"\xC3"))
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+            .collect();
+        lines
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, _| drive(port));
+    let want: Vec<&[u8]> = vec![b"x-e: a\xE2\x82\xACb", b"x-v: v\xC3\xA9", b"\xC3\xA0A"];
+    assert_eq!(mine, want);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

@@ -90,6 +90,35 @@ const CONVERTERS: &[&str] = &[
     "hmac(SHA-1,a2V5),hex",
     "hmac(sha256,a2V5),hex",
     "hmac(sha1,txn.key),hex",
+    // The other digests OpenSSL 3.0's default provider computes: SHAKE at its default length,
+    // MD5 and SHA-1 side by side; their HMACs, with a key longer than any block (150 bytes).
+    "digest(sha224),hex",
+    "digest(sha512-224),hex",
+    "digest(sha3-224),hex",
+    "digest(SHA3-256),hex",
+    "digest(sha3-384),hex",
+    "digest(sha3-512),hex",
+    "digest(shake128),hex",
+    "digest(SHAKE-256),hex",
+    "digest(sm3),hex",
+    "digest(ripemd160),hex",
+    "digest(RMD160),hex",
+    "digest(md5-sha1),hex",
+    "hmac(md5,a2V5),hex",
+    "hmac(md5-sha1,a2V5),hex",
+    "hmac(sha512-224,a2V5),hex",
+    "hmac(sha512-256,a2V5),hex",
+    "hmac(sha3-224,a2V5),hex",
+    "hmac(sha3-512,txn.key),hex",
+    "hmac(sm3,a2V5),hex",
+    "hmac(ripemd160,a2V5),hex",
+    "hmac(blake2s256,a2V5),hex",
+    "hmac(blake2b512,a2V5),hex",
+    "hmac(md5-sha1,txn.long),hex",
+    "hmac(sha3-224,txn.long),hex",
+    "hmac(blake2b512,txn.long),hex",
+    // OpenSSL's HMAC takes no extendable-output function: no value on either side.
+    "hmac(shake128,a2V5),hex",
     "secure_memcmp(txn.other)",
     // Integers: the text's leading number, and its length.
     "add(1)",
@@ -127,6 +156,9 @@ const CONVERTERS: &[&str] = &[
 /// `{"sub":"1234567890","n":42}`.
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibiI6NDJ9.UIZchxQD36xuhacrJF9HQ5SpLUyfIv8w-TJlsVCySkk";
 
+/// 149 bytes of key in base64, longer than every digest's block (HMAC hashes it first).
+const LONG_KEY: &str = "QUFCQkNDRERFRUZGR0dISElJSkpLS0xMTU1OTk9PUFBRUVJSU1NUVFVVVlZXV1hYWVlaWmFhYmJjY2RkZWVmZmdnaGhpaWpqa2tsbG1tbm5vb3BwcXFycnNzdHR1dXZ2d3d4eHl5enoxMTIyMzM0NDU1NjY3Nzg4OTkwMCEhQEAjIyQkJSVeXiYmKiooKCkpLS1fXis=";
+
 /// The inputs every converter sees.
 const INPUTS: &[&[u8]] = &[
     b"Hello World",
@@ -160,7 +192,8 @@ fn config(port: u16, source: &str, exprs: &[&str], extra: &str) -> String {
         "{DEFAULTS}\nlisten fe\n    bind 127.0.0.1:{port}\n    timeout server 7s\n{extra}\
          \x20   http-request set-var(txn.key) str(a2V5)\n\
          \x20   http-request set-var(txn.other) str(abc)\n\
-         \x20   http-request set-var(txn.n) int(3)\n"
+         \x20   http-request set-var(txn.n) int(3)\n\
+         \x20   http-request set-var(txn.long) str({LONG_KEY})\n"
     );
     for (i, e) in exprs.iter().enumerate() {
         cfg.push_str(&format!("    http-request set-var(txn.r{i}) {source}{e}\n"));
@@ -188,12 +221,29 @@ fn ask(port: u16, head: &[u8]) -> String {
 
 /// Runs `exprs` on both proxies for each request head and compares the answers line by line.
 fn compare(source: &str, exprs: &[&str], heads: &[Vec<u8>], extra: &str) {
+    compare_env(source, exprs, heads, extra, &[]);
+}
+
+/// [`compare`] with haproxy given `env`.
+fn compare_env(
+    source: &str,
+    exprs: &[&str],
+    heads: &[Vec<u8>],
+    extra: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) {
     if !Haproxy::installed() {
         return;
     }
     let (hp, ap) = (free_port(), free_port());
     let _hapee = Proxy::start(&config(hp, source, exprs, extra), hp);
-    let _haproxy = Haproxy::start_with(&config(ap, source, exprs, extra), ap, &["-db"]);
+    let _haproxy = Haproxy::start_program_env(
+        std::path::Path::new("haproxy"),
+        &config(ap, source, exprs, extra),
+        ap,
+        &["-db"],
+        env,
+    );
     let mut mismatches = Vec::new();
     for head in heads {
         let (ours, theirs) = (ask(hp, head), ask(ap, head));
@@ -226,6 +276,35 @@ fn converters_answer_as_haproxy_does() {
         .map(|i| [b"x-in: ".as_slice(), i, b"\r\n"].concat())
         .collect();
     compare("req.fhdr(x-in),", CONVERTERS, &heads, "");
+}
+
+/// MD4 and whirlpool are in OpenSSL 3.0's legacy provider, which HAProxy uses when the
+/// OpenSSL configuration loads it (without it their converters give no value there, while
+/// hapee computes them): compared with haproxy under a configuration that loads it.
+#[test]
+fn legacy_digests_answer_as_haproxy_with_the_legacy_provider_does() {
+    let dir = std::env::temp_dir().join(format!("hapee-samples-ossl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cnf = dir.join("legacy.cnf");
+    std::fs::write(
+        &cnf,
+        "openssl_conf = init\n[init]\nproviders = providers\n[providers]\n\
+         default = on\nlegacy = on\n[on]\nactivate = 1\n",
+    )
+    .unwrap();
+    let exprs = [
+        "digest(md4),hex",
+        "digest(WHIRLPOOL),hex",
+        "hmac(md4,a2V5),hex",
+        "hmac(whirlpool,txn.long),hex",
+    ];
+    let heads: Vec<Vec<u8>> = [b"abc".as_slice(), b"", b"\xc3\xa9t\xe9"]
+        .iter()
+        .map(|i| [b"x-in: ".as_slice(), i, b"\r\n"].concat())
+        .collect();
+    let env = [("OPENSSL_CONF", cnf.as_os_str())];
+    compare_env("req.fhdr(x-in),", &exprs, &heads, "", &env);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -1,0 +1,61 @@
+//! The global section's `set-var <name> <expr>` and `set-var-fmt <name> <format>` lines, read
+//! as HAProxy reads them: both words are required, the name is read as the action
+//! `set-var(<name>)` would read it (conditions included), the expression (a single word, what
+//! follows is not read) must parse, and only then is a scope other than `proc` refused. The
+//! runtime reads the same lines from the plan (`plan::GlobalPlan::set_vars`).
+
+use super::build::{Builder, Stmt};
+use crate::diagnostic::Diagnostic;
+
+pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let keyword = stmt.word(at);
+    let (name, value) = (stmt.word(at + 1), stmt.word(at + 2));
+    let format = keyword == "set-var-fmt";
+    if name.is_empty() || value.is_empty() {
+        let what = if format {
+            "a format string"
+        } else {
+            "a sample expression"
+        };
+        b.push(
+            Diagnostic::new(
+                "E513",
+                format!(
+                    "'{keyword}' requires a process-wide variable name ('proc.<name>') and {what}."
+                ),
+            )
+            .at(stmt.span(at))
+            .label(format!("needs a name and {what}")),
+        );
+        return;
+    }
+    if let Some(message) = crate::expr::vars::action_error(&format!("{keyword}({name})")) {
+        b.push(
+            Diagnostic::new("E512", message)
+                .at(stmt.span(at + 1))
+                .label("not a variable name HAProxy takes"),
+        );
+        return;
+    }
+    if !format {
+        if let Err(e) = crate::expr::sample::parse(value, false) {
+            b.push(
+                Diagnostic::new("E506", e.message)
+                    .at(stmt.span(at + 2))
+                    .label("invalid sample expression"),
+            );
+            return;
+        }
+    }
+    if !name.starts_with("proc.") {
+        b.push(
+            Diagnostic::new(
+                "E513",
+                format!("'{keyword}': cannot set variable '{name}', only scope 'proc' is permitted in the global section."),
+            )
+            .at(stmt.span(at + 1))
+            .label("not a process-wide variable")
+            .help("only 'proc.' variables exist before any connection: name it 'proc.<name>'"),
+        );
+    }
+}
