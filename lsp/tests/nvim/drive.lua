@@ -3,6 +3,8 @@
 -- edits, and writes what the editor received as JSON lines to $HAPEE_NVIM_OUT:
 --   {"event":"diagnostics","codes":[...]}        after opening
 --   {"event":"hover","text":...}                  hover on $HAPEE_NVIM_HOVER_LINE/COL (0-based)
+--   {"event":"signature","label":...,"param":...,"triggers":[...]}
+--                                                 signature help at $HAPEE_NVIM_SIGNATURE_LINE/COL
 --   {"event":"edit","ms":...,"codes":[...]}        after replacing line $HAPEE_NVIM_EDIT_LINE
 --                                                 with $HAPEE_NVIM_EDIT_TEXT (repeated
 --                                                 $HAPEE_NVIM_EDITS times, alternating)
@@ -87,6 +89,37 @@ if line then
   end
   local text = r and r.result and r.result.contents and r.result.contents.value or ""
   emit({ event = "hover", text = text })
+end
+
+-- Signature help where the editor would ask for it (what `vim.lsp.buf.signature_help()` shows).
+local sig_line, sig_col = tonumber(env("HAPEE_NVIM_SIGNATURE_LINE")), tonumber(env("HAPEE_NVIM_SIGNATURE_COL"))
+if sig_line then
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = sig_line, character = sig_col },
+  }
+  local r
+  if vim.fn.has("nvim-0.11") == 1 then
+    r = client:request_sync("textDocument/signatureHelp", params, timeout, buf)
+  else
+    r = client.request_sync("textDocument/signatureHelp", params, timeout, buf)
+  end
+  local help = r and r.result or {}
+  local sig = help.signatures and help.signatures[1] or {}
+  local active = help.activeParameter and sig.parameters and sig.parameters[help.activeParameter + 1]
+  local param = ""
+  if active and type(active.label) == "table" then
+    param = string.sub(sig.label, active.label[1] + 1, active.label[2])
+  end
+  emit({
+    event = "signature",
+    label = sig.label or "",
+    param = param,
+    triggers = client.server_capabilities and client.server_capabilities.signatureHelpProvider
+      and client.server_capabilities.signatureHelpProvider.triggerCharacters
+      or client.resolved_capabilities and client.resolved_capabilities.signature_help_trigger_characters
+      or {},
+  })
 end
 
 local edit_line = tonumber(env("HAPEE_NVIM_EDIT_LINE"))
