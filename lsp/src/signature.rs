@@ -58,9 +58,7 @@ pub(crate) fn open_call(word: &str) -> Option<(&str, bool, usize)> {
     }
     let &(open, commas) = opens.last()?;
     let head = &word[..open];
-    let start = head
-        .rfind(|c: char| matches!(c, ',' | '(' | '[' | '{'))
-        .map_or(0, |i| i + 1);
+    let start = head.rfind([',', '(', '[', '{']).map_or(0, |i| i + 1);
     let converter = head[..start].ends_with(',');
     Some((&head[start..], converter, commas))
 }
