@@ -401,8 +401,9 @@ fn a_final_line_feed_added_to_a_crlf_file_is_crlf() {
 
 /// Old Mac line endings: the editor ends a line at a lone `\r`; HAProxy reads a line up to its
 /// first `\r` and skips the rest up to the line feed. Positions are the editor's, the
-/// diagnostics HAProxy's (beside Debian's haproxy when it is installed), incremental edits land
-/// where the editor put them, and formatting keeps the text HAProxy skips.
+/// diagnostics HAProxy's (beside Debian's haproxy when it is installed) with L022 on what it
+/// skips, incremental edits land where the editor put them, and formatting keeps the text
+/// HAProxy skips.
 #[test]
 fn a_lone_carriage_return_ends_a_line_for_the_editor() {
     let uri = "file:///tmp/as-a-user-lone-cr.cfg";
@@ -416,6 +417,18 @@ fn a_lone_carriage_return_ends_a_line_for_the_editor() {
         .unwrap_or_else(|| panic!("{d:?}"));
     assert_eq!(covered(text, &e101["range"]), "bogus2", "{e101}");
     assert_eq!(e101["range"]["start"]["line"], 6, "{e101}");
+    // What HAProxy skips is pointed out: from the first lone `\r` of its line to the line feed.
+    let l022: Vec<&Value> = d.iter().filter(|d| d["code"] == "L022").collect();
+    assert_eq!(l022.len(), 2, "{d:?}");
+    assert_eq!(
+        covered(text, &l022[0]["range"]),
+        "\r    maxconn 10\rdefaults\r  mode http\rfrontend f\r    bind :8080"
+    );
+    assert_eq!(
+        l022[0]["range"]["start"],
+        json!({"line": 0, "character": 6})
+    );
+    assert_eq!(l022[0]["range"]["end"], json!({"line": 5, "character": 14}));
     // HAProxy's line number is the line feeds' count: that is the line it names.
     let start = offset(text, &e101["range"]["start"]);
     let haproxy_line = text[..start].matches('\n').count() + 1;
