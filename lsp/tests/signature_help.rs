@@ -38,6 +38,18 @@ fn active(help: &Value) -> (String, String) {
     (label.to_string(), label[s..e].to_string())
 }
 
+/// Each case's line gets the help with that label and that active parameter.
+fn expect_active(c: &mut Client, uri: &str, version: &mut i32, cases: &[(&str, &str, &str)]) {
+    for &(line, label, param) in cases {
+        let help = help_at_end(c, uri, version, line);
+        assert_eq!(
+            active(&help),
+            (label.to_string(), param.to_string()),
+            "{line}: {help}"
+        );
+    }
+}
+
 #[test]
 fn the_server_advertises_signature_help_on_parenthesis_and_comma() {
     let c = Client::start();
@@ -73,14 +85,7 @@ fn fetch_and_converter_arguments_show_the_one_being_typed() {
         // An ACL keyword takes its fetch's arguments.
         ("    acl h hdr_beg(", "hdr_beg([str[,sint]])", "str"),
     ];
-    for (line, label, param) in cases {
-        let help = help_at_end(&mut c, uri, &mut v, line);
-        assert_eq!(
-            active(&help),
-            (label.to_string(), param.to_string()),
-            "{line}: {help}"
-        );
-    }
+    expect_active(&mut c, uri, &mut v, &cases);
     // The second argument of `regsub` is the active one (index 1), not the third.
     let help = help_at_end(
         &mut c,
@@ -141,14 +146,7 @@ fn directive_arguments_show_the_usage_from_the_registry() {
             "[{if|unless} <condition>]",
         ),
     ];
-    for (line, label, param) in cases {
-        let help = help_at_end(&mut c, uri, &mut v, line);
-        assert_eq!(
-            active(&help),
-            (label.to_string(), param.to_string()),
-            "{line}: {help}"
-        );
-    }
+    expect_active(&mut c, uri, &mut v, &cases);
     // Once the timeout is named, its own doc shows; each argument has its doc.
     let help = help_at_end(&mut c, uri, &mut v, "    timeout server ");
     let doc = help["signatures"][0]["documentation"]

@@ -92,19 +92,21 @@ end
 emit({ event = "diagnostics", codes = codes(buf) })
 
 local client = vim.lsp.get_client_by_id(id)
-local line, col = tonumber(env("HAPEE_NVIM_HOVER_LINE")), tonumber(env("HAPEE_NVIM_HOVER_COL"))
-if line then
+-- The client's answer to `method` at `line`, `col` of the buffer.
+local function request_at(method, line, col)
   local params = {
     textDocument = { uri = vim.uri_from_bufnr(buf) },
     position = { line = line, character = col },
   }
   -- Client methods take `self` from 0.11 on.
-  local r
   if vim.fn.has("nvim-0.11") == 1 then
-    r = client:request_sync("textDocument/hover", params, timeout, buf)
-  else
-    r = client.request_sync("textDocument/hover", params, timeout, buf)
+    return client:request_sync(method, params, timeout, buf)
   end
+  return client.request_sync(method, params, timeout, buf)
+end
+local line, col = tonumber(env("HAPEE_NVIM_HOVER_LINE")), tonumber(env("HAPEE_NVIM_HOVER_COL"))
+if line then
+  local r = request_at("textDocument/hover", line, col)
   local text = r and r.result and r.result.contents and r.result.contents.value or ""
   emit({ event = "hover", text = text })
 end
@@ -112,16 +114,7 @@ end
 -- Signature help where the editor would ask for it (what `vim.lsp.buf.signature_help()` shows).
 local sig_line, sig_col = tonumber(env("HAPEE_NVIM_SIGNATURE_LINE")), tonumber(env("HAPEE_NVIM_SIGNATURE_COL"))
 if sig_line then
-  local params = {
-    textDocument = { uri = vim.uri_from_bufnr(buf) },
-    position = { line = sig_line, character = sig_col },
-  }
-  local r
-  if vim.fn.has("nvim-0.11") == 1 then
-    r = client:request_sync("textDocument/signatureHelp", params, timeout, buf)
-  else
-    r = client.request_sync("textDocument/signatureHelp", params, timeout, buf)
-  end
+  local r = request_at("textDocument/signatureHelp", sig_line, sig_col)
   local help = r and r.result or {}
   local sig = help.signatures and help.signatures[1] or {}
   local active = help.activeParameter and sig.parameters and sig.parameters[help.activeParameter + 1]
