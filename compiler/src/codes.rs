@@ -426,6 +426,8 @@ rules! {
         "Clients offer 'h3' during the QUIC handshake and give up when the server selects nothing. Write 'alpn h3' on QUIC bind lines (or leave 'alpn' out).";
     "L021" "quic-random-secret" Warning Lint "QUIC listeners without 'cluster-secret' key their Retry tokens and stateless resets at random at each start."
         "After a reload or on another node of the cluster, tokens and resets made with the old key are not recognised: clients that were sent a Retry fail their handshake, and stateless resets are ignored. Set the same 'cluster-secret' everywhere.";
+    "L022" "skipped-after-carriage-return" Warning Lint "A line holds text after a carriage return that ends no line, which HAProxy skips."
+        "HAProxy ends its lines at line feeds and reads each one only up to its first carriage return: in a file with old Mac line endings (a carriage return alone), all but the start of each run of such lines is skipped without a word, while editors show every part as a line of its own. End the lines with '\\n' or '\\r\\n'.";
 
     // ---- U: runtime support ----
     "U001" "runtime-unsupported" Warning Runtime "The configuration uses something hapee's runtime does not implement yet."

@@ -43,7 +43,18 @@ pub fn formatted_lines(db: &SourceDb, file: &SyntaxFile) -> Vec<Option<String>> 
     let mut out = Vec::with_capacity(file.lines.len());
     let mut in_section = false;
     let mut previous_blank = true;
-    for line in &file.lines {
+    for (index, line) in file.lines.iter().enumerate() {
+        // A `\r` alone ends HAProxy's reading of the line but not the line: what follows it
+        // (which an editor shows as lines of their own) is kept as written, and so is the line.
+        if source.may_have_lone_cr() {
+            let whole = &source.text[source.line_range(index)];
+            if whole.contains('\r') {
+                out.push(Some(whole.to_string()));
+                previous_blank = false;
+                in_section |= line.kind == LineKind::SectionHeader;
+                continue;
+            }
+        }
         let raw = &source.text[line.span.range()];
         if line.kind == LineKind::Blank || raw.trim().is_empty() {
             out.push((!previous_blank).then(String::new));

@@ -64,6 +64,17 @@ pub struct SourceFile {
     /// Whether the text holds a `\r` or NUL byte: only then can a line's content end before
     /// its line feed, and only then are the lines searched for them one by one.
     cuts: bool,
+    /// Whether some `\r` is not followed by `\n`: an editor ends a line there, HAProxy does not
+    /// (it reads the line up to that `\r` and skips the rest, up to the line feed).
+    lone_cr: bool,
+}
+
+/// Whether a `\r` of `bytes` from `from` to `to` is not followed by `\n` (the byte after
+/// `to` counts as following).
+fn lone_cr_between(bytes: &[u8], from: usize, to: usize) -> bool {
+    let to = to.min(bytes.len());
+    memchr::memchr_iter(b'\r', &bytes[from.min(to)..to])
+        .any(|i| bytes.get(from + i + 1) != Some(&b'\n'))
 }
 
 /// A 1-based line and column (column counted in characters, like editors and HAProxy carets).
@@ -81,11 +92,13 @@ impl SourceFile {
         line_starts.push(0u32);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         let cuts = memchr::memchr2(b'\r', b'\0', text.as_bytes()).is_some();
+        let lone_cr = cuts && lone_cr_between(text.as_bytes(), 0, text.len());
         SourceFile {
             name: name.into(),
             text,
             line_starts,
             cuts,
+            lone_cr,
         }
     }
 
@@ -93,6 +106,12 @@ impl SourceFile {
     /// when not, a line's content is the whole line and no line needs a search for them.
     pub fn may_cut_lines(&self) -> bool {
         self.cuts
+    }
+
+    /// Whether some `\r` may stand alone (not before a `\n`): editors then count more lines
+    /// than HAProxy, whose lines end at line feeds only.
+    pub fn may_have_lone_cr(&self) -> bool {
+        self.lone_cr
     }
 
     /// The part of `line` (a line of this file) the lexer reads: [`crate::lexer::line_content`],
@@ -141,6 +160,13 @@ impl SourceFile {
         // The edit may have removed the only such bytes; keeping `true` then only costs the
         // searches.
         self.cuts |= memchr::memchr2(b'\r', b'\0', with.as_bytes()).is_some();
+        // A `\r` left alone is in the new text or just before it (its `\n` removed).
+        self.lone_cr |= self.cuts
+            && lone_cr_between(
+                self.text.as_bytes(),
+                start.saturating_sub(1),
+                start + with.len(),
+            );
         let delta = with.len() as i64 - (end - start) as i64;
         // Lines that start inside the replaced bytes (after one of its line feeds) go; those
         // after it move by the change of length.
@@ -392,6 +418,24 @@ mod tests {
         assert_eq!(f.line_col(9), LineCol { line: 2, col: 3 });
         assert_eq!(f.line_count(), 2);
         assert_eq!(&f.text[f.line_range(1)], "  maxconn 10");
+    }
+
+    /// A `\r` not before a `\n` is found when the file is read and when an edit leaves one
+    /// (new in the edit's text, or the `\n` after it removed); CRLF alone is not one.
+    #[test]
+    fn lone_carriage_returns_are_noticed() {
+        assert!(!SourceFile::new("a", "global\r\n  maxconn 10\r\n").may_have_lone_cr());
+        assert!(SourceFile::new("a", "global\r  maxconn 10\r\n").may_have_lone_cr());
+        assert!(SourceFile::new("a", "global\r").may_have_lone_cr());
+        let mut f = SourceFile::new("a", "global\r\n  maxconn 10\r\n");
+        f.replace(7..8, "");
+        assert!(f.may_have_lone_cr(), "the line feed after a \\r removed");
+        let mut f = SourceFile::new("a", "global\r\n");
+        f.replace(0..0, "x\ry");
+        assert!(f.may_have_lone_cr(), "a lone \\r typed");
+        let mut f = SourceFile::new("a", "global\r\n");
+        f.replace(0..0, "# \r\n");
+        assert!(!f.may_have_lone_cr());
     }
 
     /// The line index after edits that add, remove and replace line feeds, at the start, in

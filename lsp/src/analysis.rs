@@ -229,13 +229,21 @@ impl Analysis {
         }
     }
 
+    /// The line of the syntax tree (HAProxy's line, ended by a line feed) holding `pos` (the
+    /// editor's line, which a lone `\r` ends too).
+    pub(crate) fn source_line(&self, pos: lsp::Position) -> usize {
+        let f = self.file();
+        f.line_index(self.enc.offset(f, pos))
+    }
+
     /// The word under the cursor and its index in its line.
     pub(crate) fn word_at(
         &self,
         pos: lsp::Position,
     ) -> Option<(&hapee_compiler::syntax::Line, usize)> {
-        let at = self.enc.offset(self.file(), pos) as u32;
-        let line = self.syntax().lines.get(pos.line as usize)?;
+        let at = self.enc.offset(self.file(), pos);
+        let line = self.syntax().lines.get(self.file().line_index(at))?;
+        let at = at as u32;
         let i = line
             .words
             .iter()
@@ -343,12 +351,14 @@ impl Analysis {
     /// [`Analysis::formatting`] for the lines `range` touches (a range ending at the start of a
     /// line does not touch that line).
     pub fn range_formatting(&self, range: lsp::Range) -> Vec<lsp::TextEdit> {
-        let last = if range.end.character == 0 && range.end.line > range.start.line {
-            range.end.line - 1
-        } else {
-            range.end.line
-        };
-        self.formatting_lines(range.start.line as usize..last as usize + 1)
+        let mut end = range.end;
+        if end.character == 0 && end.line > range.start.line {
+            end = lsp::Position {
+                line: end.line - 1,
+                character: 0,
+            };
+        }
+        self.formatting_lines(self.source_line(range.start)..self.source_line(end) + 1)
     }
 
     /// The formatting edits of the lines in `lines`.

@@ -98,16 +98,23 @@ impl Analysis {
         let mut items = self.candidates(pos);
         let f = self.file();
         let at = self.enc.offset(f, pos);
-        let line_start = f.line_starts()[f.line_index(at)] as usize;
+        let line_start = crate::position::line_start(f, at);
         let typed = f.text[line_start..at]
             .char_indices()
             .rev()
             .take_while(|&(_, c)| name_char(c))
             .last()
             .map_or(at, |(i, _)| line_start + i);
+        // With the cursor inside a name (`use_bac|kend`), accepting an item replaces all of it:
+        // the rest of the name goes too.
+        let rest = f.text[at..]
+            .find(|c: char| !name_char(c))
+            .map_or(f.text.len(), |i| at + i);
+        let prefix = f.text[typed..at].to_lowercase();
+        items.retain(|item| item.label.to_lowercase().starts_with(&prefix));
         let range = lsp::Range {
             start: self.enc.position(f, typed),
-            end: self.enc.position(f, at),
+            end: self.enc.position(f, rest),
         };
         for item in &mut items {
             item.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
@@ -122,7 +129,7 @@ impl Analysis {
     fn candidates(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
         let f = self.file();
         let at = self.enc.offset(f, pos);
-        let line_start = f.line_starts()[f.line_index(at)] as usize;
+        let line_start = crate::position::line_start(f, at);
         let before = &f.text[line_start..at];
         let words: Vec<&str> = before.split_whitespace().collect();
         let typing_new = before.is_empty() || before.ends_with(char::is_whitespace);
@@ -143,7 +150,19 @@ impl Analysis {
             ("no" | "default", Some("option")) if index >= 1 => (index - 1, "option", true),
             _ => (index, first, false),
         };
-        let section = self.section_at(pos.line as usize);
+        let section = self.section_at(self.source_line(pos));
+        // The header name a `hdr(…)`-like fetch or converter takes first.
+        // Inside a call's parentheses come its arguments, not converters.
+        match crate::signature::open_call(current) {
+            Some((name, _, 0)) if name.contains("hdr") => {
+                return HEADERS
+                    .iter()
+                    .map(|h| item(h, "HTTP header", K::CONSTANT))
+                    .collect();
+            }
+            Some(_) => return Vec::new(),
+            None => {}
+        }
         // Inside a sample expression: after a comma come converters of the right input type.
         if let Some(comma) = current.rfind(',') {
             let expr = current[..comma]
@@ -205,7 +224,7 @@ impl Analysis {
                 .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
                 .collect(),
             (1, "use_backend" | "default_backend") => self.backend_names(),
-            (1, "use-server") => self.server_names(pos.line as usize),
+            (1, "use-server") => self.server_names(self.source_line(pos)),
             (1, "tcp-request") => ["connection", "session", "content", "inspect-delay"]
                 .iter()
                 .map(|w| item(w, "tcp-request rule set", K::KEYWORD))
@@ -233,7 +252,7 @@ impl Analysis {
             }
             (2, "acl") => fetches(),
             _ if in_condition && in_braces => fetches(),
-            _ if in_condition => self.acl_names(pos.line as usize),
+            _ if in_condition => self.acl_names(self.source_line(pos)),
             _ if words.get(index.wrapping_sub(1)) == Some(&"table") => self.backend_names(),
             (i, "bind") if i >= 2 => registry::BIND_OPTIONS
                 .iter()
@@ -391,6 +410,32 @@ fn takes_expression(action: &str) -> bool {
             | "do-resolve"
     )
 }
+
+/// Header names offered inside `hdr(`, `req.hdr(`, `res.hdr(`, `hdr_beg(`…, lower case as
+/// HTTP/2 writes them (HAProxy compares header names without regard to case).
+const HEADERS: &[&str] = &[
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "authorization",
+    "cache-control",
+    "connection",
+    "content-length",
+    "content-type",
+    "cookie",
+    "forwarded",
+    "host",
+    "location",
+    "origin",
+    "referer",
+    "set-cookie",
+    "upgrade",
+    "user-agent",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "x-request-id",
+];
 
 /// What `http-check expect` matches, with what each compares.
 const HTTP_EXPECT: &[(&str, &str)] = &[

@@ -20,24 +20,33 @@ fn status(s: &Status) -> String {
 
 /// `(str,sint[,str])`: the argument types, the optional ones in brackets.
 fn arguments(args: &ArgSpec) -> String {
+    arguments_placed(args).0
+}
+
+/// [`arguments`], with where each argument's type lies in the text (byte offsets; the text is
+/// ASCII, so they are UTF-16 offsets too).
+pub(crate) fn arguments_placed(args: &ArgSpec) -> (String, Vec<[u32; 2]>) {
+    let mut places = Vec::with_capacity(args.types.len());
     if args.types.is_empty() {
-        return String::new();
+        return (String::new(), places);
     }
     let mut out = String::from("(");
     for (i, t) in args.types.iter().enumerate() {
         let name = format!("{t:?}").to_lowercase();
         let optional = i >= args.mandatory as usize;
-        match (i, optional) {
-            (0, false) => out.push_str(&name),
-            (0, true) => out.push_str(&format!("[{name}")),
-            (_, false) => out.push_str(&format!(",{name}")),
-            (_, true) => out.push_str(&format!("[,{name}")),
-        }
+        out.push_str(match (i, optional) {
+            (0, false) => "",
+            (0, true) => "[",
+            (_, false) => ",",
+            (_, true) => "[,",
+        });
+        places.push([out.len() as u32, (out.len() + name.len()) as u32]);
+        out.push_str(&name);
     }
     let optional = args.types.len() - (args.mandatory as usize).min(args.types.len());
     out.push_str(&"]".repeat(optional));
     out.push(')');
-    out
+    (out, places)
 }
 
 /// A fetch's signature: `req.hdr([str[,sint]]) → str`.

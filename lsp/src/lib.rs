@@ -13,6 +13,7 @@ mod navigation;
 mod position;
 mod publish;
 pub mod server;
+mod signature;
 mod symbols;
 mod sync;
 mod transport;

@@ -12,7 +12,8 @@ Usage: hapee-lsp [--stdio]
 
 Speaks the Language Server Protocol on standard input and output; an editor starts it (see
 docs/editors.md). Diagnostics are those of 'hapee-lb check', with the lint levels of
-'.hapee.toml' (workspace root, else beside the file) and '# hapee: allow(CODE)' comments.
+'.hapee.toml' (found as check finds it: in the file's folder or a parent up to the
+repository root, else in the workspace root) and '# hapee: allow(CODE)' comments.
 
 Options:
   --stdio        talk over standard input and output (the default and only transport)

@@ -121,7 +121,7 @@ impl Analysis {
     pub fn folding_ranges(&self) -> Vec<lsp::FoldingRange> {
         let f = self.file();
         let tree = &self.c.tree;
-        let line_of = |span: hapee_compiler::Span| f.line_index(span.start as usize) as u32;
+        let line_of = |span: hapee_compiler::Span| self.enc.position(f, span.start as usize).line;
         let mut out = Vec::new();
         for s in tree.sections.iter().filter(|s| s.file == self.focus) {
             let start = line_of(tree.header(s).span);

@@ -26,7 +26,39 @@ impl Encoding {
 
     /// The LSP position of byte `offset` in `file`.
     pub fn position(self, file: &SourceFile, offset: usize) -> Position {
+        if file.may_have_lone_cr() {
+            let offset = offset.min(file.text.len());
+            let (line, start) = editor_line_of(&file.text, offset);
+            return Position {
+                line: line as u32,
+                character: self.columns(&file.text[start..offset]),
+            };
+        }
         self.in_line(file, file.line_index(offset), offset)
+    }
+
+    /// How many columns `prefix` (the start of a line) spans.
+    fn columns(self, prefix: &str) -> u32 {
+        if self.bytes || prefix.is_ascii() {
+            prefix.len() as u32
+        } else {
+            prefix.encode_utf16().count() as u32
+        }
+    }
+
+    /// The offset of `character` columns into `line` (clamped to the line).
+    fn column_offset(self, line: &str, character: u32) -> usize {
+        if self.bytes {
+            return byte_in(line, character);
+        }
+        let mut units = 0u32;
+        for (i, c) in line.char_indices() {
+            if units >= character {
+                return i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        line.len()
     }
 
     /// The LSP position of byte `offset` of line `line` of `file`.
@@ -36,14 +68,9 @@ impl Encoding {
         let prefix = file.text.get(start..offset).unwrap_or("");
         // ASCII text is one UTF-16 unit per byte: most lines are, and counting them unit by unit
         // was most of the cost of placing thousands of diagnostics.
-        let character = if self.bytes || prefix.is_ascii() {
-            prefix.len()
-        } else {
-            prefix.encode_utf16().count()
-        };
         Position {
             line: line as u32,
-            character: character as u32,
+            character: self.columns(prefix),
         }
     }
 
@@ -56,6 +83,13 @@ impl Encoding {
     /// `line` is left at that line (the diagnostics of a large file, placed one after the other,
     /// are a few lines apart).
     pub fn range_near(self, file: &SourceFile, span: Span, line: &mut usize) -> Range {
+        if file.may_have_lone_cr() {
+            *line = file.line_index(span.start as usize);
+            return Range {
+                start: self.position(file, span.start as usize),
+                end: self.position(file, span.end as usize),
+            };
+        }
         let starts = file.line_starts();
         let offset = span.start as usize;
         let at_or_before = |l: usize| starts.get(l).is_some_and(|&s| s as usize <= offset);
@@ -86,28 +120,23 @@ impl Encoding {
 
     /// The byte offset of an LSP position (clamped to the line and the text).
     pub fn offset(self, file: &SourceFile, pos: Position) -> usize {
+        if file.may_have_lone_cr() {
+            return self.editor_offset(file, pos);
+        }
         let starts = file.line_starts();
         let Some(&start) = starts.get(pos.line as usize) else {
             return file.text.len();
         };
         let range = file.line_range(pos.line as usize);
-        let line = &file.text[range.clone()];
-        if self.bytes {
-            return start as usize + byte_in(line, pos.character);
-        }
-        let mut units = 0u32;
-        for (i, c) in line.char_indices() {
-            if units >= pos.character {
-                return start as usize + i;
-            }
-            units += c.len_utf16() as u32;
-        }
-        range.end
+        start as usize + self.column_offset(&file.text[range], pos.character)
     }
 
     /// The byte offset of an LSP position in a document being edited, found with its line index
     /// (clamped to the line, before its line feed, and to the text).
     pub fn line_offset(self, file: &SourceFile, pos: Position) -> usize {
+        if file.may_have_lone_cr() {
+            return self.editor_offset(file, pos);
+        }
         let text = file.text.as_str();
         let starts = file.line_starts();
         let Some(&start) = starts.get(pos.line as usize) else {
@@ -118,17 +147,54 @@ impl Encoding {
         let line_end = starts
             .get(pos.line as usize + 1)
             .map_or(text.len(), |&next| next as usize - 1);
-        if self.bytes {
-            return start + byte_in(&text[start..line_end], pos.character);
-        }
-        let mut units = 0u32;
-        for (i, c) in text[start..line_end].char_indices() {
-            if units >= pos.character {
-                return start + i;
-            }
-            units += c.len_utf16() as u32;
-        }
-        line_end
+        start + self.column_offset(&text[start..line_end], pos.character)
+    }
+}
+
+impl Encoding {
+    /// [`Encoding::offset`] in a text whose lines an editor ends at `\r` too.
+    fn editor_offset(self, file: &SourceFile, pos: Position) -> usize {
+        let text = &file.text;
+        let Some(start) = editor_line_start(text, pos.line as usize) else {
+            return text.len();
+        };
+        let end = memchr::memchr2(b'\n', b'\r', &text.as_bytes()[start..])
+            .map_or(text.len(), |i| start + i);
+        start + self.column_offset(&text[start..end], pos.character)
+    }
+}
+
+/// Where the line holding byte `at` starts as an editor counts lines: after the last `\n` or
+/// `\r` before it (HAProxy's lines end at `\n` only; see [`SourceFile::may_have_lone_cr`]).
+pub fn line_start(file: &SourceFile, at: usize) -> usize {
+    let at = at.min(file.text.len());
+    if !file.may_have_lone_cr() {
+        return file.line_starts()[file.line_index(at)] as usize;
+    }
+    memchr::memrchr2(b'\n', b'\r', &file.text.as_bytes()[..at]).map_or(0, |i| i + 1)
+}
+
+/// The line ends of `text` as an editor counts them: each `\n`, and each `\r` not before a
+/// `\n`; the offsets just after them.
+fn editor_line_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(move |&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+        .map(|i| i + 1)
+}
+
+/// The editor's line holding byte `at` of `text`, and where it starts.
+fn editor_line_of(text: &str, at: usize) -> (usize, usize) {
+    editor_line_ends(text)
+        .take_while(|&end| end <= at)
+        .fold((0, 0), |(line, _), end| (line + 1, end))
+}
+
+/// Where the editor's line `line` of `text` starts, if it has one.
+fn editor_line_start(text: &str, line: usize) -> Option<usize> {
+    match line {
+        0 => Some(0),
+        n => editor_line_ends(text).nth(n - 1),
     }
 }
 

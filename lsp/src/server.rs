@@ -37,6 +37,12 @@ fn capabilities(enc: crate::position::Encoding) -> lsp::ServerCapabilities {
             trigger_characters: Some(vec![" ".into()]),
             ..Default::default()
         }),
+        signature_help_provider: Some(lsp::SignatureHelpOptions {
+            trigger_characters: Some(vec!["(".into(), ",".into()]),
+            // While help shows, a space moves it to the directive's next argument.
+            retrigger_characters: Some(vec![" ".into()]),
+            work_done_progress_options: Default::default(),
+        }),
         references_provider: Some(lsp::OneOf::Left(true)),
         rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
             prepare_provider: Some(true),
@@ -416,6 +422,11 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
             json(lsp::CompletionResponse::Array(
                 a.completion(p.text_document_position.position),
             ))
+        }
+        SignatureHelpRequest::METHOD => {
+            let p: lsp::SignatureHelpParams = params(&req)?;
+            let a = open(docs, &p.text_document_position_params.text_document.uri)?;
+            json(a.signature_help(p.text_document_position_params.position))
         }
         CodeActionRequest::METHOD => {
             let p: lsp::CodeActionParams = params(&req)?;

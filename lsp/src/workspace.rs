@@ -35,8 +35,8 @@ pub struct Documents {
     pub diagnostics_json: HashMap<lsp::Url, crate::publish::Published>,
     /// The configured `-f` list.
     files: Vec<PathBuf>,
-    /// The workspace root: where `.hapee.toml` is looked for first, as `check` looks in its
-    /// working directory.
+    /// The workspace root: where `.hapee.toml` is looked for when the files' folders and their
+    /// parents have none, as `check` looks in its working directory.
     root: Option<PathBuf>,
     /// How the client counts columns: in the positions of its edits and of every answer.
     enc: Encoding,

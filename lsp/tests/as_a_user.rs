@@ -6,22 +6,23 @@ mod common;
 use common::Client;
 use serde_json::{json, Value};
 
-/// The byte offset of an LSP position (columns in UTF-16 units) in `text`.
+/// The byte offset of an LSP position (columns in UTF-16 units) in `text`, its lines ended
+/// as the protocol ends them: by `\n`, `\r\n` or a lone `\r`.
 fn offset(text: &str, pos: &Value) -> usize {
     let line = pos["line"].as_u64().unwrap() as usize;
     let character = pos["character"].as_u64().unwrap() as usize;
-    let Some(start) = text
-        .split_inclusive('\n')
-        .take(line)
-        .map(str::len)
-        .sum::<usize>()
-        .checked_add(0)
-        .filter(|&s| s <= text.len())
-    else {
-        return text.len();
+    let bytes = text.as_bytes();
+    let ends = (0..bytes.len())
+        .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')));
+    let start = match line {
+        0 => 0,
+        n => match ends.clone().nth(n - 1) {
+            Some(end) => end + 1,
+            None => return text.len(),
+        },
     };
     let rest = &text[start..];
-    let line_text = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let line_text = &rest[..rest.find(['\r', '\n']).unwrap_or(rest.len())];
     let mut units = 0;
     for (i, c) in line_text.char_indices() {
         if units >= character {
@@ -58,24 +59,45 @@ const BASE: &str =
 /// The line `line` of `text` after accepting completion `label` at the end of that line.
 fn accept(c: &mut Client, uri: &str, text: &str, line: usize, label: &str) -> String {
     let character = text.lines().nth(line).unwrap().encode_utf16().count();
+    accept_at(c, uri, text, line, character, label).0
+}
+
+/// The line `line` of `text` after accepting completion `label` with the cursor `character`
+/// columns into it, and the labels offered.
+fn accept_at(
+    c: &mut Client,
+    uri: &str,
+    text: &str,
+    line: usize,
+    character: usize,
+    label: &str,
+) -> (String, Vec<String>) {
     let r = c.request(
         "textDocument/completion",
         json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
     );
-    let item = r["result"]
-        .as_array()
-        .and_then(|items| items.iter().find(|i| i["label"] == label))
+    let items = r["result"].as_array().cloned().unwrap_or_default();
+    let labels = items
+        .iter()
+        .map(|i| i["label"].as_str().unwrap_or("").to_string())
+        .collect();
+    let item = items
+        .iter()
+        .find(|i| i["label"] == label)
         .unwrap_or_else(|| panic!("no {label} in {r}"))
         .clone();
     // An item without an edit leaves the editor to find the word typed so far, which it cuts
     // at '-' and '.': what it would then replace is the part after the last of those.
     let edit = item.get("textEdit").cloned().unwrap_or_else(|| {
-        let typed = text.lines().nth(line).unwrap();
+        let typed = &text.lines().nth(line).unwrap()[..character];
         let word = typed.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
         let start = word.encode_utf16().count();
         json!({"range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": character}}, "newText": label})
     });
-    apply(text, &[edit]).lines().nth(line).unwrap().to_string()
+    (
+        apply(text, &[edit]).lines().nth(line).unwrap().to_string(),
+        labels,
+    )
 }
 
 /// Accepting an item replaces the whole name typed so far, dashes, dots and a leading `!`
@@ -121,6 +143,77 @@ fn accepted_completions_replace_the_name_typed_so_far() {
         accept(&mut c, uri, &text, 5, "http-keep-alive"),
         "    option http-keep-alive"
     );
+    c.stop();
+}
+
+/// With the cursor inside a word, the items are those that start with the part before the
+/// cursor, and accepting one replaces the whole word, the part after the cursor too.
+#[test]
+fn a_completion_inside_a_word_replaces_the_whole_word() {
+    let uri = "file:///tmp/as-a-user-mid-word.cfg";
+    let lines = [
+        "    use_backend app",
+        "    http-request set-header X %[req.hdr(host),lower]",
+        "    acl h hdr(host) -i example.com",
+        "    timeout client 5s",
+    ];
+    let text = format!(
+        "{BASE}{}\nbackend app\n    server s1 127.0.0.1:1\n",
+        lines.join("\n")
+    );
+    let mut c = Client::start();
+    c.open(uri, &text);
+    let _ = c.diagnostics(uri);
+    // (line, cursor after this prefix, label accepted, line after, a label filtered out)
+    let cases = [
+        (
+            5,
+            "    use_bac",
+            "use_backend",
+            "    use_backend app",
+            "mode",
+        ),
+        (
+            6,
+            "    http-request set-header X %[req.hdr(host),lo",
+            "lower",
+            "    http-request set-header X %[req.hdr(host),lower]",
+            "upper",
+        ),
+        (
+            6,
+            "    http-request set-header X %[req.hdr(ho",
+            "host",
+            "    http-request set-header X %[req.hdr(host),lower]",
+            "user-agent",
+        ),
+        (
+            7,
+            "    acl h hdr(ho",
+            "host",
+            "    acl h hdr(host) -i example.com",
+            "cookie",
+        ),
+        (
+            8,
+            "    timeout cl",
+            "client",
+            "    timeout client 5s",
+            "server",
+        ),
+    ];
+    for (line, before, label, after, absent) in cases {
+        let character = before.encode_utf16().count();
+        let (got, labels) = accept_at(&mut c, uri, &text, line, character, label);
+        assert_eq!(got, after, "{before}|");
+        let mut words = before.rsplit(|c: char| !(c.is_alphanumeric() || "_.-:".contains(c)));
+        let typed = words.next().unwrap_or("").to_lowercase();
+        assert!(
+            labels.iter().all(|l| l.to_lowercase().starts_with(&typed)),
+            "{before}|: {labels:?}"
+        );
+        assert!(!labels.iter().any(|l| l == absent), "{before}|: {labels:?}");
+    }
     c.stop();
 }
 
@@ -303,5 +396,87 @@ fn a_final_line_feed_added_to_a_crlf_file_is_crlf() {
         .unwrap_or_else(|| panic!("{r}"));
     let edits = fix["edit"]["changes"][uri].as_array().unwrap();
     assert_eq!(apply(text, edits), format!("{text}\r\n"));
+    c.stop();
+}
+
+/// Old Mac line endings: the editor ends a line at a lone `\r`; HAProxy reads a line up to its
+/// first `\r` and skips the rest up to the line feed. Positions are the editor's, the
+/// diagnostics HAProxy's (beside Debian's haproxy when it is installed) with L022 on what it
+/// skips, incremental edits land where the editor put them, and formatting keeps the text
+/// HAProxy skips.
+#[test]
+fn a_lone_carriage_return_ends_a_line_for_the_editor() {
+    let uri = "file:///tmp/as-a-user-lone-cr.cfg";
+    let text = "global\r    maxconn 10\rdefaults\r  mode http\rfrontend f\r    bind :8080\n    bogus2 x\n    maxconn   100\r# mac\n    nbthread   2\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let d = c.diagnostics(uri);
+    let e101 = d
+        .iter()
+        .find(|d| d["code"] == "E101")
+        .unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(covered(text, &e101["range"]), "bogus2", "{e101}");
+    assert_eq!(e101["range"]["start"]["line"], 6, "{e101}");
+    // What HAProxy skips is pointed out: from the first lone `\r` of its line to the line feed.
+    let l022: Vec<&Value> = d.iter().filter(|d| d["code"] == "L022").collect();
+    assert_eq!(l022.len(), 2, "{d:?}");
+    assert_eq!(
+        covered(text, &l022[0]["range"]),
+        "\r    maxconn 10\rdefaults\r  mode http\rfrontend f\r    bind :8080"
+    );
+    assert_eq!(
+        l022[0]["range"]["start"],
+        json!({"line": 0, "character": 6})
+    );
+    assert_eq!(l022[0]["range"]["end"], json!({"line": 5, "character": 14}));
+    // HAProxy's line number is the line feeds' count: that is the line it names.
+    let start = offset(text, &e101["range"]["start"]);
+    let haproxy_line = text[..start].matches('\n').count() + 1;
+    assert_eq!(haproxy_line, 2);
+    let message = e101["message"].as_str().unwrap();
+    match std::process::Command::new("haproxy").arg("-v").output() {
+        Ok(_) => {
+            let dir = std::env::temp_dir().join(format!("hapee-lone-cr-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("mac.cfg"), text).unwrap();
+            let out = std::process::Command::new("haproxy")
+                .args(["-c", "-f", "mac.cfg"])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let want = format!("parsing [mac.cfg:{haproxy_line}] : {message}");
+            assert!(stderr.contains(&want), "{want}\n{stderr}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => panic!("haproxy is missing"),
+        Err(_) => eprintln!("haproxy not installed: the HAProxy side is not compared"),
+    }
+    // A word on an editor line that follows a lone `\r` but starts HAProxy's next line.
+    let h = hover(&mut c, uri, 7, 6);
+    assert!(
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("maxconn"),
+        "{h}"
+    );
+    // Formatting leaves the lines holding a lone `\r` as they are, and fixes the others.
+    let edits = format(&mut c, uri, None);
+    let formatted = apply(text, &edits);
+    assert_eq!(formatted, fmt(text), "{edits:?}");
+    assert!(formatted.contains("\r    maxconn 10\rdefaults\r  mode http\r"));
+    assert!(
+        formatted.contains("    maxconn   100\r# mac\n    nbthread 2\n"),
+        "{formatted:?}"
+    );
+    // An edit on the editor's line 6 replaces `bogus2` there.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 6, "character": 4}, "end": {"line": 6, "character": 10}}, "text": "maxconn"}]}),
+    );
+    let d = c.diagnostics(uri);
+    assert!(d.iter().all(|d| d["code"] != "E101"), "{d:?}");
     c.stop();
 }

@@ -51,6 +51,8 @@ fn emacs_eglot_shows_diagnostics_hover_and_follows_edits() {
         .env("HAPEE_EMACS_OUT", &out)
         .env("HAPEE_EMACS_HOVER_LINE", "4")
         .env("HAPEE_EMACS_HOVER_COL", "13")
+        .env("HAPEE_EMACS_SIGNATURE_LINE", "6")
+        .env("HAPEE_EMACS_SIGNATURE_COL", "19")
         .env("HAPEE_EMACS_INSERT_AFTER", "10")
         .env("HAPEE_EMACS_INSERT", "    use_backend app if unused")
         .current_dir(&dir)
@@ -62,7 +64,7 @@ fn emacs_eglot_shows_diagnostics_hover_and_follows_edits() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
         .collect();
-    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events.len(), 4, "{events:?}");
     assert_eq!(events[0]["event"], "diagnostics", "{events:?}");
     let shown = events[0]["messages"].to_string();
     assert!(
@@ -72,8 +74,15 @@ fn emacs_eglot_shows_diagnostics_hover_and_follows_edits() {
     assert_eq!(events[1]["event"], "hover");
     let hover = events[1]["text"].as_str().unwrap();
     assert!(hover.contains("**timeout connect**"), "{hover}");
+    // eldoc's line after `timeout server `: the usage, then the delay's own doc.
+    assert_eq!(events[2]["event"], "signature", "{events:?}");
+    let sig = events[2]["text"].as_str().unwrap();
+    assert!(
+        sig.starts_with("timeout <name> <timeout>") && sig.contains("\n<timeout>: The delay"),
+        "{sig:?}"
+    );
     // The ACL is used once the new line is in: eglot sent the edit and flymake shows the result.
-    assert_eq!(events[2]["event"], "edit");
-    assert_eq!(events[2]["messages"], serde_json::json!([]), "{events:?}");
+    assert_eq!(events[3]["event"], "edit");
+    assert_eq!(events[3]["messages"], serde_json::json!([]), "{events:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

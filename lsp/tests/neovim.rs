@@ -77,7 +77,8 @@ fn codes(e: &Value) -> Vec<&str> {
 }
 
 /// Opens a configuration with an unused ACL in `nvim` (with the set-up `setup` names, or the
-/// 0.7 one), hovers on a timeout's name, points `default_backend` at a missing backend and back,
+/// 0.7 one), hovers on a timeout's name, asks for signature help after another timeout's name,
+/// points `default_backend` at a missing backend and back,
 /// and checks what the editor showed at each step.
 fn open_hover_and_edit(nvim: &str, dir_name: &str, setup: &str) {
     let dir = std::env::temp_dir().join(format!("{dir_name}-{}", std::process::id()));
@@ -98,6 +99,8 @@ fn open_hover_and_edit(nvim: &str, dir_name: &str, setup: &str) {
             ("SETUP", setup),
             ("HOVER_LINE", "3"),
             ("HOVER_COL", "14"),
+            ("SIGNATURE_LINE", "4"),
+            ("SIGNATURE_COL", "19"),
             ("EDIT_LINE", "8"),
             ("EDIT_TEXT", "    default_backend nope"),
             ("EDITS", "2"),
@@ -108,14 +111,24 @@ fn open_hover_and_edit(nvim: &str, dir_name: &str, setup: &str) {
     assert_eq!(events[1]["event"], "hover");
     let hover = events[1]["text"].as_str().unwrap();
     assert!(hover.contains("**timeout client**"), "{hover}");
+    // Signature help after `timeout server `: the usage, the delay being typed, and the
+    // trigger characters as the editor read them from the capabilities.
+    assert_eq!(events[2]["event"], "signature", "{events:?}");
+    assert_eq!(events[2]["label"], "timeout <name> <timeout>", "{events:?}");
+    assert_eq!(events[2]["param"], "<timeout>", "{events:?}");
+    assert_eq!(
+        events[2]["triggers"],
+        serde_json::json!(["(", ","]),
+        "{events:?}"
+    );
     // Neovim sends the edit incrementally; the server's diagnostics follow it both ways.
-    assert_eq!(events[2]["event"], "edit");
-    let after_edit = codes(&events[2]);
+    assert_eq!(events[3]["event"], "edit");
+    let after_edit = codes(&events[3]);
     assert!(
         after_edit.contains(&"E241"),
         "unknown backend: {after_edit:?}"
     );
-    assert_eq!(codes(&events[3]), ["L002"]);
+    assert_eq!(codes(&events[4]), ["L002"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -127,3 +127,64 @@ fn an_edit_republishes_only_the_workspace_files_it_changed() {
     cl.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `.hapee.toml` is found as `hapee-lb check` finds it (tools/lb/tests/settings_discovery.rs):
+/// in the configuration's folder, then its parents up to the repository root, before the
+/// workspace root; for a document of a `hapee.files` folder and for a document alone.
+#[test]
+fn settings_are_found_from_the_configuration_folder_as_check_finds_them() {
+    let top = std::env::temp_dir().join(format!("hapee-lsp-settings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&top);
+    let repo = top.join("outer/repo");
+    let conf = repo.join("conf/haproxy.d");
+    let elsewhere = top.join("elsewhere");
+    for d in [&conf, &repo.join(".git"), &elsewhere] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let text = "global\n    log stdout local0\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:18099\n    default_backend b\nbackend b\n    server s 127.0.0.1:18080\n";
+    let file = conf.join("10-site.cfg");
+    std::fs::write(&file, text).unwrap();
+    let uri = format!("file://{}", file.display());
+    let levels = |dir: &std::path::Path, level: &str| {
+        std::fs::write(
+            dir.join(".hapee.toml"),
+            format!("[lints]\n{level} = [\"L015\"]\n"),
+        )
+        .unwrap();
+    };
+    let l015 = |d: &[serde_json::Value]| {
+        d.iter()
+            .find(|d| d["code"] == "L015")
+            .map(|d| d["severity"].as_i64().unwrap_or(0))
+    };
+    // The repository root's settings, the workspace root elsewhere: with `hapee.files` naming
+    // the folder, and with the document alone.
+    levels(&repo, "allow");
+    let files = json!({"hapee": {"files": [conf.display().to_string()]}});
+    for options in [files, serde_json::Value::Null] {
+        let mut c = Client::start_in_with_options(&elsewhere, options.clone());
+        c.open(&uri, text);
+        let d = c.diagnostics(&uri);
+        assert_eq!(l015(&d), None, "{options}: {d:?}");
+        // The folder's own settings come first (the editor reports the new file).
+        levels(&conf, "deny");
+        c.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": format!("file://{}/.hapee.toml", conf.display()), "type": 1}]}),
+        );
+        let d = c.diagnostics(&uri);
+        assert_eq!(l015(&d), Some(1), "{options}: {d:?}");
+        c.stop();
+        std::fs::remove_file(conf.join(".hapee.toml")).unwrap();
+    }
+    // Above the repository root nothing is looked for: the workspace root's settings apply.
+    std::fs::remove_file(repo.join(".hapee.toml")).unwrap();
+    levels(&top.join("outer"), "deny");
+    levels(&elsewhere, "allow");
+    let mut c = Client::start_in(&elsewhere);
+    c.open(&uri, text);
+    let d = c.diagnostics(&uri);
+    assert_eq!(l015(&d), None, "{d:?}");
+    c.stop();
+    let _ = std::fs::remove_dir_all(&top);
+}

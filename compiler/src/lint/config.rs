@@ -4,7 +4,7 @@ use crate::codes::{self, Origin};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceDb;
 use rustc_hash::FxHashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The per-project settings file.
 const CONFIG_FILE: &str = ".hapee.toml";
@@ -65,16 +65,15 @@ impl LintConfig {
         Ok(cfg)
     }
 
-    /// The levels of `.hapee.toml` as `hapee-lb check` finds it: in `dir` (the working
-    /// directory), else beside the first configuration file; the defaults without one.
-    pub fn discover(dir: &Path, first_file: Option<&Path>) -> Result<LintConfig, String> {
-        let beside = first_file
-            .and_then(Path::parent)
-            .map(|d| d.join(CONFIG_FILE));
-        let found = [Some(dir.join(CONFIG_FILE)), beside]
-            .into_iter()
-            .flatten()
-            .find(|p| p.is_file());
+    /// The levels of `.hapee.toml` as `hapee-lb check` and the language server both find it
+    /// (see [`settings_file`]): near the first configuration file or folder, else in
+    /// `fallback` (check's working directory, the editor's workspace root); the defaults
+    /// without one.
+    pub fn discover(fallback: &Path, first_file: Option<&Path>) -> Result<LintConfig, String> {
+        let found = first_file.and_then(settings_file).or_else(|| {
+            let p = fallback.join(CONFIG_FILE);
+            p.is_file().then_some(p)
+        });
         match found {
             Some(p) => LintConfig::from_toml(
                 &std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
@@ -129,6 +128,38 @@ impl LintConfig {
             })
             .collect()
     }
+}
+
+/// The `.hapee.toml` that applies to a configuration whose first `-f` argument is `first`: in
+/// its folder (a `-f` folder itself, else the file's folder), then in each parent up to the
+/// repository root (the first folder holding `.git`), or up to the file system's root outside
+/// a repository.
+pub fn settings_file(first: &Path) -> Option<PathBuf> {
+    let folder = if first.is_dir() {
+        first
+    } else {
+        first.parent()?
+    };
+    // `-f haproxy.cfg` has the empty path as its folder: the working directory.
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    // Absolute, so that the parents of a relative folder are walked too.
+    let folder = folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf());
+    for dir in folder.ancestors() {
+        let p = dir.join(CONFIG_FILE);
+        if p.is_file() {
+            return Some(p);
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 const INLINE_ALLOW: &str = "hapee: allow(";

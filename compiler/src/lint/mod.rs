@@ -10,7 +10,7 @@ use crate::check::Compilation;
 use crate::diagnostic::Diagnostic;
 use crate::ir::CheckOptions;
 
-pub use config::{Level, LintConfig};
+pub use config::{settings_file, Level, LintConfig};
 use reuse::Findings;
 pub use reuse::LintCache;
 pub(crate) use reuse::LintReuse;
@@ -18,7 +18,7 @@ pub(crate) use reuse::LintReuse;
 type Rule = fn(&Compilation, &CheckOptions, &mut Findings, &mut Vec<Diagnostic>);
 
 /// Every lint rule, in the order their findings are reported.
-const RULES: [Rule; 11] = [
+const RULES: [Rule; 12] = [
     |c, _, f, out| rules::references(&c.config, f, out),
     |c, _, f, out| rules::rule_order(&c.config, f, out),
     |c, _, f, out| rules::addresses(&c.config, f, out),
@@ -30,7 +30,38 @@ const RULES: [Rule; 11] = [
     |c, _, _, out| rules::rings(&c.config, out),
     |c, options, _, out| rules::global(c, options, out),
     |c, _, _, out| crate::ir::quic::lints(&c.config, out),
+    |c, _, _, out| skipped_after_carriage_return(&c.db, out),
 ];
+
+/// L022: a line HAProxy reads only up to a `\r` that ends no line, with text after it (old Mac
+/// line endings): editors show that text as lines of their own, HAProxy skips it.
+fn skipped_after_carriage_return(db: &crate::source::SourceDb, out: &mut Vec<Diagnostic>) {
+    for (id, f) in db.files().filter(|(_, f)| f.may_have_lone_cr()) {
+        let starts = f.line_starts();
+        for line in 0..starts.len() {
+            let range = f.line_range(line);
+            let text = &f.text[range.clone()];
+            let Some(cr) = text.find('\r') else {
+                continue;
+            };
+            if text[cr..]
+                .trim_matches(|c: char| c.is_ascii_whitespace())
+                .is_empty()
+            {
+                continue;
+            }
+            let at = crate::source::Span::new(id, range.start + cr, range.end);
+            out.push(
+                Diagnostic::new(
+                    "L022",
+                    "the text after this carriage return is skipped: HAProxy reads the line only up to it",
+                )
+                .at(at)
+                .help("end the lines with line feeds ('\\n' or '\\r\\n'), not with a carriage return alone"),
+            );
+        }
+    }
+}
 
 /// Above this many proxies the rules run on two threads (below, a thread costs more than the
 /// rules themselves).

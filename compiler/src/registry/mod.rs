@@ -21,6 +21,7 @@ mod sections;
 mod servers;
 mod suggest;
 pub mod support;
+mod usage;
 mod values;
 mod x509;
 
@@ -36,6 +37,7 @@ pub use options::OPTIONS;
 pub use samples::{ACL_KEYWORDS, CONVERTERS, FETCHES};
 pub use servers::SERVER_OPTIONS;
 pub use suggest::{best_match, fingerprint_distance};
+pub use usage::{usage_of, Usage, UsageArg, USAGES};
 pub use values::{values_of, ValueDef, BALANCE_ALGORITHMS, MODES};
 pub use x509::{x509_error_code, x509_error_name, X509_ERRORS};
 

@@ -57,6 +57,12 @@ impl Client {
         Client::start_full(Value::Null, Value::String(uri))
     }
 
+    /// Starts the server for the workspace rooted at `root` with these `initializationOptions`.
+    pub fn start_in_with_options(root: &std::path::Path, options: Value) -> Client {
+        let uri = format!("file://{}", root.display());
+        Client::start_full(options, Value::String(uri))
+    }
+
     fn start_full(options: Value, root_uri: Value) -> Client {
         Client::start_with_capabilities(options, root_uri, json!({}))
     }

@@ -4,6 +4,7 @@
 ;; the editor received as JSON lines to $HAPEE_EMACS_OUT:
 ;;   {"event":"diagnostics","messages":[...]}  flymake's diagnostics after opening
 ;;   {"event":"hover","text":...}               hover on $HAPEE_EMACS_HOVER_LINE/COL (0-based)
+;;   {"event":"signature","text":...}           eldoc's signature at $HAPEE_EMACS_SIGNATURE_LINE/COL
 ;;   {"event":"edit","messages":[...]}          after inserting $HAPEE_EMACS_INSERT as a new line
 ;;                                             after line $HAPEE_EMACS_INSERT_AFTER (0-based)
 ;;   {"event":"error","message":...}            anything that failed
@@ -53,6 +54,16 @@
                                     (eglot--TextDocumentPositionParams))))
         (drive-emit `((event . "hover")
                       (text . ,(plist-get (plist-get hover :contents) :value)))))
+      ;; What eldoc shows in the echo area with the point after `timeout server ': eglot asks
+      ;; for the signature wherever the point stops.
+      (drive-goto (string-to-number (getenv "HAPEE_EMACS_SIGNATURE_LINE"))
+                  (string-to-number (getenv "HAPEE_EMACS_SIGNATURE_COL")))
+      (let* ((shown 'none)
+             (asked (eglot-signature-eldoc-function (lambda (s &rest _) (setq shown s)))))
+        (when asked
+          (drive-wait (lambda () (not (eq shown 'none)))))
+        (drive-emit `((event . "signature")
+                      (text . ,(if (stringp shown) (substring-no-properties shown) "")))))
       (drive-goto (string-to-number (getenv "HAPEE_EMACS_INSERT_AFTER")) 0)
       (end-of-line)
       (let ((before (drive-messages)))

@@ -3,6 +3,8 @@
 -- edits, and writes what the editor received as JSON lines to $HAPEE_NVIM_OUT:
 --   {"event":"diagnostics","codes":[...]}        after opening
 --   {"event":"hover","text":...}                  hover on $HAPEE_NVIM_HOVER_LINE/COL (0-based)
+--   {"event":"signature","label":...,"param":...,"triggers":[...]}
+--                                                 signature help at $HAPEE_NVIM_SIGNATURE_LINE/COL
 --   {"event":"edit","ms":...,"codes":[...]}        after replacing line $HAPEE_NVIM_EDIT_LINE
 --                                                 with $HAPEE_NVIM_EDIT_TEXT (repeated
 --                                                 $HAPEE_NVIM_EDITS times, alternating)
@@ -22,6 +24,7 @@ local function codes(buf)
 end
 
 local id
+local hapee_client
 if env("HAPEE_NVIM_SETUP") == "0.10" then
   -- The set-up docs/editors.md gives for Neovim 0.10 and later, with no debounce added.
   vim.filetype.add({ pattern = { [".*/haproxy.*%.cfg"] = "haproxy" } })
@@ -35,6 +38,31 @@ if env("HAPEE_NVIM_SETUP") == "0.10" then
         -- As below: the time measured is the server's and the client's.
         flags = { debounce_text_changes = 0 },
       })
+    end,
+  })
+else
+  -- The set-up docs/editors.md gives for Neovim 0.7 to 0.9, with no debounce added: Neovim
+  -- waits 150 ms after a keystroke before sending it; the time measured here is the server's
+  -- and the client's, without that wait.
+  vim.api.nvim_create_autocmd({ "BufRead", "BufNewFile" }, {
+    pattern = { "haproxy*.cfg", "/etc/haproxy/*.cfg" },
+    command = "set filetype=haproxy",
+  })
+  vim.api.nvim_create_autocmd("FileType", {
+    pattern = "haproxy",
+    callback = function(args)
+      if not hapee_client or vim.lsp.client_is_stopped(hapee_client) then
+        hapee_client = vim.lsp.start_client({
+          name = "hapee-lsp",
+          cmd = { env("HAPEE_LSP") },
+          root_dir = vim.fn.getcwd(),
+          flags = { debounce_text_changes = 0 },
+        })
+      end
+      vim.lsp.buf_attach_client(args.buf, hapee_client)
+      vim.bo[args.buf].omnifunc = "v:lua.vim.lsp.omnifunc"
+      vim.keymap.set("n", "K", vim.lsp.buf.hover, { buffer = args.buf })
+      vim.keymap.set("i", "<C-s>", vim.lsp.buf.signature_help, { buffer = args.buf })
     end,
   })
 end
@@ -54,15 +82,7 @@ if env("HAPEE_NVIM_SETUP") == "0.10" then
   end
   id = attached.id
 else
-  id = vim.lsp.start_client({
-    name = "hapee-lsp",
-    cmd = { env("HAPEE_LSP") },
-    root_dir = vim.fn.fnamemodify(env("HAPEE_NVIM_CFG"), ":h"),
-    -- Neovim waits 150 ms after a keystroke before sending it; the time measured here is the
-    -- server's and the client's, without that wait.
-    flags = { debounce_text_changes = 0 },
-  })
-  vim.lsp.buf_attach_client(buf, id)
+  id = hapee_client
 end
 local timeout = 30000
 if not vim.wait(timeout, function() return changes > 0 end, 1) then
@@ -72,21 +92,69 @@ end
 emit({ event = "diagnostics", codes = codes(buf) })
 
 local client = vim.lsp.get_client_by_id(id)
-local line, col = tonumber(env("HAPEE_NVIM_HOVER_LINE")), tonumber(env("HAPEE_NVIM_HOVER_COL"))
-if line then
+-- The client's answer to `method` at `line`, `col` of the buffer.
+local function request_at(method, line, col)
   local params = {
     textDocument = { uri = vim.uri_from_bufnr(buf) },
     position = { line = line, character = col },
   }
   -- Client methods take `self` from 0.11 on.
-  local r
   if vim.fn.has("nvim-0.11") == 1 then
-    r = client:request_sync("textDocument/hover", params, timeout, buf)
-  else
-    r = client.request_sync("textDocument/hover", params, timeout, buf)
+    return client:request_sync(method, params, timeout, buf)
   end
+  return client.request_sync(method, params, timeout, buf)
+end
+local line, col = tonumber(env("HAPEE_NVIM_HOVER_LINE")), tonumber(env("HAPEE_NVIM_HOVER_COL"))
+if line then
+  local r = request_at("textDocument/hover", line, col)
   local text = r and r.result and r.result.contents and r.result.contents.value or ""
   emit({ event = "hover", text = text })
+end
+
+-- Signature help where the editor would ask for it (what `vim.lsp.buf.signature_help()` shows).
+local sig_line, sig_col = tonumber(env("HAPEE_NVIM_SIGNATURE_LINE")), tonumber(env("HAPEE_NVIM_SIGNATURE_COL"))
+if sig_line then
+  local r = request_at("textDocument/signatureHelp", sig_line, sig_col)
+  local help = r and r.result or {}
+  local sig = help.signatures and help.signatures[1] or {}
+  local active = help.activeParameter and sig.parameters and sig.parameters[help.activeParameter + 1]
+  local param = ""
+  if active and type(active.label) == "table" then
+    param = string.sub(sig.label, active.label[1] + 1, active.label[2])
+  end
+  -- As a user asks: what <C-s> in Insert mode runs, the cursor where the request was made;
+  -- what the editor shows is the text of its floating window.
+  vim.api.nvim_win_set_cursor(0, { sig_line + 1, sig_col })
+  -- The buffer's own mapping (0.7 gives its function only through the buffer's list), else
+  -- the global one.
+  local press
+  for _, m in ipairs(vim.api.nvim_buf_get_keymap(buf, "i")) do
+    if m.lhs == "<C-S>" then press = m.callback end
+  end
+  if type(press) ~= "function" then
+    press = vim.fn.maparg("<C-S>", "i", false, true).callback
+  end
+  local shown = ""
+  if type(press) == "function" then press() end
+  vim.wait(type(press) == "function" and timeout or 0, function()
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(w).relative ~= "" then
+        shown = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(w), 0, -1, false), "\n")
+        return true
+      end
+    end
+    return false
+  end, 1)
+  emit({
+    event = "signature",
+    shown = shown,
+    label = sig.label or "",
+    param = param,
+    triggers = client.server_capabilities and client.server_capabilities.signatureHelpProvider
+      and client.server_capabilities.signatureHelpProvider.triggerCharacters
+      or client.resolved_capabilities and client.resolved_capabilities.signature_help_trigger_characters
+      or {},
+  })
 end
 
 local edit_line = tonumber(env("HAPEE_NVIM_EDIT_LINE"))

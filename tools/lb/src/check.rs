@@ -132,7 +132,8 @@ pub fn exit_now(code: u8) -> ! {
     unsafe { libc::_exit(i32::from(code)) }
 }
 
-/// Lint levels: `.hapee.toml` (current directory, else beside the first file), then flags.
+/// Lint levels: `.hapee.toml` (in the first `-f` folder or the first file's folder, or a parent
+/// up to the repository root; else in the current directory), then flags.
 fn lint_config(args: &CheckArgs) -> Result<LintConfig, String> {
     let mut cfg = LintConfig::discover(
         std::path::Path::new("."),
