@@ -170,8 +170,8 @@ rules! {
         "Check the spelling; a suggestion is given when one is close. Options that need a value take it as the next word.";
     "E222" "bind-option-value-missing" Error Haproxy "A bind option that needs a value has none."
         "Write the value right after the option name.";
-    "E223" "server-arguments-missing" Error Haproxy "A 'server' line lacks its name or address."
-        "Write 'server <name> <address>[:<port>] [options]'.";
+    "E223" "server-arguments-missing" Error Haproxy "A 'server' line lacks its name or address, or a 'server-template' line's number of servers is not one."
+        "Write 'server <name> <address>[:<port>] [options]', or 'server-template <prefix> <count | low-high> <address>[:<port>] [options]' with a count of at least 1, or a range whose first number is not negative and not above its last.";
     "E224" "unknown-server-option" Error Haproxy "A word on a 'server' line is not a known server option."
         "Check the spelling; a suggestion is given when one is close.";
     "E225" "server-option-value-missing" Error Haproxy "A server option that needs a value has none."
