@@ -673,6 +673,19 @@ mod tests {
         assert!(refusals("server a:b.c-d_e 127.0.0.1:80").is_empty());
     }
 
+    /// As HAProxy 2.7 (server.c, `_srv_parse_tmpl_range`): a count gives 1..count, a range
+    /// its two numbers, each read with `atoi`.
+    #[test]
+    fn template_ranges_are_read_as_haproxy_reads_them() {
+        assert_eq!(template_range("3"), Some((1, 3)));
+        assert_eq!(template_range("2-5"), Some((2, 5)));
+        assert_eq!(template_range("0-0"), Some((0, 0)));
+        assert_eq!(template_range("4x"), Some((1, 4)));
+        for refused in ["0", "5-2", "-1", "proxy.example:3023", ""] {
+            assert_eq!(template_range(refused), None, "{refused}");
+        }
+    }
+
     #[test]
     fn thread_sets_follow_parse_process_number() {
         assert_eq!(parse_thread_set("1-3", 64), Ok(0b111));

@@ -36,6 +36,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             // HAProxy checks log addresses and modes after compiling the log formats.
             super::ignored::check(config, p, &mut out);
             super::bwlim::check(config, p, &mut out);
+            super::httpcheck::check(p, &mut out);
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
             stats_auth_with_rules(p, &mut out);

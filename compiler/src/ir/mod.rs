@@ -16,6 +16,7 @@ mod cpumap;
 mod directives;
 mod exprs;
 mod extcheck;
+mod httpcheck;
 mod global;
 mod global_once;
 mod global_tunes;
