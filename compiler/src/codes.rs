@@ -409,7 +409,7 @@ rules! {
     "L010" "http-option-in-tcp-mode" Warning Lint "An HTTP-only option is set on a proxy running in TCP mode."
         "Options such as http-server-close, httpclose or http-keep-alive need 'mode http'; in TCP mode they are ignored. The HTTP-only options HAProxy itself warns about (forwardfor, originalto, a frontend's httplog…) are left to its warnings (W257, W259).";
     "L011" "stats-without-auth" Warning Lint "The statistics page has no authentication."
-        "Anyone reaching the page sees server names, addresses and traffic, and with 'stats admin' can change server states. Add 'stats auth' or an 'http-request auth' rule.";
+        "Anyone reaching the page sees server names, addresses and traffic, and with 'stats admin' can change server states. Add 'stats auth', an 'http-request auth' rule, or 'stats http-request auth' or 'deny' rules: 'stats http-request allow' rules alone let every other client in too.";
     "L012" "retry-on-without-retries" Warning Lint "'retry-on' is set while retries are disabled."
         "With 'retries 0' no request is ever retried, whatever 'retry-on' says.";
     "L013" "reuse-without-retry-on" Warning Lint "Idle-connection reuse for first requests without the retries that make it safe."
