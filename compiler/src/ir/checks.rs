@@ -25,6 +25,9 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
         .filter(|p| p.kind != ProxyKind::Defaults || p.name.is_some())
     {
         backend_references(db, config, p, &mut out);
+        if p.kind != ProxyKind::Defaults {
+            super::layer6::check(db, p, &mut out);
+        }
         table_references(config, p, &mut out);
         super::exprs::resolve_refs(db, config, p, &mut out);
         section_references(db, config, p, &mut out);
