@@ -163,4 +163,3 @@ pub(super) fn couldnt_open(
     d.haproxy_level = Some(Severity::Error);
     d
 }
-

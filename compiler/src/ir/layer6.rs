@@ -40,16 +40,14 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     }
     // `use-server` rules naming a server (not a string to evaluate), then `stick on` and
     // `stick match` and `stick store-request` rules (not `store-response`).
-    let own = p
-        .directives
-        .iter()
-        .filter(|d| d.prefix.is_none() && (d.span.file, d.span.start) > (p.header.file, p.header.start));
+    let own = p.directives.iter().filter(|d| {
+        d.prefix.is_none() && (d.span.file, d.span.start) > (p.header.file, p.header.start)
+    });
     let use_servers = own
         .clone()
         .filter(|d| d.keyword == "use-server" && d.args.first().is_some_and(|t| !t.contains("%[")));
-    let sticks = own.filter(|d| {
-        d.keyword == "stick" && d.args.first().is_some_and(|w| w != "store-response")
-    });
+    let sticks = own
+        .filter(|d| d.keyword == "stick" && d.args.first().is_some_and(|w| w != "store-response"));
     for line in use_servers.chain(sticks) {
         let cond = line.args.iter().position(|w| w == "if" || w == "unless");
         let words: Vec<Spanned<Text>> = cond
@@ -88,23 +86,23 @@ fn reads_layer6(p: &Proxy, cond: &[Spanned<Text>]) -> bool {
     let Ok(parsed) = condition::parse_parts(&words) else {
         return false;
     };
-    parsed
-        .alternatives
-        .iter()
-        .flatten()
-        .any(|term| match term {
-            CondTerm::Named(used) => {
-                let mut decls = p.acls.iter().filter(|a| a.name.value == used.name).peekable();
-                if decls.peek().is_none() {
-                    return LAYER6_PREDEFINED.contains(&used.name.as_str());
-                }
-                decls.any(|a| a.words.first().is_some_and(|w| criterion_layer6(&w.value)))
+    parsed.alternatives.iter().flatten().any(|term| match term {
+        CondTerm::Named(used) => {
+            let mut decls = p
+                .acls
+                .iter()
+                .filter(|a| a.name.value == used.name)
+                .peekable();
+            if decls.peek().is_none() {
+                return LAYER6_PREDEFINED.contains(&used.name.as_str());
             }
-            CondTerm::Anonymous(anon) => anon
-                .words
-                .first()
-                .is_some_and(|w| criterion_layer6(&w.value)),
-        })
+            decls.any(|a| a.words.first().is_some_and(|w| criterion_layer6(&w.value)))
+        }
+        CondTerm::Anonymous(anon) => anon
+            .words
+            .first()
+            .is_some_and(|w| criterion_layer6(&w.value)),
+    })
 }
 
 /// Whether an ACL criterion (a keyword with its arguments and converters) fetches from layer 6.

@@ -256,6 +256,17 @@ pub fn haproxy_aborts(d: &Diagnostic) -> bool {
     d.haproxy_aborts && d.is_error() && !d.after_parse && d.span.is_some()
 }
 
+/// The alert HAProxy ends a failed check with: a server name without an address (E403) fails
+/// the start-up once the configuration was read without error; anything else fails the
+/// configuration.
+pub fn haproxy_failure(shown: &[&Diagnostic]) -> &'static str {
+    if shown.iter().any(|d| d.code == "E403") {
+        "Failed to initialize server(s) addr."
+    } else {
+        "Fatal errors found in configuration."
+    }
+}
+
 /// Of the diagnostics found (in source order), those HAProxy reaches and prints, and whether
 /// it stopped at an aborting error ([`haproxy_aborts`]). Besides the abort, HAProxy reads a
 /// `bind`, server or `stats socket` line's address, then its options one by one, and leaves the

@@ -264,12 +264,23 @@ fn ca_files_of_server_lines_are_reported_as_haproxy_27_reports_them() {
     same_verdicts(&pki, &cases);
     // The option's error follows the store's alert, without place (haproxy_27 compares the
     // rest when it is there).
-    let cfg = pki.write("order.cfg", &cases[0].0.replace("{dir}", pki.path("").trim_end_matches('/')));
+    let cfg = pki.write(
+        "order.cfg",
+        &cases[0]
+            .0
+            .replace("{dir}", pki.path("").trim_end_matches('/')),
+    );
     let ours = std::path::PathBuf::from(env!("CARGO_BIN_EXE_hapee-lb"));
     let (lines, _) = check(&ours, &cfg);
     assert_eq!(
         lines.get(1).map(String::as_str),
-        Some(format!("[ALERT] : config : 'crl-file' : unable to load {}key.pem.", pki.path("")).as_str()),
+        Some(
+            format!(
+                "[ALERT] : config : 'crl-file' : unable to load {}key.pem.",
+                pki.path("")
+            )
+            .as_str()
+        ),
         "{lines:#?}"
     );
 }
