@@ -210,6 +210,8 @@ rules! {
         "The limit is an integer (read as C reads one: '0x' hexadecimal, a leading '0' octal), or -1 for no limit.";
     "E278" "usesrc-without-source" Error Haproxy "'usesrc' stands on its own line instead of following a 'source' statement."
         "'usesrc' only continues a 'source' line (the address the proxy connects from, then 'usesrc client|clientip|<address>|hdr_ip(<header>)' for transparent proxying); HAProxy refuses it alone. Write both on one line: 'source 0.0.0.0 usesrc clientip'.";
+    "E237" "invalid-stick-rule" Error Haproxy "A 'stick' line names no kind of rule HAProxy knows, or no fetch."
+        "Write 'stick on <fetch>' (match and store), 'stick match <fetch>', 'stick store-request <fetch>' or 'stick store-response <fetch>', optionally followed by 'table <name>' and a condition.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."
