@@ -470,11 +470,9 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 None
             };
             if let Some((message, at)) = message {
-                b.push(
-                    Diagnostic::new("E237", message)
-                        .at(stmt.span(at))
-                        .label("a stick rule is 'stick on|match|store-request|store-response <fetch>'"),
-                );
+                b.push(Diagnostic::new("E237", message).at(stmt.span(at)).label(
+                    "a stick rule is 'stick on|match|store-request|store-response <fetch>'",
+                ));
             }
         }
         "use-server" => {
