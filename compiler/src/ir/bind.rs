@@ -545,7 +545,7 @@ fn template_range(word: &str) -> Option<(u32, u32)> {
         Some((_, high)) => (first, atoi(high)),
         None => (1, first),
     };
-    (lo >= 0 && hi >= lo).then(|| (lo as u32, hi as u32))
+    (lo >= 0 && hi >= lo).then_some((lo as u32, hi as u32))
 }
 
 /// The numbers of `shards` and `accept-netscaler-cip`, read as HAProxy reads them (with

@@ -62,8 +62,8 @@ pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
     let mut unused = false;
     let mut options = own_options.into_iter().peekable();
     for rule in rules {
+        // What the options before the rule did to the waiting rules, the rule decides again.
         while let Some((option, _)) = options.next_if(|(_, at)| before(*at, rule.span)) {
-            unused &= option == Check::External || (option == Check::Tcp && current == Check::Tcp);
             current = option;
         }
         unused = current != Check::Http;
