@@ -208,7 +208,13 @@ fn compile_inner(
         let at = diagnostics.partition_point(|d| d.source_order() <= (line.file.0, line.start));
         diagnostics.splice(at..at, found);
     }
-    let post_parse = ir::post_parse_checks(&db, &config, options);
+    // The strings HAProxy compiles once the configuration is read are reported with the
+    // findings of the proxy they are written in.
+    let (deferred, read): (Vec<_>, Vec<_>) = std::mem::take(&mut diagnostics)
+        .into_iter()
+        .partition(|d| d.after_parse);
+    diagnostics = read;
+    let mut post_parse = ir::post_parse_checks_with(&db, &config, options, deferred);
     // A string HAProxy stops reading at an HTTP alias (E511) never reaches the field that
     // does not parse after it: that field's error, found as the line was read, goes.
     let stopped_earlier: Vec<Span> = post_parse
@@ -216,14 +222,16 @@ fn compile_inner(
         .filter(|d| d.code == "E511")
         .filter_map(|d| d.span)
         .collect();
-    diagnostics.retain(|d| {
+    let reached = |d: &Diagnostic| {
         d.code != "E505"
             || !d.span.is_some_and(|s| {
                 stopped_earlier
                     .iter()
                     .any(|l| l.file == s.file && l.start <= s.start && s.end <= l.end)
             })
-    });
+    };
+    diagnostics.retain(reached);
+    post_parse.retain(reached);
     diagnostics.extend(
         post_parse
             .into_iter()

@@ -170,8 +170,8 @@ rules! {
         "Check the spelling; a suggestion is given when one is close. Options that need a value take it as the next word.";
     "E222" "bind-option-value-missing" Error Haproxy "A bind option that needs a value has none."
         "Write the value right after the option name.";
-    "E223" "server-arguments-missing" Error Haproxy "A 'server' line lacks its name or address."
-        "Write 'server <name> <address>[:<port>] [options]'.";
+    "E223" "server-arguments-missing" Error Haproxy "A 'server' line lacks its name or address, or a 'server-template' line's number of servers is not one."
+        "Write 'server <name> <address>[:<port>] [options]', or 'server-template <prefix> <count | low-high> <address>[:<port>] [options]' with a count of at least 1, or a range whose first number is not negative and not above its last.";
     "E224" "unknown-server-option" Error Haproxy "A word on a 'server' line is not a known server option."
         "Check the spelling; a suggestion is given when one is close.";
     "E225" "server-option-value-missing" Error Haproxy "A server option that needs a value has none."
@@ -210,6 +210,8 @@ rules! {
         "The limit is an integer (read as C reads one: '0x' hexadecimal, a leading '0' octal), or -1 for no limit.";
     "E278" "usesrc-without-source" Error Haproxy "'usesrc' stands on its own line instead of following a 'source' statement."
         "'usesrc' only continues a 'source' line (the address the proxy connects from, then 'usesrc client|clientip|<address>|hdr_ip(<header>)' for transparent proxying); HAProxy refuses it alone. Write both on one line: 'source 0.0.0.0 usesrc clientip'.";
+    "E237" "invalid-stick-rule" Error Haproxy "A 'stick' line names no kind of rule HAProxy knows, or no fetch."
+        "Write 'stick on <fetch>' (match and store), 'stick match <fetch>', 'stick store-request <fetch>' or 'stick store-response <fetch>', optionally followed by 'table <name>' and a condition.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."
@@ -317,6 +319,10 @@ rules! {
         "HAProxy runs no program as a check unless the global section says 'external-check', and it needs the program: 'external-check command <path>' in the proxy or its defaults section. Both are checked once the whole configuration is read, for every enabled proxy whose last check option is 'option external-check'.";
     "E282" "stats-auth-with-http-request" Error Haproxy "A proxy's statistics page has both 'stats auth' or 'stats realm' and 'stats http-request' rules."
         "Once a proxy is read, HAProxy turns its 'stats auth' users and 'stats realm' into one 'stats http-request auth' rule, and refuses to do so when the proxy already has 'stats http-request' rules of its own. Keep one way: rules only ('stats http-request auth realm <realm> unless <acl>' with an ACL on 'http_auth(<userlist>)'), or 'stats auth' and 'stats realm' only.";
+    "W283" "http-check-rules-unused" Warning Haproxy "A proxy has 'http-check' rules, or 'http-check disable-on-404' or 'send-state', that its health check never uses because it is not 'option httpchk'."
+        "HAProxy keeps a proxy's 'http-check' rules aside while the proxy's check is something else and hands them to an 'option httpchk' read after them; a check option other than 'option httpchk' read after them leaves them aside for good, and so does none at all. 'disable-on-404' and 'send-state' only mean something to HTTP checks. Add 'option httpchk' to the proxy (or its defaults section) to run them, or remove them.";
+    "W284" "layer6-fetch-in-http-proxy" Warning Haproxy "A rule of an HTTP proxy has a condition that reads the connection's raw bytes (req.len, req.payload, res.len, req.ssl_sni…), which HAProxy ignores in HTTP mode."
+        "An HTTP proxy hands its rules the parsed HTTP message, not the bytes received: a condition on a layer 6 fetch does not see what it would see in a TCP proxy. HAProxy warns once for each such 'use_backend', 'tcp-request', 'tcp-response' or HTTP rule. Read the message with HTTP fetches (req.body, req.hdr(), req.body_len…) or move the rule to a 'mode tcp' proxy.";
     "W281" "external-check-without-fork" Warning Haproxy "A proxy runs 'option external-check' while the global section lacks 'insecure-fork-wanted'."
         "Starting a program from HAProxy means forking, which HAProxy forbids unless 'insecure-fork-wanted' is in the global section; without it the check will likely fail at run time. Add 'insecure-fork-wanted' to the global section.";
     "E269" "invalid-http-reply" Error Haproxy "A 'return', 'deny' or 'tarpit' rule's reply has a status, payload or content type HAProxy refuses."
@@ -409,7 +415,7 @@ rules! {
     "L010" "http-option-in-tcp-mode" Warning Lint "An HTTP-only option is set on a proxy running in TCP mode."
         "Options such as http-server-close, httpclose or http-keep-alive need 'mode http'; in TCP mode they are ignored. The HTTP-only options HAProxy itself warns about (forwardfor, originalto, a frontend's httplog…) are left to its warnings (W257, W259).";
     "L011" "stats-without-auth" Warning Lint "The statistics page has no authentication."
-        "Anyone reaching the page sees server names, addresses and traffic, and with 'stats admin' can change server states. Add 'stats auth' or an 'http-request auth' rule.";
+        "Anyone reaching the page sees server names, addresses and traffic, and with 'stats admin' can change server states. Add 'stats auth', an 'http-request auth' rule, or 'stats http-request auth' or 'deny' rules: 'stats http-request allow' rules alone let every other client in too.";
     "L012" "retry-on-without-retries" Warning Lint "'retry-on' is set while retries are disabled."
         "With 'retries 0' no request is ever retried, whatever 'retry-on' says.";
     "L013" "reuse-without-retry-on" Warning Lint "Idle-connection reuse for first requests without the retries that make it safe."

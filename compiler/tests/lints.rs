@@ -1,5 +1,6 @@
 //! Each lint fires on its pitfall and stays silent without it: `testdata/lints/<CODE>-bad.cfg`
-//! must raise `<CODE>`, and `<CODE>-good.cfg` must raise no lint at all.
+//! must raise `<CODE>`, and `<CODE>-good.cfg` must raise no lint at all (`<CODE>-<case>-bad.cfg`
+//! and its `-good.cfg` for more cases of one lint).
 
 use hapee_compiler::check::compile;
 use hapee_compiler::ir::CheckOptions;
@@ -49,16 +50,18 @@ fn every_lint_fires_on_its_pitfall_and_only_there() {
     for entry in std::fs::read_dir(dir).expect("lint fixtures").flatten() {
         let path = entry.path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let Some(code) = name.strip_suffix("-bad.cfg") else {
+        // `<CODE>[-<case>]-bad.cfg`, with its `-good.cfg` twin.
+        let Some(stem) = name.strip_suffix("-bad.cfg") else {
             continue;
         };
+        let code = stem.split('-').next().unwrap_or_default();
         let bad = lints_of(&path);
         assert!(
             bad.iter().any(|(c, _, _)| *c == code),
             "{name} does not raise {code}: {bad:?}"
         );
-        let good = lints_of(&dir.join(format!("{code}-good.cfg")));
-        assert!(good.is_empty(), "{code}-good.cfg raises lints: {good:?}");
+        let good = lints_of(&dir.join(format!("{stem}-good.cfg")));
+        assert!(good.is_empty(), "{stem}-good.cfg raises lints: {good:?}");
         checked += 1;
     }
     assert!(checked >= 14, "only {checked} lint fixtures");

@@ -119,7 +119,7 @@ fn entry_files(
         if let Err(e) = ca_store(&path) {
             let message = format!("'{}' : unable to load {named}", option.text);
             return Some(vec![
-                couldnt_open(&named, &e, r.path.span),
+                couldnt_open(&named, &e, r.path.span, None),
                 alert(message).with_secondary(place(value), "this file, named in the crt-list"),
             ]);
         }
@@ -135,16 +135,30 @@ fn entry_files(
     None
 }
 
-/// The alert HAProxy prints first when a CA or CRL file does not load: `[ALERT]` without a
-/// place, which does not fail the check by itself (the option's error that follows does).
-pub(super) fn couldnt_open(named: &str, e: &CaStoreError, at: Span) -> Diagnostic {
+/// The alert HAProxy prints first when a CA or CRL file does not load, which does not fail the
+/// check by itself (the option's error that follows does): `[ALERT]` without a place, or on a
+/// server line within the line's message context, its place then `server_context`.
+pub(super) fn couldnt_open(
+    named: &str,
+    e: &CaStoreError,
+    at: Span,
+    server_context: Option<&str>,
+) -> Diagnostic {
     let mut d = Diagnostic::new(
         "E402",
-        format!("Couldn't open the ca-file '{named}' ({}).", e.reason()),
+        format!(
+            "{}Couldn't open the ca-file '{named}' ({}).",
+            server_context.unwrap_or(""),
+            e.reason()
+        ),
     )
     .at(at)
     .label("this file")
-    .form(HaproxyForm::Bare);
+    .form(if server_context.is_some() {
+        HaproxyForm::FileLine
+    } else {
+        HaproxyForm::Bare
+    });
     d.severity = Severity::Warning;
     d.haproxy_level = Some(Severity::Error);
     d

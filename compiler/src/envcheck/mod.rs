@@ -297,7 +297,8 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                 Err(e) => {
                     // Named with `ca-base` applied, as HAProxy names it.
                     let named = crate::plan::tls::with_base(&r.base, &r.path.value);
-                    out.push(crt_lists::couldnt_open(&named, &e, r.path.span));
+                    let context = r.server_context.as_deref();
+                    out.push(crt_lists::couldnt_open(&named, &e, r.path.span, context));
                     Err(format!("unable to load {named}"))
                 }
             },
@@ -354,6 +355,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             if r.after_parse {
                 d = d.form(crate::diagnostic::HaproxyForm::Bare);
                 d.after_parse = true;
+            } else if r.server_context.is_some() {
+                // The store's alert before it took the line's place and context.
+                d = d.form(crate::diagnostic::HaproxyForm::Bare);
             }
             out.push(
                 d.at(r.path.span)

@@ -79,10 +79,12 @@ pub(super) fn check_with(
             let Some(host) = host_name(&expanded, Rules::SERVER) else {
                 continue;
             };
-            let mut order =
-                option(p, s, "init-addr").map_or_else(|| vec![Method::Last, Method::Libc], methods);
-            // `resolvers` and `-dr` both let the server start without an address.
-            if (dontfail || option(p, s, "resolvers").is_some()) && !order.contains(&Method::None) {
+            let init_addr = option(p, s, "init-addr");
+            let mut order = init_addr.map_or_else(|| vec![Method::Last, Method::Libc], methods);
+            // `-dr` lets the server start without an address, and so do `resolvers` when no
+            // `init-addr` says otherwise.
+            let resolvers = init_addr.is_none() && option(p, s, "resolvers").is_some();
+            if (dontfail || resolvers) && !order.contains(&Method::None) {
                 order.push(Method::None);
             }
             let Some((code, tail)) = outcome(&order, &host, &mut known, resolve) else {
@@ -101,6 +103,8 @@ pub(super) fn check_with(
                         .at(addr.span)
                         .label("no address for this name on this machine")
                         .form(HaproxyForm::FileLine);
+                // Resolved once the configuration is read: not an error of its line.
+                d.after_parse = true;
                 if code == "E403" {
                     d = d.note("resolved on this machine at check time, as HAProxy does; use --no-env to skip, or 'init-addr last,libc,none' to start without it");
                 }
@@ -115,7 +119,8 @@ pub(super) fn check_with(
 const MAX_TEMPLATE_REPORTS: u32 = 64;
 
 /// Tries the `init-addr` methods in order: the code and message end of what HAProxy reports, if
-/// anything.
+/// anything. A name starting with `_` is a DNS SRV record, which only a `resolvers` section
+/// answers: the system resolver is not asked.
 fn outcome(
     order: &[Method],
     host: &str,
@@ -126,6 +131,7 @@ fn outcome(
     for m in order {
         match m {
             Method::Last => continue,
+            Method::Libc if host.starts_with('_') => continue,
             Method::Libc => {
                 let ok = *known
                     .entry(host.to_string())
@@ -345,7 +351,7 @@ mod tests {
     fn init_addr_methods_decide_what_an_unknown_name_does() {
         let head = "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nbackend b\n";
         let got = resolve_codes(&format!(
-            "{head}    server a known.example:80\n    server b lost.invalid:80\n    server c 10.0.0.1:80\n    server d lost.invalid:80 init-addr last,libc,none\n    server e lost.invalid:80 resolvers dns\n    server f lost.invalid:80 init-addr none\n    server g lost.invalid:80 init-addr last\n    server-template t 1-2 lost.invalid:80\n"
+            "{head}    server a known.example:80\n    server b lost.invalid:80\n    server c 10.0.0.1:80\n    server d lost.invalid:80 init-addr last,libc,none\n    server e lost.invalid:80 resolvers dns\n    server f lost.invalid:80 init-addr none\n    server g lost.invalid:80 init-addr last\n    server-template t 1-2 lost.invalid:80\n    server h lost.invalid:80 resolvers dns init-addr last,libc\n    server i _http._tcp.svc.example:80 resolvers dns\n    server j _http._tcp.svc.example:80\n"
         ));
         assert_eq!(
             got,
@@ -375,6 +381,17 @@ mod tests {
                 (
                     "E403",
                     "'server b/t2' : could not resolve address 'lost.invalid'.".to_string()
+                ),
+                // An explicit init-addr leaves out the `none` that `resolvers` adds.
+                (
+                    "E403",
+                    "'server b/h' : could not resolve address 'lost.invalid'.".to_string()
+                ),
+                // A DNS SRV record is not asked of the system resolver.
+                (
+                    "E403",
+                    "'server b/j' : no method found to resolve address '_http._tcp.svc.example'."
+                        .to_string()
                 ),
             ]
         );

@@ -260,6 +260,7 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 wording: Some((String::new(), ".".to_string())),
                 after_parse: false,
                 aborts: false,
+                server_context: None,
             }),
             // HAProxy words this file's errors itself, after the line's context.
             "tls-ticket-keys" => b.config.files.push(FileRef {
@@ -270,6 +271,7 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 wording: Some((ctx.clone(), String::new())),
                 after_parse: false,
                 aborts: false,
+                server_context: None,
             }),
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
@@ -369,6 +371,22 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     if name_at != usize::MAX && refused_name(b, stmt, name_at) {
         return;
     }
+    let range = (keyword == "server-template").then(|| template_range(stmt.word(2)));
+    if let Some(None) = range {
+        b.push(
+            Diagnostic::new(
+                "E223",
+                format!(
+                    "Wrong server-template number or range arg '{}'.",
+                    stmt.word(2)
+                ),
+            )
+            .at(stmt.span(2))
+            .label("not a number of servers nor a range")
+            .form(HaproxyForm::FileLine),
+        );
+        return;
+    }
     let mut server = Server {
         name: if name_at == usize::MAX {
             Spanned::new(Text::default(), stmt.span(0))
@@ -384,17 +402,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         disabled: false,
         weight: None,
         maxconn: None,
-        template: None,
+        template: range.flatten(),
         lacks_port: None,
     };
-    if keyword == "server-template" {
-        let range = stmt.word(2);
-        let (lo, hi) = match range.split_once('-') {
-            Some((a, z)) => (super::values::atol(a), super::values::atol(z)),
-            None => (1, super::values::atol(range)),
-        };
-        server.template = Some((lo.max(0) as u32, hi.max(0) as u32));
-    }
     // Only messages need the proxy's name: no copy of it per server line. HAProxy names the
     // server being parsed as `'server <proxy>/<name>'` (a template has no name yet, and C
     // prints its null name as `(null)`); a `default-server` line is not named.
@@ -498,6 +508,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     wording: Some(wording),
                     after_parse: false,
                     aborts: false,
+                    server_context: None,
                 });
             }
             "crt" if keyword != "default-server" => {
@@ -506,6 +517,14 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
+                    if matches!(kind, FileKind::CaFile | FileKind::CrlFile) {
+                        let server_context = context(b);
+                        if let Some(r) = b.config.files.last_mut() {
+                            r.server_context = Some(server_context);
+                            // Printed as the server's keyword errors are, with a period.
+                            r.wording = Some((format!("'{opt}' : "), ".".to_string()));
+                        }
+                    }
                 }
             }
         }
@@ -514,6 +533,19 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     if keyword != "default-server" {
         push_short(&mut b.config.proxies[index].servers, server);
     }
+}
+
+/// The first and last numbers of a `server-template` (`<nb>` or `<low>-<high>`), read as
+/// HAProxy reads them (C's `atoi`); `None` for a range it refuses: a negative first number, or
+/// a last one below it (so `0`, and a word that is not a number, are refused).
+fn template_range(word: &str) -> Option<(u32, u32)> {
+    let atoi = |w: &str| super::values::atol(w).clamp(i32::MIN.into(), i32::MAX.into());
+    let first = atoi(word);
+    let (lo, hi) = match word.split_once('-') {
+        Some((_, high)) => (first, atoi(high)),
+        None => (1, first),
+    };
+    (lo >= 0 && hi >= lo).then_some((lo as u32, hi as u32))
 }
 
 /// The numbers of `shards` and `accept-netscaler-cip`, read as HAProxy reads them (with
@@ -598,6 +630,7 @@ fn server_certificate(
         wording: Some((prefix, String::new())),
         after_parse: true,
         aborts: false,
+        server_context: None,
     });
 }
 
@@ -638,6 +671,19 @@ mod tests {
             )]
         );
         assert!(refusals("server a:b.c-d_e 127.0.0.1:80").is_empty());
+    }
+
+    /// As HAProxy 2.7 (server.c, `_srv_parse_tmpl_range`): a count gives 1..count, a range
+    /// its two numbers, each read with `atoi`.
+    #[test]
+    fn template_ranges_are_read_as_haproxy_reads_them() {
+        assert_eq!(template_range("3"), Some((1, 3)));
+        assert_eq!(template_range("2-5"), Some((2, 5)));
+        assert_eq!(template_range("0-0"), Some((0, 0)));
+        assert_eq!(template_range("4x"), Some((1, 4)));
+        for refused in ["0", "5-2", "-1", "proxy.example:3023", ""] {
+            assert_eq!(template_range(refused), None, "{refused}");
+        }
     }
 
     #[test]

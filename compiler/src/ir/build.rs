@@ -215,6 +215,7 @@ impl<'t> Builder<'t> {
             wording: Some((prefix, suffix.to_string())),
             after_parse: after,
             aborts: self.aborting_line,
+            server_context: None,
         });
     }
 
@@ -234,6 +235,7 @@ impl<'t> Builder<'t> {
             wording: None,
             after_parse: false,
             aborts: self.aborting_line,
+            server_context: None,
         });
     }
 

@@ -12,19 +12,32 @@ fn bare(code: &'static str, message: String) -> Diagnostic {
     Diagnostic::new(code, message).form(HaproxyForm::Bare)
 }
 
-pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> Vec<Diagnostic> {
+pub(super) fn check(
+    db: &SourceDb,
+    config: &Config,
+    options: &CheckOptions,
+    deferred: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
     fcgi_apps(config, &mut out);
     thread_binds(db, config, &mut out);
     super::quic::check(db, config, &mut out);
     super::tls_lists::check(db, config, &mut out);
-    for p in config
-        .proxies
-        .iter()
-        .filter(|p| p.kind != ProxyKind::Defaults || p.name.is_some())
-    {
+    let mut deferred = by_proxy(config, deferred);
+    for (i, p) in config.proxies.iter().enumerate() {
+        if let Some(mut found) = deferred.remove(&i) {
+            // HAProxy compiles a proxy's switching rules before its log strings.
+            found.sort_by_key(|d| !on_line_of(db, d, "use_backend"));
+            out.extend(found);
+        }
+        if p.kind == ProxyKind::Defaults && p.name.is_none() {
+            continue;
+        }
         backend_references(db, config, p, &mut out);
+        if p.kind != ProxyKind::Defaults {
+            super::layer6::check(db, p, &mut out);
+        }
         table_references(config, p, &mut out);
         super::exprs::resolve_refs(db, config, p, &mut out);
         section_references(db, config, p, &mut out);
@@ -36,12 +49,48 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             // HAProxy checks log addresses and modes after compiling the log formats.
             super::ignored::check(config, p, &mut out);
             super::bwlim::check(config, p, &mut out);
+            super::httpcheck::check(p, &mut out);
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
             stats_auth_with_rules(p, &mut out);
         }
     }
     incomplete_peers(config, &mut out);
+    // Outside any proxy (or without a place): last, in their order.
+    out.extend(deferred.into_values().flatten());
+    out
+}
+
+/// Whether the diagnostic is on a line of `keyword`.
+fn on_line_of(db: &SourceDb, d: &Diagnostic, keyword: &str) -> bool {
+    d.span.is_some_and(|s| {
+        let file = db.file(s.file);
+        let line = file.line_range(file.line_index(s.start as usize));
+        file.text
+            .get(line)
+            .and_then(|l| l.split_whitespace().next())
+            == Some(keyword)
+    })
+}
+
+/// The deferred findings by the proxy whose section holds them (its index), in their order;
+/// those outside every proxy under `usize::MAX`.
+fn by_proxy(
+    config: &Config,
+    deferred: Vec<Diagnostic>,
+) -> std::collections::BTreeMap<usize, Vec<Diagnostic>> {
+    let mut out: std::collections::BTreeMap<usize, Vec<Diagnostic>> = Default::default();
+    for d in deferred {
+        // The last proxy that starts before it (proxies are in the order they are written).
+        let at = d.span.map(|s| (s.file.0, s.start));
+        let proxy = at.and_then(|at| {
+            config
+                .proxies
+                .partition_point(|p| (p.header.file.0, p.header.start) <= at)
+                .checked_sub(1)
+        });
+        out.entry(proxy.unwrap_or(usize::MAX)).or_default().push(d);
+    }
     out
 }
 

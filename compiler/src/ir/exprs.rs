@@ -256,12 +256,20 @@ pub(super) fn log_format(
     what: &str,
     places: u32,
 ) {
-    // Strings read once the whole file is, and rule arguments read with their line.
-    let form = match context {
-        RefContext::LogFormat | RefContext::UniqueId | RefContext::UseBackend => {
-            HaproxyForm::PostParse
-        }
-        _ => HaproxyForm::Parsing,
+    // Strings compiled once the whole configuration is read (their errors are not printed
+    // when a line had one), and rule arguments read with their line.
+    let after_parse = matches!(
+        context,
+        RefContext::LogFormat | RefContext::UniqueId | RefContext::UseBackend
+    );
+    let form = if after_parse {
+        HaproxyForm::PostParse
+    } else {
+        HaproxyForm::Parsing
+    };
+    let push = |b: &mut Builder, mut d: Diagnostic| {
+        d.after_parse = after_parse;
+        b.push(d);
     };
     let parsed = logformat::parse(&word.value);
     // HAProxy compiles the expressions in order: one that cannot be used here is refused
@@ -280,7 +288,8 @@ pub(super) fn log_format(
         if let Some((start, e, needs)) = unavailable_fetch(lf, places) {
             let (from, to) = (start + e.fetch.start, start + e.fetch.end);
             let span = inner_span(word, raw_len(b, word), from, to);
-            b.push(
+            push(
+                b,
                 Diagnostic::new(
                     "E509",
                     format!(
@@ -321,7 +330,8 @@ pub(super) fn log_format(
         }
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
-            b.push(
+            push(
+                b,
                 Diagnostic::new("E505", format!("{what}{}.", e.message))
                     .at(span)
                     .label("invalid log-format string")

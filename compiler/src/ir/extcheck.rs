@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 
 /// The `option` names that choose a proxy's health check: the last one written (those of the
 /// defaults section first) is the check.
-const CHECK_OPTIONS: [&str; 10] = [
+pub(super) const CHECK_OPTIONS: [&str; 10] = [
     "external-check",
     "httpchk",
     "tcp-check",

@@ -94,10 +94,11 @@ pub(super) fn check_statement(
                 b.push(
                     Diagnostic::new(
                         "W104",
-                        format!("'{}' is deprecated; use '{replacement}' instead.", def.name),
+                        format!("'{}' is deprecated and will be removed in version 2.7. Please use '{replacement}' instead.", def.name),
                     )
                     .at(stmt.span(at))
-                    .severity(Severity::Warning),
+                    .severity(Severity::Warning)
+                    .form(crate::diagnostic::HaproxyForm::ParsingTight),
                 );
             }
             // Defaults-only restrictions, then frontend/backend side warnings.

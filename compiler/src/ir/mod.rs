@@ -21,8 +21,10 @@ mod global_once;
 mod global_tunes;
 mod global_vars;
 mod http_aliases;
+mod httpcheck;
 pub(crate) mod ignored;
 mod keywords;
+mod layer6;
 mod log_formats;
 mod model;
 mod order;
@@ -73,7 +75,19 @@ pub fn post_parse_checks(
     config: &Config,
     options: &CheckOptions,
 ) -> Vec<Diagnostic> {
-    checks::check(db, config, options)
+    checks::check(db, config, options, Vec::new())
+}
+
+/// [`post_parse_checks`], with what was found earlier but is HAProxy's to report once the
+/// configuration is read (strings it compiles then, files it opens then): each is reported
+/// first among the findings of the proxy it is written in, as HAProxy reaches it there.
+pub fn post_parse_checks_with(
+    db: &SourceDb,
+    config: &Config,
+    options: &CheckOptions,
+    deferred: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    checks::check(db, config, options, deferred)
 }
 
 /// Builds the model and runs every check, returning the model and all diagnostics in source order
@@ -85,6 +99,6 @@ pub fn analyze(
     options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
     let (config, mut diags) = build(db, tree, env, options);
-    diags.extend(checks::check(db, &config, options));
+    diags.extend(checks::check(db, &config, options, Vec::new()));
     (config, diags)
 }

@@ -580,6 +580,11 @@ pub struct FileRef {
     pub after_parse: bool,
     /// Named by a line whose error stops HAProxy (see [`crate::diagnostic::Diagnostic::haproxy_aborts`]).
     pub aborts: bool,
+    /// A CA or CRL file of a `server` or `default-server` line: how HAProxy names the server in
+    /// its message context (`'server b/s' : `, nothing for `default-server`). The context goes
+    /// with the first alert of the line only, the store's own; the option's error after it is
+    /// printed without a place.
+    pub server_context: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -459,6 +459,22 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "default_backend" => {
             b.config.proxies[index].default_backend = Some(Box::new(stmt.spanned(1)));
         }
+        // HAProxy reads the kind of rule and its fetch's presence first.
+        "stick" if !matches!(b.config.proxies[index].kind, ProxyKind::Defaults) => {
+            let kinds = ["on", "match", "store", "store-request", "store-response"];
+            let message = if !kinds.contains(&stmt.word(1)) {
+                Some(("'stick' expects 'on', 'match', or 'store'.", 1))
+            } else if stmt.word(2).is_empty() {
+                Some(("'stick' expects a fetch method.", 2))
+            } else {
+                None
+            };
+            if let Some((message, at)) = message {
+                b.push(Diagnostic::new("E237", message).at(stmt.span(at)).label(
+                    "a stick rule is 'stick on|match|store-request|store-response <fetch>'",
+                ));
+            }
+        }
         "use-server" => {
             let target = stmt.spanned(1);
             let cond = stmt.spanned_from(2);

@@ -306,6 +306,7 @@ impl Shift for FileRef {
             wording: _,
             after_parse: _,
             aborts: _,
+            server_context: _,
         } = self;
         path.shift(s);
     }

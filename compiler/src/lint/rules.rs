@@ -624,7 +624,10 @@ fn stats_of(
         let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
         match (w(0), w(1)) {
             ("stats", "enable" | "uri") => page = page.or(Some(line.span)),
-            ("stats", "auth" | "http-request") | ("http-request", "auth") => auth = true,
+            ("stats", "auth") | ("http-request", "auth") => auth = true,
+            // An `allow` rule alone lets everyone else in as well: only a rule that asks for
+            // credentials or refuses restricts the page.
+            ("stats", "http-request") if matches!(w(2), "auth" | "deny") => auth = true,
             _ => {}
         }
     }

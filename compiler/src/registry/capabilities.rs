@@ -603,6 +603,12 @@ pub fn reads_http_request(name: &str) -> bool {
     fetch_sources(name).is_some_and(|s| s & (0x7 << 8) != 0)
 }
 
+/// Whether fetch `name` reads the raw bytes of a connection's request or response (L6REQ,
+/// L6RES): what HTTP proxies ignore.
+pub fn reads_layer6(name: &str) -> bool {
+    fetch_sources(name).is_some_and(|s| s & (1 << 7 | 1 << 15) != 0)
+}
+
 /// Whether fetch `name` reads an HTTP message, request or response (line, headers or body):
 /// HAProxy's Lua services may not call such fetches.
 pub fn reads_http(name: &str) -> bool {

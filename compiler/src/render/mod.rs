@@ -256,23 +256,38 @@ pub fn haproxy_aborts(d: &Diagnostic) -> bool {
     d.haproxy_aborts && d.is_error() && !d.after_parse && d.span.is_some()
 }
 
+/// The alert HAProxy ends a failed check with: a server name without an address (E403) fails
+/// the start-up once the configuration was read without error; anything else fails the
+/// configuration.
+pub fn haproxy_failure(shown: &[&Diagnostic]) -> &'static str {
+    if shown.iter().any(|d| d.code == "E403") {
+        "Failed to initialize server(s) addr."
+    } else {
+        "Fatal errors found in configuration."
+    }
+}
+
 /// Of the diagnostics found (in source order), those HAProxy reaches and prints, and whether
 /// it stopped at an aborting error ([`haproxy_aborts`]). Besides the abort, HAProxy reads a
-/// `bind` or `stats socket` line's address, then its options one by one, and leaves the line
-/// at the first that fails: that error hides the later ones of its line.
+/// `bind`, server or `stats socket` line's address, then its options one by one, and leaves the
+/// line at the first that fails: that error hides the later alerts of its line (a CA file's
+/// own alert included).
 pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a Diagnostic>, bool) {
     let mut out = Vec::with_capacity(found.len());
     let mut failed_line: Option<(crate::source::FileId, usize)> = None;
     for &d in found {
         let mut words = line_words(db, d);
-        let option_error = d.is_error()
+        let alert = d.is_error() || d.haproxy_level == Some(crate::diagnostic::Severity::Error);
+        // The missing final line feed is the file's, not its last line's.
+        let option_alert = alert
             && !d.after_parse
+            && d.code != "E009"
             && match words.next() {
-                Some("bind") => true,
+                Some("bind" | "server" | "default-server" | "server-template") => true,
                 Some("stats") => words.next() == Some("socket"),
                 _ => false,
             };
-        if let Some(span) = d.span.filter(|_| option_error) {
+        if let Some(span) = d.span.filter(|_| option_alert) {
             let line = (
                 span.file,
                 db.file(span.file).line_index(span.start as usize),
@@ -280,7 +295,9 @@ pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a 
             if failed_line == Some(line) {
                 continue;
             }
-            failed_line = Some(line);
+            if d.is_error() {
+                failed_line = Some(line);
+            }
         }
         out.push(d);
         if haproxy_aborts(d) {

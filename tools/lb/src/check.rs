@@ -260,7 +260,10 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
                 let _ = writeln!(
                     err,
                     "{}",
-                    haproxy_prefix("ALERT", "config : Fatal errors found in configuration.")
+                    haproxy_prefix(
+                        "ALERT",
+                        &format!("config : {}", render::haproxy_failure(shown))
+                    )
                 );
             }
         }

@@ -409,12 +409,21 @@ impl<'a> Stmt<'a> {
 /// Whether the checks read a proxy's statements of this keyword from its directives, as the
 /// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
 /// lists and address options), `log` (the names of log targets), `external-check` (whether a
-/// proxy names its check's command) and the log-format strings `http_aliases` checks (their
-/// HTTP-only aliases, refused outside `mode http`). A model built without the plan's lines
-/// keeps these.
+/// proxy names its check's command), `use-server` and `stick` (their conditions' fetches),
+/// `http-check` (the settings only HTTP checks use) and the log-format strings
+/// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
+/// without the plan's lines keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
     matches!(
         keyword,
-        "filter" | "default-server" | "log" | "external-check" | "stats" | "capture"
+        "filter"
+            | "default-server"
+            | "log"
+            | "external-check"
+            | "stats"
+            | "capture"
+            | "use-server"
+            | "stick"
+            | "http-check"
     ) || crate::ir::http_aliases::reads_keyword(keyword)
 }

@@ -249,3 +249,41 @@ fn files_under_a_plain_file_fail_with_the_system_reason() {
         assert_eq!(alerts("haproxy"), ours);
     }
 }
+
+/// Server names are resolved once the configuration is read: each server without an address
+/// is reported (every server of a template), a DNS SRV record (`_service._proto.name`) is not
+/// asked of the system resolver, and the check ends as HAProxy's start-up ends, not as a
+/// configuration error. Debian's haproxy says the same.
+#[test]
+fn unresolvable_server_names_end_the_check_as_haproxy_ends_it() {
+    let cfg = write_cfg(
+        "names.cfg",
+        "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind :8080\n    server b lost.invalid:80\n    server-template t 2 lost.invalid:80\n    server c _http._tcp.svc.invalid:80\n    server d _http._tcp.svc.invalid:80 resolvers dns\nresolvers dns\n    nameserver ns 127.0.0.1:53\n",
+    );
+    let lines = |cmd: &str| {
+        let out = Command::new(cmd)
+            .args(["-c", "-f"])
+            .arg(&cfg)
+            .output()
+            .expect("run -c");
+        assert_exit(&out, 1);
+        alert_lines(&out)
+            .iter()
+            .map(|l| l.replace(&format!("{}:", cfg.display()), ""))
+            .collect::<Vec<_>>()
+    };
+    let ours = lines(env!("CARGO_BIN_EXE_hapee-lb"));
+    assert_eq!(
+        ours,
+        [
+            "config : [7] : 'server l/b' : could not resolve address 'lost.invalid'.",
+            "config : [8] : 'server l/t1' : could not resolve address 'lost.invalid'.",
+            "config : [8] : 'server l/t2' : could not resolve address 'lost.invalid'.",
+            "config : [9] : 'server l/c' : no method found to resolve address '_http._tcp.svc.invalid'.",
+            "config : Failed to initialize server(s) addr.",
+        ]
+    );
+    if haproxy_installed() {
+        assert_eq!(lines("haproxy"), ours, "haproxy");
+    }
+}

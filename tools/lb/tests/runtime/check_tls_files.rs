@@ -228,3 +228,59 @@ fn a_crt_list_error_points_into_the_crt_list_file() {
         "{v:#}"
     );
 }
+
+/// A server line's CA or CRL file: HAProxy's store alert takes the line's place and the
+/// server's name (a `default-server` line has none), and the option's error after it is printed
+/// without them. An option that failed before it on a line hides it, as HAProxy leaves the line
+/// there.
+#[test]
+fn ca_files_of_server_lines_are_reported_as_haproxy_27_reports_them() {
+    let pki = files("check-server-ca");
+    let server = |line: &str| {
+        format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f\n    bind 127.0.0.1:18443\n    default_backend b\n\
+             backend b\n    {line}\n    server s2 127.0.0.1:18081 ssl ca-file {{dir}}/nope.pem\n"
+        )
+    };
+    let cases = vec![
+        (
+            server("server s 127.0.0.1:18080 ssl crl-file {dir}/key.pem"),
+            "[{cfg}:10] : 'server b/s' : Couldn't open the ca-file '{dir}/key.pem' (no certificate or crl found).".to_string(),
+        ),
+        (
+            server("default-server ca-file {dir}/nope.pem"),
+            "[{cfg}:10] : Couldn't open the ca-file '{dir}/nope.pem' (No such file or directory).".to_string(),
+        ),
+        (
+            server("server s 127.0.0.1:99999 ssl ca-file {dir}/nope.pem"),
+            "[{cfg}:10] : 'server b/s' : invalid port '99999'".to_string(),
+        ),
+        (
+            config("", "crt {dir}/nothing ca-file {dir}/nope.pem"),
+            "unable to stat SSL certificate from file '{dir}/nothing'".to_string(),
+        ),
+    ];
+    same_verdicts(&pki, &cases);
+    // The option's error follows the store's alert, without place (haproxy_27 compares the
+    // rest when it is there).
+    let cfg = pki.write(
+        "order.cfg",
+        &cases[0]
+            .0
+            .replace("{dir}", pki.path("").trim_end_matches('/')),
+    );
+    let ours = std::path::PathBuf::from(env!("CARGO_BIN_EXE_hapee-lb"));
+    let (lines, _) = check(&ours, &cfg);
+    assert_eq!(
+        lines.get(1).map(String::as_str),
+        Some(
+            format!(
+                "[ALERT] : config : 'crl-file' : unable to load {}key.pem.",
+                pki.path("")
+            )
+            .as_str()
+        ),
+        "{lines:#?}"
+    );
+}

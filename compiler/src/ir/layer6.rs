@@ -1,0 +1,113 @@
+//! Conditions of an HTTP proxy's rules that read a connection's raw bytes (layer 6 fetches such
+//! as `req.len`, `req.payload` or `res.len`): HAProxy ignores those samples in HTTP mode and
+//! warns once the configuration is read, rule by rule (`warnif_tcp_http_cond`).
+
+use super::build::location;
+use super::model::*;
+use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
+use crate::expr::condition::{self, CondTerm};
+use crate::source::{SourceDb, Span};
+
+/// HAProxy's own ACLs whose fetch reads the request's raw bytes.
+const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
+
+pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled || p.effective_mode() != Mode::Http {
+        return;
+    }
+    let mut warn = |span: Span| {
+        out.push(
+            Diagnostic::new(
+                "W284",
+                format!(
+                    "Proxy '{}': L6 sample fetches ignored on HTTP proxies (declared at {}).",
+                    p.name_str(),
+                    location(db, span)
+                ),
+            )
+            .severity(Severity::Warning)
+            .form(HaproxyForm::Bare)
+            .at(span)
+            .label("reads the connection's raw bytes, which an HTTP proxy does not keep")
+            .help("read the HTTP message instead (req.body, req.hdr(), …), or use this rule in a 'mode tcp' proxy"),
+        );
+    };
+    // HAProxy's order: the switching rules (dynamic ones aside), then each rule list.
+    for rule in p.use_backends.iter().filter(|u| !u.dynamic) {
+        if reads_layer6(p, &rule.condition) {
+            warn(rule.span);
+        }
+    }
+    // `use-server` rules naming a server (not a string to evaluate), then `stick on` and
+    // `stick match` and `stick store-request` rules (not `store-response`).
+    let own = p.directives.iter().filter(|d| {
+        d.prefix.is_none() && (d.span.file, d.span.start) > (p.header.file, p.header.start)
+    });
+    let use_servers = own
+        .clone()
+        .filter(|d| d.keyword == "use-server" && d.args.first().is_some_and(|t| !t.contains("%[")));
+    let sticks = own
+        .filter(|d| d.keyword == "stick" && d.args.first().is_some_and(|w| w != "store-response"));
+    for line in use_servers.chain(sticks) {
+        let cond = line.args.iter().position(|w| w == "if" || w == "unless");
+        let words: Vec<Spanned<Text>> = cond
+            .map_or(&[][..], |at| &line.args[at..])
+            .iter()
+            .map(|w| Spanned::new(w.clone(), line.span))
+            .collect();
+        if reads_layer6(p, &words) {
+            warn(line.span);
+        }
+    }
+    const LISTS: [RuleSet; 7] = [
+        RuleSet::TcpRequestConnection,
+        RuleSet::TcpRequestSession,
+        RuleSet::TcpRequestContent,
+        RuleSet::TcpResponseContent,
+        RuleSet::HttpRequest,
+        RuleSet::HttpResponse,
+        RuleSet::HttpAfterResponse,
+    ];
+    for set in LISTS {
+        for rule in p.rules.iter().filter(|r| r.set == set) {
+            if reads_layer6(p, &rule.condition) {
+                warn(rule.span);
+            }
+        }
+    }
+}
+
+/// Whether any ACL of the condition, negated or not, uses a layer 6 fetch.
+fn reads_layer6(p: &Proxy, cond: &[Spanned<Text>]) -> bool {
+    if cond.is_empty() {
+        return false;
+    }
+    let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
+    let Ok(parsed) = condition::parse_parts(&words) else {
+        return false;
+    };
+    parsed.alternatives.iter().flatten().any(|term| match term {
+        CondTerm::Named(used) => {
+            let mut decls = p
+                .acls
+                .iter()
+                .filter(|a| a.name.value == used.name)
+                .peekable();
+            if decls.peek().is_none() {
+                return LAYER6_PREDEFINED.contains(&used.name.as_str());
+            }
+            decls.any(|a| a.words.first().is_some_and(|w| criterion_layer6(&w.value)))
+        }
+        CondTerm::Anonymous(anon) => anon
+            .words
+            .first()
+            .is_some_and(|w| criterion_layer6(&w.value)),
+    })
+}
+
+/// Whether an ACL criterion (a keyword with its arguments and converters) fetches from layer 6.
+fn criterion_layer6(word: &str) -> bool {
+    let keyword = word.split(['(', ',']).next().unwrap_or(word);
+    let fetch = crate::registry::acl_keyword(keyword).map_or(keyword, |k| k.fetch);
+    crate::registry::capabilities::reads_layer6(fetch)
+}
