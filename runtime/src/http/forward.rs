@@ -122,11 +122,27 @@ where
     B: hyper::body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    http_body_util::Limited::new(body, limit)
+    buffered_with_trailers(body, limit)
+        .await
+        .map(|(data, _)| data)
+}
+
+/// [`buffered_body`] with the trailers that ended it, which HAProxy forwards after a body
+/// it waited for.
+pub(super) async fn buffered_with_trailers<B>(
+    body: B,
+    limit: usize,
+) -> Result<(Bytes, Option<hyper::HeaderMap>), u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let collected = http_body_util::Limited::new(body, limit)
         .collect()
         .await
-        .map(|c| c.to_bytes())
-        .map_err(|_| 413)
+        .map_err(|_| 413u16)?;
+    let trailers = collected.trailers().cloned();
+    Ok((collected.to_bytes(), trailers))
 }
 
 /// The request for the server. Its headers are moved out of the transaction when no retry can

@@ -339,6 +339,21 @@ fn a_chunked_body_is_reframed_as_haproxy() {
     }
 }
 
+/// Under `option http-buffer-request` the body is held whole before the rules, and its
+/// trailers still follow it to the server, as HAProxy forwards them.
+#[test]
+fn trailers_follow_a_buffered_body_as_haproxy() {
+    let cases: [&[u8]; 1] = [b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"];
+    let ((ours, _), theirs) = through_both("    option http-buffer-request\n", &cases, 1);
+    assert_eq!(
+        ours[0].origin,
+        ["POST /x HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n"]
+    );
+    if let Some((theirs, _)) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
 /// `option http-use-proxy-header`: a request with an absolute (or authority-form) target is
 /// a proxied one; `http-request auth` answers it 407 with `Proxy-Authenticate`, and
 /// `http_auth` reads its `Proxy-Authorization`. An origin-form request keeps 401 and
