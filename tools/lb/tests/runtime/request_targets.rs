@@ -399,6 +399,28 @@ fn normalize_uri_keeps_an_absolute_target_without_a_path_as_haproxy() {
     );
 }
 
+/// `method` after `set-method`: a method HAProxy knows stays the one the client sent, any
+/// other (`get`, `PATCH`) is read from the request line as it is now.
+#[test]
+fn method_after_set_method_as_haproxy() {
+    let rules = "    http-request set-method PUT
+    http-request set-header host %[method]
+";
+    let cases: [&[u8]; 3] = [
+        b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        b"get /b HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"PATCH /c HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(rules, &cases, 3),
+        &[
+            (200, &["PUT /a HTTP/1.1 | POST"], "200 \"POST /a HTTP/1.1\""),
+            (200, &["PUT /b HTTP/1.1 | PUT"], "200 \"get /b HTTP/1.1\""),
+            (200, &["PUT /c HTTP/1.1 | PUT"], "200 \"PATCH /c HTTP/1.1\""),
+        ],
+    );
+}
+
 /// `option http-use-proxy-header`: a request with an absolute (or authority-form) target is
 /// a proxied one; `http-request auth` answers it 407 with `Proxy-Authenticate`, and
 /// `http_auth` reads its `Proxy-Authorization`. An origin-form request keeps 401 and
