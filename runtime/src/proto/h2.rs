@@ -144,12 +144,49 @@ fn header_limits(shared: &crate::state::Shared) -> h2::server::HeaderLimits {
     }
 }
 
+/// Logs a connection whose first bytes were not HTTP/2's preface, or that closed before it,
+/// as HAProxy does: a `<BADREQ>` line with no status, `PR`; one that sent nothing is silenced
+/// by `option dontlognull` or `option http-ignore-probes`.
+fn log_bad_preface(ctx: &ConnCtx, came: bool) {
+    let fe = ctx.frontend();
+    if !came && (fe.dontlognull || fe.ignore_probes) {
+        return;
+    }
+    let mut txn = super::h1::session_txn(ctx);
+    txn.status = Some(0);
+    txn.term = *b"PR";
+    txn.timings.request = -1;
+    crate::http::log_txn(&txn);
+}
+
 /// Serves one HTTP/2 client connection until it closes or the proxy stops.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     stream: S,
     ctx: Rc<ConnCtx>,
     stopping: crate::stop::Stopping,
 ) {
+    // The client speaks first: HAProxy sends its SETTINGS only once the preface came, and
+    // closes without a frame when other bytes (an HTTP/1 request) or nothing come instead
+    // (hyper's server would announce its SETTINGS at once).
+    let mut stream = stream;
+    let mut held = bytes::BytesMut::new();
+    let wait = ctx
+        .frontend()
+        .timeouts
+        .client
+        .unwrap_or(std::time::Duration::from_secs(3600));
+    let preface = tokio::select! {
+        read = tokio::time::timeout(wait, crate::upgrade::read_h2_preface(&mut stream, &mut held)) => {
+            read.ok().map(|r| matches!(r, Ok(true)))
+        }
+        _ = stopping.wait() => None,
+    };
+    match preface {
+        Some(true) => {}
+        Some(false) => return log_bad_preface(&ctx, !held.is_empty()),
+        None => return,
+    }
+    let stream = crate::upgrade::Replay::new(held.freeze(), stream);
     // `tcp-request connection` rules ran when the connection was accepted (`crate::accept`).
     ctx.frontend()
         .counters
