@@ -1,10 +1,14 @@
 //! What goes on the wire before and between requests, side by side with Debian's haproxy: a
 //! `proto h2` listener given an HTTP/1 request closes without sending anything (no SETTINGS
-//! before the client's preface).
+//! before the client's preface), and a `send-proxy` server's idle connection is taken again
+//! only by a request that would send the same PROXY header (the same client connection's).
 
-use super::harness::{both_reading, connect, LOGGED_DEFAULTS};
+use super::harness::{both_reading, both_with, connect, LOGGED_DEFAULTS};
 use std::io::{Read, Write};
-use std::time::Duration;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What the listener sent back to an HTTP/1 request before closing, and whether it closed.
 fn answer_to_http1(port: u16) -> (Vec<u8>, bool) {
@@ -41,10 +45,7 @@ frontend fe
         |port, side| {
             let answer = answer_to_http1(port);
             let log = side.stdout_when(|out| out.contains("BADREQ"));
-            let line = log
-                .lines()
-                .find(|l| l.contains("BADREQ"))
-                .map(str::to_string);
+            let line = log.lines().find(|l| l.contains("BADREQ")).map(str::to_string);
             (answer, line)
         },
     );
@@ -58,5 +59,118 @@ frontend fe
     );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
+    }
+}
+
+/// An origin that answers every request head at once, keeping its connections open, and
+/// counts the connections it accepted.
+struct CountingOrigin {
+    port: u16,
+    conns: Arc<AtomicUsize>,
+}
+
+impl CountingOrigin {
+    fn start() -> CountingOrigin {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let conns = Arc::new(AtomicUsize::new(0));
+        let counted = conns.clone();
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().flatten() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut answered = 0;
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = s.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        seen.extend_from_slice(&buf[..n]);
+                        // Each request's head ends with an empty line (no request has a
+                        // body); a PROXY v2 signature holds one too, not counted.
+                        let v2 = seen.starts_with(b"\r\n\r\n\0\r\nQUIT\n");
+                        let heads = seen.windows(4).filter(|w| w == b"\r\n\r\n").count()
+                            - usize::from(v2);
+                        while answered < heads {
+                            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                            answered += 1;
+                        }
+                    }
+                });
+            }
+        });
+        CountingOrigin { port, conns }
+    }
+}
+
+/// Two requests, one after the other, on one client connection to `port` (or each on its
+/// own, `apart`); how many connections the origin accepted meanwhile.
+fn two_requests(port: u16, origin: &CountingOrigin, apart: bool) -> usize {
+    let before = origin.conns.load(Ordering::SeqCst);
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for path in ["/one", "/two"] {
+        if apart && path == "/two" {
+            s = connect(("127.0.0.1", port));
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        }
+        write!(s, "GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.ends_with(b"ok") && Instant::now() < deadline {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+    origin.conns.load(Ordering::SeqCst) - before
+}
+
+/// The same client's next request finds the connection whatever the header's version; under
+/// `http-reuse always` another client's takes a plain server's idle connection, never a
+/// `send-proxy` one's (its header names the first client).
+#[test]
+fn send_proxy_connections_are_reused_as_haproxy() {
+    let cases = [
+        ("send-proxy", "safe", false, 1),
+        ("send-proxy-v2", "safe", false, 1),
+        ("send-proxy", "always", true, 2),
+        ("", "always", true, 1),
+    ];
+    for (option, reuse, apart, want) in cases {
+        let (ours, theirs) = both_with(
+            CountingOrigin::start,
+            |port, origin| {
+                format!(
+                    "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    http-reuse {reuse}
+    server s 127.0.0.1:{} {option}
+",
+                    origin.port
+                )
+            },
+            |port, origin| two_requests(port, origin, apart),
+        );
+        let case = format!("[{option}] http-reuse {reuse}, apart: {apart}");
+        assert_eq!(ours, want, "{case}: server connections for two requests");
+        if let Some(theirs) = theirs {
+            assert_eq!(ours, theirs, "{case}");
+        }
     }
 }
