@@ -395,6 +395,19 @@ fn basic_credentials(h: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_string(), pass.to_string()))
 }
 
+/// The method as `method` reports it: HAProxy keeps a method it knows (one of the eight of
+/// RFC 9110, as spelt there) as the client sent it, whatever `set-method` writes later, and
+/// reads any other from the request line as it is now.
+fn method_seen(txn: &Txn) -> Option<&str> {
+    const KNOWN: [&str; 8] = [
+        "OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT",
+    ];
+    match txn.logged_line() {
+        Some((sent, _)) if KNOWN.contains(&sent.as_str()) => Some(sent.as_str()),
+        _ => txn.request.as_ref().map(|r| r.method.as_str()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,18 +431,5 @@ mod tests {
             names(&h, &[]),
             Value::Str("cookie,cookie,authorization,set-cookie".into())
         );
-    }
-}
-
-/// The method as `method` reports it: HAProxy keeps a method it knows (one of the eight of
-/// RFC 9110, as spelt there) as the client sent it, whatever `set-method` writes later, and
-/// reads any other from the request line as it is now.
-fn method_seen(txn: &Txn) -> Option<&str> {
-    const KNOWN: [&str; 8] = [
-        "OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT",
-    ];
-    match txn.logged_line() {
-        Some((sent, _)) if KNOWN.contains(&sent.as_str()) => Some(sent.as_str()),
-        _ => txn.request.as_ref().map(|r| r.method.as_str()),
     }
 }

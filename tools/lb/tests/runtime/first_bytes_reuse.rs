@@ -45,7 +45,10 @@ frontend fe
         |port, side| {
             let answer = answer_to_http1(port);
             let log = side.stdout_when(|out| out.contains("BADREQ"));
-            let line = log.lines().find(|l| l.contains("BADREQ")).map(str::to_string);
+            let line = log
+                .lines()
+                .find(|l| l.contains("BADREQ"))
+                .map(str::to_string);
             (answer, line)
         },
     );
@@ -90,8 +93,8 @@ impl CountingOrigin {
                         // Each request's head ends with an empty line (no request has a
                         // body); a PROXY v2 signature holds one too, not counted.
                         let v2 = seen.starts_with(b"\r\n\r\n\0\r\nQUIT\n");
-                        let heads = seen.windows(4).filter(|w| w == b"\r\n\r\n").count()
-                            - usize::from(v2);
+                        let heads =
+                            seen.windows(4).filter(|w| w == b"\r\n\r\n").count() - usize::from(v2);
                         while answered < heads {
                             let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
                             answered += 1;
