@@ -169,7 +169,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     // closes without a frame when other bytes (an HTTP/1 request) or nothing come instead
     // (hyper's server would announce its SETTINGS at once).
     let mut stream = stream;
-    let mut held = bytes::BytesMut::new();
+    // Room for a buffer's worth, as HAProxy reads: what it took in closes with a FIN, not
+    // a reset for unread bytes.
+    let mut held = bytes::BytesMut::with_capacity(ctx.shared.bufsize);
     let wait = ctx
         .frontend()
         .timeouts

@@ -10,20 +10,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What the listener sent back to an HTTP/1 request before closing, and whether it closed.
-fn answer_to_http1(port: u16) -> (Vec<u8>, bool) {
+/// What the listener sent back to an HTTP/1 request (with a field of 2 kB) before closing,
+/// and how it closed: `"fin"`, `"reset"` (bytes left unread) or `"open"`.
+fn answer_to_http1(port: u16) -> (Vec<u8>, &'static str) {
     let mut s = connect(("127.0.0.1", port));
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    let filler = "x".repeat(2048);
+    write!(s, "GET / HTTP/1.1\r\nHost: a\r\nX-Fill: {filler}\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
         match s.read(&mut buf) {
-            Ok(0) => return (got, true),
+            Ok(0) => return (got, "fin"),
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            // A reset is a close too; a timeout is not.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (got, true),
-            Err(_) => return (got, false),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (got, "reset"),
+            Err(_) => return (got, "open"),
         }
     }
 }
@@ -55,7 +56,7 @@ frontend fe
     assert_eq!(
         ours,
         (
-            (Vec::new(), true),
+            (Vec::new(), "fin"),
             Some("0 0 PR-- \"<BADREQ>\" -1".to_string())
         ),
         "hapee sent bytes, kept the connection or logged otherwise"
