@@ -1,6 +1,7 @@
 //! What goes on the wire before and between requests, side by side with Debian's haproxy: a
 //! `proto h2` listener given an HTTP/1 request closes without sending anything (no SETTINGS
-//! before the client's preface), and a `send-proxy` server's idle connection is taken again
+//! before the client's preface), a TCP connection its content rules reject closes with a FIN
+//! even when more came than was inspected, and a `send-proxy` server's idle connection is taken again
 //! only by a request that would send the same PROXY header (the same client connection's).
 
 use super::harness::{both_reading, both_with, connect, LOGGED_DEFAULTS};
@@ -10,12 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What the listener sent back to an HTTP/1 request (with a field of 2 kB) before closing,
-/// and how it closed: `"fin"`, `"reset"` (bytes left unread) or `"open"`.
-fn answer_to_http1(port: u16) -> (Vec<u8>, &'static str) {
+/// What the listener sent back to an HTTP/1 request (with a field of `fill` bytes) before
+/// closing, and how it closed: `"fin"`, `"reset"` (bytes left unread) or `"open"`.
+fn answer_to_http1(port: u16, fill: usize) -> (Vec<u8>, &'static str) {
     let mut s = connect(("127.0.0.1", port));
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let filler = "x".repeat(2048);
+    let filler = "x".repeat(fill);
     write!(s, "GET / HTTP/1.1\r\nHost: a\r\nX-Fill: {filler}\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
@@ -44,7 +45,7 @@ frontend fe
             )
         },
         |port, side| {
-            let answer = answer_to_http1(port);
+            let answer = answer_to_http1(port, 2048);
             let log = side.stdout_when(|out| out.contains("BADREQ"));
             let line = log
                 .lines()
@@ -61,6 +62,35 @@ frontend fe
         ),
         "hapee sent bytes, kept the connection or logged otherwise"
     );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// 24 kB where the rules inspect a buffer's worth: the rest is drained before the close.
+#[test]
+fn a_rejected_tcp_connection_closes_with_a_fin_as_haproxy() {
+    let (ours, theirs) = both_reading(
+        1,
+        |port| {
+            format!(
+                "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen li
+    bind 127.0.0.1:{port}
+    tcp-request inspect-delay 100ms
+    tcp-request content accept if {{ req.len eq 14 }}
+    tcp-request content reject
+    server s 127.0.0.1:1
+"
+            )
+        },
+        |port, _| answer_to_http1(port, 24 * 1024),
+    );
+    assert_eq!(ours, (Vec::new(), "fin"));
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
