@@ -17,7 +17,11 @@ fn answer_to_http1(port: u16, fill: usize) -> (Vec<u8>, &'static str) {
     let mut s = connect(("127.0.0.1", port));
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let filler = "x".repeat(fill);
-    write!(s, "GET / HTTP/1.1\r\nHost: a\r\nX-Fill: {filler}\r\n\r\n").unwrap();
+    // One write: the listener may close as soon as it has judged the first bytes.
+    let request = format!("GET / HTTP/1.1\r\nHost: a\r\nX-Fill: {filler}\r\n\r\n");
+    if let Err(e) = s.write_all(request.as_bytes()) {
+        panic!("port {port}: the request could not be written whole: {e}");
+    }
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
@@ -62,6 +66,41 @@ frontend fe
         ),
         "hapee sent bytes, kept the connection or logged otherwise"
     );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// Fewer bytes than the preface's length are not judged: the connection waits for more
+/// until `timeout client`, then closes unlogged (an HTTP/0.9 request, say); a whole HTTP/1
+/// request after it is the only one logged.
+#[test]
+fn a_proto_h2_listener_waits_for_the_preface_length_as_haproxy() {
+    let (ours, theirs) = both_reading(
+        1,
+        |port| {
+            format!(
+                "{LOGGED_DEFAULTS}    log-format \"%ST %B %tsc %{{+Q}}r %TR\"
+    timeout client 300ms
+frontend fe
+    bind 127.0.0.1:{port} proto h2
+    http-request return status 200
+"
+            )
+        },
+        |port, side| {
+            let mut s = connect(("127.0.0.1", port));
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(b"GET /\r\n").unwrap();
+            let mut buf = [0u8; 64];
+            let short = s.read(&mut buf).map(|n| n == 0).unwrap_or(false);
+            let whole = answer_to_http1(port, 16);
+            let log = side.stdout_when(|out| out.contains("BADREQ"));
+            let lines = log.lines().filter(|l| l.contains("BADREQ")).count();
+            (short, whole, lines)
+        },
+    );
+    assert_eq!(ours, (true, (Vec::new(), "fin"), 1));
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
