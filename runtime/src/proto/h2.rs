@@ -175,11 +175,10 @@ fn log_bad_preface(ctx: &ConnCtx, came: bool) {
 }
 
 /// Serves one HTTP/2 client connection until it closes or the proxy stops.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
-    stream: S,
-    ctx: Rc<ConnCtx>,
-    stopping: crate::stop::Stopping,
-) {
+pub async fn serve<S>(stream: S, ctx: Rc<ConnCtx>, stopping: crate::stop::Stopping)
+where
+    S: AsyncRead + AsyncWrite + Unpin + crate::http::idle::ClientStream + 'static,
+{
     // The client speaks first: HAProxy sends its SETTINGS only once the preface came, and
     // judges the first bytes only once the preface's length of them came (hyper's server
     // would announce its SETTINGS at once). Other bytes (an HTTP/1 request) or an early
@@ -200,7 +199,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     };
     match preface {
         Some(true) => {}
-        Some(false) => return log_bad_preface(&ctx, !held.is_empty()),
+        Some(false) => {
+            // What came past a buffer's worth is dropped before the close, as HAProxy drains
+            // its side: a FIN, not a reset for unread bytes.
+            stream.drain_unread();
+            return log_bad_preface(&ctx, !held.is_empty());
+        }
         None => return,
     }
     let stream = crate::upgrade::Replay::new(held.freeze(), stream);
