@@ -200,6 +200,10 @@ pub async fn serve(
     loop {
         match rules::run_from(&fe.rules, RuleSet::TcpRequestContent, &mut txn, from) {
             Verdict::Reject | Verdict::Deny(_) => {
+                // What the client sent past the inspected bytes is read and dropped first,
+                // as HAProxy's stream shuts its side (a drain): the close is then a FIN, not
+                // a reset for unread bytes.
+                crate::http::idle::ClientStream::drain_unread(&mut stream);
                 txn.term = *b"PR";
                 finish(&mut txn);
                 return None;

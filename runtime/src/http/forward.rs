@@ -122,11 +122,27 @@ where
     B: hyper::body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    http_body_util::Limited::new(body, limit)
+    buffered_with_trailers(body, limit)
+        .await
+        .map(|(data, _)| data)
+}
+
+/// [`buffered_body`] with the trailers that ended it, which HAProxy forwards after a body
+/// it waited for.
+pub(super) async fn buffered_with_trailers<B>(
+    body: B,
+    limit: usize,
+) -> Result<(Bytes, Option<hyper::HeaderMap>), u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let collected = http_body_util::Limited::new(body, limit)
         .collect()
         .await
-        .map(|c| c.to_bytes())
-        .map_err(|_| 413)
+        .map_err(|_| 413u16)?;
+    let trailers = collected.trailers().cloned();
+    Ok((collected.to_bytes(), trailers))
 }
 
 /// The request for the server. Its headers are moved out of the transaction when no retry can
@@ -557,9 +573,9 @@ pub async fn forward(
         // `proto fcgi` in a backend with `use-fcgi-app`: FastCGI, one request per connection
         // at a time, kept for the next one with `option keep-conn`.
         let fcgi = be.fcgi.as_ref().filter(|_| server.plan.mux.fcgi);
-        // A connection that told the server who its client is serves that client only.
-        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on)
-            .filter(|_| server.send_proxy.is_none() && !private);
+        // A `send-proxy` server's connections are pooled as any other, each found again only
+        // by a request that would send the same PROXY header (see `carries_proxy_line`).
+        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on).filter(|_| !private);
         let mux = &server.plan.mux;
         let way = handshake.then(|| match &server.tls {
             Some(t) => t.peek(|c| Way::of(mux, Some(c))),
@@ -590,9 +606,10 @@ pub async fn forward(
         });
         // The usual case first, in line; the others out of it.
         let multiplexing = may_multiplex && (mux_use.shared || mux_use.own);
+        let proxy_line = server.send_proxy.as_ref().map(|p| p.header(txn));
         let idle = if fcgi.is_none() && ws_reuse.is_none() && !upgrade && !multiplexing {
             ctx.conns
-                .take(pool_key, shared_reuse, &server.idle)
+                .take(pool_key, shared_reuse, &server.idle, proxy_line.as_deref())
                 // A transparent session's next request may go elsewhere.
                 .filter(|c| !private || c.peer_addr() == Some(addr))
                 .map(Connected::H1)
@@ -606,6 +623,7 @@ pub async fn forward(
                 reuse: be.reuse,
                 private,
                 addr,
+                proxy_line: proxy_line.as_deref(),
             }
             .take(ctx, pool_key, &server)
         };
@@ -830,9 +848,7 @@ pub async fn forward(
                     upstream::IdleHome {
                         session: ctx.conns.clone(),
                         server: pool_key,
-                        shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
-                            && server.send_proxy.is_none()
-                            && !private,
+                        shared: be.reuse != crate::upstream::reuse::ReuseMode::Never && !private,
                         idle: server.idle.clone(),
                         max_reuse: mux.max_reuse.filter(|_| fcgi_kept),
                     }

@@ -777,14 +777,18 @@ async fn buffer_request(
     body: IncomingBody,
 ) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
-    match forward::buffered_body(body, ctx.shared.bufsize.max(8192)).await {
-        Ok(data) => {
+    match forward::buffered_with_trailers(body, ctx.shared.bufsize.max(8192)).await {
+        Ok((data, trailers)) => {
             if !data.is_empty() {
                 txn.request_body = Some(data.clone());
             }
-            Ok(http_body_util::Either::Right(http_body_util::Full::new(
-                data,
-            )))
+            Ok(match trailers {
+                // The trailers go on after the held body, as HAProxy forwards them.
+                Some(trailers) => {
+                    http_body_util::Either::Left(prefetch::ClientBody::held(data, trailers))
+                }
+                None => http_body_util::Either::Right(http_body_util::Full::new(data)),
+            })
         }
         Err(status) => {
             let page = reply::error_in(status, &[&fe.errorfiles], txn);

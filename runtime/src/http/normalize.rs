@@ -53,6 +53,15 @@ impl Normalizer {
 
     /// Normalizes the request's target in place.
     pub fn run(&self, txn: &mut Txn) -> Result<(), Invalid> {
+        // An absolute target without a path (`GET http://host`) has none to normalize:
+        // HAProxy's normalizers all leave it as it came, adding no `/`.
+        if txn
+            .request
+            .as_ref()
+            .is_some_and(|r| super::target::lacks_path(&r.uri, r.version))
+        {
+            return Ok(());
+        }
         let Some(req) = txn.request_line_to_rewrite() else {
             return Ok(());
         };

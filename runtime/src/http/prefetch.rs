@@ -54,6 +54,18 @@ impl ClientBody {
         }
     }
 
+    /// A body read whole, then its trailers.
+    pub fn held(data: Bytes, trailers: HeaderMap) -> ClientBody {
+        ClientBody {
+            read: (!data.is_empty()).then_some(data),
+            trailers: Some(Box::new(trailers)),
+            rest: None,
+            paced: None,
+            filters: None,
+            retry: Default::default(),
+        }
+    }
+
     /// Sends the body through `filter` as it streams (its length then changes, so it is no
     /// longer told).
     pub fn filter(&mut self, filter: Box<dyn super::filters::BodyFilter>) {

@@ -121,6 +121,8 @@ pub(super) struct IdleWanted<'a> {
     pub reuse: upstream::reuse::ReuseMode,
     pub private: bool,
     pub addr: SocketAddr,
+    /// The PROXY header the request would open a connection with.
+    pub proxy_line: Option<&'a [u8]>,
 }
 
 impl IdleWanted<'_> {
@@ -135,7 +137,7 @@ impl IdleWanted<'_> {
         let mux = &server.plan.mux;
         let h1 = || {
             ctx.conns
-                .take(pool_key, self.shared_reuse, &server.idle)
+                .take(pool_key, self.shared_reuse, &server.idle, self.proxy_line)
                 .filter(|c| !self.private || c.peer_addr() == Some(self.addr))
         };
         let h2 = || {
@@ -154,7 +156,10 @@ impl IdleWanted<'_> {
         if let Some(app) = self.fcgi {
             return app
                 .keep_conn
-                .then(|| ctx.conns.take(pool_key, self.shared_reuse, &server.idle))
+                .then(|| {
+                    ctx.conns
+                        .take(pool_key, self.shared_reuse, &server.idle, self.proxy_line)
+                })
                 .flatten()
                 .map(Connected::H1);
         }

@@ -275,6 +275,23 @@ impl std::fmt::Display for Ended {
     }
 }
 
+/// The transaction of a line the connection logs without a request (HAProxy's `sess_log`):
+/// its addresses and dates; the wait counts from the accept, or from the end of the previous
+/// response.
+pub(crate) fn session_txn(ctx: &ConnCtx) -> Txn {
+    let fe = ctx.frontend();
+    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
+    txn.accept_date = ctx.accept_date;
+    txn.unix_listener = ctx.unix_listener;
+    txn.conn_addrs = ctx.conn_addrs;
+    txn.listener = ctx.listener;
+    txn.tls = ctx.tls.clone();
+    txn.request_date = ctx.accept_date;
+    txn.start = ctx.last_end.get();
+    txn.session_log = true;
+    txn
+}
+
 /// A request that never came whole is logged as HAProxy does: `<BADREQ>` with status 400,
 /// `PR` when it was invalid, `CR` when the client left first, and 408 `cR` when its head did
 /// not arrive in time. `option dontlognull` silences those where nothing came, and so does
@@ -287,17 +304,8 @@ fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>
         return;
     }
     let timeout = timeout.is_some();
-    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    txn.accept_date = ctx.accept_date;
-    txn.unix_listener = ctx.unix_listener;
-    txn.conn_addrs = ctx.conn_addrs;
-    txn.listener = ctx.listener;
-    txn.tls = ctx.tls.clone();
-    txn.request_date = ctx.accept_date;
-    // The wait counts from the accept, or from the end of the previous response.
-    txn.start = ctx.last_end.get();
+    let mut txn = session_txn(ctx);
     txn.status = Some(if timeout { 408 } else { 400 });
-    txn.session_log = true;
     txn.term = if invalid {
         *b"PR"
     } else if timeout {

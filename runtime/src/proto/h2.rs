@@ -144,12 +144,70 @@ fn header_limits(shared: &crate::state::Shared) -> h2::server::HeaderLimits {
     }
 }
 
+/// The connection preface every HTTP/2 client begins with (RFC 9113 §3.4).
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Reads into `held` until it holds as many bytes as the preface, then answers whether they
+/// are the preface; false when the client closes (or fails) first.
+async fn read_preface<R: AsyncRead + Unpin>(stream: &mut R, held: &mut bytes::BytesMut) -> bool {
+    use tokio::io::AsyncReadExt;
+    while held.len() < PREFACE.len() {
+        if !matches!(stream.read_buf(held).await, Ok(n) if n > 0) {
+            return false;
+        }
+    }
+    held.starts_with(PREFACE)
+}
+
+/// Logs a connection whose first bytes were not HTTP/2's preface, or that closed before it,
+/// as HAProxy does: a `<BADREQ>` line with no status, `PR`; one that sent nothing is silenced
+/// by `option dontlognull` or `option http-ignore-probes`.
+fn log_bad_preface(ctx: &ConnCtx, came: bool) {
+    let fe = ctx.frontend();
+    if !came && (fe.dontlognull || fe.ignore_probes) {
+        return;
+    }
+    let mut txn = super::h1::session_txn(ctx);
+    txn.status = Some(0);
+    txn.term = *b"PR";
+    txn.timings.request = -1;
+    crate::http::log_txn(&txn);
+}
+
 /// Serves one HTTP/2 client connection until it closes or the proxy stops.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
-    stream: S,
-    ctx: Rc<ConnCtx>,
-    stopping: crate::stop::Stopping,
-) {
+pub async fn serve<S>(stream: S, ctx: Rc<ConnCtx>, stopping: crate::stop::Stopping)
+where
+    S: AsyncRead + AsyncWrite + Unpin + crate::http::idle::ClientStream + 'static,
+{
+    // The client speaks first: HAProxy sends its SETTINGS only once the preface came, and
+    // judges the first bytes only once the preface's length of them came (hyper's server
+    // would announce its SETTINGS at once). Other bytes (an HTTP/1 request) or an early
+    // close end the connection without a frame, logged; silence until `timeout client` ends
+    // it unlogged.
+    let mut stream = stream;
+    // Room for a buffer's worth, as HAProxy reads: what it took in closes with a FIN, not
+    // a reset for unread bytes.
+    let mut held = bytes::BytesMut::with_capacity(ctx.shared.bufsize);
+    let wait = ctx
+        .frontend()
+        .timeouts
+        .client
+        .unwrap_or(std::time::Duration::from_secs(3600));
+    let preface = tokio::select! {
+        read = tokio::time::timeout(wait, read_preface(&mut stream, &mut held)) => read.ok(),
+        _ = stopping.wait() => None,
+    };
+    match preface {
+        Some(true) => {}
+        Some(false) => {
+            // What came past a buffer's worth is dropped before the close, as HAProxy drains
+            // its side: a FIN, not a reset for unread bytes.
+            stream.drain_unread();
+            return log_bad_preface(&ctx, !held.is_empty());
+        }
+        None => return,
+    }
+    let stream = crate::upgrade::Replay::new(held.freeze(), stream);
     // `tcp-request connection` rules ran when the connection was accepted (`crate::accept`).
     ctx.frontend()
         .counters

@@ -102,6 +102,9 @@ pub struct Link {
     /// Counts the connection among its server's used ones (`used_cur`) while it is out of
     /// the idle pool.
     in_use: Option<pool::InUse>,
+    /// The PROXY header the connection began with: it may carry only requests that would
+    /// send the same one (HAProxy hashes the header into the connection's identity).
+    proxy_line: Option<Box<[u8]>>,
 }
 
 impl std::ops::Deref for ServerConn {
@@ -166,8 +169,8 @@ impl ServerConn {
     ) -> Result<ServerConn, Option<crate::tls::errors::ServerTlsError>> {
         let started = crate::clock::now();
         let mut tcp = dial::connect(addr, dial, timeout).await.map_err(|_| None)?;
-        if let Some(p) = preface {
-            tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
+        if let Some(p) = &preface {
+            tokio::io::AsyncWriteExt::write_all(&mut tcp, p)
                 .await
                 .map_err(|_| None)?;
         }
@@ -195,6 +198,7 @@ impl ServerConn {
             requests: 0,
             fastcgi: false,
             in_use: None,
+            proxy_line: preface.map(Vec::into_boxed_slice),
         })))
     }
 
@@ -230,6 +234,13 @@ impl ServerConn {
 }
 
 impl Link {
+    /// Whether the connection may carry a request that would begin a new one with the PROXY
+    /// header `line` (`None`: without one): HAProxy keys a connection by the header it sent,
+    /// so only the same header finds it again.
+    pub fn carries_proxy_line(&self, line: Option<&[u8]>) -> bool {
+        self.proxy_line.as_deref() == line
+    }
+
     /// Both ends of the connection, as they were when it was made.
     pub fn addrs(&self) -> Option<ConnAddrs> {
         self.addrs

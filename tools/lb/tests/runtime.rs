@@ -69,6 +69,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/first_bytes_reuse.rs"]
+mod first_bytes_reuse;
 #[path = "runtime/framing_close.rs"]
 mod framing_close;
 #[path = "runtime/fullconn.rs"]

@@ -49,6 +49,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             Some(b) => params(&String::from_utf8_lossy(b), a0, '&'),
             None => Vec::new(),
         },
+        "method" if txn.request.is_some() => method_seen(txn).map_or_else(Vec::new, text),
         _ => match &txn.request {
             Some(req) => request_fetch(name, args, req),
             // TCP mode: the request the client's held bytes begin with, if whole.
@@ -392,6 +393,19 @@ fn basic_credentials(h: &HeaderMap) -> Option<(String, String)> {
     let text = String::from_utf8(decoded).ok()?;
     let (user, pass) = text.split_once(':')?;
     Some((user.to_string(), pass.to_string()))
+}
+
+/// The method as `method` reports it: HAProxy keeps a method it knows (one of the eight of
+/// RFC 9110, as spelt there) as the client sent it, whatever `set-method` writes later, and
+/// reads any other from the request line as it is now.
+fn method_seen(txn: &Txn) -> Option<&str> {
+    const KNOWN: [&str; 8] = [
+        "OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT",
+    ];
+    match txn.logged_line() {
+        Some((sent, _)) if KNOWN.contains(&sent.as_str()) => Some(sent.as_str()),
+        _ => txn.request.as_ref().map(|r| r.method.as_str()),
+    }
 }
 
 #[cfg(test)]

@@ -314,11 +314,18 @@ impl ServerIdle {
 
     /// The most recently used connection of a locked list, safe or not as `safe` says, that
     /// can take a request now; connections the server closed meanwhile are dropped on the way.
-    fn pop_kind(&self, thread: usize, list: &mut IdleList, safe: bool) -> Option<ServerConn> {
+    fn pop_kind(
+        &self,
+        thread: usize,
+        list: &mut IdleList,
+        safe: bool,
+        line: Option<&[u8]>,
+    ) -> Option<ServerConn> {
         let mut at = list.conns.len();
         while at > 0 {
             at -= 1;
-            if list.conns[at].safe != safe {
+            let idle = &list.conns[at];
+            if idle.safe != safe || !idle.conn.carries_proxy_line(line) {
                 continue;
             }
             let idle = list.conns.remove(at);
@@ -330,27 +337,34 @@ impl ServerIdle {
         None
     }
 
-    /// A connection from a locked list: a safe one when only those may serve, else one not
-    /// yet proven first, then a safe one.
-    fn pop(&self, thread: usize, list: &mut IdleList, safe_only: bool) -> Option<ServerConn> {
+    /// A connection from a locked list that began with the PROXY header `line` (if any): a
+    /// safe one when only those may serve, else one not yet proven first, then a safe one.
+    fn pop(
+        &self,
+        thread: usize,
+        list: &mut IdleList,
+        safe_only: bool,
+        line: Option<&[u8]>,
+    ) -> Option<ServerConn> {
         if safe_only {
-            return self.pop_kind(thread, list, true);
+            return self.pop_kind(thread, list, true, line);
         }
-        self.pop_kind(thread, list, false)
-            .or_else(|| self.pop_kind(thread, list, true))
+        self.pop_kind(thread, list, false, line)
+            .or_else(|| self.pop_kind(thread, list, true, line))
     }
 
-    /// An idle connection for a request on `thread`: one of the thread's own, else (when
-    /// the pools are shared and the server has at least `pool-low-conn` idle) one taken from
-    /// another thread of its group.
-    pub fn take(&self, thread: usize, wanted: Wanted) -> Option<ServerConn> {
+    /// An idle connection for a request on `thread` that would open one with the PROXY
+    /// header `line` (if any): one of the thread's own, else (when the pools are shared and
+    /// the server has at least `pool-low-conn` idle) one taken from another thread of its
+    /// group.
+    pub fn take(&self, thread: usize, wanted: Wanted, line: Option<&[u8]>) -> Option<ServerConn> {
         match wanted {
-            Wanted::Safe => self.take_from_any_thread(thread, true),
+            Wanted::Safe => self.take_from_any_thread(thread, true, line),
             Wanted::SafeFirst => (self.safe() > 0)
-                .then(|| self.take_from_any_thread(thread, true))
+                .then(|| self.take_from_any_thread(thread, true, line))
                 .flatten()
-                .or_else(|| self.take_from_any_thread(thread, false)),
-            Wanted::Any => self.take_from_any_thread(thread, false),
+                .or_else(|| self.take_from_any_thread(thread, false, line)),
+            Wanted::Any => self.take_from_any_thread(thread, false, line),
         }
     }
 
@@ -371,13 +385,18 @@ impl ServerIdle {
         })
     }
 
-    fn take_from_any_thread(&self, thread: usize, safe_only: bool) -> Option<ServerConn> {
+    fn take_from_any_thread(
+        &self,
+        thread: usize,
+        safe_only: bool,
+        line: Option<&[u8]>,
+    ) -> Option<ServerConn> {
         if self.idle() == 0 || (safe_only && self.safe() == 0) {
             return None;
         }
         if let Some(conn) = self
             .list(thread)
-            .and_then(|mut l| self.pop(thread, &mut l, safe_only))
+            .and_then(|mut l| self.pop(thread, &mut l, safe_only, line))
         {
             return Some(conn);
         }
@@ -389,7 +408,7 @@ impl ServerIdle {
             let Ok(mut list) = self.lists[i].try_lock() else {
                 continue;
             };
-            if let Some(conn) = self.pop(i, &mut list, safe_only) {
+            if let Some(conn) = self.pop(i, &mut list, safe_only, line) {
                 drop(list);
                 self.next_takeover.store(i + 1, Ordering::Relaxed);
                 return conn.adopt();
@@ -574,8 +593,8 @@ impl Pool {
 
 /// The idle connections one client session sees: its private ones, then the server's pool.
 ///
-/// A session keeps the connections no other session may use (`http-reuse never`, `send-proxy`
-/// servers, a transparent target), at most `max-session-srv-conns` of them idle at once, as
+/// A session keeps the connections no other session may use (`http-reuse never`, a
+/// transparent target), at most `max-session-srv-conns` of them idle at once, as
 /// HAProxy does: one that goes idle while the session already has that many idle closes. An
 /// HTTP/1 one goes idle as its response ends; a multiplexed one as its last stream ends,
 /// which the session sees at its next look at them (see [`session_h2`]).
@@ -603,22 +622,27 @@ impl SessionConns {
         }
     }
 
-    /// An idle connection to `key`: the session's private one if it has one, else (with
-    /// `shared`, which says which) one from the server's pool, counted in use from now.
+    /// An idle connection to `key`: the session's private one if it has one that may carry a
+    /// request opening with the PROXY header `line` (see `Link::carries_proxy_line`), else (with `shared`,
+    /// which says which) one from the server's pool, counted in use from now.
     pub fn take(
         &self,
         key: ServerKey,
         shared: Option<Wanted>,
         idle: &Arc<ServerIdle>,
+        line: Option<&[u8]>,
     ) -> Option<ServerConn> {
         let mut own = self.own.borrow_mut();
         // Those the server closed meanwhile go; those of other servers stay for later.
         own.retain(|(_, c)| c.is_usable());
-        if let Some(at) = own.iter().position(|(k, _)| *k == key) {
+        if let Some(at) = own
+            .iter()
+            .position(|(k, c)| *k == key && c.carries_proxy_line(line))
+        {
             return Some(own.remove(at).1);
         }
         drop(own);
-        let mut conn = idle.take(self.pool.thread, shared?)?;
+        let mut conn = idle.take(self.pool.thread, shared?, line)?;
         conn.in_use = Some(idle.in_use());
         Some(conn)
     }
@@ -751,10 +775,10 @@ mod tests {
             (1, vec![1, 0, 0])
         );
         // Only a safe one would do: there is none.
-        assert!(idle.take(1, Wanted::Safe).is_none());
+        assert!(idle.take(1, Wanted::Safe, None).is_none());
         // Thread 2 is in another group.
-        assert!(idle.take(2, Wanted::Any).is_none());
-        assert!(idle.take(1, Wanted::Any).is_some());
+        assert!(idle.take(2, Wanted::Any, None).is_none());
+        assert!(idle.take(1, Wanted::Any, None).is_some());
         assert_eq!(
             (idle.idle(), idle.per_thread().collect::<Vec<_>>()),
             (0, vec![0, 0, 0])
@@ -762,19 +786,19 @@ mod tests {
         // `pool-low-conn 2`: with one idle, a thread keeps to its own list.
         let idle = ServerIdle::new(&layout(true), limits(None, 2));
         idle.put(0, c.pop().unwrap(), true);
-        assert!(idle.take(1, Wanted::Any).is_none());
+        assert!(idle.take(1, Wanted::Any, None).is_none());
         assert_eq!(idle.safe(), 1);
-        assert!(idle.take(0, Wanted::Safe).is_some());
+        assert!(idle.take(0, Wanted::Safe, None).is_some());
         // `tune.idle-pool.shared off`.
         let idle = ServerIdle::new(&layout(false), PoolLimits::default());
         idle.put(0, c.pop().unwrap(), false);
-        assert!(idle.take(1, Wanted::Any).is_none());
-        assert!(idle.take(0, Wanted::Any).is_some());
+        assert!(idle.take(1, Wanted::Any, None).is_none());
+        assert!(idle.take(0, Wanted::Any, None).is_some());
         // `pool-max-conn 0`: nothing is kept.
         let idle = ServerIdle::new(&layout(true), limits(Some(0), 0));
         idle.put(0, c.pop().unwrap(), false);
         assert_eq!((idle.idle(), idle.limit()), (0, 0));
-        assert!(idle.take(0, Wanted::Any).is_none());
+        assert!(idle.take(0, Wanted::Any, None).is_none());
     }
 
     #[tokio::test]
@@ -783,7 +807,7 @@ mod tests {
         let idle = ServerIdle::new(&layout(true), PoolLimits::default());
         idle.put(0, c.pop().unwrap(), true);
         idle.put(1, c.pop().unwrap(), false);
-        assert!(idle.take(1, Wanted::SafeFirst).is_some());
+        assert!(idle.take(1, Wanted::SafeFirst, None).is_some());
         // The safe one was thread 0's: thread 1 keeps its own unproven one.
         assert_eq!(idle.per_thread().collect::<Vec<_>>(), vec![0, 1, 0]);
         assert_eq!(idle.safe(), 0);

@@ -63,7 +63,7 @@ fn serve(mut s: TcpStream, record: Arc<Mutex<Vec<Vec<u8>>>>) {
 
 fn config(port: u16, origin: &Recorder, frontend_options: &str) -> String {
     format!(
-        "{LOGGED_DEFAULTS}    log-format \"%ST %{{+Q}}r\"
+        "{}    log-format \"%ST %{{+Q}}r\"
     timeout tunnel 300ms
 userlist users
     user alice insecure-password secret
@@ -74,6 +74,8 @@ frontend fe
 backend be
     server s {}
 ",
+        // `normalize-uri` is one of the experimental actions.
+        logged_defaults_with("    expose-experimental-directives\n"),
         origin.addr
     )
 }
@@ -337,6 +339,86 @@ fn a_chunked_body_is_reframed_as_haproxy() {
     if let Some((theirs, _)) = theirs {
         assert_eq!(ours, theirs);
     }
+}
+
+/// Under `option http-buffer-request` the body is held whole before the rules, and its
+/// trailers still follow it to the server, as HAProxy forwards them.
+#[test]
+fn trailers_follow_a_buffered_body_as_haproxy() {
+    let cases: [&[u8]; 1] = [b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"];
+    let ((ours, _), theirs) = through_both("    option http-buffer-request\n", &cases, 1);
+    assert_eq!(
+        ours[0].origin,
+        ["POST /x HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n"]
+    );
+    if let Some((theirs, _)) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// `normalize-uri` leaves an absolute target without a path as it came (HAProxy's
+/// normalizers find no path there and add no `/`), and normalizes the path of one that has.
+#[test]
+fn normalize_uri_keeps_an_absolute_target_without_a_path_as_haproxy() {
+    let mut rules = String::new();
+    for n in [
+        "path-merge-slashes",
+        "path-strip-dot",
+        "path-strip-dotdot full",
+        "query-sort-by-name",
+        "percent-to-uppercase",
+        "percent-decode-unreserved",
+        "fragment-strip",
+    ] {
+        rules.push_str(&format!("    http-request normalize-uri {n}\n"));
+    }
+    let cases: [&[u8]; 3] = [
+        b"GET http://a HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a//b/./c?z=1&a=%4a HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET //x//y HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(&rules, &cases, 3),
+        &[
+            (
+                200,
+                &["GET http://a HTTP/1.1 | a"],
+                "200 \"GET http://a HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/b/c?a=J&z=1 HTTP/1.1 | a"],
+                "200 \"GET http://a//b/./c?z=1&a=%4a HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /x/y HTTP/1.1 | a"],
+                "200 \"GET //x//y HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
+/// `method` after `set-method`: a method HAProxy knows stays the one the client sent, any
+/// other (`get`, `PATCH`) is read from the request line as it is now.
+#[test]
+fn method_after_set_method_as_haproxy() {
+    let rules = "    http-request set-method PUT
+    http-request set-header host %[method]
+";
+    let cases: [&[u8]; 3] = [
+        b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        b"get /b HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"PATCH /c HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(rules, &cases, 3),
+        &[
+            (200, &["PUT /a HTTP/1.1 | POST"], "200 \"POST /a HTTP/1.1\""),
+            (200, &["PUT /b HTTP/1.1 | PUT"], "200 \"get /b HTTP/1.1\""),
+            (200, &["PUT /c HTTP/1.1 | PUT"], "200 \"PATCH /c HTTP/1.1\""),
+        ],
+    );
 }
 
 /// `option http-use-proxy-header`: a request with an absolute (or authority-form) target is
