@@ -32,6 +32,7 @@ mod routing;
 mod script;
 pub mod script_filters;
 pub mod script_hold;
+mod script_service;
 pub mod script_tcp;
 mod server_conns;
 pub mod set_timeout;
