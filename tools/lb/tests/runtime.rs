@@ -149,6 +149,8 @@ mod lua_channel;
 mod lua_errors;
 #[path = "runtime/lua_filter_hold.rs"]
 mod lua_filter_hold;
+#[path = "runtime/lua_filter_service.rs"]
+mod lua_filter_service;
 #[path = "runtime/lua_filter_wake.rs"]
 mod lua_filter_wake;
 #[path = "runtime/lua_filters.rs"]
