@@ -300,9 +300,10 @@ pub fn end_after_error(txn: &mut Txn, request_from: usize, response_from: usize)
     txn.filters.scripts.clear();
 }
 
-/// A request answered without a server's response (`http-request return`, a redirect, a
-/// service, the stats page…): the filters still attached end the request's analysis, the
-/// only one that started.
+/// A request answered without a server's response (`http-request return`, a redirect, the
+/// stats page…): the filters still attached end the request's analysis, the only one that
+/// started. (A Lua service's exchange goes through them as a server's does:
+/// `super::script_service`.)
 pub fn end_unanswered(txn: &mut Txn) {
     for i in 0..txn.filters.scripts.len() {
         call(txn, i, FilterStep::EndAnalyze, false);
@@ -489,8 +490,9 @@ pub(super) fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
         .collect()
 }
 
-/// `start_analyze` on the response of a TCP stream, once its server is connected (or a
-/// service took it); a filter that waits is called again as `wake` says.
+/// `start_analyze` on the response of a TCP stream a service took; a filter that waits is
+/// called again as `wake` says. (A server's starts in the tunnel:
+/// [`super::script_tcp::TcpFilters::start_response`].)
 pub async fn tcp_response_start(txn: &mut Txn, mut wake: Wake<'_>) -> Result<(), usize> {
     run_all(txn, 0, FilterStep::StartAnalyze, true, false, &mut wake).await
 }

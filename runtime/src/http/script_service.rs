@@ -1,5 +1,6 @@
-//! Script filters on a request a service answers (`use-service lua.<name>`): HAProxy's
-//! filters see the exchange with the service's applet as one with a server. The request's
+//! Script filters on a request a service answers (`use-service lua.<name>`, the Prometheus
+//! exporter): HAProxy's filters see the exchange with the service's applet as one with a
+//! server. The request's
 //! `http_headers`, payload and `http_end` run before the service reads the body (which it
 //! gets as they left it); the response's `start_analyze`, `http_headers`, payload and
 //! `http_end` after its rules; then `end_analyze` on both channels, the response's first
@@ -112,4 +113,26 @@ pub(super) async fn response(
             Either::Right(server)
         }
     })
+}
+
+/// [`response`] on an applet's answer `resp`, whose head goes to `txn.response` first.
+pub(super) async fn applet_response(
+    txn: &mut Txn,
+    resp: Response<ResBody>,
+    files: &[&crate::state::ErrorFiles],
+) -> Response<ResBody> {
+    if txn.filters.scripts.is_empty() {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    txn.response = Some(crate::txn::ResponseView {
+        status: parts.status.as_u16(),
+        version: parts.version,
+        headers: std::mem::take(&mut parts.headers),
+        lines: Default::default(),
+    });
+    match response(txn, &mut parts, body, files).await {
+        Ok(body) => Response::from_parts(parts, body),
+        Err(page) => page,
+    }
 }
