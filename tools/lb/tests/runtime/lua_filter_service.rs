@@ -94,3 +94,63 @@ fn a_script_filter_sees_a_lua_services_exchange_as_haproxy_calls_it() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// The Prometheus exporter's exchange goes through the filters as a Lua service's does (its
+/// body offered in pieces of HAProxy's buffers there, whole here: the payload calls are left
+/// out of the comparison).
+#[test]
+fn a_script_filter_sees_the_prometheus_exporters_exchange_as_haproxy_calls_it() {
+    let script = super::lua_public::script("filters_service.lua");
+    let cfg = |port: u16, _: &()| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.trace\n    http-request use-service prometheus-exporter\n"
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || (),
+        cfg,
+        |port, _, side| {
+            let mut heads = Vec::new();
+            let mut traced = Vec::new();
+            for args in [&[][..], &["-d", "abc"][..]] {
+                let answer = answer(port, "/metrics", args);
+                let head: Vec<String> = answer
+                    .lines()
+                    .filter(|l| l.starts_with("HTTP/") || l.starts_with("x-trace:"))
+                    .map(str::to_string)
+                    .collect();
+                heads.push(head);
+                traced = traces(side, heads.len());
+            }
+            let traced: Vec<String> = traced
+                .iter()
+                .map(|t| {
+                    t.split(' ')
+                        .filter(|w| !w.starts_with("payload:res:"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            (heads, traced)
+        },
+    );
+    let (heads, traced) = &ours;
+    assert_eq!(
+        heads[1],
+        [
+            "HTTP/1.1 200 OK",
+            "x-trace: start:req headers:req:POST payload:req:3:true http_end:req start:res headers:res:200"
+        ]
+    );
+    assert_eq!(
+        traced[..],
+        [
+            "start:req headers:req:GET payload:req:0:true http_end:req start:res headers:res:200 http_end:res end:req end:res",
+            "start:req headers:req:POST payload:req:3:true http_end:req start:res headers:res:200 http_end:res end:res end:req",
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
