@@ -295,12 +295,7 @@ async fn through_response_rules(
     resp: Response<ResBody>,
 ) -> Response<ResBody> {
     let (mut parts, body) = resp.into_parts();
-    txn.response = Some(crate::txn::ResponseView {
-        status: parts.status.as_u16(),
-        version: parts.version,
-        headers: std::mem::take(&mut parts.headers),
-        lines: Default::default(),
-    });
+    txn.response = Some(super::script_service::head_view(&mut parts));
     if let Some(own) = response_rules(ctx, txn, backend, None).await {
         return own;
     }

@@ -125,14 +125,20 @@ pub(super) async fn applet_response(
         return resp;
     }
     let (mut parts, body) = resp.into_parts();
-    txn.response = Some(crate::txn::ResponseView {
+    txn.response = Some(head_view(&mut parts));
+    match response(txn, &mut parts, body, files).await {
+        Ok(body) => Response::from_parts(parts, body),
+        Err(page) => page,
+    }
+}
+
+/// The view of a response the proxy made, its head moved out of `parts`, for the rules and
+/// filters that read and change it.
+pub(super) fn head_view(parts: &mut hyper::http::response::Parts) -> crate::txn::ResponseView {
+    crate::txn::ResponseView {
         status: parts.status.as_u16(),
         version: parts.version,
         headers: std::mem::take(&mut parts.headers),
         lines: Default::default(),
-    });
-    match response(txn, &mut parts, body, files).await {
-        Ok(body) => Response::from_parts(parts, body),
-        Err(page) => page,
     }
 }

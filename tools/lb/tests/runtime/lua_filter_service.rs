@@ -3,25 +3,10 @@
 //! with a server, every callback of both channels in HAProxy's order, the service reading
 //! the request body as they left it and the client getting the response as they changed it;
 //! the response's analysis ends before the request's after a POST, and after a response
-//! whose end is the connection's.
+//! whose end is the connection's. The Prometheus exporter's exchange goes through them alike.
 
 use super::harness::{both_sides, Side, DEFAULTS};
-use std::process::Command;
-
-/// The answer to `args` as curl shows it (head and body), without its date.
-fn answer(port: u16, path: &str, args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-s", "-S", "--max-time", "20", "-i"])
-        .args(args)
-        .arg(format!("http://127.0.0.1:{port}{path}"))
-        .output()
-        .expect("curl is installed (see .ci/run)");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use super::lua_filters::exchange as answer;
 
 /// What the filter printed as it ended its exchange's second channel: each exchange's
 /// whole trace, once `n` exchanges ended.
