@@ -112,7 +112,7 @@ async fn filtered_service(
         script_filter_failed(&mut txn, at);
         return None;
     }
-    let Some(scripts) = crate::http::script_tcp::TcpFilters::take(&mut txn) else {
+    let Some(scripts) = crate::http::script_tcp::TcpFilters::take(&mut txn, true) else {
         return Some(Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await);
     };
     let (ours, theirs) = tokio::io::duplex(txn.shared.bufsize.max(1024));
@@ -458,31 +458,6 @@ pub async fn serve(
         finish(&mut txn);
         return None;
     }
-    // What the server sent while a filter waited on the response's start goes first.
-    let mut early = BytesMut::new();
-    if scripted {
-        let source = Source::of(&mut sstream, &mut early, bufsize);
-        let wake = crate::http::script_filters::Wake::source(source);
-        let started = crate::http::script_filters::tcp_response_start(&mut txn, wake);
-        let started = match be.timeouts.server {
-            Some(t) => tokio::time::timeout(t, started).await,
-            None => Ok(started.await),
-        };
-        if !matches!(started, Ok(Ok(()))) {
-            server.active.fetch_sub(1, Ordering::Relaxed);
-        }
-        match started {
-            Ok(Ok(())) => {}
-            Ok(Err(at)) => return script_filter_failed(&mut txn, at),
-            // Nothing came to wake it within `timeout server`.
-            Err(_) => {
-                txn.term = *b"sD";
-                finish(&mut txn);
-                return None;
-            }
-        }
-    }
-    let sstream = crate::client_stream::Replay::new(early.freeze(), sstream);
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64 - queue;
     // The response side starts with the server connection.
     let res_events = [SpoeEvent::OnServerSession, SpoeEvent::OnTcpResponse];
@@ -510,7 +485,8 @@ pub async fn serve(
         live.add(held.len() as u64, 0);
     }
     txn.live = live.clone();
-    let scripts = crate::http::script_tcp::TcpFilters::take(&mut txn);
+    // Their analysis of the response starts with the tunnel, where it waits on its own.
+    let scripts = crate::http::script_tcp::TcpFilters::take(&mut txn, false);
     let slot = scripts.as_ref().map(|s| s.slot());
     let pipe = |gate| {
         pipe_both_inspected(
@@ -544,8 +520,12 @@ pub async fn serve(
         timed_out,
         client_first,
     } = piped;
-    if let Some(scripts) = scripts {
-        scripts.end(&mut txn, client_first);
+    match (scripts, refused) {
+        (Some(scripts), Some(crate::tcp_response::Refusal::FilterFailed(at))) => {
+            scripts.end_failed(&mut txn, at);
+        }
+        (Some(scripts), _) => scripts.end(&mut txn, client_first),
+        (None, _) => {}
     }
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {

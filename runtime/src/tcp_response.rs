@@ -32,6 +32,11 @@ pub enum Refusal {
     ClientAborted,
     /// Reading from or writing to the server failed: logged `SD`.
     ServerAborted,
+    /// A script filter failed to start the response's analysis (its place): logged `PR`.
+    FilterFailed(usize),
+    /// Nothing woke a script filter waiting on the response's start before the server's
+    /// idle limit: logged `sD`.
+    StartTimedOut,
 }
 
 impl Refusal {
@@ -43,6 +48,8 @@ impl Refusal {
             Refusal::Killed => *b"K-",
             Refusal::ClientAborted => *b"CD",
             Refusal::ServerAborted => *b"SD",
+            Refusal::FilterFailed(_) => *b"PR",
+            Refusal::StartTimedOut => *b"sD",
         }
     }
 }

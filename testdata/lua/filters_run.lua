@@ -327,3 +327,48 @@ core.register_service("greet", "tcp", function(applet)
   local line = applet:getline()
   applet:send("got " .. line)
 end)
+
+-- "until <where> <n>" holds a TCP stream's response until the server sent <n> bytes: its
+-- response's start_analyze (<where> "start") or its tcp_payload ("payload") answers
+-- filter.WAIT until then, then prints "until <where> <bytes>". Both directions are
+-- upper-cased as they pass.
+local Until = {}
+Until.id = "until"
+Until.__index = Until
+
+function Until:new()
+  return setmetatable({ where = self.where, n = self.n, went = false }, Until)
+end
+
+function Until:holds(chn, where)
+  if not chn:is_resp() or self.where ~= where or self.went then
+    return false
+  end
+  if chn:input() < self.n then
+    return true
+  end
+  self.went = true
+  print("until " .. where .. " " .. chn:input())
+  return false
+end
+
+function Until:start_analyze(txn, chn)
+  filter.register_data_filter(self, chn)
+  if self:holds(chn, "start") then
+    return filter.WAIT
+  end
+end
+
+function Until:tcp_payload(txn, chn)
+  if self:holds(chn, "payload") then
+    return filter.WAIT
+  end
+  if chn:input() > 0 then
+    chn:set(chn:data():upper())
+  end
+end
+
+core.register_filter("until", Until, function(class, args)
+  class.where, class.n = args[1], tonumber(args[2]) or 1
+  return class
+end)

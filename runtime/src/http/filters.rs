@@ -46,6 +46,11 @@ pub trait BodyFilter: Send {
 pub struct Chain(Vec<Box<dyn BodyFilter>>);
 
 impl Chain {
+    /// A chain of `filter` alone.
+    pub fn of(filter: Box<dyn BodyFilter>) -> Chain {
+        Chain(vec![filter])
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -32,6 +32,7 @@ mod routing;
 mod script;
 pub mod script_filters;
 pub mod script_hold;
+mod script_service;
 pub mod script_tcp;
 mod server_conns;
 pub mod set_timeout;
@@ -801,6 +802,17 @@ async fn buffer_request(
 async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
     match service {
         Service::PrometheusExporter => {
+            // The script filters see the exchange with the applet as with a server.
+            let filtered = ctx.shared.filters.has_scripts();
+            let files = [&ctx.frontend().errorfiles];
+            if filtered {
+                let limit = ctx.shared.bufsize.max(8192);
+                match Box::pin(script_service::request(txn, body, limit, &files)).await {
+                    Ok(_) => {}
+                    Err(Ok(answer)) => return answer,
+                    Err(Err(status)) => return local(txn, reply::error(status, &files), b"PR"),
+                }
+            }
             // HAProxy logs its exporter applet in place of the server, reached at once.
             txn.server = Some(Arc::from("<PROMEX>"));
             txn.timings.queue = 0;
@@ -808,7 +820,11 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
             txn.timings.response = 0;
             let mut resp = crate::api::service::prometheus_exporter(txn);
             applet_chunked(txn, &mut resp, true);
-            local(txn, resp, b"LR")
+            let resp = local(txn, resp, b"LR");
+            match filtered {
+                true => Box::pin(script_service::applet_response(txn, resp, &files)).await,
+                false => resp,
+            }
         }
         // `serve` itself is boxed by its caller (`cold`).
         Service::Script(name) => script::service(ctx, txn, &name, body).await,

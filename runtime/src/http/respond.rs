@@ -90,7 +90,12 @@ pub(super) async fn respond(
     if !txn.filters.scripts.is_empty() {
         // The script filters' `http_headers` see the head as the rules and persistence left it.
         txn.response = Some(view);
-        if let Err(at) = cold(super::script_filters::response_headers(txn, &mut body)).await {
+        if let Err(at) = cold(super::script_filters::response_headers(
+            txn,
+            Some(&mut body),
+        ))
+        .await
+        {
             super::script_filters::end_after_error(txn, 0, at);
             return failed_response(ctx, txn, be);
         }

@@ -123,10 +123,19 @@ pub(super) async fn service(
     body: ReqBody,
 ) -> Response<ResBody> {
     let limit = ctx.shared.bufsize.max(8192);
-    let data = match super::forward::buffered_body(body, limit).await {
+    let files = [&ctx.frontend().errorfiles];
+    let read = if ctx.shared.filters.has_scripts() {
+        Box::pin(super::script_service::request(txn, body, limit, &files)).await
+    } else {
+        super::forward::buffered_body(body, limit)
+            .await
+            .map_err(Err)
+    };
+    let data = match read {
         Ok(data) => data,
-        Err(status) => {
-            let resp = reply::error(status, &[&ctx.frontend().errorfiles]);
+        Err(Ok(answer)) => return answer,
+        Err(Err(status)) => {
+            let resp = reply::error(status, &files);
             return super::local(txn, resp, b"PR");
         }
     };
@@ -149,7 +158,22 @@ pub(super) async fn service(
         .backend
         .as_deref()
         .and_then(|b| ctx.shared.backend_index.get(b).copied());
-    Box::pin(through_response_rules(ctx, txn, backend, resp)).await
+    let mut resp = Box::pin(through_response_rules(ctx, txn, backend, resp)).await;
+    // A whole body would be given its length: one whose end is the connection's goes as
+    // one of no told length.
+    if resp
+        .extensions()
+        .get::<hyper::ext::CloseDelimited>()
+        .is_some()
+    {
+        if let http_body_util::Either::Left(full) = resp.body_mut() {
+            let whole = http_body_util::BodyExt::collect(full).await;
+            let whole = whole.map(|c| c.to_bytes()).unwrap_or_default();
+            let untold = crate::upstream::ServerBody::untold(whole);
+            *resp.body_mut() = http_body_util::Either::Right(Box::new(untold));
+        }
+    }
+    resp
 }
 
 /// The response of a script's service, in the version of the request, as HAProxy's applet
@@ -157,20 +181,13 @@ pub(super) async fn service(
 /// status) goes out chunked to an HTTP/1.1 client (the header counted in the log as HAProxy
 /// counts the one it adds), and to an HTTP/1.0 one as it comes, the connection closing after
 /// it. A service that failed midway has its connection cut after what it sent.
-fn service_response(mut r: ScriptReply, version: Option<hyper::Version>) -> Response<ResBody> {
+fn service_response(r: ScriptReply, version: Option<hyper::Version>) -> Response<ResBody> {
     let framed = r.headers.iter().any(|(n, _)| {
         n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
     });
     let bodiless = r.status < 200 || r.status == 204 || r.status == 304;
     let untold = !framed && !bodiless;
-    // A whole body would be given its length: it goes as one of no told length.
-    let whole = (version == Some(hyper::Version::HTTP_10) && untold && r.rest.is_none() && !r.cut)
-        .then(|| std::mem::take(&mut r.body));
     let mut resp = to_response(r);
-    if let Some(whole) = whole {
-        *resp.body_mut() =
-            http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::untold(whole)));
-    }
     match version {
         Some(hyper::Version::HTTP_11) if untold => {
             resp.headers_mut().insert(
@@ -278,20 +295,27 @@ async fn through_response_rules(
     resp: Response<ResBody>,
 ) -> Response<ResBody> {
     let (mut parts, body) = resp.into_parts();
-    txn.response = Some(crate::txn::ResponseView {
-        status: parts.status.as_u16(),
-        version: parts.version,
-        headers: std::mem::take(&mut parts.headers),
-        lines: Default::default(),
-    });
+    txn.response = Some(super::script_service::head_view(&mut parts));
     if let Some(own) = response_rules(ctx, txn, backend, None).await {
         return own;
     }
+    let filtered = !txn.filters.scripts.is_empty();
     if let Some(view) = txn.response.as_mut() {
         parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
-        parts.headers = std::mem::take(&mut view.headers);
+        // The script filters' callbacks see (and change) the head where it is.
+        if !filtered {
+            parts.headers = std::mem::take(&mut view.headers);
+        }
     }
-    Response::from_parts(parts, body)
+    if !filtered {
+        return Response::from_parts(parts, body);
+    }
+    let files = [&ctx.frontend().errorfiles];
+    let response = super::script_service::response(txn, &mut parts, body, &files);
+    match Box::pin(response).await {
+        Ok(body) => Response::from_parts(parts, body),
+        Err(page) => page,
+    }
 }
 
 /// Runs the `http-response` rules of backend `backend` (unless it is the frontend's own) and

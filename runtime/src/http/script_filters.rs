@@ -300,9 +300,10 @@ pub fn end_after_error(txn: &mut Txn, request_from: usize, response_from: usize)
     txn.filters.scripts.clear();
 }
 
-/// A request answered without a server's response (`http-request return`, a redirect, a
-/// service, the stats page…): the filters still attached end the request's analysis, the
-/// only one that started.
+/// A request answered without a server's response (`http-request return`, a redirect, the
+/// stats page…): the filters still attached end the request's analysis, the only one that
+/// started. (A Lua service's exchange goes through them as a server's does:
+/// `super::script_service`.)
 pub fn end_unanswered(txn: &mut Txn) {
     for i in 0..txn.filters.scripts.len() {
         call(txn, i, FilterStep::EndAnalyze, false);
@@ -380,7 +381,7 @@ pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
 /// called again as more of `body` arrives (once at once for the start: its head came).
 pub async fn response_headers(
     txn: &mut Txn,
-    body: &mut crate::upstream::ServerBody,
+    body: Option<&mut crate::upstream::ServerBody>,
 ) -> Result<(), usize> {
     if txn.filters.scripts.is_empty() {
         return Ok(());
@@ -397,14 +398,14 @@ pub async fn response_headers(
         .backend
         .as_deref()
         .is_some_and(|b| *b != *txn.frontend && declares(b));
-    let mut wake = if hyper::body::Body::is_end_stream(&*body) {
-        Wake::never()
-    } else {
-        Wake::on(On::Response {
+    let mut wake = match body {
+        Some(body) if !hyper::body::Body::is_end_stream(&*body) => Wake::on(On::Response {
             body,
             settled: false,
             limit: shared.room.body_room(),
-        })
+        }),
+        // A body the proxy holds whole (a service's): no news will come.
+        _ => Wake::never(),
     };
     if frontend {
         wake.now = true;
@@ -425,6 +426,12 @@ pub async fn response_headers(
 /// The callbacks reach the transaction through the slot left in `txn.filters.lent`, which
 /// whoever holds the transaction while the body goes out fills.
 pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
+    script_body(txn, false).map(|b| Box::new(b) as Box<dyn BodyFilter>)
+}
+
+/// [`body_filter`], ending the response's analysis before the request's with
+/// `response_first`.
+pub(super) fn script_body(txn: &mut Txn, response_first: bool) -> Option<ScriptBody> {
     let filters = take_all(txn);
     if filters.is_empty() {
         return None;
@@ -434,7 +441,7 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
         .lent
         .get_or_insert_with(Default::default)
         .clone();
-    Some(Box::new(ScriptBody {
+    Some(ScriptBody {
         hold: Hold::new(filters.len(), txn.shared.room.body_room()),
         filters: filters
             .into_iter()
@@ -446,7 +453,31 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
         slot,
         failed: false,
         ended: false,
-    }))
+        response_first,
+    })
+}
+
+/// A body the proxy holds whole (a service's response) through the script filters at once,
+/// offered in one piece that is the message's end (as HAProxy offers a response that fits in
+/// its buffer), then their `http_end` and every filter's `end_analyze`. `None` when a
+/// callback failed: the stream is then aborted.
+pub(super) fn whole_response(txn: &mut Txn, body: Bytes, response_first: bool) -> Option<Bytes> {
+    let Some(mut filters) = script_body(txn, response_first) else {
+        return Some(body);
+    };
+    let slot = filters.slot.clone();
+    txn.filters.lent = None;
+    script::lend_now(txn, |lent| {
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(lent);
+        let out = filters.finish(body);
+        let failed = filters.failed;
+        drop(filters);
+        let back = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        (
+            back.expect("the filters give the transaction back"),
+            (!failed).then_some(out),
+        )
+    })
 }
 
 /// The filters attached to `txn`, taken for what they do once the transaction is elsewhere.
@@ -459,8 +490,9 @@ pub(super) fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
         .collect()
 }
 
-/// `start_analyze` on the response of a TCP stream, once its server is connected (or a
-/// service took it); a filter that waits is called again as `wake` says.
+/// `start_analyze` on the response of a TCP stream a service took; a filter that waits is
+/// called again as `wake` says. (A server's starts in the tunnel:
+/// [`super::script_tcp::TcpFilters::start_response`].)
 pub async fn tcp_response_start(txn: &mut Txn, mut wake: Wake<'_>) -> Result<(), usize> {
     run_all(txn, 0, FilterStep::StartAnalyze, true, false, &mut wake).await
 }
@@ -487,7 +519,7 @@ pub fn tcp_held(txn: &mut Txn, data: Bytes) -> Result<Bytes, usize> {
 }
 
 /// The script filters on a response body.
-struct ScriptBody {
+pub(super) struct ScriptBody {
     filters: Vec<OnBody>,
     /// What they have not let go yet.
     hold: Hold,
@@ -497,6 +529,9 @@ struct ScriptBody {
     failed: bool,
     /// The filters ended their analysis (at the body's end, or after a failure).
     ended: bool,
+    /// The response's analysis ends before the request's (HAProxy's order for a POST a
+    /// service answered, whose request channel reads on until the stream ends).
+    response_first: bool,
 }
 
 struct OnBody {
@@ -578,8 +613,9 @@ impl ScriptBody {
     /// headers, kept for the callbacks, then go: the log line sees none, as without filters.
     fn end_analyze(&mut self) {
         self.ended = true;
-        self.step(FilterStep::EndAnalyze, false, false);
-        self.step(FilterStep::EndAnalyze, true, false);
+        for response in [self.response_first, !self.response_first] {
+            self.step(FilterStep::EndAnalyze, response, false);
+        }
         with_lent(&self.slot, |mut txn| {
             if let Some(r) = txn.response.as_mut() {
                 r.headers.clear();
@@ -613,7 +649,19 @@ impl BodyFilter for ScriptBody {
     }
 
     fn end(&mut self) -> Bytes {
-        let out = self.pass(Bytes::new(), true);
+        self.finish(Bytes::new())
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}
+
+impl ScriptBody {
+    /// `last`, the body's end, through the filters, then their `http_end` and the ends of
+    /// their analysis.
+    fn finish(&mut self, last: Bytes) -> Bytes {
+        let out = self.pass(last, true);
         if self.failed {
             return out;
         }
@@ -623,10 +671,6 @@ impl BodyFilter for ScriptBody {
         }
         self.end_analyze();
         out
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
     }
 }
 

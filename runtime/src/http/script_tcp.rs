@@ -22,11 +22,27 @@ struct TcpInner {
     slot: crate::script::TxnSlot,
     /// The copy used while the slot is empty.
     copy: Option<Box<Txn>>,
+    /// How much of a direction's bytes a buffer holds.
+    room: usize,
+    /// How many filters started their analysis of the response, in order (all of them
+    /// unless it starts with the tunnel: [`TcpFilters::start_response`]).
+    started: usize,
+}
+
+/// Where the start of the response's analysis is.
+#[derive(Debug, PartialEq)]
+pub enum Started {
+    Done,
+    /// A filter waits: called again at its wake time, or on news from the server.
+    Wait(Option<std::time::Duration>),
+    /// The filter at this place failed.
+    Failed(usize),
 }
 
 impl TcpFilters {
-    /// Takes the filters attached to `txn`; `None` when none is.
-    pub fn take(txn: &mut Txn) -> Option<TcpFilters> {
+    /// Takes the filters attached to `txn`; `None` when none is. Unless `response_started`,
+    /// their analysis of the response is still to start ([`TcpFilters::start_response`]).
+    pub fn take(txn: &mut Txn, response_started: bool) -> Option<TcpFilters> {
         let filters = take_all(txn);
         if filters.is_empty() {
             return None;
@@ -43,6 +59,8 @@ impl TcpFilters {
         let room = txn.shared.room.raw_room();
         Some(TcpFilters(std::sync::Mutex::new(TcpInner {
             holds: [0, 1].map(|_| Hold::new(filters.len(), room)),
+            started: if response_started { filters.len() } else { 0 },
+            room,
             filters,
             slot: Default::default(),
             copy: Some(copy),
@@ -58,6 +76,50 @@ impl TcpFilters {
             .clone()
     }
 
+    /// How much of a direction's bytes a buffer holds: the most read ahead while the
+    /// response's start waits.
+    pub fn room(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).room
+    }
+
+    /// Whether their analysis of the response is still to start.
+    pub fn response_unstarted(&self) -> bool {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        inner.started < inner.filters.len()
+    }
+
+    /// `start_analyze` on the response for the filters that have not started it, in order,
+    /// their channel showing `ahead` (what the server sent so far), until one waits or fails.
+    /// The client's direction goes on meanwhile, as in HAProxy, whose channels' analyses
+    /// wait each on its own.
+    pub fn start_response(&self, ahead: &[u8]) -> Started {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let TcpInner {
+            filters,
+            slot,
+            copy,
+            started,
+            ..
+        } = &mut *inner;
+        let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let txn = if lent.is_some() { &mut *lent } else { copy };
+        while let Some(f) = filters.get_mut(*started) {
+            let Some(mut t) = txn.take() else {
+                return Started::Done;
+            };
+            let before = t.res_payload.replace(Bytes::copy_from_slice(ahead));
+            let (mut back, verdict) = f.step(FilterStep::StartAnalyze, true, t);
+            back.res_payload = before;
+            *txn = Some(back);
+            match verdict {
+                crate::script::FilterVerdict::Continue => *started += 1,
+                crate::script::FilterVerdict::Wait(at) => return Started::Wait(at),
+                crate::script::FilterVerdict::Error => return Started::Failed(*started),
+            }
+        }
+        Started::Done
+    }
+
     /// `chunk` of one direction (empty: nothing new, what they hold offered again) through
     /// the filters that registered its data, each seeing what the one before let go; at
     /// `eom` (its source closed) all they hold goes. A failed filter lets everything through.
@@ -68,6 +130,7 @@ impl TcpFilters {
             holds,
             slot,
             copy,
+            ..
         } = &mut *inner;
         let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
         let txn = if lent.is_some() { &mut *lent } else { copy };
@@ -101,6 +164,19 @@ impl TcpFilters {
     fn hold<R>(&self, response: bool, f: impl FnOnce(&Hold) -> R) -> R {
         let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
         f(&inner.holds[usize::from(response)])
+    }
+
+    /// After the filter at `at` failed to start the response: the filters from it on end
+    /// the request, then all of them the response, as HAProxy resumes each channel's loop
+    /// of filters where it broke.
+    pub fn end_failed(self, txn: &mut Txn, at: usize) {
+        let inner = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut filters = inner.filters;
+        for (from, response) in [(at, false), (0, true)] {
+            for f in filters.iter_mut().skip(from) {
+                crate::script::lend_now(txn, |lent| f.step(FilterStep::EndAnalyze, response, lent));
+            }
+        }
     }
 
     /// Both channels end on `txn` (the stream's own, given back): the request's first when

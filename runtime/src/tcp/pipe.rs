@@ -176,6 +176,59 @@ where
     PipeEnd::Closed
 }
 
+/// `start_analyze` on the response for the script filters that have not started it, each
+/// called again while it waits as the server's bytes arrive (read ahead within a buffer) or
+/// at its wake time; what was read ahead. Only this direction waits: the client's bytes go
+/// on meanwhile.
+async fn start_response<R: AsyncRead + Unpin>(
+    from: &mut R,
+    scripts: &crate::http::script_tcp::TcpFilters,
+    limit: &Limit,
+) -> Result<bytes::Bytes, crate::tcp_response::Refusal> {
+    use crate::http::script_tcp::Started;
+    use crate::tcp_response::Refusal;
+    let room = scripts.room();
+    let mut ahead = bytes::BytesMut::new();
+    let mut ended = false;
+    loop {
+        let at = match scripts.start_response(&ahead) {
+            Started::Done => return Ok(ahead.freeze()),
+            Started::Failed(at) => return Err(Refusal::FilterFailed(at)),
+            Started::Wait(at) => at,
+        };
+        let more = room.saturating_sub(ahead.len());
+        let readable = !ended && more > 0;
+        let t = limit.load(Ordering::Relaxed);
+        let read = async {
+            match readable {
+                true => (&mut *from).take(more as u64).read_buf(&mut ahead).await,
+                false => std::future::pending().await,
+            }
+        };
+        let wake = async {
+            match at {
+                Some(at) => tokio::time::sleep(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let idle = async {
+            match t {
+                0 => std::future::pending().await,
+                t => tokio::time::sleep(Duration::from_millis(t)).await,
+            }
+        };
+        let read = tokio::select! {
+            r = read => Some(r),
+            () = wake => None,
+            () = idle => return Err(Refusal::StartTimedOut),
+        };
+        // The source's end is news once.
+        if let Some(Ok(0) | Err(_)) = read {
+            ended = true;
+        }
+    }
+}
+
 /// Writes `out` to `to`, in the pieces bandwidth limits allow, counting it as it goes.
 async fn send<W: AsyncWrite + Unpin>(
     to: &mut W,
@@ -345,6 +398,13 @@ where
     };
     let b_to_a = async {
         let mut download = paced.download;
+        // The script filters start the response's analysis with the tunnel: what the server
+        // sends while one waits is read ahead, and goes first.
+        let early = match scripts.filter(|s| s.response_unstarted()) {
+            Some(s) => start_response(&mut br, s, &b_limit).await?,
+            None => bytes::Bytes::new(),
+        };
+        let mut br = crate::client_stream::Replay::new(early, br);
         if let Some(gate) = gate {
             match crate::tcp_response::inspect(&mut br, gate).await {
                 Ok(forward) => {

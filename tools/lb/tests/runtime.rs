@@ -149,8 +149,12 @@ mod lua_act;
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
 mod lua_errors;
+#[path = "runtime/lua_filter_directions.rs"]
+mod lua_filter_directions;
 #[path = "runtime/lua_filter_hold.rs"]
 mod lua_filter_hold;
+#[path = "runtime/lua_filter_service.rs"]
+mod lua_filter_service;
 #[path = "runtime/lua_filter_wake.rs"]
 mod lua_filter_wake;
 #[path = "runtime/lua_filters.rs"]

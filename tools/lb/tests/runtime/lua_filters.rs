@@ -41,7 +41,7 @@ fn a_script_registering_a_filter_loads_and_sees_haproxys_filter_global() {
 
 /// The response to `path` as curl shows it (head and body), without its date and with the
 /// proxy's port as `PORT`.
-fn exchange(port: u16, path: &str, args: &[&str]) -> String {
+pub(super) fn exchange(port: u16, path: &str, args: &[&str]) -> String {
     let out = Command::new("curl")
         .args(["-s", "-S", "--max-time", "20", "-i"])
         .args(args)
