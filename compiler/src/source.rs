@@ -66,6 +66,35 @@ pub struct SourceFile {
     cuts: bool,
 }
 
+/// The byte offset of the start of each line of `text`. Line feeds are found 32 bytes at a
+/// time as a bit mask (which the compiler makes vector compares of): with lines of some 30
+/// bytes, `memchr_iter` paid its set-up once per line, 1.9 of 2.2 million instructions for
+/// loading a 22,000-line file.
+fn line_starts(text: &[u8]) -> Vec<u32> {
+    // Sized for lines of about 32 bytes.
+    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    starts.push(0u32);
+    let mut chunks = text.chunks_exact(32);
+    let mut at = 0u32;
+    for chunk in &mut chunks {
+        let mut mask = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |m, (i, &b)| m | (u32::from(b == b'\n') << i));
+        while mask != 0 {
+            starts.push(at + mask.trailing_zeros() + 1);
+            mask &= mask - 1;
+        }
+        at += 32;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            starts.push(at + i as u32 + 1);
+        }
+    }
+    starts
+}
+
 /// A 1-based line and column (column counted in characters, like editors and HAProxy carets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineCol {
@@ -76,10 +105,7 @@ pub struct LineCol {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        // Sized for lines of about 32 bytes; memchr finds the ends many bytes at a time.
-        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
-        line_starts.push(0u32);
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        let line_starts = line_starts(text.as_bytes());
         let cuts = memchr::memchr2(b'\r', b'\0', text.as_bytes()).is_some();
         SourceFile {
             name: name.into(),
@@ -392,6 +418,30 @@ mod tests {
         assert_eq!(f.line_col(9), LineCol { line: 2, col: 3 });
         assert_eq!(f.line_count(), 2);
         assert_eq!(&f.text[f.line_range(1)], "  maxconn 10");
+    }
+
+    /// Line starts found 32 bytes at a time are those a byte-by-byte search finds, with line
+    /// feeds on both sides of a block's edge, at its ends, in a row and in the tail.
+    #[test]
+    fn line_starts_match_a_plain_search() {
+        for len in [0, 1, 31, 32, 33, 63, 64, 65, 100] {
+            for step in [1, 2, 3, 7, 31, 32, 33] {
+                for shift in 0..3 {
+                    let text: String = (0..len)
+                        .map(|i| if (i + shift) % step == 0 { '\n' } else { 'a' })
+                        .collect();
+                    let plain: Vec<u32> = std::iter::once(0)
+                        .chain(
+                            text.bytes()
+                                .enumerate()
+                                .filter(|b| b.1 == b'\n')
+                                .map(|b| b.0 as u32 + 1),
+                        )
+                        .collect();
+                    assert_eq!(line_starts(text.as_bytes()), plain, "{text:?}");
+                }
+            }
+        }
     }
 
     /// The line index after edits that add, remove and replace line feeds, at the start, in
