@@ -66,35 +66,14 @@ pub struct SourceFile {
     cuts: bool,
 }
 
-/// The byte offset of the start of each line of `text`. Line feeds are found eight bytes at a
-/// time, as the zero bytes of a word XORed with them: with lines of some 30 bytes,
-/// `memchr_iter` paid its set-up once per line (1.9 of 2.2 million instructions for loading a
-/// 22,000-line file).
+/// The byte offset of the start of each line of `text`. (Eight bytes at a time as the zero
+/// bytes of a word, the search cost 2.15 million instructions on a 22,000-line file against
+/// memchr's 1.94: memchr's set-up per line is paid back by its 32-byte steps.)
 fn line_starts(text: &[u8]) -> Vec<u32> {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const LF: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    // Sized for lines of about 32 bytes.
+    // Sized for lines of about 32 bytes; memchr finds the ends many bytes at a time.
     let mut starts = Vec::with_capacity(text.len() / 32 + 1);
     starts.push(0u32);
-    let mut chunks = text.chunks_exact(8);
-    let mut at = 0u32;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ LF;
-        // The top bit of each byte of `x` that is zero, exactly: no carry crosses a byte.
-        let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
-        while zero != 0 {
-            starts.push(at + zero.trailing_zeros() / 8 + 1);
-            zero &= zero - 1;
-        }
-        at += 8;
-    }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if b == b'\n' {
-            starts.push(at + i as u32 + 1);
-        }
-    }
+    starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1));
     starts
 }
 
@@ -423,8 +402,8 @@ mod tests {
         assert_eq!(&f.text[f.line_range(1)], "  maxconn 10");
     }
 
-    /// Line starts found eight bytes at a time are those a byte-by-byte search finds, with line
-    /// feeds on both sides of a word's edge, at its ends, in a row and in the tail.
+    /// Line starts are those a byte-by-byte search finds, with line feeds at the text's ends,
+    /// in a row, on both sides of a 32-byte step and in the tail.
     #[test]
     fn line_starts_match_a_plain_search() {
         for len in [0, 1, 31, 32, 33, 63, 64, 65, 100] {
