@@ -68,15 +68,21 @@ def main():
     print(f"   {len(order)} functions, {sum(syms[i][1] for i in order)} bytes. */")
     print("SECTIONS {\n  .text : {")
     for i in order:
-        name = re.sub(r"(\.llvm)?\.\d+$", "", syms[i][2])
-        p = pattern(name)
-        if shared[p] == 1 and p != name:
-            print(f"    *(.text.{p})")
-        elif name.startswith("_ZN") or name.startswith("_R"):
-            print(f"    *(.text.{name}*)")
-        else:
-            print(f"    *(.text.{name})")
+        print(f"    *(.text.{entry(syms[i][2], shared)})")
     print("  }\n}\nINSERT BEFORE .init;")
+
+
+def entry(raw, shared):
+    """The section-name pattern (after `.text.`) of function `raw`: see the module's doc."""
+    if not (raw.startswith("_ZN") or raw.startswith("_R")):
+        # A C compiler's clone suffix (`.part.0`, `.isra.0`, `.constprop.0`) is part of the
+        # section's name: cut, the pattern named no section (mimalloc's stayed out of place).
+        return raw
+    name = re.sub(r"(\.llvm)?\.\d+$", "", raw)
+    p = pattern(name)
+    if shared[p] == 1 and p != name:
+        return p
+    return f"{name}*"
 
 
 if __name__ == "__main__":

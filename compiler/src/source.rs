@@ -77,6 +77,17 @@ fn lone_cr_between(bytes: &[u8], from: usize, to: usize) -> bool {
         .any(|i| bytes.get(from + i + 1) != Some(&b'\n'))
 }
 
+/// The byte offset of the start of each line of `text`. (Eight bytes at a time as the zero
+/// bytes of a word, the search cost 2.15 million instructions on a 22,000-line file against
+/// memchr's 1.94: memchr's set-up per line is paid back by its 32-byte steps.)
+fn line_starts(text: &[u8]) -> Vec<u32> {
+    // Sized for lines of about 32 bytes; memchr finds the ends many bytes at a time.
+    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    starts.push(0u32);
+    starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1));
+    starts
+}
+
 /// A 1-based line and column (column counted in characters, like editors and HAProxy carets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineCol {
@@ -87,10 +98,7 @@ pub struct LineCol {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        // Sized for lines of about 32 bytes; memchr finds the ends many bytes at a time.
-        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
-        line_starts.push(0u32);
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        let line_starts = line_starts(text.as_bytes());
         let cuts = memchr::memchr2(b'\r', b'\0', text.as_bytes()).is_some();
         let lone_cr = cuts && lone_cr_between(text.as_bytes(), 0, text.len());
         SourceFile {
@@ -436,6 +444,30 @@ mod tests {
         let mut f = SourceFile::new("a", "global\r\n");
         f.replace(0..0, "# \r\n");
         assert!(!f.may_have_lone_cr());
+    }
+
+    /// Line starts are those a byte-by-byte search finds, with line feeds at the text's ends,
+    /// in a row, on both sides of a 32-byte step and in the tail.
+    #[test]
+    fn line_starts_match_a_plain_search() {
+        for len in [0, 1, 31, 32, 33, 63, 64, 65, 100] {
+            for step in [1, 2, 3, 7, 31, 32, 33] {
+                for shift in 0..3 {
+                    let text: String = (0..len)
+                        .map(|i| if (i + shift) % step == 0 { '\n' } else { 'a' })
+                        .collect();
+                    let plain: Vec<u32> = std::iter::once(0)
+                        .chain(
+                            text.bytes()
+                                .enumerate()
+                                .filter(|b| b.1 == b'\n')
+                                .map(|b| b.0 as u32 + 1),
+                        )
+                        .collect();
+                    assert_eq!(line_starts(text.as_bytes()), plain, "{text:?}");
+                }
+            }
+        }
     }
 
     /// The line index after edits that add, remove and replace line feeds, at the start, in

@@ -394,20 +394,13 @@ impl LineParser {
                 self.stopped = true;
             }
         }
-        let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
-        if trimmed.starts_with('[') {
+        // Byte by byte: the blanks are ASCII, and no character needs decoding to find them.
+        let first_byte = text.bytes().find(|b| !b.is_ascii_whitespace());
+        if first_byte == Some(b'[') {
             // SPOE scope lines: `[name]`.
             line.kind = LineKind::Directive;
             return line;
         }
-        let ctx = LineContext {
-            file,
-            offset: range.start,
-            file_name: &source.name,
-            line_number: index + 1,
-            section: section_name,
-            env,
-        };
         let lexed = match ahead(index) {
             Some(lexed) => lexed,
             None => {
@@ -436,7 +429,17 @@ impl LineParser {
                         comment: None,
                         error: None,
                     },
-                    None => crate::lexer::lex_cooked(content, &ctx),
+                    None => {
+                        let ctx = LineContext {
+                            file,
+                            offset: range.start,
+                            file_name: &source.name,
+                            line_number: index + 1,
+                            section: section_name,
+                            env,
+                        };
+                        crate::lexer::lex_cooked(content, &ctx)
+                    }
                 }
             }
         };

@@ -6,8 +6,9 @@ use super::model::*;
 use crate::diagnostic::Diagnostic;
 use crate::syntax::SyntaxTree;
 
-/// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
-const SHARES_PER_THREAD: usize = 4;
+/// The smallest share of the proxy bodies is a 1/(threads x this) part of their lines (see
+/// [`build_bodies_from`]).
+const SHARES_PER_THREAD: usize = 16;
 
 /// Builds the bodies of frontends, backends and listens: in order on small configurations, in
 /// contiguous shares on all cores on large ones, and only those whose previous build does not
@@ -210,19 +211,23 @@ fn build_bodies_from(
         w.warnings = warnings;
         return vec![build_share(&mut w, tree, bodies, &mut opened, sparse)];
     }
-    // Contiguous shares of about the same number of lines, several per thread: lines differ in
-    // cost (a condition costs more than a server), so threads take the next share when done.
+    // Contiguous shares, taken by the threads in turn as each is done: lines differ in cost (a
+    // condition costs more than a server), so the shares shrink as they go (each a
+    // 1/(2 x threads) part of the lines left, down to a floor) and the threads end close
+    // together. With eight equal shares on two threads, host 22k's ended 3.7 of 54 million
+    // instructions apart, the main thread last.
     // Each share's proxies are opened straight into its own list: opening them all in one list
     // first and then cutting it held every opened proxy twice, at the build's peak.
     let lines_in_bodies: usize = bodies.iter().map(|d| d.section.body.len()).sum();
-    let count = workers * SHARES_PER_THREAD;
-    let mut shares: Vec<(&[&Body], Vec<Opened>)> = Vec::with_capacity(count);
-    let (mut from, mut acc) = (0, 0);
+    let floor = (lines_in_bodies / (workers * SHARES_PER_THREAD)).max(1);
+    let mut shares: Vec<(&[&Body], Vec<Opened>)> =
+        Vec::with_capacity(workers * SHARES_PER_THREAD + 2 * workers);
+    let (mut from, mut left, mut taken) = (0, lines_in_bodies, 0);
     for (i, body) in bodies.iter().enumerate() {
-        acc += body.section.body.len();
-        if acc * count >= lines_in_bodies * (shares.len() + 1) && shares.len() + 1 < count {
+        taken += body.section.body.len();
+        if taken >= (left / (2 * workers)).max(floor) && i + 1 < bodies.len() {
             shares.push((&bodies[from..=i], open(&bodies[from..=i])));
-            from = i + 1;
+            (from, left, taken) = (i + 1, left - taken, 0);
         }
     }
     shares.push((&bodies[from..], open(&bodies[from..])));

@@ -277,7 +277,12 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled {
         return;
     }
+    // A server with an explicit `id` is not compared: walked only for servers whose name is
+    // taken, as almost none are (the walk looks every option up in the registry).
     let has_id = |s: &Server| {
+        if !s.options.iter().any(|w| w.value == "id") {
+            return false;
+        }
         let mut i = 0;
         while let Some(word) = s.options.get(i) {
             if word.value == "id" {
@@ -287,35 +292,55 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
         }
         false
     };
-    let mut first: rustc_hash::FxHashMap<&str, crate::Span> = rustc_hash::FxHashMap::default();
-    for s in p
-        .servers
-        .iter()
-        .filter(|s| s.template.is_none() && !has_id(s))
-    {
+    let compared = |s: &&Server| s.template.is_none();
+    let mut report = |s: &Server, first: crate::Span| {
+        let line = db.file(first.file).line_col(first.start as usize).line;
+        out.push(
+            Diagnostic::new(
+                "E226",
+                format!(
+                    "{} '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
+                    p.kind.type_str(),
+                    p.name_str(),
+                    s.name.value
+                ),
+            )
+            .at(s.name.span)
+            .with_secondary(first, "first defined here"),
+        );
+    };
+    if p.servers.len() <= FEW_SERVERS {
+        // A backend's usual handful is compared pairwise, in place: a table grew twice for
+        // them, thousands of times over on large configurations.
+        for (i, s) in p.servers.iter().enumerate() {
+            if !compared(&s) {
+                continue;
+            }
+            let name = s.name.value.as_str();
+            let first = p.servers[..i]
+                .iter()
+                .filter(compared)
+                .find(|e| e.name.value.as_str() == name && !has_id(e));
+            if let Some(first) = first.filter(|_| !has_id(s)) {
+                report(s, first.span);
+            }
+        }
+        return;
+    }
+    let mut first: rustc_hash::FxHashMap<&str, crate::Span> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(p.servers.len(), Default::default());
+    for s in p.servers.iter().filter(compared).filter(|s| !has_id(s)) {
         match first.entry(s.name.value.as_str()) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(s.span);
             }
-            std::collections::hash_map::Entry::Occupied(e) => {
-                let line = db.file(e.get().file).line_col(e.get().start as usize).line;
-                out.push(
-                    Diagnostic::new(
-                        "E226",
-                        format!(
-                            "{} '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
-                            p.kind.type_str(),
-                            p.name_str(),
-                            s.name.value
-                        ),
-                    )
-                    .at(s.name.span)
-                    .with_secondary(*e.get(), "first defined here"),
-                );
-            }
+            std::collections::hash_map::Entry::Occupied(e) => report(s, *e.get()),
         }
     }
 }
+
+/// Up to this many servers, a proxy's server names are compared pairwise rather than hashed.
+const FEW_SERVERS: usize = 16;
 
 /// HAProxy's default `nbthread`: the CPUs the process may run on.
 pub fn default_nbthread() -> u32 {
