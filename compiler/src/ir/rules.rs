@@ -297,14 +297,7 @@ fn rule_expressions(
         proxy.name_str(),
         set.keyword()
     );
-    let places = {
-        use crate::registry::capabilities::at::*;
-        let (fe, be) = match set {
-            RuleSet::HttpRequest => (FE_HRQ_HDR, BE_HRQ_HDR),
-            _ => (FE_HRS_HDR, BE_HRS_HDR),
-        };
-        (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
-    };
+    let places = rule_places(set, has_fe, has_be);
     if http {
         if let Some(message) = http_action_arguments(name, args, condition) {
             b.push(
@@ -325,7 +318,8 @@ fn rule_expressions(
             } else {
                 (prefix.as_str(), "")
             };
-            super::exprs::sample_arg(b, index, key, RefContext::Tracking, wrap);
+            let at = Some((places, key.value.as_str()));
+            super::exprs::sample_arg_at(b, index, key, RefContext::Tracking, wrap, at);
         }
     } else if name == "set-bandwidth-limit" {
         let wrap = if http {
@@ -337,7 +331,7 @@ fn rule_expressions(
     } else if name.starts_with("set-var(") {
         if let Some(expr) = args.first() {
             let wrap = if http { wrap_http } else { wrap_tcp };
-            super::exprs::sample_arg(b, index, expr, context, wrap);
+            super::exprs::sample_arg_at(b, index, expr, context, wrap, Some((places, name)));
         }
     } else if http
         && (name.starts_with("set-var-fmt(")
@@ -369,6 +363,23 @@ fn rule_expressions(
             }
         }
     }
+}
+
+/// The check points where a rule of `set` evaluates its expressions (HAProxy's `SMP_VAL_*`
+/// masks for the rule's hook), in a proxy with a frontend side and/or a backend side.
+fn rule_places(set: RuleSet, has_fe: bool, has_be: bool) -> u32 {
+    use crate::registry::capabilities::at::*;
+    let (fe, be) = match set {
+        RuleSet::HttpRequest => (FE_HRQ_HDR, BE_HRQ_HDR),
+        RuleSet::HttpResponse | RuleSet::HttpAfterResponse => (FE_HRS_HDR, BE_HRS_HDR),
+        // Connection and session rules exist only on the frontend side.
+        RuleSet::TcpRequestConnection => return FE_CON_ACC,
+        RuleSet::TcpRequestSession => return FE_SES_ACC,
+        RuleSet::TcpRequestContent => (FE_REQ_CNT, BE_REQ_CNT),
+        RuleSet::TcpResponseContent => (FE_RES_CNT, BE_RES_CNT),
+        RuleSet::HttpCheck | RuleSet::TcpCheck => return BE_CHK_RUL,
+    };
+    (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
 }
 
 /// Checks the reply of an HTTP `return`, `deny` or `tarpit` rule as HAProxy does.
