@@ -245,7 +245,8 @@ pub(super) fn condition(
     Some(parsed)
 }
 
-/// Compiles a log-format string as HAProxy does: `what` starts each message, and `places`
+/// Compiles a log-format string as HAProxy does: `what` starts each message (none: the
+/// message is given bare, as TCP rules give it), and `places`
 /// (check point bits, none to skip the test) are where its expressions are evaluated, so that
 /// a fetch whose information does not exist there is refused with HAProxy's message.
 pub(super) fn log_format(
@@ -263,6 +264,9 @@ pub(super) fn log_format(
         }
         _ => HaproxyForm::Parsing,
     };
+    // A message wrapped in the rule's or directive's words ends with a full stop; a bare one
+    // (TCP rules) does not.
+    let end = if what.is_empty() { "" } else { "." };
     let parsed = logformat::parse(&word.value);
     if places != 0 {
         if let Some((start, (from, to), needs)) = format_unavailable(&word.value, places) {
@@ -272,7 +276,7 @@ pub(super) fn log_format(
                 Diagnostic::new(
                     "E509",
                     format!(
-                        "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
+                        "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here{end}",
                         &word.value[start..]
                     ),
                 )
@@ -310,7 +314,7 @@ pub(super) fn log_format(
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
             b.push(
-                Diagnostic::new("E505", format!("{what}{}.", e.message))
+                Diagnostic::new("E505", format!("{what}{}{end}", e.message))
                     .at(span)
                     .label("invalid log-format string")
                     .form(form),

@@ -366,6 +366,11 @@ fn rule_expressions(
         if let Some(value) = value {
             super::exprs::log_format(b, index, value, context, &rule_prefix, places);
         }
+    } else if name.starts_with("set-var-fmt(") {
+        // TCP rules give the string's errors bare.
+        if let Some(value) = args.first() {
+            super::exprs::log_format(b, index, value, context, "", places);
+        }
     } else if http && name == "redirect" {
         // Every destination but the prefix "/" is a log-format string.
         let typed = args.first().map(|w| w.value.as_str());
