@@ -291,7 +291,7 @@ pub(super) fn log_format(
     match parsed {
         Ok(lf) => {
             for item in &lf.items {
-                let logformat::Item::Expr { expr: e, .. } = item else {
+                let logformat::Item::Expr { expr: e, start, .. } = item else {
                     continue;
                 };
                 keep_refs(b, index, e, word.span, context);
@@ -305,6 +305,13 @@ pub(super) fn log_format(
                             word.value
                         );
                         b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);
+                    } else if context.is_rule() {
+                        // A rule's string names the expression the file breaks, from its start.
+                        let prefix = format!(
+                            "{what}failed to parse sample expression <{}> : ",
+                            &word.value[*start..]
+                        );
+                        map_file_ref(b, &converter, &file, word.span, (&prefix, end));
                     } else {
                         map_file_ref(b, &converter, &file, word.span, ("", "."));
                     }
