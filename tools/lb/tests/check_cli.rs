@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 mod crypto;
 #[path = "check_cli/environment.rs"]
 mod environment;
+#[path = "check_cli/fetch_places.rs"]
+mod fetch_places;
 #[path = "check_cli/globals.rs"]
 mod globals;
 #[path = "check_cli/lua.rs"]
