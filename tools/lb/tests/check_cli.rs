@@ -458,6 +458,23 @@ fn assert_rule_alert_like_haproxy(rule: &str, want: Option<&str>) {
     }
 }
 
+/// The first alert for global line `line` (HAProxy's words after the location, `None`: it
+/// passes), the same as Debian's haproxy gives when it is installed.
+#[track_caller]
+fn assert_global_alert_like_haproxy(line: &str, want: Option<&str>) {
+    let global = format!("    {line}\n");
+    let want = want.map(|m| format!("config : parsing [2] : {m}"));
+    let ours = rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), &global, "");
+    assert_eq!(ours, want, "{line}");
+    if haproxy_installed() {
+        assert_eq!(
+            rule_alert("haproxy", &global, ""),
+            ours,
+            "haproxy on {line}"
+        );
+    }
+}
+
 /// A finding of `check` that only the environment gives: `-c` passes `text` (as `haproxy -c`
 /// does, which does not look), `check` fails with it, `check --no-env` passes. Its error output.
 #[track_caller]

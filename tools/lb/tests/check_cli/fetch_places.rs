@@ -142,7 +142,6 @@ fn rule_expressions_reading_what_is_not_there_are_refused_as_haproxy_refuses_the
 
 #[test]
 fn global_set_var_reads_only_what_exists_before_any_connection() {
-    let hapee = env!("CARGO_BIN_EXE_hapee-lb");
     for (line, want) in [
         (
             "set-var proc.x req.hdr(a)",
@@ -174,12 +173,6 @@ fn global_set_var_reads_only_what_exists_before_any_connection() {
         ("set-var proc.x var(proc.y)", None),
         ("set-var-fmt proc.x \"%[env(HOME)] %[str(a)]\"", None),
     ] {
-        let global = format!("    {line}\n");
-        let want = want.map(|m| format!("config : parsing [2] : {m}"));
-        let ours = rule_alert(hapee, &global, "");
-        assert_eq!(ours, want, "{line}");
-        if haproxy_installed() {
-            assert_eq!(rule_alert("haproxy", &global, ""), ours, "haproxy on {line}");
-        }
+        assert_global_alert_like_haproxy(line, want.as_deref());
     }
 }
