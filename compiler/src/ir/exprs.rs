@@ -245,7 +245,8 @@ pub(super) fn condition(
     Some(parsed)
 }
 
-/// Compiles a log-format string as HAProxy does: `what` starts each message, and `places`
+/// Compiles a log-format string as HAProxy does: `what` starts each message (none: the
+/// message is given bare, as TCP rules give it), and `places`
 /// (check point bits, none to skip the test) are where its expressions are evaluated, so that
 /// a fetch whose information does not exist there is refused with HAProxy's message.
 pub(super) fn log_format(
@@ -271,35 +272,26 @@ pub(super) fn log_format(
         d.after_parse = after_parse;
         b.push(d);
     };
+    // A message wrapped in the rule's or directive's words ends with a full stop; a bare one
+    // (TCP rules) does not.
+    let end = if what.is_empty() { "" } else { "." };
     let parsed = logformat::parse(&word.value);
-    // HAProxy compiles the expressions in order: one that cannot be used here is refused
-    // before a later one that does not parse.
-    let prefix;
-    let before_error = match &parsed {
-        Ok(lf) => Some(lf),
-        Err(e) => {
-            prefix = word.value[..e.at.min(word.value.len())]
-                .rfind("%[")
-                .and_then(|cut| logformat::parse(&word.value[..cut]).ok());
-            prefix.as_ref()
-        }
-    };
-    if let Some(lf) = before_error.filter(|_| places != 0) {
-        if let Some((start, e, needs)) = unavailable_fetch(lf, places) {
-            let (from, to) = (start + e.fetch.start, start + e.fetch.end);
-            let span = inner_span(word, raw_len(b, word), from, to);
+    if places != 0 {
+        if let Some((start, (from, to), needs)) = format_unavailable(&word.value, places) {
+            let fetch = &word.value[start + from..start + to];
+            let span = inner_span(word, raw_len(b, word), start + from, start + to);
             push(
                 b,
                 Diagnostic::new(
                     "E509",
                     format!(
-                        "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
+                        "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here{end}",
                         &word.value[start..]
                     ),
                 )
                 .at(span)
                 .label(format!("needs {needs}"))
-                .help(place_help(context, &e.fetch.name, &needs))
+                .help(place_help(context, fetch, &needs))
                 .form(form),
             );
             return;
@@ -308,7 +300,7 @@ pub(super) fn log_format(
     match parsed {
         Ok(lf) => {
             for item in &lf.items {
-                let logformat::Item::Expr { expr: e, .. } = item else {
+                let logformat::Item::Expr { expr: e, start, .. } = item else {
                     continue;
                 };
                 keep_refs(b, index, e, word.span, context);
@@ -322,6 +314,13 @@ pub(super) fn log_format(
                             word.value
                         );
                         b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);
+                    } else if context.is_rule() {
+                        // A rule's string names the expression the file breaks, from its start.
+                        let prefix = format!(
+                            "{what}failed to parse sample expression <{}> : ",
+                            &word.value[*start..]
+                        );
+                        map_file_ref(b, &converter, &file, word.span, (&prefix, end));
                     } else {
                         map_file_ref(b, &converter, &file, word.span, ("", "."));
                     }
@@ -332,13 +331,35 @@ pub(super) fn log_format(
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
             push(
                 b,
-                Diagnostic::new("E505", format!("{what}{}.", e.message))
+                Diagnostic::new("E505", format!("{what}{}{end}", e.message))
                     .at(span)
                     .label("invalid log-format string")
                     .form(form),
             );
         }
     }
+}
+
+/// The first expression of log-format string `text` whose fetch cannot be used at `places`:
+/// its offset in the string, the fetch's offsets in the expression, and what it needs.
+/// HAProxy compiles the expressions in order, so such a one is refused before a later one
+/// that does not parse.
+pub(super) fn format_unavailable(
+    text: &str,
+    places: u32,
+) -> Option<(usize, (usize, usize), String)> {
+    let parsed = logformat::parse(text);
+    let prefix;
+    let before_error = match &parsed {
+        Ok(lf) => lf,
+        Err(e) => {
+            let cut = text[..e.at.min(text.len())].rfind("%[")?;
+            prefix = logformat::parse(&text[..cut]).ok()?;
+            &prefix
+        }
+    };
+    unavailable_fetch(before_error, places)
+        .map(|(start, e, needs)| (start, (e.fetch.start, e.fetch.end), needs))
 }
 
 /// The first expression of `lf` whose fetch cannot be used at `places`: its offset in the
@@ -379,8 +400,28 @@ pub(super) fn sample_arg(
     context: RefContext,
     wrap: (&str, &str),
 ) {
+    sample_arg_at(b, index, word, context, wrap, None);
+}
+
+/// A rule's sample expression evaluated at the check points `at.0`: as `sample_arg`, then a
+/// fetch whose information does not exist there is refused with HAProxy's message, which
+/// names the keyword `at.1` (the action, or the expression's word for a tracking key).
+pub(super) fn sample_arg_at(
+    b: &mut Builder,
+    index: usize,
+    word: &Spanned<Text>,
+    context: RefContext,
+    wrap: (&str, &str),
+    at: Option<(u32, &str)>,
+) {
     match sample::parse(&word.value, false) {
         Ok((expr, _)) => {
+            if let Some((places, keyword)) = at {
+                if let Some(d) = fetch_unavailable(&expr, places, keyword, wrap) {
+                    b.push(d.at(word.span));
+                    return;
+                }
+            }
             keep_refs(b, index, &expr, word.span, context);
             for (converter, file) in map_files(&expr) {
                 map_file_ref(b, &converter, &file, word.span, wrap);
@@ -395,6 +436,31 @@ pub(super) fn sample_arg(
             );
         }
     }
+}
+
+/// HAProxy's refusal of an expression whose fetch cannot be used at any of `places`
+/// (`fetch method '<keyword>' extracts information from ...`), wrapped in `wrap`.
+pub(super) fn fetch_unavailable(
+    expr: &sample::SampleExpr,
+    places: u32,
+    keyword: &str,
+    wrap: (&str, &str),
+) -> Option<Diagnostic> {
+    let needs = crate::registry::capabilities::missing_sources(&expr.fetch.name, places)?;
+    Some(
+        Diagnostic::new(
+            "E509",
+            format!(
+                "{}fetch method '{keyword}' extracts information from '{needs}', none of which is available here{}",
+                wrap.0, wrap.1
+            ),
+        )
+        .label(format!("needs {needs}"))
+        .help(format!(
+            "'{}' cannot be read here: move the rule to the side (request or response) that has it, or store it in a 'txn' variable there and read the variable here",
+            expr.fetch.name
+        )),
+    )
 }
 
 /// The post-parse resolution of object references in expressions (HAProxy's `smp_resolve_args`).

@@ -7,6 +7,9 @@
 use super::build::{Builder, Stmt};
 use crate::diagnostic::Diagnostic;
 
+/// Why a fetch reading traffic is refused in the global section.
+const NO_TRAFFIC: &str = "the global section is read before any connection exists: only constants, the environment and other 'proc' variables can be read here";
+
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
     let keyword = stmt.word(at);
     let (name, value) = (stmt.word(at + 1), stmt.word(at + 2));
@@ -37,14 +40,51 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         );
         return;
     }
-    if !format {
-        if let Err(e) = crate::expr::sample::parse(value, false) {
+    // Only what exists before any connection can be read here (the configuration parser's
+    // check point): constants, the environment, other variables.
+    let places = crate::registry::capabilities::at::CFG_PARSER;
+    if format {
+        if let Some((start, _, needs)) = super::exprs::format_unavailable(value, places) {
             b.push(
-                Diagnostic::new("E506", e.message)
-                    .at(stmt.span(at + 2))
-                    .label("invalid sample expression"),
+                Diagnostic::new(
+                    "E509",
+                    format!(
+                        "sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here",
+                        &value[start..]
+                    ),
+                )
+                .at(stmt.span(at + 2))
+                .label(format!("needs {needs}"))
+                .help(NO_TRAFFIC),
             );
             return;
+        }
+        if let Err(e) = crate::expr::logformat::parse(value) {
+            b.push(
+                Diagnostic::new("E505", e.message)
+                    .at(stmt.span(at + 2))
+                    .label("invalid log-format string"),
+            );
+            return;
+        }
+    } else {
+        match crate::expr::sample::parse(value, false) {
+            Err(e) => {
+                b.push(
+                    Diagnostic::new("E506", e.message)
+                        .at(stmt.span(at + 2))
+                        .label("invalid sample expression"),
+                );
+                return;
+            }
+            Ok((expr, _)) => {
+                let keyword = format!("{keyword}({name})");
+                if let Some(d) = super::exprs::fetch_unavailable(&expr, places, &keyword, ("", ""))
+                {
+                    b.push(d.at(stmt.span(at + 2)).help(NO_TRAFFIC));
+                    return;
+                }
+            }
         }
     }
     if !name.starts_with("proc.") {

@@ -291,6 +291,19 @@ pub enum RefContext {
 }
 
 impl RefContext {
+    /// Whether the context is a rule's (HTTP or TCP) arguments.
+    pub fn is_rule(self) -> bool {
+        matches!(
+            self,
+            RefContext::HttpRequest
+                | RefContext::HttpResponse
+                | RefContext::TcpRequestConnection
+                | RefContext::TcpRequestSession
+                | RefContext::TcpRequestContent
+                | RefContext::TcpResponseContent
+        )
+    }
+
     /// HAProxy's "where" phrase (`smp_resolve_args`).
     pub fn where_text(self) -> &'static str {
         match self {

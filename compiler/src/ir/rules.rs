@@ -297,14 +297,7 @@ fn rule_expressions(
         proxy.name_str(),
         set.keyword()
     );
-    let places = {
-        use crate::registry::capabilities::at::*;
-        let (fe, be) = match set {
-            RuleSet::HttpRequest => (FE_HRQ_HDR, BE_HRQ_HDR),
-            _ => (FE_HRS_HDR, BE_HRS_HDR),
-        };
-        (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
-    };
+    let places = rule_places(set, has_fe, has_be);
     if http {
         if let Some(message) = http_action_arguments(name, args, condition) {
             b.push(
@@ -325,7 +318,20 @@ fn rule_expressions(
             } else {
                 (prefix.as_str(), "")
             };
-            super::exprs::sample_arg(b, index, key, RefContext::Tracking, wrap);
+            let at = Some((places, key.value.as_str()));
+            super::exprs::sample_arg_at(b, index, key, RefContext::Tracking, wrap, at);
+        }
+    } else if let Some((places, keyword, wrap)) =
+        expression_places(set, name, args, has_fe, has_be, (wrap_http, &prefix))
+    {
+        // Actions whose expression is only checked for where it can be read.
+        if let Some(word) = args.first() {
+            if let Ok((expr, _)) = crate::expr::sample::parse(&word.value, false) {
+                let keyword = keyword.unwrap_or(word.value.as_str());
+                if let Some(d) = super::exprs::fetch_unavailable(&expr, places, keyword, wrap) {
+                    b.push(d.at(word.span));
+                }
+            }
         }
     } else if name == "set-bandwidth-limit" {
         let wrap = if http {
@@ -337,7 +343,7 @@ fn rule_expressions(
     } else if name.starts_with("set-var(") {
         if let Some(expr) = args.first() {
             let wrap = if http { wrap_http } else { wrap_tcp };
-            super::exprs::sample_arg(b, index, expr, context, wrap);
+            super::exprs::sample_arg_at(b, index, expr, context, wrap, Some((places, name)));
         }
     } else if http
         && (name.starts_with("set-var-fmt(")
@@ -360,6 +366,11 @@ fn rule_expressions(
         if let Some(value) = value {
             super::exprs::log_format(b, index, value, context, &rule_prefix, places);
         }
+    } else if name.starts_with("set-var-fmt(") {
+        // TCP rules give the string's errors bare.
+        if let Some(value) = args.first() {
+            super::exprs::log_format(b, index, value, context, "", places);
+        }
     } else if http && name == "redirect" {
         // Every destination but the prefix "/" is a log-format string.
         let typed = args.first().map(|w| w.value.as_str());
@@ -369,6 +380,87 @@ fn rule_expressions(
             }
         }
     }
+}
+
+/// The check points where a rule of `set` evaluates its expressions (HAProxy's `SMP_VAL_*`
+/// masks for the rule's hook), in a proxy with a frontend side and/or a backend side.
+fn rule_places(set: RuleSet, has_fe: bool, has_be: bool) -> u32 {
+    use crate::registry::capabilities::at::*;
+    let (fe, be) = match set {
+        RuleSet::HttpRequest => (FE_HRQ_HDR, BE_HRQ_HDR),
+        RuleSet::HttpResponse | RuleSet::HttpAfterResponse => (FE_HRS_HDR, BE_HRS_HDR),
+        // Connection and session rules exist only on the frontend side.
+        RuleSet::TcpRequestConnection => return FE_CON_ACC,
+        RuleSet::TcpRequestSession => return FE_SES_ACC,
+        RuleSet::TcpRequestContent => (FE_REQ_CNT, BE_REQ_CNT),
+        RuleSet::TcpResponseContent => (FE_RES_CNT, BE_RES_CNT),
+        RuleSet::HttpCheck | RuleSet::TcpCheck => return BE_CHK_RUL,
+    };
+    (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
+}
+
+/// For the actions taking a sample expression as their first argument (other than
+/// `set-var` and `track-sc`): the check points HAProxy tests its fetch against, which are
+/// not always the rule's own, the keyword its message names (`None`: the expression's word)
+/// and how the message is wrapped.
+fn expression_places<'a>(
+    set: RuleSet,
+    name: &str,
+    args: &[Spanned<Text>],
+    has_fe: bool,
+    has_be: bool,
+    (wrap_http, tcp_prefix): ((&'a str, &'a str), &'a str),
+) -> Option<(u32, Option<&'static str>, (&'a str, &'a str))> {
+    use crate::registry::capabilities::at::*;
+    let http = matches!(
+        set,
+        RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse
+    );
+    let wrap = if http { wrap_http } else { ("", "") };
+    // Several actions test the HTTP request's headers point whatever their rule set.
+    let request_headers = rule_places(RuleSet::HttpRequest, has_fe, has_be);
+    Some(match name {
+        "set-src" | "set-dst" | "set-src-port" | "set-dst-port" => (request_headers, None, wrap),
+        _ if name.starts_with("do-resolve(") => (request_headers, None, wrap),
+        // The message names the line's first word: the action for HTTP rules.
+        "set-priority-class" | "set-priority-offset" => {
+            let keyword = if http {
+                if name == "set-priority-class" {
+                    "set-priority-class"
+                } else {
+                    "set-priority-offset"
+                }
+            } else {
+                set.keyword().split(' ').next().unwrap_or_default()
+            };
+            (request_headers, Some(keyword), wrap)
+        }
+        "capture" => match set {
+            RuleSet::HttpRequest => (FE_HRQ_HDR, None, wrap),
+            RuleSet::HttpResponse => (FE_HRS_HDR, None, wrap),
+            RuleSet::TcpRequestContent => {
+                (rule_places(set, has_fe, has_be), None, (tcp_prefix, ""))
+            }
+            _ => return None,
+        },
+        // An integer value is not an expression.
+        _ if name.starts_with("sc-set-gpt")
+            && args
+                .first()
+                .is_some_and(|w| w.value.parse::<i64>().is_err()) =>
+        {
+            let places = match set {
+                RuleSet::TcpRequestSession => FE_SES_ACC,
+                RuleSet::TcpRequestContent => FE_REQ_CNT,
+                RuleSet::TcpResponseContent => BE_RES_CNT,
+                RuleSet::HttpRequest => FE_HRQ_HDR,
+                RuleSet::HttpResponse | RuleSet::HttpAfterResponse => BE_HRS_HDR,
+                _ => return None,
+            };
+            (places, None, wrap)
+        }
+        _ => return None,
+    })
 }
 
 /// Checks the reply of an HTTP `return`, `deny` or `tarpit` rule as HAProxy does.

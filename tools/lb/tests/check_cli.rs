@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 mod crypto;
 #[path = "check_cli/environment.rs"]
 mod environment;
+#[path = "check_cli/fetch_places.rs"]
+mod fetch_places;
 #[path = "check_cli/globals.rs"]
 mod globals;
 #[path = "check_cli/lua.rs"]
@@ -453,6 +455,23 @@ fn assert_rule_alert_like_haproxy(rule: &str, want: Option<&str>) {
     assert_eq!(ours.as_deref(), want, "{rule}");
     if haproxy_installed() {
         assert_eq!(rule_alert("haproxy", "", rule), ours, "haproxy on {rule}");
+    }
+}
+
+/// The first alert for global line `line` (HAProxy's words after the location, `None`: it
+/// passes), the same as Debian's haproxy gives when it is installed.
+#[track_caller]
+fn assert_global_alert_like_haproxy(line: &str, want: Option<&str>) {
+    let global = format!("    {line}\n");
+    let want = want.map(|m| format!("config : parsing [2] : {m}"));
+    let ours = rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), &global, "");
+    assert_eq!(ours, want, "{line}");
+    if haproxy_installed() {
+        assert_eq!(
+            rule_alert("haproxy", &global, ""),
+            ours,
+            "haproxy on {line}"
+        );
     }
 }
 

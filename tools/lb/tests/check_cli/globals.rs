@@ -316,7 +316,6 @@ fn an_empty_user_or_group_name_is_refused_as_haproxy_refuses_it() {
 /// the `proc` scope set.
 #[test]
 fn global_set_var_lines_are_refused_as_haproxy_refuses_them() {
-    let hapee = env!("CARGO_BIN_EXE_hapee-lb");
     let missing =
         "'set-var' requires a process-wide variable name ('proc.<name>') and a sample expression.";
     for (line, want) in [
@@ -335,12 +334,6 @@ fn global_set_var_lines_are_refused_as_haproxy_refuses_them() {
         ("set-var proc.x str(a) junk", None),
         ("set-var proc.x,ifnotset var(proc.y,d)", None),
     ] {
-        let global = format!("    {line}\n");
-        let want = want.map(|m| format!("config : parsing [2] : {m}"));
-        let ours = rule_alert(hapee, &global, "");
-        assert_eq!(ours, want, "{line}");
-        if haproxy_installed() {
-            assert_eq!(rule_alert("haproxy", &global, ""), ours, "haproxy on {line}");
-        }
+        assert_global_alert_like_haproxy(line, want.as_deref());
     }
 }
