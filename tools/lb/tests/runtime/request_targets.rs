@@ -252,6 +252,38 @@ fn absolute_targets_and_default_ports_as_haproxy() {
     );
 }
 
+/// Under `option http-server-close` a CONNECT tells the server `Connection: close` like any
+/// HTTP/1.1 request (HAProxy leaves the field alone only for an upgrade token).
+#[test]
+fn a_connect_under_http_server_close_asks_the_server_to_close() {
+    let cases: [&[u8]; 2] = [
+        b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    let sides = through_both("    option http-server-close\n", &cases, 2);
+    let closes = |seen: &[Seen]| -> Vec<bool> {
+        seen.iter()
+            .map(|s| {
+                s.origin
+                    .iter()
+                    .any(|r| r.to_ascii_lowercase().contains("\r\nconnection: close\r\n"))
+            })
+            .collect()
+    };
+    assert_eq!(closes(&sides.0 .0), [true, true], "{:?}", sides.0 .0);
+    assert_sides(
+        sides,
+        &[
+            (
+                200,
+                &["CONNECT a:443 HTTP/1.1 | a"],
+                "200 \"CONNECT a:443 HTTP/1.1\"",
+            ),
+            (200, &["GET /x HTTP/1.1 | a"], "200 \"GET /x HTTP/1.1\""),
+        ],
+    );
+}
+
 /// Bytes HAProxy's parser takes in a target (33 to 126, `<`, `>` and `` ` `` included, which
 /// hapee's `Uri` holds percent-encoded) go through as they came, and are
 /// logged with `"` and `#` as `#22`/`#23`; control and non-ASCII bytes are refused, unless
