@@ -176,21 +176,77 @@ def compare_request(a, b):
     return diffs
 
 
-def log_lines(bind):
-    """The shapes of the lines a bind's requests logged, health checks left out."""
+# Environment: the probe's origins answer whatever protocol a check speaks with HTTP or not
+# at all, so checks fail, and each engine marks servers down at its own moment (the first
+# check of each server comes at a random point of its interval). A request sent while the two
+# engines' views of their servers differed is set apart, when both engines end up marking the
+# same servers down; when they do not, it is a difference of its own.
+ENV_CHECKS = "environment: checks marked servers down at different moments"
+SERVER_STATE = re.compile(r"(?:Server|backup server) (\S+) is (UP|DOWN)")
+
+
+def server_events(record):
+    """[(request number, server, up)] in the order the engine logged them (the startup's as
+    number -1), counting requests across binds in the order they were sent."""
+    events = []
+    for l in record.get("startup_log", []):
+        m = SERVER_STATE.search(l)
+        if m:
+            events.append((-1, m.group(1), m.group(2) == "UP"))
+    n = 0
+    for bind in record["binds"]:
+        for r in bind["requests"]:
+            for l in r["stdout"] + r["syslog"]:
+                m = SERVER_STATE.search(l)
+                if m:
+                    events.append((n, m.group(1), m.group(2) == "UP"))
+            n += 1
+    return events
+
+
+def down_at(events, n):
+    """The servers down once the lines logged up to request n's window are in."""
+    down = set()
+    for i, server, up in events:
+        if i > n:
+            break
+        (down.discard if up else down.add)(server)
+    return down
+
+
+def unsettled(a, b):
+    """The numbers of the requests sent while the engines' servers were not in the same state
+    (before or after the request's window), when both marked the same servers down at some
+    point; None when they did not (then nothing is set apart)."""
+    ea, eb = server_events(a), server_events(b)
+    ever = lambda ev: {s for _, s, up in ev if not up}
+    if ever(ea) != ever(eb):
+        return None
+    total = sum(len(bind["requests"]) for bind in a["binds"])
+    return {
+        n
+        for n in range(total)
+        if down_at(ea, n - 1) != down_at(eb, n - 1) or down_at(ea, n) != down_at(eb, n)
+    }
+
+
+def log_lines(bind, skip=()):
+    """The shapes of the lines a bind's requests logged, health checks left out (and the
+    requests of the positions in skip)."""
     return [
         log_shape(l)
-        for r in bind["requests"]
+        for i, r in enumerate(bind["requests"])
         if r["label"] not in DELIBERATE and selected(r["label"])  # see DELIBERATE
+        and i not in skip
         for l in r["stdout"] + r["syslog"]
         if not HEALTH_LINE.search(l)
     ]
 
 
-def compare_logs(a, b):
+def compare_logs(a, b, skip=()):
     """A bind's log lines on each side, as multisets (a line may land in the next request's
     window when it comes late): [(kind, text)]."""
-    la, lb = collections.Counter(log_lines(a)), collections.Counter(log_lines(b))
+    la, lb = collections.Counter(log_lines(a, skip)), collections.Counter(log_lines(b, skip))
     if la == lb:
         return []
     only_a, only_b = sorted((la - lb).elements()), sorted((lb - la).elements())
@@ -203,6 +259,7 @@ def compare_logs(a, b):
 
 deliberate = set()
 fixed_after_270 = set()
+environment = set()
 by_kind = collections.defaultdict(set)
 example = {}
 totals = collections.Counter()
@@ -225,14 +282,27 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         totals["both serving, a server is the proxy itself (not compared)"] += 1
         continue
     config_diffs = []
+    env = unsettled(a, b)
+    if env is None:
+        kind = "servers marked down by checks differ"
+        by_kind[kind].add(name)
+        example.setdefault(kind, name)
+        config_diffs.append((kind, ""))
+        env = set()
+    first = 0
     for ea, eb in zip(a["binds"], b["binds"]):
-        for kind, text in compare_logs(ea, eb):
+        skip = {i - first for i in env if first <= i < first + len(ea["requests"])}
+        first += len(ea["requests"])
+        if skip and compare_logs(ea, eb) and not compare_logs(ea, eb, skip):
+            by_kind[ENV_CHECKS].add(name)
+            example.setdefault(ENV_CHECKS, "%s %s: log lines" % (name, ea["bind"]))
+        for kind, text in compare_logs(ea, eb, skip):
             config_diffs.append((kind, text))
             by_kind[kind].add(name)
             example.setdefault(kind, "%s %s: %s" % (name, ea["bind"], text))
             if details:
                 print("%s %s %s: %s" % (name, ea["bind"], kind, text))
-        for qa, qb in zip(ea["requests"], eb["requests"]):
+        for i, (qa, qb) in enumerate(zip(ea["requests"], eb["requests"])):
             if not selected(qa["label"]):
                 continue
             for kind, text in compare_request(qa, qb):
@@ -241,6 +311,9 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
                     deliberate.add(name)
                 elif kind == FIXED_AFTER_270:
                     fixed_after_270.add(name)
+                elif i in skip:
+                    kind = ENV_CHECKS
+                    environment.add(name)
                 else:
                     config_diffs.append((kind, text))
                 by_kind[kind].add(name)
@@ -256,6 +329,8 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
             totals["identical but for deliberate differences"] += 1
         if name in fixed_after_270:
             totals["identical but for 2.7.0 bugs fixed later in 2.7"] += 1
+        if name in environment or name in by_kind[ENV_CHECKS]:
+            totals["identical but for checks' timing (environment)"] += 1
 
 print()
 for k, v in sorted(totals.items()):

@@ -57,7 +57,7 @@ impl UriHash {
     pub fn key<'t>(&self, target: &'t str) -> &'t [u8] {
         let mut bytes = target.as_bytes();
         if self.path_only {
-            bytes = path_of(bytes);
+            bytes = crate::http::target::path_of(bytes);
         }
         if self.len > 0 {
             bytes = &bytes[..bytes.len().min(self.len)];
@@ -75,26 +75,6 @@ impl UriHash {
         }
         bytes
     }
-}
-
-/// The path (with its query) of a request target, as HAProxy's http_parse_path finds it:
-/// an origin-form target whole, an absolute one after its authority, nothing for `*` or an
-/// authority-form target.
-fn path_of(target: &[u8]) -> &[u8] {
-    match target.first() {
-        None | Some(b'*') => return &[],
-        Some(b'/') => return target,
-        _ => {}
-    }
-    let Some(scheme_end) = target.windows(3).position(|w| w == b"://") else {
-        return &[];
-    };
-    let authority = &target[scheme_end + 3..];
-    let end = authority
-        .iter()
-        .position(|&b| b == b'/' || b == b'?')
-        .unwrap_or(authority.len());
-    &authority[end..]
 }
 
 impl Algorithm {

@@ -58,17 +58,26 @@ impl Page {
             .map(|(action, _)| action)
     }
 
-    /// Whether the request asks for the page: a GET, HEAD or POST whose URI starts with
-    /// `stats uri` (HAProxy passes other methods on to the backend, page or not).
+    /// Whether the request asks for the page: a GET, HEAD or POST whose target as written
+    /// starts with `stats uri` (HAProxy passes other methods on to the backend, page or
+    /// not). A prefix starting with `/` is compared with the target's path, which an
+    /// absolute target without one (`GET http://a`) lacks: that request is not the page's.
     pub fn wanted(&self, txn: &Txn) -> bool {
         txn.request.as_ref().is_some_and(|r| {
-            matches!(
+            if !matches!(
                 r.method,
                 hyper::Method::GET | hyper::Method::HEAD | hyper::Method::POST
-            ) && r
-                .uri
-                .path_and_query()
-                .is_some_and(|pq| pq.as_str().starts_with(&self.plan.uri))
+            ) {
+                return false;
+            }
+            let written = crate::http::target::written(txn, &r.uri, r.version);
+            let target = written.as_bytes();
+            let target = if self.plan.uri.starts_with('/') {
+                crate::http::target::path_of(target)
+            } else {
+                target
+            };
+            target.starts_with(self.plan.uri.as_bytes())
         })
     }
 }

@@ -180,9 +180,12 @@ fn outgoing(
     if let Some(raw) = txn.raw_target.as_ref().filter(|r| r.parsed == *req.uri()) {
         mark(&mut req, raw.clone());
     }
-    let connect = view.method == hyper::Method::CONNECT;
-    strip_hop_by_hop(req.headers_mut(), upgrade && !connect);
-    if let (Some(token), false) = (connection, upgrade) {
+    // A protocol switch keeps its `Connection: upgrade`; a CONNECT says what the proxy
+    // wants of the server's connection like any request (HAProxy's HTTP/1 side leaves the
+    // field alone only for an upgrade token).
+    let switch = upgrade && view.method != hyper::Method::CONNECT;
+    strip_hop_by_hop(req.headers_mut(), switch);
+    if let (Some(token), false) = (connection, switch) {
         req.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static(token));
     }

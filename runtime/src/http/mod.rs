@@ -542,8 +542,15 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 .close_after(reply::error_wire(status, &[&fe.errorfiles]));
         }
         // A stopping process ends each keep-alive connection by its next response (spread
-        // over `close-spread-time`, or never with `infinite`).
-        if fe.conn_mode == Some(HttpConnMode::Close)
+        // over `close-spread-time`, or never with `infinite`). A response opening a tunnel
+        // (a CONNECT's 2xx, a 101) is left alone, as HAProxy's HTTP/1 side leaves it.
+        let tunnel = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS
+            || (resp.status().is_success()
+                && txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::CONNECT));
+        if tunnel && http1 {
+            resp.extensions_mut().insert(hyper::ext::Tunnel);
+        }
+        if (fe.conn_mode == Some(HttpConnMode::Close) && !tunnel)
             || (ctx.shared.stopping.load(Ordering::Relaxed)
                 && crate::close_spread::close_with_response())
         {

@@ -22,6 +22,26 @@ pub fn lacks_path(uri: &Uri, version: Version) -> bool {
     pq.as_str() == "/" && authority.as_ptr().wrapping_add(authority.len()) != pq.as_str().as_ptr()
 }
 
+/// The path (with its query) of a request target, as HAProxy's http_parse_path finds it:
+/// an origin-form target whole, an absolute one after its authority, nothing for `*` or an
+/// authority-form target.
+pub fn path_of(target: &[u8]) -> &[u8] {
+    match target.first() {
+        None | Some(b'*') => return &[],
+        Some(b'/') => return target,
+        _ => {}
+    }
+    let Some(scheme_end) = target.windows(3).position(|w| w == b"://") else {
+        return &[];
+    };
+    let authority = &target[scheme_end + 3..];
+    let end = authority
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .unwrap_or(authority.len());
+    &authority[end..]
+}
+
 /// The target as the client wrote it (for `url`).
 pub fn text(uri: &Uri, version: Version) -> String {
     AsWritten(uri, version).to_string()

@@ -87,6 +87,8 @@ struct Seen {
     status: u16,
     challenge: Option<String>,
     origin: Vec<String>,
+    /// Whether the response's head says `Connection: close`.
+    closes: bool,
 }
 
 fn exchange(port: u16, request: &[u8], origin: &Recorder) -> Seen {
@@ -115,10 +117,12 @@ fn exchange(port: u16, request: &[u8], origin: &Recorder) -> Seen {
         .map(|l| l.to_ascii_lowercase());
     // The origin may still be writing down a tunnel's bytes.
     std::thread::sleep(Duration::from_millis(300));
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
     Seen {
         status,
         challenge,
         origin: origin.take(),
+        closes: head.to_ascii_lowercase().contains("\r\nconnection: close"),
     }
 }
 
@@ -250,6 +254,51 @@ fn absolute_targets_and_default_ports_as_haproxy() {
                 &["CONNECT a:443 HTTP/1.1 | a"],
                 "200 \"CONNECT a:443 HTTP/1.1\"",
             ),
+        ],
+    );
+}
+
+/// Under `option http-server-close` and `option httpclose` a CONNECT tells the server
+/// `Connection: close` like any HTTP/1.1 request (HAProxy leaves the field alone only for an
+/// upgrade token); the 200 opening the tunnel goes to the client without `Connection: close`
+/// (the origin's own included), which `httpclose` puts on the other answers.
+#[test]
+fn a_connect_under_http_server_close_asks_the_server_to_close() {
+    for (option, get_closes) in [("http-server-close", false), ("httpclose", true)] {
+        connect_closes_server(&format!("    option {option}\n"), get_closes);
+    }
+}
+
+fn connect_closes_server(options: &str, get_closes: bool) {
+    let cases: [&[u8]; 2] = [
+        b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    let sides = through_both(options, &cases, 2);
+    let answers = |seen: &[Seen]| -> Vec<bool> { seen.iter().map(|s| s.closes).collect() };
+    assert_eq!(answers(&sides.0 .0), [false, get_closes], "{options}");
+    if let Some((theirs, _)) = &sides.1 {
+        assert_eq!(answers(theirs), answers(&sides.0 .0), "{options}");
+    }
+    let closes = |seen: &[Seen]| -> Vec<bool> {
+        seen.iter()
+            .map(|s| {
+                s.origin
+                    .iter()
+                    .any(|r| r.to_ascii_lowercase().contains("\r\nconnection: close\r\n"))
+            })
+            .collect()
+    };
+    assert_eq!(closes(&sides.0 .0), [true, true], "{:?}", sides.0 .0);
+    assert_sides(
+        sides,
+        &[
+            (
+                200,
+                &["CONNECT a:443 HTTP/1.1 | a"],
+                "200 \"CONNECT a:443 HTTP/1.1\"",
+            ),
+            (200, &["GET /x HTTP/1.1 | a"], "200 \"GET /x HTTP/1.1\""),
         ],
     );
 }

@@ -2,7 +2,9 @@
 //! installed) and the stats page (CSV and JSON exports, the admin form).
 
 use crate::api::{stat_row, tool};
-use crate::harness::{both_reading, curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
+use crate::harness::{
+    both, both_reading, curl, free_port, output_with_input, send_and_read, Origin, Proxy, DEFAULTS,
+};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -396,6 +398,46 @@ listen plain
             (401, asked("HAProxy Statistics"))
         )
     );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// `stats uri /` is compared with the target's path as written: an absolute target without
+/// a path (`GET http://a`) has none, so it goes to the server as HAProxy sends it, while
+/// `GET http://a/` and `GET /` get the page.
+#[test]
+fn an_absolute_target_without_path_is_not_the_stats_page() {
+    let origin = Origin::start("app");
+    let config = |port: u16| {
+        format!(
+            "{DEFAULTS}
+listen stats
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /
+    server s1 {}
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        let ask = |target: &str| {
+            let answer = send_and_read(
+                port,
+                format!("GET {target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").as_bytes(),
+            );
+            (
+                answer.split(' ').nth(1).unwrap_or_default().to_string(),
+                answer.contains("Statistics Report"),
+                answer.contains("name=app"),
+            )
+        };
+        (ask("http://a"), ask("http://a/"), ask("/"))
+    };
+    let (mine, theirs) = both(config, drive);
+    let page = ("200".to_string(), true, false);
+    assert_eq!(mine, (("200".to_string(), false, true), page.clone(), page));
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }

@@ -62,6 +62,12 @@ pub use h1_reason_phrase::ReasonPhrase;
 #[derive(Clone, Copy, Debug)]
 pub struct CloseDelimited;
 
+/// hapee patch: marks a response that opens a tunnel (a CONNECT's 2xx): it says nothing of
+/// the connection's fate in `Connection`, as HAProxy's HTTP/1 side leaves a tunnel's head.
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Copy, Debug)]
+pub struct Tunnel;
+
 /// hapee patch: marks a request whose framing closes the connection after its response, as
 /// HAProxy forces it: a `Transfer-Encoding` beside a `Content-Length` (the length was
 /// dropped, the body read as chunked), or a `Transfer-Encoding` in HTTP/1.0. The server has

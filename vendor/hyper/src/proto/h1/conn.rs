@@ -784,8 +784,10 @@ where
         }
         let keep = self.state.wants_keep_alive();
         // The usual case, both sides in HTTP/1.1 on a kept connection, has nothing to say
-        // (and no field to look up).
-        if keep && response_11 && !client_10 {
+        // (and no field to look up); nor has a tunnel's head.
+        if (keep && response_11 && !client_10)
+            || head.extensions.get::<crate::ext::Tunnel>().is_some()
+        {
             return;
         }
         let entry = head.headers.entry(CONNECTION);
