@@ -291,6 +291,8 @@ mod tls_bind_choices;
 mod tls_client_certs;
 #[path = "runtime/tls_crt_list.rs"]
 mod tls_crt_list;
+#[path = "runtime/tls_unix_v1.rs"]
+mod tls_unix_v1;
 #[path = "runtime/tls_curves.rs"]
 mod tls_curves;
 #[path = "runtime/tls_early.rs"]
