@@ -1,8 +1,8 @@
-//! X.509 version 1 client certificates, which OpenSSL (and so HAProxy) accepts and WebPKI
-//! refuses outright (`UnsupportedCertVersion`, in the chain check and in the handshake's
-//! signature check alike). HAProxy's own reg-tests present such certificates. A version 1
-//! leaf is checked here: its issuer among the trust anchors, its signature, its dates; its
-//! handshake signature with its public key.
+//! X.509 version 1 certificates, of clients and of servers, which OpenSSL (and so HAProxy)
+//! accepts and WebPKI refuses outright (`UnsupportedCertVersion`, in the chain check and in
+//! the handshake's signature check alike); HAProxy's own reg-tests present such certificates.
+//! A version 1 leaf is checked here: its issuer among the trust anchors, its signature, its
+//! dates; its handshake signature with its public key.
 
 use aws_lc_rs::signature as s;
 use rustls::client::danger::HandshakeSignatureValid;
@@ -99,4 +99,17 @@ pub fn verify_signature(
         .verify(message, dss.signature())
         .map(|_| HandshakeSignatureValid::assertion())
         .map_err(|_| bad())
+}
+
+/// Whether a version 1 server certificate answers for `name` (its CN, `*.` for one label).
+pub fn names_match(cert: &CertificateDer<'_>, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    super::x509::server_names(cert)
+        .iter()
+        .any(|n| match n.strip_prefix("*.") {
+            Some(rest) => name
+                .split_once('.')
+                .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
+            None => *n == name,
+        })
 }
