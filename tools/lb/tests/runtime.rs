@@ -39,6 +39,8 @@ mod compression;
 mod compression_limits;
 #[path = "runtime/conn_actions.rs"]
 mod conn_actions;
+#[path = "runtime/connect_local.rs"]
+mod connect_local;
 #[path = "runtime/content_http.rs"]
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
@@ -291,8 +293,6 @@ mod tls_bind_choices;
 mod tls_client_certs;
 #[path = "runtime/tls_crt_list.rs"]
 mod tls_crt_list;
-#[path = "runtime/tls_unix_v1.rs"]
-mod tls_unix_v1;
 #[path = "runtime/tls_curves.rs"]
 mod tls_curves;
 #[path = "runtime/tls_early.rs"]
@@ -317,6 +317,8 @@ mod tls_session_id;
 mod tls_sni;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/tls_unix_v1.rs"]
+mod tls_unix_v1;
 #[path = "runtime/traffic_parity.rs"]
 mod traffic_parity;
 #[path = "runtime/traffic_parity_reg.rs"]
