@@ -41,8 +41,9 @@ pub fn signed_with(key: &SubjectPublicKeyInfo<'_>, alg_oid: &str, tbs: &[u8], si
         .is_ok()
 }
 
-/// Verifies a version 1 leaf issued directly by one of `anchors`, as OpenSSL would: issuer
-/// found, signature good, inside its dates. A leaf under intermediates is not followed.
+/// Verifies a version 1 leaf issued by one of `anchors`, as OpenSSL would: issuer found, and
+/// its own up to a self-signed one, signatures good, inside its dates. Certificates the peer
+/// sent above its leaf are not followed.
 pub fn verify_leaf(
     leaf: &CertificateDer<'_>,
     anchors: &[CertificateDer<'_>],
@@ -50,19 +51,38 @@ pub fn verify_leaf(
 ) -> Result<(), CertificateError> {
     let (_, cert) =
         X509Certificate::from_der(leaf.as_ref()).map_err(|_| CertificateError::BadEncoding)?;
-    let issuer = anchors
+    let anchors: Vec<X509Certificate<'_>> = anchors
         .iter()
         .filter_map(|a| X509Certificate::from_der(a.as_ref()).ok().map(|(_, c)| c))
-        .find(|a| a.subject().as_raw() == cert.issuer().as_raw())
-        .ok_or(CertificateError::UnknownIssuer)?;
-    let alg = cert.signature_algorithm.algorithm.to_id_string();
-    if !signed_with(
-        issuer.public_key(),
-        &alg,
-        cert.tbs_certificate.as_ref(),
-        &cert.signature_value.data,
-    ) {
+        .collect();
+    let issuer_of = |c: &X509Certificate<'_>| {
+        anchors
+            .iter()
+            .find(|a| a.subject().as_raw() == c.issuer().as_raw())
+    };
+    let signed = |c: &X509Certificate<'_>, by: &X509Certificate<'_>| {
+        signed_with(
+            by.public_key(),
+            &c.signature_algorithm.algorithm.to_id_string(),
+            c.tbs_certificate.as_ref(),
+            &c.signature_value.data,
+        )
+    };
+    let issuer = issuer_of(&cert).ok_or(CertificateError::UnknownIssuer)?;
+    if !signed(&cert, issuer) {
         return Err(CertificateError::BadSignature);
+    }
+    // OpenSSL without partial chains (HAProxy sets none) trusts a chain only up to a
+    // self-signed CA: an intermediate CA file alone does not do.
+    let mut top = issuer;
+    for _ in 0..anchors.len() {
+        if top.subject() == top.issuer() {
+            break;
+        }
+        match issuer_of(top).filter(|up| signed(top, up)) {
+            Some(up) => top = up,
+            None => return Err(CertificateError::UnknownIssuer),
+        }
     }
     let secs = now.as_secs() as i64;
     if secs < cert.validity().not_before.timestamp() {
