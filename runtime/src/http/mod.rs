@@ -499,6 +499,14 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             script_filters::end_unanswered(txn);
         }
         after_response(&ctx, txn, &mut resp);
+        if resp.status().is_success()
+            && txn.tunnel.is_none()
+            && txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::CONNECT)
+        {
+            // A 2xx to CONNECT that the proxy gave itself (a `return`, a service) is a plain
+            // answer, with its body, after which the connection closes, as in HAProxy.
+            resp.extensions_mut().insert(hyper::ext::NoTunnel);
+        }
         ctx.sess_vars.keep(txn);
         let silent = ext_copy::<reply::CloseUnanswered>(resp.extensions()).is_some();
         if silent {

@@ -59,6 +59,8 @@ struct ChainVerifier {
     verifyhost: Option<ServerName<'static>>,
     /// Version 1 revocation lists, which WebPKI does not read.
     crls: Option<super::crl::Crls>,
+    /// The CA file's certificates, where a version 1 certificate's issuer is looked for.
+    anchors: Vec<CertificateDer<'static>>,
 }
 
 impl ServerCertVerifier for ChainVerifier {
@@ -75,6 +77,17 @@ impl ServerCertVerifier for ChainVerifier {
             ServerName::DnsName(_) => Some(server_name),
             _ => self.verifyhost.as_ref(),
         };
+        if super::v1cert::is_v1(end_entity) {
+            // WebPKI refuses version 1 certificates; OpenSSL checks them.
+            super::v1cert::verify_leaf(end_entity, &self.anchors, now)?;
+            if let Some(ServerName::DnsName(want)) = name {
+                if !super::v1cert::names_match(end_entity, want.as_ref()) {
+                    return Err(CertificateError::NotValidForName.into());
+                }
+            }
+            super::crl::check(self.crls.as_ref(), end_entity, intermediates, now)?;
+            return Ok(ServerCertVerified::assertion());
+        }
         let verified = match self.inner.verify_server_cert(
             end_entity,
             intermediates,
@@ -97,6 +110,9 @@ impl ServerCertVerifier for ChainVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if super::v1cert::is_v1(cert) {
+            return super::v1cert::verify_signature(cert, message, dss);
+        }
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
@@ -106,6 +122,9 @@ impl ServerCertVerifier for ChainVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if super::v1cert::is_v1(cert) {
+            return super::v1cert::verify_signature(cert, message, dss);
+        }
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
@@ -136,6 +155,9 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if super::v1cert::is_v1(cert) {
+            return super::v1cert::verify_signature(cert, message, dss);
+        }
         rustls::crypto::verify_tls12_signature(
             message,
             cert,
@@ -150,6 +172,9 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if super::v1cert::is_v1(cert) {
+            return super::v1cert::verify_signature(cert, message, dss);
+        }
         rustls::crypto::verify_tls13_signature(
             message,
             cert,
@@ -212,6 +237,7 @@ impl ServerTlsConfig {
                     .as_ref()
                     .and_then(|h| ServerName::try_from(h.clone()).ok()),
                 crls,
+                anchors: cas,
             })
         };
         let builder = builder

@@ -232,6 +232,7 @@ fn client_verifier(
     Ok(Some(Arc::new(IgnoringVerifier::new(
         inner,
         own_crls,
+        cas,
         t.ca_ignore_err.clone(),
         t.crt_ignore_err.clone(),
     ))))

@@ -65,30 +65,12 @@ pub fn has_v1(lists: &[CertificateRevocationListDer<'_>]) -> bool {
 
 /// Checks a list's signature with its issuer's public key.
 fn signed_by(crl: &CertificateRevocationList<'_>, key: &SubjectPublicKeyInfo<'_>) -> bool {
-    use aws_lc_rs::signature as s;
-    let curve = key
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string())
-        .unwrap_or_default();
-    let p384 = curve == "1.3.132.0.34";
-    let alg: &dyn s::VerificationAlgorithm =
-        match crl.signature_algorithm.algorithm.to_id_string().as_str() {
-            "1.2.840.113549.1.1.5" => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            "1.2.840.113549.1.1.11" => &s::RSA_PKCS1_2048_8192_SHA256,
-            "1.2.840.113549.1.1.12" => &s::RSA_PKCS1_2048_8192_SHA384,
-            "1.2.840.113549.1.1.13" => &s::RSA_PKCS1_2048_8192_SHA512,
-            "1.2.840.10045.4.3.2" if p384 => &s::ECDSA_P384_SHA256_ASN1,
-            "1.2.840.10045.4.3.2" => &s::ECDSA_P256_SHA256_ASN1,
-            "1.2.840.10045.4.3.3" if p384 => &s::ECDSA_P384_SHA384_ASN1,
-            "1.2.840.10045.4.3.3" => &s::ECDSA_P256_SHA384_ASN1,
-            _ => return false,
-        };
-    s::UnparsedPublicKey::new(alg, &key.subject_public_key.data)
-        .verify(crl.tbs_cert_list.as_ref(), &crl.signature_value.data)
-        .is_ok()
+    super::v1cert::signed_with(
+        key,
+        &crl.signature_algorithm.algorithm.to_id_string(),
+        crl.tbs_cert_list.as_ref(),
+        &crl.signature_value.data,
+    )
 }
 
 impl Crls {

@@ -21,6 +21,7 @@ pub mod live;
 pub mod store;
 pub mod tap;
 pub mod tickets;
+pub mod v1cert;
 pub mod verify;
 pub mod x509;
 

@@ -58,6 +58,8 @@ pub struct IgnoringVerifier {
     inner: Arc<dyn ClientCertVerifier>,
     /// Version 1 revocation lists, which WebPKI does not read: checked once it accepted.
     crls: Option<super::crl::Crls>,
+    /// The CA files' certificates, where a version 1 leaf's issuer is looked for.
+    anchors: Vec<CertificateDer<'static>>,
     ca_ignore: IgnoredErrors,
     crt_ignore: IgnoredErrors,
 }
@@ -66,28 +68,34 @@ impl IgnoringVerifier {
     pub fn new(
         inner: Arc<dyn ClientCertVerifier>,
         crls: Option<super::crl::Crls>,
+        anchors: Vec<CertificateDer<'static>>,
         ca_ignore: IgnoredErrors,
         crt_ignore: IgnoredErrors,
     ) -> IgnoringVerifier {
         IgnoringVerifier {
             inner,
             crls,
+            anchors,
             ca_ignore,
             crt_ignore,
         }
     }
 
-    /// The chain's verification without ignoring anything: WebPKI's, then the version 1
-    /// lists.
+    /// The chain's verification without ignoring anything: WebPKI's (ours for a version 1
+    /// leaf, which WebPKI refuses), then the version 1 lists.
     fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let verified = self
-            .inner
-            .verify_client_cert(end_entity, intermediates, now)?;
+        let verified = if super::v1cert::is_v1(end_entity) {
+            super::v1cert::verify_leaf(end_entity, &self.anchors, now)?;
+            ClientCertVerified::assertion()
+        } else {
+            self.inner
+                .verify_client_cert(end_entity, intermediates, now)?
+        };
         super::crl::check(self.crls.as_ref(), end_entity, intermediates, now)?;
         Ok(verified)
     }
@@ -272,6 +280,9 @@ impl ClientCertVerifier for IgnoringVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if super::v1cert::is_v1(cert) {
+            return super::v1cert::verify_signature(cert, message, dss);
+        }
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
@@ -281,6 +292,9 @@ impl ClientCertVerifier for IgnoringVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if super::v1cert::is_v1(cert) {
+            return super::v1cert::verify_signature(cert, message, dss);
+        }
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 

@@ -39,6 +39,8 @@ mod compression;
 mod compression_limits;
 #[path = "runtime/conn_actions.rs"]
 mod conn_actions;
+#[path = "runtime/connect_local.rs"]
+mod connect_local;
 #[path = "runtime/content_http.rs"]
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
@@ -319,6 +321,8 @@ mod tls_session_id;
 mod tls_sni;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/tls_unix_v1.rs"]
+mod tls_unix_v1;
 #[path = "runtime/traffic_parity.rs"]
 mod traffic_parity;
 #[path = "runtime/traffic_parity_reg.rs"]

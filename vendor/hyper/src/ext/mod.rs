@@ -68,6 +68,13 @@ pub struct CloseDelimited;
 #[derive(Clone, Copy, Debug)]
 pub struct Tunnel;
 
+/// hapee patch: marks a 2xx answer to CONNECT that opens no tunnel (the proxy answered it
+/// itself). It goes out as any other response, its body framed by a length or chunks, and the
+/// connection closes after it, as HAProxy does.
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Copy, Debug)]
+pub struct NoTunnel;
+
 /// hapee patch: marks a request whose framing closes the connection after its response, as
 /// HAProxy forces it: a `Transfer-Encoding` beside a `Content-Length` (the length was
 /// dropped, the body read as chunked), or a `Transfer-Encoding` in HTTP/1.0. The server has

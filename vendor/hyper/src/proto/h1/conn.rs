@@ -661,7 +661,21 @@ where
             }
         }
 
-        self.enforce_version(&mut head);
+        // hapee patch: an answer to CONNECT marked as opening no tunnel gives up the pending
+        // upgrade, so that the connection ends once the answer is written, and says nothing of
+        // the connection (HAProxy's tunnel mode writes no `Connection`).
+        #[cfg(feature = "server")]
+        let no_tunnel = T::should_read_first()
+            && !head.extensions.is_empty()
+            && head.extensions.get::<crate::ext::NoTunnel>().is_some();
+        #[cfg(not(feature = "server"))]
+        let no_tunnel = false;
+        if no_tunnel {
+            self.state.upgrade = None;
+            self.state.disable_keep_alive();
+        } else {
+            self.enforce_version(&mut head);
+        }
 
         let buf = self.io.headers_buf();
         match super::role::encode_headers::<T>(

@@ -447,6 +447,15 @@ impl Http1Transaction for Server {
 
         let mut wrote_len = false;
 
+        // hapee patch: a 2xx to CONNECT that opens no tunnel is framed as any response (the
+        // method forgotten) and ends the connection.
+        let no_tunnel = msg.req_method == &Some(Method::CONNECT)
+            && msg.head.subject.is_success()
+            && ext_get::<crate::ext::NoTunnel>(&msg.head.extensions).is_some();
+        if no_tunnel {
+            *msg.req_method = None;
+        }
+
         // hyper currently doesn't support returning 1xx status codes as a Response
         // This is because Service only allows returning a single Response, and
         // so if you try to reply with a e.g. 100 Continue, you have no way of
@@ -465,7 +474,7 @@ impl Http1Transaction for Server {
             msg.body = None;
             (Err(crate::Error::new_user_unsupported_status_code()), true)
         } else {
-            (Ok(()), !msg.keep_alive)
+            (Ok(()), !msg.keep_alive || no_tunnel)
         };
 
         // In some error cases, we don't know about the invalid message until already
