@@ -576,7 +576,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    tcp-request connection expect-netscaler-cip layer4\n    default_backend b\nbackend b\n    http-request set-var(txn.x) str(a),digest(whirlpool)\n    server s 127.0.0.1:2 npn http/1.1\n    grace 1s\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    tcp-request connection expect-netscaler-cip layer4\n    default_backend b\nbackend b\n    http-request set-var(txn.x) ssl_fc_unique_id\n    server s 127.0.0.1:2 npn http/1.1\n    grace 1s\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -590,7 +590,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     // A rule the runtime runs is not reported.
     assert!(!err.contains("expect-netscaler-cip"), "{err}");
     assert!(
-        err.contains("error[U001]: not supported by the hapee runtime yet: digest: message digest 'whirlpool'")
+        err.contains("error[U001]: not supported by the hapee runtime yet: sample fetch 'ssl_fc_unique_id'")
             && err.contains("u.cfg:11:5")
             && err.contains("u.cfg:13:5")
             && err.contains("'grace' in a backend section"),
