@@ -7,6 +7,7 @@ use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::expr::condition::{self, CondTerm};
 use crate::source::{SourceDb, Span};
+use std::collections::HashSet;
 
 /// HAProxy's own ACLs whose fetch reads the request's raw bytes.
 const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
@@ -15,6 +16,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() != Mode::Http {
         return;
     }
+    let acls = AclNames::of(p);
     let mut warn = |span: Span| {
         out.push(
             Diagnostic::new(
@@ -34,7 +36,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     };
     // HAProxy's order: the switching rules (dynamic ones aside), then each rule list.
     for rule in p.use_backends.iter().filter(|u| !u.dynamic) {
-        if reads_layer6(p, &rule.condition) {
+        if reads_layer6(&acls, &rule.condition) {
             warn(rule.span);
         }
     }
@@ -55,7 +57,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
             .iter()
             .map(|w| Spanned::new(w.clone(), line.span))
             .collect();
-        if reads_layer6(p, &words) {
+        if reads_layer6(&acls, &words) {
             warn(line.span);
         }
     }
@@ -70,16 +72,49 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     ];
     for set in LISTS {
         for rule in p.rules.iter().filter(|r| r.set == set) {
-            if reads_layer6(p, &rule.condition) {
+            if reads_layer6(&acls, &rule.condition) {
                 warn(rule.span);
             }
         }
     }
 }
 
+/// A proxy's ACL names, read once: a proxy of thousands of rules each naming its own ACL
+/// would otherwise walk every declaration for every rule.
+struct AclNames<'a> {
+    declared: HashSet<&'a str>,
+    /// Names with at least one declaration whose fetch reads layer 6.
+    layer6: HashSet<&'a str>,
+}
+
+impl<'a> AclNames<'a> {
+    fn of(p: &'a Proxy) -> Self {
+        let mut names = AclNames {
+            declared: HashSet::with_capacity(p.acls.len()),
+            layer6: HashSet::new(),
+        };
+        for a in &p.acls {
+            let name = a.name.value.as_str();
+            names.declared.insert(name);
+            if a.words.first().is_some_and(|w| criterion_layer6(&w.value)) {
+                names.layer6.insert(name);
+            }
+        }
+        names
+    }
+}
+
 /// Whether any ACL of the condition, negated or not, uses a layer 6 fetch.
-fn reads_layer6(p: &Proxy, cond: &[Spanned<Text>]) -> bool {
-    if cond.is_empty() {
+fn reads_layer6(acls: &AclNames, cond: &[Spanned<Text>]) -> bool {
+    // Only a word naming a layer 6 ACL, one of HAProxy's, or an anonymous ACL can make it
+    // true: most conditions are answered without being parsed.
+    let may = cond.iter().any(|w| {
+        let name = w.value.trim_start_matches('!');
+        name.starts_with('{')
+            || acls.layer6.contains(name)
+            || (LAYER6_PREDEFINED.contains(&name) && !acls.declared.contains(name))
+    });
+    if !may {
         return false;
     }
     let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
@@ -88,15 +123,12 @@ fn reads_layer6(p: &Proxy, cond: &[Spanned<Text>]) -> bool {
     };
     parsed.alternatives.iter().flatten().any(|term| match term {
         CondTerm::Named(used) => {
-            let mut decls = p
-                .acls
-                .iter()
-                .filter(|a| a.name.value == used.name)
-                .peekable();
-            if decls.peek().is_none() {
-                return LAYER6_PREDEFINED.contains(&used.name.as_str());
+            let name = used.name.as_str();
+            if acls.declared.contains(name) {
+                acls.layer6.contains(name)
+            } else {
+                LAYER6_PREDEFINED.contains(&name)
             }
-            decls.any(|a| a.words.first().is_some_and(|w| criterion_layer6(&w.value)))
         }
         CondTerm::Anonymous(anon) => anon
             .words
