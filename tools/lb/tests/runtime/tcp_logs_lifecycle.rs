@@ -590,8 +590,9 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     // A rule the runtime runs is not reported.
     assert!(!err.contains("expect-netscaler-cip"), "{err}");
     assert!(
-        err.contains("error[U001]: not supported by the hapee runtime yet: sample fetch 'ssl_fc_unique_id'")
-            && err.contains("u.cfg:11:5")
+        err.contains(
+            "error[U001]: not supported by the hapee runtime yet: sample fetch 'ssl_fc_unique_id'"
+        ) && err.contains("u.cfg:11:5")
             && err.contains("u.cfg:13:5")
             && err.contains("'grace' in a backend section"),
         "{err}"
