@@ -499,10 +499,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             script_filters::end_unanswered(txn);
         }
         after_response(&ctx, txn, &mut resp);
-        if resp.status().is_success()
-            && txn.tunnel.is_none()
-            && txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::CONNECT)
-        {
+        let connect_2xx = resp.status().is_success()
+            && txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::CONNECT);
+        if connect_2xx && txn.tunnel.is_none() {
             // A 2xx to CONNECT that the proxy gave itself (a `return`, a service) is a plain
             // answer, with its body, after which the connection closes, as in HAProxy.
             resp.extensions_mut().insert(hyper::ext::NoTunnel);
@@ -552,9 +551,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // A stopping process ends each keep-alive connection by its next response (spread
         // over `close-spread-time`, or never with `infinite`). A response opening a tunnel
         // (a CONNECT's 2xx, a 101) is left alone, as HAProxy's HTTP/1 side leaves it.
-        let tunnel = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS
-            || (resp.status().is_success()
-                && txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::CONNECT));
+        let tunnel = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS || connect_2xx;
         if tunnel && http1 {
             resp.extensions_mut().insert(hyper::ext::Tunnel);
         }
