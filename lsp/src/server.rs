@@ -266,10 +266,13 @@ fn publish_dirty(
         let mut spans = hapee_compiler::timing::Spans::new("lsp publish");
         docs.dirty.remove(&uri);
         let hash = published.digest();
-        let edited = docs.edited.remove(&uri);
-        // A file checked again only because another workspace file changed keeps the
-        // diagnostics the editor already shows when they are the same.
-        if edited || docs.published.get(&uri) != Some(&hash) {
+        let touched = docs.touched.remove(&uri);
+        // The editor already shows the same diagnostics at the same places: an edit elsewhere
+        // in the file, or another workspace file's, leaves them as they are (publishing them
+        // again would have the editor redraw them all). Those on a line an edit replaced are
+        // sent again: the editor may have moved or dropped their marks with that text.
+        let same = docs.published.get(&uri) == Some(&hash);
+        if !same || touched.is_some_and(|(first, last)| published.touches(first, last)) {
             docs.published.insert(uri.clone(), hash);
             raw.send(body)?;
         }
