@@ -53,7 +53,8 @@ fn capabilities(enc: crate::position::Encoding) -> lsp::ServerCapabilities {
             lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
                 lsp::SemanticTokensOptions {
                     legend: crate::navigation::legend(),
-                    full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                    // After an edit, the client gets what changed (crate::tokens).
+                    full: Some(lsp::SemanticTokensFullOptions::Delta { delta: Some(true) }),
                     ..Default::default()
                 },
             ),
@@ -465,7 +466,14 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
         }
         SemanticTokensFullRequest::METHOD => {
             let p: lsp::SemanticTokensParams = params(&req)?;
-            json(open(docs, &p.text_document.uri)?.semantic_tokens())
+            let tokens = open(docs, &p.text_document.uri)?.semantic_tokens();
+            json(docs.tokens_sent(&p.text_document.uri).full(tokens))
+        }
+        SemanticTokensFullDeltaRequest::METHOD => {
+            let p: lsp::SemanticTokensDeltaParams = params(&req)?;
+            let tokens = open(docs, &p.text_document.uri)?.semantic_tokens();
+            let sent = docs.tokens_sent(&p.text_document.uri);
+            json(sent.delta(&p.previous_result_id, tokens))
         }
         other => Err((
             ErrorCode::MethodNotFound,

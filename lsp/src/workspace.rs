@@ -35,6 +35,8 @@ pub struct Documents {
     pub published: HashMap<lsp::Url, u64>,
     /// The JSON of each open document's last published diagnostics, one by one.
     pub diagnostics_json: HashMap<lsp::Url, crate::publish::Published>,
+    /// The semantic tokens last sent for each open document.
+    tokens: HashMap<lsp::Url, crate::tokens::Sent>,
     /// The configured `-f` list.
     files: Vec<PathBuf>,
     /// The workspace root: where `.hapee.toml` is looked for when the files' folders and their
@@ -153,7 +155,13 @@ impl Documents {
         self.touched.remove(uri);
         self.published.remove(uri);
         self.diagnostics_json.remove(uri);
+        self.tokens.remove(uri);
         self.touch_all();
+    }
+
+    /// The semantic tokens last sent for `uri` (an open document).
+    pub fn tokens_sent(&mut self, uri: &lsp::Url) -> &mut crate::tokens::Sent {
+        self.tokens.entry(uri.clone()).or_default()
     }
 
     pub fn is_open(&self, uri: &lsp::Url) -> bool {

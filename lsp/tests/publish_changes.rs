@@ -35,7 +35,10 @@ fn unchanged_diagnostics_are_not_published_again() {
 
     // An edit of another line that leaves every diagnostic as it was: nothing to redraw.
     edit(&mut c, 2, json!([change(1, 12, 15, "200")]));
-    assert!(!c.published_again(URI), "the same diagnostics were sent again");
+    assert!(
+        !c.published_again(URI),
+        "the same diagnostics were sent again"
+    );
     // Back again, and a line added then removed in one change: the same.
     edit(&mut c, 3, json!([change(1, 12, 15, "100")]));
     assert!(!c.published_again(URI));
@@ -49,8 +52,15 @@ fn unchanged_diagnostics_are_not_published_again() {
 
     // The same diagnostic on a line the edit replaced: sent again, as the editor may have
     // dropped its mark with the text.
-    edit(&mut c, 5, json!([change(8, 0, 33, "    bind 127.0.0.1:8081 process 1")]));
-    assert!(c.published_again(URI), "the edited line's diagnostic was not sent");
+    edit(
+        &mut c,
+        5,
+        json!([change(8, 0, 33, "    bind 127.0.0.1:8081 process 1")]),
+    );
+    assert!(
+        c.published_again(URI),
+        "the edited line's diagnostic was not sent"
+    );
     // A line added above moves them: sent again, at their new places.
     edit(&mut c, 6, json!([change(0, 0, 0, "# note\n")]));
     assert!(c.published_again(URI), "moved diagnostics were not sent");

@@ -210,7 +210,11 @@ impl Client {
                     .unwrap_or_default();
             }
             if m["id"] == json!(id) {
-                return self.shown.get(uri).cloned().expect("diagnostics published before");
+                return self
+                    .shown
+                    .get(uri)
+                    .cloned()
+                    .expect("diagnostics published before");
             }
         }
     }
