@@ -161,7 +161,7 @@ fn main_loop(
     loop {
         if docs.next_due().is_none() {
             while let Some(req) = waiting.pop_front() {
-                respond(conn, raw, &mut docs, req)?;
+                respond(raw, &mut docs, req)?;
             }
         }
         let msg = match next_message(conn, &docs) {
@@ -199,7 +199,7 @@ fn main_loop(
             Message::Request(req) if !waiting.is_empty() || docs.next_due().is_some() => {
                 waiting.push_back(req);
             }
-            Message::Request(req) => respond(conn, raw, &mut docs, req)?,
+            Message::Request(req) => respond(raw, &mut docs, req)?,
             Message::Notification(n) => {
                 notification(&mut docs, n);
                 // Edits that arrive together are applied together; once none is waiting, the
@@ -215,7 +215,6 @@ fn main_loop(
 
 /// Answers one request, after the diagnostics owed (an editor shows them before the answer).
 fn respond(
-    conn: &Connection,
     raw: &Raw,
     docs: &mut Documents,
     req: Request,
@@ -223,7 +222,13 @@ fn respond(
     publish_dirty(raw, docs)?;
     match answer(docs, req) {
         Ok(body) => raw.send(body)?,
-        Err(response) => conn.sender.send(Message::Response(response))?,
+        // An error goes the same way as the diagnostics: the writer takes messages from its
+        // two channels in no set order, so an error sent on the other could overtake them.
+        Err(response) => {
+            let mut body = serde_json::to_value(&response)?;
+            body["jsonrpc"] = "2.0".into();
+            raw.send(serde_json::to_vec(&body)?)?
+        }
     }
     Ok(())
 }

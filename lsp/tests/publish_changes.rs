@@ -82,3 +82,29 @@ fn unchanged_diagnostics_are_not_published_again() {
     assert_eq!(e302_line(&c.diagnostics(URI)), 9);
     c.stop();
 }
+
+/// The diagnostics an edit changed come before the answer to a request sent after it, an
+/// error answer too (errors went out on another channel of the writer, which could send them
+/// first).
+#[test]
+fn diagnostics_come_before_an_error_answer() {
+    let mut c = Client::start();
+    c.open(URI, CFG);
+    c.diagnostics(URI);
+    for version in 2..40 {
+        let text = if version % 2 == 0 {
+            "    default_backend nope"
+        } else {
+            "    default_backend app"
+        };
+        edit(
+            &mut c,
+            version,
+            json!([{"range": {"start": {"line": 11, "character": 0}, "end": {"line": 12, "character": 0}}, "text": format!("{text}\n")}]),
+        );
+        let (answer, published) = c.request_after_publishes("hapee/noSuchMethod", Value::Null);
+        assert!(answer.get("error").is_some(), "{answer}");
+        assert_eq!(published, [URI], "version {version}");
+    }
+    c.stop();
+}
