@@ -2,8 +2,9 @@
 """Drives hapee-lsp over stdio like an editor and measures it.
 
 Usage: lsp.py HAPEE_LSP CONFIG
-Prints rows of a Markdown table: p50/p95 of edit → publishDiagnostics (ms) for an edit of a
-frontend line and of a backend line, the server's CPU per edit, completion p50/p95, peak RSS.
+Prints rows of a Markdown table: p50/p95 of edit → the server's first message after it (ms: its
+diagnostics, or, when they did not change and it publishes none, its answer to a hover sent
+after the edit) for an edit of a frontend line and of a backend line, the server's CPU per edit, completion p50/p95, peak RSS.
 """
 import json, os, statistics, subprocess, sys, threading, time, queue
 
@@ -59,6 +60,24 @@ def wait_diagnostics():
         if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri:
             return at
 
+def edit_handled():
+    """Waits until the server has handled the edits sent before: it publishes diagnostics only
+    when they changed, and answers a request (a hover, sent here) once it has published what it
+    owes. Returns when the first message after the edit started arriving (the diagnostics, or the
+    hover's answer when none were published) and whether diagnostics were published."""
+    global next_id
+    next_id += 1
+    send({"jsonrpc": "2.0", "id": next_id, "method": "textDocument/hover",
+          "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}})
+    first, published = None, False
+    while True:
+        at, m = inbox.get(timeout=60)
+        first = first or at
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri:
+            published = True
+        if m.get("id") == next_id:
+            return first, published
+
 request("initialize", {"capabilities": {}, "processId": None, "rootUri": None})
 notify("initialized", {})
 notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "haproxy", "version": 1, "text": text}})
@@ -76,9 +95,12 @@ def cpu_ms():
 version = 1
 def edits(edit_line, variants):
     """Replaces line `edit_line` EDITS times, as a keystroke's incremental didChange does, and
-    returns each edit's time to its publishDiagnostics (ms) and the server's CPU per edit."""
+    returns each edit's time to the server's first message after it (its diagnostics, or its
+    answer to the hover sent after it when it published none) in ms, the server's CPU per edit
+    and how many edits had their diagnostics published."""
     global version
     took = []
+    sent_diagnostics = 0
     cpu_before = cpu_ms()
     for v in range(EDITS):
         old_len = len(lines[edit_line])
@@ -88,8 +110,10 @@ def edits(edit_line, variants):
         version += 1
         sent = time.perf_counter()
         notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
-        took.append((wait_diagnostics() - sent) * 1000)
-    return took, (cpu_ms() - cpu_before) / EDITS
+        at, published = edit_handled()
+        took.append((at - sent) * 1000)
+        sent_diagnostics += published
+    return took, (cpu_ms() - cpu_before) / EDITS, sent_diagnostics
 
 # A routing line of the frontend, and a server line of a backend in the middle of the file.
 front_line = next(i for i, l in enumerate(lines) if l.strip().startswith("default_backend"))
@@ -120,8 +144,8 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, max(0, int(round(len(xs) * p / 100.0)) - 1))]
 
 name = os.environ.get("SHAPE", os.path.basename(cfg))
-for what, (took, cpu) in results:
-    print("| %s | %d | %s | edit → publishDiagnostics | %d | %.1f | %.1f | %.1f |"
-          % (name, len(lines), what, len(took), pct(took, 50), pct(took, 95), cpu))
+for what, (took, cpu, published) in results:
+    print("| %s | %d | %s | edit → diagnostics or answer (%d published) | %d | %.1f | %.1f | %.1f |"
+          % (name, len(lines), what, published, len(took), pct(took, 50), pct(took, 95), cpu))
 print("| %s | %d | | completion | %d | %.2f | %.2f | |" % (name, len(lines), len(comp), pct(comp, 50), pct(comp, 95)))
 print("| %s | %d | | peak RSS: %.1f MiB | | | | |" % (name, len(lines), rss))

@@ -26,17 +26,21 @@ for shape in host acl; do
     SHAPE=$shape nice -n 19 python3 bench/lsp.py "$bin" "$work/$shape.cfg"
 done
 # The same edits seen from a real editor: Neovim (headless, its own LSP client, incremental
-# sync, no debounce) times each edit from the buffer change to the diagnostics it shows, and
-# where that time went (bench/nvim-phases.lua). Then the same again with bench/lsp-replay.py
-# answering each edit at once with the diagnostics the server published (the edit leaves them
-# as they were): the editor's own cost of those 2,500 warnings, with no server time at all.
-# Debian's Neovim 0.7 (/usr/bin/nvim), then the recent one .ci/run installs, when present.
-nvim_edits() { # LABEL NVIM SETUP SERVER [REPLAYED]
+# sync, no debounce) times each edit from the buffer change to the diagnostics it shows (or, when
+# the server publishes none because they did not change, to its answer to a hover sent after the
+# change), and where that time went (bench/nvim-phases.lua). Two edits of the frontend's
+# default_backend line: one that leaves the 2,500 warnings as they were ("same"), one that
+# routes to a backend that does not exist and back (an error comes and goes: "changed").
+# Then the first again with bench/lsp-replay.py answering each edit at once with the
+# diagnostics the server published: the editor's own cost of those 2,500 warnings, with no
+# server time at all. Debian's Neovim 0.7 (/usr/bin/nvim), then the recent one .ci/run
+# installs, when present.
+nvim_edits() { # LABEL NVIM SETUP SERVER EDIT_TEXT [REPLAYED]
     local cfg="$work/haproxy-acl.cfg" out="$work/nvim.out" line
     line=$(grep -n 'default_backend' "$cfg" | head -1 | cut -d: -f1)
     rm -f "$out"
-    (cd "$work" && HAPEE_NVIM_SETUP="$3" HAPEE_LSP="$4" HAPEE_REPLAY_OF="${5:-}" HAPEE_NVIM_CFG="$cfg" \
-        HAPEE_NVIM_OUT="$out" HAPEE_NVIM_EDIT_LINE=$((line - 1)) HAPEE_NVIM_EDIT_TEXT="    default_backend be_1" \
+    (cd "$work" && HAPEE_NVIM_SETUP="$3" HAPEE_LSP="$4" HAPEE_REPLAY_OF="${6:-}" HAPEE_NVIM_CFG="$cfg" \
+        HAPEE_NVIM_OUT="$out" HAPEE_NVIM_EDIT_LINE=$((line - 1)) HAPEE_NVIM_EDIT_TEXT="$5" \
         HAPEE_NVIM_EDITS=${EDITS:-50} "$2" --headless --clean -u NONE \
         -c "luafile $repo/bench/nvim-phases.lua" -c "luafile $repo/lsp/tests/nvim/drive.lua" >/dev/null 2>&1)
     python3 - "$out" "$1" <<'PY'
@@ -44,8 +48,9 @@ import json, sys
 edits = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "edit"]
 pct = lambda xs, p: sorted(xs)[min(len(xs) - 1, max(0, round(len(xs) * p / 100) - 1))]
 ms = [e["ms"] for e in edits]
-print("| acl in %s | | frontend line | buffer change → diagnostics shown | %d | %.1f | %.1f | |"
-      % (sys.argv[2], len(ms), pct(ms, 50), pct(ms, 95)))
+sent = sum(1 for e in edits if e.get("published", True))
+print("| acl in %s | | frontend line | buffer change → diagnostics shown (%d of %d edits published) | %d | %.1f | %.1f | |"
+      % (sys.argv[2], sent, len(ms), len(ms), pct(ms, 50), pct(ms, 95)))
 names = ["change", "wait", "decode", "queue", "convert", "store", "signs", "underline", "virtual_text", "autocmd", "cpu"]
 print("| | | | of which (p50 ms): " + ", ".join(
     "%s %.1f" % (n, pct([e["phases"][n] for e in edits], 50)) for n in names) + " | | | | |")
@@ -59,6 +64,8 @@ for nvim in nvim "$recent"; do
     version=$("$nvim" --version | head -1 | sed 's/^NVIM v//')
     setup=0.7
     [ "$nvim" = nvim ] || setup=0.10
-    nvim_edits "Neovim $version" "$nvim" "$setup" "$bin"
-    nvim_edits "Neovim $version, replayed at once" "$nvim" "$setup" "$repo/bench/lsp-replay.py" "$bin"
+    nvim_edits "Neovim $version, same" "$nvim" "$setup" "$bin" "    default_backend be_1"
+    nvim_edits "Neovim $version, changed" "$nvim" "$setup" "$bin" "    default_backend nowhere"
+    nvim_edits "Neovim $version, same, replayed at once" "$nvim" "$setup" "$repo/bench/lsp-replay.py" \
+        "    default_backend be_1" "$bin"
 done

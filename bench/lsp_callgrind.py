@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The language server's work per edit, counted by callgrind rather than timed (the machine's
-load does not change it): instructions from an incremental didChange to its publishDiagnostics,
-every thread's, averaged over the edits of a frontend line and of a backend line (the edits
+load does not change it): instructions from an incremental didChange to its publishDiagnostics
+(or, when the diagnostics did not change and none is published, to the answer to a hover sent
+after it, that small hover included), every thread's, averaged over the edits of a frontend line and of a backend line (the edits
 bench/lsp.py makes).
 
 Usage: lsp_callgrind.py HAPEE_LSP CONFIG [EDITS, default 20]
@@ -47,6 +48,15 @@ def wait_diagnostics():
             return
 
 
+def edit_handled(request_id):
+    """Waits for the answer to a hover sent after the edits: the server answers it once it has
+    published what they changed (nothing, when the diagnostics stay as they were)."""
+    send({"jsonrpc": "2.0", "id": request_id, "method": "textDocument/hover",
+          "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}})
+    while receive().get("id") != request_id:
+        pass
+
+
 def control(flag):
     subprocess.run(["callgrind_control", flag, str(proc.pid)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -89,7 +99,7 @@ for what, at, variants in [
                          "contentChanges": [{"range": {"start": {"line": at, "character": 0},
                                                        "end": {"line": at, "character": old_len}},
                                              "text": lines[at]}]}})
-        wait_diagnostics()
+        edit_handled(100 + version)
     control("-d")
     rows.append((what, dumped_total() / EDITS))
 

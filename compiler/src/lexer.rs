@@ -468,8 +468,8 @@ pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
     }
 }
 
-/// The part of a line the lexer reads: a `\r` or NUL ends it early.
-pub(crate) fn line_content(line: &str) -> &str {
+/// The part of a line the lexer reads, as HAProxy reads it: a `\r` or NUL ends it early.
+pub fn line_content(line: &str) -> &str {
     // Both stops are ASCII, so the cut is on a character boundary.
     &line[..memchr::memchr2(b'\r', b'\0', line.as_bytes()).unwrap_or(line.len())]
 }

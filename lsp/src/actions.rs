@@ -50,7 +50,8 @@ fn text_edit(enc: Encoding, f: &SourceFile, span: Span, replacement: &str) -> ls
 /// `# hapee: allow(…)` list, or a new comment ends the line.
 fn allow_edit(enc: Encoding, f: &SourceFile, at: usize, code: &str) -> lsp::TextEdit {
     let bounds = f.line_range(f.line_index(at));
-    let text = &f.text[bounds.clone()];
+    // What HAProxy reads of the line (and `check` looks in): up to a lone `\r`.
+    let text = hapee_compiler::lexer::line_content(&f.text[bounds.clone()]);
     if let Some(close) = text
         .find(ALLOW)
         .and_then(|p| text[p..].find(')').map(|c| p + c))

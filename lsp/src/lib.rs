@@ -16,5 +16,6 @@ pub mod server;
 mod signature;
 mod symbols;
 mod sync;
+mod tokens;
 mod transport;
 mod workspace;

@@ -20,6 +20,8 @@ pub struct Published {
     /// A hash of the keys of the diagnostics published, in order: the JSON follows from
     /// them, and hashing them is cheaper than hashing that megabyte.
     digest: u64,
+    /// The first and last line of each diagnostic, as the editor counts lines.
+    lines: Vec<(u32, u32)>,
 }
 
 impl Published {
@@ -27,6 +29,11 @@ impl Published {
     /// order).
     pub fn digest(&self) -> u64 {
         self.digest
+    }
+
+    /// Whether a diagnostic starts or ends on a line of `first..=last`, or spans one.
+    pub fn touches(&self, first: u32, last: u32) -> bool {
+        self.lines.iter().any(|&(s, e)| s <= last && e >= first)
     }
 }
 
@@ -75,6 +82,7 @@ pub fn body(
     out.extend_from_slice(b",\"diagnostics\":[");
     let mut kept = Fragments::default();
     let mut digest = xxhash_rust::xxh3::Xxh3::new();
+    published.lines.clear();
     if let Some(a) = analysis {
         let shown = a.shown();
         kept.reserve(shown.len());
@@ -83,7 +91,9 @@ pub fn body(
             if i > 0 {
                 out.push(b',');
             }
-            let key = key(a, d, &mut line, &mut published.scratch);
+            let range = a.diagnostic_range_near(d, &mut line);
+            published.lines.push((range.start.line, range.end.line));
+            let key = key(a, d, range, &mut published.scratch);
             digest.update(&key.to_le_bytes());
             let json = match published.by_key.remove(&key).or_else(|| kept.remove(&key)) {
                 Some(json) => json,
@@ -102,11 +112,11 @@ pub fn body(
 }
 
 /// A hash of everything a diagnostic's JSON shows: its range, severity, code, message, help
-/// and related places (the tags follow from the code). `line` is the line of the diagnostic
-/// placed before (see [`Analysis::diagnostic_range_near`]); `scratch` holds the bytes hashed.
-fn key(a: &Analysis, d: &Diagnostic, line: &mut usize, scratch: &mut Vec<u8>) -> u128 {
+/// and related places (the tags follow from the code). `range` is its range as the editor
+/// gets it; `scratch` holds the bytes hashed.
+fn key(a: &Analysis, d: &Diagnostic, range: lsp::Range, scratch: &mut Vec<u8>) -> u128 {
     scratch.clear();
-    add_range(scratch, a.diagnostic_range_near(d, line));
+    add_range(scratch, range);
     scratch.push(d.severity as u8);
     add_text(scratch, d.code);
     add_text(scratch, &d.message);

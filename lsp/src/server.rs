@@ -53,7 +53,8 @@ fn capabilities(enc: crate::position::Encoding) -> lsp::ServerCapabilities {
             lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
                 lsp::SemanticTokensOptions {
                     legend: crate::navigation::legend(),
-                    full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                    // After an edit, the client gets what changed (crate::tokens).
+                    full: Some(lsp::SemanticTokensFullOptions::Delta { delta: Some(true) }),
                     ..Default::default()
                 },
             ),
@@ -160,7 +161,7 @@ fn main_loop(
     loop {
         if docs.next_due().is_none() {
             while let Some(req) = waiting.pop_front() {
-                respond(conn, raw, &mut docs, req)?;
+                respond(raw, &mut docs, req)?;
             }
         }
         let msg = match next_message(conn, &docs) {
@@ -198,7 +199,7 @@ fn main_loop(
             Message::Request(req) if !waiting.is_empty() || docs.next_due().is_some() => {
                 waiting.push_back(req);
             }
-            Message::Request(req) => respond(conn, raw, &mut docs, req)?,
+            Message::Request(req) => respond(raw, &mut docs, req)?,
             Message::Notification(n) => {
                 notification(&mut docs, n);
                 // Edits that arrive together are applied together; once none is waiting, the
@@ -214,7 +215,6 @@ fn main_loop(
 
 /// Answers one request, after the diagnostics owed (an editor shows them before the answer).
 fn respond(
-    conn: &Connection,
     raw: &Raw,
     docs: &mut Documents,
     req: Request,
@@ -222,7 +222,13 @@ fn respond(
     publish_dirty(raw, docs)?;
     match answer(docs, req) {
         Ok(body) => raw.send(body)?,
-        Err(response) => conn.sender.send(Message::Response(response))?,
+        // An error goes the same way as the diagnostics: the writer takes messages from its
+        // two channels in no set order, so an error sent on the other could overtake them.
+        Err(response) => {
+            let mut body = serde_json::to_value(&response)?;
+            body["jsonrpc"] = "2.0".into();
+            raw.send(serde_json::to_vec(&body)?)?
+        }
     }
     Ok(())
 }
@@ -266,10 +272,13 @@ fn publish_dirty(
         let mut spans = hapee_compiler::timing::Spans::new("lsp publish");
         docs.dirty.remove(&uri);
         let hash = published.digest();
-        let edited = docs.edited.remove(&uri);
-        // A file checked again only because another workspace file changed keeps the
-        // diagnostics the editor already shows when they are the same.
-        if edited || docs.published.get(&uri) != Some(&hash) {
+        let touched = docs.touched.remove(&uri);
+        // The editor already shows the same diagnostics at the same places: an edit elsewhere
+        // in the file, or another workspace file's, leaves them as they are (publishing them
+        // again would have the editor redraw them all). Those on a line an edit replaced are
+        // sent again: the editor may have moved or dropped their marks with that text.
+        let same = docs.published.get(&uri) == Some(&hash);
+        if !same || touched.is_some_and(|(first, last)| published.touches(first, last)) {
             docs.published.insert(uri.clone(), hash);
             raw.send(body)?;
         }
@@ -462,7 +471,14 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
         }
         SemanticTokensFullRequest::METHOD => {
             let p: lsp::SemanticTokensParams = params(&req)?;
-            json(open(docs, &p.text_document.uri)?.semantic_tokens())
+            let tokens = open(docs, &p.text_document.uri)?.semantic_tokens();
+            json(docs.tokens_sent(&p.text_document.uri).full(tokens))
+        }
+        SemanticTokensFullDeltaRequest::METHOD => {
+            let p: lsp::SemanticTokensDeltaParams = params(&req)?;
+            let tokens = open(docs, &p.text_document.uri)?.semantic_tokens();
+            let sent = docs.tokens_sent(&p.text_document.uri);
+            json(sent.delta(&p.previous_result_id, tokens))
         }
         other => Err((
             ErrorCode::MethodNotFound,

@@ -25,14 +25,18 @@ pub struct Documents {
     /// Each open document's compilations: an edit compiles again only what it changed.
     sessions: HashMap<lsp::Url, hapee_compiler::incremental::Session>,
     pub dirty: HashSet<lsp::Url>,
-    /// Documents opened, edited or saved since their diagnostics were last published: those
-    /// are published even when unchanged, as the editor waits for them. The others (checked
-    /// again because another workspace file changed) only when they changed.
-    pub edited: HashSet<lsp::Url>,
+    /// The lines (first and last, as the editor counts them in the text it has now) that the
+    /// edits of each document since its diagnostics were last published replaced or added.
+    /// Diagnostics that did not change are not published again (the editor shows them
+    /// already), unless one lies on such a line: the editor may have moved or dropped its marks
+    /// with the text they were on.
+    pub touched: HashMap<lsp::Url, (u32, u32)>,
     /// A hash of each document's last published diagnostics.
     pub published: HashMap<lsp::Url, u64>,
     /// The JSON of each open document's last published diagnostics, one by one.
     pub diagnostics_json: HashMap<lsp::Url, crate::publish::Published>,
+    /// The semantic tokens last sent for each open document.
+    tokens: HashMap<lsp::Url, crate::tokens::Sent>,
     /// The configured `-f` list.
     files: Vec<PathBuf>,
     /// The workspace root: where `.hapee.toml` is looked for when the files' folders and their
@@ -40,6 +44,31 @@ pub struct Documents {
     root: Option<PathBuf>,
     /// How the client counts columns: in the positions of its edits and of every answer.
     enc: Encoding,
+}
+
+/// The lines touched so far (`before`, in the text before the edit) and by the edit that
+/// replaces `range` with `text`, in the text after it. The editor's lines end at a line feed,
+/// a CRLF or a lone carriage return: counting each \r and \n of `text` may count a line too
+/// many, which only touches one more.
+fn touched_after(before: Option<(u32, u32)>, range: lsp::Range, text: &str) -> (u32, u32) {
+    let (first, last) = (range.start.line, range.end.line.max(range.start.line));
+    let breaks = text.bytes().filter(|&b| b == b'\n' || b == b'\r').count();
+    let new_last = first.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
+    // Where a line of the text before lands: lines after the edit move with it, lines inside
+    // it become the edit's own.
+    let moved = |line: u32| {
+        if line > last {
+            (line - last).saturating_add(new_last)
+        } else if line >= first {
+            line.min(new_last)
+        } else {
+            line
+        }
+    };
+    match before {
+        Some((a, b)) => (moved(a).min(first), moved(b).max(new_last)),
+        None => (first, new_last),
+    }
 }
 
 /// Reads `hapee.files` (or `files`) from settings or initialization options.
@@ -113,7 +142,6 @@ impl Documents {
             .insert(uri.clone(), crate::sync::EditOrder::opened(version));
         self.text
             .insert(uri.clone(), SourceFile::new(file_name(&uri), text));
-        self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.touch_all();
     }
@@ -124,10 +152,16 @@ impl Documents {
         self.analysis.remove(uri);
         self.sessions.remove(uri);
         self.dirty.remove(uri);
-        self.edited.remove(uri);
+        self.touched.remove(uri);
         self.published.remove(uri);
         self.diagnostics_json.remove(uri);
+        self.tokens.remove(uri);
         self.touch_all();
+    }
+
+    /// The semantic tokens last sent for `uri` (an open document).
+    pub fn tokens_sent(&mut self, uri: &lsp::Url) -> &mut crate::tokens::Sent {
+        self.tokens.entry(uri.clone()).or_default()
     }
 
     pub fn is_open(&self, uri: &lsp::Url) -> bool {
@@ -136,7 +170,6 @@ impl Documents {
 
     /// A save may also follow an edit of `.hapee.toml`: every open document is checked again.
     pub fn saved(&mut self, uri: lsp::Url) {
-        self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.recheck_all();
     }
@@ -199,16 +232,21 @@ impl Documents {
             return;
         };
         for change in changes {
-            match change.range {
+            let touched = self.touched.get(&uri).copied();
+            let lines = match change.range {
                 Some(r) => {
                     let start = self.enc.line_offset(file, r.start);
                     let end = self.enc.line_offset(file, r.end).max(start);
                     file.replace(start..end, &change.text);
+                    touched_after(touched, r, &change.text)
                 }
-                None => *file = SourceFile::new(file_name(&uri), change.text),
-            }
+                None => {
+                    *file = SourceFile::new(file_name(&uri), change.text);
+                    (0, u32::MAX)
+                }
+            };
+            self.touched.insert(uri.clone(), lines);
         }
-        self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.touch_all();
     }

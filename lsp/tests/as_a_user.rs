@@ -480,3 +480,60 @@ fn a_lone_carriage_return_ends_a_line_for_the_editor() {
     assert!(d.iter().all(|d| d["code"] != "E101"), "{d:?}");
     c.stop();
 }
+
+/// On a line holding a lone `\r`, what HAProxy reads ends there: L015 marks the section header
+/// without the text after it, and "allow on this line" writes its comment before the `\r`,
+/// where `check` (and HAProxy) read it; a comment in the skipped text allows nothing.
+#[test]
+fn warnings_on_a_line_with_a_lone_carriage_return_stop_at_it() {
+    let uri = "file:///tmp/as-a-user-lone-cr-allow.cfg";
+    let text = "global\r    maxconn 10\n    nbthread 1\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind :8080\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let d = c.diagnostics(uri);
+    let l015 = d
+        .iter()
+        .find(|d| d["code"] == "L015")
+        .unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(covered(text, &l015["range"]), "global", "{l015}");
+    assert_eq!(l015["range"]["end"], json!({"line": 0, "character": 6}));
+    for code in ["L015", "L022"] {
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": l015["range"], "context": {"diagnostics": d}}),
+        );
+        let title = format!("allow {code} on this line");
+        let fix = r["result"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["title"] == title.as_str()))
+            .unwrap_or_else(|| panic!("{r}"));
+        let edits = fix["edit"]["changes"][uri].as_array().unwrap();
+        let allowed = apply(text, edits);
+        assert!(
+            allowed.starts_with(&format!("global # hapee: allow({code})\r    maxconn 10\n")),
+            "{allowed:?}"
+        );
+        // The comment does what it says: the code is gone, the other stays.
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": allowed}]}),
+        );
+        let shown = c.diagnostics(uri);
+        assert!(shown.iter().all(|d| d["code"] != code), "{shown:?}");
+        let other = if code == "L015" { "L022" } else { "L015" };
+        assert!(shown.iter().any(|d| d["code"] == other), "{shown:?}");
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    // Written after the `\r`, where HAProxy no longer reads, the comment allows nothing.
+    let skipped = text.replace("maxconn 10\n", "maxconn 10 # hapee: allow(L015)\n");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"text": skipped}]}),
+    );
+    let shown = c.diagnostics(uri);
+    assert!(shown.iter().any(|d| d["code"] == "L015"), "{shown:?}");
+    c.stop();
+}

@@ -133,3 +133,75 @@ fn folding_ranges_and_semantic_tokens() {
     );
     c.stop();
 }
+
+/// After an edit, a client that names the tokens it has gets only the tokens that changed, as
+/// one edit of its list; applied, they are the tokens a full request gives. A client that names
+/// tokens the server no longer keeps gets them all.
+#[test]
+fn semantic_tokens_after_an_edit_come_as_the_change() {
+    let mut c = Client::start();
+    let delta = &c.init["result"]["capabilities"]["semanticTokensProvider"]["full"]["delta"];
+    assert_eq!(delta, &json!(true));
+    c.open(URI, CFG);
+    let ints = |v: &Value| -> Vec<u64> {
+        v.as_array()
+            .expect("token data")
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect()
+    };
+    let first = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let mut have = ints(&first["result"]["data"]);
+    let mut id = first["result"]["resultId"]
+        .as_str()
+        .expect("result id")
+        .to_string();
+    let doc = json!({"uri": URI});
+    // Nothing changed: no edit.
+    let same = c.request(
+        "textDocument/semanticTokens/full/delta",
+        json!({"textDocument": doc, "previousResultId": id}),
+    );
+    assert_eq!(same["result"]["edits"], json!([]), "{same}");
+    id = same["result"]["resultId"].as_str().unwrap().to_string();
+    // A comment line added near the top: the tokens after it shift by one line only in the
+    // delta of the first one that follows.
+    for (version, text) in [(2, "# added\n"), (3, "")] {
+        let end = if text.is_empty() { 1 } else { 0 };
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": URI, "version": version}, "contentChanges": [{
+                "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1 + end, "character": 0}},
+                "text": text}]}),
+        );
+        let d = c.request(
+            "textDocument/semanticTokens/full/delta",
+            json!({"textDocument": doc, "previousResultId": id}),
+        );
+        let edits = d["result"]["edits"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{d}"));
+        assert_eq!(edits.len(), 1, "{d}");
+        let e = &edits[0];
+        let inserted = ints(&e["data"]);
+        assert!(inserted.len() <= 10, "only what changed: {e}");
+        let at = e["start"].as_u64().unwrap() as usize;
+        let deleted = e["deleteCount"].as_u64().unwrap() as usize;
+        have.splice(at..at + deleted, inserted);
+        let full = c.request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": URI}}),
+        );
+        assert_eq!(have, ints(&full["result"]["data"]), "version {version}");
+        id = full["result"]["resultId"].as_str().unwrap().to_string();
+    }
+    let stale = c.request(
+        "textDocument/semanticTokens/full/delta",
+        json!({"textDocument": doc, "previousResultId": "stale"}),
+    );
+    assert_eq!(ints(&stale["result"]["data"]), have, "{stale}");
+    c.stop();
+}

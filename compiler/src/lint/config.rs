@@ -108,7 +108,8 @@ impl LintConfig {
                 if let Some(span) = d.span.filter(|s| commented[s.file.0 as usize]) {
                     let f = db.file(span.file);
                     let line = f.line_index(span.start as usize);
-                    let text = &f.text[f.line_range(line)];
+                    // A comment in what HAProxy skips (after a lone `\r`) allows nothing.
+                    let text = crate::lexer::line_content(&f.text[f.line_range(line)]);
                     if allows_inline(text, d.code) && codes::rule(d.code).is_none_or(may_allow) {
                         return None;
                     }

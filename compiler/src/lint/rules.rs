@@ -710,7 +710,14 @@ pub(super) fn global(c: &Compilation, options: &CheckOptions, out: &mut Vec<Diag
             .sections
             .iter()
             .find(|s| s.kind == SectionKind::Global)
-            .map(|s| c.tree.header(s).span);
+            .map(|s| {
+                // The header's words: not the text after a lone `\r`, which HAProxy skips.
+                let h = c.tree.header(s);
+                match (h.words.first(), h.words.last()) {
+                    (Some(first), Some(last)) => first.span.cover(last.span),
+                    _ => h.span,
+                }
+            });
         let mut d = Diagnostic::new("L015", "no 'maxconn' in the global section: the limit then derives from the file descriptor limit")
             .help("set 'maxconn' in global to the number of connections this machine should accept");
         if let Some(span) = at {

@@ -14,6 +14,8 @@ pub struct Client {
     next_id: i64,
     /// The server's answer to `initialize`.
     pub init: Value,
+    /// The diagnostics last published for each URI.
+    shown: std::collections::HashMap<String, Vec<Value>>,
 }
 
 fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
@@ -97,6 +99,7 @@ impl Client {
             messages: rx,
             next_id: 1,
             init: Value::Null,
+            shown: Default::default(),
         };
         let init = c.request(
             "initialize",
@@ -139,10 +142,7 @@ impl Client {
         self.next_id += 1;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
-            let m = self
-                .messages
-                .recv_timeout(Duration::from_secs(120))
-                .expect("response in time");
+            let m = self.next("response in time");
             if m["id"] == json!(id) {
                 return m;
             }
@@ -157,10 +157,7 @@ impl Client {
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         let mut published = Vec::new();
         loop {
-            let m = self
-                .messages
-                .recv_timeout(Duration::from_secs(120))
-                .expect("response in time");
+            let m = self.next("response in time");
             if m["id"] == json!(id) {
                 return (m, published);
             }
@@ -173,30 +170,59 @@ impl Client {
     /// The next request the server sends with this method.
     pub fn server_request(&mut self, method: &str) -> Value {
         loop {
-            let m = self
-                .messages
-                .recv_timeout(Duration::from_secs(120))
-                .expect("server request in time");
+            let m = self.next("server request in time");
             if m["method"] == method && m.get("id").is_some() {
                 return m;
             }
         }
     }
 
-    /// The next diagnostics published for `uri`.
+    /// The next message from the server (`what` names it in the panic if none comes in two
+    /// minutes); remembers the diagnostics it publishes.
+    fn next(&mut self, what: &str) -> Value {
+        let m = self
+            .messages
+            .recv_timeout(Duration::from_secs(120))
+            .expect(what);
+        if m["method"] == "textDocument/publishDiagnostics" {
+            if let Some(uri) = m["params"]["uri"].as_str() {
+                let list = m["params"]["diagnostics"].as_array().cloned();
+                self.shown.insert(uri.to_string(), list.unwrap_or_default());
+            }
+        }
+        m
+    }
+
+    /// The diagnostics the editor shows for `uri` once the server has handled what was sent
+    /// before: the next ones published for it, or, when the server published none for it
+    /// (it does not send the same diagnostics again), the last ones it published.
     pub fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        // The server publishes what it owes before it answers a request.
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": "hapee/sync", "params": null}));
         loop {
-            let m = self
-                .messages
-                .recv_timeout(Duration::from_secs(120))
-                .expect("diagnostics in time");
+            let m = self.next("diagnostics in time");
             if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
                 return m["params"]["diagnostics"]
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
             }
+            if m["id"] == json!(id) {
+                return self
+                    .shown
+                    .get(uri)
+                    .cloned()
+                    .expect("diagnostics published before");
+            }
         }
+    }
+
+    /// Whether the server published diagnostics for `uri` before answering a request sent now.
+    pub fn published_again(&mut self, uri: &str) -> bool {
+        let (_, published) = self.request_after_publishes("hapee/sync", Value::Null);
+        published.iter().any(|u| u == uri)
     }
 
     pub fn open(&mut self, uri: &str, text: &str) {

@@ -159,9 +159,20 @@ end
 
 local edit_line = tonumber(env("HAPEE_NVIM_EDIT_LINE"))
 if edit_line then
+  -- The server publishes diagnostics only when they change (or sit on the edited line): after
+  -- an edit that leaves them as they were, nothing comes. A hover request sent right after the
+  -- change tells when the server is done: it answers once it has published what it owes. The
+  -- edit is over when that answer came and, if diagnostics were published, they are shown.
+  local published = 0
+  local method = "textDocument/publishDiagnostics"
+  local handler = vim.lsp.handlers[method]
+  vim.lsp.handlers[method] = function(...)
+    published = published + 1
+    return handler(...)
+  end
   local texts = { env("HAPEE_NVIM_EDIT_TEXT"), vim.api.nvim_buf_get_lines(buf, edit_line, edit_line + 1, false)[1] }
   for i = 1, tonumber(env("HAPEE_NVIM_EDITS") or "1") do
-    local before = changes
+    local before, published_before, answered = changes, published, false
     -- bench/nvim-phases.lua, when loaded first, times the client's phases of each edit.
     local phases = rawget(_G, "hapee_phases")
     if phases then phases.start() end
@@ -169,11 +180,21 @@ if edit_line then
     vim.api.nvim_buf_set_lines(buf, edit_line, edit_line + 1, false, { texts[(i - 1) % 2 + 1] })
     local t1 = vim.loop.hrtime()
     if phases then phases.changed() end
-    vim.wait(timeout, function() return changes > before end, 0)
+    local params = { textDocument = { uri = vim.uri_from_bufnr(buf) }, position = { line = 0, character = 0 } }
+    local function done() answered = true end
+    if vim.fn.has("nvim-0.11") == 1 then
+      client:request("textDocument/hover", params, done, buf)
+    else
+      client.request("textDocument/hover", params, done, buf)
+    end
+    vim.wait(timeout, function()
+      return answered and (changes > before or published == published_before)
+    end, 0)
     emit({
       event = "edit",
       ms = (vim.loop.hrtime() - t0) / 1e6,
       codes = codes(buf),
+      published = published > published_before,
       phases = phases and phases.take(t0, t1),
     })
   end
