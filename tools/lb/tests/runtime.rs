@@ -151,6 +151,8 @@ mod lua_act;
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
 mod lua_errors;
+#[path = "runtime/lua_expired.rs"]
+mod lua_expired;
 #[path = "runtime/lua_filter_directions.rs"]
 mod lua_filter_directions;
 #[path = "runtime/lua_filter_hold.rs"]
