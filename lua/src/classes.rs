@@ -177,8 +177,7 @@ pub fn proxy_object(lua: &Lua, p: Proxy) -> mlua::Result<mlua::Table> {
     if let Some(b) = p.backend {
         for s in &p.shared.backends[b].servers {
             let server = Server::new(&p.shared, b, s);
-            let object =
-                crate::object::shaped(lua, lua.create_userdata(server)?, "hapee.Server", 2)?;
+            let object = crate::object::shaped(lua, lua.create_userdata(server)?, "hapee.Server")?;
             object.raw_set("name", &*s.name)?;
             object.raw_set("puid", s.id.to_string())?;
             servers.raw_set(&*s.name, object)?;
@@ -192,7 +191,7 @@ pub fn proxy_object(lua: &Lua, p: Proxy) -> mlua::Result<mlua::Table> {
     };
     let name = p.name.to_string();
     let uuid = p.id().to_string();
-    let object = crate::object::shaped(lua, lua.create_userdata(p)?, "hapee.Proxy", 5)?;
+    let object = crate::object::shaped(lua, lua.create_userdata(p)?, "hapee.Proxy")?;
     object.raw_set("name", name)?;
     object.raw_set("uuid", uuid)?;
     object.raw_set("servers", servers)?;

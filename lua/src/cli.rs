@@ -58,7 +58,7 @@ impl UserData for CliApplet {
 /// The applet object of a command, as HAProxy's `AppletTCP` table.
 fn applet_object(state: &State, applet: CliApplet, samples: &SampleSet) -> mlua::Result<Table> {
     let ud = state.lua.create_userdata(applet)?;
-    let object = crate::object::shaped(&state.lua, ud, "hapee.CliApplet", 4)?;
+    let object = crate::object::shaped(&state.lua, ud, "hapee.CliApplet")?;
     let (f, sf, c, sc) = samples.objects();
     for (name, o) in crate::txn::SAMPLE_FIELDS.iter().zip([f, sf, c, sc]) {
         object.raw_set(*name, o)?;

@@ -485,7 +485,10 @@ impl Network {
 impl UserData for Network {}
 
 /// Fills `core.proxies`, `core.frontends` and `core.backends` once the proxy runs; a
-/// `listen` section is one proxy, in both lists.
+/// `listen` section is one proxy, in both lists. Each table gets the proxies in the order
+/// they were declared, as HAProxy walks its proxy list to build them: the order keys go in
+/// decides where colliding keys land, so `pairs()` then walks them as HAProxy's would under
+/// the same hash seed.
 pub fn publish_proxies(state: &State) -> mlua::Result<()> {
     use crate::classes::Proxy;
     let Some(shared) = state.shared.get() else {
@@ -493,27 +496,31 @@ pub fn publish_proxies(state: &State) -> mlua::Result<()> {
     };
     let lua = &state.lua;
     let core: Table = lua.globals().get("core")?;
-    let proxies: Table = core.get("proxies")?;
-    let frontends: Table = core.get("frontends")?;
-    let backends: Table = core.get("backends")?;
-    let backend_of = |name: &str| shared.backends.iter().position(|b| &*b.name == name);
-    // Each list holds objects of its own, as in HAProxy.
-    let object = |p: &Proxy| crate::classes::proxy_object(lua, p.clone());
+    // (declaration rank, name, frontend, backend): a listen section once, with both.
+    let mut proxies: Vec<(usize, &Arc<str>, Option<usize>, Option<usize>)> = Vec::new();
     for (f, fe) in shared.frontends.iter().enumerate() {
-        let p = Proxy::new(shared, &fe.name, Some(f), backend_of(&fe.name));
-        proxies.set(&*fe.name, object(&p)?)?;
-        frontends.set(&*fe.name, object(&p)?)?;
-        if backend_of(&fe.name).is_some() {
-            backends.set(&*fe.name, object(&p)?)?;
-        }
+        let own = shared.backends.iter().position(|b| b.decl == fe.decl);
+        proxies.push((fe.decl, &fe.name, Some(f), own));
     }
     for (b, be) in shared.backends.iter().enumerate() {
-        if shared.frontends.iter().any(|f| f.name == be.name) {
-            continue;
+        if !shared.frontends.iter().any(|f| f.decl == be.decl) {
+            proxies.push((be.decl, &be.name, None, Some(b)));
         }
-        let p = Proxy::new(shared, &be.name, None, Some(b));
-        proxies.set(&*be.name, object(&p)?)?;
-        backends.set(&*be.name, object(&p)?)?;
+    }
+    proxies.sort_by_key(|p| p.0);
+    // Each list holds objects of its own, as in HAProxy, each list filled in turn.
+    for (list, wanted) in [
+        ("proxies", (true, true)),
+        ("frontends", (true, false)),
+        ("backends", (false, true)),
+    ] {
+        let table: Table = core.get(list)?;
+        for &(_, name, f, b) in &proxies {
+            if (wanted.0 && f.is_some()) || (wanted.1 && b.is_some()) {
+                let p = Proxy::new(shared, name, f, b);
+                table.raw_set(&**name, crate::classes::proxy_object(lua, p)?)?;
+            }
+        }
     }
     Ok(())
 }

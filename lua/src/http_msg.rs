@@ -334,7 +334,7 @@ fn request_only(this: &HttpMsg) -> mlua::Result<()> {
 /// channel object of the same side.
 pub fn object(lua: &Lua, msg: HttpMsg, channel: Value) -> mlua::Result<mlua::Table> {
     let ud = lua.create_userdata(msg)?;
-    let object = crate::object::shaped(lua, ud, "hapee.HTTPMessage", 2)?;
+    let object = crate::object::shaped(lua, ud, "hapee.HTTPMessage")?;
     object.raw_set("channel", channel)?;
     Ok(object)
 }

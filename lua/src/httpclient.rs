@@ -270,6 +270,40 @@ async fn connect(
         .map(|(stream, _)| stream)
 }
 
+/// [`connect`], tried again `httpclient.retries` times when it fails, each time after the
+/// turn-around HAProxy's stream waits after a failed connection (a second, or the connect
+/// timeout when shorter).
+async fn connect_retrying(
+    req: &Request,
+    settings: &HttpClientPlan,
+    shared: Option<&Shared>,
+) -> Option<Box<dyn crate::socket::Io>> {
+    let mut left = settings.retries;
+    loop {
+        if let Some(stream) = connect(req, settings, shared).await {
+            return Some(stream);
+        }
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        tokio::time::sleep(CONNECT_TIMEOUT.min(Duration::from_secs(1))).await;
+    }
+}
+
+/// What the client answers when no connection could be made: HAProxy's built-in 503 page,
+/// as its client's proxy produces it.
+fn unavailable() -> Response {
+    let mut page = hapee_runtime::http::reply::error(503, &[]);
+    let body = hapee_runtime::http::reply::made_body(&mut page).unwrap_or_default();
+    Response {
+        status: 503,
+        reason: "Service Unavailable".to_string(),
+        headers: page.headers().clone(),
+        body,
+    }
+}
+
 /// The CA file `httpclient.ssl.ca-file` names, `@system-ca` being the system's bundle.
 pub fn ca_file(settings: &HttpClientPlan) -> String {
     match settings.ca_file.as_str() {
@@ -281,7 +315,10 @@ pub fn ca_file(settings: &HttpClientPlan) -> String {
 async fn exchange(req: Request, shared: Option<Arc<Shared>>) -> Option<Response> {
     let default = HttpClientPlan::default();
     let settings = shared.as_deref().map_or(&default, |s| &s.httpclient);
-    let stream = connect(&req, settings, shared.as_deref()).await?;
+    let Some(stream) = connect_retrying(&req, settings, shared.as_deref()).await else {
+        // The client's proxy found no server: HAProxy's own 503 page.
+        return Some(unavailable());
+    };
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await

@@ -301,14 +301,30 @@ fn report_line(state: &State, line: &str, frontend: Option<&str>) {
 
 /// Whether an action returning `act.YIELD` may be run again later: always in HTTP rules, in
 /// TCP content rules only while their inspection delay runs.
-fn may_yield(phase: Phase, txn: &Txn) -> bool {
+/// When a TCP content action's inspection delay ends, if it has not yet: past it, HAProxy's
+/// rules run a last time and a script may no longer wait.
+fn inspection_end(phase: Phase, txn: &Txn) -> Option<tokio::time::Instant> {
     match phase {
-        Phase::HttpRequest | Phase::HttpResponse => true,
+        Phase::HttpRequest | Phase::HttpResponse => None,
         Phase::TcpRequest | Phase::TcpResponse => txn
             .feed
             .as_ref()
-            .is_some_and(|f| f.until > tokio::time::Instant::now()),
+            .map(|f| f.until)
+            .filter(|until| *until > tokio::time::Instant::now()),
     }
+}
+
+/// A TCP content action that would still wait once its inspection delay is over: HAProxy
+/// says so and goes on with the next rule.
+fn expired(state: &State, name: &str, txn: &Txn) -> ActionEnd {
+    let line = format!("Lua function '{name}': aborting Lua processing on expired timeout.");
+    report_line(state, &line, Some(&txn.frontend));
+    ActionEnd::Continue
+}
+
+fn may_yield(phase: Phase, txn: &Txn) -> bool {
+    matches!(phase, Phase::HttpRequest | Phase::HttpResponse)
+        || inspection_end(phase, txn).is_some()
 }
 
 fn is_done(e: &mlua::Error) -> bool {
@@ -386,7 +402,9 @@ impl Hooks for ThreadHooks {
                 }
             };
             core::clear_wake_time();
+            let deadline = inspection_end(phase, &txn);
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
+            // `None`: the inspection delay ended while the script waited.
             let result = async {
                 // The function and the object go by reference (no registry copies); the
                 // rule's arguments, usually none, in a list.
@@ -395,23 +413,31 @@ impl Hooks for ThreadHooks {
                     .map(|a| state.lua.create_string(a).map(Value::String))
                     .collect::<mlua::Result<MultiValue>>()?;
                 let call = (&action.func, &lent.object, rest);
-                state.run_returning(call, state.limits.session).await
+                let run = std::pin::pin!(state.run_returning(call, state.limits.session));
+                let Some(at) = deadline else {
+                    return run.await.map(Some);
+                };
+                // The script is looked at first when the delay ends: one that finishes then
+                // is not cut short.
+                let expiry = std::pin::pin!(tokio::time::sleep_until(at));
+                match futures_util::future::select(run, expiry).await {
+                    futures_util::future::Either::Left((result, _)) => result.map(Some),
+                    futures_util::future::Either::Right(_) => Ok(None),
+                }
             }
             .await;
             let txn = take_back(&lent.cell);
             let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
-                Ok(code) => match core::action_end(&code) {
+                // HAProxy calls the rules once more when the delay ends, where the script may
+                // no longer wait: a script still waiting (an HTTP client call, a sleep) is
+                // abandoned, said so, and the next rule goes on.
+                Ok(None) => expired(&state, &name, &txn),
+                Ok(Some(code)) => match core::action_end(&code) {
                     // A TCP content action may not wait once the inspection delay is over
                     // (or without one): HAProxy says so and goes on with the next rule.
-                    ActionEnd::Yield(_) if !may_yield(phase, &txn) => {
-                        let line = format!(
-                            "Lua function '{name}': aborting Lua processing on expired timeout."
-                        );
-                        report_line(&state, &line, Some(&txn.frontend));
-                        ActionEnd::Continue
-                    }
+                    ActionEnd::Yield(_) if !may_yield(phase, &txn) => expired(&state, &name, &txn),
                     end => end,
                 },
                 Err(e) => match ending {

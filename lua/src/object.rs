@@ -9,17 +9,15 @@ use mlua::{AnyUserData, Function, IntoLuaMulti, Lua, Table, Value};
 use std::sync::OnceLock;
 
 /// A new object of the class whose shared metatable the registry keeps under `class`, around
-/// `ud`, with room for `fields` named fields.
-pub fn shaped(
-    lua: &Lua,
-    ud: AnyUserData,
-    class: &'static str,
-    fields: usize,
-) -> mlua::Result<Table> {
+/// `ud`. The table starts empty and grows with each field the caller sets, in HAProxy's order:
+/// where Lua's hash part puts each key (so the order `pairs()` walks them in) depends on the
+/// table's growth as well as on the keys, so an object built as HAProxy builds it walks as it
+/// does under the same hash seed (preallocating would place colliding keys otherwise).
+pub fn shaped(lua: &Lua, ud: AnyUserData, class: &'static str) -> mlua::Result<Table> {
     let meta = class_metatable(lua, &ud, class)?;
-    let object = lua.create_table_with_capacity(0, fields + 1)?;
-    object.raw_set(0, ud)?;
+    let object = lua.create_table()?;
     object.set_metatable(Some(meta));
+    object.raw_set(0, ud)?;
     Ok(object)
 }
 

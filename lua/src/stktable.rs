@@ -20,7 +20,7 @@ pub struct StkTable(Arc<Table>);
 /// The object scripts get for `table`: a table holding the userdata at `[0]`, as HAProxy's.
 pub fn object(lua: &Lua, table: &Arc<Table>) -> mlua::Result<mlua::Table> {
     let ud = lua.create_userdata(StkTable(table.clone()))?;
-    crate::object::shaped(lua, ud, CLASS, 0)
+    crate::object::shaped(lua, ud, CLASS)
 }
 
 /// HAProxy's `type` keyword of a table's key.

@@ -105,7 +105,7 @@ impl LuaTxn {
 }
 
 /// A new `TXN` object, shaped as HAProxy's: a table holding the userdata at `[0]` and its
-/// `f`, `sf`, `c`, `sc`, `http`, `req` and `res` objects as fields, its methods in the
+/// `f`, `sf`, `c`, `sc`, `req`, `res` and `http` objects as fields (set in that order), its methods in the
 /// `__index` table of a metatable all objects share. Every read a script makes of it
 /// (`txn.sf`, `txn:set_var`) is then a table read, where a userdata's fields and methods
 /// go through mlua's `__index` function and a Rust getter. The methods take the table as
@@ -117,15 +117,13 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
         call: call.clone(),
         state: state.clone(),
     })?;
-    let object = crate::object::shaped(lua, ud, TXN_CLASS, 7)?;
+    let object = crate::object::shaped(lua, ud, TXN_CLASS)?;
     for (name, sample) in SAMPLE_FIELDS
         .into_iter()
         .zip(sample_objects(lua, cell, true)?)
     {
         object.raw_set(name, sample)?;
     }
-    let http = lua.create_userdata(Http { cell: cell.clone() })?;
-    object.raw_set("http", crate::object::shaped(lua, http, "hapee.HTTP", 0)?)?;
     for (name, response, outgoing) in [
         ("req", false, &call.request_out),
         ("res", true, &call.response_out),
@@ -135,11 +133,12 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
             response,
             outgoing: outgoing.clone(),
         })?;
-        object.raw_set(
-            name,
-            crate::object::shaped(lua, channel, "hapee.Channel", 0)?,
-        )?;
+        object.raw_set(name, crate::object::shaped(lua, channel, "hapee.Channel")?)?;
     }
+    // Last, as HAProxy sets it (the order the fields went in is the order `pairs()` sees
+    // under a given hash seed).
+    let http = lua.create_userdata(Http { cell: cell.clone() })?;
+    object.raw_set("http", crate::object::shaped(lua, http, "hapee.HTTP")?)?;
     Ok(object)
 }
 
@@ -322,11 +321,11 @@ pub const SAMPLE_FIELDS: [&str; 4] = ["f", "sf", "c", "sc"];
 fn sample_objects(lua: &Lua, cell: &TxnCell, http: bool) -> mlua::Result<[Table; 4]> {
     let fetches = |strings| {
         let ud = lua.create_userdata(Fetches::of(cell, strings, http))?;
-        crate::object::shaped(lua, ud, "hapee.Fetches", 0)
+        crate::object::shaped(lua, ud, "hapee.Fetches")
     };
     let converters = |strings| {
         let ud = lua.create_userdata(Converters { strings })?;
-        crate::object::shaped(lua, ud, "hapee.Converters", 0)
+        crate::object::shaped(lua, ud, "hapee.Converters")
     };
     Ok([
         fetches(false)?,

@@ -185,11 +185,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     // Proxies reach here by reference into `config.proxies`: their index is their offset
     // (a position search per proxy would be quadratic on configurations of 100,000 backends).
     let base = config.proxies.as_ptr() as usize;
-    let uuid_of = |p: &ir::Proxy| {
+    let decl_of = |p: &ir::Proxy| {
         let offset = (p as *const ir::Proxy as usize).wrapping_sub(base);
-        let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
-        uuids.get(at).copied().unwrap_or(0)
+        offset / std::mem::size_of::<ir::Proxy>().max(1)
     };
+    let uuid_of = |p: &ir::Proxy| uuids.get(decl_of(p)).copied().unwrap_or(0);
     let error_sections = errors::sections(config);
     let fcgi_apps = fcgi::lower(config);
     let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
@@ -241,6 +241,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         frontends.push(FrontendPlan {
             abort_on_close: frontend_abort_on_close(p),
             uuid: uuid_of(p),
+            decl: decl_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             acls: acls_of(p),
@@ -312,6 +313,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .collect();
             BackendPlan {
                 uuid: uuid_of(p),
+                decl: decl_of(p),
                 name: p.name_str().to_string(),
                 mode: p.effective_mode(),
                 balance: lower::directive_text(&p.directives, "balance")

@@ -313,6 +313,11 @@ pub struct FrontendPlan {
     pub name: String,
     /// The proxy's numeric id (`id`, else numbered in declaration order): `iid` in stats.
     pub uuid: u32,
+    /// The section's rank among all proxy sections of the configuration (frontends,
+    /// backends and listens together), for what walks the proxies in the order they were
+    /// declared, as HAProxy's proxy list does (Lua's `core.proxies`).
+    #[serde(skip)]
+    pub decl: usize,
     pub mode: Mode,
     pub acls: Vec<Acl>,
     /// Rules in evaluation order, those inherited from a named defaults section first.
@@ -457,6 +462,9 @@ impl Observe {
 pub struct BackendPlan {
     pub name: String,
     pub uuid: u32,
+    /// The section's rank among all proxy sections (see [`FrontendPlan::decl`]).
+    #[serde(skip)]
+    pub decl: usize,
     pub mode: Mode,
     /// Algorithm and its arguments (`url_param userid`, `hdr(host)`, …).
     pub balance: String,

@@ -64,6 +64,9 @@ pub struct HttpClientPlan {
     pub resolvers: String,
     /// `httpclient.resolvers.prefer ipv4`: IPv4 addresses first (IPv6 first by default).
     pub prefer_ipv4: bool,
+    /// `httpclient.retries`: how many more times a connection that failed is tried (3 by
+    /// default, as HAProxy's client proxy).
+    pub retries: u32,
 }
 
 impl HttpClientPlan {
@@ -74,6 +77,9 @@ impl HttpClientPlan {
             ca_file: last("httpclient.ssl.ca-file").unwrap_or_else(|| "@system-ca".into()),
             resolvers: last("httpclient.resolvers.id").unwrap_or_else(|| "default".into()),
             prefer_ipv4: last("httpclient.resolvers.prefer").as_deref() == Some("ipv4"),
+            retries: last("httpclient.retries")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3),
         }
     }
 }

@@ -402,6 +402,7 @@ fn build_backend(
             .and_then(crate::rdp::persist_cookie_name)
             .map(|name| (name, b.options.iter().any(|(n, on)| n == "persist" && *on))),
         id: b.uuid,
+        decl: b.decl,
         direct: b
             .direct
             .as_ref()
@@ -577,6 +578,7 @@ fn build_frontend(
             None
         }),
         id: f.uuid,
+        decl: f.decl,
         counters: Counters::new(cx.threads),
         peak_active: Peak::default(),
         maxconn: AtomicU64::new(u64::from(f.maxconn.unwrap_or(0))),

@@ -443,6 +443,9 @@ pub struct BackendRt {
     /// `stick on|match|store-request|store-response` rules.
     pub stickiness: crate::tables::stick::Stickiness,
     pub id: u32,
+    /// The section's rank among all proxy sections, in declaration order (see
+    /// `hapee_compiler::plan::FrontendPlan::decl`).
+    pub decl: usize,
     pub counters: Counters,
     pub peak_active: Peak,
     /// Requests waiting for a slot of one of its servers.
@@ -707,6 +710,9 @@ pub struct FrontendRt {
     /// written as a page answering a request is, unlike `bad_request_page`.
     pub abort_page: bytes::Bytes,
     pub id: u32,
+    /// The section's rank among all proxy sections, in declaration order (see
+    /// `hapee_compiler::plan::FrontendPlan::decl`).
+    pub decl: usize,
     pub counters: Counters,
     pub peak_active: Peak,
     /// `maxconn` in force (0: none); the Runtime API may change it.

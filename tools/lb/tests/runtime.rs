@@ -151,6 +151,8 @@ mod lua_act;
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
 mod lua_errors;
+#[path = "runtime/lua_expired.rs"]
+mod lua_expired;
 #[path = "runtime/lua_filter_directions.rs"]
 mod lua_filter_directions;
 #[path = "runtime/lua_filter_hold.rs"]
@@ -179,6 +181,8 @@ mod lua_runtime_api;
 mod lua_shapes;
 #[path = "runtime/lua_stktable.rs"]
 mod lua_stktable;
+#[path = "runtime/lua_table_order.rs"]
+mod lua_table_order;
 #[path = "runtime/lua_tcp_reply.rs"]
 mod lua_tcp_reply;
 #[path = "runtime/mailers.rs"]
