@@ -462,10 +462,26 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             break;
         };
         if arity > 0 && stmt.word(i + 1).is_empty() {
-            b.push(
-                Diagnostic::new("E225", format!("'{opt}' expects an argument.")).at(stmt.span(i)),
-            );
-            break;
+            match keywords::server_option_without_value(opt) {
+                // Read as an empty value.
+                Some(None) => {}
+                Some(Some(message)) => {
+                    b.push(
+                        Diagnostic::new("E225", format!("{}{message}.", context(b)))
+                            .at(stmt.span(i))
+                            .label("the option's value is missing")
+                            .form(HaproxyForm::FileLine),
+                    );
+                    break;
+                }
+                None => {
+                    b.push(
+                        Diagnostic::new("E225", format!("'{opt}' expects an argument."))
+                            .at(stmt.span(i)),
+                    );
+                    break;
+                }
+            }
         }
         match opt {
             "check" => server.check = true,

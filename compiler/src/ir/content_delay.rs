@@ -3,32 +3,10 @@
 //! `tcp-request inspect-delay` waits for them, and (HTTP mode) a tracking rule that reads
 //! nothing of the request, which belongs to `tcp-request session`.
 
-use super::layer6::AclNames;
+use super::layer6::{AclNames, HTTP_PREDEFINED, LAYER6_PREDEFINED};
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::capabilities::{self, at};
-
-/// HAProxy's own ACLs whose fetch reads the request.
-const REQUEST_PREDEFINED: [&str; 18] = [
-    "HTTP",
-    "HTTP_1.0",
-    "HTTP_1.1",
-    "HTTP_2.0",
-    "METH_CONNECT",
-    "METH_DELETE",
-    "METH_GET",
-    "METH_HEAD",
-    "METH_OPTIONS",
-    "METH_POST",
-    "METH_PUT",
-    "METH_TRACE",
-    "HTTP_URL_ABS",
-    "HTTP_URL_SLASH",
-    "HTTP_URL_STAR",
-    "HTTP_CONTENT",
-    "RDP_COOKIE",
-    "REQ_CONTENT",
-];
 
 pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || !p.kind.has_frontend() {
@@ -85,7 +63,9 @@ pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
         {
             let acls =
                 acls.get_or_insert_with(|| AclNames::of(p, capabilities::reads_request_contents));
-            if !acls.condition_reads(&rule.condition, &REQUEST_PREDEFINED) {
+            let predefined =
+                |name: &str| HTTP_PREDEFINED.contains(&name) || LAYER6_PREDEFINED.contains(&name);
+            if !acls.condition_reads(&rule.condition, &predefined) {
                 warn(out, rule, "a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).".into(), "HTTP errors and timeouts end a connection before its content rules run: track with 'tcp-request session track-sc<n>' so that they are counted");
             }
         }

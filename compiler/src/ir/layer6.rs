@@ -10,14 +10,35 @@ use crate::source::{SourceDb, Span};
 use std::collections::HashSet;
 
 /// HAProxy's own ACLs whose fetch reads the request's raw bytes.
-const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
+pub(super) const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
+
+/// HAProxy's own ACLs whose fetch reads the HTTP request.
+pub(super) const HTTP_PREDEFINED: [&str; 16] = [
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "HTTP_CONTENT",
+];
 
 pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() != Mode::Http {
         return;
     }
     let acls = AclNames::of(p, crate::registry::capabilities::reads_layer6);
-    let reads_layer6 = |cond: &[Spanned<Text>]| acls.condition_reads(cond, &LAYER6_PREDEFINED);
+    let predefined = |name: &str| LAYER6_PREDEFINED.contains(&name);
+    let reads_layer6 = |cond: &[Spanned<Text>]| acls.condition_reads(cond, &predefined);
     let mut warn = |span: Span| {
         out.push(
             Diagnostic::new(
@@ -116,16 +137,20 @@ impl<'a> AclNames<'a> {
         (self.reads)(fetch)
     }
 
-    /// Whether any ACL of the condition, negated or not, passes the test; `predefined` are
+    /// Whether any ACL of the condition, negated or not, passes the test; `predefined` tells
     /// HAProxy's own ACLs that do (unless the proxy declares one of the same name).
-    pub(super) fn condition_reads(&self, cond: &[Spanned<Text>], predefined: &[&str]) -> bool {
+    pub(super) fn condition_reads(
+        &self,
+        cond: &[Spanned<Text>],
+        predefined: &dyn Fn(&str) -> bool,
+    ) -> bool {
         // Only a word naming a matching ACL, one of HAProxy's, or an anonymous ACL can make it
         // true: most conditions are answered without being parsed.
         let may = cond.iter().any(|w| {
             let name = w.value.trim_start_matches('!');
             name.starts_with('{')
                 || self.matching.contains(name)
-                || (predefined.contains(&name) && !self.declared.contains(name))
+                || (predefined(name) && !self.declared.contains(name))
         });
         if !may {
             return false;
@@ -140,7 +165,7 @@ impl<'a> AclNames<'a> {
                 if self.declared.contains(name) {
                     self.matching.contains(name)
                 } else {
-                    predefined.contains(&name)
+                    predefined(name)
                 }
             }
             CondTerm::Anonymous(anon) => {
