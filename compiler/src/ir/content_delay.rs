@@ -3,7 +3,7 @@
 //! `tcp-request inspect-delay` waits for them, and (HTTP mode) a tracking rule that reads
 //! nothing of the request, which belongs to `tcp-request session`.
 
-use super::layer6::{AclNames, HTTP_PREDEFINED, LAYER6_PREDEFINED};
+use super::layer6::{http_predefined, AclNames, LAYER6_PREDEFINED};
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::capabilities::{self, at};
@@ -64,7 +64,7 @@ pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
             let acls =
                 acls.get_or_insert_with(|| AclNames::of(p, capabilities::reads_request_contents));
             let predefined =
-                |name: &str| HTTP_PREDEFINED.contains(&name) || LAYER6_PREDEFINED.contains(&name);
+                |name: &str| http_predefined(name) || LAYER6_PREDEFINED.contains(&name);
             if !acls.condition_reads(&rule.condition, &predefined) {
                 warn(out, rule, "a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).".into(), "HTTP errors and timeouts end a connection before its content rules run: track with 'tcp-request session track-sc<n>' so that they are counted");
             }

@@ -123,7 +123,7 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
     let mut http_needed = false;
     let mut waits_http = false;
     let acls = super::layer6::AclNames::of(p, crate::registry::capabilities::reads_http);
-    let predefined = |name: &str| super::layer6::HTTP_PREDEFINED.contains(&name);
+    let predefined = super::layer6::http_predefined;
     for rule in &p.rules {
         let (strings, records_line) = rule_strings(rule);
         for text in strings {

@@ -12,25 +12,14 @@ use std::collections::HashSet;
 /// HAProxy's own ACLs whose fetch reads the request's raw bytes.
 pub(super) const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
 
-/// HAProxy's own ACLs whose fetch reads the HTTP request.
-pub(super) const HTTP_PREDEFINED: [&str; 16] = [
-    "HTTP",
-    "HTTP_1.0",
-    "HTTP_1.1",
-    "HTTP_2.0",
-    "METH_CONNECT",
-    "METH_DELETE",
-    "METH_GET",
-    "METH_HEAD",
-    "METH_OPTIONS",
-    "METH_POST",
-    "METH_PUT",
-    "METH_TRACE",
-    "HTTP_URL_ABS",
-    "HTTP_URL_SLASH",
-    "HTTP_URL_STAR",
-    "HTTP_CONTENT",
-];
+/// Whether `name` is one of HAProxy's own ACLs whose fetch reads the HTTP request: all but
+/// the constant ones, the client's address, the end of the inspect delay and the two reading
+/// raw bytes.
+pub(super) fn http_predefined(name: &str) -> bool {
+    super::exprs::BUILTIN_ACLS.contains(&name)
+        && !matches!(name, "TRUE" | "FALSE" | "LOCALHOST" | "WAIT_END")
+        && !LAYER6_PREDEFINED.contains(&name)
+}
 
 pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() != Mode::Http {

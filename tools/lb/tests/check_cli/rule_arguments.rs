@@ -217,7 +217,9 @@ fn check_rules_stick_rules_and_server_sni_are_compiled_as_haproxy_compiles_them(
         ),
     ];
     for (lines, want) in &cases {
-        let want = want.replace("[t.cfg:11]", "[11]");
+        // The last of the lines is the one refused.
+        let line = format!("[{}]", 10 + lines.lines().count());
+        let want = want.replace("[t.cfg:11]", "[11]").replace("[11]", &line);
         assert_backend_like_haproxy(lines, &[want.as_str()]);
     }
     assert_backend_like_haproxy(
