@@ -226,7 +226,7 @@ fn predicate_arity(name: &str) -> Option<usize> {
 }
 
 /// `strtol(text, &end, 0)`: decimal, `0x` hex or leading-`0` octal, with optional sign.
-fn strtol(text: &str) -> Option<(i64, usize)> {
+pub(crate) fn strtol(text: &str) -> Option<(i64, usize)> {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() && (b[i] as char).is_ascii_whitespace() {

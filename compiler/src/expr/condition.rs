@@ -148,6 +148,35 @@ fn tokenize<'a>(words: &[(crate::source::Span, &'a str)]) -> Vec<(Tok, Tokw<'a>)
     out
 }
 
+/// Drops what HAProxy reads past without a word: a `!` that no ACL follows (its negation
+/// ends at an `||` and at the end), and an `||` that starts or ends the condition or follows
+/// another one.
+fn lenient(toks: Vec<(Tok, Tokw<'_>)>) -> Vec<(Tok, Tokw<'_>)> {
+    let term_follows = |i: usize| {
+        toks[i + 1..]
+            .iter()
+            .find(|(t, _)| *t != Tok::Not)
+            .is_some_and(|(t, _)| matches!(t, Tok::Word | Tok::Open | Tok::Close))
+    };
+    let mut out: Vec<(Tok, Tokw)> = Vec::with_capacity(toks.len());
+    for (i, &(tok, w)) in toks.iter().enumerate() {
+        let keep = match tok {
+            Tok::Not => term_follows(i),
+            Tok::Or => {
+                !matches!(
+                    out.last(),
+                    None | Some((Tok::If | Tok::Unless | Tok::Or, _))
+                ) && term_follows(i)
+            }
+            _ => true,
+        };
+        if keep {
+            out.push((tok, w));
+        }
+    }
+    out
+}
+
 /// A token's text and place, borrowed from the words.
 #[derive(Clone, Copy)]
 struct Tokw<'a> {
@@ -171,13 +200,15 @@ pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
 
 /// [`parse`] over borrowed `(span, text)` pairs, so callers need not build [`Word`]s.
 pub fn parse_parts(words: &[(crate::source::Span, &str)]) -> Result<Condition, CondError> {
-    let toks = tokenize(words);
+    let toks = lenient(tokenize(words));
     let last_span = words.last().map(|w| w.0).unwrap_or_default();
     // Valid conditions take the direct way; anything it does not accept (every error among
-    // them) goes to the grammar, which words the error.
-    let parsed = match parse_direct(&toks) {
-        Some(parsed) => parsed,
-        None => parse_grammar(&toks, last_span)?,
+    // them) goes to the grammar, which words the error. Nothing after the keyword is a
+    // condition without terms.
+    let parsed = match (parse_direct(&toks), &toks[..]) {
+        (Some(parsed), _) => parsed,
+        (None, [(Tok::If | Tok::Unless, _)]) => (toks[0].0 == Tok::Unless, Vec::new()),
+        (None, _) => parse_grammar(&toks, last_span)?,
     };
     Ok(build(&toks, last_span, parsed))
 }
@@ -433,16 +464,24 @@ mod tests {
     #[test]
     fn reports_errors() {
         assert_eq!(
-            parse(&words("if")).unwrap_err().message,
-            "missing ACL name in condition"
-        );
-        assert_eq!(
             parse(&words("if { path_beg /x")).unwrap_err().message,
             "missing closing '}' in condition"
         );
-        assert_eq!(
-            parse(&words("if a || || b")).unwrap_err().message,
-            "unexpected '||' in condition"
-        );
+    }
+
+    #[test]
+    fn reads_past_what_haproxy_reads_past() {
+        // No term at all, a `!` without an ACL, `||` at either end or twice.
+        for (case, terms) in [
+            ("if", vec![]),
+            ("unless !", vec![]),
+            ("if a ||", vec![1]),
+            ("if || a || || b !", vec![1, 1]),
+            ("if ! || a", vec![1]),
+        ] {
+            let c = parse(&words(case)).unwrap_or_else(|e| panic!("{case}: {e:?}"));
+            let got: Vec<usize> = c.alternatives.iter().map(Vec::len).collect();
+            assert_eq!(got, terms, "{case}");
+        }
     }
 }

@@ -462,10 +462,26 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             break;
         };
         if arity > 0 && stmt.word(i + 1).is_empty() {
-            b.push(
-                Diagnostic::new("E225", format!("'{opt}' expects an argument.")).at(stmt.span(i)),
-            );
-            break;
+            match keywords::server_option_without_value(opt) {
+                // Read as an empty value.
+                Some(None) => {}
+                Some(Some(message)) => {
+                    b.push(
+                        Diagnostic::new("E225", format!("{}{message}.", context(b)))
+                            .at(stmt.span(i))
+                            .label("the option's value is missing")
+                            .form(HaproxyForm::FileLine),
+                    );
+                    break;
+                }
+                None => {
+                    b.push(
+                        Diagnostic::new("E225", format!("'{opt}' expects an argument."))
+                            .at(stmt.span(i)),
+                    );
+                    break;
+                }
+            }
         }
         match opt {
             "check" => server.check = true,
@@ -531,8 +547,38 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         i += 1 + arity;
     }
     if keyword != "default-server" {
+        server_sni(b, stmt, opts_at, &context(b));
         push_short(&mut b.config.proxies[index].servers, server);
     }
+}
+
+/// A server's `sni` expression (the last one given), which HAProxy compiles once the line is
+/// read: it must parse, and its fetch must exist when the server's connection is set up.
+/// `context` names the server (`'server <proxy>/<name>' : `).
+fn server_sni(b: &mut Builder, stmt: &Stmt, opts_at: usize, context: &str) {
+    let Some(at) = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni") else {
+        return;
+    };
+    let word = stmt.spanned(at + 1);
+    if word.value.is_empty() {
+        return;
+    }
+    let prefix = format!("{context}error detected while parsing sni expression : ");
+    let refusal = match crate::expr::sample::parse(&word.value, false) {
+        Err(e) => Diagnostic::new("E506", format!("{prefix}{}", e.message))
+            .label("invalid sample expression"),
+        Ok((expr, _)) => {
+            let places = crate::registry::capabilities::at::BE_SRV_CON;
+            // HAProxy's message has two spaces here.
+            let wrap = (format!("{prefix} "), ".");
+            let wrap = (wrap.0.as_str(), wrap.1);
+            match super::exprs::fetch_unavailable(&expr, places, &word.value, wrap) {
+                Some(d) => d,
+                None => return,
+            }
+        }
+    };
+    b.push(refusal.at(word.span).form(HaproxyForm::FileLine));
 }
 
 /// The first and last numbers of a `server-template` (`<nb>` or `<low>-<high>`), read as

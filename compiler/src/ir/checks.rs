@@ -39,6 +39,9 @@ pub(super) fn check(
             super::layer6::check(db, p, &mut out);
         }
         table_references(config, p, &mut out);
+        if p.kind != ProxyKind::Defaults {
+            super::content_delay::check(p, &mut out);
+        }
         super::exprs::resolve_refs(db, config, p, &mut out);
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {

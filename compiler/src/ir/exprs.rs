@@ -263,6 +263,54 @@ pub(super) fn log_format(
         context,
         RefContext::LogFormat | RefContext::UniqueId | RefContext::UseBackend
     );
+    let help = |fetch: &str, needs: &str| place_help(context, fetch, needs);
+    let Some(lf) = compile_format(b, word, what, places, &help, after_parse) else {
+        return;
+    };
+    let end = if what.is_empty() { "" } else { "." };
+    for item in &lf.items {
+        let logformat::Item::Expr { expr: e, start, .. } = item else {
+            continue;
+        };
+        keep_refs(b, index, e, word.span, context);
+        for (converter, file) in map_files(e) {
+            if context == RefContext::UseBackend {
+                // Dynamic switching rules are compiled once the whole file is read.
+                let text = word.value.split_once("%[").map_or("", |(_, rest)| rest);
+                let prefix = format!(
+                    "Parsing [{}]: failed to parse use_backend rule '{}' : failed to parse sample expression <{text}> : invalid args in converter '{converter}' : ",
+                    b.location(word.span),
+                    word.value
+                );
+                b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);
+            } else if context.is_rule() {
+                // A rule's string names the expression the file breaks, from its start.
+                let prefix = format!(
+                    "{what}failed to parse sample expression <{}> : ",
+                    &word.value[*start..]
+                );
+                map_file_ref(b, &converter, &file, word.span, (&prefix, end));
+            } else {
+                map_file_ref(b, &converter, &file, word.span, ("", "."));
+            }
+        }
+    }
+}
+
+/// Compiles log-format string `word` as HAProxy does and refuses it as HAProxy does: first an
+/// expression whose fetch does not exist at `places` (check point bits, none to skip the
+/// test; `help` says what to do instead, given the fetch and what it needs), then a string
+/// that does not parse. Each message starts with `what` (none: given bare, without the final
+/// full stop); `after_parse` marks strings HAProxy compiles once the whole file is read.
+/// The parsed string, or `None` once refused.
+pub(super) fn compile_format(
+    b: &mut Builder,
+    word: &Spanned<Text>,
+    what: &str,
+    places: u32,
+    help: &dyn Fn(&str, &str) -> String,
+    after_parse: bool,
+) -> Option<logformat::LogFormat> {
     let form = if after_parse {
         HaproxyForm::PostParse
     } else {
@@ -270,12 +318,11 @@ pub(super) fn log_format(
     };
     let push = |b: &mut Builder, mut d: Diagnostic| {
         d.after_parse = after_parse;
-        b.push(d);
+        b.push(d.form(form));
     };
     // A message wrapped in the rule's or directive's words ends with a full stop; a bare one
     // (TCP rules) does not.
     let end = if what.is_empty() { "" } else { "." };
-    let parsed = logformat::parse(&word.value);
     if places != 0 {
         if let Some((start, (from, to), needs)) = format_unavailable(&word.value, places) {
             let fetch = &word.value[start + from..start + to];
@@ -291,51 +338,22 @@ pub(super) fn log_format(
                 )
                 .at(span)
                 .label(format!("needs {needs}"))
-                .help(place_help(context, fetch, &needs))
-                .form(form),
+                .help(help(fetch, &needs)),
             );
-            return;
+            return None;
         }
     }
-    match parsed {
-        Ok(lf) => {
-            for item in &lf.items {
-                let logformat::Item::Expr { expr: e, start, .. } = item else {
-                    continue;
-                };
-                keep_refs(b, index, e, word.span, context);
-                for (converter, file) in map_files(e) {
-                    if context == RefContext::UseBackend {
-                        // Dynamic switching rules are compiled once the whole file is read.
-                        let text = word.value.split_once("%[").map_or("", |(_, rest)| rest);
-                        let prefix = format!(
-                            "Parsing [{}]: failed to parse use_backend rule '{}' : failed to parse sample expression <{text}> : invalid args in converter '{converter}' : ",
-                            b.location(word.span),
-                            word.value
-                        );
-                        b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);
-                    } else if context.is_rule() {
-                        // A rule's string names the expression the file breaks, from its start.
-                        let prefix = format!(
-                            "{what}failed to parse sample expression <{}> : ",
-                            &word.value[*start..]
-                        );
-                        map_file_ref(b, &converter, &file, word.span, (&prefix, end));
-                    } else {
-                        map_file_ref(b, &converter, &file, word.span, ("", "."));
-                    }
-                }
-            }
-        }
+    match logformat::parse(&word.value) {
+        Ok(lf) => Some(lf),
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
             push(
                 b,
                 Diagnostic::new("E505", format!("{what}{}{end}", e.message))
                     .at(span)
-                    .label("invalid log-format string")
-                    .form(form),
+                    .label("invalid log-format string"),
             );
+            None
         }
     }
 }

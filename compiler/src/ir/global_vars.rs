@@ -44,27 +44,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
     // check point): constants, the environment, other variables.
     let places = crate::registry::capabilities::at::CFG_PARSER;
     if format {
-        if let Some((start, _, needs)) = super::exprs::format_unavailable(value, places) {
-            b.push(
-                Diagnostic::new(
-                    "E509",
-                    format!(
-                        "sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here",
-                        &value[start..]
-                    ),
-                )
-                .at(stmt.span(at + 2))
-                .label(format!("needs {needs}"))
-                .help(NO_TRAFFIC),
-            );
-            return;
-        }
-        if let Err(e) = crate::expr::logformat::parse(value) {
-            b.push(
-                Diagnostic::new("E505", e.message)
-                    .at(stmt.span(at + 2))
-                    .label("invalid log-format string"),
-            );
+        let help = |_: &str, _: &str| NO_TRAFFIC.to_string();
+        let word = stmt.spanned(at + 2);
+        if super::exprs::compile_format(b, &word, "", places, &help, false).is_none() {
             return;
         }
     } else {

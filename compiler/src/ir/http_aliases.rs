@@ -122,6 +122,8 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
     // HTTP fetches seen so far: an expression is an HTTP request field once one was.
     let mut http_needed = false;
     let mut waits_http = false;
+    let acls = super::layer6::AclNames::of(p, crate::registry::capabilities::reads_http);
+    let predefined = super::layer6::http_predefined;
     for rule in &p.rules {
         let (strings, records_line) = rule_strings(rule);
         for text in strings {
@@ -142,6 +144,9 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
         if records_line {
             locate(rule.span, &mut located);
         }
+        // A condition read after the rule's strings marks the proxy as reading HTTP for the
+        // strings of the rules after it.
+        http_needed |= acls.condition_reads(&rule.condition, &predefined);
     }
     let (kind, name) = (p.kind.type_str(), p.name_str());
     let Some(at) = located else {

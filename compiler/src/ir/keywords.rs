@@ -535,6 +535,39 @@ pub(super) fn server_option_arity(name: &str) -> Option<usize> {
     registry::server_option(name).map(|o| o.values as usize)
 }
 
+/// What HAProxy 2.7 does with a server option whose value is missing (an empty word or the
+/// end of the line): each option's parser words it its own way. `Some(None)`: it reads the
+/// empty value and goes on; `None`: not known here.
+pub(super) fn server_option_without_value(name: &str) -> Option<Option<&'static str>> {
+    Some(Some(match name {
+        "weight" | "maxconn" | "minconn" | "init-addr" => return Some(None),
+        "cookie" => "'cookie' expects <value> as argument.",
+        "inter" => "'inter' expects a delay as argument.",
+        "fastinter" => "'fastinter' expects a delay as argument.",
+        "downinter" => "'downinter' expects a delay as argument.",
+        "sni" => "'sni' : missing sni expression",
+        "check-sni" => "'check-sni' : missing SNI",
+        "ca-file" => "'ca-file' : missing CAfile path",
+        "crt" => "'crt' : missing certificate file path",
+        "id" => "'id' : expects an integer argument",
+        "observe" => "'observe' expects <mode> as argument.",
+        "on-error" => "'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got ''.",
+        "port" => "'port' expects a port number as argument.",
+        "agent-port" => "'agent-port' expects a port number as argument.",
+        "addr" => "'addr' expects <ipv4|ipv6> as argument.",
+        "source" => "'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument.",
+        "alpn" => "'alpn' : missing the comma-delimited ALPN protocol suite",
+        "proto" => "'proto' : missing value",
+        "ciphers" => "'ciphers' : missing cipher suite",
+        "track" => "'track' expects [<proxy>/]<server> as argument.",
+        "verify" => "'verify' : missing verify method",
+        "redir" => "'redir' expects <prefix> as argument.",
+        "rise" => "'rise' expects an integer argument.",
+        "fall" => "'fall' expects an integer argument.",
+        _ => return None,
+    }))
+}
+
 pub(super) fn suggest_server_option(name: &str) -> Option<&'static str> {
     registry::best_match(name, registry::SERVER_OPTIONS.iter().map(|o| o.name))
 }

@@ -10,13 +10,24 @@ use crate::source::{SourceDb, Span};
 use std::collections::HashSet;
 
 /// HAProxy's own ACLs whose fetch reads the request's raw bytes.
-const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
+pub(super) const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
+
+/// Whether `name` is one of HAProxy's own ACLs whose fetch reads the HTTP request: all but
+/// the constant ones, the client's address, the end of the inspect delay and the two reading
+/// raw bytes.
+pub(super) fn http_predefined(name: &str) -> bool {
+    super::exprs::BUILTIN_ACLS.contains(&name)
+        && !matches!(name, "TRUE" | "FALSE" | "LOCALHOST" | "WAIT_END")
+        && !LAYER6_PREDEFINED.contains(&name)
+}
 
 pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() != Mode::Http {
         return;
     }
-    let acls = AclNames::of(p);
+    let acls = AclNames::of(p, crate::registry::capabilities::reads_layer6);
+    let predefined = |name: &str| LAYER6_PREDEFINED.contains(&name);
+    let reads_layer6 = |cond: &[Spanned<Text>]| acls.condition_reads(cond, &predefined);
     let mut warn = |span: Span| {
         out.push(
             Diagnostic::new(
@@ -36,7 +47,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     };
     // HAProxy's order: the switching rules (dynamic ones aside), then each rule list.
     for rule in p.use_backends.iter().filter(|u| !u.dynamic) {
-        if reads_layer6(&acls, &rule.condition) {
+        if reads_layer6(&rule.condition) {
             warn(rule.span);
         }
     }
@@ -57,7 +68,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
             .iter()
             .map(|w| Spanned::new(w.clone(), line.span))
             .collect();
-        if reads_layer6(&acls, &words) {
+        if reads_layer6(&words) {
             warn(line.span);
         }
     }
@@ -72,7 +83,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     ];
     for set in LISTS {
         for rule in p.rules.iter().filter(|r| r.set == set) {
-            if reads_layer6(&acls, &rule.condition) {
+            if reads_layer6(&rule.condition) {
                 warn(rule.span);
             }
         }
@@ -81,65 +92,74 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
 
 /// A proxy's ACL names, read once: a proxy of thousands of rules each naming its own ACL
 /// would otherwise walk every declaration for every rule.
-struct AclNames<'a> {
+pub(super) struct AclNames<'a> {
     declared: HashSet<&'a str>,
-    /// Names with at least one declaration whose fetch reads layer 6.
-    layer6: HashSet<&'a str>,
+    /// Names with at least one declaration whose fetch passes the test.
+    matching: HashSet<&'a str>,
+    /// The test, on a fetch's name.
+    reads: fn(&str) -> bool,
 }
 
 impl<'a> AclNames<'a> {
-    fn of(p: &'a Proxy) -> Self {
+    /// The names of `p`'s ACLs, and those whose fetch passes `reads`.
+    pub(super) fn of(p: &'a Proxy, reads: fn(&str) -> bool) -> Self {
         let mut names = AclNames {
             declared: HashSet::with_capacity(p.acls.len()),
-            layer6: HashSet::new(),
+            matching: HashSet::new(),
+            reads,
         };
         for a in &p.acls {
             let name = a.name.value.as_str();
             names.declared.insert(name);
-            if a.words.first().is_some_and(|w| criterion_layer6(&w.value)) {
-                names.layer6.insert(name);
+            if a.words.first().is_some_and(|w| names.criterion(&w.value)) {
+                names.matching.insert(name);
             }
         }
         names
     }
-}
 
-/// Whether any ACL of the condition, negated or not, uses a layer 6 fetch.
-fn reads_layer6(acls: &AclNames, cond: &[Spanned<Text>]) -> bool {
-    // Only a word naming a layer 6 ACL, one of HAProxy's, or an anonymous ACL can make it
-    // true: most conditions are answered without being parsed.
-    let may = cond.iter().any(|w| {
-        let name = w.value.trim_start_matches('!');
-        name.starts_with('{')
-            || acls.layer6.contains(name)
-            || (LAYER6_PREDEFINED.contains(&name) && !acls.declared.contains(name))
-    });
-    if !may {
-        return false;
+    /// Whether an ACL criterion (a keyword with its arguments and converters) fetches what
+    /// the test looks for.
+    fn criterion(&self, word: &str) -> bool {
+        let keyword = word.split(['(', ',']).next().unwrap_or(word);
+        let fetch = crate::registry::acl_keyword(keyword).map_or(keyword, |k| k.fetch);
+        (self.reads)(fetch)
     }
-    let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
-    let Ok(parsed) = condition::parse_parts(&words) else {
-        return false;
-    };
-    parsed.alternatives.iter().flatten().any(|term| match term {
-        CondTerm::Named(used) => {
-            let name = used.name.as_str();
-            if acls.declared.contains(name) {
-                acls.layer6.contains(name)
-            } else {
-                LAYER6_PREDEFINED.contains(&name)
-            }
-        }
-        CondTerm::Anonymous(anon) => anon
-            .words
-            .first()
-            .is_some_and(|w| criterion_layer6(&w.value)),
-    })
-}
 
-/// Whether an ACL criterion (a keyword with its arguments and converters) fetches from layer 6.
-fn criterion_layer6(word: &str) -> bool {
-    let keyword = word.split(['(', ',']).next().unwrap_or(word);
-    let fetch = crate::registry::acl_keyword(keyword).map_or(keyword, |k| k.fetch);
-    crate::registry::capabilities::reads_layer6(fetch)
+    /// Whether any ACL of the condition, negated or not, passes the test; `predefined` tells
+    /// HAProxy's own ACLs that do (unless the proxy declares one of the same name).
+    pub(super) fn condition_reads(
+        &self,
+        cond: &[Spanned<Text>],
+        predefined: &dyn Fn(&str) -> bool,
+    ) -> bool {
+        // Only a word naming a matching ACL, one of HAProxy's, or an anonymous ACL can make it
+        // true: most conditions are answered without being parsed.
+        let may = cond.iter().any(|w| {
+            let name = w.value.trim_start_matches('!');
+            name.starts_with('{')
+                || self.matching.contains(name)
+                || (predefined(name) && !self.declared.contains(name))
+        });
+        if !may {
+            return false;
+        }
+        let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
+        let Ok(parsed) = condition::parse_parts(&words) else {
+            return false;
+        };
+        parsed.alternatives.iter().flatten().any(|term| match term {
+            CondTerm::Named(used) => {
+                let name = used.name.as_str();
+                if self.declared.contains(name) {
+                    self.matching.contains(name)
+                } else {
+                    predefined(name)
+                }
+            }
+            CondTerm::Anonymous(anon) => {
+                anon.words.first().is_some_and(|w| self.criterion(&w.value))
+            }
+        })
+    }
 }

@@ -12,6 +12,7 @@ mod bwlim;
 pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;
+mod content_delay;
 mod cpumap;
 mod directives;
 mod exprs;

@@ -368,6 +368,9 @@ pub struct Proxy {
     pub stick_table: Option<Box<StickTableDecl>>,
     pub table_refs: ThinVec<TableRef>,
     pub has_log: bool,
+    /// Whether `tcp-request inspect-delay` (its own or its defaults section's) holds the
+    /// content rules for a while: without it, they see what has arrived when they run.
+    pub tcp_request_delay: bool,
     pub log_format: Option<Box<Spanned<Text>>>,
     pub maxconn: Option<Spanned<u32>>,
     pub retries: Option<Spanned<u32>>,
@@ -412,6 +415,7 @@ impl Proxy {
             stick_table: None,
             table_refs: ThinVec::new(),
             has_log: false,
+            tcp_request_delay: false,
             log_format: None,
             maxconn: None,
             retries: None,

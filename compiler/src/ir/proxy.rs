@@ -321,6 +321,7 @@ fn inherit(p: &mut Proxy, d: &Proxy) {
     p.options = d.options.clone();
     p.balance = d.balance.clone();
     p.has_log = d.has_log;
+    p.tcp_request_delay = d.tcp_request_delay;
     p.log_format = d.log_format.clone();
     p.maxconn = d.maxconn.clone();
     p.retries = d.retries.clone();
@@ -473,6 +474,8 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 b.push(Diagnostic::new("E237", message).at(stmt.span(at)).label(
                     "a stick rule is 'stick on|match|store-request|store-response <fetch>'",
                 ));
+            } else {
+                super::rules::stick_rule(b, stmt);
             }
         }
         "use-server" => {

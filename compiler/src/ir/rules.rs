@@ -159,6 +159,8 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         rule_expressions(b, index, set, &action, &args, &condition, context);
         reply(b, index, set, &action, &args);
         super::stkctr::rule_action(b, index, set, &action.value, action.span);
+    } else {
+        check_variables(b, index, set, &action, &args);
     }
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
     if let Some(n) = action.value.strip_prefix("track-sc") {
@@ -254,8 +256,14 @@ fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
             )
             .at(stmt.span(2)),
         );
-    } else if super::values::parse_time(stmt.word(2), super::values::TimeUnit::Ms).is_err() {
-        b.push(
+        return;
+    }
+    match super::values::parse_time(stmt.word(2), super::values::TimeUnit::Ms) {
+        Ok(delay) if keyword == "tcp-request" => {
+            b.config.proxies[index].tcp_request_delay = delay.value != 0;
+        }
+        Ok(_) => {}
+        Err(_) => b.push(
             Diagnostic::new(
                 "E231",
                 format!(
@@ -264,7 +272,7 @@ fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
                 ),
             )
             .at(stmt.span(2)),
-        );
+        ),
     }
 }
 
@@ -298,6 +306,21 @@ fn rule_expressions(
         set.keyword()
     );
     let places = rule_places(set, has_fe, has_be);
+    if let Some(message) = capture_arguments(set, name, args, places) {
+        // HTTP captures count their words before reading the expression; a TCP one reads
+        // its length after it.
+        let message = if http {
+            format!("{rule_prefix}{message}.")
+        } else {
+            format!("{prefix}{message}")
+        };
+        b.push(
+            Diagnostic::new("E115", message)
+                .at(args.first().map_or(action.span, |w| w.span))
+                .label("arguments HAProxy refuses"),
+        );
+        return;
+    }
     if http {
         if let Some(message) = http_action_arguments(name, args, condition) {
             b.push(
@@ -324,15 +347,51 @@ fn rule_expressions(
     } else if let Some((places, keyword, wrap)) =
         expression_places(set, name, args, has_fe, has_be, (wrap_http, &prefix))
     {
-        // Actions whose expression is only checked for where it can be read.
-        if let Some(word) = args.first() {
-            if let Ok((expr, _)) = crate::expr::sample::parse(&word.value, false) {
-                let keyword = keyword.unwrap_or(word.value.as_str());
-                if let Some(d) = super::exprs::fetch_unavailable(&expr, places, keyword, wrap) {
-                    b.push(d.at(word.span));
-                }
-            }
+        // A missing expression is refused as an empty one ("missing fetch method").
+        let word = args
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Spanned::new(Text::default(), action.span));
+        let resolve_error = name.starts_with("do-resolve(").then(|| {
+            crate::expr::sample::parse(&word.value, false)
+                .err()
+                .map(|_| format!("Can't parse '{}'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'", word.value))
+        });
+        if let Some(Some(message)) = resolve_error {
+            // `do-resolve` words every expression error its own way.
+            b.push(
+                Diagnostic::new("E506", format!("{}{message}{}", wrap.0, wrap.1))
+                    .at(word.span)
+                    .label("invalid sample expression"),
+            );
+        } else {
+            let keyword = keyword.unwrap_or(word.value.as_str());
+            let at = Some((places, keyword));
+            super::exprs::sample_arg_at(b, index, &word, context, wrap, at);
         }
+    } else if matches!(name, "set-mark" | "set-tos") {
+        // One integer, in C's notations (decimal, `0x` hexadecimal, `0` octal); a condition's
+        // first word is read as the value when there is none.
+        let value = args.iter().chain(condition).next();
+        let problem = match value.filter(|w| !w.value.is_empty()) {
+            None => "expects exactly 1 argument (integer/hex value)".to_string(),
+            Some(w) => {
+                let end = crate::cond::strtol(&w.value).map_or(0, |(_, end)| end);
+                if end == w.value.len() {
+                    return;
+                }
+                format!(
+                    "invalid character starting at '{}' (integer/hex value expected)",
+                    &w.value[end..]
+                )
+            }
+        };
+        let wrap = if http { wrap_http } else { wrap_tcp };
+        b.push(
+            Diagnostic::new("E115", format!("{}{problem}{}", wrap.0, wrap.1))
+                .at(value.map_or(action.span, |w| w.span))
+                .label("not an integer"),
+        );
     } else if name == "set-bandwidth-limit" {
         let wrap = if http {
             wrap_http
@@ -379,6 +438,101 @@ fn rule_expressions(
                 super::exprs::log_format(b, index, dest, context, &rule_prefix, places);
             }
         }
+    }
+}
+
+/// The expression of a `stick on|match|store-request|store-response` rule, then what follows
+/// it (`table <name>`, a condition), read as HAProxy reads them: the expression must parse,
+/// and its fetch must exist where the rule runs (while the server is chosen, or once the
+/// response is there for `store-response`).
+pub(super) fn stick_rule(b: &mut Builder, stmt: &Stmt) {
+    use crate::registry::capabilities::{at, missing_sources};
+    let word = stmt.spanned(2);
+    let expr = match crate::expr::sample::parse(&word.value, false) {
+        Ok((expr, _)) => expr,
+        Err(e) => {
+            b.push(
+                Diagnostic::new("E506", format!("'stick': {}", e.message))
+                    .at(word.span)
+                    .label("invalid sample expression"),
+            );
+            return;
+        }
+    };
+    let (places, when) = if stmt.word(1) == "store-response" {
+        (at::BE_STO_RUL, "for 'store-response'")
+    } else {
+        (at::BE_SET_SRV, "during request")
+    };
+    if let Some(needs) = missing_sources(&expr.fetch.name, places) {
+        b.push(
+            Diagnostic::new(
+                "E509",
+                format!(
+                    "'stick': fetch method '{}' extracts information from '{needs}', none of which is available {when}.",
+                    expr.fetch.name
+                ),
+            )
+            .at(word.span)
+            .label(format!("needs {needs}"))
+            .help("a stick rule on the request reads what exists while the server is chosen; 'stick store-response' reads the response"),
+        );
+        return;
+    }
+    let mut next = 3;
+    if stmt.word(next) == "table" {
+        next += 2;
+    }
+    let after = stmt.word(next);
+    if !after.is_empty() && after != "if" && after != "unless" {
+        b.push(
+            Diagnostic::new("E237", format!("'stick': unknown keyword '{after}'."))
+                .at(stmt.span(next))
+                .label("expected 'table <name>' or a condition"),
+        );
+    }
+}
+
+/// A `tcp-check` or `http-check` variable action (`set-var`, `set-var-fmt`, `unset-var`): its
+/// name, then its expression or string, evaluated while the check runs. Any scope is taken;
+/// HAProxy words each error after the rule's and the action's names.
+fn check_variables(
+    b: &mut Builder,
+    index: usize,
+    set: RuleSet,
+    action: &Spanned<Text>,
+    args: &[Spanned<Text>],
+) {
+    let name = action.value.as_str();
+    let Some(kind) = ["set-var-fmt", "set-var", "unset-var"]
+        .into_iter()
+        .find(|k| name.starts_with(k))
+    else {
+        return;
+    };
+    let prefix = format!("'{} {name}' : '{kind}' : ", set.keyword());
+    let wrap = (prefix.as_str(), ".");
+    if let Some(message) = crate::expr::vars::action_error(name) {
+        b.push(
+            Diagnostic::new("E512", format!("{prefix}{message}."))
+                .at(action.span)
+                .label("not a variable name HAProxy takes"),
+        );
+        return;
+    }
+    let places = rule_places(set, false, true);
+    let value = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Spanned::new(Text::default(), action.span));
+    let context = RefContext::HttpRequest;
+    match kind {
+        "set-var" => {
+            let at = Some((places, name));
+            super::exprs::sample_arg_at(b, index, &value, context, wrap, at);
+        }
+        "set-var-fmt" => super::exprs::log_format(b, index, &value, context, &prefix, places),
+        _ => {}
     }
 }
 
@@ -488,8 +642,43 @@ fn reply(
         proxy.name_str(),
         set.keyword()
     );
+    // The reply's log-format strings: each header's value as HAProxy reads it, the body
+    // (`lf-string`) once the reply's words are all read. They run where the rule runs.
+    let has_fe = proxy.kind.has_frontend();
+    let has_be = proxy.kind.has_backend();
+    let places = rule_places(set, has_fe, has_be);
+    let context = if set == RuleSet::HttpRequest {
+        RefContext::HttpRequest
+    } else {
+        RefContext::HttpResponse
+    };
+    let errors = b.diags.len();
+    let mut i = 0;
+    let mut body = None;
+    while let Some(word) = args.get(i) {
+        match word.value.as_str() {
+            "hdr" => {
+                if let Some(value) = args.get(i + 2) {
+                    super::exprs::log_format(b, index, value, context, &prefix, places);
+                    if b.diags[errors..].iter().any(Diagnostic::is_error) {
+                        return;
+                    }
+                }
+                i += 3;
+            }
+            "lf-string" => {
+                body = body.or(args.get(i + 1));
+                i += 2;
+            }
+            "default-errorfiles" => i += 1,
+            _ => i += 2,
+        }
+    }
     let wording = (prefix.clone(), ".");
     let Some(problem) = super::replies::record(b, name, args, default_status, wording) else {
+        if let Some(body) = body {
+            super::exprs::log_format(b, index, body, context, &prefix, places);
+        }
         return;
     };
     let message = format!("{prefix}{problem}.");
@@ -515,6 +704,44 @@ pub(crate) fn unknown_service(
     )
     .at(span)
     .label("unknown service")
+}
+
+/// What HAProxy says of a `capture` rule's words, or `None` when it takes them. HTTP rules
+/// need three words (the expression, then `len <n>` or `id <n>`); a TCP rule's expression
+/// must be followed by `len <n>` with a positive length (its expression is read in between,
+/// so only a sound expression, usable at `places`, gets this far).
+fn capture_arguments(
+    set: RuleSet,
+    name: &str,
+    args: &[Spanned<Text>],
+    places: u32,
+) -> Option<String> {
+    if name != "capture" {
+        return None;
+    }
+    let word = |i: usize| args.get(i).map_or("", |w| w.value.as_str());
+    let counted = (0..3).take_while(|&i| !word(i).is_empty()).count();
+    match set {
+        RuleSet::HttpRequest if counted < 3 => {
+            Some("expects <expression> [ 'len' <length> | id <idx> ]".into())
+        }
+        RuleSet::HttpResponse if counted < 3 => Some("expects <expression> id <idx>".into()),
+        RuleSet::TcpRequestContent => {
+            let (expr, _) = crate::expr::sample::parse(word(0), false).ok()?;
+            if crate::registry::capabilities::missing_sources(&expr.fetch.name, places).is_some() {
+                return None;
+            }
+            // `len` is read even from a condition's first word (as a length of 0).
+            if word(1) != "len" {
+                Some("a positive 'len' argument is mandatory".into())
+            } else if super::values::atol(word(2)) <= 0 {
+                Some("length must be > 0".into())
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 /// What HAProxy says of the arguments of an HTTP header or request-line action when their

@@ -250,6 +250,7 @@ impl Shift for Proxy {
             stick_table,
             table_refs,
             has_log: _,
+            tcp_request_delay: _,
             log_format,
             maxconn,
             retries,

@@ -609,6 +609,12 @@ pub fn reads_layer6(name: &str) -> bool {
     fetch_sources(name).is_some_and(|s| s & (1 << 7 | 1 << 15) != 0)
 }
 
+/// Whether fetch `name` reads what the client sent: the raw bytes of its request (L6REQ) or
+/// the HTTP request (HRQHV, HRQHP, HRQBO).
+pub fn reads_request_contents(name: &str) -> bool {
+    fetch_sources(name).is_some_and(|s| s & (1 << 7 | 0x7 << 8) != 0)
+}
+
 /// Whether fetch `name` reads an HTTP message, request or response (line, headers or body):
 /// HAProxy's Lua services may not call such fetches.
 pub fn reads_http(name: &str) -> bool {

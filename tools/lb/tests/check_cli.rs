@@ -14,6 +14,8 @@ mod fetch_places;
 mod globals;
 #[path = "check_cli/lua.rs"]
 mod lua;
+#[path = "check_cli/rule_arguments.rs"]
+mod rule_arguments;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
