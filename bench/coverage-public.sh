@@ -10,6 +10,9 @@
 #
 #   bash bench/coverage-public.sh [SECONDS] [public|regtests]
 #
+# ONLY=<regex> keeps the configurations whose file name matches (a batch just added);
+# HAPEE=<binary> starts that build of hapee-lb instead of building target/debug/hapee-lb.
+#
 # Needs root (network namespaces). HAProxy 2.7.0 built from its tag at
 # /tmp/haproxy-2.7.0/haproxy is the reference ($HAPROXY), Debian's /usr/sbin/haproxy (2.6) else.
 # The table goes to $OUT_DIR/table.tsv (default /tmp/hapee-coverage-public); a summary is printed.
@@ -21,8 +24,12 @@ out_dir=${OUT_DIR:-/tmp/hapee-coverage-public}
 haproxy=${HAPROXY:-/tmp/haproxy-2.7.0/haproxy}
 [ -x "$haproxy" ] || haproxy=/usr/sbin/haproxy
 export CARGO_INCREMENTAL=0
-nice -n 10 cargo build -q -p hapee-lb 2>/dev/null
-hapee=$PWD/target/debug/hapee-lb
+if [ -n "${HAPEE:-}" ]; then
+    hapee=$(realpath "$HAPEE")
+else
+    nice -n 10 cargo build -q -p hapee-lb 2>/dev/null
+    hapee=$PWD/target/debug/hapee-lb
+fi
 sandbox=$PWD/bench/sandbox-start.sh
 
 if ! unshare -n -p -f true 2>/dev/null; then
@@ -110,7 +117,7 @@ while IFS=$'\t' read -r cfg args; do
     popd >/dev/null
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cfg" "$args" "$verdict_haproxy" "$verdict_hapee" \
         "$check_exit" "$error_haproxy" "$error_hapee" "$fit_haproxy" "$fit_hapee" >>"$table"
-done < <(rows)
+done < <(rows | awk -F'\t' -v only="${ONLY:-}" 'only == "" || $1 ~ only')
 
 # Both failing because a file the configuration names is absent (certificates, maps, Lua,
 # error pages, chroot or socket folders) is the copy's fault, not the engine's.

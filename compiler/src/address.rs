@@ -85,6 +85,9 @@ pub struct Rules {
     pub any_name: bool,
     /// `fd@` is accepted.
     pub fd: bool,
+    /// Only stream sockets are accepted: a datagram address (`udp@`, `uxdg@`, `dgram+…`) is
+    /// refused once the rest of it has been read.
+    pub stream_only: bool,
 }
 
 impl Rules {
@@ -97,6 +100,7 @@ impl Rules {
         names: true,
         any_name: false,
         fd: true,
+        stream_only: true,
     };
     /// `server` lines: optional port or offset, names allowed.
     pub const SERVER: Rules = Rules {
@@ -107,6 +111,7 @@ impl Rules {
         names: true,
         any_name: true,
         fd: false,
+        stream_only: true,
     };
     /// `nameserver` lines of a resolvers section: port mandatory, names resolved while the line
     /// is read.
@@ -118,6 +123,7 @@ impl Rules {
         names: true,
         any_name: false,
         fd: false,
+        stream_only: false,
     };
     /// `log` targets and similar: optional port, names allowed, fds allowed.
     pub const LOG: Rules = Rules {
@@ -128,6 +134,7 @@ impl Rules {
         names: true,
         any_name: false,
         fd: true,
+        stream_only: false,
     };
 }
 
@@ -270,7 +277,7 @@ fn parse_general(text: &str, rules: Rules) -> Result<Address, String> {
         ip: None,
         port: Port::None,
     };
-    match family {
+    let address = match family {
         Family::Fd | Family::SockPair => {
             if rest.is_empty() || rest.parse::<u32>().is_err() {
                 return Err(format!(
@@ -298,7 +305,11 @@ fn parse_general(text: &str, rules: Rules) -> Result<Address, String> {
             Ok(base)
         }
         Family::Unspec | Family::Inet | Family::Inet6 => parse_inet(text, rest, base, rules),
+    }?;
+    if rules.stream_only && address.transport == Transport::Datagram {
+        return Err(format!("dgram-type address not acceptable in '{text}'"));
     }
+    Ok(address)
 }
 
 /// `text` when it is a dotted IPv4 address and a port from 1 to 65535, both without leading zeros
@@ -479,6 +490,37 @@ mod tests {
             Some("invalid address: '10.0.0.1..x' in '${HOST}..x:80'")
         );
         assert!(parse_written("${HOST}:80", &env, Rules::BIND).is_ok());
+    }
+
+    #[test]
+    fn listeners_and_servers_take_stream_addresses_only() {
+        // HAProxy reads the whole address first, then refuses a datagram socket where only
+        // stream ones are accepted; log targets and name servers take datagram ones.
+        for text in [
+            "udp@:11013",
+            "udp6@:9001",
+            "uxdg@/tmp/x.sock",
+            "dgram+ipv4@:9000",
+            "stream+udp@:9000",
+        ] {
+            assert_eq!(
+                parse(text, Rules::BIND).err(),
+                Some(format!("dgram-type address not acceptable in '{text}'"))
+            );
+        }
+        assert_eq!(
+            parse("udp@1.2.3.4:53", Rules::SERVER).err().as_deref(),
+            Some("dgram-type address not acceptable in 'udp@1.2.3.4:53'")
+        );
+        // The port is read before the socket type.
+        assert_eq!(
+            parse("udp@:0", Rules::BIND).err().as_deref(),
+            Some("invalid port '0'")
+        );
+        assert!(parse("udp@10.0.0.1:514", Rules::LOG).is_ok());
+        assert!(parse("udp@10.0.0.1:53", Rules::NAMESERVER).is_ok());
+        assert!(parse("tcp@:80", Rules::BIND).is_ok());
+        assert!(parse("quic4@:443", Rules::BIND).is_ok());
     }
 
     #[test]

@@ -184,8 +184,8 @@ rules! {
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";
     "E229" "unknown-resolve-opts" Error Haproxy "A server's 'resolve-opts' names an option that does not exist."
         "'resolve-opts' takes a comma-separated list of allow-dup-ip, prevent-dup-ip (the default) and ignore-weight.";
-    "E230" "rule-not-allowed-here" Error Haproxy "A rule is placed in a section that cannot hold it."
-        "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
+    "E230" "rule-not-allowed-here" Error Haproxy "A rule or an ACL is placed in a section that cannot hold it."
+        "HTTP and TCP rules and 'acl' lines cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
     "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."
         "Give a duration such as '5s'.";
     "E232" "unknown-service" Error Haproxy "'use-service' names a service that does not exist."

@@ -317,6 +317,8 @@ impl AclLine {
             }
             i += 1;
         }
+        // `-m int` reads plain integers; the keyword's own parser reads dotted versions.
+        let keyword_parser = method.is_none() && expr.converters.is_empty();
         let method = method.unwrap_or_else(|| match (&expr.fetch.table, expr.converters.last()) {
             // Table fetches and converters give integers (`sc_tracked` a boolean).
             (_, Some(crate::sample::Converter::Table(t))) | (Some(t), None) => {
@@ -332,6 +334,10 @@ impl AclLine {
             }
             _ => default_method(&expr.fetch.name),
         });
+        if keyword_parser && dotted_versions(&expr_text) {
+            raw = dotted_patterns(&raw)
+                .ok_or_else(|| Unsupported(format!("ACL patterns '{}'", raw.join(" "))))?;
+        }
         let patterns = raw
             .iter()
             .map(|p| pattern(method, p, nocase))
@@ -463,6 +469,52 @@ fn int_range(p: &str) -> Option<(i64, i64)> {
     Some((lo, hi))
 }
 
+/// Whether `criterion` names a fetch whose integer patterns HAProxy reads as dotted versions
+/// (`3.1` is `(3 << 16) + 1`), operators (`lt 3`) included.
+fn dotted_versions(criterion: &str) -> bool {
+    matches!(criterion, "req_ssl_ver" | "req.ssl_ver")
+}
+
+/// A dotted version `major[.minor]`, each part below 65536, as the integer HAProxy compares.
+fn dotted(p: &str) -> Option<i64> {
+    let (major, minor) = p.split_once('.').unwrap_or((p, "0"));
+    let part = |s: &str| {
+        s.parse::<i64>()
+            .ok()
+            .filter(|n| (0..65536).contains(n) && !s.starts_with('+'))
+    };
+    Some((part(major)? << 16) + part(minor)?)
+}
+
+/// Dotted-version patterns (`3.0-3.1`, `3.1:`, `gt 3.1`) as the integer ranges `int_range` reads.
+/// An operator holds for every value after it until the next one, as in HAProxy; a value with
+/// a ':' or '-' is a range whatever the operator.
+fn dotted_patterns(words: &[String]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut operator = "eq";
+    for w in words {
+        if matches!(w.as_str(), "eq" | "ge" | "gt" | "le" | "lt") {
+            operator = w.as_str();
+            continue;
+        }
+        // The first ':' or '-' separates the bounds; either may be missing, not both.
+        out.push(match (w.find([':', '-']), operator) {
+            (None, "ge") => format!("{}:", dotted(w)?),
+            (None, "gt") => format!("{}:", dotted(w)? + 1),
+            (None, "le") => format!(":{}", dotted(w)?),
+            (None, "lt") => format!(":{}", dotted(w)? - 1),
+            (None, _) => {
+                let v = dotted(w)?;
+                format!("{v}:{v}")
+            }
+            (Some(0), _) if w.len() > 1 => format!(":{}", dotted(&w[1..])?),
+            (Some(at), _) if at + 1 == w.len() => format!("{}:", dotted(&w[..at])?),
+            (Some(at), _) => format!("{}:{}", dotted(&w[..at])?, dotted(&w[at + 1..])?),
+        });
+    }
+    Some(out)
+}
+
 fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported> {
     let bad = || Unsupported(format!("ACL pattern '{p}'"));
     Ok(match method {
@@ -495,6 +547,10 @@ pub fn hex_bytes(p: &str) -> Option<Vec<u8>> {
 
 /// Operators like `ge 5` become ranges; they precede the value in HAProxy's syntax.
 fn fold_operators(words: &[String]) -> Vec<String> {
+    // Dotted versions keep their operators for `dotted_patterns`.
+    if words.first().is_some_and(|w| dotted_versions(w)) && !words.iter().any(|w| w == "-m") {
+        return words.to_vec();
+    }
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -737,6 +793,24 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(fold_operators(&w), vec!["status", "500:"]);
+        // Versions are dotted numbers, operators included.
+        let w: Vec<String> = ["req_ssl_ver", "lt", "3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(fold_operators(&w), w);
+        let words = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            dotted_patterns(&words(&["3.0-3.1", "lt", "3", "gt", "3.1", "3.3", ":3.2"])),
+            Some(words(&[
+                "196608:196609",
+                ":196607",
+                "196610:",
+                "196612:",
+                ":196610"
+            ]))
+        );
+        assert_eq!(dotted_patterns(&words(&["3.x"])), None);
         assert_eq!(int_range("200:299"), Some((200, 299)));
     }
 }

@@ -170,7 +170,10 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         "distcc_param" | "distcc_body" => distcc_fetch(name, data, args, txn, complete),
         _ => match client_hello(data) {
             Hello::Complete(h) => match name {
-                "req.ssl_ver" | "req_ssl_ver" => vec![Value::Int(i64::from(h.version))],
+                // HAProxy gives the major version in the high 16 bits: TLS 1.0 is 0x30001.
+                "req.ssl_ver" | "req_ssl_ver" => vec![Value::Int(
+                    (i64::from(h.version >> 8) << 16) + i64::from(h.version & 0xff),
+                )],
                 "req.ssl_alpn" => h.alpn.map(|s| vec![Value::Str(s)]).unwrap_or_default(),
                 _ => h
                     .server_name
@@ -303,7 +306,7 @@ enum Hello {
 }
 
 struct ClientHello {
-    /// The record layer's version (`0x0301` for TLS 1.0 … as HAProxy's `req.ssl_ver` gives).
+    /// The record layer's version as written (`0x0301` for TLS 1.0).
     version: u16,
     server_name: Option<String>,
     /// The first protocol of the ALPN extension (`req.ssl_alpn`).

@@ -276,7 +276,10 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
     // HAProxy opens a pattern file the first time it is named only.
     let mut patterns_seen = rustc_hash::FxHashSet::default();
     for r in &config.files {
-        if r.path.value.is_empty() || r.path.value.contains('$') {
+        // An empty pattern file name is opened, and fails, as HAProxy opens it (`-f ""`, `map()`).
+        if (r.path.value.is_empty() && r.kind != FileKind::PatternFile)
+            || r.path.value.contains('$')
+        {
             continue;
         }
         if r.kind == FileKind::PatternFile && !patterns_seen.insert(r.path.value.as_str()) {
@@ -316,6 +319,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                     .find(|(f, _)| f.span == r.path.span)
                     .map_or(&[][..], |(_, a)| a.as_slice());
                 lua_script(&path, args, &mut lua_names)
+            }
+            FileKind::PatternFile if r.path.value.is_empty() => {
+                Err("failed to open pattern file <>".to_string())
             }
             FileKind::PatternFile => {
                 exists(&path, |p| format!("failed to open pattern file <{p}>"))

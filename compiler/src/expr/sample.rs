@@ -103,6 +103,9 @@ fn check_args(
                     && crate::ir::values::parse_time(text, crate::ir::values::TimeUnit::Ms).is_err()
             }
             ArgType::Size => !text.is_empty() && crate::ir::values::parse_size(text).is_err(),
+            ArgType::Ipv4 | ArgType::Ipv6 | ArgType::Msk4 | ArgType::Msk6 => {
+                !optional_empty && !address_arg_ok(t, text)
+            }
             _ => false,
         };
         if invalid {
@@ -124,6 +127,74 @@ fn check_args(
         }
     }
     Ok(())
+}
+
+/// An address or mask argument as HAProxy converts it: `inet_pton` for addresses; a mask is
+/// dotted (IPv4, a '.' in it) or written with colons (IPv6), else a prefix length read by
+/// `strtol` (leading blanks and a sign allowed, nothing after the digits) of at most 32 or 128.
+fn address_arg_ok(t: ArgType, text: &str) -> bool {
+    let length_at_most = |max: u64| {
+        let t = text.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        let n = digits.parse::<u64>().unwrap_or(u64::MAX);
+        // `(unsigned)len > max`: a negative length wraps around, but for zero.
+        if t.starts_with('-') {
+            n == 0
+        } else {
+            n <= max
+        }
+    };
+    match t {
+        ArgType::Ipv4 => text.parse::<std::net::Ipv4Addr>().is_ok(),
+        ArgType::Ipv6 => text.parse::<std::net::Ipv6Addr>().is_ok(),
+        ArgType::Msk4 if text.contains('.') => text.parse::<std::net::Ipv4Addr>().is_ok(),
+        ArgType::Msk4 => length_at_most(32),
+        ArgType::Msk6 if text.contains(':') => text.parse::<std::net::Ipv6Addr>().is_ok(),
+        ArgType::Msk6 => length_at_most(128),
+        _ => true,
+    }
+}
+
+/// The checks HAProxy runs on the arguments of the payload fetches once their list is read
+/// (`val_payload_lv`): the message after `invalid args in fetch method '…' :`.
+fn payload_args_error(keyword: &str, args: &[&str]) -> Option<String> {
+    if !matches!(keyword, "payload_lv" | "req.payload_lv" | "res.payload_lv") {
+        return None;
+    }
+    // The two integers were checked already; HAProxy reads them as 64-bit numbers.
+    let int = |i: usize| {
+        let a = args.get(i).copied().unwrap_or_default().trim();
+        a.strip_prefix('+').unwrap_or(a).parse::<i64>().unwrap_or(0)
+    };
+    let (offset1, length) = (int(0), int(1));
+    if offset1 < 0 {
+        return Some("payload offset1 must be positive".into());
+    }
+    if length == 0 {
+        return Some("payload length must be > 0".into());
+    }
+    let offset2 = args.get(2).copied().unwrap_or_default();
+    if offset2.is_empty() {
+        return None;
+    }
+    // `read_int64`: an optional sign, then digits up to the end.
+    let digits = offset2.strip_prefix(['+', '-']).unwrap_or(offset2);
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Some("payload offset2 is not a number".into());
+    }
+    let magnitude = digits
+        .parse::<i64>()
+        .unwrap_or(if digits.is_empty() { 0 } else { i64::MAX });
+    let value = if offset2.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    };
+    (offset1.saturating_add(length).saturating_add(value) < 0)
+        .then(|| "payload offset2 too negative".into())
 }
 
 fn texts(args: &[arglist::Arg]) -> Vec<&str> {
@@ -174,7 +245,10 @@ pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), Expr
         message: format!("fetch method '{fkw}' : {m}"),
         at: i,
     })?;
-    if let Some(m) = super::vars::sample_args_error(fkw, false, &texts(&list.args)) {
+    let fetch_args = texts(&list.args);
+    if let Some(m) = super::vars::sample_args_error(fkw, false, &fetch_args)
+        .or_else(|| payload_args_error(fkw, &fetch_args))
+    {
         return Err(ExprError {
             message: format!("invalid args in fetch method '{fkw}' : {m}"),
             at: i,
@@ -293,6 +367,64 @@ mod tests {
         assert_eq!(e.refs[0].kind, ArgType::Table);
         let (e, used) = parse("hdr(host)]rest", true).unwrap();
         assert_eq!((e.fetch.name.as_str(), used), ("hdr", 9));
+    }
+
+    #[test]
+    fn address_and_mask_arguments_are_converted_as_haproxy_does() {
+        assert_eq!(
+            err("hdr(arg),ipmask(a)"),
+            "invalid arg 1 in converter 'ipmask' : failed to parse 'a' as type 'IPv4 mask' at position 1"
+        );
+        assert_eq!(
+            err("src,ipmask(24,129)"),
+            "invalid arg 2 in converter 'ipmask' : failed to parse '129' as type 'IPv6 mask' at position 2"
+        );
+        assert_eq!(
+            err("ipv4(10.0.0)"),
+            "fetch method 'ipv4' : failed to parse '10.0.0' as type 'IPv4 address' at position 1"
+        );
+        for ok in [
+            "src,ipmask(24)",
+            "src,ipmask(255.255.255.0)",
+            "src,ipmask(+32,64)",
+            "src,ipmask(24,ffff:ffff::)",
+            "ipv4(10.0.0.1)",
+            "ipv6(::1)",
+        ] {
+            assert!(parse(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "src,ipmask(33)",
+            "src,ipmask(-1)",
+            "src,ipmask(24x)",
+            "ipv6(1.2.3.4)",
+        ] {
+            assert!(parse(bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn payload_lv_arguments_are_validated() {
+        assert_eq!(
+            err("payload_lv(0,0)"),
+            "invalid args in fetch method 'payload_lv' : payload length must be > 0"
+        );
+        assert_eq!(
+            err("req.payload_lv(-1,2)"),
+            "invalid args in fetch method 'req.payload_lv' : payload offset1 must be positive"
+        );
+        assert_eq!(
+            err("req.payload_lv(1,1,-5)"),
+            "invalid args in fetch method 'req.payload_lv' : payload offset2 too negative"
+        );
+        assert_eq!(
+            err("res.payload_lv(0,2,x)"),
+            "invalid args in fetch method 'res.payload_lv' : payload offset2 is not a number"
+        );
+        assert!(parse("req.payload_lv(0,2,+4)", false).is_ok());
+        assert!(parse("req.payload_lv(4,2,-6)", false).is_ok());
+        // `payload` itself takes a zero length (the whole buffer).
+        assert!(parse("req.payload(0,0)", false).is_ok());
     }
 
     #[test]

@@ -23,6 +23,17 @@ fn acl_criterion(text: &str) -> String {
 
 /// An `acl <name> <criterion> …` line.
 pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let proxy = &b.config.proxies[index];
+    if proxy.kind == ProxyKind::Defaults && proxy.name.is_none() {
+        // Only proxies and named defaults sections (which rules can name with `from`) hold ACLs.
+        b.push(
+            Diagnostic::new("E230", "'acl' not allowed in anonymous 'defaults' section.")
+                .at(stmt.span_from(0))
+                .label("ACLs need a named defaults section")
+                .help("give the defaults section a name and refer to it with 'from <name>'"),
+        );
+        return;
+    }
     let errors_before = b.diags.len();
     let mut missing_file = false;
     let name = stmt.spanned(1);
@@ -227,6 +238,13 @@ fn acl_expr_message(criterion: &str, message: &str) -> String {
     let name = &criterion[..criterion.find(['(', ',']).unwrap_or(criterion.len())];
     if crate::registry::acl_keyword(name).is_none() {
         return format!("{message} in ACL expression '{criterion}'");
+    }
+    // The checks run once the keyword's arguments are read name the ACL keyword.
+    if let Some((_, detail)) = message
+        .strip_prefix("invalid args in fetch method '")
+        .and_then(|rest| rest.split_once("' : "))
+    {
+        return format!("in argument to '{name}', {detail}");
     }
     if let Some((_, detail)) = message
         .strip_prefix("fetch method '")
@@ -499,6 +517,37 @@ mod tests {
         messages_in_frontend(acls, |d| d.code == "E502")
     }
 
+    #[test]
+    fn anonymous_defaults_hold_no_acl() {
+        let errors = |text: &str| -> Vec<String> {
+            compile_text("p.cfg", text, false)
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "E230")
+                .map(|d| d.message.to_string())
+                .collect()
+        };
+        let tail = "  mode http\n  acl local src 127.0.0.1\nlisten a\n  bind :8000\n";
+        assert_eq!(
+            errors(&format!("defaults\n{tail}")),
+            ["'acl' not allowed in anonymous 'defaults' section."]
+        );
+        assert!(errors(&format!("defaults named\n{tail}")).is_empty());
+    }
+
+    /// Checks run once an ACL keyword's arguments are read name the keyword, not its fetch.
+    #[test]
+    fn argument_checks_name_the_acl_keyword() {
+        assert_eq!(
+            errors_of("  http-request deny if { payload_lv(0,0) }\n"),
+            ["error detected while parsing an 'http-request deny' condition : in argument to 'payload_lv', payload length must be > 0."]
+        );
+        assert_eq!(
+            errors_of("  acl bad req.payload_lv(1,1,-5) -m found\n"),
+            ["error detected while parsing ACL 'bad' : invalid args in fetch method 'req.payload_lv' : payload offset2 too negative in ACL expression 'req.payload_lv(1,1,-5)'."]
+        );
+    }
+
     /// A pattern file that does not open leaves its ACL unknown the first time it is named;
     /// HAProxy does not open it again, so a later ACL naming it is fine, and said nothing of.
     #[test]
@@ -522,6 +571,28 @@ mod tests {
                 "error detected while parsing ACL 'a' : failed to open pattern file </nonexistent/hapee.lst>.",
                 "error detected while parsing an 'http-request deny' condition : no such ACL : 'a'.",
             ]
+        );
+    }
+
+    /// An empty map file name (`map()`) is opened, and fails, as HAProxy opens it.
+    #[test]
+    fn an_empty_map_file_name_fails_to_open() {
+        // The file checks run with the whole check, not with the parse alone.
+        let text = "frontend fe\n  mode http\n  bind :8080\n  \
+                    http-request set-header x %[path,map()]\n";
+        let mut db = crate::source::SourceDb::new();
+        db.add("p.cfg", text);
+        let options = crate::ir::CheckOptions::default();
+        let c = crate::check::compile(db, &crate::syntax::MapEnv::default(), &options);
+        let errors: Vec<&str> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.as_ref())
+            .collect();
+        assert_eq!(
+            errors,
+            ["error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <path,map()]> : invalid args in converter 'map' : failed to open pattern file <>."]
         );
     }
 

@@ -76,10 +76,8 @@ pub(super) fn map_files(expr: &sample::SampleExpr) -> Vec<(String, String)> {
         .iter()
         .filter(|c| c.name.starts_with("map"))
         .filter_map(|c| {
-            Some((
-                c.name.clone(),
-                c.args.first().filter(|f| !f.is_empty())?.clone(),
-            ))
+            // An empty file name is kept: HAProxy fails to open it.
+            Some((c.name.clone(), c.args.first()?.clone()))
         })
         .collect()
 }

@@ -56,6 +56,7 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
         names: true,
         any_name: false,
         fd: true,
+        stream_only: false,
     };
     let expanded = address::env_expand(s, env);
     let Ok(addr) = address::parse(&expanded, rules) else {
