@@ -203,7 +203,8 @@ pub async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
         // that the close is a FIN rather than a reset.
         if pending.len() >= shared.bufsize.max(1024) - 1 {
             let _ = stream.shutdown().await;
-            while let Ok(Ok(n)) = tokio::time::timeout(Duration::ZERO, stream.read(&mut buf)).await {
+            while let Ok(Ok(n)) = tokio::time::timeout(Duration::ZERO, stream.read(&mut buf)).await
+            {
                 if n == 0 {
                     break;
                 }

@@ -755,7 +755,11 @@ fn a_line_longer_than_a_buffer_closes_the_cli() {
     if let Some(theirs) = theirs {
         // HAProxy closes at once, or (a race between its reads and its parser) holds the
         // connection until a timeout: either way without an answer.
-        assert!(theirs.0.is_empty() || theirs.0.starts_with('<'), "{:?}", theirs.0);
+        assert!(
+            theirs.0.is_empty() || theirs.0.starts_with('<'),
+            "{:?}",
+            theirs.0
+        );
         // Debian's 2.6 does not name the command (2.7 does).
         assert!(theirs.1.starts_with("Unknown command"), "{:?}", theirs.1);
     }

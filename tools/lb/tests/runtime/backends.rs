@@ -595,7 +595,12 @@ backend be
     let (mine, theirs) = both_sides(2, origins, cfg, drive);
     assert_eq!(
         mine,
-        ["c b c d a", "b d b d b d a", "b c d b c a d c b", "c d b c d c"]
+        [
+            "c b c d a",
+            "b d b d b d a",
+            "b c d b c a d c b",
+            "c d b c d c"
+        ]
     );
     if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
