@@ -27,11 +27,14 @@ pub struct Scopes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadQuery;
 
+/// A query parameter's decoded name and value (none without `=`).
+type Param = (Vec<u8>, Option<Vec<u8>>);
+
 /// The query string's parameters as HAProxy's exporter splits them: `&` between them, the
 /// first `=` before a value, `#` ending the list; a second `=` in a value or a bad `%`
 /// escape in a name or a value makes the query refused. Names and values are URL-decoded
 /// (`+` a space).
-fn query_params(query: &str) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>, BadQuery> {
+fn query_params(query: &str) -> Result<Vec<Param>, BadQuery> {
     let query = query.split('#').next().unwrap_or_default();
     let decode = |b: &str| crate::sample::url_decode_form(b.as_bytes()).ok_or(BadQuery);
     let mut params = Vec::new();
