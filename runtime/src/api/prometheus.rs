@@ -27,6 +27,32 @@ pub struct Scopes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadQuery;
 
+/// A query parameter's decoded name and value (none without `=`).
+type Param = (Vec<u8>, Option<Vec<u8>>);
+
+/// The query string's parameters as HAProxy's exporter splits them: `&` between them, the
+/// first `=` before a value, `#` ending the list; a second `=` in a value or a bad `%`
+/// escape in a name or a value makes the query refused. Names and values are URL-decoded
+/// (`+` a space).
+fn query_params(query: &str) -> Result<Vec<Param>, BadQuery> {
+    let query = query.split('#').next().unwrap_or_default();
+    let decode = |b: &str| crate::sample::url_decode_form(b.as_bytes()).ok_or(BadQuery);
+    let mut params = Vec::new();
+    for part in query.split('&') {
+        let (key, value) = match part.split_once('=') {
+            Some((_, v)) if v.contains('=') => return Err(BadQuery),
+            Some((k, v)) => (k, Some(decode(v)?)),
+            None => (part, None),
+        };
+        params.push((decode(key)?, value));
+    }
+    // A trailing `&` leaves no empty parameter behind (HAProxy's loop ends at the end).
+    if query.is_empty() || query.ends_with('&') {
+        params.pop();
+    }
+    Ok(params)
+}
+
 /// Reads `scope=…` (repeatable; `*` all, empty none) and `no-maint`.
 pub fn parse_query(query: &str) -> Result<Scopes, BadQuery> {
     let all = Scopes {
@@ -39,38 +65,35 @@ pub fn parse_query(query: &str) -> Result<Scopes, BadQuery> {
     };
     let mut s = Scopes::default();
     let mut any_scope = false;
-    for part in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = match part.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (part, None),
-        };
-        match key {
-            "scope" => {
+    for (key, value) in query_params(query)? {
+        match key.as_slice() {
+            b"scope" => {
                 any_scope = true;
-                match value.ok_or(BadQuery)? {
-                    "" => {
+                match value.as_deref().ok_or(BadQuery)? {
+                    b"" => {
                         s = Scopes {
                             no_maint: s.no_maint,
                             ..Scopes::default()
                         }
                     }
-                    "*" => {
+                    // HAProxy reads the first character alone here.
+                    v if v.starts_with(b"*") => {
                         s = Scopes {
                             no_maint: s.no_maint,
                             ..all
                         }
                     }
-                    "global" => s.global = true,
-                    "frontend" => s.frontend = true,
-                    "listener" => s.listener = true,
-                    "backend" => s.backend = true,
-                    "server" => s.server = true,
+                    b"global" => s.global = true,
+                    b"frontend" => s.frontend = true,
+                    b"listener" => s.listener = true,
+                    b"backend" => s.backend = true,
+                    b"server" => s.server = true,
                     // hapee has no stick tables to export yet.
-                    "sticktable" => {}
+                    b"sticktable" => {}
                     _ => return Err(BadQuery),
                 }
             }
-            "no-maint" => s.no_maint = true,
+            b"no-maint" => s.no_maint = true,
             _ => {}
         }
     }
@@ -443,6 +466,13 @@ mod tests {
         assert!(!none.global && !none.server);
         assert!(parse_query("scope=bogus").is_err());
         assert!(parse_query("scope").is_err());
+        // Parameters are URL-decoded; a bad escape or a second `=` refuses the query.
+        assert!(parse_query("x=%41&y=%zz").is_err());
+        assert!(parse_query("%zz").is_err());
+        assert!(parse_query("a=b=c").is_err());
+        assert!(parse_query("sc%6Fpe=server").unwrap().server);
+        assert!(!parse_query("sc%6Fpe=server").unwrap().global);
+        assert!(parse_query("x=1&#scope=bogus").unwrap().global);
     }
 
     #[test]

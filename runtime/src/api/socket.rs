@@ -197,6 +197,20 @@ pub async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
             let _ = stream.shutdown().await;
             return;
         }
+        // A command (with its payload) that does not end within a buffer less the byte HAProxy
+        // keeps for its terminating nul is never read whole: HAProxy's CLI ends the
+        // connection without an answer. What the client sent past it is dropped first, so
+        // that the close is a FIN rather than a reset.
+        if pending.len() >= shared.bufsize.max(1024) - 1 {
+            let _ = stream.shutdown().await;
+            while let Ok(Ok(n)) = tokio::time::timeout(Duration::ZERO, stream.read(&mut buf)).await
+            {
+                if n == 0 {
+                    break;
+                }
+            }
+            return;
+        }
     }
 }
 

@@ -5,8 +5,10 @@
 //! interleaved (weights 3, 2, 1 give `a b a c a b`), and a request lands on the server
 //! HAProxy would have chosen.
 //!
-//! The state follows one group of servers (index, weight); when the group changes (a server
-//! goes down or up, a weight changes) the rotation starts over on the new group.
+//! The state follows one group of servers (index, weight). A server leaving the group (gone
+//! down) or joining it (come up) changes the rotation in place, as HAProxy's trees do, so
+//! that the others keep their turns; a weight change, or a group with none of the previous
+//! servers (the backups taking over), starts the rotation over on the new group.
 
 use std::sync::Mutex;
 
@@ -78,7 +80,10 @@ impl Fwrr {
         reached: impl Fn(usize) -> Reached,
     ) -> Option<usize> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.as_ref().is_none_or(|s| s.group != group) {
+        let kept = guard
+            .as_mut()
+            .is_some_and(|state| state.group == group || state.follow(group));
+        if !kept {
             *guard = Some(State::new(group));
         }
         guard.as_mut()?.next(reached)
@@ -113,6 +118,69 @@ impl State {
             state.queue_by_weight(0, slot);
         }
         state
+    }
+
+    /// Takes the servers that left `group` out of the rotation and places those that joined
+    /// it, as HAProxy does when a server goes down or comes up; `false` (nothing changed)
+    /// when a server kept in the group changed its weight or none was kept.
+    fn follow(&mut self, group: &[(usize, u32)]) -> bool {
+        let weight_of = |g: &[(usize, u32)], index: usize| {
+            g.iter().find(|&&(i, _)| i == index).map(|&(_, w)| w)
+        };
+        let mut kept = false;
+        for &(index, w) in &self.group {
+            match weight_of(group, index) {
+                Some(now) if now != w => return false,
+                Some(_) => kept = true,
+                None => {}
+            }
+        }
+        if !kept {
+            return false;
+        }
+        let left: Vec<(usize, u32)> = self
+            .group
+            .iter()
+            .copied()
+            .filter(|&(i, _)| weight_of(group, i).is_none())
+            .collect();
+        for (index, _) in left {
+            if let Some(slot) = self.slot_of(index) {
+                self.next_weight -= self.servers[slot].eweight;
+                self.dequeue(slot);
+            }
+        }
+        let joined: Vec<(usize, u32)> = group
+            .iter()
+            .copied()
+            .filter(|&(i, _)| weight_of(&self.group, i).is_none())
+            .collect();
+        for (index, w) in joined {
+            let eweight = u64::from(w) * WEIGHT_SCALE;
+            let slot = self.slot_of(index).unwrap_or_else(|| {
+                self.servers.push(Server {
+                    index,
+                    eweight,
+                    npos: 0,
+                    rweight: 0,
+                    tree: Tree::Out,
+                    key: 0,
+                });
+                self.servers.len() - 1
+            });
+            self.next_weight += eweight;
+            let s = &mut self.servers[slot];
+            s.eweight = eweight;
+            s.npos = self.curr_pos
+                + (self.next_weight + self.curr_weight).saturating_sub(self.curr_pos) / eweight;
+            self.queue(slot);
+        }
+        self.group = group.to_vec();
+        true
+    }
+
+    fn slot_of(&self, index: usize) -> Option<usize> {
+        self.servers.iter().position(|s| s.index == index)
     }
 
     fn insert(&mut self, tree: Tree, slot: usize, key: u64) {

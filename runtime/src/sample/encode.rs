@@ -193,6 +193,11 @@ fn be2hex(b: &[u8], separator: &[u8], chunk: usize, truncate: bool) -> String {
     parts.join(&*String::from_utf8_lossy(separator))
 }
 
+/// [`url_dec`] of a query string's part: `None` for a bad escape.
+pub fn url_decode_form(b: &[u8]) -> Option<Vec<u8>> {
+    url_dec(b, true)
+}
+
 /// HAProxy's URL decoding: `%XX` escapes, `+` as a space in a form (or after a `?`); a bad
 /// escape fails, a NUL byte ends the input.
 fn url_dec(b: &[u8], in_form: bool) -> Option<Vec<u8>> {

@@ -26,7 +26,7 @@ use hapee_compiler::registry::SampleType;
 use std::net::IpAddr;
 
 pub use convert::{convert_by_name, Converter};
-pub use encode::{base64_decode, url_decode};
+pub use encode::{base64_decode, url_decode, url_decode_form};
 pub use fetch::fetch;
 pub(crate) use fetch::{backend, current_server, frontend};
 pub use maps::{map_lookup, MapMatch};

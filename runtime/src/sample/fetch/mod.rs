@@ -11,6 +11,38 @@ pub(crate) use internal::{backend, current_server, frontend};
 use super::{Fetch, Value};
 use crate::txn::Txn;
 
+/// Whether a fetch reads the stream rather than the session: a line logged without a
+/// stream (a request HAProxy's parser refused) finds nothing there, as HAProxy's fetches of
+/// the stream's backend, server, timeouts, last rule, CPU figures and captures do.
+fn of_the_stream(name: &str) -> bool {
+    matches!(
+        name,
+        "be_id"
+            | "be_name"
+            | "srv_id"
+            | "srv_name"
+            | "be_server_timeout"
+            | "be_tunnel_timeout"
+            | "cur_server_timeout"
+            | "cur_tunnel_timeout"
+            | "last_rule_file"
+            | "last_rule_line"
+            | "cpu_calls"
+            | "cpu_ns_avg"
+            | "cpu_ns_tot"
+            | "lat_ns_avg"
+            | "lat_ns_tot"
+            | "unique-id"
+            | "http_first_req"
+            | "capture.req.hdr"
+            | "capture.res.hdr"
+            | "capture.req.method"
+            | "capture.req.uri"
+            | "capture.req.ver"
+            | "capture.res.ver"
+    )
+}
+
 /// Evaluates one fetch; multi-valued fetches (headers) give every occurrence in order.
 pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
     if f.places & txn.places.get() == 0 {
@@ -20,6 +52,9 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         return t.fetch_value(txn).into_iter().collect();
     }
     let name = f.name.as_str();
+    if txn.session_log && of_the_stream(name) {
+        return Vec::new();
+    }
     if let Some(v) = internal::fetch(name, &f.args, txn) {
         return v.into_iter().collect();
     }

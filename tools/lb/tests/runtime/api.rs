@@ -719,3 +719,48 @@ fn maxconn_set_at_run_time_holds_new_connections() {
     assert_eq!(f.admin("set maxconn frontend web 100\n"), "\n");
     assert_eq!(f.get("/").0, 200);
 }
+
+/// A command line longer than a buffer never ends within what HAProxy's CLI reads: the
+/// connection closes without an answer (a FIN, what came past dropped), as HAProxy's does;
+/// a shorter one is answered. Side by side with Debian's haproxy.
+#[test]
+fn a_line_longer_than_a_buffer_closes_the_cli() {
+    let cfg = |port: u16| {
+        format!(
+            "global\n    stats socket 127.0.0.1:{port} level admin\n    stats timeout 3s\n{DEFAULTS}"
+        )
+    };
+    let drive = |port: u16| {
+        let send = |line: &[u8]| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(line).unwrap();
+            let mut got = Vec::new();
+            match s.read_to_end(&mut got) {
+                Ok(_) => String::from_utf8_lossy(&got).into_owned(),
+                Err(e) => format!("<{:?}>", e.kind()),
+            }
+        };
+        let long = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(20_000));
+        let short = format!("GET /{} HTTP/1.1\r\n", "a".repeat(1_000));
+        (send(long.as_bytes()), send(short.as_bytes()))
+    };
+    let (mine, theirs) = crate::harness::both(cfg, drive);
+    assert_eq!(mine.0, "", "hapee answered a 20 kB line");
+    assert!(
+        mine.1.starts_with("Unknown command: 'GET'"),
+        "{:?}",
+        &mine.1[..mine.1.len().min(80)]
+    );
+    if let Some(theirs) = theirs {
+        // HAProxy closes at once, or (a race between its reads and its parser) holds the
+        // connection until a timeout: either way without an answer.
+        assert!(
+            theirs.0.is_empty() || theirs.0.starts_with('<'),
+            "{:?}",
+            theirs.0
+        );
+        // Debian's 2.6 does not name the command (2.7 does).
+        assert!(theirs.1.starts_with("Unknown command"), "{:?}", theirs.1);
+    }
+}

@@ -410,3 +410,41 @@ backend app
 fn prefixed(prefix: &str) -> impl Fn(&str) -> bool + '_ {
     move |l| l.starts_with(prefix) && !l.contains("<BADREQ>")
 }
+
+/// A request the parser refuses is logged from the session, without a stream: the fetches of
+/// the stream's backend, server and timeouts give nothing there (`-`), as HAProxy's do, where
+/// a served request logs them (`set-timeout server` shown by `cur_server_timeout`).
+#[test]
+fn a_refused_request_logs_no_stream_fetches() {
+    let o = Origin::start("o");
+    let config = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"T|%[be_name] %[be_server_timeout] %[cur_server_timeout] %[srv_name]\"
+    default_backend app
+backend app
+    http-request set-timeout server 3s
+    server s1 {}
+",
+            o.addr
+        )
+    };
+    let drive = |port: u16| {
+        raw(
+            port,
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            std::time::Duration::from_secs(3),
+        );
+        raw(
+            port,
+            b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+            std::time::Duration::from_secs(3),
+        );
+    };
+    let ((_, mine), theirs) = logged_side_by_side(config, drive, prefixed("T|"), 2);
+    assert_eq!(mine, ["T|app 5000 3000 s1", "T|- - - -"]);
+    if let Some((_, theirs)) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

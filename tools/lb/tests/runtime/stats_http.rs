@@ -442,3 +442,43 @@ listen stats
         assert_eq!(theirs, mine);
     }
 }
+
+/// The exporter URL-decodes its query's names and values as HAProxy's does: a bad `%`
+/// escape anywhere in the query, or a second `=` in a value, is answered 400 (parameters it
+/// does not know included); an escaped `scope` name is read as `scope`. Side by side with
+/// Debian's haproxy.
+#[test]
+fn prometheus_exporter_refuses_a_query_it_cannot_decode() {
+    let origin = Origin::start("a");
+    let cfg = |port: u16| exporter_config(port, origin.addr);
+    let drive = |port: u16| {
+        [
+            "?x=%41&y=%zz",
+            "?%zz",
+            "?a=b=c",
+            "?x=%41",
+            "?sc%6Fpe=server",
+            "?sc%6Fpe=bogus",
+        ]
+        .map(|q| {
+            let (code, text) = curl(&[&format!("http://127.0.0.1:{port}/metrics{q}")]);
+            let global = text.contains("\nhaproxy_process_nbthread ");
+            format!("{q} {code} {global}")
+        })
+    };
+    let (mine, theirs) = both(cfg, drive);
+    assert_eq!(
+        mine,
+        [
+            "?x=%41&y=%zz 400 false",
+            "?%zz 400 false",
+            "?a=b=c 400 false",
+            "?x=%41 200 true",
+            "?sc%6Fpe=server 200 false",
+            "?sc%6Fpe=bogus 400 false",
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

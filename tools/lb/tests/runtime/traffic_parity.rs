@@ -455,7 +455,7 @@ listen stats
 }
 
 /// The origin that answered each of `n` requests for `path`, one connection each.
-fn origins_in_turn(port: u16, path: &str, n: usize) -> String {
+pub(super) fn origins_in_turn(port: u16, path: &str, n: usize) -> String {
     let request = format!("GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     let turns: Vec<String> = (0..n)
         .map(|_| {
