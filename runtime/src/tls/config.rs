@@ -235,6 +235,9 @@ fn client_verifier(
         cas,
         t.ca_ignore_err.clone(),
         t.crt_ignore_err.clone(),
+        t.curves
+            .as_ref()
+            .map(|_| provider.kx_groups.iter().map(|g| g.name()).collect()),
     ))))
 }
 
