@@ -235,9 +235,7 @@ fn client_verifier(
         cas,
         t.ca_ignore_err.clone(),
         t.crt_ignore_err.clone(),
-        t.curves
-            .as_ref()
-            .map(|_| provider.kx_groups.iter().map(|g| g.name()).collect()),
+        super::kx::named_groups(t.curves.as_deref(), provider),
     ))))
 }
 

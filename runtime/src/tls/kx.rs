@@ -33,6 +33,15 @@ pub fn check_key_group(
     }
 }
 
+/// The groups a side names (its `curves` list, `ecdhe` folded in), as narrowed into its
+/// provider; `None` when it names none and keeps the defaults.
+pub fn named_groups(
+    list: Option<&str>,
+    provider: &rustls::crypto::CryptoProvider,
+) -> Option<Vec<NamedGroup>> {
+    list.map(|_| provider.kx_groups.iter().map(|g| g.name()).collect())
+}
+
 #[derive(Debug)]
 struct Group {
     name: NamedGroup,
