@@ -213,7 +213,7 @@ fn mark<T: Clone + Send + Sync + 'static>(req: &mut Request<ReqBody>, ext: T) {
 
 fn error_for(failure: Failure) -> (u16, [u8; 2]) {
     match failure {
-        Failure::Connect => (503, *b"SC"),
+        Failure::Connect | Failure::Refused => (503, *b"SC"),
         Failure::ResponseTimeout => (504, *b"sH"),
         // An invalid response is the proxy's finding (`PH`); a missing one the server's.
         Failure::JunkResponse => (502, *b"PH"),
@@ -885,7 +885,11 @@ pub async fn forward(
             // A reused connection the server had closed fails like an empty response.
             Err(ExchangeError::Server(Failure::JunkResponse)) if reused => Failure::EmptyResponse,
             Err(ExchangeError::Server(f)) => {
+                if f == Failure::Refused {
+                    txn.timings.connect = -1;
+                }
                 server.observed(match f {
+                    Failure::Refused => Seen::ConnectFailed,
                     Failure::ResponseTimeout => Seen::ReadTimeout,
                     Failure::EmptyResponse => Seen::ServerClosed,
                     _ => Seen::InvalidResponse,
@@ -897,6 +901,12 @@ pub async fn forward(
         if should_retry(&be.retry_on, failure, tries.count, be.retries, replayable) {
             tries.failed(si, be.redispatch);
             tries.report(txn);
+            if failure == Failure::Refused {
+                // A failed connection, waited on as one that failed at once.
+                if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
+                    cold(tokio::time::sleep(pause)).await;
+                }
+            }
             continue;
         }
         let (status, term) = error_for(failure);

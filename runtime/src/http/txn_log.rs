@@ -108,6 +108,11 @@ pub enum EmbryonicError {
     /// The handshake failed (not TLS, no common version or suite, a refused certificate),
     /// with OpenSSL's reason when known.
     TlsFailure(Option<crate::tls::errors::SslReason>),
+    /// The client's certificate was refused: in its CA chain (`ca`) or on itself.
+    TlsCertRefused {
+        ca: bool,
+        reason: Option<crate::tls::errors::SslReason>,
+    },
     /// `maxsslconn` TLS connections were open: closed before its handshake.
     TlsTooMany,
 }
@@ -119,6 +124,12 @@ impl EmbryonicError {
             EmbryonicError::TlsAborted => "Connection error during SSL handshake",
             EmbryonicError::TlsTimeout => "Timeout during SSL handshake",
             EmbryonicError::TlsFailure(_) => "SSL handshake failure",
+            EmbryonicError::TlsCertRefused { ca: true, .. } => {
+                "SSL client CA chain cannot be verified"
+            }
+            EmbryonicError::TlsCertRefused { ca: false, .. } => {
+                "SSL client certificate not trusted"
+            }
             EmbryonicError::TlsTooMany => "Too many SSL connections",
         }
     }
@@ -126,7 +137,7 @@ impl EmbryonicError {
     /// The TLS library's reason (`ssl_fc_err`, `ssl_fc_err_str`).
     pub fn ssl_reason(self) -> Option<crate::tls::errors::SslReason> {
         match self {
-            EmbryonicError::TlsFailure(r) => r,
+            EmbryonicError::TlsFailure(r) | EmbryonicError::TlsCertRefused { reason: r, .. } => r,
             EmbryonicError::TlsClosed => Some(crate::tls::errors::SslReason(294)),
             _ => None,
         }
@@ -139,6 +150,8 @@ impl EmbryonicError {
             EmbryonicError::TlsAborted => 25,
             EmbryonicError::TlsTimeout => 26,
             EmbryonicError::TlsFailure(_) => 34,
+            EmbryonicError::TlsCertRefused { ca: true, .. } => 30,
+            EmbryonicError::TlsCertRefused { ca: false, .. } => 31,
             EmbryonicError::TlsTooMany => 27,
         }
     }

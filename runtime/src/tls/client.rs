@@ -79,7 +79,7 @@ impl ServerCertVerifier for ChainVerifier {
         };
         if super::v1cert::is_v1(end_entity) {
             // WebPKI refuses version 1 certificates; OpenSSL checks them.
-            super::v1cert::verify_leaf(end_entity, &self.anchors, now)?;
+            super::v1cert::verify_leaf(end_entity, &self.anchors, intermediates, now)?;
             if let Some(ServerName::DnsName(want)) = name {
                 if !super::v1cert::names_match(end_entity, want.as_ref()) {
                     return Err(CertificateError::NotValidForName.into());

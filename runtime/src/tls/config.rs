@@ -235,6 +235,7 @@ fn client_verifier(
         cas,
         t.ca_ignore_err.clone(),
         t.crt_ignore_err.clone(),
+        super::kx::named_groups(t.curves.as_deref(), provider),
     ))))
 }
 

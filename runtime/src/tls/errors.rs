@@ -27,6 +27,7 @@ const REASONS: &[(u16, &str)] = &[
     (258, "unsupported protocol"),
     (267, "wrong version number"),
     (294, "unexpected eof while reading"),
+    (378, "wrong curve"),
 ];
 
 /// The texts of received alerts, by alert number.
@@ -88,6 +89,8 @@ impl SslReason {
                 | PeerIncompatible::SupportedVersionsExtensionRequired => 258,
                 _ => 193,
             },
+            // A TLS 1.2 peer key on a curve our side does not name.
+            Error::PeerMisbehaved(rustls::PeerMisbehaved::SelectedUnofferedKxGroup) => 378,
             // Bytes that are not a TLS record at all (a plain-text client).
             Error::InvalidMessage(_) => WRONG_VERSION,
             _ => 244,

@@ -16,6 +16,32 @@ pub static SECP521R1: &dyn SupportedKxGroup = &Group {
 /// The groups the lists may name beyond the provider's.
 pub static EXTRA_KX_GROUPS: &[&dyn SupportedKxGroup] = &[SECP521R1];
 
+/// TLS 1.2's rule for a peer's elliptic-curve certificate key, as OpenSSL applies it: where
+/// our side names its groups (`curves`, `ecdhe`), the key's curve must be one of them, else
+/// the handshake fails ("wrong curve", an illegal_parameter alert). TLS 1.3 has no such rule.
+pub fn check_key_group(
+    groups: Option<&[NamedGroup]>,
+    cert: &rustls_pki_types::CertificateDer<'_>,
+) -> Result<(), Error> {
+    let (Some(groups), Some(curve)) = (groups, super::x509::ec_group(cert)) else {
+        return Ok(());
+    };
+    if groups.contains(&curve) {
+        Ok(())
+    } else {
+        Err(PeerMisbehaved::SelectedUnofferedKxGroup.into())
+    }
+}
+
+/// The groups a side names (its `curves` list, `ecdhe` folded in), as narrowed into its
+/// provider; `None` when it names none and keeps the defaults.
+pub fn named_groups(
+    list: Option<&str>,
+    provider: &rustls::crypto::CryptoProvider,
+) -> Option<Vec<NamedGroup>> {
+    list.map(|_| provider.kx_groups.iter().map(|g| g.name()).collect())
+}
+
 #[derive(Debug)]
 struct Group {
     name: NamedGroup,

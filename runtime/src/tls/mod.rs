@@ -177,10 +177,22 @@ impl TlsInfo {
             .peer_certificates()
             .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
             .unwrap_or_default();
-        let verify = match &side.verifier {
+        let mut verify = match &side.verifier {
             Some(v) if !client_chain.is_empty() => v.outcome(&client_chain),
             _ => verify::VerifyOutcome::default(),
         };
+        let mut client_chain = client_chain;
+        if conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+            // OpenSSL's stored session keeps the client's own certificate and the chain's
+            // result (`ssl_c_verify`), not the certificates above it (`ssl_c_chain_der`) nor
+            // the errors met on the way (`ssl_c_err`, `ssl_c_ca_err`), which only a full
+            // handshake's verification sets.
+            client_chain.truncate(1);
+            verify = verify::VerifyOutcome {
+                verify: verify.verify,
+                ..Default::default()
+            };
+        }
         let sni = conn.server_name().map(str::to_string);
         TlsInfo {
             server_cert: tls
@@ -344,7 +356,15 @@ pub async fn accept(
 fn handshake_error(e: &std::io::Error, first: &[u8]) -> EmbryonicError {
     match e.kind() {
         std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
-            EmbryonicError::TlsFailure(errors::SslReason::of_io(e).map(|r| r.refine(first)))
+            let reason = errors::SslReason::of_io(e).map(|r| r.refine(first));
+            let refused_cert = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|r| matches!(r, rustls::Error::InvalidCertificate(_)));
+            match verify::take_refusal().filter(|_| refused_cert) {
+                Some(ca) => EmbryonicError::TlsCertRefused { ca, reason },
+                None => EmbryonicError::TlsFailure(reason),
+            }
         }
         std::io::ErrorKind::UnexpectedEof => EmbryonicError::TlsClosed,
         _ => EmbryonicError::TlsAborted,

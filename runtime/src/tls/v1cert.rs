@@ -1,8 +1,8 @@
 //! X.509 version 1 certificates, of clients and of servers, which OpenSSL (and so HAProxy)
 //! accepts and WebPKI refuses outright (`UnsupportedCertVersion`, in the chain check and in
 //! the handshake's signature check alike); HAProxy's own reg-tests present such certificates.
-//! A version 1 leaf is checked here: its issuer among the trust anchors, its signature, its
-//! dates; its handshake signature with its public key.
+//! A version 1 leaf is checked here: its chain up to a trust anchor (through the certificates
+//! sent above it), the signatures, the dates; its handshake signature with its public key.
 
 use aws_lc_rs::signature as s;
 use rustls::client::danger::HandshakeSignatureValid;
@@ -41,25 +41,20 @@ pub fn signed_with(key: &SubjectPublicKeyInfo<'_>, alg_oid: &str, tbs: &[u8], si
         .is_ok()
 }
 
-/// Verifies a version 1 leaf issued by one of `anchors`, as OpenSSL would: issuer found, and
-/// its own up to a self-signed one, signatures good, inside its dates. Certificates the peer
-/// sent above its leaf are not followed.
+/// Verifies a version 1 leaf as OpenSSL would: its chain built up to a self-signed trust
+/// anchor, each issuer looked for among `anchors` first and then among the certificates the
+/// peer sent above its leaf (`sent`), every signature good, the leaf and the sent
+/// certificates inside their dates.
 pub fn verify_leaf(
     leaf: &CertificateDer<'_>,
     anchors: &[CertificateDer<'_>],
+    sent: &[CertificateDer<'_>],
     now: UnixTime,
 ) -> Result<(), CertificateError> {
     let (_, cert) =
         X509Certificate::from_der(leaf.as_ref()).map_err(|_| CertificateError::BadEncoding)?;
-    let anchors: Vec<X509Certificate<'_>> = anchors
-        .iter()
-        .filter_map(|a| X509Certificate::from_der(a.as_ref()).ok().map(|(_, c)| c))
-        .collect();
-    let issuer_of = |c: &X509Certificate<'_>| {
-        anchors
-            .iter()
-            .find(|a| a.subject().as_raw() == c.issuer().as_raw())
-    };
+    let anchors = parse(anchors);
+    let sent = parse(sent);
     let signed = |c: &X509Certificate<'_>, by: &X509Certificate<'_>| {
         signed_with(
             by.public_key(),
@@ -68,30 +63,51 @@ pub fn verify_leaf(
             &c.signature_value.data,
         )
     };
-    let issuer = issuer_of(&cert).ok_or(CertificateError::UnknownIssuer)?;
-    if !signed(&cert, issuer) {
-        return Err(CertificateError::BadSignature);
-    }
+    let secs = now.as_secs() as i64;
+    let dates = |c: &X509Certificate<'_>| {
+        if secs < c.validity().not_before.timestamp() {
+            Err(CertificateError::NotValidYet)
+        } else if secs > c.validity().not_after.timestamp() {
+            Err(CertificateError::Expired)
+        } else {
+            Ok(())
+        }
+    };
     // OpenSSL without partial chains (HAProxy sets none) trusts a chain only up to a
     // self-signed CA: an intermediate CA file alone does not do.
-    let mut top = issuer;
-    for _ in 0..anchors.len() {
-        if top.subject() == top.issuer() {
+    let mut cur = &cert;
+    let mut used = vec![false; sent.len()];
+    let mut trusted = false;
+    for _ in 0..=anchors.len() + sent.len() {
+        if trusted && cur.subject() == cur.issuer() {
+            return dates(&cert);
+        }
+        let by_name = |c: &X509Certificate<'_>| c.subject().as_raw() == cur.issuer().as_raw();
+        if let Some(up) = anchors.iter().find(|a| by_name(a)) {
+            if !signed(cur, up) {
+                return Err(CertificateError::BadSignature);
+            }
+            (cur, trusted) = (up, true);
+            continue;
+        }
+        let Some(i) = (0..sent.len()).find(|&i| !used[i] && !trusted && by_name(&sent[i])) else {
             break;
+        };
+        used[i] = true;
+        if !signed(cur, &sent[i]) {
+            return Err(CertificateError::BadSignature);
         }
-        match issuer_of(top).filter(|up| signed(top, up)) {
-            Some(up) => top = up,
-            None => return Err(CertificateError::UnknownIssuer),
-        }
+        dates(&sent[i])?;
+        cur = &sent[i];
     }
-    let secs = now.as_secs() as i64;
-    if secs < cert.validity().not_before.timestamp() {
-        return Err(CertificateError::NotValidYet);
-    }
-    if secs > cert.validity().not_after.timestamp() {
-        return Err(CertificateError::Expired);
-    }
-    Ok(())
+    Err(CertificateError::UnknownIssuer)
+}
+
+/// The certificates of `ders` that parse.
+fn parse<'a>(ders: &'a [CertificateDer<'_>]) -> Vec<X509Certificate<'a>> {
+    ders.iter()
+        .filter_map(|a| X509Certificate::from_der(a.as_ref()).ok().map(|(_, c)| c))
+        .collect()
 }
 
 /// Checks the handshake's signature (CertificateVerify) with a version 1 certificate's key.

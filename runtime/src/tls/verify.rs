@@ -22,9 +22,24 @@ const CRL_HAS_EXPIRED: i32 = 12;
 const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
 const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
 const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
+const UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
 const CERT_REVOKED: i32 = 23;
 const INVALID_PURPOSE: i32 = 26;
 const UNHANDLED_CRITICAL_EXTENSION: i32 = 34;
+
+thread_local! {
+    /// Where the last certificate this thread refused failed: `true` in its CA chain (HAProxy's
+    /// "SSL client CA chain cannot be verified"), `false` on the certificate itself ("SSL
+    /// client certificate not trusted"). rustls hands the handshake's error back in the same
+    /// poll that called the verifier, where [`take_refusal`] reads this.
+    static REFUSED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Where the client certificate whose refusal just failed a handshake on this thread failed
+/// (see `REFUSED`); `None` when no certificate was refused.
+pub fn take_refusal() -> Option<bool> {
+    REFUSED.take()
+}
 
 /// A chain's verification results as HAProxy keeps them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,6 +77,9 @@ pub struct IgnoringVerifier {
     anchors: Vec<CertificateDer<'static>>,
     ca_ignore: IgnoredErrors,
     crt_ignore: IgnoredErrors,
+    /// The bind's `curves`/`ecdhe` groups, when it names some: in TLS 1.2 an elliptic-curve
+    /// client key must be on one of them (OpenSSL's "wrong curve" otherwise).
+    groups: Option<Vec<rustls::NamedGroup>>,
 }
 
 impl IgnoringVerifier {
@@ -71,6 +89,7 @@ impl IgnoringVerifier {
         anchors: Vec<CertificateDer<'static>>,
         ca_ignore: IgnoredErrors,
         crt_ignore: IgnoredErrors,
+        groups: Option<Vec<rustls::NamedGroup>>,
     ) -> IgnoringVerifier {
         IgnoringVerifier {
             inner,
@@ -78,6 +97,7 @@ impl IgnoringVerifier {
             anchors,
             ca_ignore,
             crt_ignore,
+            groups,
         }
     }
 
@@ -90,7 +110,7 @@ impl IgnoringVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
         let verified = if super::v1cert::is_v1(end_entity) {
-            super::v1cert::verify_leaf(end_entity, &self.anchors, now)?;
+            super::v1cert::verify_leaf(end_entity, &self.anchors, intermediates, now)?;
             ClientCertVerified::assertion()
         } else {
             self.inner
@@ -126,6 +146,25 @@ impl IgnoringVerifier {
             }
         }
         out.sort_by_key(|e| openssl_rank(e.code));
+        // A chain that is the leaf alone, its issuer nowhere: once that error is let through,
+        // OpenSSL's signature walk has no issuer key for the leaf, reports that, and checks
+        // nothing more on it (its signature and dates).
+        if out
+            .iter()
+            .any(|e| e.leaf() && e.code == UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
+        {
+            out.retain(|e| {
+                !(e.leaf()
+                    && matches!(
+                        e.code,
+                        CERT_SIGNATURE_FAILURE | CERT_NOT_YET_VALID | CERT_HAS_EXPIRED
+                    ))
+            });
+            out.push(ChainError {
+                code: UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+                depth: 0,
+            });
+        }
         out
     }
 
@@ -193,12 +232,18 @@ fn classify(
                 _ => (CERT_NOT_YET_VALID, false, None),
             }
         }
-        CertificateError::UnknownIssuer => match intermediates.last() {
-            None if super::x509::self_issued(leaf) => (DEPTH_ZERO_SELF_SIGNED_CERT, true, None),
-            None => (UNABLE_TO_GET_ISSUER_CERT_LOCALLY, true, None),
-            Some(top) if super::x509::self_issued(top) => (SELF_SIGNED_CERT_IN_CHAIN, false, None),
-            Some(_) => (UNABLE_TO_GET_ISSUER_CERT_LOCALLY, false, None),
-        },
+        CertificateError::UnknownIssuer => {
+            // OpenSSL reports a missing or self-signed issuer at the top of the chain it
+            // could build from what was sent (certificates that issued none of it are left
+            // out).
+            let (depth, top) = super::x509::sent_chain_top(leaf, intermediates);
+            let code = match (depth, super::x509::self_issued(top)) {
+                (0, true) => DEPTH_ZERO_SELF_SIGNED_CERT,
+                (_, true) => SELF_SIGNED_CERT_IN_CHAIN,
+                _ => UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+            };
+            return (ChainError { code, depth }, None);
+        }
         CertificateError::Revoked => (CERT_REVOKED, true, None),
         CertificateError::UnknownRevocationStatus => (UNABLE_TO_GET_CRL, true, None),
         CertificateError::ExpiredRevocationList
@@ -211,8 +256,7 @@ fn classify(
         _ => (UNSPECIFIED, true, None),
     };
     // Where a CA's error lies: OpenSSL checks dates from the top of the chain down (the
-    // trust anchor above the certificates sent, when none of them is out of its dates), and
-    // reports a missing or self-signed issuer at the top of what was sent.
+    // trust anchor above the certificates sent, when none of them is out of its dates).
     let sent = intermediates.len() as u32;
     let depth = if leaf_level {
         0
@@ -267,10 +311,12 @@ impl ClientCertVerifier for IgnoringVerifier {
                 self.ca_ignore.ignores(e.code)
             }
         };
-        if !errors.is_empty() && errors.iter().all(ignored) {
-            Ok(ClientCertVerified::assertion())
-        } else {
-            Err(first)
+        match errors.iter().find(|e| !ignored(e)) {
+            None if !errors.is_empty() => Ok(ClientCertVerified::assertion()),
+            refusing => {
+                REFUSED.set(Some(refusing.is_some_and(|e| !e.leaf())));
+                Err(first)
+            }
         }
     }
 
@@ -280,6 +326,7 @@ impl ClientCertVerifier for IgnoringVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        super::kx::check_key_group(self.groups.as_deref(), cert)?;
         if super::v1cert::is_v1(cert) {
             return super::v1cert::verify_signature(cert, message, dss);
         }

@@ -196,3 +196,55 @@ pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
 pub fn self_issued(der: &[u8]) -> bool {
     X509Certificate::from_der(der).is_ok_and(|(_, c)| c.subject() == c.issuer())
 }
+
+/// How far the certificates a peer sent chain up from its own, followed by issuer name the
+/// way OpenSSL builds a chain from the untrusted certificates: the depth of the last one
+/// reached (0: none of the others issued the leaf) and that certificate.
+pub fn sent_chain_top<'a>(
+    leaf: &'a CertificateDer<'a>,
+    sent: &'a [CertificateDer<'a>],
+) -> (u32, &'a CertificateDer<'a>) {
+    let parsed: Vec<Option<X509Certificate<'_>>> = sent
+        .iter()
+        .map(|c| X509Certificate::from_der(c.as_ref()).ok().map(|(_, c)| c))
+        .collect();
+    let Ok((_, mut cur)) = X509Certificate::from_der(leaf.as_ref()) else {
+        return (0, leaf);
+    };
+    let (mut depth, mut top) = (0u32, leaf);
+    let mut used = vec![false; sent.len()];
+    while cur.subject() != cur.issuer() {
+        let next = parsed
+            .iter()
+            .enumerate()
+            .find(|(i, c)| !used[*i] && c.as_ref().is_some_and(|c| c.subject() == cur.issuer()));
+        let Some((i, Some(c))) = next else { break };
+        used[i] = true;
+        depth += 1;
+        top = &sent[i];
+        cur = c.clone();
+    }
+    (depth, top)
+}
+
+/// The named curve of a certificate's elliptic-curve key (none for other keys).
+pub fn ec_group(der: &[u8]) -> Option<rustls::NamedGroup> {
+    let (_, c) = X509Certificate::from_der(der).ok()?;
+    let key = c.public_key();
+    if key.algorithm.algorithm.to_id_string() != "1.2.840.10045.2.1" {
+        return None;
+    }
+    let curve = key
+        .algorithm
+        .parameters
+        .as_ref()?
+        .as_oid()
+        .ok()?
+        .to_id_string();
+    Some(match curve.as_str() {
+        "1.2.840.10045.3.1.7" => rustls::NamedGroup::secp256r1,
+        "1.3.132.0.34" => rustls::NamedGroup::secp384r1,
+        "1.3.132.0.35" => rustls::NamedGroup::secp521r1,
+        _ => rustls::NamedGroup::Unknown(0),
+    })
+}

@@ -202,6 +202,22 @@ impl ServerConn {
         })))
     }
 
+    /// Whether `e`, met before any byte of the first response, is the server refusing the
+    /// TLS 1.3 handshake after it ended on our side: a fatal alert (a refused certificate
+    /// says `bad_certificate`, `unknown_ca`, `certificate_required`…).
+    fn refused_after_handshake(&self, e: &io::Error) -> bool {
+        let ServerStream::Tls(tls) = &self.stream else {
+            return false;
+        };
+        let tls13 = tls.get_ref().1.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+        let alert = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        tls13
+            && matches!(alert, Some(rustls::Error::AlertReceived(a))
+                if *a != rustls::AlertDescription::CloseNotify)
+    }
+
     /// Whether the connection proved that the server keeps connections open: it carried a
     /// second request (HAProxy's "safe" idle connections), or it is a FastCGI one.
     pub fn is_safe(&self) -> bool {
@@ -548,6 +564,9 @@ pub async fn exchange(
                 return Err(ExchangeError::Server(Failure::ResponseTimeout))
             }
             _ if received => return Err(ExchangeError::Server(Failure::JunkResponse)),
+            Err(e) if conn.requests == 1 && conn.refused_after_handshake(&e) => {
+                return Err(ExchangeError::Server(Failure::Refused))
+            }
             _ => return Err(ExchangeError::Server(Failure::EmptyResponse)),
         }
     }

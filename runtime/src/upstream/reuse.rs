@@ -197,6 +197,11 @@ pub fn session_id() -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     Connect,
+    /// A TLS 1.3 server's refusal of the connection (of our certificate, say) met in place of
+    /// the first response: in TLS 1.3 the client's handshake ends before the server has
+    /// judged it, so the refusal comes after the request was written. HAProxy reads it before
+    /// writing anything and counts a failed connection, as here.
+    Refused,
     EmptyResponse,
     JunkResponse,
     ResponseTimeout,
@@ -216,6 +221,7 @@ pub fn should_retry(
     }
     match failure {
         Failure::Connect => retry_on.conn_failure,
+        Failure::Refused => replayable && retry_on.conn_failure,
         Failure::EmptyResponse => replayable && retry_on.empty_response,
         Failure::JunkResponse => replayable && retry_on.junk_response,
         Failure::ResponseTimeout => replayable && retry_on.response_timeout,

@@ -327,6 +327,8 @@ mod tls_sni;
 mod tls_tcp;
 #[path = "runtime/tls_unix_v1.rs"]
 mod tls_unix_v1;
+#[path = "runtime/tls_verify_rules.rs"]
+mod tls_verify_rules;
 #[path = "runtime/traffic_parity.rs"]
 mod traffic_parity;
 #[path = "runtime/traffic_parity_reg.rs"]
