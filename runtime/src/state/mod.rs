@@ -88,7 +88,13 @@ impl ServerRt {
         match (&self.unix, self.socks4, self.source.bind) {
             (Some(target), _, _) => Dial::Unix(target),
             (None, Some(via), _) if socks4 => Dial::Socks4(via),
-            (_, _, Some(src)) => Dial::From(Some(src), self.pre_connect),
+            (_, _, Some(src)) => Dial::From(
+                Some(src),
+                crate::upstream::dial::PreConnect {
+                    ports: self.source.ports,
+                    ..self.pre_connect
+                },
+            ),
             _ => Dial::Direct(self.pre_connect),
         }
     }
@@ -213,6 +219,8 @@ impl ServerRt {
                     .and_then(|n| crate::netns::open(n).ok()),
                 // Set per connection, by `dial_for`, when it binds a client's address.
                 transparent: false,
+                // Set per connection from `source`, by `dial`.
+                ports: None,
             },
             observer: s
                 .observe

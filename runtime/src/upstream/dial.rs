@@ -55,6 +55,50 @@ pub struct PreConnect {
     /// IP_TRANSPARENT (IPV6_TRANSPARENT): the source bound may be a foreign address, the
     /// client's (`source … usesrc`).
     pub transparent: bool,
+    /// The local ports a `source <addr>:<low>-<high>` binds from, when it names a range.
+    pub ports: Option<PortRange>,
+}
+
+/// An inclusive range of local ports (`source 10.0.0.1:10000-59999`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    pub low: u16,
+    pub high: u16,
+}
+
+impl PortRange {
+    /// `<low>-<high>` with 1 <= low <= high, as HAProxy reads a source port range.
+    fn parse(text: &str) -> Option<PortRange> {
+        let (low, high) = text.split_once('-')?;
+        let (low, high) = (low.parse::<u16>().ok()?, high.parse::<u16>().ok()?);
+        (low >= 1 && low <= high).then_some(PortRange { low, high })
+    }
+
+    /// Binds `socket` to `ip` and a free port of the range. The search starts where the last
+    /// one ended (one counter for the process), so successive connections spread over the
+    /// range instead of all probing its first ports; it fails when every port is taken.
+    fn bind(self, socket: &tokio::net::TcpSocket, ip: std::net::IpAddr) -> io::Result<()> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let size = u32::from(self.high - self.low) + 1;
+        let start = NEXT.fetch_add(1, Ordering::Relaxed);
+        for step in 0..size {
+            // `size` <= 65535 and the offset is taken modulo it: the port stays in range.
+            let port = self.low + ((start.wrapping_add(step)) % size) as u16;
+            match socket.bind(SocketAddr::new(ip, port)) {
+                Ok(()) => {
+                    NEXT.store(start.wrapping_add(step + 1), Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "no free port in the source port range",
+        ))
+    }
 }
 
 impl PreConnect {
@@ -122,10 +166,14 @@ pub async fn connect(
         Dial::From(src, options) => {
             let socket = crate::netns::within(options.netns, || tcp_socket(dst))?;
             options.apply(&socket)?;
-            if let Some(src) = src {
-                // A fixed source port is reused by each connection to another destination.
-                socket.set_reuseaddr(src.port() != 0)?;
-                socket.bind(src)?;
+            match (src, options.ports) {
+                (Some(src), Some(range)) => range.bind(&socket, src.ip())?,
+                (Some(src), None) => {
+                    // A fixed source port is reused by each connection to another destination.
+                    socket.set_reuseaddr(src.port() != 0)?;
+                    socket.bind(src)?;
+                }
+                (None, _) => {}
             }
             let connecting = socket.connect(dst);
             let stream = match timeout {
@@ -232,11 +280,13 @@ impl UseSrc {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Source {
     pub bind: Option<SocketAddr>,
+    /// The local ports to bind from when the address names a range (its port is then 0).
+    pub ports: Option<PortRange>,
     pub use_src: Option<UseSrc>,
 }
 
-/// A `source` setting (`<addr>[:<port>] [usesrc …]`), empty without one. `interface` and
-/// port ranges are refused.
+/// A `source` setting (`<addr>[:<port>|:<low>-<high>] [usesrc …]`), empty without one.
+/// `interface` is refused.
 pub fn source_of(words: &[String]) -> Result<Source, String> {
     let Some(addr) = words.first() else {
         return Ok(Source::default());
@@ -251,15 +301,29 @@ pub fn source_of(words: &[String]) -> Result<Source, String> {
             ))
         }
     };
-    let bind = address(addr).ok_or_else(|| {
-        format!(
-            "'source {addr}': not an address nor an address:port (port ranges are not supported)"
-        )
-    })?;
+    let (bind, ports) = match address(addr) {
+        Some(bind) => (bind, None),
+        None => address_with_ports(addr).ok_or_else(|| {
+            format!("'source {addr}': not an address, an address:port nor an address:low-high")
+        })?,
+    };
     Ok(Source {
         bind: Some(bind),
+        ports,
         use_src,
     })
+}
+
+/// `<addr>:<low>-<high>` (`[v6]:<low>-<high>` for IPv6), the address with port 0.
+fn address_with_ports(addr: &str) -> Option<(SocketAddr, Option<PortRange>)> {
+    let (host, range) = addr.rsplit_once(':')?;
+    let range = PortRange::parse(range)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let bind = address(host).filter(|a| a.port() == 0)?;
+    Some((bind, Some(range)))
 }
 
 /// `<addr>[:<port>]`, with an optional `ipv4@`/`ipv6@` prefix.
@@ -274,4 +338,35 @@ fn address(addr: &str) -> Option<SocketAddr> {
     addr.parse::<std::net::IpAddr>()
         .ok()
         .map(|ip| SocketAddr::new(ip, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_port_range_is_read_with_its_address() {
+        let words = |w: &str| w.split(' ').map(String::from).collect::<Vec<_>>();
+        let s = source_of(&words("192.168.0.1:10000-59999")).unwrap();
+        assert_eq!(s.bind, Some("192.168.0.1:0".parse().unwrap()));
+        assert_eq!(
+            s.ports,
+            Some(PortRange {
+                low: 10000,
+                high: 59999
+            })
+        );
+        let s = source_of(&words("[::1]:5-5")).unwrap();
+        assert_eq!(s.bind, Some("[::1]:0".parse().unwrap()));
+        assert_eq!(s.ports, Some(PortRange { low: 5, high: 5 }));
+        assert_eq!(source_of(&words("10.0.0.1:80")).unwrap().ports, None);
+        for bad in [
+            "10.0.0.1:9-8",
+            "10.0.0.1:0-8",
+            "10.0.0.1:1-70000",
+            "name:1-2",
+        ] {
+            assert!(source_of(&words(bad)).is_err(), "{bad}");
+        }
+    }
 }

@@ -224,6 +224,11 @@ fn observed_errors_mark_the_server_down() {
 
 /// An HTTP server that answers each request with the address its connection came from.
 fn peer_echo() -> std::net::SocketAddr {
+    echo_peer(|peer| peer.ip().to_string())
+}
+
+/// An HTTP server that answers each request with `show` of its connection's peer address.
+fn echo_peer(show: fn(std::net::SocketAddr) -> String) -> std::net::SocketAddr {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -234,7 +239,7 @@ fn peer_echo() -> std::net::SocketAddr {
                 let mut buf = [0u8; 4096];
                 let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
                 let _ = conn.read(&mut buf);
-                let peer = conn.peer_addr().unwrap().ip().to_string();
+                let peer = show(conn.peer_addr().unwrap());
                 let _ = write!(
                     conn,
                     "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{peer}",
@@ -265,5 +270,34 @@ fn source_sets_the_local_address_of_server_connections() {
     assert_eq!(ours, ["127.0.0.2", "127.0.0.3"]);
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
+    }
+}
+
+/// `source <addr>:<low>-<high>`: each server connection leaves from a port of the range.
+#[test]
+fn source_with_a_port_range_binds_ports_of_that_range() {
+    let cfg = |port: u16, echo: &std::net::SocketAddr| {
+        config(
+            port,
+            &format!("    server s {echo} source 127.0.0.5:20150-20181\n"),
+        )
+    };
+    let drive = |port: u16, _: &std::net::SocketAddr| {
+        (0..6)
+            .map(|_| curl(&[&format!("http://127.0.0.1:{port}/")]).1)
+            .collect::<Vec<_>>()
+    };
+    let in_range = |answers: &[String]| {
+        answers.iter().all(|a| {
+            a.strip_prefix("127.0.0.5:")
+                .and_then(|p| p.parse::<u16>().ok())
+                .is_some_and(|p| (20150..=20181).contains(&p))
+        })
+    };
+    let (ours, theirs) = both_with(|| echo_peer(|peer| peer.to_string()), cfg, drive);
+    assert_eq!(ours.len(), 6);
+    assert!(in_range(&ours), "{ours:?}");
+    if let Some(theirs) = theirs {
+        assert!(in_range(&theirs), "{theirs:?}");
     }
 }
