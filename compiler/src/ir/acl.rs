@@ -548,6 +548,19 @@ mod tests {
         );
     }
 
+    /// The error messages of a whole check of `text` (file checks included), in order.
+    fn whole_check_errors(text: &str) -> Vec<String> {
+        let mut db = crate::source::SourceDb::new();
+        db.add("p.cfg", text);
+        let options = crate::ir::CheckOptions::default();
+        let c = crate::check::compile(db, &crate::syntax::MapEnv::default(), &options);
+        c.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.to_string())
+            .collect()
+    }
+
     /// A pattern file that does not open leaves its ACL unknown the first time it is named;
     /// HAProxy does not open it again, so a later ACL naming it is fine, and said nothing of.
     #[test]
@@ -555,16 +568,7 @@ mod tests {
         let text = "frontend fe\n  bind :8080\n  acl a path -f /nonexistent/hapee.lst\n  \
                     http-request deny if a\nfrontend fe2\n  bind :8081\n  \
                     acl b path -f /nonexistent/hapee.lst\n  http-request deny if b\n";
-        let mut db = crate::source::SourceDb::new();
-        db.add("p.cfg", text);
-        let options = crate::ir::CheckOptions::default();
-        let c = crate::check::compile(db, &crate::syntax::MapEnv::default(), &options);
-        let errors: Vec<&str> = c
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.message.as_ref())
-            .collect();
+        let errors = whole_check_errors(text);
         assert_eq!(
             errors,
             [
@@ -580,16 +584,7 @@ mod tests {
         // The file checks run with the whole check, not with the parse alone.
         let text = "frontend fe\n  mode http\n  bind :8080\n  \
                     http-request set-header x %[path,map()]\n";
-        let mut db = crate::source::SourceDb::new();
-        db.add("p.cfg", text);
-        let options = crate::ir::CheckOptions::default();
-        let c = crate::check::compile(db, &crate::syntax::MapEnv::default(), &options);
-        let errors: Vec<&str> = c
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.message.as_ref())
-            .collect();
+        let errors = whole_check_errors(text);
         assert_eq!(
             errors,
             ["error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <path,map()]> : invalid args in converter 'map' : failed to open pattern file <>."]
