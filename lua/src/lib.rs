@@ -402,9 +402,7 @@ impl Hooks for ThreadHooks {
                 }
             };
             core::clear_wake_time();
-            let deadline = inspection_end(phase, &txn);
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
-            // `None`: the inspection delay ended while the script waited.
             let result = async {
                 // The function and the object go by reference (no registry copies); the
                 // rule's arguments, usually none, in a list.
@@ -413,28 +411,17 @@ impl Hooks for ThreadHooks {
                     .map(|a| state.lua.create_string(a).map(Value::String))
                     .collect::<mlua::Result<MultiValue>>()?;
                 let call = (&action.func, &lent.object, rest);
-                let run = std::pin::pin!(state.run_returning(call, state.limits.session));
-                let Some(at) = deadline else {
-                    return run.await.map(Some);
-                };
-                // The script is looked at first when the delay ends: one that finishes then
-                // is not cut short.
-                let expiry = std::pin::pin!(tokio::time::sleep_until(at));
-                match futures_util::future::select(run, expiry).await {
-                    futures_util::future::Either::Left((result, _)) => result.map(Some),
-                    futures_util::future::Either::Right(_) => Ok(None),
-                }
+                // Not raced against the inspection delay's end: at HAProxy's last call channel
+                // reads return what is there, and a script dropped while it waits would keep
+                // the objects it borrowed until Lua collects it.
+                state.run_returning(call, state.limits.session).await
             }
             .await;
             let txn = take_back(&lent.cell);
             let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
-                // HAProxy calls the rules once more when the delay ends, where the script may
-                // no longer wait: a script still waiting (an HTTP client call, a sleep) is
-                // abandoned, said so, and the next rule goes on.
-                Ok(None) => expired(&state, &name, &txn),
-                Ok(Some(code)) => match core::action_end(&code) {
+                Ok(code) => match core::action_end(&code) {
                     // A TCP content action may not wait once the inspection delay is over
                     // (or without one): HAProxy says so and goes on with the next rule.
                     ActionEnd::Yield(_) if !may_yield(phase, &txn) => expired(&state, &name, &txn),

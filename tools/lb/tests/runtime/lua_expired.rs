@@ -1,11 +1,7 @@
-//! A script still waiting when its rule may no longer wait, and the HTTP client's failed
-//! connections, beside Debian's haproxy: a `tcp-request content` action blocked in an HTTP
-//! client call past `tcp-request inspect-delay` is abandoned with HAProxy's alert and the next
-//! rule goes on; the client tries a refused connection again (`httpclient.retries`) and then
-//! answers HAProxy's 503 page.
+//! The HTTP client's failed connections beside Debian's haproxy: the client tries a refused
+//! connection again (`httpclient.retries`) and then answers HAProxy's 503 page.
 
 use crate::harness::*;
-use std::time::Duration;
 
 /// A port nothing listens on (a free one, left closed).
 fn closed_port() -> u16 {
@@ -18,9 +14,6 @@ fn script(dir: &std::path::Path, refused: u16) -> std::path::PathBuf {
         &file,
         format!(
             r#"
-core.register_action("fetch", {{ "tcp-req" }}, function(txn)
-  core.httpclient():get{{ url = "http://127.0.0.1:{refused}/" }}
-end)
 core.register_action("status", {{ "http-req" }}, function(txn)
   local r = core.httpclient():get{{ url = "http://127.0.0.1:{refused}/" }}
   txn:set_var("txn.r", tostring(r.status) .. " " .. tostring(#r.body))
@@ -30,33 +23,6 @@ end)
     )
     .unwrap();
     file
-}
-
-const ALERT: &str = "Lua function 'fetch': aborting Lua processing on expired timeout.";
-
-#[test]
-fn lua_action_waiting_past_the_inspect_delay_is_abandoned_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-expired-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = script(&dir, closed_port());
-    let cfg = |port: u16| {
-        format!(
-            "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 10s\n    timeout client 5s\n    timeout server 5s\nlisten li1\n    bind 127.0.0.1:{port}\n    tcp-request inspect-delay 200ms\n    tcp-request content lua.fetch\n    tcp-request content reject\n",
-            file.display()
-        )
-    };
-    // The client's bytes go unanswered: the next rule rejects the connection.
-    let drive = |port: u16, side: &Side| {
-        let answer = send_and_read(port, b"hello\n");
-        let alerted = wait_until(Duration::from_secs(5), || side.stderr().contains(ALERT));
-        (answer, alerted)
-    };
-    let (mine, theirs) = both_reading(1, cfg, drive);
-    assert_eq!(mine, (String::new(), true));
-    if let Some(theirs) = theirs {
-        assert_eq!(theirs, mine, "Debian's haproxy");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

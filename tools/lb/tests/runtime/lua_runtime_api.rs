@@ -182,10 +182,10 @@ fn httpclient_and_cosockets_reach_a_server_without_holding_the_thread() {
     assert!(echoed.contains("hdr:x-from=lua"));
     assert!(echoed.contains("hdr:user-agent=HAProxy"));
     assert!(echoed.contains("body=payload"));
-    // Nothing listens: HAProxy's client answers status 0.
+    // Nothing listens: after its retries the client's proxy answers HAProxy's 503 page.
     let dead = free_port();
     let (_, body) = get(s.port, &format!("/client?http://127.0.0.1:{dead}/"));
-    assert!(body.starts_with("0 "), "{body}");
+    assert!(body.starts_with("503 "), "{body}");
     let (_, body) = get(s.port, &format!("/socket?{}", s.origin.addr));
     assert_eq!(body, "HTTP/1.1 200 OK|true|nil|connection closed.\n");
 }
