@@ -484,6 +484,10 @@ impl Network {
 
 impl UserData for Network {}
 
+/// A proxy as declared: (declaration rank, name, frontend index, backend index); a `listen`
+/// section is one, with both.
+type DeclaredProxy<'a> = (usize, &'a Arc<str>, Option<usize>, Option<usize>);
+
 /// Fills `core.proxies`, `core.frontends` and `core.backends` once the proxy runs; a
 /// `listen` section is one proxy, in both lists. Each table gets the proxies in the order
 /// they were declared, as HAProxy walks its proxy list to build them: the order keys go in
@@ -496,8 +500,7 @@ pub fn publish_proxies(state: &State) -> mlua::Result<()> {
     };
     let lua = &state.lua;
     let core: Table = lua.globals().get("core")?;
-    // (declaration rank, name, frontend, backend): a listen section once, with both.
-    let mut proxies: Vec<(usize, &Arc<str>, Option<usize>, Option<usize>)> = Vec::new();
+    let mut proxies: Vec<DeclaredProxy> = Vec::new();
     for (f, fe) in shared.frontends.iter().enumerate() {
         let own = shared.backends.iter().position(|b| b.decl == fe.decl);
         proxies.push((fe.decl, &fe.name, Some(f), own));
