@@ -547,15 +547,16 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         i += 1 + arity;
     }
     if keyword != "default-server" {
-        server_sni(b, stmt, opts_at, &context(b));
+        server_sni(b, stmt, opts_at, &context);
         push_short(&mut b.config.proxies[index].servers, server);
     }
 }
 
 /// A server's `sni` expression (the last one given), which HAProxy compiles once the line is
 /// read: it must parse, and its fetch must exist when the server's connection is set up.
-/// `context` names the server (`'server <proxy>/<name>' : `).
-fn server_sni(b: &mut Builder, stmt: &Stmt, opts_at: usize, context: &str) {
+/// Errors are prefixed with `context`, the server's name (`'server <proxy>/<name>' : `), made
+/// only for a line with `sni` (every server line passes here).
+fn server_sni(b: &mut Builder, stmt: &Stmt, opts_at: usize, context: &dyn Fn(&Builder) -> String) {
     let Some(at) = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni") else {
         return;
     };
@@ -563,6 +564,7 @@ fn server_sni(b: &mut Builder, stmt: &Stmt, opts_at: usize, context: &str) {
     if word.value.is_empty() {
         return;
     }
+    let context = context(b);
     let prefix = format!("{context}error detected while parsing sni expression : ");
     let refusal = match crate::expr::sample::parse(&word.value, false) {
         Err(e) => Diagnostic::new("E506", format!("{prefix}{}", e.message))
