@@ -122,7 +122,8 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
     // HTTP fetches seen so far: an expression is an HTTP request field once one was.
     let mut http_needed = false;
     let mut waits_http = false;
-    let acls = super::layer6::AclNames::of(p, crate::registry::capabilities::reads_http);
+    // Made at the first condition that could still matter (most proxies have none).
+    let mut acls = None;
     let predefined = super::layer6::http_predefined;
     for rule in &p.rules {
         let (strings, records_line) = rule_strings(rule);
@@ -146,7 +147,12 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
         }
         // A condition read after the rule's strings marks the proxy as reading HTTP for the
         // strings of the rules after it.
-        http_needed |= acls.condition_reads(&rule.condition, &predefined);
+        if !http_needed && !rule.condition.is_empty() {
+            let acls = acls.get_or_insert_with(|| {
+                super::layer6::AclNames::of(p, crate::registry::capabilities::reads_http)
+            });
+            http_needed = acls.condition_reads(&rule.condition, &predefined);
+        }
     }
     let (kind, name) = (p.kind.type_str(), p.name_str());
     let Some(at) = located else {
