@@ -301,30 +301,14 @@ fn report_line(state: &State, line: &str, frontend: Option<&str>) {
 
 /// Whether an action returning `act.YIELD` may be run again later: always in HTTP rules, in
 /// TCP content rules only while their inspection delay runs.
-/// When a TCP content action's inspection delay ends, if it has not yet: past it, HAProxy's
-/// rules run a last time and a script may no longer wait.
-fn inspection_end(phase: Phase, txn: &Txn) -> Option<tokio::time::Instant> {
+fn may_yield(phase: Phase, txn: &Txn) -> bool {
     match phase {
-        Phase::HttpRequest | Phase::HttpResponse => None,
+        Phase::HttpRequest | Phase::HttpResponse => true,
         Phase::TcpRequest | Phase::TcpResponse => txn
             .feed
             .as_ref()
-            .map(|f| f.until)
-            .filter(|until| *until > tokio::time::Instant::now()),
+            .is_some_and(|f| f.until > tokio::time::Instant::now()),
     }
-}
-
-/// A TCP content action that would still wait once its inspection delay is over: HAProxy
-/// says so and goes on with the next rule.
-fn expired(state: &State, name: &str, txn: &Txn) -> ActionEnd {
-    let line = format!("Lua function '{name}': aborting Lua processing on expired timeout.");
-    report_line(state, &line, Some(&txn.frontend));
-    ActionEnd::Continue
-}
-
-fn may_yield(phase: Phase, txn: &Txn) -> bool {
-    matches!(phase, Phase::HttpRequest | Phase::HttpResponse)
-        || inspection_end(phase, txn).is_some()
 }
 
 fn is_done(e: &mlua::Error) -> bool {
@@ -424,7 +408,13 @@ impl Hooks for ThreadHooks {
                 Ok(code) => match core::action_end(&code) {
                     // A TCP content action may not wait once the inspection delay is over
                     // (or without one): HAProxy says so and goes on with the next rule.
-                    ActionEnd::Yield(_) if !may_yield(phase, &txn) => expired(&state, &name, &txn),
+                    ActionEnd::Yield(_) if !may_yield(phase, &txn) => {
+                        let line = format!(
+                            "Lua function '{name}': aborting Lua processing on expired timeout."
+                        );
+                        report_line(&state, &line, Some(&txn.frontend));
+                        ActionEnd::Continue
+                    }
                     end => end,
                 },
                 Err(e) => match ending {
