@@ -534,7 +534,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             mworker_max_reloads: lower::last_arg(&g.directives, "mworker-max-reloads")
                 .and_then(|n| n.parse().ok()),
             quic: quic::tunes(&g.directives),
-            h2: tls::H2Tune::of(&g.directives),
+            h2: h2::H2Tune::of(&g.directives),
             traces: g
                 .directives
                 .iter()

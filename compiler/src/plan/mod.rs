@@ -11,6 +11,7 @@ pub mod errors;
 pub mod fcgi;
 pub mod fds;
 pub mod filters;
+pub mod h2;
 pub mod http_options;
 mod lower;
 pub mod lua;
@@ -135,7 +136,7 @@ pub struct GlobalPlan {
     /// `tune.quic.*` and `cluster-secret`.
     pub quic: quic::QuicTunes,
     /// `tune.h2.*`: the HTTP/2 settings announced to clients.
-    pub h2: tls::H2Tune,
+    pub h2: h2::H2Tune,
     /// `trace` lines (experimental): the words after `trace`, run at start-up as the CLI's
     /// `trace` command.
     pub traces: Vec<Vec<String>>,

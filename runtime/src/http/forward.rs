@@ -249,7 +249,7 @@ async fn connect_fresh(
     txn: &mut Txn,
     server: &ServerRt,
     be: &BackendRt,
-    h2_tune: &hapee_compiler::plan::tls::H2Tune,
+    h2_tune: &hapee_compiler::plan::h2::H2Tune,
     addr: SocketAddr,
     way: Option<Way>,
     upgrade: bool,

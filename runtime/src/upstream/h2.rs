@@ -280,7 +280,7 @@ pub enum Connected {
 pub async fn settle(
     conn: ServerConn,
     forced: bool,
-    tune: &hapee_compiler::plan::tls::H2Tune,
+    tune: &hapee_compiler::plan::h2::H2Tune,
 ) -> Option<Connected> {
     let tls = conn.tls_info().map(Arc::new);
     let addrs = conn.addrs();

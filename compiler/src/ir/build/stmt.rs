@@ -252,7 +252,7 @@ impl<'a> Stmt<'a> {
             // (`BackendPlan::hash_balance_factor`, `BackendPlan::max_keep_alive_queue`).
             | "hash-balance-factor"
             | "max-keep-alive-queue"
-            // Whether HTTP/2 clients are offered extended CONNECT (`plan::tls::H2Tune`).
+            // Whether HTTP/2 clients are offered extended CONNECT (`plan::h2::H2Tune`).
             | "h2-workaround-bogus-websocket-clients"
             // Certificate loading and chain sending (`plan::tls`).
             | "ssl-skip-self-issued-ca"

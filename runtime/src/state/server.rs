@@ -1,0 +1,315 @@
+//! A server as the runtime keeps it: its address, weights, health and maintenance state,
+//! and its share of the counters, all readable and writable from every thread.
+
+use crate::api::counters::{Counters, Peak};
+use hapee_compiler::plan;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+pub struct ServerRt {
+    pub name: Arc<str>,
+    /// The address connections go to; the Runtime API may change it (`set server … addr`).
+    addr: arc_swap::ArcSwapOption<SocketAddr>,
+    /// The configured weight; `uweight` is the one in force (`set server … weight`).
+    pub weight: u32,
+    pub uweight: AtomicU32,
+    pub backup: bool,
+    pub disabled: bool,
+    /// Maintenance and drain flags set by the configuration or the Runtime API.
+    pub admin: AtomicU8,
+    pub up: AtomicBool,
+    /// Numeric id (`puid`, `sid` in stats).
+    pub id: u32,
+    pub counters: Counters,
+    pub peak_active: Peak,
+    /// Requests waiting for one of its `maxconn` slots.
+    pub queue: crate::upstream::queue::QueueCount,
+    pub check: crate::api::health::CheckState,
+    pub active: AtomicU64,
+    pub total: AtomicU64,
+    pub maxconn: Option<u32>,
+    /// Connection slots when `maxconn` is set: waiting for one is queueing.
+    pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// `maxqueue`: the most requests that may wait for a slot (none: no limit).
+    pub maxqueue: Option<u64>,
+    /// `server … ssl`.
+    pub tls: Option<Arc<crate::tls::live::LiveServer>>,
+    /// The TLS of its health checks.
+    pub check_tls: Option<Arc<crate::tls::live::LiveServer>>,
+    pub plan: plan::ServerPlan,
+    /// The PROXY protocol header its connections start with, if any.
+    pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
+    /// `socks4`: the SOCKS4 proxy its connections go through.
+    pub socks4: Option<SocketAddr>,
+    /// A server on a UNIX stream socket (its `addr` is then [`crate::listener::UNIX_PEER`]).
+    pub unix: Option<crate::upstream::dial::UnixTarget>,
+    /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
+    pub dynamic: Option<crate::discovery::Dynamic>,
+    /// Sessions per second (`srv_sess_rate`).
+    pub sess_rate: std::sync::Mutex<crate::tables::freq::FreqCtr>,
+    /// The servers whose `track` names this one: they take each of its state changes.
+    pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
+    /// Its idle connections, one list per thread, within `pool-max-conn` over all threads.
+    pub idle: Arc<crate::upstream::pool::ServerIdle>,
+    /// `slowstart`: the ramp after it comes back up.
+    pub warmup: crate::upstream::slowstart::Warmup,
+    /// `minconn` (with the backend's `fullconn`) and `slowstart`: the slots held back.
+    pub throttle: crate::upstream::queue::Throttle,
+    /// `source`: the local address its connections are opened from.
+    pub source: crate::upstream::dial::Source,
+    /// `tcp-ut` and its backend's `option tcp-smart-connect`.
+    pub pre_connect: crate::upstream::dial::PreConnect,
+    /// `observe`: its traffic's errors counted toward its health.
+    pub observer: Option<crate::checks::observe::Observer>,
+}
+
+/// `ServerRt::admin` bits.
+pub const ADMIN_MAINT: u8 = 1;
+pub const ADMIN_DRAIN: u8 = 2;
+
+impl ServerRt {
+    /// How its connections are opened: to its UNIX socket, through its SOCKS4 proxy when
+    /// `socks4` says the proxy applies (always for traffic; for checks with
+    /// `check-via-socks4`), else straight.
+    pub fn dial(&self, socks4: bool) -> crate::upstream::dial::Dial<'_> {
+        use crate::upstream::dial::Dial;
+        match (&self.unix, self.socks4, self.source.bind) {
+            (Some(target), _, _) => Dial::Unix(target),
+            (None, Some(via), _) if socks4 => Dial::Socks4(via),
+            (_, _, Some(src)) => Dial::From(
+                Some(src),
+                crate::upstream::dial::PreConnect {
+                    ports: self.source.ports,
+                    ..self.pre_connect
+                },
+            ),
+            _ => Dial::Direct(self.pre_connect),
+        }
+    }
+
+    /// [`Self::dial`] for traffic on behalf of `client` (whose request has `headers`): with
+    /// `source … usesrc`, from the address it names, bound transparently.
+    pub fn dial_for(
+        &self,
+        client: SocketAddr,
+        headers: Option<&hyper::HeaderMap>,
+    ) -> crate::upstream::dial::Dial<'_> {
+        use crate::upstream::dial::{Dial, PreConnect};
+        let direct = self.unix.is_none() && self.socks4.is_none();
+        let foreign = self.source.use_src.as_ref().filter(|_| direct);
+        match foreign.and_then(|u| u.address(client, headers)) {
+            Some(src) => Dial::From(
+                Some(src),
+                PreConnect {
+                    transparent: true,
+                    ..self.pre_connect
+                },
+            ),
+            None => self.dial(true),
+        }
+    }
+
+    /// What its traffic told (`observe`).
+    pub fn observed(&self, seen: crate::checks::observe::Seen) {
+        if let Some(o) = &self.observer {
+            o.see(seen);
+        }
+    }
+
+    /// Counts a new session on this server (the total and the rate).
+    pub fn count_session(&self) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let now = crate::tables::tick(crate::tables::now_ms());
+        if let Ok(mut r) = self.sess_rate.lock() {
+            r.update(1000, 1, now);
+        }
+    }
+
+    /// Sessions over the last second (`srv_sess_rate`).
+    pub fn session_rate(&self) -> u32 {
+        let now = crate::tables::tick(crate::tables::now_ms());
+        self.sess_rate.lock().map_or(0, |r| r.read(1000, now))
+    }
+
+    /// Sets the health state, and that of the servers tracking this one (`track`).
+    pub fn set_up(&self, up: bool) {
+        if up && !self.up.swap(up, Ordering::Relaxed) {
+            self.warmup.start();
+        }
+        self.up.store(up, Ordering::Relaxed);
+        for t in self.trackers.get().into_iter().flatten() {
+            t.set_up(up);
+        }
+    }
+
+    /// `track [<backend>/]<server>`: the server this one follows, as written.
+    pub(super) fn tracked(&self) -> Option<(Option<&str>, &str)> {
+        let o = &self.plan.options;
+        let name = o.get(o.iter().rposition(|w| w == "track")? + 1)?;
+        Some(match name.split_once('/') {
+            Some((b, s)) => (Some(b), s),
+            None => (None, name.as_str()),
+        })
+    }
+
+    /// The runtime state of one server of the plan, up and idle.
+    pub fn new(
+        s: &plan::ServerPlan,
+        id: u32,
+        pools: &crate::upstream::pool::PoolLayout,
+        tls: Option<Arc<crate::tls::live::LiveServer>>,
+        check_tls: Option<Arc<crate::tls::live::LiveServer>>,
+        socks4: Option<SocketAddr>,
+    ) -> ServerRt {
+        let unix = s
+            .address
+            .as_ref()
+            .and_then(crate::upstream::dial::UnixTarget::of);
+        let addr = match &unix {
+            Some(_) => Some(crate::listener::UNIX_PEER),
+            None => crate::discovery::initial_address(s),
+        };
+        // A `minconn` above `maxconn` (or alone) is the limit, as in HAProxy.
+        let maxconn = s
+            .maxconn
+            .filter(|m| *m > 0)
+            .max(s.minconn.filter(|m| *m > 0));
+        ServerRt {
+            tls,
+            check_tls,
+            name: s.name.as_str().into(),
+            addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
+            weight: s.weight,
+            uweight: AtomicU32::new(s.weight),
+            backup: s.backup,
+            disabled: s.disabled,
+            admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
+            id,
+            counters: Counters::new(pools.group_of.len()),
+            peak_active: Peak::default(),
+            queue: Default::default(),
+            check: crate::api::health::CheckState::new(s),
+            // Servers start up; a check that fails `fall` times takes them down.
+            up: AtomicBool::new(true),
+            active: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            maxconn,
+            slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            throttle: crate::upstream::queue::Throttle::new(maxconn, s),
+            source: crate::upstream::dial::source_of(&s.source).unwrap_or_default(),
+            pre_connect: crate::upstream::dial::PreConnect {
+                user_timeout_ms: s.tuning.user_timeout_ms,
+                delayed_ack: s.tuning.delayed_ack,
+                // `check` refuses a namespace that cannot be opened; `*` (the namespace a
+                // PROXY header names) is the process's own, as for a header naming none.
+                netns: plan::option_value(&s.options, "namespace")
+                    .filter(|n| *n != "*")
+                    .and_then(|n| crate::netns::open(n).ok()),
+                // Set per connection, by `dial_for`, when it binds a client's address.
+                transparent: false,
+                // Set per connection from `source`, by `dial`.
+                ports: None,
+            },
+            observer: s
+                .observe
+                .as_ref()
+                .map(crate::checks::observe::Observer::new),
+            maxqueue: plan::option_value(&s.options, "maxqueue")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|m| *m > 0),
+            plan: s.clone(),
+            send_proxy: crate::upstream::send_proxy::SendProxy::from_options(&s.options),
+            socks4,
+            unix,
+            dynamic: crate::discovery::resolvers_of(s)
+                .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
+            sess_rate: Default::default(),
+            trackers: Default::default(),
+            warmup: crate::upstream::slowstart::Warmup::new(s.slowstart),
+            idle: Arc::new(crate::upstream::pool::ServerIdle::new(
+                pools,
+                crate::upstream::pool::PoolLimits {
+                    max: s.mux.pool_max_conn,
+                    low_conn: s.mux.pool_low_conn,
+                    purge_delay: s
+                        .mux
+                        .pool_purge_delay
+                        .map_or(crate::upstream::pool::PURGE_DELAY, |ms| {
+                            std::time::Duration::from_millis(ms.into())
+                        }),
+                },
+            )),
+        }
+    }
+
+    /// `non-stick`: stick tables never learn this server.
+    pub fn non_stick(&self) -> bool {
+        self.plan.non_stick
+    }
+
+    pub fn is_usable(&self) -> bool {
+        self.admin.load(Ordering::Relaxed) == 0
+            && self.up.load(Ordering::Relaxed)
+            && self.addr().is_some()
+    }
+
+    /// Where to connect now: what DNS answered last for a server with `resolvers`, else the
+    /// configured address (or the one `set server … addr` gave).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        match &self.dynamic {
+            Some(d) => d.addr(),
+            None => self.addr.load().as_deref().copied(),
+        }
+    }
+
+    /// Where to connect for a stream whose client reached `destination`: a server written
+    /// without a port connects to the port the client connected to, and one written with
+    /// `+N`/`-N` to that port moved by N (HAProxy's port mapping), on 16 bits as there.
+    pub fn addr_toward(&self, destination: SocketAddr) -> Option<SocketAddr> {
+        let mut addr = self.addr()?;
+        if let Some(port) = self.mapped_port(addr, destination) {
+            addr.set_port(port);
+        }
+        Some(addr)
+    }
+
+    /// Whether the port this server is reached on follows the client's (see
+    /// [`ServerRt::addr_toward`]): its connections then serve the destination they were made
+    /// for only.
+    pub fn maps_ports(&self) -> bool {
+        use hapee_compiler::address::Port;
+        // Asked for every request: a server with a port of its own (the usual case) is
+        // answered from its plan, without loading its current address.
+        matches!(
+            self.plan.address.as_ref().map(|a| &a.port),
+            Some(Port::None | Port::Offset { .. })
+        ) && self
+            .addr()
+            .is_some_and(|a| self.mapped_port(a, a).is_some())
+    }
+
+    /// The port a port-mapped server is reached on for `destination`; `None` when its port is
+    /// its own (written, or given by DNS SRV records or the Runtime API).
+    fn mapped_port(&self, addr: SocketAddr, destination: SocketAddr) -> Option<u16> {
+        use hapee_compiler::address::Port;
+        match self.plan.address.as_ref().map(|a| &a.port) {
+            Some(Port::None) if addr.port() == 0 => Some(destination.port()),
+            Some(Port::Offset { offset }) => Some((i32::from(destination.port()) + offset) as u16),
+            _ => None,
+        }
+    }
+
+    pub fn set_addr(&self, addr: SocketAddr) {
+        self.addr.store(Some(Arc::new(addr)));
+    }
+
+    /// The weight the balancer uses now: SRV answers set it for a discovered server, the
+    /// Runtime API (`set server … weight`) for the others.
+    pub fn current_weight(&self) -> u32 {
+        match &self.dynamic {
+            Some(d) => d.weight(),
+            None => self.warmup.weight(self.uweight.load(Ordering::Relaxed)),
+        }
+    }
+}
