@@ -3,9 +3,11 @@
 //! the same tokens as in the anonymized configuration. Lines it does not recognise still get a
 //! generic scrub (addresses, emails, host names, long tokens). Lines are never dropped or merged.
 
+mod escaped;
 mod scrub;
 mod syslog;
 
+pub(crate) use escaped::{decode as decode_escapes, encode_into as encode_escapes_into};
 use scrub::{generic, is_email};
 pub(crate) use scrub::{generic_with, scrub_token};
 use syslog::split_syslog;
