@@ -462,6 +462,23 @@ mod tests {
     }
 
     #[test]
+    fn lines_of_a_raw_header_block_lose_their_values() {
+        // `log-format "%[var(txn.h)]"` holding `req.hdrs`: HAProxy writes its CR LF as they are,
+        // so each header is a line of its own, ending with CR.
+        for line in [
+            "10.0.0.1 hdrs=\"host: shop.customer-one.example\r",
+            "x-real-ip: 203.0.113.77\r",
+        ] {
+            let out = anon(line);
+            assert!(
+                !out.contains("customer-one") && !out.contains("203.0.113.77"),
+                "{out:?}"
+            );
+            assert!(out.ends_with('\r'), "{out:?}");
+        }
+    }
+
+    #[test]
     fn unknown_lines_are_scrubbed() {
         let out = anon("Server web/app1 is DOWN, reason: Layer4 timeout, check from 192.0.2.7 for admin@corp.example.com via db.internal.example.net");
         assert!(
