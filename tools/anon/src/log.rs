@@ -3,9 +3,11 @@
 //! the same tokens as in the anonymized configuration. Lines it does not recognise still get a
 //! generic scrub (addresses, emails, host names, long tokens). Lines are never dropped or merged.
 
+mod escaped;
 mod scrub;
 mod syslog;
 
+pub(crate) use escaped::{decode as decode_escapes, encode_into as encode_escapes_into};
 use scrub::{generic, is_email};
 pub(crate) use scrub::{generic_with, scrub_token};
 use syslog::split_syslog;
@@ -457,6 +459,23 @@ mod tests {
             clf.ends_with(r#" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 "" "" "#),
             "{clf}"
         );
+    }
+
+    #[test]
+    fn lines_of_a_raw_header_block_lose_their_values() {
+        // `log-format "%[var(txn.h)]"` holding `req.hdrs`: HAProxy writes its CR LF as they are,
+        // so each header is a line of its own, ending with CR.
+        for line in [
+            "10.0.0.1 hdrs=\"host: shop.customer-one.example\r",
+            "x-real-ip: 203.0.113.77\r",
+        ] {
+            let out = anon(line);
+            assert!(
+                !out.contains("customer-one") && !out.contains("203.0.113.77"),
+                "{out:?}"
+            );
+            assert!(out.ends_with('\r'), "{out:?}");
+        }
     }
 
     #[test]

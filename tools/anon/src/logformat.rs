@@ -7,8 +7,8 @@
 
 use crate::keyed::Anonymizer;
 use crate::log::{
-    captures_into, generic_with, header_value_into, name_or_special_into, request_line,
-    scrub_token, uri_into,
+    captures_into, decode_escapes, encode_escapes_into, generic_with, header_value_into,
+    name_or_special_into, request_line, scrub_token, uri_into,
 };
 use hapee_compiler::check::Compilation;
 use hapee_compiler::expr::logformat::{self, Item};
@@ -188,8 +188,23 @@ fn closing_quote(line: &str, from: usize) -> Option<usize> {
     None
 }
 
+/// `name: value` when `line` is a header line (a token, a colon, a space).
+fn header_line(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.split_once(": ")?;
+    let token = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    token.then_some((name, value))
+}
+
 /// Whether a value is plausible for its kind (to tell formats apart).
 fn plausible(kind: Kind, v: &str) -> bool {
+    // HAProxy's placeholders (`<BADREQ>` for a method or version, `<NOSRV>`) stand in any
+    // field of a request it could not parse.
+    if v.len() > 2 && v.starts_with('<') && v.ends_with('>') && !v.contains(' ') {
+        return kind != Kind::Captures;
+    }
     let counter = |v: &str| {
         v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-/.:_".contains(&b))
@@ -287,10 +302,19 @@ impl Format {
             Piece::Field { kind, quoted } => (*kind, *quoted),
         };
         if quoted && line[pos..].starts_with('"') {
-            let Some(close) = closing_quote(line, pos + 1) else {
-                return false;
-            };
-            return self.value(line, i, (pos + 1, close, close + 1), kind, values, budget);
+            // HAProxy does not escape the quotes inside a quoted value (a User-Agent with
+            // quotes in it): the value ends at the first quote after which the rest matches.
+            let mut from = pos + 1;
+            while let Some(close) = closing_quote(line, from) {
+                if self.value(line, i, (pos + 1, close, close + 1), kind, values, budget) {
+                    return true;
+                }
+                if *budget == 0 {
+                    return false;
+                }
+                from = close + 1;
+            }
+            return false;
         }
         self.unquoted(line, i, pos, kind, values, budget)
     }
@@ -536,9 +560,47 @@ impl LogFormats {
                 out.push_str(v)
             }
             Kind::Counter => out.push_str(&scrub_token(anon, v)),
-            Kind::Sample => self.sample(anon, v, out),
-            Kind::Text => generic_with(anon, v, out, &|t| self.names.contains(t)),
+            Kind::Sample => self.unescaped(anon, v, out, Self::sample),
+            Kind::Text => self.unescaped(anon, v, out, |s, anon, v, out| {
+                generic_with(anon, v, out, &|t| s.names.contains(t))
+            }),
         }
+    }
+
+    /// Anonymizes `v` with `f`, or, when it is written with backslash escapes (the `json`
+    /// converter's `\/` and `\r\n`), each line of the text it stands for, escaped again the
+    /// same way: a header block or a URI in a JSON field is read as itself.
+    fn unescaped(
+        &self,
+        anon: &mut Anonymizer,
+        v: &str,
+        out: &mut String,
+        f: impl Fn(&Self, &mut Anonymizer, &str, &mut String),
+    ) {
+        let Some((text, escapes)) = decode_escapes(v) else {
+            return f(self, anon, v, out);
+        };
+        let mut plain = String::with_capacity(text.len());
+        let block = text.contains('\n');
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                plain.push('\n');
+            }
+            let (body, cr) = line.strip_suffix('\r').map_or((line, ""), |b| (b, "\r"));
+            match header_line(body).filter(|_| block) {
+                // A header block (`req.hdrs`): each name kept, each value replaced as a
+                // captured header's is.
+                Some((name, value)) => {
+                    plain.push_str(name);
+                    plain.push_str(": ");
+                    header_value_into(anon, value, &mut plain);
+                }
+                None if body.is_empty() => {}
+                None => f(self, anon, body, &mut plain),
+            }
+            plain.push_str(cr);
+        }
+        encode_escapes_into(&plain, &escapes, out);
     }
 
     /// A `%[…]` value: a name of the configuration, a URI, or whatever the generic scrub finds.

@@ -239,8 +239,14 @@ fn route(args: &RouteArgs) -> Result<String, String> {
         .map(|(span, what)| (place(Some(span)), what))
         .collect();
     let plan = plan::build(&c.config, 1);
-    let shared = hapee_runtime::state::Shared::build(&plan)
-        .map_err(|e| format!("the runtime does not support: {}", e.join("; ")))?;
+    let shared = hapee_runtime::state::Shared::build(&plan).map_err(|e| {
+        // Mostly files the configuration names (maps, error files) that are not on this
+        // machine: `run` needs them too, so nothing can be replayed without them.
+        format!(
+            "cannot replay: the runtime could not load this configuration: {}",
+            e.join("; ")
+        )
+    })?;
     let shared = std::sync::Arc::new(shared);
     let (fe, local) = entry(&plan, args)?;
     let client = client(args)?;

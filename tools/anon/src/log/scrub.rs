@@ -132,6 +132,8 @@ fn scrub_tokens(
     let is_sep = |b: u8| {
         b == b' '
             || b == b'\t'
+            // A raw header block a sample logged unescaped ends each of its lines with CR.
+            || b == b'\r'
             || b == b'"'
             || b == b'\''
             || b == b','

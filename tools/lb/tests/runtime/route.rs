@@ -280,6 +280,21 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
             .contains("'grace' in a backend section"),
         "{v}"
     );
+    // A map the configuration names but this machine lacks: said as such, not as a feature
+    // the runtime lacks.
+    std::fs::write(
+        &cfg,
+        "defaults\n    mode http\nfrontend fe\n    bind :80\n    use_backend %[req.hdr(host),map(/nonexistent/hosts.map,be)]\nbackend be\n    server s 127.0.0.1:9\n",
+    )
+    .unwrap();
+    let out = run(&["-f", cfg.to_str().unwrap(), "GET /"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not load") && err.contains("/nonexistent/hosts.map"),
+        "{err}"
+    );
+    assert!(!err.contains("does not support"), "{err}");
     std::fs::write(&cfg, "frontend fe\n    bind :80\n    use_backend nowhere\n").unwrap();
     let out = run(&["-f", cfg.to_str().unwrap(), "GET /"]);
     assert_eq!(out.status.code(), Some(1));
