@@ -20,7 +20,6 @@ pub(super) fn check(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
-    fcgi_apps(config, &mut out);
     thread_binds(db, config, &mut out);
     super::quic::check(db, config, &mut out);
     super::tls_lists::check(db, config, &mut out);
@@ -58,6 +57,8 @@ pub(super) fn check(
             stats_auth_with_rules(p, &mut out);
         }
     }
+    // HAProxy's FastCGI post-parser runs once the proxies are checked.
+    super::fcgi::check(config, &mut out);
     incomplete_peers(config, &mut out);
     // Outside any proxy (or without a place): last, in their order.
     out.extend(deferred.into_values().flatten());
@@ -185,50 +186,6 @@ fn program_sections(config: &Config, options: &CheckOptions, out: &mut Vec<Diagn
                 )
                 .at(program.header)
                 .help("add 'master-worker' to the global section, or start with -W"),
-            );
-        }
-    }
-}
-
-/// `fcgi-app` sections as HAProxy checks them once parsed: a docroot is required, and
-/// `max-reqs` above 1 means nothing without multiplexing (`mpxs-conns`) or the application's
-/// own limits (`get-values`).
-fn fcgi_apps(config: &Config, out: &mut Vec<Diagnostic>) {
-    for section in config
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::FcgiApp)
-    {
-        let name = section.name.as_ref().map_or("", |n| n.value.as_str());
-        let (mut docroot, mut mpxs, mut get_values) = (false, false, false);
-        let mut max_reqs = None;
-        for d in &section.lines {
-            let arg = |i: usize| d.args.get(i).map(|a| a.to_string()).unwrap_or_default();
-            let on = d.prefix.is_none();
-            match (d.keyword.as_str(), arg(0).as_str()) {
-                ("docroot", v) => docroot = !v.is_empty(),
-                ("option", "mpxs-conns") => mpxs = on,
-                ("option", "get-values") => get_values = on,
-                ("option", "max-reqs") => max_reqs = Some((super::keywords::atol(&arg(1)), d.span)),
-                _ => {}
-            }
-        }
-        if !docroot {
-            out.push(
-                bare("E236", format!("fcgi-app '{name}': no docroot configured."))
-                    .at(section.header)
-                    .help("add 'docroot <path>' to the section"),
-            );
-            continue;
-        }
-        if let Some((_, span)) = max_reqs.filter(|(n, _)| *n > 1 && !mpxs && !get_values) {
-            out.push(
-                bare(
-                    "W237",
-                    format!("fcgi-app '{name}': multiplexing not supported, ignore the option 'max-reqs'."),
-                )
-                .at(span)
-                .severity(Severity::Warning),
             );
         }
     }

@@ -9,6 +9,7 @@ mod acl;
 mod bind;
 mod bodies;
 mod bwlim;
+mod fcgi;
 pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;
