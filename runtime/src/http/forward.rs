@@ -177,7 +177,9 @@ fn outgoing(
     if view.lines.get().is_some() {
         mark(&mut req, view.lines.clone());
     }
-    if let Some(raw) = txn.raw_target.as_ref().filter(|r| r.parsed == *req.uri()) {
+    // The target as written: one a rule wrote, else the client's.
+    let written = [&txn.unparsed_target, &txn.raw_target];
+    if let Some(raw) = written.into_iter().flatten().find(|r| r.parsed == *req.uri()) {
         mark(&mut req, raw.clone());
     }
     // A protocol switch keeps its `Connection: upgrade`; a CONNECT says what the proxy
@@ -260,7 +262,7 @@ async fn connect_fresh(
     let tls = tls_now.as_deref().map(|t| {
         let config = match way {
             Some(way) => way.tls_config(t),
-            None if upgrade => &t.config_h1,
+            None if upgrade && !may_multiplex => &t.config_h1,
             None => &t.config,
         };
         (config, t.server_name(txn, addr))
@@ -333,6 +335,7 @@ async fn exchange_h2(
     txn.backend_tls = h2.tls.clone();
     txn.server_addrs = h2.addrs;
     txn.server_http_major = Some(2);
+    let connect = request.method() == hyper::Method::CONNECT && !how.handshake;
     let mut request = upstream::h2::h2_request(request, how.tls, how.client_te.as_ref());
     // An upgrade goes as an extended CONNECT, which the server must have allowed.
     let protocol = request.headers().get(UPGRADE).cloned();
@@ -355,6 +358,9 @@ async fn exchange_h2(
                 if let Some(on) = websocket::from_extended_connect(&mut resp, protocol) {
                     resp.body_mut().upgraded_stream(on);
                 }
+            } else if connect && resp.status().is_success() {
+                let on = hyper::upgrade::on(&mut resp);
+                resp.body_mut().upgraded_stream(on);
             }
             Ok(resp.map(Box::new))
         }
@@ -479,6 +485,13 @@ pub async fn forward(
             })
         });
     let forced = by_rule.or(by_cookie).or(stuck).or(last);
+    // A CONNECT a rule turned into another method is that request, and its answer a plain
+    // one, as HAProxy's server side writes and reads what the rules left.
+    let client_upgrade = client_upgrade.filter(|_| {
+        txn.request.as_ref().is_some_and(|r| {
+            r.method == hyper::Method::CONNECT || r.headers.contains_key(UPGRADE)
+        })
+    });
     let upgrade = client_upgrade.is_some();
     // A protocol switch by `Upgrade` (not a CONNECT tunnel) goes the way the server's `ws`
     // says; a WebSocket one also gets the handshake keys HTTP/2 does not carry.
@@ -487,6 +500,7 @@ pub async fn forward(
             .request
             .as_ref()
             .is_some_and(|r| r.method != hyper::Method::CONNECT);
+    let connect = upgrade && !handshake;
     let mut ws_keys = txn
         .request
         .as_ref()
@@ -584,10 +598,13 @@ pub async fn forward(
             Some(t) => t.peek(|c| Way::of(mux, Some(c))),
             None => Way::of(mux, None),
         });
+        // A CONNECT goes the server's usual way: over HTTP/2, a stream of its own that
+        // becomes the tunnel, as HAProxy's h2 mux carries one.
         let may_multiplex = match way {
             Some(way) => way.may_multiplex(),
             None => {
-                (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2))) && !upgrade
+                (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2)))
+                    && (!upgrade || connect)
             }
         };
         // A multiplexed connection with room for a stream serves the requests of the thread

@@ -565,3 +565,88 @@ fn host_rewrites_and_absolute_targets_follow_each_other_as_haproxy() {
         ],
     );
 }
+
+/// `set-uri` with a value that is neither an origin form nor an absolute one: HAProxy reads
+/// it as an authority up to its first `/` and gives that to Host (http_update_host), sends
+/// the value as it is, and a later `set-path`, finding no path in it, replaces all of it but
+/// its query (http_replace_req_path). The log keeps the client's line.
+#[test]
+fn set_uri_with_an_authority_like_value_rewrites_host_as_haproxy() {
+    let rules = "    http-request set-uri concat(/bu/,req.uri,/eu)?k=v
+    http-request set-path /p if { req.hdr(x-then) -m found }
+";
+    let cases: [&[u8]; 2] = [
+        b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/abs HTTP/1.1\r\nHost: a\r\nx-then: 1\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(rules, &cases, 2),
+        &[
+            (
+                200,
+                &["GET concat(/bu/,req.uri,/eu)?k=v HTTP/1.1 | concat("],
+                "200 \"GET /a HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /p?k=v HTTP/1.1 | concat("],
+                "200 \"GET http://a/abs HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
+/// A CONNECT to a `proto h2` server goes as an HTTP/2 stream, as HAProxy's h2 mux carries
+/// it: a server that does not speak HTTP/2 gets the connection preface (not an HTTP/1
+/// CONNECT) and the client a 502.
+#[test]
+fn a_connect_to_an_h2_server_goes_over_http2_as_haproxy() {
+    let cfg = |port: u16, origin: &Recorder| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s {} proto h2
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16, origin: &Recorder| {
+        let seen = exchange(
+            port,
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+            origin,
+        );
+        let first = seen
+            .origin
+            .iter()
+            .map(|r| r.lines().next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>();
+        (seen.status, first)
+    };
+    let (mine, theirs) = both_with(Recorder::start, cfg, drive);
+    for (status, first) in std::iter::once(&mine).chain(theirs.as_ref()) {
+        assert_eq!(*status, 502, "{first:?}");
+        assert!(
+            !first.is_empty() && first.iter().all(|l| l == "PRI * HTTP/2.0"),
+            "{first:?}"
+        );
+    }
+}
+
+/// A CONNECT a rule turns into a GET goes to its server as that GET, without the
+/// `Connection: upgrade` of a tunnel, and its answer comes back as a plain response with
+/// its length and body, as HAProxy's server side writes the rewritten line.
+#[test]
+fn a_connect_rewritten_to_get_is_forwarded_as_a_get_as_haproxy() {
+    let cases: [&[u8]; 1] = [b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n"];
+    assert_sides(
+        through_both("    http-request set-method GET\n", &cases, 1),
+        &[(
+            200,
+            &["GET a.example:443 HTTP/1.1 | a.example:443"],
+            "200 \"CONNECT a.example:443 HTTP/1.1\"",
+        )],
+    );
+}
