@@ -215,7 +215,8 @@ mod tests {
     #[test]
     fn an_authority_is_found_as_haproxy_finds_it() {
         let of = |t: &str, connect: bool| {
-            authority_written(t.as_bytes(), connect).map(|a| String::from_utf8_lossy(a).into_owned())
+            authority_written(t.as_bytes(), connect)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
         };
         assert_eq!(of("concat(/bu/,x)", false).as_deref(), Some("concat("));
         assert_eq!(of("http://u@a:81/x", false).as_deref(), Some("a:81"));
