@@ -35,6 +35,7 @@ pub mod script_hold;
 mod script_service;
 pub mod script_tcp;
 mod server_conns;
+mod server_exchange;
 pub mod set_timeout;
 pub mod target;
 mod txn_log;
