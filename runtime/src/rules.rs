@@ -736,7 +736,11 @@ where
                     r.status = *code;
                 }
             }
-            Action::SetPath(f) | Action::SetQuery(f) | Action::SetUri(f) | Action::SetMethod(f) => {
+            Action::SetUri(f) => {
+                let value = f.render(txn);
+                crate::http::rewrite::set_target(txn, &value);
+            }
+            Action::SetPath(f) | Action::SetQuery(f) | Action::SetMethod(f) => {
                 let value = f.render(txn);
                 if let Some(req) = txn.request_line_to_rewrite() {
                     rewrite_request(req, &rule.action, &value);
@@ -765,8 +769,8 @@ pub(crate) fn headers_of(txn: &mut Txn, response: bool) -> Option<&mut hyper::He
     }
 }
 
-/// `set-path`, `set-query`, `set-uri` and `set-method`: an absolute target keeps its scheme
-/// and authority through a new path or query, as HAProxy rewrites only that part.
+/// `set-path`, `set-query` and `set-method`: an absolute target keeps its scheme and
+/// authority through a new path or query, as HAProxy rewrites only that part.
 fn rewrite_request(req: &mut crate::txn::RequestView, action: &Action, value: &str) {
     use crate::http::rewrite::{replace_part, Part};
     match action {
@@ -780,7 +784,6 @@ fn rewrite_request(req: &mut crate::txn::RequestView, action: &Action, value: &s
             };
             replace_part(req, Part::PathQuery, &pathq);
         }
-        Action::SetUri(_) => replace_part(req, Part::Uri, value),
         Action::SetMethod(_) => {
             if let Ok(m) = hyper::Method::from_bytes(value.as_bytes()) {
                 req.method = m;

@@ -189,6 +189,9 @@ pub struct Txn {
     /// The target as the client wrote it, when it has bytes `Uri` cannot hold (`<`, `>`…),
     /// for the logs and the server while no rule changes it.
     pub raw_target: Option<hyper::ext::RawTarget>,
+    /// A target a rule wrote that `Uri` cannot hold (`set-uri concat(/a/,b)`), sent to the
+    /// server as written while the request's `Uri` is still its `parsed` stand-in.
+    pub unparsed_target: Option<hyper::ext::RawTarget>,
     /// Strict mode and failed rewrites (`crate::http::room`).
     pub rewrites: crate::http::room::Rewrites,
     /// Set by `switch-mode http [proto <name>]`: the TCP connection goes on in HTTP mode.
@@ -481,6 +484,7 @@ impl Fresh {
             first_request: true,
             proxy_auth: false,
             raw_target: None,
+            unparsed_target: None,
             rewrites: self.rewrites,
             switch_mode: None,
             filters: self.filters,

@@ -4,6 +4,9 @@
 use super::prefetch::{Arrived, ClientBody};
 use super::proxy_headers::{add_address_header, add_forwardfor, strip_hop_by_hop};
 use super::server_conns::{joined_or_new, IdleWanted, MuxUse};
+use super::server_exchange::{
+    connect_fresh, exchange_h2, lending, unless_killed, H2Way, NoExtendedConnect,
+};
 use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
@@ -12,17 +15,15 @@ use crate::checks::observe::Seen;
 use crate::cold::cold;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::Txn;
-use crate::upstream::h2::{Connected, StreamError};
+use crate::upstream::h2::Connected;
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
-use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
+use crate::upstream::{self, ExchangeError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::header::{HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Request, Response};
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What decides the server before the balancing: the server a `use-server` rule forces, the
 /// server stickiness holds to, the hash key of hash-based algorithms, and the stickiness keys
@@ -177,7 +178,13 @@ fn outgoing(
     if view.lines.get().is_some() {
         mark(&mut req, view.lines.clone());
     }
-    if let Some(raw) = txn.raw_target.as_ref().filter(|r| r.parsed == *req.uri()) {
+    // The target as written: one a rule wrote, else the client's.
+    let written = [&txn.unparsed_target, &txn.raw_target];
+    if let Some(raw) = written
+        .into_iter()
+        .flatten()
+        .find(|r| r.parsed == *req.uri())
+    {
         mark(&mut req, raw.clone());
     }
     // A protocol switch keeps its `Connection: upgrade`; a CONNECT says what the proxy
@@ -219,155 +226,6 @@ fn error_for(failure: Failure) -> (u16, [u8; 2]) {
         Failure::JunkResponse => (502, *b"PH"),
         Failure::EmptyResponse => (502, *b"SH"),
     }
-}
-
-/// Waits for `exchange` unless the session is killed first (then [`ExchangeError::Killed`]);
-/// meanwhile the session counts as waiting for its server.
-async fn unless_killed<T, E: From<ExchangeError>>(
-    ctx: &ConnCtx,
-    exchange: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let Some(session) = &ctx.session else {
-        return exchange.await;
-    };
-    let _waiting = session.waiting();
-    tokio::select! {
-        biased;
-        () = session.killed() => {
-            // The kill ends this request; the connection's next one starts afresh.
-            session.revive();
-            Err(ExchangeError::Killed.into())
-        }
-        answer = exchange => answer,
-    }
-}
-
-/// A new connection to `server` at `addr`, settled on HTTP/2 where it may be; `None` when it
-/// failed (`txn.backend_error` says why a handshake did).
-#[allow(clippy::too_many_arguments)]
-async fn connect_fresh(
-    txn: &mut Txn,
-    server: &ServerRt,
-    be: &BackendRt,
-    h2_tune: &hapee_compiler::plan::h2::H2Tune,
-    addr: SocketAddr,
-    way: Option<Way>,
-    upgrade: bool,
-    may_multiplex: bool,
-) -> Option<Connected> {
-    let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
-    let tls_now = server.tls.as_ref().map(|t| t.current());
-    let tls = tls_now.as_deref().map(|t| {
-        let config = match way {
-            Some(way) => way.tls_config(t),
-            None if upgrade => &t.config_h1,
-            None => &t.config,
-        };
-        (config, t.server_name(txn, addr))
-    });
-    // Early data to the server only when a rejection can be replayed
-    // (`retry-on 0rtt-rejected`), as HAProxy has it.
-    let early = be.retry_on.zero_rtt_rejected && !may_multiplex;
-    let fresh = ServerConn::connect(
-        addr,
-        server.dial_for(txn.client, txn.request.as_ref().map(|r| &r.headers)),
-        be.timeouts.connect,
-        preface,
-        tls,
-        early,
-    )
-    .await;
-    let fresh = match fresh {
-        Ok(c) => {
-            c.tune(be);
-            txn.backend_error = None;
-            if be.reuse == upstream::reuse::ReuseMode::Never || be.direct.is_some() {
-                upstream::pool::SessionConns::opened_private(c, &server.idle)
-            } else {
-                upstream::pool::SessionConns::opened(c, &server.idle)
-            }
-        }
-        Err(e) => {
-            txn.backend_error = e;
-            return None;
-        }
-    };
-    if !may_multiplex {
-        return Some(Connected::H1(fresh));
-    }
-    let forced = way.map_or(server.plan.mux.h2, Way::forced_h2);
-    upstream::h2::settle(fresh, forced, h2_tune).await
-}
-
-/// How a request goes as an HTTP/2 stream: over TLS or not, as the extended CONNECT of a
-/// protocol switch or not, with the client's `TE: trailers` or not.
-struct H2Way {
-    tls: bool,
-    handshake: bool,
-    client_te: Option<HeaderValue>,
-}
-
-/// The server's HTTP/2 connection does not allow the extended CONNECT a protocol switch needs.
-struct NoExtendedConnect;
-
-/// Sends the request as a stream of `h2` and waits for the response head. A request the
-/// connection went away before taking gives its body back in `stream`, to go again.
-/// Awaits `exchange` with the transaction lent to the script filters of a request body
-/// streaming meanwhile (when there are some).
-async fn lending<F: std::future::Future>(txn: &mut Txn, exchange: F) -> F::Output {
-    match txn.filters.lent.clone() {
-        Some(slot) => cold(crate::script::lend_during(txn, &slot, exchange)).await,
-        None => exchange.await,
-    }
-}
-
-async fn exchange_h2(
-    ctx: &ConnCtx,
-    txn: &mut Txn,
-    be: &BackendRt,
-    h2: upstream::h2::H2Conn,
-    request: Request<ReqBody>,
-    how: H2Way,
-    stream: &mut Option<ClientBody>,
-) -> Result<Result<Response<Box<ServerBody>>, ExchangeError>, NoExtendedConnect> {
-    txn.backend_tls = h2.tls.clone();
-    txn.server_addrs = h2.addrs;
-    txn.server_http_major = Some(2);
-    let mut request = upstream::h2::h2_request(request, how.tls, how.client_te.as_ref());
-    // An upgrade goes as an extended CONNECT, which the server must have allowed.
-    let protocol = request.headers().get(UPGRADE).cloned();
-    let wait = be.timeouts.connect.unwrap_or(Duration::from_secs(5));
-    if how.handshake {
-        if !h2.extended_connect(wait).await {
-            return Err(NoExtendedConnect);
-        }
-        websocket::to_extended_connect(&mut request);
-    }
-    let exchange = unless_killed(
-        ctx,
-        upstream::h2::exchange(&h2, request, txn.timeout_server.or(be.timeouts.server)),
-    );
-    let answer = lending(txn, exchange).await;
-    Ok(match answer {
-        Err(StreamError::Failed(ExchangeError::Killed)) => Err(ExchangeError::Killed),
-        Ok(mut resp) => {
-            if how.handshake {
-                if let Some(on) = websocket::from_extended_connect(&mut resp, protocol) {
-                    resp.body_mut().upgraded_stream(on);
-                }
-            }
-            Ok(resp.map(Box::new))
-        }
-        Err(StreamError::Failed(e)) => Err(e),
-        // The connection went away before it took the request (a GOAWAY, a close): nothing
-        // reached the server, so it goes again on a new one.
-        Err(StreamError::Unsent(req)) => {
-            if let Either::Left(client) = req.into_body() {
-                *stream = Some(client);
-            }
-            Err(ExchangeError::Server(Failure::Connect))
-        }
-    })
 }
 
 pub async fn forward(
@@ -479,6 +337,13 @@ pub async fn forward(
             })
         });
     let forced = by_rule.or(by_cookie).or(stuck).or(last);
+    // A CONNECT a rule turned into another method is that request, and its answer a plain
+    // one, as HAProxy's server side writes and reads what the rules left.
+    let client_upgrade = client_upgrade.filter(|_| {
+        txn.request
+            .as_ref()
+            .is_some_and(|r| r.method == hyper::Method::CONNECT || r.headers.contains_key(UPGRADE))
+    });
     let upgrade = client_upgrade.is_some();
     // A protocol switch by `Upgrade` (not a CONNECT tunnel) goes the way the server's `ws`
     // says; a WebSocket one also gets the handshake keys HTTP/2 does not carry.
@@ -487,6 +352,7 @@ pub async fn forward(
             .request
             .as_ref()
             .is_some_and(|r| r.method != hyper::Method::CONNECT);
+    let connect = upgrade && !handshake;
     let mut ws_keys = txn
         .request
         .as_ref()
@@ -584,10 +450,13 @@ pub async fn forward(
             Some(t) => t.peek(|c| Way::of(mux, Some(c))),
             None => Way::of(mux, None),
         });
+        // A CONNECT goes the server's usual way: over HTTP/2, a stream of its own that
+        // becomes the tunnel, as HAProxy's h2 mux carries one.
         let may_multiplex = match way {
             Some(way) => way.may_multiplex(),
             None => {
-                (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2))) && !upgrade
+                (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2)))
+                    && (!upgrade || connect)
             }
         };
         // A multiplexed connection with room for a stream serves the requests of the thread

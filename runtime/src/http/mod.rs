@@ -35,6 +35,7 @@ pub mod script_hold;
 mod script_service;
 pub mod script_tcp;
 mod server_conns;
+mod server_exchange;
 pub mod set_timeout;
 pub mod target;
 mod txn_log;
@@ -499,8 +500,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             script_filters::end_unanswered(txn);
         }
         after_response(&ctx, txn, &mut resp);
+        // The client's method: a CONNECT a rule rewrote is still one to its connection.
         let connect_2xx = resp.status().is_success()
-            && txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::CONNECT);
+            && txn.logged_line().map(|l| l.0) == Some(&hyper::Method::CONNECT);
         if connect_2xx && txn.tunnel.is_none() {
             // A 2xx to CONNECT that the proxy gave itself (a `return`, a service) is a plain
             // answer, with its body, after which the connection closes, as in HAProxy.

@@ -64,8 +64,55 @@ impl UriRewrite {
                 expand(&rendered, &groups)
             }
         };
-        replace_part(req, self.part, &new);
+        if self.part == Part::Uri {
+            set_target(txn, &new);
+        } else {
+            replace_part(req, self.part, &new);
+        }
     }
+}
+
+/// `set-uri` and `replace-uri`: the whole target becomes `value`. One that names a host
+/// (absolute or authority form) gives it to every Host line, as HAProxy's http_update_host
+/// does. A value `Uri` cannot hold (`concat(/a/,b)`: neither an origin form nor an absolute
+/// one, which HAProxy reads as an authority up to its first `/`) goes to the server as
+/// written, the Host lines taking that authority all the same.
+pub(crate) fn set_target(txn: &mut Txn, value: &str) {
+    let Some(req) = txn.request_line_to_rewrite() else {
+        return;
+    };
+    if let Ok(uri) = value.parse() {
+        req.uri = uri;
+        super::target::host_follows_authority(req);
+        txn.unparsed_target = None;
+        return;
+    }
+    let connect = req.method == hyper::Method::CONNECT;
+    if let Some(host) = super::target::authority_written(value.as_bytes(), connect) {
+        if let Ok(host) = std::str::from_utf8(host) {
+            super::target::host_becomes(req, host);
+        }
+    }
+    let parsed = stand_in(value);
+    req.uri = parsed.clone();
+    txn.unparsed_target = Some(hyper::ext::RawTarget {
+        raw: bytes::Bytes::copy_from_slice(value.as_bytes()),
+        parsed,
+    });
+}
+
+/// The `Uri` standing for a target it cannot hold: the same target with the bytes a client's
+/// target may have and `Uri` refuses percent-encoded, else `/` with the target's query (a
+/// later `set-path` then replaces all before the query, as HAProxy replaces a target whose
+/// path it cannot find).
+fn stand_in(value: &str) -> hyper::Uri {
+    if let Some(uri) = hyper::ext::RawTarget::encoded(value.as_bytes()) {
+        return uri;
+    }
+    value
+        .find('?')
+        .and_then(|q| format!("/{}", &value[q..]).parse().ok())
+        .unwrap_or_else(|| hyper::Uri::from_static("/"))
 }
 
 pub(crate) fn part_of(req: &RequestView, part: Part) -> String {
@@ -79,8 +126,8 @@ pub(crate) fn part_of(req: &RequestView, part: Part) -> String {
     }
 }
 
-/// Puts `value` in place of `part`, keeping the scheme and authority of an absolute target
-/// (and the query string when only the path changes).
+/// Puts `value` in place of the path (with or without the query), keeping the scheme and
+/// authority of an absolute target (and the query string when only the path changes).
 pub(crate) fn replace_part(req: &mut RequestView, part: Part, value: &str) {
     let target = match part {
         Part::Uri => value.to_string(),
@@ -100,9 +147,6 @@ pub(crate) fn replace_part(req: &mut RequestView, part: Part, value: &str) {
     };
     if let Ok(uri) = target.parse() {
         req.uri = uri;
-        if part == Part::Uri {
-            super::target::host_follows_authority(req);
-        }
     }
 }
 

@@ -145,9 +145,42 @@ pub fn authority_follows_host(txn: &mut crate::txn::Txn) {
 /// authority form), every Host line takes it, as HAProxy updates Host from a new target's
 /// authority. An origin-form target leaves Host as it is.
 pub fn host_follows_authority(req: &mut crate::txn::RequestView) {
-    let Some(host) = host_of(&req.uri) else {
-        return;
+    if let Some(host) = host_of(&req.uri).map(str::to_owned) {
+        host_becomes(req, &host);
+    }
+}
+
+/// The authority HAProxy finds in a target that is neither empty, `*` nor an origin form:
+/// for a CONNECT the whole target; otherwise what follows a `scheme://` (when there is one)
+/// up to the first `/`, without a `user@` part. `None` for the other forms and for an empty
+/// authority.
+pub fn authority_written(target: &[u8], connect: bool) -> Option<&[u8]> {
+    match target.first() {
+        None | Some(b'/') => return None,
+        Some(b'*') if target.len() == 1 => return None,
+        _ if connect => return Some(target),
+        _ => {}
+    }
+    let name = target
+        .iter()
+        .skip(1)
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .map_or(target.len(), |n| n + 1);
+    let rest = match &target[name..] {
+        [b':', b'/', b'/', rest @ ..] if target[0].is_ascii_alphabetic() => rest,
+        _ => target,
     };
+    let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let start = authority
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(0, |at| at + 1);
+    Some(&authority[start..]).filter(|a| !a.is_empty())
+}
+
+/// Every Host line of the request (when it has some) takes `host`.
+pub fn host_becomes(req: &mut crate::txn::RequestView, host: &str) {
     let Ok(value) = hyper::header::HeaderValue::from_str(host) else {
         return;
     };
@@ -177,6 +210,23 @@ mod tests {
         assert_eq!(at("/x", "b"), None);
         assert_eq!(at("*", "b"), None);
         assert_eq!(at("http://b/", "b"), None);
+    }
+
+    #[test]
+    fn an_authority_is_found_as_haproxy_finds_it() {
+        let of = |t: &str, connect: bool| {
+            authority_written(t.as_bytes(), connect)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+        };
+        assert_eq!(of("concat(/bu/,x)", false).as_deref(), Some("concat("));
+        assert_eq!(of("http://u@a:81/x", false).as_deref(), Some("a:81"));
+        assert_eq!(of("a:443", false).as_deref(), Some("a:443"));
+        assert_eq!(of("a:443/x", true).as_deref(), Some("a:443/x"));
+        assert_eq!(of("x?q", false).as_deref(), Some("x?q"));
+        assert_eq!(of("/x", false), None);
+        assert_eq!(of("*", false), None);
+        assert_eq!(of("", false), None);
+        assert_eq!(of("http:///x", false), None);
     }
 
     #[test]

@@ -565,3 +565,101 @@ fn host_rewrites_and_absolute_targets_follow_each_other_as_haproxy() {
         ],
     );
 }
+
+/// `set-uri` with a value that is neither an origin form nor an absolute one: HAProxy reads
+/// it as an authority up to its first `/` and gives that to Host (http_update_host), sends
+/// the value as it is, and a later `set-path`, finding no path in it, replaces all of it but
+/// its query (http_replace_req_path). The log keeps the client's line.
+#[test]
+fn set_uri_with_an_authority_like_value_rewrites_host_as_haproxy() {
+    let rules = "    http-request set-uri concat(/bu/,req.uri,/eu)?k=v
+    http-request set-path /p if { req.hdr(x-then) -m found }
+";
+    let cases: [&[u8]; 2] = [
+        b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/abs HTTP/1.1\r\nHost: a\r\nx-then: 1\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(rules, &cases, 2),
+        &[
+            (
+                200,
+                &["GET concat(/bu/,req.uri,/eu)?k=v HTTP/1.1 | concat("],
+                "200 \"GET /a HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /p?k=v HTTP/1.1 | concat("],
+                "200 \"GET http://a/abs HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
+/// A CONNECT to a `proto h2` server goes as an HTTP/2 stream, as HAProxy's h2 mux carries
+/// it: a server that does not speak HTTP/2 gets the connection preface (not an HTTP/1
+/// CONNECT), and the client the answer a GET gets there (HAProxy 2.7.0 answers both 502;
+/// Debian's 2.6 retries the connection and answers 503).
+#[test]
+fn a_connect_to_an_h2_server_goes_over_http2_as_haproxy() {
+    let cfg = |port: u16, origin: &Recorder| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    retries 0
+    server s {} proto h2
+",
+            origin.addr
+        )
+    };
+    let status_of = |port: u16, request: &[u8]| {
+        let mut s = connect(("127.0.0.1", port));
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).get(9..12).unwrap_or("").to_string()
+    };
+    let drive = |port: u16, origin: &Recorder| {
+        let get = status_of(port, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        origin.take();
+        let connect = status_of(
+            port,
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        let first = origin
+            .take()
+            .iter()
+            .map(|r| r.lines().next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>();
+        (get, connect, first)
+    };
+    let (mine, theirs) = both_with(Recorder::start, cfg, drive);
+    assert_eq!(mine.0, "502", "{mine:?}");
+    for (get, connect, first) in std::iter::once(&mine).chain(theirs.as_ref()) {
+        assert_eq!(connect, get, "{first:?}");
+        assert!(
+            !first.is_empty() && first.iter().all(|l| l == "PRI * HTTP/2.0"),
+            "{first:?}"
+        );
+    }
+}
+
+/// A CONNECT a rule turns into a GET goes to its server as that GET, without the
+/// `Connection: upgrade` of a tunnel, and its answer comes back as a plain response with
+/// its length and body, as HAProxy's server side writes the rewritten line.
+#[test]
+fn a_connect_rewritten_to_get_is_forwarded_as_a_get_as_haproxy() {
+    let cases: [&[u8]; 1] = [b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n"];
+    assert_sides(
+        through_both("    http-request set-method GET\n", &cases, 1),
+        &[(
+            200,
+            &["GET a.example:443 HTTP/1.1 | a.example"],
+            "200 \"CONNECT a.example:443 HTTP/1.1\"",
+        )],
+    );
+}

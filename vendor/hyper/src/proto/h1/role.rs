@@ -862,6 +862,13 @@ impl Server {
             let name = cur_name.as_ref().expect("current header name");
             match *name {
                 header::CONTENT_LENGTH => {
+                    // hapee patch: no length goes with an interim answer (a 101 included)
+                    // or a 204, whatever the fields say (RFC 9110 §8.6), as HAProxy's
+                    // HTTP/1 side leaves the field out of those.
+                    let status = msg.head.subject;
+                    if status.is_informational() || status == StatusCode::NO_CONTENT {
+                        continue 'headers;
+                    }
                     if wrote_len && !is_name_written {
                         warn!("unexpected content-length found, canceling");
                         rewind(dst);
