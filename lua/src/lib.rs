@@ -316,7 +316,7 @@ fn last_call(phase: Phase, txn: &Txn) -> Option<tokio::time::Instant> {
 /// Whether an action returning `act.YIELD` may be run again later: always in HTTP rules, in
 /// TCP content rules only while their inspection delay runs.
 fn may_yield(phase: Phase, txn: &Txn) -> bool {
-    last_call(phase, txn).map_or(true, |at| at > tokio::time::Instant::now())
+    last_call(phase, txn).is_none_or(|at| at > tokio::time::Instant::now())
 }
 
 /// HAProxy's word for an action still waiting at its last call, or yielding there; the
