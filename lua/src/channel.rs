@@ -188,11 +188,16 @@ impl Channel {
 
     /// Waits for more incoming bytes, as HAProxy's channel functions yield until data
     /// arrives: false (at once) when none will come before the rules decide — the peer
-    /// closed, the buffer is full, the inspect delay passed, or the action may not wait.
+    /// closed, the buffer is full, the inspect delay passed (the action's last call, where
+    /// a read answers what is there), or the action may not wait.
     async fn wait_more(&self) -> mlua::Result<bool> {
         let response = self.response;
+        let now = tokio::time::Instant::now();
         let ask = with_txn(&self.cell, |t| {
-            let feed = t.feed.clone().filter(|f| f.response == response);
+            let feed = t
+                .feed
+                .clone()
+                .filter(|f| f.response == response && f.until > now);
             let len = held(t, response).map_or(0, |d| d.len());
             let open = !held_final(t, response) && len < bufsize(t);
             feed.filter(|_| open).map(|f| (f, bufsize(t) - len))
@@ -200,7 +205,8 @@ impl Channel {
         let Some((feed, room)) = ask else {
             return Ok(false);
         };
-        let more = feed.more(room).await;
+        // Answered with what is there when the delay ends: no reason to abandon the script.
+        let more = crate::state::reading_channel(feed.more(room)).await;
         with_txn(&self.cell, |t| {
             let (payload, fin, closed) = if response {
                 (

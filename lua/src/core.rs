@@ -389,7 +389,7 @@ fn time_functions(lua: &Lua, core: &Table) -> mlua::Result<()> {
     core.set(
         "yield",
         lua.create_async_function(|_, ()| async move {
-            tokio::task::yield_now().await;
+            crate::state::giving_turn(tokio::task::yield_now()).await;
             Ok(())
         })?,
     )?;

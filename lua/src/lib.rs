@@ -299,16 +299,32 @@ fn report_line(state: &State, line: &str, frontend: Option<&str>) {
     }
 }
 
+/// When HAProxy calls an action a last time, where it may no longer wait: a TCP content
+/// action's when its inspection delay ends (now without one, or once it ended); never in
+/// HTTP rules.
+fn last_call(phase: Phase, txn: &Txn) -> Option<tokio::time::Instant> {
+    match phase {
+        Phase::HttpRequest | Phase::HttpResponse => None,
+        Phase::TcpRequest | Phase::TcpResponse => Some(
+            txn.feed
+                .as_ref()
+                .map_or_else(tokio::time::Instant::now, |f| f.until),
+        ),
+    }
+}
+
 /// Whether an action returning `act.YIELD` may be run again later: always in HTTP rules, in
 /// TCP content rules only while their inspection delay runs.
 fn may_yield(phase: Phase, txn: &Txn) -> bool {
-    match phase {
-        Phase::HttpRequest | Phase::HttpResponse => true,
-        Phase::TcpRequest | Phase::TcpResponse => txn
-            .feed
-            .as_ref()
-            .is_some_and(|f| f.until > tokio::time::Instant::now()),
-    }
+    last_call(phase, txn).is_none_or(|at| at > tokio::time::Instant::now())
+}
+
+/// HAProxy's word for an action still waiting at its last call, or yielding there; the
+/// next rule goes on.
+fn abandoned(state: &State, name: &str, txn: &Txn) -> ActionEnd {
+    let line = format!("Lua function '{name}': aborting Lua processing on expired timeout.");
+    report_line(state, &line, Some(&txn.frontend));
+    ActionEnd::Continue
 }
 
 fn is_done(e: &mlua::Error) -> bool {
@@ -386,6 +402,7 @@ impl Hooks for ThreadHooks {
                 }
             };
             core::clear_wake_time();
+            let last = last_call(phase, &txn);
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
             let result = async {
                 // The function and the object go by reference (no registry copies); the
@@ -395,25 +412,19 @@ impl Hooks for ThreadHooks {
                     .map(|a| state.lua.create_string(a).map(Value::String))
                     .collect::<mlua::Result<MultiValue>>()?;
                 let call = (&action.func, &lent.object, rest);
-                // Not raced against the inspection delay's end: at HAProxy's last call channel
-                // reads return what is there, and a script dropped while it waits would keep
-                // the objects it borrowed until Lua collects it.
-                state.run_returning(call, state.limits.session).await
+                state.run_until(call, state.limits.session, last).await
             }
             .await;
             let txn = take_back(&lent.cell);
             let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
-                Ok(code) => match core::action_end(&code) {
-                    // A TCP content action may not wait once the inspection delay is over
-                    // (or without one): HAProxy says so and goes on with the next rule.
+                // A TCP content action may not wait once the inspection delay is over (or
+                // without one), neither in a sleep or a call nor by returning `act.YIELD`.
+                Ok(state::Ran::Abandoned) => abandoned(&state, &name, &txn),
+                Ok(state::Ran::Returned(code)) => match core::action_end(&code) {
                     ActionEnd::Yield(_) if !may_yield(phase, &txn) => {
-                        let line = format!(
-                            "Lua function '{name}': aborting Lua processing on expired timeout."
-                        );
-                        report_line(&state, &line, Some(&txn.frontend));
-                        ActionEnd::Continue
+                        abandoned(&state, &name, &txn)
                     }
                     end => end,
                 },

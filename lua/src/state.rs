@@ -141,6 +141,59 @@ struct Running {
 thread_local! {
     /// The Lua execution running on this thread now, for the instruction-count hook.
     static RUNNING: Cell<Option<Running>> = const { Cell::new(None) };
+    /// Why the coroutine this thread drives stopped in its last step, when it did.
+    static STOPPED: Cell<Stop> = const { Cell::new(Stop::Waits) };
+}
+
+/// Why a coroutine's step ended without its function's end: what HAProxy's last call of an
+/// action (its inspection delay over) tells apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// A real wait (a sleep, the HTTP client, a socket): at the last call the script is
+    /// abandoned.
+    Waits,
+    /// A turn given to other work (a forced yield, `core.yield`): the script goes on.
+    GivesTurn,
+    /// Waiting for a channel's bytes, which the last call answers with what is there.
+    ReadsChannel,
+}
+
+/// Marks the step of the coroutine being run as stopped for `why`, when it stops now.
+fn stopped_for(why: Stop) {
+    STOPPED.set(why);
+}
+
+/// `fut`, a wait that gives other work its turn and is no real wait (`core.yield`): at an
+/// action's last call the script goes on after it.
+pub async fn giving_turn<F: Future>(fut: F) -> F::Output {
+    marked(fut, Stop::GivesTurn).await
+}
+
+/// `fut`, a wait for a channel's bytes: at an action's last call the read itself answers
+/// what is there, and the script is not abandoned for it.
+pub async fn reading_channel<F: Future>(fut: F) -> F::Output {
+    marked(fut, Stop::ReadsChannel).await
+}
+
+async fn marked<F: Future>(fut: F, why: Stop) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        let step = fut.as_mut().poll(cx);
+        if step.is_pending() {
+            stopped_for(why);
+        }
+        step
+    })
+    .await
+}
+
+/// How a script action's run ended.
+pub enum Ran {
+    /// Its function returned: its first result.
+    Returned(Value),
+    /// It was still waiting at its last call (HAProxy's "aborting Lua processing on expired
+    /// timeout"): its coroutine was closed.
+    Abandoned,
 }
 
 /// Called every `forced-yield` instructions: past the deadline the execution fails; else the
@@ -153,6 +206,7 @@ fn hook(lua: &Lua, _: mlua::Debug) -> mlua::Result<VmState> {
         return Err(mlua::Error::runtime(TIMEOUT));
     }
     if run.thread != 0 && lua.current_thread().to_pointer() as usize == run.thread {
+        stopped_for(Stop::GivesTurn);
         return Ok(VmState::Yield);
     }
     Ok(VmState::Continue)
@@ -179,6 +233,24 @@ impl State {
         call: impl IntoLuaMulti,
         limit: Option<Duration>,
     ) -> mlua::Result<Value> {
+        match self.run_until(call, limit, None).await? {
+            Ran::Returned(v) => Ok(v),
+            Ran::Abandoned => Ok(Value::Nil),
+        }
+    }
+
+    /// [`State::run_returning`] for an action that HAProxy calls a last time at `last_call`
+    /// (a TCP content action when its inspection delay ends; now without one): from then on
+    /// the script may no longer wait. Channel reads answer what is there and given turns
+    /// (forced yields, `core.yield`) go on, but a script found in a real wait (a sleep, the
+    /// HTTP client, a socket) at or after that instant is abandoned: its coroutine is closed
+    /// and what it borrowed is let go at once.
+    pub async fn run_until(
+        &self,
+        call: impl IntoLuaMulti,
+        limit: Option<Duration>,
+        last_call: Option<tokio::time::Instant>,
+    ) -> mlua::Result<Ran> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let thread = match pooled {
             Some(thread) => thread,
@@ -195,31 +267,71 @@ impl State {
         // `core.yield`) wakes it and lets the thread's other work run first.
         // Read as the caller's first two results (`true`, or `false` and the failure): no list
         // of results is made.
-        let mut run = std::pin::pin!(thread.clone().into_async::<(Value, Value)>(call));
+        // Wakes the run at its last call, to look at how it waits then.
+        let mut last = last_call.map(|at| Box::pin(tokio::time::sleep_until(at)));
         let mut used = Duration::ZERO;
-        let values = std::future::poll_fn(|cx| {
-            // One hook per state is active at a time, for one coroutine: set it again for
-            // this one before a step when another one had it since.
-            if self.hooked.swap(address, Ordering::Relaxed) != address {
-                thread.set_hook(self.triggers(), hook);
-            }
-            let start = Instant::now();
-            let previous = RUNNING.replace(Some(Running {
-                deadline: limit.map(|l| start + l.saturating_sub(used)),
-                thread: address,
-            }));
-            let step = run.as_mut().poll(cx);
-            RUNNING.set(previous);
-            used += start.elapsed();
-            step
-        })
-        .await?;
+        // The coroutine's future goes at the block's end, before an abandoned coroutine is
+        // closed.
+        let values = {
+            let mut run = std::pin::pin!(thread.clone().into_async::<(Value, Value)>(call));
+            std::future::poll_fn(|cx| {
+                // One hook per state is active at a time, for one coroutine: set it again for
+                // this one before a step when another one had it since.
+                if self.hooked.swap(address, Ordering::Relaxed) != address {
+                    thread.set_hook(self.triggers(), hook);
+                }
+                let start = Instant::now();
+                let previous = RUNNING.replace(Some(Running {
+                    deadline: limit.map(|l| start + l.saturating_sub(used)),
+                    thread: address,
+                }));
+                let outer = STOPPED.replace(Stop::Waits);
+                let step = run.as_mut().poll(cx);
+                let why = STOPPED.replace(outer);
+                RUNNING.set(previous);
+                used += start.elapsed();
+                match step {
+                    std::task::Poll::Ready(values) => std::task::Poll::Ready(values.map(Some)),
+                    std::task::Poll::Pending => {
+                        // Polled in any case: the timer wakes the run at its last call.
+                        let last_now = last
+                            .as_mut()
+                            .is_some_and(|at| at.as_mut().poll(cx).is_ready());
+                        if last_now && why == Stop::Waits {
+                            std::task::Poll::Ready(Ok(None))
+                        } else {
+                            std::task::Poll::Pending
+                        }
+                    }
+                }
+            })
+            .await
+        };
+        let Some((ok, first)) = values? else {
+            self.close(thread);
+            return Ok(Ran::Abandoned);
+        };
         self.recycle(thread);
         // The caller's second result is the failure, or the function's first result.
-        let (ok, first) = values;
         let ok_flag = matches!(ok, Value::Boolean(true));
         ended(ok, first.clone())?;
-        Ok(if ok_flag { first } else { Value::Nil })
+        Ok(Ran::Returned(if ok_flag { first } else { Value::Nil }))
+    }
+
+    /// Closes `thread`, abandoned while it waited (its future dropped): its to-be-closed
+    /// variables are closed and its stack emptied, then a full collection drops the wait it
+    /// was in, with what that wait borrowed (the `TXN`'s objects, which later actions use),
+    /// as HAProxy renews an abandoned context. It is then kept for a later call.
+    fn close(&self, thread: mlua::Thread) {
+        if thread.reset(self.caller.clone()).is_err() {
+            return;
+        }
+        let _ = self.lua.gc_collect();
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_THREADS {
+                idle.push(thread);
+            }
+        }
     }
 
     /// Makes the coroutine this thread drives yield at its next instruction, as a forced yield

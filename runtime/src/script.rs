@@ -328,7 +328,7 @@ fn yield_wait(txn: &Txn, wake: Option<std::time::Duration>) -> std::time::Durati
 /// How a script action waiting for a TCP stream's bytes (`Channel:getline()`, `data(0, n)` …)
 /// asks for more while it runs: the stream keeps reading for it, as HAProxy's channel keeps
 /// receiving while a Lua action yields. Set on the transaction only while waiting is allowed
-/// (an inspect delay that has not passed, a channel that may still receive).
+/// (an inspect delay that has not passed).
 #[derive(Clone)]
 pub struct Feed {
     /// Whether it feeds the response channel (`tcp-response content`), else the request's.
@@ -373,10 +373,11 @@ impl Feed {
 }
 
 /// Runs a script action of a TCP content rule set on `txn` in place, reading more of `source`
-/// (until `deadline`) whenever the script waits for data. Without a deadline, or once the
-/// held bytes are final, the script gets no more than what is held, as in HAProxy (an action
-/// may not yield once the inspect delay has passed). What the script sends the client goes to
-/// `client` (the request side's actions): at once while it runs, else when it returns.
+/// (until `deadline`) whenever the script waits for data. Once the held bytes are final the
+/// script gets no more than what is held; without a deadline, or once it passed, the script
+/// may not wait at all, as in HAProxy (whose last call of the action comes when the inspect
+/// delay ends). What the script sends the client goes to `client` (the request side's
+/// actions): at once while it runs, else when it returns.
 pub async fn run_action_fed(
     call: &ScriptCall,
     phase: Phase,
@@ -386,12 +387,9 @@ pub async fn run_action_fed(
     deadline: Option<tokio::time::Instant>,
 ) -> ActionEnd {
     let response = phase == Phase::TcpResponse;
-    let held_final = if response {
-        txn.res_payload_final
-    } else {
-        txn.payload_final
-    };
-    let open = deadline.filter(|d| !held_final && *d > tokio::time::Instant::now());
+    // Set while the delay runs, even over final bytes: the script may still wait (sleep)
+    // until it ends.
+    let open = deadline.filter(|d| *d > tokio::time::Instant::now());
     let end = match open {
         None => run_action(call, phase, txn).await,
         Some(deadline) => {

@@ -17,6 +17,17 @@ pub trait BodyFilter: Send {
     fn data(&mut self, chunk: Bytes) -> Bytes;
     /// The body is over: what is left to send.
     fn end(&mut self) -> Bytes;
+    /// `chunk`, known to end the body as it comes (its end came with it): what is left to
+    /// send. A filter that tells the message's end to its callbacks offers the chunk as that
+    /// end, as HAProxy does when the end of the message is already in its buffer.
+    fn last(&mut self, chunk: Bytes) -> Bytes {
+        let out = if chunk.is_empty() {
+            chunk
+        } else {
+            self.data(chunk)
+        };
+        join(out, self.end())
+    }
     /// Whether the filter failed: the stream is then aborted (the head is out, so the body
     /// is cut short).
     fn failed(&self) -> bool {
@@ -91,6 +102,11 @@ impl BodyFilter for Chain {
     fn end(&mut self) -> Bytes {
         self.each_then(|f| f.end())
     }
+
+    /// What each filter lets out at the end is the last chunk of the one after it.
+    fn last(&mut self, chunk: Bytes) -> Bytes {
+        self.0.iter_mut().fold(chunk, |c, f| f.last(c))
+    }
 }
 
 impl Chain {
@@ -111,7 +127,7 @@ impl Chain {
 }
 
 /// `a` then `b`.
-fn join(a: Bytes, b: Bytes) -> Bytes {
+pub(crate) fn join(a: Bytes, b: Bytes) -> Bytes {
     if a.is_empty() {
         b
     } else if b.is_empty() {

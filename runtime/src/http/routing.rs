@@ -51,6 +51,8 @@ pub(super) struct Resume {
     /// A script's `act.DONE` ended the rules of the proxy being resumed: what HAProxy does
     /// after them (the header-name restriction, the stats URI) is skipped too.
     pub(super) done: bool,
+    /// `from` is in the proxy's `tcp-request content` rules, which a script action paused.
+    pub(super) content: bool,
 }
 
 /// Runs the frontend's `http-request` rules, picks the backend and runs its rules, from where
@@ -64,7 +66,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             // A connection switched from TCP ran its content rules itself (`switched`).
             let ran = apply_request_rules(
                 &fe.rules,
-                resume.from,
+                resume,
                 txn,
                 &[&fe.errorfiles],
                 fe.timeouts.tarpit,
@@ -78,13 +80,14 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                     }
                 }
                 RulesRan::Ended(ending) => return Route::Rule(ending),
-                RulesRan::Script(call, from) => {
+                RulesRan::Script(call, from, content) => {
                     return Route::Script(
                         call,
                         Resume {
                             backend: None,
                             from,
                             done: false,
+                            content,
                         },
                     )
                 }
@@ -95,7 +98,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                         Resume {
                             backend: None,
                             from,
-                            done: false,
+                            ..Resume::default()
                         },
                     )
                 }
@@ -103,7 +106,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                     return Route::Resolve(Resume {
                         backend: None,
                         from,
-                        done: false,
+                        ..Resume::default()
                     })
                 }
             }
@@ -125,8 +128,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             if !shared.spoe.is_empty() && backend_event(ctx, be_index) {
                 return Route::SpoeEvent(Resume {
                     backend: Some(be_index),
-                    from: 0,
-                    done: false,
+                    ..Resume::default()
                 });
             }
             be_index
@@ -141,9 +143,9 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(shared, fe, be_index) {
         let from = if resume.backend.is_some() {
-            resume.from
+            resume
         } else {
-            0
+            Resume::default()
         };
         let done = resume.backend.is_some() && resume.done;
         match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
@@ -154,11 +156,12 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 }
             }
             RulesRan::Ended(ending) => return Route::Rule(ending),
-            RulesRan::Script(call, from) => {
+            RulesRan::Script(call, from, content) => {
                 let resume = Resume {
                     backend: Some(be_index),
                     from,
                     done: false,
+                    content,
                 };
                 return Route::Script(call, resume);
             }
@@ -167,7 +170,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 let resume = Resume {
                     backend: Some(be_index),
                     from,
-                    done: false,
+                    ..Resume::default()
                 };
                 return Route::WaitBody(w, resume);
             }
@@ -175,7 +178,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::Resolve(Resume {
                     backend: Some(be_index),
                     from,
-                    done: false,
+                    ..Resume::default()
                 })
             }
         }
@@ -220,8 +223,9 @@ pub(super) enum RulesRan {
     /// No final action.
     Through,
     Ended(Box<RuleEnding>),
-    /// Stopped at a script action; the rules go on from the index given.
-    Script(crate::script::ScriptCall, usize),
+    /// Stopped at a script action; the rules go on from the index given (in the
+    /// `tcp-request content` rules when the flag is set).
+    Script(crate::script::ScriptCall, usize, bool),
     /// Stopped at `wait-for-body`; the rules go on from the index given.
     WaitBody(wait_body::WaitBody, usize),
     /// Stopped at `do-resolve` (the rule before the index given); the rules go on from there.
@@ -229,28 +233,33 @@ pub(super) enum RulesRan {
     Service(Service),
 }
 
-/// Runs `http-request` rules from index `from`; a final action's response ends the
+/// Runs `http-request` rules from where `resume` says; a final action's response ends the
 /// transaction.
 pub(super) fn apply_request_rules(
     rules: &[rules::CompiledRule],
-    from: usize,
+    resume: Resume,
     txn: &mut Txn,
     files: &[&crate::state::ErrorFiles],
     tarpit: Option<Duration>,
     content_rules: bool,
 ) -> RulesRan {
     let mut delay = None;
+    let mut from = resume.from;
     // In HTTP mode the `tcp-request content` rules run on each request, before the
-    // `http-request` ones; the request is whole by then, so none of them waits.
-    if from == 0
-        && content_rules
-        && matches!(
-            rules::run(rules, RuleSet::TcpRequestContent, txn),
-            Verdict::Reject | Verdict::Close
-        )
-    {
-        unlogged(txn);
-        return RulesRan::Ended(Box::new(rejected(txn)));
+    // `http-request` ones; the request is whole by then, so none of them waits for data (a
+    // script action may still wait while the inspection delay runs).
+    if content_rules && (from == 0 || resume.content) {
+        match rules::run_from(rules, RuleSet::TcpRequestContent, txn, from) {
+            Verdict::Reject | Verdict::Close => {
+                unlogged(txn);
+                return RulesRan::Ended(Box::new(rejected(txn)));
+            }
+            Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next, true),
+            _ => {}
+        }
+        from = 0;
+    } else if resume.content {
+        from = 0;
     }
     let verdict = rules::run_from(rules, RuleSet::HttpRequest, txn, from);
     if matches!(verdict, Verdict::Deny(_) | Verdict::Tarpit(_))
@@ -260,7 +269,7 @@ pub(super) fn apply_request_rules(
     }
     let (response, term) = match verdict {
         Verdict::Continue => return RulesRan::Through,
-        Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
+        Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next, false),
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
         // An SPOE group is sent where a name would be resolved: the rule before `next` says
         // which (`script::settle`).

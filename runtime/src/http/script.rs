@@ -75,6 +75,9 @@ pub(super) async fn settle(
                 crate::spoe::on_events(txn, &proxies, &events).await;
                 route(ctx, txn, resume)
             }
+            Route::Script(call, resume) if resume.content => {
+                content_script(ctx, txn, &call, resume).await
+            }
             Route::Script(call, resume) => {
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {
@@ -111,6 +114,48 @@ pub(super) async fn settle(
             }
             decided => return (body, decided),
         };
+    }
+}
+
+/// A script action of the `tcp-request content` rules of an HTTP proxy: it may wait while
+/// the frontend's inspection delay runs (counted from the action's start), and HAProxy's last
+/// call comes when it ends (at once without one: a backend's, or none set). The request is
+/// whole, so its channel has nothing more to give. The content rules go on after it, then the
+/// `http-request` ones, unless it ends them.
+async fn content_script(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    call: &script::ScriptCall,
+    resume: super::routing::Resume,
+) -> Route {
+    let delay = ctx
+        .frontend()
+        .inspect_delay
+        .filter(|_| resume.backend.is_none());
+    let deadline = delay.map(|d| tokio::time::Instant::now() + d);
+    let mut nothing = tokio::io::empty();
+    let end = Box::pin(script::run_action_fed(
+        call,
+        Phase::TcpRequest,
+        txn,
+        &mut nothing,
+        None,
+        deadline,
+    ))
+    .await;
+    let http_rules = super::routing::Resume {
+        from: 0,
+        content: false,
+        ..resume
+    };
+    match end {
+        ActionEnd::Continue => route(ctx, txn, resume),
+        ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => route(ctx, txn, http_rules),
+        ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
+        ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid | ActionEnd::Failed => {
+            super::routing::unlogged(txn);
+            Route::Rule(Box::new(super::routing::rejected(txn)))
+        }
     }
 }
 

@@ -652,6 +652,10 @@ impl BodyFilter for ScriptBody {
         self.finish(Bytes::new())
     }
 
+    fn last(&mut self, chunk: Bytes) -> Bytes {
+        self.finish(chunk)
+    }
+
     fn failed(&self) -> bool {
         self.failed
     }

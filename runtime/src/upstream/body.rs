@@ -235,26 +235,27 @@ impl ServerBody {
             match polled {
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) => {
-                        let mut out = if data.is_empty() {
+                        // The client side may stop polling once it has the length it was
+                        // told: the filters end with the last bytes, not after them, and a
+                        // chunk whose end is known is offered as the message's end.
+                        let ended = self.stream.is_none()
+                            && matches!(self.state, State::Done | State::Length(0));
+                        let mut chain_failed = false;
+                        let out = if ended {
+                            let out = if data.is_empty() {
+                                let held = chain.retry();
+                                crate::http::filters::join(held, chain.end())
+                            } else {
+                                chain.last(data)
+                            };
+                            chain_failed = chain.failed();
+                            self.filters = None;
+                            out
+                        } else if data.is_empty() {
                             chain.retry()
                         } else {
                             chain.data(data)
                         };
-                        // The client side may stop polling once it has the length it was
-                        // told: the filters end with the last bytes, not after them.
-                        let mut chain_failed = false;
-                        if self.stream.is_none()
-                            && matches!(self.state, State::Done | State::Length(0))
-                        {
-                            let tail = chain.end();
-                            chain_failed = chain.failed();
-                            self.filters = None;
-                            if !tail.is_empty() {
-                                let mut both = BytesMut::from(&out[..]);
-                                both.extend_from_slice(&tail);
-                                out = both.freeze();
-                            }
-                        }
                         if self.filters.as_ref().map_or(chain_failed, |c| c.failed()) {
                             return self.abort_filtered();
                         }

@@ -157,6 +157,8 @@ mod lua_errors;
 mod lua_expired;
 #[path = "runtime/lua_filter_directions.rs"]
 mod lua_filter_directions;
+#[path = "runtime/lua_filter_eom.rs"]
+mod lua_filter_eom;
 #[path = "runtime/lua_filter_hold.rs"]
 mod lua_filter_hold;
 #[path = "runtime/lua_filter_service.rs"]
