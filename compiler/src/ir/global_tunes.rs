@@ -32,7 +32,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         | "tune.vars.sess-max-size"
         | "tune.vars.txn-max-size"
         | "tune.vars.reqres-max-size"
-        | "tune.vars.check-max-size" => (!strtol_rest(value).is_empty())
+        | "tune.vars.check-max-size" => (crate::cnum::strtol(value, 10).end != value.len())
             .then(|| format!("{keyword}: '{value}' is an invalid size")),
         "h1-case-adjust" => h1_case_adjust(b, keyword, value, stmt.word(at + 2)),
         "h1-case-adjust-file" => value
@@ -164,19 +164,6 @@ fn is_protocol_flag(option: &str) -> bool {
         protocol,
         Some("sslv3" | "tlsv10" | "tlsv11" | "tlsv12" | "tlsv13")
     )
-}
-
-/// What C's `strtol` leaves unread of `text`: all of it when no number starts it (an empty
-/// text leaves nothing).
-fn strtol_rest(text: &str) -> &str {
-    let t = text.trim_start();
-    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        text
-    } else {
-        &unsigned[digits..]
-    }
 }
 
 /// `close-spread-time <time>|infinite`.
