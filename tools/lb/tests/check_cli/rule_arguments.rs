@@ -233,7 +233,11 @@ fn check_rules_stick_rules_and_server_sni_are_compiled_as_haproxy_compiles_them(
 #[test]
 fn stick_rule_conditions_are_checked_as_haproxy_checks_them() {
     let at = |m: &str| format!("config : parsing [11] : {m}");
-    let sticking = |m: &str| at(&format!("'stick': error detected while parsing sticking condition : {m}."));
+    let sticking = |m: &str| {
+        at(&format!(
+            "'stick': error detected while parsing sticking condition : {m}."
+        ))
+    };
     let never = |keyword: &str, place: &str| {
         at(&format!("anonymous acl will never match because it uses keyword '{keyword}' which is incompatible with '{place}'"))
     };
