@@ -149,8 +149,9 @@ impl Parser<'_> {
             neg = !neg;
             i = skip_blanks(self.text, i + 1);
         }
-        if let Some((value, end)) = strtol(&self.text[i..]) {
-            return Ok(Some(((value != 0) != neg, i + end)));
+        let number = crate::cnum::strtol(&self.text[i..], 0);
+        if number.converted() {
+            return Ok(Some(((number.value != 0) != neg, i + number.end)));
         }
         if b.get(i) == Some(&b'(') {
             let inner = skip_blanks(self.text, i + 1);
@@ -223,46 +224,6 @@ fn predicate_arity(name: &str) -> Option<usize> {
         "streq" | "strneq" => Some(2),
         _ => None,
     }
-}
-
-/// `strtol(text, &end, 0)`: decimal, `0x` hex or leading-`0` octal, with optional sign.
-pub(crate) fn strtol(text: &str) -> Option<(i64, usize)> {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() && (b[i] as char).is_ascii_whitespace() {
-        i += 1;
-    }
-    let neg = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let (radix, digits_at) = if b.get(i) == Some(&b'0')
-        && matches!(b.get(i + 1), Some(b'x' | b'X'))
-        && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-    {
-        (16, i + 2)
-    } else if b.get(i) == Some(&b'0') {
-        (8, i)
-    } else {
-        (10, i)
-    };
-    let end = digits_at
-        + b[digits_at..]
-            .iter()
-            .take_while(|c| (**c as char).is_digit(radix))
-            .count();
-    if end == digits_at {
-        return None;
-    }
-    let v = i64::from_str_radix(&text[digits_at..end], radix).unwrap_or(i64::MAX);
-    Some((if neg { -v } else { v }, end))
 }
 
 /// HAProxy's feature test: `NAME` preceded by `+` and followed by a space or the end.

@@ -7,6 +7,7 @@
 pub mod address;
 pub mod arglist;
 pub mod check;
+pub mod cnum;
 pub mod codes;
 pub mod cond;
 pub mod diagnostic;

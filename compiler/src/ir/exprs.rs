@@ -112,6 +112,8 @@ pub(super) enum CondSite<'a> {
     /// '<name>' while parsing <rule> : error in condition: <error>.` (`redirect rule`,
     /// `'http-request redirect' rule`).
     Redirect(&'a str),
+    /// `stick` rules: `'stick': error detected while parsing sticking condition : <error>.`
+    Stick,
 }
 
 impl<'a> CondSite<'a> {
@@ -123,6 +125,10 @@ impl<'a> CondSite<'a> {
     fn wording(&self, proxy: &Proxy, keyword: &str) -> (String, &'static str) {
         match self {
             CondSite::Phrase(what) => (format!("error detected while parsing {what} : "), "."),
+            CondSite::Stick => (
+                "'stick': error detected while parsing sticking condition : ".to_string(),
+                ".",
+            ),
             CondSite::HttpRule {
                 keyword: rule,
                 action,

@@ -1,6 +1,7 @@
 //! Values of the compression, soft-stop and poller settings of the global section, refused in
 //! HAProxy 2.7's words (E291): `maxcompcpuusage`, `tune.zlib.memlevel`,
-//! `tune.zlib.windowsize`, `close-spread-time`, `tune.fd.edge-triggered`, the sizes of
+//! `tune.zlib.windowsize`, `close-spread-time`, the paths of `chroot`, `pidfile` and
+//! `server-state-base|file`, `tune.fd.edge-triggered`, the sizes of
 //! `tune.vars.*-max-size`, the `h1-case-adjust <from> <to>` pairs, and the options of
 //! `ssl-default-bind-options` / `ssl-default-server-options`.
 
@@ -32,8 +33,19 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         | "tune.vars.sess-max-size"
         | "tune.vars.txn-max-size"
         | "tune.vars.reqres-max-size"
-        | "tune.vars.check-max-size" => (!strtol_rest(value).is_empty())
+        | "tune.vars.check-max-size" => (crate::cnum::strtol(value, 10).end != value.len())
             .then(|| format!("{keyword}: '{value}' is an invalid size")),
+        // Paths the process needs a word for.
+        "chroot" | "pidfile" | "server-state-base" | "server-state-file" if value.is_empty() => {
+            Some(match keyword {
+                "chroot" => format!("'{keyword}' expects a directory as an argument."),
+                "pidfile" => format!("'{keyword}' expects a file name as an argument."),
+                "server-state-base" => {
+                    format!("'{keyword}' expects one argument: a directory path.")
+                }
+                _ => format!("'{keyword}' expect one argument: a file path."),
+            })
+        }
         "h1-case-adjust" => h1_case_adjust(b, keyword, value, stmt.word(at + 2)),
         "h1-case-adjust-file" => value
             .is_empty()
@@ -164,19 +176,6 @@ fn is_protocol_flag(option: &str) -> bool {
         protocol,
         Some("sslv3" | "tlsv10" | "tlsv11" | "tlsv12" | "tlsv13")
     )
-}
-
-/// What C's `strtol` leaves unread of `text`: all of it when no number starts it (an empty
-/// text leaves nothing).
-fn strtol_rest(text: &str) -> &str {
-    let t = text.trim_start();
-    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        text
-    } else {
-        &unsigned[digits..]
-    }
 }
 
 /// `close-spread-time <time>|infinite`.

@@ -19,8 +19,10 @@ pub(super) enum Place {
     HttpResponse,
     /// `use_backend`.
     UseBackend,
-    /// `use-server`.
+    /// `use-server`, `stick on` and `stick match`.
     UseServer,
+    /// `stick store-response`.
+    StickStore,
 }
 
 impl Place {
@@ -34,6 +36,7 @@ impl Place {
             Place::HttpResponse => side(FE_HRS_HDR, BE_HRS_HDR),
             Place::UseBackend => FE_SET_BCK,
             Place::UseServer => BE_SET_SRV,
+            Place::StickStore => BE_STO_RUL,
         }
     }
 }

@@ -475,7 +475,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                     "a stick rule is 'stick on|match|store-request|store-response <fetch>'",
                 ));
             } else {
-                super::rules::stick_rule(b, stmt);
+                super::rules::stick_rule(b, index, stmt);
             }
         }
         "use-server" => {
@@ -554,7 +554,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 "'max-keep-alive-queue' expects expects an integer value (or -1 to disable)"
                     .to_string()
             } else {
-                match strtol_stop(value) {
+                match value[crate::cnum::strtol(value, 0).end..].chars().next() {
                     Some(c) => format!(
                         "'max-keep-alive-queue' : unexpected character '{c}' in integer value '{value}'"
                     ),
@@ -806,29 +806,4 @@ fn spoe_filter(b: &mut Builder, stmt: &Stmt) {
     if !config {
         err(b, 1, "'spoe' : missing config file".to_string());
     }
-}
-
-/// Where C's `strtol(text, &end, 0)` stops short of the end of `text`: the character it
-/// stops at (none when the whole text is read). Leading blanks and a sign are read; then
-/// `0x` and hexadecimal digits, a `0` and octal digits, or decimal digits. Text without any
-/// digit stops at its first character.
-fn strtol_stop(text: &str) -> Option<char> {
-    let body = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let body = body.strip_prefix(['+', '-']).unwrap_or(body);
-    let (digits, radix) = match body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        Some(hex) if hex.starts_with(|c: char| c.is_ascii_hexdigit()) => (hex, 16),
-        // `0x` without a hexadecimal digit: the `0` is read, the `x` is not.
-        Some(_) => (&body[1..], 0),
-        None if body.starts_with('0') => (body, 8),
-        None => (body, 10),
-    };
-    if radix == 0 {
-        return digits.chars().next();
-    }
-    let rest = digits.trim_start_matches(|c: char| c.is_digit(radix));
-    if rest.len() == digits.len() && radix == 10 {
-        // No digit at all: strtol reads nothing, and stops at the text's first character.
-        return text.chars().next();
-    }
-    rest.chars().next()
 }

@@ -134,8 +134,7 @@ fn tunes(config: &Config, out: &mut Vec<Diagnostic>) {
             | "tune.quic.retry-threshold"
             | "tune.quic.max-frame-loss" => {
                 // HAProxy reads the number with atoi(): leading digits, anything after ignored.
-                let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
-                (digits.parse::<u64>().unwrap_or(0) < 1)
+                (super::values::atol(value) < 1)
                     .then(|| format!("'{name}' expects a positive integer."))
             }
             "tune.quic.socket-owner" => (!matches!(value, "listener" | "connection"))

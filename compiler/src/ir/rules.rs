@@ -376,7 +376,7 @@ fn rule_expressions(
         let problem = match value.filter(|w| !w.value.is_empty()) {
             None => "expects exactly 1 argument (integer/hex value)".to_string(),
             Some(w) => {
-                let end = crate::cond::strtol(&w.value).map_or(0, |(_, end)| end);
+                let end = crate::cnum::strtol(&w.value, 0).end;
                 if end == w.value.len() {
                     return;
                 }
@@ -445,7 +445,7 @@ fn rule_expressions(
 /// it (`table <name>`, a condition), read as HAProxy reads them: the expression must parse,
 /// and its fetch must exist where the rule runs (while the server is chosen, or once the
 /// response is there for `store-response`).
-pub(super) fn stick_rule(b: &mut Builder, stmt: &Stmt) {
+pub(super) fn stick_rule(b: &mut Builder, index: usize, stmt: &Stmt) {
     use crate::registry::capabilities::{at, missing_sources};
     let word = stmt.spanned(2);
     let expr = match crate::expr::sample::parse(&word.value, false) {
@@ -459,10 +459,12 @@ pub(super) fn stick_rule(b: &mut Builder, stmt: &Stmt) {
             return;
         }
     };
-    let (places, when) = if stmt.word(1) == "store-response" {
-        (at::BE_STO_RUL, "for 'store-response'")
+    let (places, when, place) = if stmt.word(1) == "store-response" {
+        let place = super::places::Place::StickStore;
+        (at::BE_STO_RUL, "for 'store-response'", place)
     } else {
-        (at::BE_SET_SRV, "during request")
+        let place = super::places::Place::UseServer;
+        (at::BE_SET_SRV, "during request", place)
     };
     if let Some(needs) = missing_sources(&expr.fetch.name, places) {
         b.push(
@@ -484,7 +486,11 @@ pub(super) fn stick_rule(b: &mut Builder, stmt: &Stmt) {
         next += 2;
     }
     let after = stmt.word(next);
-    if !after.is_empty() && after != "if" && after != "unless" {
+    if after == "if" || after == "unless" {
+        let cond = stmt.spanned_from(next);
+        let parsed = super::exprs::condition(b, index, &cond, &super::exprs::CondSite::Stick);
+        super::places::check(b, index, &cond, parsed.as_ref(), place);
+    } else if !after.is_empty() {
         b.push(
             Diagnostic::new("E237", format!("'stick': unknown keyword '{after}'."))
                 .at(stmt.span(next))

@@ -37,24 +37,11 @@ pub(super) fn global_statement(b: &mut Builder, stmt: &Stmt, at: usize) {
     );
 }
 
-/// C's `strtol(text, &end, 10)` where `*end` must be the end of the text: leading blanks, an
-/// optional sign, digits. No digits at all converts nothing (the end stays at the start), which
-/// only an empty text survives, as 0.
+/// C's `strtol(text, &end, 10)` where `*end` must be the end of the text. Converting nothing
+/// leaves the end at the start, which only an empty text survives, as 0.
 fn strtol(text: &str) -> Option<i64> {
-    let t = text.trim_start();
-    if t.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match t.as_bytes()[0] {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let v = digits.parse::<i64>().unwrap_or(i64::MAX);
-    Some(if neg { -v } else { v })
+    let number = crate::cnum::strtol(text, 10);
+    (number.end == text.len()).then_some(number.value)
 }
 
 /// Checks the counter number named by rule action `action` against the number of counters.

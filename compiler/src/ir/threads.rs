@@ -136,15 +136,11 @@ fn thread_group(b: &mut Builder, stmt: &Stmt) {
 
 /// Leading integer (strtol) and the rest of the text.
 fn split_long(s: &str) -> (Option<i64>, &str) {
-    let sign = usize::from(s.starts_with(['-', '+']));
-    let digits = s[sign..].bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
+    let number = crate::cnum::strtol(s, 10);
+    if !number.converted() {
         return (None, s);
     }
-    (
-        s[..sign + digits].parse().ok().or(Some(i64::MAX)),
-        &s[sign + digits..],
-    )
+    (Some(number.value), &s[number.end..])
 }
 
 /// Replays `thread-group` lines like HAProxy does, then maps unassigned threads to groups.

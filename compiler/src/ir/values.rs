@@ -147,28 +147,7 @@ pub fn parse_int(text: &str) -> Option<i64> {
     t.parse::<i64>().ok()
 }
 
-/// C's `atoi`/`atol`: reads leading digits and ignores the rest (0 when none). HAProxy uses it
-/// for many integer directives without validation, so garbage is accepted silently.
-pub fn atol(text: &str) -> i64 {
-    let t = text.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for b in digits.bytes() {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add((b - b'0') as i64);
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
+pub use crate::cnum::atol;
 
 /// Whether an ACL pattern of the `ip` match is certainly invalid, as HAProxy's `pat_parse_ip`
 /// would find it: a bad mask, or an address made of digits and dots that is no IPv4 address

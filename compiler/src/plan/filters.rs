@@ -144,10 +144,9 @@ fn cache(name: &str, lines: &[DirectiveLine]) -> CachePlan {
     }
 }
 
-/// The number a string starts with, as C's `atoi` reads it (0 when none).
+/// The number a string starts with, as C's `atoi` reads it (0 when none or negative).
 fn leading_int(s: &str) -> u32 {
-    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().unwrap_or(0)
+    u32::try_from(crate::cnum::atol(s).max(0)).unwrap_or(u32::MAX)
 }
 
 /// A line that places a filter or sets compression: a directive, or a cache rule (whose

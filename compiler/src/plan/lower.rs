@@ -439,17 +439,7 @@ pub fn max_session_srv_conns(lines: &[DirectiveLine]) -> u32 {
     let Some(text) = last_arg(lines, "max-session-srv-conns") else {
         return 5;
     };
-    let text = text.trim_start();
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
-    match digits[..end].parse::<u64>() {
-        Ok(n) if !negative => u32::try_from(n).unwrap_or(u32::MAX),
-        _ => 0,
-    }
+    u32::try_from(atol(&text).max(0)).unwrap_or(u32::MAX)
 }
 
 /// `hash-balance-factor <n>` (the last one; 0 without one), read as C's `atol` reads it.

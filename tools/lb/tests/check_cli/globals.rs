@@ -156,6 +156,27 @@ fn bad_global_tunes_are_refused_in_haproxy_words() {
             "'close-spread-time' expects <time> as argument.",
             true,
         ),
+        // Paths without their word.
+        (
+            "chroot",
+            "'chroot' expects a directory as an argument.",
+            true,
+        ),
+        (
+            "pidfile",
+            "'pidfile' expects a file name as an argument.",
+            true,
+        ),
+        (
+            "server-state-base",
+            "'server-state-base' expects one argument: a directory path.",
+            true,
+        ),
+        (
+            "server-state-file",
+            "'server-state-file' expect one argument: a file path.",
+            true,
+        ),
         (
             "tune.fd.edge-triggered maybe",
             "'tune.fd.edge-triggered' expects either 'on' or 'off' but got 'maybe'.",

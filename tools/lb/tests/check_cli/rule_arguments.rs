@@ -230,6 +230,40 @@ fn check_rules_stick_rules_and_server_sni_are_compiled_as_haproxy_compiles_them(
     assert_backend_like_haproxy("    stick store-response res.hdr(x)", &[]);
 }
 
+#[test]
+fn stick_rule_conditions_are_checked_as_haproxy_checks_them() {
+    let at = |m: &str| format!("config : parsing [11] : {m}");
+    let sticking = |m: &str| {
+        at(&format!(
+            "'stick': error detected while parsing sticking condition : {m}."
+        ))
+    };
+    let never = |keyword: &str, place: &str| {
+        at(&format!("anonymous acl will never match because it uses keyword '{keyword}' which is incompatible with '{place}'"))
+    };
+    let cases = [
+        (
+            "    stick on src if { nope }",
+            sticking("unknown fetch method 'nope' in ACL expression 'nope'"),
+        ),
+        (
+            "    stick match src table be unless FOO",
+            sticking("no such ACL : 'FOO'"),
+        ),
+        (
+            "    stick store-request src if { res.hdr(x) -m found }",
+            never("res.hdr", "backend use-server, balance or stick-match rule"),
+        ),
+        (
+            "    stick store-response src if { req.hdr(x) -m found }",
+            never("req.hdr", "backend stick-store rule"),
+        ),
+    ];
+    for (line, want) in &cases {
+        assert_backend_like_haproxy(line, &[want.as_str()]);
+    }
+}
+
 /// The warnings of `cmd -c` on frontend `fe` holding `lines`.
 fn frontend_warnings(cmd: &str, lines: &str) -> Vec<String> {
     let cfg = write_cfg(
