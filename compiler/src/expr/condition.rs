@@ -152,6 +152,10 @@ fn tokenize<'a>(words: &[(crate::source::Span, &'a str)]) -> Vec<(Tok, Tokw<'a>)
 /// ends at an `||` and at the end), and an `||` that starts or ends the condition or follows
 /// another one.
 fn lenient(toks: Vec<(Tok, Tokw<'_>)>) -> Vec<(Tok, Tokw<'_>)> {
+    // Most conditions have neither (`if host_0`): kept as they are, with no second list.
+    if !toks.iter().any(|(t, _)| matches!(t, Tok::Not | Tok::Or)) {
+        return toks;
+    }
     let term_follows = |i: usize| {
         toks[i + 1..]
             .iter()

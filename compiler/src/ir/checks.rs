@@ -34,19 +34,21 @@ pub(super) fn check(
             continue;
         }
         backend_references(db, config, p, &mut out);
+        // Gathered once, when a check first asks.
+        let acls = super::layer6::AclNames::new(p);
         if p.kind != ProxyKind::Defaults {
-            super::layer6::check(db, p, &mut out);
+            super::layer6::check(db, p, &acls, &mut out);
         }
         table_references(config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
-            super::content_delay::check(p, &mut out);
+            super::content_delay::check(p, &acls, &mut out);
         }
         super::exprs::resolve_refs(db, config, p, &mut out);
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
             check_ports(p, &mut out);
-            super::http_aliases::tcp_fallback(p, &mut out);
+            super::http_aliases::tcp_fallback(p, &acls, &mut out);
             super::http_aliases::check(p, &mut out);
             // HAProxy checks log addresses and modes after compiling the log formats.
             super::ignored::check(config, p, &mut out);

@@ -8,11 +8,10 @@ use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::capabilities::{self, at};
 
-pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(p: &Proxy, acls: &AclNames, out: &mut Vec<Diagnostic>) {
     if p.disabled || !p.kind.has_frontend() {
         return;
     }
-    let mut acls = None;
     let warn = |out: &mut Vec<Diagnostic>, rule: &RuleDecl, message: String, help: &str| {
         out.push(
             Diagnostic::new(
@@ -61,11 +60,10 @@ pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
             && p.effective_mode() == Mode::Http
             && !capabilities::reads_request_contents(fetch)
         {
-            let acls =
-                acls.get_or_insert_with(|| AclNames::of(p, capabilities::reads_request_contents));
             let predefined =
                 |name: &str| http_predefined(name) || LAYER6_PREDEFINED.contains(&name);
-            if !acls.condition_reads(&rule.condition, &predefined) {
+            let what = capabilities::REQUEST_CONTENTS;
+            if !acls.condition_reads(&rule.condition, what, &predefined) {
                 warn(out, rule, "a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).".into(), "HTTP errors and timeouts end a connection before its content rules run: track with 'tcp-request session track-sc<n>' so that they are counted");
             }
         }

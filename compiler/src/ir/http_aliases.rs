@@ -96,7 +96,7 @@ fn first_http_alias(lf: &logformat::LogFormat) -> Option<&str> {
 /// HTTP log option (W257, the TCP format is used instead). Both are located at the last line
 /// that set the proxy's format location: its log format or option (a defaults section's
 /// first), or a rule whose parser records its own line there.
-pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
+pub(super) fn tcp_fallback(p: &Proxy, acls: &super::layer6::AclNames, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() == Mode::Http || p.kind == ProxyKind::Defaults {
         return;
     }
@@ -122,8 +122,6 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
     // HTTP fetches seen so far: an expression is an HTTP request field once one was.
     let mut http_needed = false;
     let mut waits_http = false;
-    // Made at the first condition that could still matter (most proxies have none).
-    let mut acls = None;
     let predefined = super::layer6::http_predefined;
     for rule in &p.rules {
         let (strings, records_line) = rule_strings(rule);
@@ -148,10 +146,8 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
         // A condition read after the rule's strings marks the proxy as reading HTTP for the
         // strings of the rules after it.
         if !http_needed && !rule.condition.is_empty() {
-            let acls = acls.get_or_insert_with(|| {
-                super::layer6::AclNames::of(p, crate::registry::capabilities::reads_http)
-            });
-            http_needed = acls.condition_reads(&rule.condition, &predefined);
+            let http = crate::registry::capabilities::HTTP;
+            http_needed = acls.condition_reads(&rule.condition, http, &predefined);
         }
     }
     let (kind, name) = (p.kind.type_str(), p.name_str());

@@ -6,8 +6,10 @@ use super::build::location;
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::expr::condition::{self, CondTerm};
+use crate::registry::capabilities;
 use crate::source::{SourceDb, Span};
-use std::collections::HashSet;
+use rustc_hash::FxHashMap;
+use std::cell::OnceCell;
 
 /// HAProxy's own ACLs whose fetch reads the request's raw bytes.
 pub(super) const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
@@ -21,13 +23,13 @@ pub(super) fn http_predefined(name: &str) -> bool {
         && !LAYER6_PREDEFINED.contains(&name)
 }
 
-pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(db: &SourceDb, p: &Proxy, acls: &AclNames, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() != Mode::Http {
         return;
     }
-    let acls = AclNames::of(p, crate::registry::capabilities::reads_layer6);
     let predefined = |name: &str| LAYER6_PREDEFINED.contains(&name);
-    let reads_layer6 = |cond: &[Spanned<Text>]| acls.condition_reads(cond, &predefined);
+    let reads_layer6 =
+        |cond: &[Spanned<Text>]| acls.condition_reads(cond, capabilities::LAYER6, &predefined);
     let mut warn = |span: Span| {
         out.push(
             Diagnostic::new(
@@ -90,56 +92,64 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A proxy's ACL names, read once: a proxy of thousands of rules each naming its own ACL
-/// would otherwise walk every declaration for every rule.
+/// A proxy's ACL names with what their fetches read, gathered at the first question and then
+/// shared by every check of the proxy that asks (W284, W414, W256): a proxy of thousands of
+/// rules each naming its own ACL would otherwise walk every declaration for every rule, and
+/// each check would gather them again.
 pub(super) struct AclNames<'a> {
-    declared: HashSet<&'a str>,
-    /// Names with at least one declaration whose fetch passes the test.
-    matching: HashSet<&'a str>,
-    /// The test, on a fetch's name.
-    reads: fn(&str) -> bool,
+    proxy: &'a Proxy,
+    /// Each declared name with the sources its declarations' fetches read (bits of
+    /// `capabilities::fetch_sources`, none for a fetch not in the table), or'ed together.
+    sources: OnceCell<FxHashMap<&'a str, u32>>,
 }
 
 impl<'a> AclNames<'a> {
-    /// The names of `p`'s ACLs, and those whose fetch passes `reads`.
-    pub(super) fn of(p: &'a Proxy, reads: fn(&str) -> bool) -> Self {
-        let mut names = AclNames {
-            declared: HashSet::with_capacity(p.acls.len()),
-            matching: HashSet::new(),
-            reads,
-        };
-        for a in &p.acls {
-            let name = a.name.value.as_str();
-            names.declared.insert(name);
-            if a.words.first().is_some_and(|w| names.criterion(&w.value)) {
-                names.matching.insert(name);
-            }
+    /// `p`'s ACL names, read when first asked about.
+    pub(super) fn new(p: &'a Proxy) -> Self {
+        AclNames {
+            proxy: p,
+            sources: OnceCell::new(),
         }
-        names
     }
 
-    /// Whether an ACL criterion (a keyword with its arguments and converters) fetches what
-    /// the test looks for.
-    fn criterion(&self, word: &str) -> bool {
-        let keyword = word.split(['(', ',']).next().unwrap_or(word);
-        let fetch = crate::registry::acl_keyword(keyword).map_or(keyword, |k| k.fetch);
-        (self.reads)(fetch)
+    fn sources(&self) -> &FxHashMap<&'a str, u32> {
+        self.sources.get_or_init(|| {
+            let mut map = FxHashMap::default();
+            map.reserve(self.proxy.acls.len());
+            // Large configurations repeat one criterion over many ACLs (`hdr(host)`…).
+            let mut last: Option<(&str, u32)> = None;
+            for a in &self.proxy.acls {
+                let criterion = a.words.first().map_or("", |w| w.value.as_str());
+                let read = match last {
+                    Some((text, read)) if text == criterion => read,
+                    _ => criterion_sources(criterion),
+                };
+                last = Some((criterion, read));
+                *map.entry(a.name.value.as_str()).or_insert(0) |= read;
+            }
+            map
+        })
     }
 
-    /// Whether any ACL of the condition, negated or not, passes the test; `predefined` tells
-    /// HAProxy's own ACLs that do (unless the proxy declares one of the same name).
+    /// Whether any ACL of the condition, negated or not, reads one of the sources `what`
+    /// (bits of `capabilities::fetch_sources`); `predefined` tells HAProxy's own ACLs that do
+    /// (unless the proxy declares one of the same name).
     pub(super) fn condition_reads(
         &self,
         cond: &[Spanned<Text>],
+        what: u32,
         predefined: &dyn Fn(&str) -> bool,
     ) -> bool {
+        let sources = self.sources();
+        let named = |name: &str| match sources.get(name) {
+            Some(read) => read & what != 0,
+            None => predefined(name),
+        };
         // Only a word naming a matching ACL, one of HAProxy's, or an anonymous ACL can make it
         // true: most conditions are answered without being parsed.
         let may = cond.iter().any(|w| {
             let name = w.value.trim_start_matches('!');
-            name.starts_with('{')
-                || self.matching.contains(name)
-                || (predefined(name) && !self.declared.contains(name))
+            name.starts_with('{') || named(name)
         });
         if !may {
             return false;
@@ -149,17 +159,19 @@ impl<'a> AclNames<'a> {
             return false;
         };
         parsed.alternatives.iter().flatten().any(|term| match term {
-            CondTerm::Named(used) => {
-                let name = used.name.as_str();
-                if self.declared.contains(name) {
-                    self.matching.contains(name)
-                } else {
-                    predefined(name)
-                }
-            }
-            CondTerm::Anonymous(anon) => {
-                anon.words.first().is_some_and(|w| self.criterion(&w.value))
-            }
+            CondTerm::Named(used) => named(used.name.as_str()),
+            CondTerm::Anonymous(anon) => anon
+                .words
+                .first()
+                .is_some_and(|w| criterion_sources(&w.value) & what != 0),
         })
     }
+}
+
+/// The sources an ACL criterion (a keyword with its arguments and converters) fetches from;
+/// none for a fetch not in the table.
+fn criterion_sources(word: &str) -> u32 {
+    let keyword = word.split(['(', ',']).next().unwrap_or(word);
+    let fetch = crate::registry::acl_keyword(keyword).map_or(keyword, |k| k.fetch);
+    capabilities::fetch_sources(fetch).unwrap_or(0)
 }

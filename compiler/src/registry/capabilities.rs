@@ -564,7 +564,7 @@ const SOURCE_NAMES: [&str; 23] = [
 
 /// The sources of information fetch `name` uses (bits indexing `SOURCE_PLACES`); `None` for
 /// a fetch not in the table.
-fn fetch_sources(name: &str) -> Option<u32> {
+pub fn fetch_sources(name: &str) -> Option<u32> {
     fetch_row(name).map(|&(sources, _)| sources)
 }
 
@@ -606,20 +606,28 @@ pub fn reads_http_request(name: &str) -> bool {
 /// Whether fetch `name` reads the raw bytes of a connection's request or response (L6REQ,
 /// L6RES): what HTTP proxies ignore.
 pub fn reads_layer6(name: &str) -> bool {
-    fetch_sources(name).is_some_and(|s| s & (1 << 7 | 1 << 15) != 0)
+    fetch_sources(name).is_some_and(|s| s & LAYER6 != 0)
 }
+
+/// Source bits of the raw bytes of a connection's request or response (L6REQ, L6RES).
+pub const LAYER6: u32 = 1 << 7 | 1 << 15;
+/// Source bits of what the client sent: its raw bytes (L6REQ) and the HTTP request (HRQHV,
+/// HRQHP, HRQBO).
+pub const REQUEST_CONTENTS: u32 = 1 << 7 | 0x7 << 8;
+/// Source bits of an HTTP message, request or response (HRQHV, HRQHP, HRQBO, HRSHV, HRSHP,
+/// HRSBO).
+pub const HTTP: u32 = 0x7 << 8 | 0x7 << 16;
 
 /// Whether fetch `name` reads what the client sent: the raw bytes of its request (L6REQ) or
 /// the HTTP request (HRQHV, HRQHP, HRQBO).
 pub fn reads_request_contents(name: &str) -> bool {
-    fetch_sources(name).is_some_and(|s| s & (1 << 7 | 0x7 << 8) != 0)
+    fetch_sources(name).is_some_and(|s| s & REQUEST_CONTENTS != 0)
 }
 
 /// Whether fetch `name` reads an HTTP message, request or response (line, headers or body):
 /// HAProxy's Lua services may not call such fetches.
 pub fn reads_http(name: &str) -> bool {
-    // HRQHV, HRQHP, HRQBO, HRSHV, HRSHP and HRSBO.
-    fetch_sources(name).is_some_and(|s| s & (0x7 << 8 | 0x7 << 16) != 0)
+    fetch_sources(name).is_some_and(|s| s & HTTP != 0)
 }
 
 /// When fetch `name` cannot be used at any of the check points `places`: what it needs, named
