@@ -414,6 +414,15 @@ fn end_to_end(name: &[u8]) -> bool {
 /// further, except those meant for every recipient (`end_to_end`). `close`, `keep-alive` and
 /// `upgrade` are the connection's own options, handled where the request is forwarded.
 pub(crate) fn drop_connection_options(headers: &mut HeaderMap) {
+    // The usual values, each one of the connection's own options alone, name no field: they
+    // are told apart without splitting them into tokens.
+    let own = |v: &HeaderValue| {
+        let v = v.as_bytes();
+        v.eq_ignore_ascii_case(b"keep-alive") || v.eq_ignore_ascii_case(b"close")
+    };
+    if headers.get_all(CONNECTION).iter().all(own) {
+        return;
+    }
     let mut named: Vec<HeaderName> = Vec::new();
     for token in elements(headers.get_all(CONNECTION).iter()) {
         if token.is_empty()
