@@ -454,6 +454,30 @@ mod tests {
         check_as(target, version, fields, Leniency::default()).map(|(_, h)| h)
     }
 
+    #[test]
+    fn connection_options_beside_an_own_option() {
+        // A value that is an own option alone names nothing; another line still can.
+        let h = check(
+            "/",
+            Version::HTTP_11,
+            &[("host", "a"), ("connection", "Keep-Alive"), ("x-hop", "1")],
+        )
+        .unwrap();
+        assert!(h.contains_key("x-hop"));
+        let h = check(
+            "/",
+            Version::HTTP_11,
+            &[
+                ("host", "a"),
+                ("connection", "keep-alive"),
+                ("connection", "x-hop"),
+                ("x-hop", "1"),
+            ],
+        )
+        .unwrap();
+        assert!(!h.contains_key("x-hop"));
+    }
+
     /// The target and the fields a request leaves [`vet`] with.
     fn check_as(
         target: &str,
