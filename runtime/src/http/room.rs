@@ -100,6 +100,11 @@ pub(super) fn parsed_fields_len(h: &HeaderMap) -> usize {
 /// `keep-alive` tokens out: while nothing is kept, a kept token keeps the value up to its
 /// end as it was; after that, each kept one is added behind a comma.
 fn connection_len(value: &[u8]) -> usize {
+    // The usual value, one option alone, is told without the token loop, which then stays
+    // out of the code every keep-alive response runs.
+    if value.eq_ignore_ascii_case(b"keep-alive") || value.eq_ignore_ascii_case(b"close") {
+        return 0;
+    }
     let mut len = 0;
     for range in super::header_values::ranges(value) {
         let token = value[range.clone()].trim_ascii();

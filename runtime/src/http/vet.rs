@@ -414,6 +414,15 @@ fn end_to_end(name: &[u8]) -> bool {
 /// further, except those meant for every recipient (`end_to_end`). `close`, `keep-alive` and
 /// `upgrade` are the connection's own options, handled where the request is forwarded.
 pub(crate) fn drop_connection_options(headers: &mut HeaderMap) {
+    // The usual values, each one of the connection's own options alone, name no field: they
+    // are told apart without splitting them into tokens.
+    let own = |v: &HeaderValue| {
+        let v = v.as_bytes();
+        v.eq_ignore_ascii_case(b"keep-alive") || v.eq_ignore_ascii_case(b"close")
+    };
+    if headers.get_all(CONNECTION).iter().all(own) {
+        return;
+    }
     let mut named: Vec<HeaderName> = Vec::new();
     for token in elements(headers.get_all(CONNECTION).iter()) {
         if token.is_empty()
@@ -443,6 +452,30 @@ mod tests {
         fields: &[(&str, &str)],
     ) -> Result<HeaderMap, Refusal> {
         check_as(target, version, fields, Leniency::default()).map(|(_, h)| h)
+    }
+
+    #[test]
+    fn connection_options_beside_an_own_option() {
+        // A value that is an own option alone names nothing; another line still can.
+        let h = check(
+            "/",
+            Version::HTTP_11,
+            &[("host", "a"), ("connection", "Keep-Alive"), ("x-hop", "1")],
+        )
+        .unwrap();
+        assert!(h.contains_key("x-hop"));
+        let h = check(
+            "/",
+            Version::HTTP_11,
+            &[
+                ("host", "a"),
+                ("connection", "keep-alive"),
+                ("connection", "x-hop"),
+                ("x-hop", "1"),
+            ],
+        )
+        .unwrap();
+        assert!(!h.contains_key("x-hop"));
     }
 
     /// The target and the fields a request leaves [`vet`] with.
