@@ -329,7 +329,7 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
             totals["identical but for deliberate differences"] += 1
         if name in fixed_after_270:
             totals["identical but for 2.7.0 bugs fixed later in 2.7"] += 1
-        if name in environment or name in by_kind[ENV_CHECKS]:
+        if name in environment or name in by_kind.get(ENV_CHECKS, ()):
             totals["identical but for checks' timing (environment)"] += 1
 
 print()
