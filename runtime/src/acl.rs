@@ -104,27 +104,40 @@ impl Cidr {
     }
 }
 
-/// `dom` matching: the pattern equals a run of whole dot/slash-delimited words of the sample.
+/// `dom` matching: the pattern equals a run of whole words of the sample, words being separated
+/// by '.', '/', '?' or ':' (so `example.com` matches the Host `www.example.com:8443`).
 pub fn dom_match(sample: &str, pattern: &str, nocase: bool) -> bool {
-    let (s, p) = if nocase {
-        (sample.to_ascii_lowercase(), pattern.to_ascii_lowercase())
-    } else {
-        (sample.to_string(), pattern.to_string())
-    };
-    let delim = |c: char| c == '.' || c == '/' || c == '?';
-    s.match_indices(p.as_str()).any(|(i, m)| {
-        let before = s[..i].chars().next_back().is_none_or(delim);
-        let after = s[i + m.len()..].chars().next().is_none_or(delim);
-        before && after
-    })
+    word_match(sample, pattern, nocase, b"./?:")
 }
 
+/// `dir` matching: the pattern equals a run of whole '/'- or '?'-separated words of the sample.
 pub fn dir_match(sample: &str, pattern: &str) -> bool {
-    let delim = |c: char| c == '/' || c == '?';
-    sample.match_indices(pattern).any(|(i, m)| {
-        let before = sample[..i].chars().next_back().is_none_or(delim);
-        let after = sample[i + m.len()..].chars().next().is_none_or(delim);
-        before && after
+    word_match(sample, pattern, false, b"/?")
+}
+
+/// The pattern, with the delimiters at its ends left out, found in the sample starting where a
+/// word starts (at the start or after a delimiter) and ending where one ends (at the end or
+/// before a delimiter), as HAProxy matches words. A pattern of delimiters only matches nothing.
+fn word_match(sample: &str, pattern: &str, nocase: bool, delims: &[u8]) -> bool {
+    let delim = |c: &u8| delims.contains(c);
+    let (s, p) = (sample.as_bytes(), pattern.as_bytes());
+    let start = p.iter().position(|c| !delim(c)).unwrap_or(p.len());
+    let end = p.iter().rposition(|c| !delim(c)).map_or(start, |i| i + 1);
+    let p = &p[start..end];
+    if p.is_empty() || p.len() > s.len() {
+        return false;
+    }
+    let same = |a: &[u8]| {
+        if nocase {
+            a.eq_ignore_ascii_case(p)
+        } else {
+            a == p
+        }
+    };
+    (0..=s.len() - p.len()).any(|i| {
+        (i == 0 || delim(&s[i - 1]))
+            && same(&s[i..i + p.len()])
+            && s.get(i + p.len()).is_none_or(delim)
     })
 }
 
@@ -774,6 +787,13 @@ mod tests {
         assert!(!dom_match("myexample.com", "example.com", false));
         assert!(dir_match("/api/v1", "api"));
         assert!(!dir_match("/apis/v1", "api"));
+        // ':' separates words for dom (a Host's port), not for dir; delimiters at the
+        // pattern's ends are left out.
+        assert!(dom_match("www.example.com:8443", "example.com", false));
+        assert!(!dir_match("/a:b/c", "a"));
+        assert!(dom_match("example.com", ".example.com.", false));
+        assert!(dir_match("/api", "/api/"));
+        assert!(!dir_match("/api/v1", "/"));
     }
 
     #[test]

@@ -31,11 +31,6 @@ pub fn write_line(txn: &Txn) {
     } else {
         txn.request.is_none() && txn.bytes_out == 0 && !txn.session_log
     };
-    // HAProxy asks only of the line at the stream's end whether the connection was null.
-    let early = txn.logged_early || txn.logged_at_request;
-    if fe.dontlognull && null && !early {
-        return;
-    }
     // A line logged from the session takes the error format first, as HAProxy's does. The
     // legacy line (no format) is written when a stream is made: a request the parser refused
     // never had one, and the session's own line is empty without a format.
@@ -47,8 +42,17 @@ pub fn write_line(txn: &Txn) {
     if txn.session_log && format.is_none() {
         return;
     }
-    let failed = failed(txn);
-    if fe.dontlog_normal && !failed {
+    // The legacy line is HAProxy's note of the accepted connection, sent at info level
+    // whatever then happens: neither `dontlognull` nor `dontlog-normal` nor the error level
+    // of `log-separate-errors` applies to it.
+    let legacy = format.is_none();
+    // HAProxy asks only of the line at the stream's end whether the connection was null.
+    let early = txn.logged_early || txn.logged_at_request;
+    if fe.dontlognull && null && !early && !legacy {
+        return;
+    }
+    let failed = failed(txn) && !legacy;
+    if fe.dontlog_normal && !failed && !legacy {
         return;
     }
     let mode = if fe.mode == hapee_compiler::ir::Mode::Http {

@@ -264,3 +264,50 @@ frontend fe
         assert_eq!(theirs, mine);
     }
 }
+
+/// `dom` and `dir` match whole words of the sample: for `dom` a ':' ends a word too (a Host
+/// with its port still matches its domain), for `dir` it does not; the delimiters at the
+/// pattern's ends are left out, and a pattern of delimiters only (`path_dir /`) matches
+/// nothing. Side by side with Debian's haproxy.
+#[test]
+fn dom_and_dir_match_whole_words_as_haproxy_does() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 203 if {{ path_dir / }}
+    http-request return status 201 if {{ hdr_dom(host) -i .example.com }}
+    http-request return status 202 if {{ path_dir /api/ }}
+    http-request return status 205 if {{ path_dir a }}
+    http-request return status 299
+"
+        )
+    };
+    let statuses = |port: u16| -> Vec<String> {
+        [
+            ("www.example.com:8443", "/x"),
+            ("example.com", "/"),
+            ("EXAMPLE.com:80", "/y"),
+            ("myexample.com:80", "/api"),
+            ("h", "/v1/api?x=1"),
+            ("h", "/a:b"),
+            ("h", "/z/a"),
+            ("h", "/"),
+        ]
+        .iter()
+        .map(|(host, path)| {
+            let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            let answer = send_and_read(port, req.as_bytes());
+            // The status code of the answer's first line.
+            answer.split(' ').nth(1).unwrap_or_default().to_string()
+        })
+        .collect()
+    };
+    let (mine, theirs) = both(cfg, statuses);
+    let expected = ["201", "201", "201", "202", "202", "299", "205", "299"];
+    assert_eq!(mine, expected, "hapee");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, expected, "haproxy");
+    }
+}

@@ -124,3 +124,50 @@ frontend by_session
         assert_eq!(theirs, mine);
     }
 }
+
+/// Without a log format the line is HAProxy's note of each accepted connection (`Connect
+/// from …`), written whatever the connection then carried: `option dontlognull` and `option
+/// dontlog-normal` leave it alone, for a connection that sent nothing as for one that found no
+/// server.
+#[test]
+fn the_legacy_line_is_written_for_every_connection() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    option dontlognull
+    option dontlog-normal
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s 127.0.0.1:9 disabled
+"
+        )
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        drop(connect(("127.0.0.1", port)));
+        let mut s = connect(("127.0.0.1", port));
+        s.write_all(b"hello").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.read_to_end(&mut Vec::new());
+        let count = || {
+            let out = side.stdout();
+            out.lines()
+                .filter(|l| l.starts_with("Connect from 127.0.0.1:") && l.ends_with(" (fe/TCP)"))
+                .count()
+        };
+        wait_until(Duration::from_secs(5), || count() >= 2);
+        count()
+    });
+    assert_eq!(mine, 2, "hapee");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, 2, "haproxy");
+    }
+}
