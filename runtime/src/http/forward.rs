@@ -206,8 +206,20 @@ fn send_name_header(
     name: &hyper::header::HeaderName,
     server: &str,
 ) {
-    if let Ok(value) = HeaderValue::from_str(server) {
-        request.headers_mut().insert(name.clone(), value);
+    let Ok(value) = HeaderValue::from_str(server) else {
+        return;
+    };
+    // HAProxy deletes the client's lines of that name and adds its own after all the others:
+    // the server sees the field last, not where the client had put it.
+    let mut lines = request
+        .extensions_mut()
+        .remove::<super::header_order::Lines>()
+        .unwrap_or_default();
+    let headers = request.headers_mut();
+    super::header_order::remove(headers, name);
+    super::header_order::append(headers, &mut lines, name.clone(), value);
+    if lines.get().is_some() {
+        request.extensions_mut().insert(lines);
     }
 }
 

@@ -410,7 +410,8 @@ impl<'a> Stmt<'a> {
 /// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
 /// lists and address options), `log` (the names of log targets), `external-check` (whether a
 /// proxy names its check's command), `use-server` and `stick` (their conditions' fetches),
-/// `http-check` (the settings only HTTP checks use) and the log-format strings
+/// `http-check` (the settings only HTTP checks use), `use-fcgi-app` (E238 pairs it with the
+/// backend's FastCGI servers) and the log-format strings
 /// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
 /// without the plan's lines keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
@@ -425,5 +426,6 @@ pub(crate) fn read_by_checks(keyword: &str) -> bool {
             | "use-server"
             | "stick"
             | "http-check"
+            | "use-fcgi-app"
     ) || crate::ir::http_aliases::reads_keyword(keyword)
 }

@@ -620,7 +620,10 @@ backend be
         s.write_all(request).unwrap();
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
-        String::from_utf8_lossy(&out).get(9..12).unwrap_or("").to_string()
+        String::from_utf8_lossy(&out)
+            .get(9..12)
+            .unwrap_or("")
+            .to_string()
     };
     let drive = |port: u16, origin: &Recorder| {
         let get = status_of(port, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -289,3 +289,44 @@ fn a_head_past_the_receive_limit_is_refused() {
     assert_eq!(mine, ["200", "400"]);
     assert_like_haproxy(&mine, theirs);
 }
+
+/// `http-send-name-header`: HAProxy deletes the client's lines of that name and adds its own
+/// after all the other fields, so the server reads it last (hapee replaced the client's line
+/// where it stood).
+#[test]
+fn the_server_name_field_goes_after_the_other_fields() {
+    let (mine, theirs) = both_with(
+        recording_origin,
+        |port, (origin, _)| {
+            format!(
+                "{DEFAULTS}frontend f
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    http-send-name-header x-srv
+    server app1 {origin}
+"
+            )
+        },
+        |port, (_, seen)| {
+            send_and_read(
+                port,
+                b"GET / HTTP/1.1\r\nhost: a\r\nx-srv: forged\r\nx-after: 1\r\nconnection: close\r\n\r\n",
+            );
+            let heads = std::mem::take(&mut *seen.lock().unwrap());
+            heads
+                .iter()
+                .map(|h| {
+                    h.split('|')
+                        .filter(|l| l.starts_with("x-"))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect::<Vec<_>>()
+        },
+    );
+    assert_eq!(mine, ["x-after: 1|x-srv: app1"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
