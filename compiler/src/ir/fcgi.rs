@@ -47,7 +47,12 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
                 .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
                 .flat_map(|d| d.args.iter().map(|a| a.as_str()))
                 .collect();
+            // Only a line naming `fcgi` can make a FastCGI server: the others are not lowered.
+            let defaults_fcgi = defaults.contains(&"fcgi");
             let fcgi_servers = p.servers.iter().filter(|s| {
+                if !defaults_fcgi && !s.options.iter().any(|o| o.value.as_str() == "fcgi") {
+                    return false;
+                }
                 let words: Vec<&str> = defaults
                     .iter()
                     .copied()
