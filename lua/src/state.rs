@@ -327,11 +327,7 @@ impl State {
             return;
         }
         let _ = self.lua.gc_collect();
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < IDLE_THREADS {
-                idle.push(thread);
-            }
-        }
+        self.keep_idle(thread);
     }
 
     /// Makes the coroutine this thread drives yield at its next instruction, as a forced yield
@@ -358,6 +354,11 @@ impl State {
         if thread.status() != ThreadStatus::Finished || thread.reset(self.caller.clone()).is_err() {
             return;
         }
+        self.keep_idle(thread);
+    }
+
+    /// Keeps a coroutine made ready again for a later call, while the pool has room.
+    fn keep_idle(&self, thread: mlua::Thread) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < IDLE_THREADS {
                 idle.push(thread);

@@ -1,9 +1,12 @@
 //! A serving thread: its tokio runtime, the tasks it starts (idle pool purge, health checks it
 //! owns, script tasks), and how it accepts and serves client connections.
 
-use crate::*;
+use crate::state::Shared;
+use crate::{
+    accept, api, checks, clock, http, listener, profiling, proto, quic, script, spread, stop, tcp,
+    thread_idle, tls, txn, upgrade, upstream, ClientStream, MaybeTls,
+};
 use hapee_compiler::ir::Mode;
-use state::Shared;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

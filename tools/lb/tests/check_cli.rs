@@ -405,32 +405,47 @@ fn alert_lines(out: &Output) -> Vec<String> {
 /// `-c` on `rule` (one line in a frontend with a table), by `cmd` (`hapee-lb` or `haproxy`);
 /// the first alert, without the file name, or `None` when the configuration is valid.
 fn rule_alert(cmd: &str, global: &str, rule: &str) -> Option<String> {
-    // Tests run side by side: each call has a file of its own.
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cfg = write_cfg(
-        &format!("rule-{n}.cfg"),
+    let (out, file) = check_text(
+        cmd,
+        "rule",
         &format!(
             "global
-{global}defaults
-    mode http
-    timeout connect 1s
-    timeout client 1s
-    timeout server 1s
-frontend fe
+{global}{HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:18995
     stick-table type ip size 1k expire 1m store http_req_rate(10s),gpc(2),gpt(2)
 {rule}
 "
         ),
     );
+    alerts(&out).first().map(|l| l.replace(&file, ""))
+}
+
+/// The defaults section the rule tests' configurations start with.
+const HTTP_DEFAULTS: &str = "defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+";
+
+/// `cmd -c` (`hapee-lb` or `haproxy`) on `text`, written to a file of its own named after
+/// `stem` (tests run side by side): the run's output, and the file's name as its messages
+/// give it (`<path>:`).
+fn check_text(cmd: &str, stem: &str, text: &str) -> (Output, String) {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cfg = write_cfg(&format!("{stem}-{n}.cfg"), text);
     let out = Command::new(cmd)
         .args(["-c", "-f"])
         .arg(&cfg)
         .output()
         .expect("run -c");
-    let file = format!("{}:", cfg.display());
-    alerts(&out).first().map(|l| l.replace(&file, ""))
+    (out, format!("{}:", cfg.display()))
+}
+
+/// HAProxy's rule wording around a message, for a rule of frontend `fe` on line 10.
+fn in_http_rule(rule: &str, message: &str) -> String {
+    format!("config : parsing [10] : error detected in frontend 'fe' while parsing '{rule}' rule : {message}.")
 }
 
 /// Fails with the command's error output unless it exited with `code`.

@@ -4,11 +4,6 @@
 
 use super::*;
 
-/// HAProxy's rule wording around the refusal, for a rule of frontend `fe`.
-fn in_http_rule(rule: &str, message: &str) -> String {
-    format!("config : parsing [10] : error detected in frontend 'fe' while parsing '{rule}' rule : {message}.")
-}
-
 fn refusal(keyword: &str, needs: &str) -> String {
     format!(
         "fetch method '{keyword}' extracts information from '{needs}', none of which is available here"

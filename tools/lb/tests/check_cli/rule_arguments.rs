@@ -5,11 +5,6 @@
 
 use super::*;
 
-/// HAProxy's rule wording around a message, for a rule of frontend `fe`.
-fn in_http_rule(rule: &str, message: &str) -> String {
-    format!("config : parsing [10] : error detected in frontend 'fe' while parsing '{rule}' rule : {message}.")
-}
-
 #[test]
 fn rule_expressions_and_values_are_refused_as_haproxy_refuses_them() {
     let bare = |m: &str| format!("config : parsing [10] : {m}");
@@ -128,17 +123,11 @@ fn rule_expressions_and_values_are_refused_as_haproxy_refuses_them() {
 /// its table, before its server), without process ids and file name, and without the
 /// closing summaries.
 fn backend_messages(cmd: &str, lines: &str) -> Vec<String> {
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let cfg = write_cfg(
-        &format!("backend-{n}.cfg"),
+    let (out, file) = check_text(
+        cmd,
+        "backend",
         &format!(
-            "defaults
-    mode http
-    timeout connect 1s
-    timeout client 1s
-    timeout server 1s
-frontend fe
+            "{HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:18996
     default_backend be
 backend be
@@ -148,12 +137,6 @@ backend be
 "
         ),
     );
-    let out = Command::new(cmd)
-        .args(["-c", "-f"])
-        .arg(&cfg)
-        .output()
-        .expect("run -c");
-    let file = format!("{}:", cfg.display());
     String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter(|l| l.starts_with("[ALERT]") || l.starts_with("[WARNING]"))
@@ -266,26 +249,17 @@ fn stick_rule_conditions_are_checked_as_haproxy_checks_them() {
 
 /// The warnings of `cmd -c` on frontend `fe` holding `lines`.
 fn frontend_warnings(cmd: &str, lines: &str) -> Vec<String> {
-    let cfg = write_cfg(
-        &format!("content-{}.cfg", lines.len()),
+    let (out, _) = check_text(
+        cmd,
+        "content",
         &format!(
-            "defaults
-    mode http
-    timeout connect 1s
-    timeout client 1s
-    timeout server 1s
-frontend fe
+            "{HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:18999
     stick-table type ip size 1k
 {lines}
 "
         ),
     );
-    let out = Command::new(cmd)
-        .args(["-c", "-f"])
-        .arg(&cfg)
-        .output()
-        .expect("run -c");
     String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter(|l| l.starts_with("[WARNING]"))
