@@ -38,6 +38,17 @@ DELIBERATE = {
 # nor validator: 2.7.0 adds `Cache-Control: private` (mainline 879debeec, "BUG/MINOR: cache:
 # Cache response even if request has "no-cache" directive", cherry-picked to 2.7 as c6dbdbc9).
 FIXED_AFTER_270 = "fixed after 2.7.0: cookie nocache makes a response without lifetime private"
+# `balance random` picks a server at random on each side (HAProxy draws from its own random
+# source): a request whose differences all go away once each side's chosen origin is named
+# alike is set apart.
+RANDOM_LB = "environment: balance random chose other servers"
+# HAProxy 2.7.0 stops resolving a server's name again once its first resolution is over (its
+# resolvers' task loses its wake-up date: 819d48b14, "Use tick_first() to update the resolvers
+# task timeout", in 2.7.1); hapee keeps resolving, as the fixed releases do, so a name whose
+# resolutions keep failing puts its server in maintenance after the `hold` period. Those lines
+# are counted apart.
+FIXED_RESOLVERS = "fixed after 2.7.0: resolutions stop after the first (819d48b14)"
+DNS_MAINT = re.compile(r"is going DOWN for maintenance \((DNS [a-z]+|unspecified DNS error)")
 # Health checks run at their own pace: their lines are not the requests'.
 HEALTH_LINE = re.compile(r"Health check for|(Server|backup server) \S+ is (UP|DOWN)|has no server available")
 
@@ -116,8 +127,39 @@ def origin_view(records):
     ]
 
 
-def compare_request(a, b):
-    """Differences between HAProxy's record a and hapee's b of one request: [(kind, text)]."""
+def same_origin_names(a, b):
+    """a and b with the origins each chose named alike (ORIGIN1, ORIGIN2, ... in the order each
+    side's requests reached them), or None when the sides reached different numbers of them."""
+    if len(a["origin"]) != len(b["origin"]):
+        return None
+    out = []
+    for rec in (a, b):
+        rec = json.loads(json.dumps(rec))
+        names = []
+        for r in rec["origin"]:
+            if r["origin"] not in names:
+                names.append(r["origin"])
+        for i, n in enumerate(names):
+            rec["response"] = rec["response"].replace(n, "ORIGIN%d" % i)
+            for r in rec["origin"]:
+                r["origin"] = r["origin"].replace(n, "ORIGIN%d" % i)
+        out.append(rec)
+    return out
+
+
+def compare_request(a, b, random_lb=False):
+    """Differences between HAProxy's record a and hapee's b of one request: [(kind, text)]
+    (under `balance random`, those that only name the origins each side chose are one
+    RANDOM_LB)."""
+    diffs = compare_request_as_is(a, b)
+    if diffs and random_lb:
+        named = same_origin_names(a, b)
+        if named and not compare_request_as_is(*named):
+            return [(RANDOM_LB, diffs[0][1])]
+    return diffs
+
+
+def compare_request_as_is(a, b):
     diffs = []
     methods = a.get("methods", ())
     ra, rb = split_responses(a["response"], methods), split_responses(b["response"], methods)
@@ -239,8 +281,22 @@ def log_lines(bind, skip=()):
         if r["label"] not in DELIBERATE and selected(r["label"])  # see DELIBERATE
         and i not in skip
         for l in r["stdout"] + r["syslog"]
-        if not HEALTH_LINE.search(l)
+        if not HEALTH_LINE.search(l) and not DNS_MAINT.search(l)
     ]
+
+
+def dns_maintenance(bind):
+    return [l for r in bind["requests"] for l in r["stdout"] + r["syslog"] if DNS_MAINT.search(l)]
+
+
+def config_text(out_dir, name):
+    """The configuration a record served (its name is the corpus path with '/' as '_')."""
+    run = os.path.join(out_dir, name, "haproxy", "run")
+    for i in [-1] + [i for i, c in enumerate(name) if c == "_"]:
+        path = os.path.join(run, name[i + 1 :])
+        if os.path.isfile(path):
+            return open(path, errors="replace").read()
+    return ""
 
 
 def compare_logs(a, b, skip=()):
@@ -282,6 +338,7 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         totals["both serving, a server is the proxy itself (not compared)"] += 1
         continue
     config_diffs = []
+    random_lb = re.search(r"^\s*balance\s+random\b", config_text(out_dir, name), re.M) is not None
     env = unsettled(a, b)
     if env is None:
         kind = "servers marked down by checks differ"
@@ -296,6 +353,10 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         if skip and compare_logs(ea, eb) and not compare_logs(ea, eb, skip):
             by_kind[ENV_CHECKS].add(name)
             example.setdefault(ENV_CHECKS, "%s %s: log lines" % (name, ea["bind"]))
+        if dns_maintenance(ea) != dns_maintenance(eb):
+            fixed_after_270.add(name)
+            by_kind[FIXED_RESOLVERS].add(name)
+            example.setdefault(FIXED_RESOLVERS, "%s %s: %s | %s" % (name, ea["bind"], dns_maintenance(ea)[:1], dns_maintenance(eb)[:1]))
         for kind, text in compare_logs(ea, eb, skip):
             config_diffs.append((kind, text))
             by_kind[kind].add(name)
@@ -305,7 +366,7 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         for i, (qa, qb) in enumerate(zip(ea["requests"], eb["requests"])):
             if not selected(qa["label"]):
                 continue
-            for kind, text in compare_request(qa, qb):
+            for kind, text in compare_request(qa, qb, random_lb):
                 if qa["label"] in DELIBERATE:
                     kind = "deliberate: " + DELIBERATE[qa["label"]]
                     deliberate.add(name)
@@ -313,6 +374,8 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
                     fixed_after_270.add(name)
                 elif i in skip:
                     kind = ENV_CHECKS
+                    environment.add(name)
+                elif kind == RANDOM_LB:
                     environment.add(name)
                 else:
                     config_diffs.append((kind, text))
@@ -330,7 +393,7 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         if name in fixed_after_270:
             totals["identical but for 2.7.0 bugs fixed later in 2.7"] += 1
         if name in environment or name in by_kind.get(ENV_CHECKS, ()):
-            totals["identical but for checks' timing (environment)"] += 1
+            totals["identical but for checks' timing or random choices (environment)"] += 1
 
 print()
 for k, v in sorted(totals.items()):
