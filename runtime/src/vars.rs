@@ -395,7 +395,7 @@ pub fn converter(args: &[String]) -> Result<crate::sample::convert::Run, Unsuppo
     let words: Vec<&str> = args[1..].iter().map(|a| a.trim()).collect();
     let conditions = Conditions::parse(&words)?;
     Ok(crate::sample::convert::with_txn(move |v, txn| {
-        if conditions.allow(txn.var(&name).as_ref(), &v) {
+        if conditions.allow(&name, txn.var(&name).as_ref(), &v) {
             if process_wide(&name) {
                 txn.shared.proc_vars.set(&name, v.clone());
             } else {
@@ -472,12 +472,18 @@ impl Conditions {
         Ok(c)
     }
 
-    /// Whether `new` may replace `old` (`None`: the variable does not exist). A variable
-    /// exists only while it has a value, so "set" and "exists" mean the same here.
-    fn allow(&self, old: Option<&Value>, new: &Value) -> bool {
-        let exists = old.is_some();
-        if (self.if_exists || self.if_set) && !exists
-            || (self.if_not_exists || self.if_not_set) && exists
+    /// Whether `new` may replace `old` in variable `name` (`old` `None`: it holds nothing). A
+    /// process-wide variable exists from the start whatever it holds, since HAProxy makes
+    /// each one a rule names while it reads the configuration (`ifexists` always holds for
+    /// it, `ifnotexists` never; `ifset` asks for a value); a variable of another scope exists
+    /// only while it holds a value.
+    fn allow(&self, name: &str, old: Option<&Value>, new: &Value) -> bool {
+        let set = old.is_some();
+        let exists = set || process_wide(name);
+        if self.if_exists && !exists
+            || self.if_not_exists && exists
+            || self.if_set && !set
+            || self.if_not_set && set
         {
             return false;
         }
@@ -549,7 +555,10 @@ impl SetVar {
             Source::Format(f) => Some(Value::Str(f.render(txn))),
         };
         let Some(value) = value else { return };
-        if self.conditions.allow(txn.var(&self.name).as_ref(), &value) {
+        if self
+            .conditions
+            .allow(&self.name, txn.var(&self.name).as_ref(), &value)
+        {
             txn.store_var(&self.name, value);
         }
     }
@@ -565,7 +574,21 @@ mod tests {
     use super::*;
 
     fn allows(conds: &[&str], old: Option<Value>, new: Value) -> bool {
-        Conditions::parse(conds).unwrap().allow(old.as_ref(), &new)
+        Conditions::parse(conds)
+            .unwrap()
+            .allow("txn.x", old.as_ref(), &new)
+    }
+
+    #[test]
+    fn process_wide_variables_always_exist() {
+        let c = |w: &str| Conditions::parse(&[w]).unwrap();
+        let new = Value::Int(12);
+        assert!(c("ifexists").allow("proc.x", None, &new));
+        assert!(!c("ifnotexists").allow("proc.x", None, &new));
+        assert!(!c("ifset").allow("proc.x", None, &new));
+        assert!(c("ifnotset").allow("proc.x", None, &new));
+        assert!(!c("ifnotset").allow("proc.x", Some(&Value::Int(1)), &new));
+        assert!(!c("ifexists").allow("sess.x", None, &new));
     }
 
     #[test]

@@ -107,3 +107,42 @@ fn a_variables_default_stands_in_where_its_scope_exists() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// `set-var(<name>,<condition>…)` on a process-wide variable: every one a rule names exists
+/// from the start, value or not, so `ifexists` always holds for it and `ifnotexists` never
+/// (`ifset`/`ifnotset` ask whether it holds a value); a stream's variable exists only while it
+/// holds one.
+fn conditions_config(port: u16) -> String {
+    format!(
+        "defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-var(proc.ex,ifexists) int(1)
+    http-request set-var(proc.nex,ifnotexists) int(2)
+    http-request set-var(proc.set,ifset) int(3)
+    http-request set-var(proc.nset,ifnotset) int(4)
+    http-request set-var(txn.ex,ifexists) int(5)
+    http-request set-var(txn.nex,ifnotexists) int(6)
+    http-request return status 200 content-type text/plain lf-string \"ex=%[var(proc.ex)] nex=%[var(proc.nex)] set=%[var(proc.set)] nset=%[var(proc.nset)] tex=%[var(txn.ex)] tnex=%[var(txn.nex)]\"
+"
+    )
+}
+
+#[test]
+fn process_variables_a_rule_names_exist_for_its_conditions() {
+    let drive = |port: u16| {
+        let url = format!("http://127.0.0.1:{port}/");
+        // The second request finds `proc.nset` set by the first and `proc.set` still unset.
+        [curl(&[&url]), curl(&[&url])]
+    };
+    let (mine, theirs) = both(conditions_config, drive);
+    let first = "ex=1 nex= set= nset=4 tex= tnex=6".to_string();
+    assert_eq!(mine, [(200, first.clone()), (200, first)]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
