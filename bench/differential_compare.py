@@ -169,8 +169,8 @@ def compare_request_as_is(a, b):
         if sa != sb:
             diffs.append(("status", "%s | %s" % (sa, sb)))
             continue
-        da = {n.lower(): v for n, v in ha if n.lower() not in IGNORED_RESPONSE_HEADERS}
-        db = {n.lower(): v for n, v in hb if n.lower() not in IGNORED_RESPONSE_HEADERS}
+        da = {n.lower(): UUID.sub("UUID", v) for n, v in ha if n.lower() not in IGNORED_RESPONSE_HEADERS}
+        db = {n.lower(): UUID.sub("UUID", v) for n, v in hb if n.lower() not in IGNORED_RESPONSE_HEADERS}
         for name in sorted(set(da) | set(db)):
             if da.get(name) != db.get(name):
                 kind = "response header " + name
