@@ -122,34 +122,52 @@ fn authorized(page: &StatsPage, txn: &Txn) -> bool {
         .any(|(u, p)| decoded.split_once(':') == Some((u.as_str(), p.as_str())))
 }
 
+/// The actions HAProxy's admin form knows (an unknown one is a form error).
+const ADMIN_ACTIONS: &[&str] = &[
+    "ready", "drain", "maint", "shutdown", "dhlth", "ehlth", "hrunn", "hnolb", "hdown", "dagent",
+    "eagent", "arunn", "adown", "disable", "enable", "stop", "start",
+];
+
 /// Applies an admin form (`b=#<backend id>&s=<server>…&action=<ready|drain|maint|…>`);
-/// answers HAProxy's status word for the redirect (`st=DONE`, `PART`, `NONE`, `ERRP`).
+/// answers HAProxy's status word for the redirect. As HAProxy, the parameters are read from
+/// the last: the last `b` and `action` count, and an unknown backend or action is `ERRP` at
+/// once; a form naming no server for a known backend and action (none of the three, only
+/// other words, an empty body) is `NONE`; otherwise `DONE` when every server named changed,
+/// `PART` when some did, `ERRP` when none did (a server the backend lacks changes nothing).
 fn apply_admin(shared: &Shared, form: &str) -> &'static str {
     let mut backend = None;
     let mut servers = Vec::new();
     let mut action = None;
-    for pair in form.split('&') {
+    for pair in form.split('&').rev() {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let v = url_decode(v);
         match k {
-            "b" => backend = Some(v),
+            "b" if backend.is_none() => {
+                let be = match v.strip_prefix('#') {
+                    Some(id) => shared.backends.iter().find(|x| id.parse() == Ok(x.id)),
+                    None => shared.backend_by_name(&v),
+                };
+                match be {
+                    Some(be) => backend = Some(be),
+                    None => return "ERRP",
+                }
+            }
+            "action" if action.is_none() => {
+                if !ADMIN_ACTIONS.contains(&v.as_str()) {
+                    return "ERRP";
+                }
+                action = Some(v);
+            }
             "s" => servers.push(v),
-            "action" => action = Some(v),
             _ => {}
         }
     }
-    let (Some(b), Some(action)) = (backend, action) else {
-        return "ERRP";
+    let (Some(be), Some(action)) = (backend, action) else {
+        return "NONE";
     };
-    let be = match b.strip_prefix('#') {
-        Some(id) => shared.backends.iter().find(|x| id.parse() == Ok(x.id)),
-        None => shared.backend_by_name(&b),
-    };
-    let Some(be) = be else {
-        return "ERRP";
-    };
-    let mut done = 0;
+    let (mut named, mut changed) = (0, 0);
     for name in &servers {
+        named += 1;
         let Some(s) = be.server_named(name) else {
             continue;
         };
@@ -160,21 +178,26 @@ fn apply_admin(shared: &Shared, form: &str) -> &'static str {
             "dhlth" | "ehlth" => {
                 if s.check.configured {
                     s.check.enabled.store(action == "ehlth", Ordering::Relaxed);
-                    done += 1;
+                    changed += 1;
+                } else {
+                    // HAProxy counts such a server nowhere.
+                    named -= 1;
                 }
                 continue;
             }
+            // Known to HAProxy, not applied here.
             _ => return "ERRP",
         };
         s.admin.store(bits, Ordering::Relaxed);
         s.check
             .last_change
             .store(super::health::unix_now(), Ordering::Relaxed);
-        done += 1;
+        changed += 1;
     }
-    match (done, servers.len()) {
+    match (named, changed) {
         (0, _) => "NONE",
-        (d, n) if d < n => "PART",
+        (_, 0) => "ERRP",
+        (n, c) if c < n => "PART",
         _ => "DONE",
     }
 }

@@ -482,3 +482,68 @@ fn prometheus_exporter_refuses_a_query_it_cannot_decode() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// The admin form's status word, as HAProxy reads the form from its last parameter: an
+/// unknown backend or action is `ERRP` at once, a form without backend, action or server
+/// (empty, other words only) is `NONE`, a server the backend lacks changes nothing (`ERRP`),
+/// a server changed is `DONE`. Side by side with Debian's haproxy.
+#[test]
+fn the_admin_form_answers_haproxys_status_words() {
+    let config = |port: u16| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /
+    stats admin if TRUE
+backend app
+    server s1 127.0.0.1:9
+    server s2 127.0.0.1:9
+"
+        )
+    };
+    let forms = [
+        "",
+        "xyz",
+        "a=1&b=2",
+        "s=s1&action=maint",
+        "b=app&s=zz&action=maint",
+        "b=app&s=s1&action=bogus",
+        "b=nope&s=s1&action=maint",
+        "s=s2&b=app&action=drain",
+        "b=app&s=s1&s=zz&action=ready",
+    ];
+    let drive = |port: u16| {
+        forms
+            .iter()
+            .map(|form| {
+                let answer = send_and_read(
+                    port,
+                    format!(
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+                        form.len()
+                    )
+                    .as_bytes(),
+                );
+                answer
+                    .lines()
+                    .find_map(|l| {
+                        l.get(..10)
+                            .filter(|p| p.eq_ignore_ascii_case("location: "))
+                            .map(|_| l[10..].trim().to_string())
+                    })
+                    .unwrap_or(answer)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = both(config, drive);
+    let words = [
+        "NONE", "NONE", "ERRP", "NONE", "ERRP", "ERRP", "ERRP", "DONE", "PART",
+    ];
+    let expected: Vec<String> = words.iter().map(|w| format!("/;st={w}")).collect();
+    assert_eq!(mine, expected);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
