@@ -19,7 +19,8 @@ pub struct Decision {
     pub log: String,
 }
 
-/// Parses `head` as an HTTP/1.x request head; `None` when hyper's parser would reject it.
+/// Parses `head` as an HTTP/1.x request head; `None` when hyper's parser would reject it, or
+/// HAProxy's (see [`crate::http::vet::parser_refuses`]).
 pub fn parse_head(head: &[u8]) -> Option<RequestView> {
     match read_head(head) {
         Head::Complete(view) => Some(view),
@@ -61,6 +62,10 @@ pub fn read_head(data: &[u8]) -> Head {
             let name = hyper::header::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
             let value = hyper::header::HeaderValue::from_bytes(h.value).ok()?;
             map.append(name, value);
+        }
+        // What HAProxy's parser refuses past the syntax is no request either.
+        if crate::http::vet::parser_refuses(&method, &uri, &map) {
+            return None;
         }
         Some(RequestView {
             method,

@@ -228,6 +228,45 @@ fn transfer_codings(headers: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
+/// Whether HAProxy's HTTP/1 parser refuses a head that parsed for the fields it checks as it
+/// reads them: `Content-Length` values (in one line or several) that are not all the same
+/// number, Host lines that differ, a target naming another authority than its Host (what
+/// [`host`] refuses, a missing Host aside). A TCP content rule's HTTP fetches find no request
+/// in such bytes (`req.proto_http` is false), as HAProxy's do.
+pub fn parser_refuses(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        let Ok(text) = value.to_str() else {
+            return true;
+        };
+        for part in text.split(',') {
+            let part = part.trim_matches([' ', '\t']);
+            let Some(n) = (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u64>().ok())
+                .flatten()
+            else {
+                return true;
+            };
+            if length.replace(n).is_some_and(|m| m != n) {
+                return true;
+            }
+        }
+    }
+    let hosts = headers.get_all(HOST).iter().count();
+    if hosts < 2 && uri.authority().is_none() {
+        return false;
+    }
+    // An HTTP/1.0 head: a missing Host is not what is asked here.
+    host(
+        method,
+        &mut uri.clone(),
+        Version::HTTP_10,
+        &mut headers.clone(),
+        true,
+    )
+    .is_err()
+}
+
 /// RFC 9112 §3.2: one Host (repeats of the same value are merged); in absolute form the
 /// target's authority is the Host, as HAProxy 2.7 compares them (a Host that names another
 /// one is refused unless `strict` is off; a missing one is taken from the target); an
@@ -618,6 +657,35 @@ mod tests {
             ],
         );
         assert_eq!(h, Err(Refusal::BadRequest), "an empty body is none");
+    }
+
+    #[test]
+    fn the_parser_refuses_framing_and_host_conflicts() {
+        let refuses = |target: &str, fields: &[(&str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (n, v) in fields {
+                headers.append(
+                    HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            parser_refuses(&Method::GET, &target.parse().unwrap(), &headers)
+        };
+        assert!(!refuses(
+            "/",
+            &[("content-length", "3, 3"), ("content-length", "3")]
+        ));
+        assert!(refuses(
+            "/",
+            &[("content-length", "3"), ("content-length", "4")]
+        ));
+        assert!(refuses("/", &[("content-length", "3,4")]));
+        assert!(refuses("/", &[("content-length", "x")]));
+        assert!(!refuses("/", &[("host", "a"), ("host", "A")]));
+        assert!(refuses("/", &[("host", "a"), ("host", "b")]));
+        assert!(!refuses("/", &[]));
+        assert!(!refuses("http://a/x", &[("host", "a")]));
+        assert!(refuses("http://a/x", &[("host", "b")]));
     }
 
     #[test]

@@ -124,3 +124,42 @@ fn tcp_connections_switch_to_http() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// A head HAProxy's parser refuses past its syntax (two Content-Length values that differ,
+/// two Host lines that differ, an absolute target naming another host than its Host) is no
+/// HTTP to a TCP content rule: `switch-mode http if HTTP` does not match and the next rule
+/// rejects the connection, unanswered; the same head without the conflict switches.
+#[test]
+fn heads_the_parser_refuses_are_no_http_to_tcp_rules() {
+    let origin = Origin::start("s1");
+    let drive = |port: u16| {
+        [
+            "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET http://b/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET http://a/ HTTP/1.1\r\nHost: a\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        ]
+        .iter()
+        .map(|request| {
+            let mut s = connect(("127.0.0.1", port));
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            s.write_all(request.as_bytes()).unwrap();
+            answer(&mut s)
+        })
+        .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = both(config(origin.addr.port()), drive);
+    let fe1 = "hdr:x-name=fe1 hdr:x-stream-mode=tcp";
+    assert_eq!(
+        mine,
+        [
+            "no answer".to_string(),
+            "no answer".to_string(),
+            "no answer".to_string(),
+            format!("200 {fe1}"),
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
