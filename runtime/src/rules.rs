@@ -714,8 +714,11 @@ where
             }
             Action::ReplaceHeader(n, re, subst, per_value) => {
                 if let Some(h) = headers_of(txn, response) {
-                    header_order::rewrite_values(h, n, |v| replace_value(re, subst, v, *per_value));
-                    if !response && *n == hyper::header::HOST {
+                    let replaced = header_order::rewrite_values(h, n, |v| {
+                        replace_value(re, subst, v, *per_value)
+                    });
+                    // Only a Host line the rule rewrote gives the target its authority.
+                    if replaced && !response && *n == hyper::header::HOST {
                         crate::http::target::authority_follows_host(txn);
                     }
                 }
@@ -772,9 +775,9 @@ pub(crate) fn headers_of(txn: &mut Txn, response: bool) -> Option<&mut hyper::He
 /// `set-path`, `set-query` and `set-method`: an absolute target keeps its scheme and
 /// authority through a new path or query, as HAProxy rewrites only that part.
 fn rewrite_request(req: &mut crate::txn::RequestView, action: &Action, value: &str) {
-    use crate::http::rewrite::{replace_part, Part};
+    use crate::http::rewrite::{replace_part, replace_path, Part};
     match action {
-        Action::SetPath(_) => replace_part(req, Part::Path, value),
+        Action::SetPath(_) => replace_path(req, Part::Path, value),
         Action::SetQuery(_) => {
             let path = req.uri.path().to_string();
             let pathq = if value.is_empty() {

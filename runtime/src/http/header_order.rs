@@ -138,20 +138,23 @@ pub fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue
     }
 }
 
-/// Rewrites each value of `name` in place with `rewrite` (`None`: unchanged).
+/// Rewrites each value of `name` in place with `rewrite` (`None`: unchanged); whether any was.
 pub fn rewrite_values(
     h: &mut HeaderMap,
     name: &HeaderName,
     rewrite: impl Fn(&str) -> Option<String>,
-) {
+) -> bool {
+    let mut replaced = false;
     if let hyper::header::Entry::Occupied(mut e) = h.entry(name) {
         for v in e.iter_mut() {
             let new = v.to_str().ok().and_then(&rewrite);
             if let Some(new) = new.and_then(|s| HeaderValue::from_str(&s).ok()) {
                 *v = new;
+                replaced = true;
             }
         }
     }
+    replaced
 }
 
 #[cfg(test)]

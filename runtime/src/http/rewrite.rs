@@ -51,7 +51,13 @@ impl UriRewrite {
         let Some(req) = txn.request_line_to_rewrite() else {
             return;
         };
-        let current = part_of(req, self.part);
+        // An absolute target written without a path has no path to match (HAProxy's `path`).
+        let current = if self.part != Part::Uri && super::target::lacks_path(&req.uri, req.version)
+        {
+            String::new()
+        } else {
+            part_of(req, self.part)
+        };
         let new = match &self.regex {
             None => rendered,
             Some(re) => {
@@ -67,7 +73,7 @@ impl UriRewrite {
         if self.part == Part::Uri {
             set_target(txn, &new);
         } else {
-            replace_part(req, self.part, &new);
+            replace_path(req, self.part, &new);
         }
     }
 }
@@ -124,6 +130,20 @@ pub(crate) fn part_of(req: &RequestView, part: Part) -> String {
             .map_or_else(|| req.uri.path().to_string(), |p| p.as_str().to_string()),
         Part::Uri => req.uri.to_string(),
     }
+}
+
+/// What `set-path`, `set-pathq` and their `replace-` forms write: `value` in place of the
+/// path (see [`replace_part`]), except that an absolute target written without a path has
+/// none for HAProxy to find, which then replaces the whole target (`GET http://a` with
+/// `set-path /x` goes as `GET /x`).
+pub(crate) fn replace_path(req: &mut RequestView, part: Part, value: &str) {
+    if part != Part::Uri && super::target::lacks_path(&req.uri, req.version) {
+        if let Ok(uri) = value.parse() {
+            req.uri = uri;
+        }
+        return;
+    }
+    replace_part(req, part, value);
 }
 
 /// Puts `value` in place of the path (with or without the query), keeping the scheme and

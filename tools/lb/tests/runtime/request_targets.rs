@@ -258,6 +258,67 @@ fn absolute_targets_and_default_ports_as_haproxy() {
     );
 }
 
+/// A `replace-value` on Host gives the target its authority only where its expression
+/// matched a value: a CONNECT's Host that lost its default port at parsing (`a:443` read
+/// `a`) is left alone by `(.*):.*`, and the target keeps its port, while `a:8443` is
+/// rewritten, and the target with it (the reg-test `http-rules/map_regm_with_backref`).
+#[test]
+fn a_host_rewrite_that_matched_nothing_leaves_the_target() {
+    let cases: [&[u8]; 2] = [
+        b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+        b"CONNECT a:8443 HTTP/1.1\r\nHost: a:8443\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(
+            "    http-request replace-value Host '(.*):.*' '\\1'\n",
+            &cases,
+            2,
+        ),
+        &[
+            (
+                200,
+                &["CONNECT a:443 HTTP/1.1 | a"],
+                "200 \"CONNECT a:443 HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["CONNECT a HTTP/1.1 | a"],
+                "200 \"CONNECT a:8443 HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
+/// `set-path` on an absolute target written without a path replaces the whole target, as
+/// HAProxy finds no path there to replace (scheme and authority go); with a path, only the
+/// path changes (the reg-test `http-rules/path_and_pathq`).
+#[test]
+fn set_path_on_an_absolute_target_without_path_replaces_it() {
+    let cases: [&[u8]; 2] = [
+        b"GET http://a HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(
+            "    http-request set-path /fe%[path]\n    http-request replace-path (.*) \\1/bar\n",
+            &cases,
+            2,
+        ),
+        &[
+            (
+                200,
+                &["GET /fe/bar HTTP/1.1 | a"],
+                "200 \"GET http://a HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/fe/x/bar HTTP/1.1 | a"],
+                "200 \"GET http://a/x HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
 /// Under `option http-server-close` and `option httpclose` a CONNECT tells the server
 /// `Connection: close` like any HTTP/1.1 request (HAProxy leaves the field alone only for an
 /// upgrade token); the 200 opening the tunnel goes to the client without `Connection: close`
