@@ -511,10 +511,19 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
                 }
             )
         ),
+        // HAProxy's path of the target as sent (none for `*` or an authority), up to its query.
         "HPO" => write!(
             out,
             "{}",
-            line.map_or(BADREQ.into(), |(_, uri)| url_encoded(uri.path()))
+            line.map_or_else(
+                || BADREQ.to_string(),
+                |(_, uri)| {
+                    let target = written(txn, uri, http_version(req));
+                    let path = crate::http::target::path_of(target.as_bytes());
+                    let path = path.split(|&b| b == b'?').next().unwrap_or_default();
+                    url_encoded(&String::from_utf8_lossy(path)).into_owned()
+                }
+            )
         ),
         "HQ" => write!(
             out,

@@ -448,3 +448,40 @@ backend app
         assert_eq!(theirs, mine);
     }
 }
+
+/// `%HPO` is the path HAProxy finds in the target as sent, up to its query: none for `*`, a
+/// CONNECT's authority or an absolute target written without a path (`%HP` keeps `*`).
+#[test]
+fn path_only_is_empty_where_the_target_has_no_path() {
+    let config = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"P|%HPO|%HP|\"
+    http-request return status 200
+"
+        )
+    };
+    let drive = |port: u16| {
+        for request in [
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET http://a HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /x/y?q=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(
+                request
+                    .replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .unwrap();
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer);
+        }
+    };
+    let ((_, mine), theirs) = logged_side_by_side(config, drive, |l| l.starts_with("P|"), 3);
+    assert_eq!(mine, ["P||*|", "P||http://a|", "P|/x/y|/x/y|"]);
+    if let Some((_, theirs)) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
