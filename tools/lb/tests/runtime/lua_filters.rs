@@ -661,6 +661,57 @@ fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
     }
 }
 
+/// The same with `tcp-response content` rules whose script action waits on the server's
+/// first bytes: the rules and the filters act on the one transaction (the filters acted on a
+/// copy while the rules held it, and their variables missed the log line).
+#[test]
+fn tcp_response_rules_and_filters_act_on_the_streams_own_transaction_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let dir = std::env::temp_dir().join(format!("hapee-lua-resrules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let action = dir.join("mark.lua");
+    std::fs::write(
+        &action,
+        "core.register_action(\"mark\", { \"tcp-res\" }, function(txn)\n  core.msleep(50)\n  txn:set_var(\"txn.act\", \"ran\")\nend)\n",
+    )
+    .unwrap();
+    let request = b"GET /x HTTP/1.0\r\nhost: here\r\n\r\n";
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n    lua-load {}\n    log stdout format raw local0\n{DEFAULTS}    log global\nlisten tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    option dontlognull\n    log-format \"tcplog %B %[var(txn.tcp_req)] %[var(txn.tcp_res)] %[var(txn.act)]\"\n    filter lua.tcp\n    tcp-response inspect-delay 2s\n    tcp-response content lua.mark\n    server o {}\n",
+            action.display(),
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = raw(port, request, Duration::from_secs(5));
+            let logged = side.selected(
+                |out| {
+                    out.lines()
+                        .filter_map(|l| l.strip_prefix("tcplog "))
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                },
+                1,
+            );
+            (answer.len(), logged)
+        },
+    );
+    let (answered, logged) = &ours;
+    assert_eq!(
+        logged,
+        &[format!("{answered} {} {answered} ran", request.len())]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A service taking a TCP stream answers in the server's place: the filters start the
 /// response's analysis as it takes the stream, its answer goes through their `tcp_payload`
 /// (upper-cased, as what it read was), and both channels end with it, the response's first
