@@ -215,7 +215,14 @@ pub async fn serve(
                 let phase = Phase::TcpRequest;
                 // Split: the script reads the client and answers it while it runs.
                 let (mut rd, mut wr) = tokio::io::split(&mut stream);
-                let fed = run_action_fed(call, phase, &mut txn, &mut rd, Some(&mut wr), deadline);
+                let fed = run_action_fed(
+                    call,
+                    phase,
+                    &mut txn,
+                    Some(&mut rd),
+                    Some(&mut wr),
+                    deadline,
+                );
                 match Box::pin(fed).await {
                     ActionEnd::Continue => from = next,
                     // `act.STOP`: the content rules end as after `accept`.

@@ -185,7 +185,15 @@ pub async fn run_rules(
                 let phase = Phase::TcpResponse;
                 let end = match source.as_mut() {
                     Some((from, deadline)) => {
-                        Box::pin(run_action_fed(call, phase, txn, *from, None, *deadline)).await
+                        Box::pin(run_action_fed(
+                            call,
+                            phase,
+                            txn,
+                            Some(*from),
+                            None,
+                            *deadline,
+                        ))
+                        .await
                     }
                     None => Box::pin(run_action(call, phase, txn)).await,
                 };

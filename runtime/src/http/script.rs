@@ -137,12 +137,11 @@ async fn content_script(
         *txn.rules_exp
             .get_or_insert_with(|| tokio::time::Instant::now() + d)
     });
-    let mut nothing = tokio::io::empty();
     let end = Box::pin(script::run_action_fed(
         call,
         Phase::TcpRequest,
         txn,
-        &mut nothing,
+        None,
         None,
         deadline,
     ))

@@ -431,10 +431,16 @@ where
                     if !forward.limits.is_empty() {
                         download = forward.limits;
                     }
-                    let sent = aw.write_all(&forward.held).await.is_ok();
-                    down.fetch_add(forward.held.len() as u64, Ordering::Relaxed);
+                    // What the rules held goes through the script filters as what follows
+                    // does (they forward the channel's data after the rules, in HAProxy).
+                    let held = match scripts {
+                        Some(s) if !forward.held.is_empty() => s.pass(true, &forward.held, false),
+                        _ => forward.held,
+                    };
+                    let sent = aw.write_all(&held).await.is_ok();
+                    down.fetch_add(held.len() as u64, Ordering::Relaxed);
                     if let Some(live) = live {
-                        live.add(0, forward.held.len() as u64);
+                        live.add(0, held.len() as u64);
                     }
                     if !sent {
                         return Err(Refusal::ClientAborted);
