@@ -20,6 +20,16 @@ pub struct Channel {
     pub outgoing: Arc<AtomicUsize>,
 }
 
+/// [`with_txn`] once what the stream read ahead for a waiting script is added to the held
+/// bytes: a script that slept sees what came meanwhile (its channel reads, its fetches), as
+/// in HAProxy.
+pub fn with_fed<R>(cell: &TxnCell, f: impl FnOnce(&mut Txn) -> R) -> mlua::Result<R> {
+    with_txn(cell, |t| {
+        hapee_runtime::script::absorb(t);
+        f(t)
+    })
+}
+
 /// The held bytes of `t`'s channel (the response side's while `tcp-response content` rules
 /// hold the server's first bytes).
 fn held(t: &Txn, response: bool) -> Option<Bytes> {
@@ -105,7 +115,7 @@ impl Channel {
         let out = self.outgoing.load(Ordering::Relaxed);
         let response = self.response;
         let outgoing = self.outgoing.clone();
-        with_txn(&self.cell, |t| {
+        with_fed(&self.cell, |t| {
             if t.request.is_some() {
                 return Err(mlua::Error::runtime(HTTP_MODE));
             }
@@ -156,7 +166,7 @@ impl Channel {
     fn input_len(&self) -> mlua::Result<usize> {
         let out = self.outgoing.load(Ordering::Relaxed);
         let response = self.response;
-        with_txn(&self.cell, |t| match (held(t, response), &t.request_body) {
+        with_fed(&self.cell, |t| match (held(t, response), &t.request_body) {
             (Some(d), _) => d.len().saturating_sub(out),
             (None, Some(body)) if !response => body.len(),
             _ => 0,
@@ -175,7 +185,7 @@ impl Channel {
     fn incoming(&self) -> mlua::Result<Option<(Bytes, bool)>> {
         let out = self.outgoing.load(Ordering::Relaxed);
         let response = self.response;
-        with_txn(&self.cell, |t| {
+        with_fed(&self.cell, |t| {
             if t.request.is_some() {
                 return Err(mlua::Error::runtime(HTTP_MODE));
             }
@@ -193,47 +203,30 @@ impl Channel {
     async fn wait_more(&self) -> mlua::Result<bool> {
         let response = self.response;
         let now = tokio::time::Instant::now();
-        let ask = with_txn(&self.cell, |t| {
+        let feed = with_fed(&self.cell, |t| {
             let feed = t
                 .feed
                 .clone()
                 .filter(|f| f.response == response && f.until > now);
             let len = held(t, response).map_or(0, |d| d.len());
             let open = !held_final(t, response) && len < bufsize(t);
-            feed.filter(|_| open).map(|f| (f, bufsize(t) - len))
+            feed.filter(|_| open)
         })?;
-        let Some((feed, room)) = ask else {
+        let Some(feed) = feed else {
             return Ok(false);
         };
         // Answered with what is there when the delay ends: no reason to abandon the script.
-        let more = crate::state::reading_channel(feed.more(room)).await;
-        with_txn(&self.cell, |t| {
-            let (payload, fin, closed) = if response {
-                (
-                    &mut t.res_payload,
-                    &mut t.res_payload_final,
-                    &mut t.res_payload_closed,
-                )
-            } else {
-                (&mut t.payload, &mut t.payload_final, &mut t.payload_closed)
-            };
-            match more {
-                More::Data(bytes) => {
-                    let mut all = payload.as_deref().unwrap_or_default().to_vec();
-                    all.extend_from_slice(&bytes);
-                    *fin = all.len() >= t.shared.bufsize.max(1024);
-                    *payload = Some(Bytes::from(all));
-                    true
+        let more = crate::state::reading_channel(feed.more()).await;
+        with_fed(&self.cell, |t| match more {
+            More::Data => true,
+            More::Closed => false,
+            More::Over => {
+                if response {
+                    t.res_payload_final = true;
+                } else {
+                    t.payload_final = true;
                 }
-                More::Closed => {
-                    *closed = true;
-                    *fin = true;
-                    false
-                }
-                More::Over => {
-                    *fin = true;
-                    false
-                }
+                false
             }
         })
     }
@@ -313,12 +306,12 @@ impl UserData for Channel {
         }
         m.add_method("is_resp", |_, this, ()| Ok(this.response));
         m.add_method("is_full", |_, this, ()| {
-            with_txn(&this.cell, |t| {
+            with_fed(&this.cell, |t| {
                 held(t, this.response).is_some_and(|p| p.len() >= t.shared.bufsize.max(1024))
             })
         });
         m.add_method("may_recv", |_, this, ()| {
-            with_txn(&this.cell, |t| {
+            with_fed(&this.cell, |t| {
                 let len = held(t, this.response).map_or(0, |d| d.len());
                 !held_closed(t, this.response) && len < bufsize(t)
             })

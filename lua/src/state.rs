@@ -293,10 +293,14 @@ impl State {
                 match step {
                     std::task::Poll::Ready(values) => std::task::Poll::Ready(values.map(Some)),
                     std::task::Poll::Pending => {
-                        // Polled in any case: the timer wakes the run at its last call.
-                        let last_now = last
-                            .as_mut()
-                            .is_some_and(|at| at.as_mut().poll(cx).is_ready());
+                        // Past it already (no delay, or a loaded thread late), else the
+                        // timer, polled to wake the run then: the timer alone fires only at
+                        // its next tick, which a short sleep begun meanwhile may outrun.
+                        let past = last_call.is_some_and(|at| at <= tokio::time::Instant::now());
+                        let last_now = past
+                            || last
+                                .as_mut()
+                                .is_some_and(|at| at.as_mut().poll(cx).is_ready());
                         if last_now && why == Stop::Waits {
                             std::task::Poll::Ready(Ok(None))
                         } else {

@@ -481,7 +481,7 @@ impl UserData for Fetches {
                             )
                             .map(Box::new);
                         }
-                        let v = with_txn(&this.cell, |t| {
+                        let v = crate::channel::with_fed(&this.cell, |t| {
                             hapee_runtime::sample::fetch(&fetch, t).pop()
                         })?;
                         result(lua, v, this.strings)

@@ -325,44 +325,68 @@ fn yield_wait(txn: &Txn, wake: Option<std::time::Duration>) -> std::time::Durati
     until_deadline.map_or(wait, |d| wait.min(d))
 }
 
-/// How a script action waiting for a TCP stream's bytes (`Channel:getline()`, `data(0, n)` …)
-/// asks for more while it runs: the stream keeps reading for it, as HAProxy's channel keeps
-/// receiving while a Lua action yields. Set on the transaction only while waiting is allowed
-/// (an inspect delay that has not passed).
+/// How a script action of TCP content rules gets the stream's bytes while it runs: the stream
+/// keeps reading its source (up to a buffer) for it, as HAProxy's channel keeps receiving while
+/// a Lua action yields, so what came while the script slept is there when it reads. Set on the
+/// transaction only while waiting is allowed (an inspect delay that has not passed).
 #[derive(Clone)]
 pub struct Feed {
     /// Whether it feeds the response channel (`tcp-response content`), else the request's.
     pub response: bool,
     /// When the inspection delay ends: an action may yield (`act.YIELD`) until then.
     pub until: tokio::time::Instant,
-    asks: tokio::sync::mpsc::UnboundedSender<(usize, tokio::sync::oneshot::Sender<More>)>,
+    /// What the stream read ahead for the script, not yet added to the held bytes.
+    ahead: std::sync::Arc<std::sync::Mutex<Ahead>>,
+    /// Wakes a script waiting for bytes when some came, or the source closed.
+    news: std::sync::Arc<tokio::sync::Notify>,
+    /// Wakes the reader when the script took bytes (room was made in a full buffer).
+    room_made: std::sync::Arc<tokio::sync::Notify>,
     /// Bytes for the client, written by the feeder at once (`txn.res:send()` in a
     /// `tcp-request content` action); `None` on the response side.
     replies: Option<tokio::sync::mpsc::UnboundedSender<Bytes>>,
 }
 
+/// The bytes a [`Feed`] read ahead, and how much more its buffer takes.
+#[derive(Default)]
+struct Ahead {
+    data: bytes::BytesMut,
+    /// The source closed (or failed): nothing more will come.
+    closed: bool,
+    /// How many more bytes the buffer takes (with those held and those read ahead).
+    room: usize,
+}
+
 /// What a waiting script gets from [`Feed::more`].
 #[derive(Debug)]
 pub enum More {
-    /// New bytes, to add to the held ones.
-    Data(Bytes),
+    /// New bytes came (now added to the held ones).
+    Data,
     /// The peer closed its side (or failed): nothing more will ever come.
     Closed,
     /// The inspect delay passed: the rules decide on what is held.
     Over,
 }
 
-type Asks = tokio::sync::mpsc::UnboundedReceiver<(usize, tokio::sync::oneshot::Sender<More>)>;
-
 impl Feed {
-    /// Up to `room` more bytes, once some arrive, or why none will come before the rules
-    /// decide.
-    pub async fn more(&self, room: usize) -> More {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.asks.send((room, tx)).is_err() {
-            return More::Over;
+    /// Waits until bytes were read ahead, the source closed, or the delay passed.
+    pub async fn more(&self) -> More {
+        loop {
+            let news = self.news.notified();
+            let mut news = std::pin::pin!(news);
+            news.as_mut().enable();
+            {
+                let ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+                if !ahead.data.is_empty() {
+                    return More::Data;
+                }
+                if ahead.closed {
+                    return More::Closed;
+                }
+            }
+            if tokio::time::timeout_at(self.until, news).await.is_err() {
+                return More::Over;
+            }
         }
-        rx.await.unwrap_or(More::Over)
     }
 
     /// Sends `data` to the client now, while the action runs on (a SOCKS-style exchange
@@ -372,17 +396,57 @@ impl Feed {
     }
 }
 
-/// Runs a script action of a TCP content rule set on `txn` in place, reading more of `source`
-/// (until `deadline`) whenever the script waits for data. Once the held bytes are final the
-/// script gets no more than what is held; without a deadline, or once it passed, the script
-/// may not wait at all, as in HAProxy (whose last call of the action comes when the inspect
-/// delay ends). What the script sends the client goes to `client` (the request side's
-/// actions): at once while it runs, else when it returns.
+/// Adds what the stream read ahead for a script (`Txn::feed`) to the bytes `txn` holds, with
+/// the source's close; a no-op without a feed. The channel's readers call it before they
+/// look, and the stream once the action returns.
+pub fn absorb(txn: &mut Txn) {
+    let Some(feed) = &txn.feed else { return };
+    let (data, closed) = {
+        let mut ahead = feed.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        (ahead.data.split().freeze(), ahead.closed)
+    };
+    let bufsize = txn.shared.bufsize.max(1024);
+    let (payload, fin, gone) = if feed.response {
+        (
+            &mut txn.res_payload,
+            &mut txn.res_payload_final,
+            &mut txn.res_payload_closed,
+        )
+    } else {
+        (
+            &mut txn.payload,
+            &mut txn.payload_final,
+            &mut txn.payload_closed,
+        )
+    };
+    if !data.is_empty() {
+        let mut all = payload.as_deref().unwrap_or_default().to_vec();
+        all.extend_from_slice(&data);
+        *payload = Some(Bytes::from(all));
+    }
+    let held = payload.as_ref().map_or(0, |p| p.len());
+    *fin |= closed || held >= bufsize;
+    *gone |= closed;
+    let mut ahead = feed.ahead.lock().unwrap_or_else(|e| e.into_inner());
+    let room = bufsize.saturating_sub(held);
+    if room > ahead.room {
+        feed.room_made.notify_one();
+    }
+    ahead.room = room;
+}
+
+/// Runs a script action of a TCP content rule set on `txn` in place, the stream reading more of
+/// `source` (within a buffer, until `deadline`) while it runs. Once the held bytes are final
+/// the script gets no more than what is held; without a deadline, or once it passed, the
+/// script may not wait at all, as in HAProxy (whose last call of the action comes when the
+/// inspect delay ends). What the script sends the client goes to `client` (the request side's
+/// actions): at once while it runs, else when it returns. Without a source (an HTTP request,
+/// whole already) nothing more is read.
 pub async fn run_action_fed(
     call: &ScriptCall,
     phase: Phase,
     txn: &mut Txn,
-    source: &mut (dyn tokio::io::AsyncRead + Unpin),
+    source: Option<&mut (dyn tokio::io::AsyncRead + Unpin)>,
     mut client: Option<&mut (dyn tokio::io::AsyncWrite + Unpin)>,
     deadline: Option<tokio::time::Instant>,
 ) -> ActionEnd {
@@ -393,28 +457,44 @@ pub async fn run_action_fed(
     let end = match open {
         None => run_action(call, phase, txn).await,
         Some(deadline) => {
-            let (asks_tx, asks) = tokio::sync::mpsc::unbounded_channel();
             let (replies_tx, mut replies) = tokio::sync::mpsc::unbounded_channel();
-            txn.feed = Some(Feed {
+            let (held, fin) = if response {
+                (&txn.res_payload, txn.res_payload_final)
+            } else {
+                (&txn.payload, txn.payload_final)
+            };
+            let held = held.as_ref().map_or(0, |p| p.len());
+            let room = match source {
+                Some(_) if !fin => txn.shared.bufsize.max(1024).saturating_sub(held),
+                _ => 0,
+            };
+            let feed = Feed {
                 response,
                 until: deadline,
-                asks: asks_tx,
+                ahead: std::sync::Arc::new(std::sync::Mutex::new(Ahead {
+                    room,
+                    ..Ahead::default()
+                })),
+                news: Default::default(),
+                room_made: Default::default(),
                 replies: client.is_some().then_some(replies_tx),
-            });
+            };
+            txn.feed = Some(feed.clone());
             let end = {
                 let action = std::pin::pin!(run_action(call, phase, txn));
-                let feeder = std::pin::pin!(feed(
+                let feeder = std::pin::pin!(feed_from(
                     source,
                     client.as_deref_mut(),
-                    asks,
+                    &feed,
                     &mut replies,
-                    deadline
                 ));
                 match futures_select(action, feeder).await {
                     Ok(end) => end,
                     Err(never) => match never {},
                 }
             };
+            // What was read ahead and not looked at goes on with the held bytes.
+            absorb(txn);
             txn.feed = None;
             // What the feeder had no turn to write.
             while let Ok(data) = replies.try_recv() {
@@ -447,55 +527,57 @@ async fn futures_select<A: Future, B: Future>(
     .await
 }
 
-/// Answers a script's asks for more bytes from `source` until `deadline`, and writes what it
-/// sends the client to `client`; never returns.
-async fn feed<'c>(
-    source: &mut (dyn tokio::io::AsyncRead + Unpin),
+/// Reads `source` ahead for the script while its buffer has room, until `feed`'s deadline or
+/// the source's close, and writes what the script sends the client to `client`; never
+/// returns.
+async fn feed_from<'c>(
+    mut source: Option<&mut (dyn tokio::io::AsyncRead + Unpin)>,
     mut client: Option<&mut (dyn tokio::io::AsyncWrite + Unpin + 'c)>,
-    mut asks: Asks,
+    feed: &Feed,
     replies: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>,
-    deadline: tokio::time::Instant,
 ) -> std::convert::Infallible {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut closed = false;
+    let mut chunk = vec![0u8; 16384];
     loop {
-        // What the script sent goes out before a read for it waits: the client may wait
-        // for that answer before it sends more.
-        let (room, reply) = tokio::select! {
+        let room = {
+            let ahead = feed.ahead.lock().unwrap_or_else(|e| e.into_inner());
+            match ahead.closed {
+                true => 0,
+                false => ahead.room.saturating_sub(ahead.data.len()),
+            }
+        };
+        let readable = room > 0 && source.is_some();
+        let room_made = feed.room_made.notified();
+        let read = async {
+            match source.as_deref_mut() {
+                Some(s) if readable => s.read(&mut chunk[..room.min(16384)]).await,
+                _ => std::future::pending().await,
+            }
+        };
+        // What the script sent goes out before the next read: the client may wait for that
+        // answer before it sends more.
+        tokio::select! {
             biased;
             Some(data) = replies.recv(), if client.is_some() => {
                 if let Some(c) = client.as_deref_mut() {
                     let _ = c.write_all(&data).await;
                     let _ = c.flush().await;
                 }
-                continue;
             }
-            ask = asks.recv() => match ask {
-                Some(ask) => ask,
-                None => break,
-            },
-        };
-        if closed {
-            let _ = reply.send(More::Closed);
-            continue;
-        }
-        if room == 0 || tokio::time::Instant::now() >= deadline {
-            let _ = reply.send(More::Over);
-            continue;
-        }
-        let mut chunk = vec![0u8; room.min(16384)];
-        let got = match tokio::time::timeout_at(deadline, source.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => {
-                chunk.truncate(n);
-                More::Data(Bytes::from(chunk))
+            got = tokio::time::timeout_at(feed.until, read), if readable => {
+                let mut ahead = feed.ahead.lock().unwrap_or_else(|e| e.into_inner());
+                match got {
+                    Ok(Ok(n)) if n > 0 => ahead.data.extend_from_slice(&chunk[..n]),
+                    Ok(_) => ahead.closed = true,
+                    // The delay is over: the stream reads no more for the script.
+                    Err(_) => source = None,
+                }
+                drop(ahead);
+                feed.news.notify_one();
             }
-            Ok(_) => More::Closed,
-            Err(_) => More::Over,
-        };
-        closed = matches!(got, More::Closed);
-        let _ = reply.send(got);
+            () = room_made => {}
+        }
     }
-    std::future::pending().await
 }
 
 /// Runs HTTP service `name` on `txn` in place.

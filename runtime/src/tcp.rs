@@ -91,7 +91,8 @@ async fn serve_service(
 /// before it reads it, the filters start the response's analysis as it takes the stream, its
 /// answer goes through their `tcp_payload` (and the client's further bytes too), and both
 /// channels end with it, the response's first. The callbacks act on a copy of the
-/// transaction while the service holds it. `None` when a filter failed (the stream ended).
+/// transaction while the service holds it ([`crate::http::script_tcp::TcpFilters::copy_of`]).
+/// `None` when a filter failed (the stream ended).
 async fn filtered_service(
     name: &str,
     stream: ClientStream,
@@ -115,6 +116,7 @@ async fn filtered_service(
     let Some(scripts) = crate::http::script_tcp::TcpFilters::take(&mut txn, true) else {
         return Some(Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await);
     };
+    scripts.copy_of(&txn);
     let (ours, theirs) = tokio::io::duplex(txn.shared.bufsize.max(1024));
     let limits = Limits {
         a_idle: fe.timeouts.client,
@@ -213,7 +215,14 @@ pub async fn serve(
                 let phase = Phase::TcpRequest;
                 // Split: the script reads the client and answers it while it runs.
                 let (mut rd, mut wr) = tokio::io::split(&mut stream);
-                let fed = run_action_fed(call, phase, &mut txn, &mut rd, Some(&mut wr), deadline);
+                let fed = run_action_fed(
+                    call,
+                    phase,
+                    &mut txn,
+                    Some(&mut rd),
+                    Some(&mut wr),
+                    deadline,
+                );
                 match Box::pin(fed).await {
                     ActionEnd::Continue => from = next,
                     // `act.STOP`: the content rules end as after `accept`.
@@ -500,17 +509,20 @@ pub async fn serve(
             scripts.as_ref(),
         )
     };
+    // The response's rules and the script filters act on the stream's own transaction,
+    // lent through one slot while the tunnel runs.
     let (piped, refused) = match slot {
-        // The response's rules hold the transaction while they inspect.
         _ if inspects => {
+            let slot = slot.unwrap_or_default();
+            let back = tokio::sync::Notify::new();
             let gate = crate::tcp_response::Gate {
                 backend: be,
                 bufsize: shared.bufsize.max(1024),
-                txn: &mut txn,
+                txn: &slot,
+                back: &back,
             };
-            pipe(Some(gate)).await
+            crate::script::lend_during(&mut txn, &slot, pipe(Some(gate))).await
         }
-        // The script filters act on the stream's own transaction meanwhile.
         Some(slot) => crate::script::lend_during(&mut txn, &slot, pipe(None)).await,
         None => pipe(None).await,
     };

@@ -11,11 +11,44 @@ use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// What the response rules need: the backend, the buffer size and the stream.
+/// What the response rules need: the backend, the buffer size and the stream's own
+/// transaction, lent through `txn` while the tunnel runs (the script filters act on it there
+/// too). The rules take it out while they run and put it back after, waking `back`.
 pub struct Gate<'a> {
     pub backend: &'a BackendRt,
     pub bufsize: usize,
-    pub txn: &'a mut Txn,
+    pub txn: &'a crate::script::TxnSlot,
+    pub back: &'a tokio::sync::Notify,
+}
+
+/// The transaction taken out of its slot while the response rules run on it; put back (and
+/// the waiting direction woken) when they are done or dropped.
+struct Taken<'a> {
+    txn: Option<Box<Txn>>,
+    slot: &'a crate::script::TxnSlot,
+    back: &'a tokio::sync::Notify,
+}
+
+impl<'a> Taken<'a> {
+    fn out(slot: &'a crate::script::TxnSlot, back: &'a tokio::sync::Notify) -> Option<Self> {
+        let txn = slot.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        Some(Taken {
+            txn: Some(txn),
+            slot,
+            back,
+        })
+    }
+
+    fn txn(&mut self) -> &mut Txn {
+        self.txn.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = self.txn.take();
+        self.back.notify_one();
+    }
 }
 
 /// Why a tunnel ended before both sides closed: the response rules refused the server's
@@ -87,7 +120,8 @@ pub async fn inspect<R: AsyncRead + Unpin>(
     let Gate {
         backend,
         bufsize,
-        txn,
+        txn: slot,
+        back,
     } = gate;
     let mut buf = BytesMut::new();
     let deadline = backend
@@ -95,6 +129,11 @@ pub async fn inspect<R: AsyncRead + Unpin>(
         .map(|d| tokio::time::Instant::now() + d);
     let mut closed = false;
     loop {
+        // Taken out only while looked at: the filters of the client's bytes reach it between.
+        let Some(mut taken) = Taken::out(slot, back) else {
+            return Err(Refusal::Script);
+        };
+        let txn = taken.txn();
         txn.res_payload = Some(Bytes::copy_from_slice(&buf));
         txn.res_payload_closed = closed;
         txn.res_payload_final = closed || buf.len() >= bufsize || deadline.is_none();
@@ -103,17 +142,24 @@ pub async fn inspect<R: AsyncRead + Unpin>(
         {
             break;
         }
+        drop(taken);
         buf.reserve(bufsize - buf.len());
         let Some(deadline) = deadline else { break };
         match tokio::time::timeout_at(deadline, server.read_buf(&mut buf)).await {
             Err(_) => {
-                txn.res_payload_final = true;
+                if let Some(mut taken) = Taken::out(slot, back) {
+                    taken.txn().res_payload_final = true;
+                }
                 break;
             }
             Ok(Ok(0) | Err(_)) => closed = true,
             Ok(Ok(_)) => {}
         }
     }
+    let Some(mut taken) = Taken::out(slot, back) else {
+        return Err(Refusal::Script);
+    };
+    let txn = taken.txn();
     let more = run_rules(backend, txn, Some((server, deadline))).await?;
     let held = txn.res_payload.take().unwrap_or_else(|| buf.freeze());
     let limits = std::mem::take(&mut txn.filters.limits.download);
@@ -139,7 +185,15 @@ pub async fn run_rules(
                 let phase = Phase::TcpResponse;
                 let end = match source.as_mut() {
                     Some((from, deadline)) => {
-                        Box::pin(run_action_fed(call, phase, txn, *from, None, *deadline)).await
+                        Box::pin(run_action_fed(
+                            call,
+                            phase,
+                            txn,
+                            Some(*from),
+                            None,
+                            *deadline,
+                        ))
+                        .await
                     }
                     None => Box::pin(run_action(call, phase, txn)).await,
                 };

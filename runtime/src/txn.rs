@@ -163,6 +163,10 @@ pub struct Txn {
     pub payload_closed: bool,
     /// How a script action waiting for more held bytes gets them (`crate::script::Feed`).
     pub feed: Option<crate::script::Feed>,
+    /// When the inspection delay of the `tcp-request content` rules running now ends in an
+    /// HTTP stream: set at their first wait and kept until they end, so that every script
+    /// action of one rule set shares one delay, as HAProxy's stream keeps one expiry for them.
+    pub rules_exp: Option<tokio::time::Instant>,
     /// What a `tcp-request content` script sent the client (`txn.res:send()`) while it could
     /// not be written at once: written once the action returns.
     pub to_client: Vec<u8>,
@@ -473,6 +477,7 @@ impl Fresh {
             payload_final: true,
             payload_closed: false,
             feed: None,
+            rules_exp: None,
             to_client: Vec::new(),
             res_payload: None,
             res_payload_final: true,

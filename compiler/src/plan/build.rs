@@ -422,6 +422,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 acls: acls_of(p),
                 rules: rules_of(config, p),
                 response_inspect_delay: lower::inspect_delay(&p.directives, "tcp-response"),
+                inspect_delay: lower::inspect_delay(&p.directives, "tcp-request"),
                 options: options_of(p),
                 timeouts: Timeouts::of(p),
                 retries: p.retries.as_ref().map_or(3, |r| r.value),

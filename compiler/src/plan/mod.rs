@@ -484,6 +484,9 @@ pub struct BackendPlan {
     /// `tcp-response inspect-delay`, in milliseconds: how long response content rules may
     /// wait for the server's data.
     pub response_inspect_delay: Option<u32>,
+    /// `tcp-request inspect-delay`, in milliseconds: how long the backend's own request
+    /// content rules (their script actions, in HTTP mode) may wait.
+    pub inspect_delay: Option<u32>,
     pub options: Vec<(String, bool)>,
     pub timeouts: Timeouts,
     pub retries: u32,

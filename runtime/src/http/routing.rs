@@ -257,6 +257,8 @@ pub(super) fn apply_request_rules(
             Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next, true),
             _ => {}
         }
+        // The rules are over: a later rule set's delay starts afresh.
+        txn.rules_exp = None;
         from = 0;
     } else if resume.content {
         from = 0;

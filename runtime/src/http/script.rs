@@ -118,27 +118,30 @@ pub(super) async fn settle(
 }
 
 /// A script action of the `tcp-request content` rules of an HTTP proxy: it may wait while
-/// the frontend's inspection delay runs (counted from the action's start), and HAProxy's last
-/// call comes when it ends (at once without one: a backend's, or none set). The request is
-/// whole, so its channel has nothing more to give. The content rules go on after it, then the
-/// `http-request` ones, unless it ends them.
+/// the inspection delay of the proxy whose rules these are runs, and HAProxy's last call
+/// comes when it ends (at once without one). The delay is counted from the rules' first wait
+/// and shared by their actions (`Txn::rules_exp`), as HAProxy sets the stream's expiry once.
+/// The request is whole, so its channel has nothing more to give. The content rules go on
+/// after it, then the `http-request` ones, unless it ends them.
 async fn content_script(
     ctx: &super::ConnCtx,
     txn: &mut Txn,
     call: &script::ScriptCall,
     resume: super::routing::Resume,
 ) -> Route {
-    let delay = ctx
-        .frontend()
-        .inspect_delay
-        .filter(|_| resume.backend.is_none());
-    let deadline = delay.map(|d| tokio::time::Instant::now() + d);
-    let mut nothing = tokio::io::empty();
+    let delay = match resume.backend {
+        Some(b) => ctx.shared.backends[b].inspect_delay,
+        None => ctx.frontend().inspect_delay,
+    };
+    let deadline = delay.map(|d| {
+        *txn.rules_exp
+            .get_or_insert_with(|| tokio::time::Instant::now() + d)
+    });
     let end = Box::pin(script::run_action_fed(
         call,
         Phase::TcpRequest,
         txn,
-        &mut nothing,
+        None,
         None,
         deadline,
     ))
@@ -150,7 +153,10 @@ async fn content_script(
     };
     match end {
         ActionEnd::Continue => route(ctx, txn, resume),
-        ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => route(ctx, txn, http_rules),
+        ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
+            txn.rules_exp = None;
+            route(ctx, txn, http_rules)
+        }
         ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
         ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid | ActionEnd::Failed => {
             super::routing::unlogged(txn);

@@ -9,9 +9,10 @@ use bytes::Bytes;
 
 /// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
 /// through the `tcp_payload` of those that registered its data; at the end both channels
-/// end, that of the side that closed first first, as HAProxy ends them. The callbacks act on the stream's own
-/// transaction, lent through [`TcpFilters::slot`] while the tunnel runs; where the
-/// `tcp-response` rules hold it meanwhile, on a copy of it as it was when the tunnel opened.
+/// end, that of the side that closed first first, as HAProxy ends them. The callbacks act on
+/// the stream's own transaction, lent through [`TcpFilters::slot`] while the tunnel runs (the
+/// `tcp-response` rules take it from there while they run); only a TCP service, which holds
+/// it while it runs, leaves them a copy ([`TcpFilters::copy_of`]).
 pub struct TcpFilters(std::sync::Mutex<TcpInner>);
 
 struct TcpInner {
@@ -20,7 +21,7 @@ struct TcpInner {
     holds: [Hold; 2],
     /// Where the stream's transaction is lent while the tunnel runs.
     slot: crate::script::TxnSlot,
-    /// The copy used while the slot is empty.
+    /// The copy used while the slot is empty (a TCP service holds the transaction).
     copy: Option<Box<Txn>>,
     /// How much of a direction's bytes a buffer holds.
     room: usize,
@@ -47,6 +48,21 @@ impl TcpFilters {
         if filters.is_empty() {
             return None;
         }
+        let room = txn.shared.room.raw_room();
+        Some(TcpFilters(std::sync::Mutex::new(TcpInner {
+            holds: [0, 1].map(|_| Hold::new(filters.len(), room)),
+            started: if response_started { filters.len() } else { 0 },
+            room,
+            filters,
+            slot: Default::default(),
+            copy: None,
+        })))
+    }
+
+    /// The callbacks act on a copy of `txn` as it is now, for a TCP service that holds the
+    /// transaction while it runs (HAProxy's applet and filters share the stream; hapee's
+    /// service takes it whole).
+    pub fn copy_of(&self, txn: &Txn) {
         let mut copy = Txn::boxed(
             txn.shared.clone(),
             txn.client,
@@ -56,15 +72,18 @@ impl TcpFilters {
         copy.backend = txn.backend.clone();
         copy.server = txn.server.clone();
         copy.vars = txn.vars.clone();
-        let room = txn.shared.room.raw_room();
-        Some(TcpFilters(std::sync::Mutex::new(TcpInner {
-            holds: [0, 1].map(|_| Hold::new(filters.len(), room)),
-            started: if response_started { filters.len() } else { 0 },
-            room,
-            filters,
-            slot: Default::default(),
-            copy: Some(copy),
-        })))
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).copy = Some(copy);
+    }
+
+    /// Whether the transaction is in the slot now: the `tcp-response` rules do not hold it.
+    pub fn lent(&self) -> bool {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let lent = inner
+            .slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        lent || inner.copy.is_some()
     }
 
     /// Where the stream's transaction is to be lent while the tunnel runs.

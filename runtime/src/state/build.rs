@@ -362,6 +362,9 @@ fn build_backend(
         response_inspect_delay: b
             .response_inspect_delay
             .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
+        inspect_delay: b
+            .inspect_delay
+            .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
         timeouts: Timeouts::of(&b.timeouts),
         retries: b.retries,
         retry_on: RetryOn::parse(&b.retry_on),

@@ -113,6 +113,9 @@ pub struct BackendRt {
     /// `tcp-response inspect-delay`: how long response content rules may wait for the
     /// server's data.
     pub response_inspect_delay: Option<std::time::Duration>,
+    /// `tcp-request inspect-delay`: how long the backend's own request content rules may
+    /// wait (their script actions, in HTTP mode).
+    pub inspect_delay: Option<std::time::Duration>,
     pub timeouts: Timeouts,
     pub retries: u32,
     pub retry_on: RetryOn,

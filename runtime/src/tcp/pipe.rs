@@ -24,6 +24,9 @@ struct Way<'a> {
     scripts: Option<&'a crate::http::script_tcp::TcpFilters>,
     /// When its source last sent something, in microseconds since the tunnel opened.
     last_read: &'a Idle,
+    /// Woken when the `tcp-response` rules put the transaction back: the filters wait for it
+    /// while a rule's script runs on it.
+    txn_back: Option<&'a tokio::sync::Notify>,
 }
 
 /// When each side of a tunnel last sent something; which one's idle limit passed first.
@@ -95,6 +98,7 @@ where
         mut pacer,
         scripts,
         last_read,
+        txn_back,
     } = way;
     let mut buf = vec![0u8; 16 * 1024];
     let response = !upload;
@@ -157,6 +161,7 @@ where
             }
         };
         // Script filters may change the bytes, or hold some back.
+        txn_lent(scripts, txn_back).await;
         let filtered = scripts.map(|f| f.pass(response, &buf[..n], false));
         let out = filtered.as_deref().unwrap_or(&buf[..n]);
         if !retried || !out.is_empty() {
@@ -166,6 +171,7 @@ where
         }
     }
     // What the filters still hold goes with the end.
+    txn_lent(scripts, txn_back).await;
     if let Some(tail) = scripts.filter(|f| f.holds(response)) {
         let tail = tail.pass(response, &[], true);
         if let Err(end) = send(&mut to, &tail, &mut pacer, count, live, upload).await {
@@ -174,6 +180,19 @@ where
     }
     let _ = to.shutdown().await;
     PipeEnd::Closed
+}
+
+/// Waits, when the `tcp-response` rules took the transaction the script filters act on (a
+/// rule's script runs on it), until they put it back (`back` wakes then).
+async fn txn_lent(
+    scripts: Option<&crate::http::script_tcp::TcpFilters>,
+    back: Option<&tokio::sync::Notify>,
+) {
+    if let (Some(f), Some(back)) = (scripts, back) {
+        while !f.lent() {
+            back.notified().await;
+        }
+    }
 }
 
 /// `start_analyze` on the response for the script filters that have not started it, each
@@ -354,6 +373,7 @@ where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
 {
+    let txn_back = gate.as_ref().map(|g| g.back);
     let (ar, mut aw) = tokio::io::split(a);
     let (mut br, bw) = tokio::io::split(b);
     let up = AtomicU64::new(0);
@@ -380,7 +400,7 @@ where
     // closes both connections then and logs `CD` or `SD`.
     let a_to_b = async {
         tokio::select! {
-            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts, last_read: &a_read }) => match end {
+            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts, last_read: &a_read, txn_back }) => match end {
                 PipeEnd::Closed => {}
                 PipeEnd::TimedOut => note_timeout(),
                 PipeEnd::ReadFailed => return Err(Refusal::ClientAborted),
@@ -411,10 +431,16 @@ where
                     if !forward.limits.is_empty() {
                         download = forward.limits;
                     }
-                    let sent = aw.write_all(&forward.held).await.is_ok();
-                    down.fetch_add(forward.held.len() as u64, Ordering::Relaxed);
+                    // What the rules held goes through the script filters as what follows
+                    // does (they forward the channel's data after the rules, in HAProxy).
+                    let held = match scripts {
+                        Some(s) if !forward.held.is_empty() => s.pass(true, &forward.held, false),
+                        _ => forward.held,
+                    };
+                    let sent = aw.write_all(&held).await.is_ok();
+                    down.fetch_add(held.len() as u64, Ordering::Relaxed);
                     if let Some(live) = live {
-                        live.add(0, forward.held.len() as u64);
+                        live.add(0, held.len() as u64);
                     }
                     if !sent {
                         return Err(Refusal::ClientAborted);
@@ -441,6 +467,7 @@ where
                 pacer: download,
                 scripts,
                 last_read: &b_read,
+                txn_back: None,
             },
         )
         .await;

@@ -275,3 +275,81 @@ fn shut_sess_answers_a_request_waiting_for_the_server_with_a_logged_502() {
         assert!(log.contains(" 502 209 - - KH-- "), "{log}");
     }
 }
+
+/// A `tcp-request content` action that sleeps, then reads: the stream kept reading the
+/// client meanwhile (as HAProxy's channel keeps receiving while a Lua action yields), so the
+/// read sees all that came during the sleep, and the client's half or full close during it
+/// is noticed as HAProxy notices it (the bytes held still read, the log line's state `--`).
+#[test]
+fn a_sleeping_content_action_reads_what_came_meanwhile_as_in_haproxy() {
+    use super::harness::{both_reading, Side};
+    let dir = std::env::temp_dir().join(format!("hapee-lua-feed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("feed.lua");
+    std::fs::write(
+        &file,
+        r#"
+core.register_action("nap", { "tcp-req" }, function(txn, ms)
+  core.msleep(tonumber(ms))
+  txn:set_var("txn.d", txn.req:data())
+end, 1)
+core.register_service("say", "tcp", function(applet)
+  applet:send("[" .. tostring(applet:get_var("txn.d")) .. "]\n")
+end)
+"#,
+    )
+    .unwrap();
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {}\n    log stdout format raw local0\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    log global\n    option dontlognull\n    log-format \"feedlog %ts %B %[var(txn.d)]\"\nlisten a\n    bind 127.0.0.1:{port}\n    tcp-request inspect-delay 2s\n    tcp-request content lua.nap 300\n    tcp-request content use-service lua.say\n",
+            file.display()
+        )
+    };
+    // More bytes 100 ms into the sleep; the sending side shut then; the whole connection
+    // closed then.
+    let drive = |port: u16, side: &Side| {
+        let answers: Vec<String> = ["more", "half", "close"]
+            .iter()
+            .map(|how| {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.write_all(b"abc").unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+                match *how {
+                    "more" => s.write_all(b"def").unwrap(),
+                    "half" => s.shutdown(Shutdown::Write).unwrap(),
+                    _ => {
+                        drop(s);
+                        std::thread::sleep(Duration::from_millis(600));
+                        return String::new();
+                    }
+                }
+                s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                let mut out = Vec::new();
+                let _ = s.read_to_end(&mut out);
+                String::from_utf8_lossy(&out).into_owned()
+            })
+            .collect();
+        let logged = side.selected(
+            |out| {
+                out.lines()
+                    .filter_map(|l| l.strip_prefix("feedlog "))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            },
+            3,
+        );
+        (answers, logged)
+    };
+    let (mine, theirs) = both_reading(1, cfg, drive);
+    let expected = (
+        ["[abcdef]\n", "[abc]\n", ""].map(String::from).to_vec(),
+        ["-- 9 abcdef", "-- 6 abc", "-- 6 abc"]
+            .map(String::from)
+            .to_vec(),
+    );
+    assert_eq!(mine, expected);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine, "Debian's haproxy");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -191,3 +191,47 @@ fn lua_content_action_of_an_http_proxy_at_its_last_call_behaves_as_in_haproxy() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Whose delay an HTTP proxy's content actions get, and from when: a backend's own rules get
+/// the backend's `tcp-request inspect-delay` (none: the last call comes at once, whatever the
+/// frontend's), and the actions of one rule set share one delay counted from their first wait
+/// (two naps of 400 ms under 600 ms: the second is abandoned), as HAProxy keeps one expiry
+/// for the stream's rules.
+#[test]
+fn lua_content_actions_of_an_http_backend_get_its_delay_once_as_in_haproxy() {
+    let dir = std::env::temp_dir().join(format!("hapee-lua-delay-be-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("last.lua");
+    std::fs::write(&script, LAST_CALL).unwrap();
+    let answer = "    tcp-request content set-var(txn.t) str(next)\n    http-request return status 200 content-type text/plain lf-string \"%[var(txn.s)] %[var(txn.t)]\"\n";
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {}\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend f0\n    bind 127.0.0.1:{port}\n    default_backend b0\n\
+             backend b0\n    tcp-request inspect-delay 1s\n    tcp-request content lua.nap 10\n{answer}\
+             listen h1\n    bind 127.0.0.1:{}\n    tcp-request inspect-delay 600ms\n    tcp-request content lua.nap 400\n    tcp-request content lua.nap 400\n{answer}\
+             frontend f2\n    bind 127.0.0.1:{}\n    tcp-request inspect-delay 2s\n    default_backend b2\n\
+             backend b2\n    tcp-request content lua.nap 10\n{answer}",
+            script.display(),
+            port + 1,
+            port + 2,
+        )
+    };
+    let drive = |port: u16, side: &Side| {
+        let answers: Vec<(u16, String)> = (0..3)
+            .map(|i| curl(&[&format!("http://127.0.0.1:{}/", port + i)]))
+            .collect();
+        let alert = "Lua function 'nap': aborting Lua processing on expired timeout.";
+        wait_until(Duration::from_secs(2), || {
+            side.stderr().matches(alert).count() >= 2
+        });
+        (answers, side.stderr().matches(alert).count())
+    };
+    let (mine, theirs) = both_reading(3, cfg, drive);
+    let expected = ["after next", "before next", "before next"].map(|s| (200, s.to_string()));
+    assert_eq!(mine, (expected.to_vec(), 2));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine, "Debian's haproxy");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -620,16 +620,15 @@ fn an_http_end_that_waits_is_called_again_as_in_haproxy() {
     }
 }
 
-/// A TCP stream's `tcp_payload` callbacks act on the stream's own transaction: the variables
-/// they set are in its log line (they acted on a copy). The harness's probe of the port sends
-/// nothing: `dontlognull` keeps its line out; `%B` makes both write the line at the end.
-#[test]
-fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
+/// Sends a request through a TCP `listen` with the `tcp` filter (more `global` and `listen`
+/// lines added), side by side: how many bytes came back, and the `tcplog ` lines, whose
+/// format is `%B`, the variables the filter sets and `vars`.
+fn tcp_logged(global: &str, listen: &str, vars: &str) -> ((usize, Vec<String>), usize) {
     let script = super::lua_public::script("filters_run.lua");
     let request = b"GET /x HTTP/1.0\r\nhost: here\r\n\r\n";
     let cfg = |port: u16, origin: &Origin| {
         format!(
-            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nlisten tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    option dontlognull\n    log-format \"tcplog %B %[var(txn.tcp_req)] %[var(txn.tcp_res)]\"\n    filter lua.tcp\n    server o {}\n",
+            "global\n    lua-load {script}\n{global}    log stdout format raw local0\n{DEFAULTS}    log global\nlisten tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    option dontlognull\n    log-format \"tcplog %B %[var(txn.tcp_req)] %[var(txn.tcp_res)]{vars}\"\n    filter lua.tcp\n{listen}    server o {}\n",
             origin.addr
         )
     };
@@ -651,14 +650,40 @@ fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
             (answer.len(), logged)
         },
     );
-    let (answered, logged) = &ours;
-    assert_eq!(
-        logged,
-        &[format!("{answered} {} {answered}", request.len())]
-    );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
+    (ours, request.len())
+}
+
+/// A TCP stream's `tcp_payload` callbacks act on the stream's own transaction: the variables
+/// they set are in its log line (they acted on a copy). The harness's probe of the port sends
+/// nothing: `dontlognull` keeps its line out; `%B` makes both write the line at the end.
+#[test]
+fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
+    let ((answered, logged), sent) = tcp_logged("", "", "");
+    assert_eq!(logged, [format!("{answered} {sent} {answered}")]);
+}
+
+/// The same with `tcp-response content` rules whose script action waits on the server's
+/// first bytes: the rules and the filters act on the one transaction (the filters acted on a
+/// copy while the rules held it, and their variables missed the log line), and what the rules
+/// held goes through the filters.
+#[test]
+fn tcp_response_rules_and_filters_act_on_the_streams_own_transaction_as_in_haproxy() {
+    let dir = std::env::temp_dir().join(format!("hapee-lua-resrules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let action = dir.join("mark.lua");
+    std::fs::write(
+        &action,
+        "core.register_action(\"mark\", { \"tcp-res\" }, function(txn)\n  core.msleep(50)\n  txn:set_var(\"txn.act\", \"ran\")\nend)\n",
+    )
+    .unwrap();
+    let global = format!("    lua-load {}\n", action.display());
+    let listen = "    tcp-response inspect-delay 2s\n    tcp-response content lua.mark\n";
+    let ((answered, logged), sent) = tcp_logged(&global, listen, " %[var(txn.act)]");
+    assert_eq!(logged, [format!("{answered} {sent} {answered} ran")]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A service taking a TCP stream answers in the server's place: the filters start the
