@@ -16,22 +16,24 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod pipe;
 pub use pipe::{connect_within, pipe_both, pipe_both_inspected, Limits, Piped};
 
-/// Holds the client's first bytes while the frontend's `tcp-request content` rules wait for
-/// them: until the rules can decide, the buffer is full, the client closes, or `tcp-request
-/// inspect-delay` passes. Without a delay the rules decide at once on nothing, as in HAProxy.
-/// Answers the bytes held, which go to the server first, and when the delay ends (script
-/// actions may wait for more bytes until then).
+/// Holds the client's first bytes while a proxy's `tcp-request content` rules (the
+/// frontend's, then the backend's) wait for them: until the rules can decide, the buffer is
+/// full, the client closes, or that proxy's `tcp-request inspect-delay` passes. Without a delay
+/// the rules decide at once on what is there, as in HAProxy. Answers the bytes held, which go
+/// to the server first, and when the delay ends (script actions may wait for more bytes until
+/// then).
 async fn inspect(
     stream: &mut ClientStream,
-    fe: &FrontendRt,
+    rules: &[rules::CompiledRule],
+    delay: Option<Duration>,
     bufsize: usize,
     txn: &mut Txn,
     mut buf: BytesMut,
 ) -> (Bytes, Option<tokio::time::Instant>) {
     txn.payload = Some(buf.clone().freeze());
     txn.payload_final = true;
-    let has_rules = fe.rules.iter().any(|r| r.set == RuleSet::TcpRequestContent);
-    let Some(delay) = fe.inspect_delay.filter(|_| has_rules) else {
+    let has_rules = rules.iter().any(|r| r.set == RuleSet::TcpRequestContent);
+    let Some(delay) = delay.filter(|_| has_rules) else {
         return (buf.freeze(), None);
     };
     let deadline = tokio::time::Instant::now() + delay;
@@ -40,7 +42,7 @@ async fn inspect(
         txn.payload = Some(Bytes::copy_from_slice(&buf));
         txn.payload_closed = closed;
         txn.payload_final = closed || buf.len() >= bufsize;
-        if txn.payload_final || !rules::awaits_data(&fe.rules, RuleSet::TcpRequestContent, txn) {
+        if txn.payload_final || !rules::awaits_data(rules, RuleSet::TcpRequestContent, txn) {
             break;
         }
         buf.reserve(bufsize.saturating_sub(buf.len()));
@@ -54,6 +56,74 @@ async fn inspect(
         }
     }
     (buf.freeze(), Some(deadline))
+}
+
+/// How a proxy's `tcp-request content` rules ended.
+enum ContentRules<'a> {
+    /// They let the stream go on.
+    Through,
+    /// They ended it (logged).
+    Ended,
+    /// `use-service`: the service takes the stream.
+    Service(&'a rules::Service),
+}
+
+/// Runs a proxy's `tcp-request content` rules over the held bytes, pausing at each script
+/// action while it runs (it may read the client and answer it until `deadline`).
+async fn content_rules<'a>(
+    stream: &mut ClientStream,
+    rules: &'a [rules::CompiledRule],
+    txn: &mut Txn,
+    deadline: Option<tokio::time::Instant>,
+    proxy: &str,
+) -> ContentRules<'a> {
+    let mut from = 0;
+    loop {
+        match rules::run_from(rules, RuleSet::TcpRequestContent, txn, from) {
+            Verdict::Reject | Verdict::Deny(_) => {
+                // What the client sent past the inspected bytes is read and dropped first,
+                // as HAProxy's stream shuts its side (a drain): the close is then a FIN, not
+                // a reset for unread bytes.
+                crate::http::idle::ClientStream::drain_unread(stream);
+                txn.term = *b"PR";
+                finish(txn);
+                return ContentRules::Ended;
+            }
+            Verdict::Script(call, next) => {
+                use crate::script::{run_action_fed, ActionEnd, Phase};
+                let phase = Phase::TcpRequest;
+                // Split: the script reads the client and answers it while it runs.
+                let (mut rd, mut wr) = tokio::io::split(&mut *stream);
+                let fed = run_action_fed(call, phase, txn, Some(&mut rd), Some(&mut wr), deadline);
+                match Box::pin(fed).await {
+                    ActionEnd::Continue => from = next,
+                    // `act.STOP`: the content rules end as after `accept`.
+                    ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
+                        from = usize::MAX
+                    }
+                    ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
+                        txn.term = *b"PR";
+                        finish(txn);
+                        return ContentRules::Ended;
+                    }
+                    // `txn:done()` (or an action that could not run) closes the connection.
+                    ActionEnd::Done(_) | ActionEnd::Failed => {
+                        txn.term = *b"LR";
+                        finish(txn);
+                        return ContentRules::Ended;
+                    }
+                }
+            }
+            Verdict::Service(service) => return ContentRules::Service(service),
+            Verdict::Spoe(group, next) => {
+                // Without an inspection delay left, HAProxy cannot wait for the agent.
+                let wait = crate::spoe::Wait::content(deadline);
+                group.run(txn, proxy, wait).await;
+                from = next;
+            }
+            _ => return ContentRules::Through,
+        }
+    }
 }
 
 /// `tcp-request content use-service`: the service takes the connection (the bytes the rules
@@ -194,65 +264,16 @@ pub async fn serve(
             return end(&mut txn);
         }
     }
-    let (held, deadline) = inspect(&mut stream, fe, bufsize, &mut txn, ahead).await;
+    let delay = fe.inspect_delay;
+    let (held, deadline) = inspect(&mut stream, &fe.rules, delay, bufsize, &mut txn, ahead).await;
     // What the client sent counts even if the stream ends here (`option dontlognull`, `%U`).
     txn.bytes_in = held.len() as u64;
-    // The content rules, paused at each script action while it runs.
-    let mut from = 0;
-    loop {
-        match rules::run_from(&fe.rules, RuleSet::TcpRequestContent, &mut txn, from) {
-            Verdict::Reject | Verdict::Deny(_) => {
-                // What the client sent past the inspected bytes is read and dropped first,
-                // as HAProxy's stream shuts its side (a drain): the close is then a FIN, not
-                // a reset for unread bytes.
-                crate::http::idle::ClientStream::drain_unread(&mut stream);
-                txn.term = *b"PR";
-                finish(&mut txn);
-                return None;
-            }
-            Verdict::Script(call, next) => {
-                use crate::script::{run_action_fed, ActionEnd, Phase};
-                let phase = Phase::TcpRequest;
-                // Split: the script reads the client and answers it while it runs.
-                let (mut rd, mut wr) = tokio::io::split(&mut stream);
-                let fed = run_action_fed(
-                    call,
-                    phase,
-                    &mut txn,
-                    Some(&mut rd),
-                    Some(&mut wr),
-                    deadline,
-                );
-                match Box::pin(fed).await {
-                    ActionEnd::Continue => from = next,
-                    // `act.STOP`: the content rules end as after `accept`.
-                    ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
-                        from = usize::MAX
-                    }
-                    ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
-                        txn.term = *b"PR";
-                        finish(&mut txn);
-                        return None;
-                    }
-                    // `txn:done()` (or an action that could not run) closes the connection.
-                    ActionEnd::Done(_) | ActionEnd::Failed => {
-                        txn.term = *b"LR";
-                        finish(&mut txn);
-                        return None;
-                    }
-                }
-            }
-            Verdict::Service(service) => {
-                serve_service(service, stream, txn, fe).await;
-                return None;
-            }
-            Verdict::Spoe(group, next) => {
-                // Without an inspection delay left, HAProxy cannot wait for the agent.
-                let wait = crate::spoe::Wait::content(deadline);
-                group.run(&mut txn, &fe.name, wait).await;
-                from = next;
-            }
-            _ => break,
+    match content_rules(&mut stream, &fe.rules, &mut txn, deadline, &fe.name).await {
+        ContentRules::Through => {}
+        ContentRules::Ended => return None,
+        ContentRules::Service(service) => {
+            serve_service(service, stream, txn, fe).await;
+            return None;
         }
     }
     // What a script action left in the held bytes (`txn.req:set()` …) is what goes on.
@@ -292,6 +313,23 @@ pub async fn serve(
         }
         held = ahead.freeze();
         txn.bytes_in = held.len() as u64;
+    }
+    // The backend's own `tcp-request content` rules, with its own inspection delay, once the
+    // stream has entered it (HAProxy's backend inspection, after the frontend's).
+    if be.name != fe.name && be.rules.iter().any(|r| r.set == RuleSet::TcpRequestContent) {
+        let buf = BytesMut::from(&held[..]);
+        let delay = be.inspect_delay;
+        let (more, deadline) = inspect(&mut stream, &be.rules, delay, bufsize, &mut txn, buf).await;
+        txn.bytes_in = more.len() as u64;
+        match content_rules(&mut stream, &be.rules, &mut txn, deadline, &be.name).await {
+            ContentRules::Through => {}
+            ContentRules::Ended => return None,
+            ContentRules::Service(service) => {
+                serve_service(service, stream, txn, fe).await;
+                return None;
+            }
+        }
+        held = txn.payload.clone().unwrap_or(more);
     }
     let mut sent = held.clone();
     if scripted {

@@ -221,3 +221,53 @@ fn req_ssl_alpn_reads_the_first_protocol_the_client_hello_offers() {
     };
     assert_eq!(theirs, mine);
 }
+
+/// A backend's own `tcp-request content` rules run in TCP mode once the stream enters it, with
+/// the backend's inspection delay, after the frontend's rules (here there are none): a
+/// rejected stream never reaches the server and is logged against the backend.
+#[test]
+fn a_backends_content_rules_run_with_its_own_delay_as_in_haproxy() {
+    let cfg = |port: u16, server: &SocketAddr| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    mode tcp
+    bind 127.0.0.1:{port}
+    log-format \"T %b/%s %ts\"
+    default_backend be
+backend be
+    mode tcp
+    tcp-request inspect-delay 3s
+    tcp-request content reject if {{ req.payload(0,3) -m str bad }}
+    tcp-request content accept if {{ req.len ge 4 }}
+    server s {server}
+"
+        )
+    };
+    let lines = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("T "))
+            .map(str::to_string)
+            .collect()
+    };
+    let (mine, theirs) = both_sides(1, recorder, |port, (server, _)| cfg(port, server), {
+        move |port, (_, seen), side| {
+            // Each message comes in two writes: the rules must wait for the second.
+            for message in [&b"bad!"[..], b"good"] {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.write_all(&message[..1]).unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                let _ = s.write_all(&message[1..]);
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                let mut rest = Vec::new();
+                s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                let _ = s.read_to_end(&mut rest);
+            }
+            (recorded(seen), side.selected(lines, 2))
+        }
+    });
+    assert_eq!(mine.0, vec![b"good".to_vec()]);
+    assert_eq!(mine.1, ["T be/<NOSRV> PR", "T be/s --"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
