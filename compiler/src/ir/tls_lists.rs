@@ -199,7 +199,8 @@ fn servers(
         .flat_map(|d| d.args.iter())
         .any(|a| tls_word(a));
     // Without `ssl-server-verify none`, a TLS server's certificate is verified by default.
-    let verify_by_default = global_value(config, "ssl-server-verify").map(|(v, _)| v) != Some("none");
+    let verify_by_default =
+        global_value(config, "ssl-server-verify").map(|(v, _)| v) != Some("none");
     for s in p.servers.iter() {
         if !tls_by_default && !s.options.iter().any(|o| tls_word(&o.value)) {
             continue;

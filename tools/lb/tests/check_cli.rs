@@ -210,7 +210,10 @@ fn master_worker_mode_counts_as_a_listener() {
     for (args, code) in cases {
         assert_exit(&run(&args), code);
         if haproxy_installed() {
-            let theirs = Command::new("haproxy").args(&args).output().expect("run haproxy");
+            let theirs = Command::new("haproxy")
+                .args(&args)
+                .output()
+                .expect("run haproxy");
             assert_eq!(theirs.status.code(), Some(code), "haproxy {args:?}");
         }
     }
