@@ -125,6 +125,18 @@ impl Rules {
         fd: false,
         stream_only: false,
     };
+    /// The address a server's `usesrc` shows as the connection's source: an optional port,
+    /// neither a range nor an offset.
+    pub const USESRC: Rules = Rules {
+        port_ok: true,
+        port_mandatory: false,
+        port_range: false,
+        port_offset: false,
+        names: true,
+        any_name: false,
+        fd: false,
+        stream_only: true,
+    };
     /// `log` targets and similar: optional port, names allowed, fds allowed.
     pub const LOG: Rules = Rules {
         port_ok: true,

@@ -100,14 +100,17 @@ rules! {
         "Check the spelling; a suggestion is given when one is close.";
     "E108" "unknown-action" Error Haproxy "A rule uses an action that does not exist for its rule set."
         "Each rule set (http-request, http-response, tcp-request content, ...) has its own actions; the message lists them and suggests the closest. Lua actions are written 'lua.<name>'.";
-    "E109" "integer-argument-missing" Error Haproxy "A global setting that takes a number is written without one."
-        "Give the value on the same line, for example 'maxconn 20000'. When it comes from an environment variable ('maxconn \"${MAXCONN}\"'), make sure the variable is set where HAProxy starts.";
+    "E109" "integer-argument-missing" Error Haproxy "A global setting that takes a number is written without one, or a TLS setting with a negative one, or the ClientHello capture size is set twice."
+        "Give the value on the same line, for example 'maxconn 20000'. 'tune.ssl.capture-buffer-size' and its older name 'tune.ssl.capture-cipherlist-size' size one memory pool that HAProxy makes once: keep a single line. When it comes from an environment variable ('maxconn \"${MAXCONN}\"'), make sure the variable is set where HAProxy starts.";
     "E110" "stats-socket-address-missing" Error Haproxy "A global 'stats socket' line has no address."
         "Give a UNIX socket path or an address: 'stats socket /run/haproxy/admin.sock mode 660 level admin' or 'stats socket ipv4@127.0.0.1:9999'. An address from an unset environment variable is empty.";
     "E111" "invalid-external-check" Error Haproxy "An 'external-check' line in a proxy lacks 'command <cmd>' or 'path <path>'."
         "Write 'external-check command /usr/local/bin/check.sh' (and optionally 'external-check path \"/usr/bin:/bin\"'), together with 'option external-check' and the global 'external-check'.";
     "E112" "unexpected-argument" Error Haproxy "A keyword that takes a fixed number of arguments has a word too many."
         "HAProxy counts the arguments of these keywords and refuses the line when a word follows the last one, for example a condition after 'default_backend' (only 'use_backend' takes one) or a value after an option that takes none. Remove the extra words, or use the keyword that does what they meant.";
+
+    "E116" "server-without-backend-side" Error Haproxy "A 'server', 'default-server' or 'server-template' line is in a frontend, which has no backend side."
+        "HAProxy refuses servers in a proxy that cannot send traffic to them. Put them in a backend or a listen section and route the frontend to it.";
 
     // ---- E2xx / W2xx: semantic checks ----
     "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
@@ -307,6 +310,8 @@ rules! {
         "HAProxy hands each TLS listener's and TLS server's cipher lists (their own 'ciphers'/'ciphersuites', else 'ssl-default-bind-*' or 'ssl-default-server-*') to OpenSSL once the configuration is read, and does not start when OpenSSL rejects one. OpenSSL skips the names it does not know, and rejects a 'ciphers' list that leaves no TLS 1.2-or-below cipher (only unknown names, TLS 1.3 suite names, everything removed with '!'), a 'ciphersuites' list with no known suite, and characters outside its syntax. 'openssl ciphers -v LIST' shows what a list selects.";
     "E264" "nameserver-arguments-missing" Error Haproxy "A 'nameserver' line of a resolvers section lacks its name or address."
         "Write 'nameserver <name> <address>:<port>'; the address is an IP address (or a name the system resolves while HAProxy reads the line), and HAProxy 2.7 wants the port written (53 for DNS).";
+    "E271" "server-tls-unverifiable" Error Haproxy "A TLS server's certificate is to be verified (the default, or 'verify required') but no 'ca-file' says what with."
+        "HAProxy verifies servers' certificates unless told otherwise and refuses to start a TLS server it has no CA file for. Add 'ca-file <file>' (on the server or its 'default-server' line), or 'verify none' on a network you trust, or 'ssl-server-verify none' in the global section.";
     "E267" "http-service-in-tcp-rules" Error Haproxy "A 'tcp-request content use-service' names an HTTP service a Lua script registered."
         "HAProxy starts an HTTP service (one a script registered with 'core.register_service(name, \"http\", …)') only from 'http-request use-service': a TCP rule runs before the request is parsed as HTTP. Move the rule to 'http-request', or register a \"tcp\" service for TCP rules.";
     "E266" "nameserver-address-invalid" Error Haproxy "A 'nameserver' address is not one HAProxy can query: no port, a port out of range, or not an address."

@@ -508,6 +508,26 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     );
                 }
             }
+            // `client`, `clientip` and `hdr_ip(…)` are words; anything else is an address.
+            "usesrc"
+                if !matches!(stmt.word(i + 1), "client" | "clientip")
+                    && !stmt.word(i + 1).starts_with("hdr_ip(") =>
+            {
+                let value = stmt.word(i + 1);
+                if let Err(e) =
+                    crate::address::parse_written(value, b.env, crate::address::Rules::USESRC)
+                {
+                    let msg = format!("{}'usesrc {value}' : {e}", context(b));
+                    b.push(
+                        Diagnostic::new("E227", msg)
+                            .at(stmt.span(i + 1))
+                            .label("not a source address")
+                            .help("write 'client', 'clientip', 'hdr_ip(<name>)' or an address with an optional port")
+                            .form(HaproxyForm::FileLine),
+                    );
+                    break;
+                }
+            }
             "ca-ignore-err" | "crt-ignore-err" => {
                 if let Err(e) = check_ignore_err(opt, stmt.word(i + 1)) {
                     b.push(Diagnostic::new("E304", e).at(stmt.span(i + 1)));

@@ -271,6 +271,13 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32)
         }
         "stats" => stats(b, stmt),
+        "tune.ssl.cachesize"
+        | "tune.ssl.maxrecord"
+        | "tune.ssl.hard-maxrecord"
+        | "tune.ssl.ssl-ctx-cache-size"
+        | "maxsslconn"
+        | "tune.ssl.capture-buffer-size"
+        | "tune.ssl.capture-cipherlist-size" => ssl_integer(b, stmt, at),
         "lua-load" | "lua-load-per-thread" => {
             if stmt.word(1).is_empty() {
                 let what = if keyword == "lua-load" {
@@ -435,7 +442,56 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
                 b.push(Diagnostic::new("E302", msg).at(stmt.span(i).cover(stmt.span(i + 1))));
             }
         }
-        _ => {}
+        "timeout" | "maxconn" => {}
+        // The proxies' `stats` words (`uri`, `auth`, `enable`…) mean nothing in `global`.
+        other => b.push(
+            Diagnostic::new(
+                "E101",
+                format!(
+                    "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')"
+                ),
+            )
+            .at(stmt.span(if other.is_empty() { 0 } else { 1 }))
+            .label("not a global 'stats' setting")
+            .form(HaproxyForm::Parsing),
+        ),
+    }
+}
+
+/// The TLS library's numeric settings: a value is needed and it cannot be negative (read as
+/// C's `atoi`, so junk after the digits passes). The two names of the ClientHello capture size
+/// size one memory pool, made by the first valid line: a later line of either name fails.
+fn ssl_integer(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let keyword = stmt.word(at);
+    let value = stmt.word(at + 1);
+    let problem = if value.is_empty() {
+        Some(format!("'{keyword}' expects an integer argument."))
+    } else if (crate::cnum::atol(value) as i32) < 0 {
+        Some(format!("'{keyword}' expects a positive numeric value."))
+    } else if keyword.starts_with("tune.ssl.capture-") {
+        const POOL: &str = "tune.ssl.capture-buffer-size";
+        if let Some(&first) = b.global_once.get(POOL) {
+            b.push(
+                Diagnostic::new("E109", format!("'{keyword}' is already configured."))
+                    .at(stmt.span(at))
+                    .label("the capture size is set once")
+                    .with_secondary(first, "set here first")
+                    .form(HaproxyForm::Parsing),
+            );
+            return;
+        }
+        b.global_once.insert(POOL, stmt.whole());
+        None
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        b.push(
+            Diagnostic::new("E109", message)
+                .at(stmt.span(if value.is_empty() { at } else { at + 1 }))
+                .label("a number of 0 or more")
+                .form(HaproxyForm::Parsing),
+        );
     }
 }
 

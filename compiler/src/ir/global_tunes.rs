@@ -1,7 +1,8 @@
 //! Values of the compression, soft-stop and poller settings of the global section, refused in
 //! HAProxy 2.7's words (E291): `maxcompcpuusage`, `tune.zlib.memlevel`,
 //! `tune.zlib.windowsize`, `close-spread-time`, the paths of `chroot`, `pidfile` and
-//! `server-state-base|file`, `tune.fd.edge-triggered`, the sizes of
+//! `server-state-base|file`, the on/off switches (`tune.fd.edge-triggered`, `tune.ssl.keylog`,
+//! `tune.idle-pool.shared`, `tune.listener.multi-queue`, `tune.sched.low-latency`), the sizes of
 //! `tune.vars.*-max-size`, the `h1-case-adjust <from> <to>` pairs, and the options of
 //! `ssl-default-bind-options` / `ssl-default-server-options`.
 
@@ -26,7 +27,11 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         "tune.zlib.windowsize" => (value.is_empty() || !(8..=15).contains(&atol(value)))
             .then(|| format!("'{keyword}' expects a numeric value between 8 and 15.")),
         "close-spread-time" => close_spread_time(keyword, value),
-        "tune.fd.edge-triggered" => (!matches!(value, "on" | "off"))
+        "tune.fd.edge-triggered"
+        | "tune.ssl.keylog"
+        | "tune.idle-pool.shared"
+        | "tune.listener.multi-queue"
+        | "tune.sched.low-latency" => (!matches!(value, "on" | "off"))
             .then(|| format!("'{keyword}' expects either 'on' or 'off' but got '{value}'.")),
         "tune.vars.global-max-size"
         | "tune.vars.proc-max-size"

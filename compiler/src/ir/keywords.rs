@@ -32,6 +32,23 @@ pub(super) fn extra_argument(b: &mut Builder, global: bool, stmt: &Stmt, at: usi
     true
 }
 
+/// The second words a proxy's `stats` line takes (`socket`, `timeout`, `maxconn` are global).
+const PROXY_STATS: &[&str] = &[
+    "admin",
+    "auth",
+    "enable",
+    "hide-version",
+    "http-request",
+    "realm",
+    "refresh",
+    "scope",
+    "show-desc",
+    "show-legends",
+    "show-modules",
+    "show-node",
+    "uri",
+];
+
 /// Checks the keyword of a statement (words from `at` on, after any `no`/`default` prefix);
 /// `proxy` is the index of the proxy whose section holds it.
 pub(super) fn check_statement(
@@ -56,6 +73,24 @@ pub(super) fn check_statement(
         || first == "nbproc"
     {
         return; // reported with their own messages
+    }
+    if first == "stats" && section.is_proxy() && !PROXY_STATS.contains(&stmt.word(at + 1)) {
+        let second = stmt.word(at + 1);
+        let (what, word) = if second.is_empty() {
+            ("missing keyword in", first)
+        } else {
+            ("unknown stats parameter", second)
+        };
+        b.push(
+            Diagnostic::new(
+                "E101",
+                format!("{what} '{word}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."),
+            )
+            .at(stmt.span(if second.is_empty() { at } else { at + 1 }))
+            .label("not a stats setting of a proxy")
+            .form(HaproxyForm::ParsingTight),
+        );
+        return;
     }
     // One look-up of the first word answers the removed, directive and side questions.
     let known = registry::first_word(first);
@@ -234,6 +269,23 @@ pub(super) fn side_placement(
             "no backend"
         };
         let word = stmt.word(at);
+        // Servers are refused outright: HAProxy's server parser fails without a backend side.
+        if matches!(word, "server" | "default-server" | "server-template") {
+            let place = b.location(stmt.span(at));
+            let msg = format!(
+                "parsing [{place}] : '{word}' not allowed because {} '{}' has no backend capability.",
+                p.kind.type_str(),
+                p.name_str()
+            );
+            b.push(
+                Diagnostic::new("E116", msg)
+                    .at(stmt.span(at))
+                    .label("servers belong to backends")
+                    .help("move the server to a backend (or a listen section) and route to it with 'use_backend' or 'default_backend'")
+                    .form(HaproxyForm::FileLine),
+            );
+            return;
+        }
         let hint = registry::SIDE_HINTS
             .iter()
             .find(|(k, _)| *k == word)

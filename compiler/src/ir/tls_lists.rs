@@ -139,7 +139,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
     let server_ciphers = global_value(config, "ssl-default-server-ciphers");
     let server_suites = global_value(config, "ssl-default-server-ciphersuites");
     for p in &config.proxies {
-        servers(db, p, server_ciphers, server_suites, out);
+        servers(db, config, p, server_ciphers, server_suites, out);
     }
     let bind_ciphers = global_value(config, "ssl-default-bind-ciphers");
     let bind_suites = global_value(config, "ssl-default-bind-ciphersuites");
@@ -165,6 +165,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
 /// The TLS servers of one proxy.
 fn servers(
     db: &SourceDb,
+    config: &Config,
     p: &Proxy,
     server_ciphers: Written<'_>,
     server_suites: Written<'_>,
@@ -197,9 +198,15 @@ fn servers(
         .iter()
         .flat_map(|d| d.args.iter())
         .any(|a| tls_word(a));
+    // Without `ssl-server-verify none`, a TLS server's certificate is verified by default.
+    let verify_by_default =
+        global_value(config, "ssl-server-verify").map(|(v, _)| v) != Some("none");
     for s in p.servers.iter() {
         if !tls_by_default && !s.options.iter().any(|o| tls_word(&o.value)) {
             continue;
+        }
+        if !p.disabled {
+            unverifiable(db, p, s, &defaults, verify_by_default, out);
         }
         for r in rejected(&s.options, ciphers, suites) {
             let message = format!(
@@ -213,6 +220,50 @@ fn servers(
             out.push(diagnostic(message, &r, s.span).form(HaproxyForm::Bare));
         }
     }
+}
+
+/// A TLS server whose certificate is to be verified (by default, or `verify required`) needs
+/// the CAs to verify it with: HAProxy refuses a server with neither `ca-file` nor `verify none`
+/// (on its line or its `default-server` line).
+fn unverifiable(
+    db: &SourceDb,
+    p: &Proxy,
+    s: &Server,
+    defaults: &[&DirectiveLine],
+    verify_by_default: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let words: Vec<&str> = defaults
+        .iter()
+        .flat_map(|d| d.args.iter().map(|a| a.as_str()))
+        .chain(s.options.iter().map(|o| o.value.as_str()))
+        .collect();
+    let verify = match words.windows(2).rfind(|w| w[0] == "verify").map(|w| w[1]) {
+        Some("none") => false,
+        Some("required") => true,
+        _ => verify_by_default,
+    };
+    if !verify || words.contains(&"ca-file") {
+        return;
+    }
+    let detail = if verify_by_default {
+        "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+    } else {
+        "verify is enabled but no CA file specified."
+    };
+    let message = format!(
+        "[{}] : 'server {}/{}' : {detail}",
+        location(db, s.span),
+        p.name_str(),
+        s.name.value
+    );
+    out.push(
+        Diagnostic::new("E271", message)
+            .at(s.span)
+            .label("no CA file to verify this server's certificate with")
+            .help("add 'ca-file <file>' with the CAs that sign the server's certificate, or 'verify none' on a network you trust")
+            .form(HaproxyForm::Bare),
+    );
 }
 
 /// What HAProxy says, once the configuration is read, of the lists a `crt-list` line sets

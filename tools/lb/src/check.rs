@@ -168,7 +168,9 @@ fn verdict(c: &Compilation, args: &CheckArgs) -> Verdict {
         Verdict::Errors
     } else if args.deny_warnings && c.has_warnings() {
         Verdict::ZeroWarning
-    } else if !c.config.has_listener() {
+    } else if !(c.config.has_listener() || args.master_worker || c.config.global.master_worker) {
+        // In master-worker mode the worker's end of the master's socket pair is a listener
+        // of HAProxy's CLI frontend, so a configuration without any other still starts.
         Verdict::NoListener
     } else {
         Verdict::Valid {

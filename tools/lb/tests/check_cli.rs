@@ -196,6 +196,29 @@ fn no_listener_exits_two() {
     );
 }
 
+/// In master-worker mode (`master-worker` in `global`, or `-W`) HAProxy's worker listens on its
+/// end of the master's socket pair, so a configuration with no other listener is valid.
+#[test]
+fn master_worker_mode_counts_as_a_listener() {
+    let cfg = write_cfg("mworker.cfg", "global\n    master-worker\n");
+    let bare = write_cfg("bare-global.cfg", "global\n    daemon\n");
+    let cases = [
+        (vec!["-c", "-f", cfg.to_str().unwrap()], 0),
+        (vec!["-c", "-f", bare.to_str().unwrap()], 2),
+        (vec!["-c", "-W", "-f", bare.to_str().unwrap()], 0),
+    ];
+    for (args, code) in cases {
+        assert_exit(&run(&args), code);
+        if haproxy_installed() {
+            let theirs = Command::new("haproxy")
+                .args(&args)
+                .output()
+                .expect("run haproxy");
+            assert_eq!(theirs.status.code(), Some(code), "haproxy {args:?}");
+        }
+    }
+}
+
 #[test]
 fn zero_warning_mode_fails_on_warnings() {
     let cfg = write_cfg(
