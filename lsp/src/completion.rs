@@ -173,6 +173,13 @@ impl Analysis {
         if current.starts_with("%[") {
             return fetches();
         }
+        // A redirect's form, options and code; an ACL's flags and match method.
+        if let Some(values) = crate::arguments::choices(&words, index) {
+            return values
+                .iter()
+                .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
+                .collect();
+        }
         let rule = crate::hover::rule_set(first, words.get(1).copied().unwrap_or(""));
         let in_condition = words
             .iter()

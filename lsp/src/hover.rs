@@ -213,6 +213,11 @@ impl Analysis {
                 .map(|v| format!("**{first} {}** — {}", v.name, v.doc));
         }
         let word = w(i);
+        // A redirect's form, options and code; an ACL's flags and match method.
+        let values: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+        if let Some(doc) = crate::arguments::doc(&values, i) {
+            return Some(doc);
+        }
         match first {
             // `stats socket <address> [bind options]` in global.
             "stats" if second == "socket" && k >= 3 => {
