@@ -257,6 +257,21 @@ impl Analysis {
             {
                 fetches()
             }
+            // The options of `log`, `cookie <name>`, `stick-table` and a peers `table <name>`.
+            (i, keyword)
+                if registry::words_of(keyword).is_some()
+                    && i >= if matches!(keyword, "cookie" | "table") {
+                        2
+                    } else {
+                        1
+                    } =>
+            {
+                registry::words_of(keyword)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
+                    .collect()
+            }
             (2, "acl") => fetches(),
             _ if in_condition && in_braces => fetches(),
             _ if in_condition => self.acl_names(self.source_line(pos)),
