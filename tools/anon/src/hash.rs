@@ -47,6 +47,7 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
     {
         return s.to_string();
     }
+    let expanded = address::env_expand(s, env);
     let bare = || hash_anon(key, s, "", "");
     let rules = Rules {
         port_ok: has_port,
@@ -58,7 +59,6 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
         fd: true,
         stream_only: false,
     };
-    let expanded = address::env_expand(s, env);
     let Ok(addr) = address::parse(&expanded, rules) else {
         return bare();
     };
@@ -140,5 +140,15 @@ mod tests {
             "IPV4(1ba2c2):514"
         );
         assert_eq!(hash_anon(k, "admin:secret", "", ""), "1c30ec");
+    }
+
+    /// HAProxy 2.7.0's `-dC123` on `server a [$NOPE_X]:5433` and `server b []:5434`: empty
+    /// brackets do not parse as an address, so the word is hashed as written.
+    #[test]
+    fn empty_brackets_are_hashed_as_written() {
+        let k = Key(123);
+        let env = MapEnv::default();
+        assert_eq!(hash_ipanon(k, "[$NOPE_X]:5433", true, &env), "c7e26c");
+        assert_eq!(hash_ipanon(k, "[]:5434", true, &env), "d58518");
     }
 }
