@@ -44,6 +44,8 @@ frontend web
     use_backend ab if {{ path /ab }}
     default_backend db
 backend db
+    # Every request to s1, the one server that answers, even before the checks ran.
+    balance first
     option httpchk
     server s1 127.0.0.1:{origin} check inter 200ms
     server s2 127.0.0.1:{closed} check inter 200ms
