@@ -379,9 +379,13 @@ fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result
         }
     };
     addr.port = parse_port(text, port_text, rules)?;
+    // Brackets hold an IPv6 literal only from "[::]" (4 bytes) up to 47 bytes, closed by
+    // ']': anything else (`[]`, what `[$UNSET]` expands to) is a name, which resolves to
+    // nothing, as HAProxy reads it.
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
+        .filter(|_| (4..48).contains(&host.len()))
         .unwrap_or(host);
     addr.ip = if bare.is_empty() || bare == "*" {
         Some(match addr.family {
@@ -502,6 +506,21 @@ mod tests {
             Some("invalid address: '10.0.0.1..x' in '${HOST}..x:80'")
         );
         assert!(parse_written("${HOST}:80", &env, Rules::BIND).is_ok());
+    }
+
+    /// Brackets too short for an IPv6 literal hold a name (HAProxy 2.7: "could not resolve
+    /// address '[]'"), not the wildcard an empty host is.
+    #[test]
+    fn empty_brackets_are_a_name_not_the_wildcard() {
+        let server = parse("[]:5433", Rules::SERVER).unwrap();
+        assert_eq!((server.ip, &*server.host), (None, "[]"));
+        assert!(parse("[]:80", Rules::BIND).map_or(true, |a| a.ip.is_none()));
+        let any6 = parse("[::]:80", Rules::BIND).unwrap();
+        assert_eq!(any6.ip, Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)));
+        assert_eq!(
+            parse(":80", Rules::BIND).unwrap().ip,
+            Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        );
     }
 
     #[test]

@@ -173,6 +173,13 @@ impl Analysis {
         if current.starts_with("%[") {
             return fetches();
         }
+        // A redirect's form, options and code; an ACL's flags and match method.
+        if let Some(values) = crate::arguments::choices(&words, index) {
+            return values
+                .iter()
+                .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
+                .collect();
+        }
         let rule = crate::hover::rule_set(first, words.get(1).copied().unwrap_or(""));
         let in_condition = words
             .iter()
@@ -249,6 +256,21 @@ impl Analysis {
                 ) =>
             {
                 fetches()
+            }
+            // The options of `log`, `cookie <name>`, `stick-table` and a peers `table <name>`.
+            (i, keyword)
+                if registry::words_of(keyword).is_some()
+                    && i >= if matches!(keyword, "cookie" | "table") {
+                        2
+                    } else {
+                        1
+                    } =>
+            {
+                registry::words_of(keyword)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
+                    .collect()
             }
             (2, "acl") => fetches(),
             _ if in_condition && in_braces => fetches(),

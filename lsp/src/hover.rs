@@ -6,6 +6,9 @@ use hapee_compiler::registry::{self, ArgSpec, RuleSet, SectionKind, Status};
 use hapee_compiler::syntax::Line;
 use lsp_types as lsp;
 
+const CONDITION_IF: &str = "**if** — the line applies only when the condition after it holds: ACL names (all must match), `!` to negate one, `||` between alternatives, `{ … }` for an ACL written in place.";
+const CONDITION_UNLESS: &str = "**unless** — the line applies only when the condition after it does not hold: ACL names, `!` to negate one, `||` between alternatives, `{ … }` for an ACL written in place.";
+
 /// A keyword's status as hover text.
 fn status(s: &Status) -> String {
     match s {
@@ -213,6 +216,24 @@ impl Analysis {
                 .map(|v| format!("**{first} {}** — {}", v.name, v.doc));
         }
         let word = w(i);
+        // A redirect's form, options and code; an ACL's flags and match method.
+        let values: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+        if let Some(doc) = crate::arguments::doc(&values, i) {
+            return Some(doc);
+        }
+        if let Some(v) = registry::words_of(first)
+            .filter(|_| k >= 1)
+            .and_then(|t| t.iter().find(|v| v.name == word))
+        {
+            return Some(format!("**{}** ({first}) — {}", v.name, v.doc));
+        }
+        if k >= 1 {
+            match word {
+                "if" => return Some(CONDITION_IF.to_string()),
+                "unless" => return Some(CONDITION_UNLESS.to_string()),
+                _ => {}
+            }
+        }
         match first {
             // `stats socket <address> [bind options]` in global.
             "stats" if second == "socket" && k >= 3 => {

@@ -7,6 +7,7 @@
 
 mod actions;
 mod analysis;
+mod arguments;
 mod completion;
 mod hover;
 mod navigation;

@@ -129,7 +129,14 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Reject => "reject".into(),
         Verdict::Close => "close".into(),
         Verdict::Reply(r) => format!("return {}", r.status),
-        Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
+        Verdict::Redirect(r) => {
+            let mut text = format!("redirect {} {}", r.code, rules::redirect_location(r, txn));
+            // The cookie a redirect sets or clears is part of its answer.
+            if let Some(cookie) = &r.cookie {
+                text.push_str(&format!(" (set-cookie: {cookie})"));
+            }
+            text
+        }
         Verdict::Service(s) => format!("use-service {s}"),
         Verdict::Script(call, _) => format!("lua.{} (a script action: not run offline)", call.name),
         Verdict::WaitBody(..) => "wait-for-body".into(),

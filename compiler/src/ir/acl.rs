@@ -258,11 +258,6 @@ fn acl_expr_message(criterion: &str, message: &str) -> String {
     message.to_string()
 }
 
-/// Pattern matching methods of `-m`.
-const MATCH_METHODS: [&str; 13] = [
-    "found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir", "dom", "end", "reg",
-];
-
 /// What HAProxy's ACL option loop reads before the patterns: every word starting with '-' must
 /// be an option (`-i -n -u <id> -f <file> -m <method> -M --`).
 pub(super) struct AclOptions<'a> {
@@ -310,7 +305,7 @@ pub(super) fn acl_options<'a>(words: &[(Span, &'a str)]) -> AclOptions<'a> {
                 let (at, method) = value(i).unwrap_or((span, ""));
                 i += 1;
                 o.method = Some(method);
-                (!MATCH_METHODS.contains(&method)).then(|| {
+                (!crate::registry::MATCH_METHODS.iter().any(|m| m.name == method)).then(|| {
                     (at, format!("unknown matching method '{method}' when parsing ACL expression"))
                 })
             }

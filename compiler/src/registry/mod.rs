@@ -38,7 +38,10 @@ pub use samples::{ACL_KEYWORDS, CONVERTERS, FETCHES};
 pub use servers::SERVER_OPTIONS;
 pub use suggest::{best_match, fingerprint_distance};
 pub use usage::{usage_of, Usage, UsageArg, USAGES};
-pub use values::{values_of, ValueDef, BALANCE_ALGORITHMS, MODES};
+pub use values::{
+    values_of, words_of, ValueDef, ACL_FLAGS, ACL_FLAGS_WITH_VALUE, BALANCE_ALGORITHMS,
+    MATCH_METHODS, MODES, REDIRECT_CODES, REDIRECT_OPTIONS, REDIRECT_TYPES,
+};
 pub use x509::{x509_error_code, x509_error_name, X509_ERRORS};
 
 /// Lifecycle status of a keyword in HAProxy 2.7.

@@ -47,6 +47,15 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
     {
         return s.to_string();
     }
+    // HAProxy reads the address as one a connection could be made to: datagram-only
+    // families (UDP, QUIC) have no connect, so the word is hashed whole.
+    if ["udp@", "udp4@", "udp6@", "quic4@", "quic6@", "uxdg@"]
+        .iter()
+        .any(|p| s.starts_with(p))
+    {
+        return hash_anon(key, s, "", "");
+    }
+    let expanded = address::env_expand(s, env);
     let bare = || hash_anon(key, s, "", "");
     let rules = Rules {
         port_ok: has_port,
@@ -58,13 +67,13 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
         fd: true,
         stream_only: false,
     };
-    let expanded = address::env_expand(s, env);
     let Ok(addr) = address::parse(&expanded, rules) else {
         return bare();
     };
     let port = match addr.port {
         Port::Range { low, .. } => i64::from(low),
-        Port::Offset { offset } => i64::from(offset),
+        // The offset is kept in the address's 16-bit port field: -1000 reads as 64536.
+        Port::Offset { offset } => i64::from(offset as u16),
         Port::None => 0,
     };
     match (addr.family, addr.ip) {
@@ -78,7 +87,7 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
             with_port(format!("IPV4({:06x})", hash_token(key, &text)), port)
         }
         (_, Some(IpAddr::V6(ip))) => {
-            let text = ip.to_string();
+            let text = inet6_text(ip);
             if text == "::1" {
                 return s.to_string();
             }
@@ -88,6 +97,18 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
         (_, None) if addr.host.eq_ignore_ascii_case("localhost") => s.to_string(),
         (_, None) => bare(),
     }
+}
+
+/// An IPv6 address as the C library's `inet_ntop` writes it: as Rust does, except that an
+/// IPv4-compatible address (`::1.1.1.1`, 96 zero bits then a non-zero pair) keeps its dotted
+/// tail.
+fn inet6_text(ip: std::net::Ipv6Addr) -> String {
+    let s = ip.segments();
+    if s[..6].iter().all(|&w| w == 0) && s[6] != 0 {
+        let [.., a, b, c, d] = ip.octets();
+        return format!("::{a}.{b}.{c}.{d}");
+    }
+    ip.to_string()
 }
 
 fn with_port(base: String, port: i64) -> String {
@@ -140,5 +161,33 @@ mod tests {
             "IPV4(1ba2c2):514"
         );
         assert_eq!(hash_anon(k, "admin:secret", "", ""), "1c30ec");
+    }
+
+    /// HAProxy 2.7.0's `-dC123` on `server a [$NOPE_X]:5433` and `server b []:5434`: empty
+    /// brackets do not parse as an address, so the word is hashed as written.
+    #[test]
+    fn empty_brackets_are_hashed_as_written() {
+        let k = Key(123);
+        let env = MapEnv::default();
+        assert_eq!(hash_ipanon(k, "[$NOPE_X]:5433", true, &env), "c7e26c");
+        assert_eq!(hash_ipanon(k, "[]:5434", true, &env), "d58518");
+    }
+
+    /// HAProxy 2.7.0's `-dC123` on addresses of its own tests/conf files: an IPv4-compatible
+    /// IPv6 address hashed in its dotted form, a negative port offset as its 16-bit value,
+    /// datagram-only families hashed whole.
+    #[test]
+    fn addresses_as_haproxy_prints_them() {
+        let k = Key(123);
+        let env = MapEnv::default();
+        assert_eq!(
+            hash_ipanon(k, "::1.1.1.1:80", true, &env),
+            "IPV6(44d71e):80"
+        );
+        assert_eq!(
+            hash_ipanon(k, "1.1.1.4:-1000", true, &env),
+            "IPV4(bb38e3):64536"
+        );
+        assert_eq!(hash_ipanon(k, "udp@:11013", true, &env), "fc6cae");
     }
 }

@@ -1,11 +1,13 @@
 //! Streaming anonymizer for HAProxy log lines: httplog, httplog clf, tcplog and httpslog, with or
 //! without an RFC3164/RFC5424 syslog header. Fields are recognised by position, so names map to
 //! the same tokens as in the anonymized configuration. Lines it does not recognise still get a
-//! generic scrub (addresses, emails, host names, long tokens). Lines are never dropped or merged.
+//! generic scrub (addresses, emails, host names, long tokens, and every word that could be a
+//! name). Lines are never dropped or merged.
 
 mod escaped;
 mod scrub;
 mod syslog;
+mod words;
 
 pub(crate) use escaped::{decode as decode_escapes, encode_into as encode_escapes_into};
 use scrub::{generic, is_email};
@@ -257,13 +259,8 @@ fn plain_word_into(anon: &mut Anonymizer, w: &str, out: &mut String) {
     let flags = w.len() <= 4 && w.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
     if numeric || flags {
         out.push_str(w);
-        return;
-    }
-    for (i, part) in w.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        out.push_str(&scrub_token(anon, part));
+    } else {
+        generic(anon, w, out);
     }
 }
 
@@ -502,10 +499,15 @@ mod tests {
         ] {
             assert!(!out.contains(secret), "{secret}: {out}");
         }
+        // The words around them could be names too: each is a name's token.
         assert!(
-            out.starts_with("blocked \"/") && out.contains("?user=") && out.contains("&token="),
+            out.starts_with('n')
+                && out.contains(" \"/")
+                && out.contains("?user=")
+                && out.contains("&token="),
             "{out}"
         );
+        assert!(out.contains("\" from https://"), "{out}");
     }
 
     #[test]
@@ -526,7 +528,7 @@ mod tests {
             assert!(!out.contains(secret), "{secret}: {out}");
         }
         assert!(
-            out.starts_with("seen uri=/") && out.contains("?user=") && out.contains("&token="),
+            out.contains(" uri=/") && out.contains("?user=") && out.contains("&token="),
             "{out}"
         );
         assert!(
@@ -541,10 +543,11 @@ mod tests {
         assert!(
             !out.contains("db_primary")
                 && !out.contains("cache.corp")
-                && !out.contains("corp.example"),
+                && !out.contains("corp.example")
+                && !out.contains("ns1"),
             "{out}"
         );
-        assert!(out.contains(":6379 after 3 tries"), "{out}");
+        assert!(out.contains(":6379 after 3 n"), "{out}");
     }
 
     /// HAProxy's own RFC3164 header has no host name unless `log-send-hostname` is set, and a
@@ -597,7 +600,12 @@ mod tests {
             assert!(!out.contains(secret), "{secret}: {out}");
         }
         assert!(out.contains(" - [meta@32473 client=\"10."), "{out}");
-        assert!(out.contains(r#" note="say \"hi\" to "#), "{out}");
+        // Words that could be names (`hi`) are replaced inside their escapes.
+        assert!(
+            out.contains(r#" note="n"#) && out.contains(r#" \"n"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"\" to u"#), "{out}");
         assert!(out.contains(r#" \] ok"][other x="-"] 10."#), "{out}");
     }
 }

@@ -153,7 +153,12 @@ fn entry(plan: &Plan, args: &RouteArgs) -> Result<(usize, SocketAddr), String> {
 
 /// `http-request set-header X-A b if cond`, as written (after variable expansion).
 fn rule_text(r: &plan::Rule) -> String {
-    let mut words = vec![r.set.keyword().to_string(), r.action.clone()];
+    // A `redirect` directive is shown as written, not as the rule it runs as.
+    let mut words = if r.plain_redirect {
+        vec![r.action.clone()]
+    } else {
+        vec![r.set.keyword().to_string(), r.action.clone()]
+    };
     words.extend(r.args.iter().cloned());
     words.extend(r.condition.iter().cloned());
     words.join(" ")

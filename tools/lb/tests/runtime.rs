@@ -245,6 +245,8 @@ mod replies;
 mod request_targets;
 #[path = "runtime/route.rs"]
 mod route;
+#[path = "runtime/route_redirects.rs"]
+mod route_redirects;
 #[path = "runtime/sample_coverage.rs"]
 mod sample_coverage;
 #[path = "runtime/samples.rs"]

@@ -1,6 +1,7 @@
 //! The generic scrub for words of unknown meaning: addresses, emails, host names, long secrets and
 //! the values of URIs are replaced wherever they sit in a line.
 
+use super::words::{could_be_name, names_follow};
 use super::{client, rsplit_byte, uri_into};
 use crate::keyed::{looks_like_hostname, Anonymizer};
 
@@ -55,24 +56,32 @@ pub(super) fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
 /// Generic scrub: URLs and paths with a query, wherever they start in a word (`uri=/a?b=c`,
 /// `"q":"?user=x"`), are anonymized as URIs (path segments and query values replaced); in the
 /// rest, every token that is an address, an email, a host name or a long secret is replaced,
-/// and so is every token `is_name` knows (the names of a configuration).
+/// every token `is_name` knows (the names of a configuration) and every other token that could
+/// be a name (see [`could_be_name`]) gets its name's token; keys (`key=`, `"key":`) stay. The
+/// word after `proxy`, `frontend`, `backend` or `listen`, and a `proxy/server` pair after
+/// `server`, are names whatever they spell.
 pub(crate) fn generic_with(
     anon: &mut Anonymizer,
     msg: &str,
     out: &mut String,
     is_name: &dyn Fn(&str) -> bool,
 ) {
+    let mut previous = "";
     for (i, word) in msg.split(' ').enumerate() {
         if i > 0 {
             out.push(' ');
         }
+        let named = names_follow(previous, word);
+        if !word.is_empty() {
+            previous = word;
+        }
         let mut rest = word;
         while let Some((start, end)) = embedded_uri(rest) {
-            scrub_tokens(anon, &rest[..start], out, is_name);
+            scrub_tokens(anon, &rest[..start], out, is_name, named);
             uri_into(anon, &rest[start..end], out);
             rest = &rest[end..];
         }
-        scrub_tokens(anon, rest, out, is_name);
+        scrub_tokens(anon, rest, out, is_name, named);
     }
 }
 
@@ -120,12 +129,14 @@ fn embedded_uri(word: &str) -> Option<(usize, usize)> {
 }
 
 /// The tokens of `msg`, cut at separators (`/` included, so that `backend/server.name` loses
-/// its server name too), each scrubbed.
+/// its server name too), each scrubbed; with `named`, every token but a placeholder (`<NOSRV>`)
+/// is a name.
 fn scrub_tokens(
     anon: &mut Anonymizer,
     msg: &str,
     out: &mut String,
     is_name: &dyn Fn(&str) -> bool,
+    named: bool,
 ) {
     let mut start = 0;
     let bytes = msg.as_bytes();
@@ -156,11 +167,20 @@ fn scrub_tokens(
     while i <= bytes.len() {
         if i == bytes.len() || is_sep(bytes[i]) {
             let token = &msg[start..i];
-            let trimmed = token.trim_end_matches(['.', ':']);
-            if !trimmed.is_empty() && is_name(trimmed) {
+            let trimmed = token.trim_end_matches(['.', ':', '!']);
+            let after = &bytes[i..];
+            // `key=value`, `"key":value`: the key is the format's, not the traffic's.
+            let key = after.starts_with(b"=") || after.starts_with(b"\":");
+            let placeholder = start > 0 && bytes[start - 1] == b'<' && after.starts_with(b">");
+            if !trimmed.is_empty() && (is_name(trimmed) || (named && !placeholder)) {
                 anon.name_into(out, trimmed);
             } else {
-                out.push_str(&scrub_token(anon, trimmed));
+                let scrubbed = scrub_token(anon, trimmed);
+                if scrubbed == trimmed && !key && could_be_name(trimmed) {
+                    anon.name_into(out, trimmed);
+                } else {
+                    out.push_str(&scrubbed);
+                }
             }
             out.push_str(&token[trimmed.len()..]);
             if i < bytes.len() {
