@@ -240,8 +240,8 @@ rules! {
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
     "E260" "quic-retry-without-secret" Error Haproxy "A QUIC bind line forces Retry, but no 'cluster-secret' keys the Retry tokens."
         "Retry tokens are encrypted with a key derived from the global 'cluster-secret'; without one, HAProxy 2.7 refuses 'quic-force-retry'. Set 'cluster-secret' in the global section (the same value on every node that may see the client's retried Initial).";
-    "E261" "quic-needs-http" Error Haproxy "A QUIC bind line sits in a proxy that is not in 'mode http'."
-        "QUIC listeners carry HTTP/3 only: HAProxy 2.7 has no QUIC multiplexer for TCP mode. Put the QUIC bind in an HTTP frontend, or set 'mode http'.";
+    "E261" "mux-not-usable" Error Haproxy "A bind or server line asks for a multiplexer ('proto', or QUIC's) that does not serve its proxy's mode."
+        "'proto h1', 'proto h2', 'proto fcgi' and QUIC binds (quic4@, quic6@, which carry HTTP/3) speak HTTP and need 'mode http'; 'proto none' passes bytes through and needs 'mode tcp'. HAProxy checks this once the configuration is read, for every enabled proxy. Set the proxy's mode, or remove 'proto'.";
     "E262" "quic-cc-algo" Error Haproxy "'quic-cc-algo' names no congestion control algorithm HAProxy knows."
         "HAProxy 2.7 offers 'cubic' (the default) and 'newreno'. hapee's runtime also runs 'bbr', which HAProxy rejects, so a configuration meant for both should stay with the two.";
     "E263" "quic-tune-value" Error Haproxy "A 'tune.quic.*' setting has a value HAProxy rejects."
@@ -396,6 +396,12 @@ rules! {
         "A variable name is its scope ('proc', 'sess', 'txn', 'req', 'res' or 'check'), a dot, then letters, digits, '_' or '.': 'http-request set-var(txn.user) req.hdr(x-user)'. 'set-var' and 'set-var-fmt' may list conditions after the name (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt); 'unset-var' takes none. HAProxy reads the name when it reads the rule and refuses the configuration otherwise; the 'var' fetch and the converters that take a variable check theirs the same way (reported as E506).";
     "E513" "global-set-var-refused" Error Haproxy "A global 'set-var' or 'set-var-fmt' line lacks its variable name or its value, or names a variable outside the 'proc' scope."
         "The global section sets process-wide variables once, before any connection exists: 'set-var proc.<name> <expression>' or 'set-var-fmt proc.<name> <format>'. There is no session, transaction or check then, so only the 'proc' scope can be set. The value is one word (quote it when it holds spaces); HAProxy refuses the configuration otherwise.";
+    "E515" "gpt-expression-in-connection-rule" Error Haproxy "A 'tcp-request connection sc-set-gpt0' or 'sc-set-gpt' rule sets the tag from a sample expression, which HAProxy 2.7 refuses there."
+        "HAProxy 2.7 accepts these actions in connection rules with an integer value only: given an expression, it reads it and then refuses the line with an internal error, as it has no place for the expression to run that early. Write an integer, or set the tag in a 'tcp-request session' or 'tcp-request content' rule, where the expression is evaluated.";
+    "E516" "stick-table-counter-overlap" Error Haproxy "A stick-table stores an array counter ('gpt', 'gpc', 'gpc_rate') and a numbered one it replaces ('gpt0', 'gpc0'/'gpc1', 'gpc0_rate'/'gpc1_rate')."
+        "Since 2.5 the array counters hold what the numbered ones held: 'gpt0' is 'gpt' at index 0, 'gpc0' and 'gpc1' are 'gpc' at 0 and 1. HAProxy refuses a table that stores both forms. Keep the array form and name the index in the actions and fetches ('sc-set-gpt(0,0)', 'sc_get_gpt(0,0)'), or keep the numbered counters alone.";
+    "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."
+        "An ACL compares its sample with the patterns written after the criterion; with none, an integer, string or address never matches ('acl half rand(50)' is always false). Write the patterns, '-m found' to test only that the sample exists, '-m bool' to read an integer as true when it is not zero, or '--' after the criterion to say that never matching is meant. The warning is given for named and for anonymous '{ }' ACLs.";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

@@ -21,7 +21,7 @@ pub(super) fn check(
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
     thread_binds(db, config, &mut out);
-    super::quic::check(db, config, &mut out);
+    super::quic::check(config, &mut out);
     super::tls_lists::check(db, config, &mut out);
     let mut deferred = by_proxy(config, deferred);
     for (i, p) in config.proxies.iter().enumerate() {
@@ -57,6 +57,7 @@ pub(super) fn check(
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
             stats_auth_with_rules(p, &mut out);
+            super::mux::check(db, p, &mut out);
         }
     }
     // HAProxy's FastCGI post-parser runs once the proxies are checked.

@@ -338,8 +338,18 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         first,
         "http-request" | "http-response" | "http-after-response"
     ) || (first == "stats" && stmt.word(1) == "http-request");
+    let before = b.diags.len();
     read_statement(b, index, stmt);
     b.aborting_line = false;
+    // HAProxy judges a rule's place once the rule has been read, and only when it read well
+    // (a line in error adds no rule).
+    if !b.diags[before..]
+        .iter()
+        .any(|d| d.is_error() && !d.after_parse)
+    {
+        let at = usize::from(matches!(stmt.word(0), "no" | "default"));
+        super::order::check(b, index, stmt, at);
+    }
 }
 
 fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
@@ -355,7 +365,6 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
     if let Some(line) = stmt.proxy_directive(at, b.plan_lines) {
         push_short(&mut b.config.proxies[index].directives, line);
     }
-    super::order::check(b, index, stmt, at);
     if keywords::extra_argument(b, false, stmt, at) {
         return;
     }
@@ -495,6 +504,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "hash-type" => directives::hash_type(b, stmt),
         "stick-table" => {
+            super::stick_table::stores(b, stmt);
             let key_type = if stmt.word(1) == "type" {
                 stmt.word(2).to_string()
             } else {

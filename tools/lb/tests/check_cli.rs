@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+#[path = "check_cli/acl_words.rs"]
+mod acl_words;
 #[path = "check_cli/crypto.rs"]
 mod crypto;
 #[path = "check_cli/environment.rs"]
