@@ -47,7 +47,10 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
     {
         b.push(
-            Diagnostic::new("E501", format!("error detected while parsing ACL '{}' : ACL keyword name '{}' contains invalid character '{c}'.", name.value, name.value))
+            Diagnostic::new(
+                "E501",
+                format!("character '{c}' is not permitted in acl name '{}'.", name.value),
+            )
                 .at(name.span),
         );
         return;
