@@ -16,6 +16,8 @@ mod fetch_places;
 mod globals;
 #[path = "check_cli/lua.rs"]
 mod lua;
+#[path = "check_cli/post_parse_checks.rs"]
+mod post_parse_checks;
 #[path = "check_cli/rule_arguments.rs"]
 mod rule_arguments;
 
