@@ -439,7 +439,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
     }
     let mut i = opts_at;
-    while i < stmt.len() {
+    // HAProxy's word list ends at an empty word (a quoted variable that is not set): the
+    // options stop there.
+    while i < stmt.len() && !stmt.word(i).is_empty() {
         let opt = stmt.word(i);
         let Some(arity) = keywords::server_option_arity(opt) else {
             let best = keywords::suggest_server_option(opt);

@@ -33,6 +33,7 @@ mod mux;
 mod order;
 mod places;
 pub(crate) mod proxy;
+mod proxy_names;
 pub mod quic;
 mod replies;
 pub mod reuse;

@@ -69,7 +69,11 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
                 .form(HaproxyForm::Bare)
                 .at(b.address.span)
                 .label(format!("'{token}' does not serve this proxy's mode"))
-                .help(help),
+                .help(if token == "quic" {
+                    "QUIC carries HTTP/3 only: set 'mode http', or listen on a TCP address"
+                } else {
+                    help
+                }),
             );
         }
     }

@@ -199,12 +199,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         // Services come from Lua (`lua.<name>`), and the Prometheus exporter is built in (in
         // HAProxy it is an optional build module, which Debian's package includes).
         if !service.value.starts_with("lua.") && service.value != "prometheus-exporter" {
-            let err = if service.value.is_empty() {
-                "expects a service name.".to_string()
-            } else {
-                format!("'{}' unknown service name.", service.value)
-            };
-            b.push(unknown_service(kind, &name, keyword, &err, service.span));
+            b.push(unknown_service(kind, &name, keyword, &service));
             return;
         }
         b.config.proxies[index].services.push(service);
@@ -717,20 +712,30 @@ fn reply(
     );
 }
 
-/// HAProxy's error for a `use-service` naming no service it knows; `err` says why.
+/// HAProxy's error for a `use-service` rule of `keyword` (its rule set's first word) naming no
+/// service it knows, or none.
 pub(crate) fn unknown_service(
     kind: &str,
     proxy: &str,
     keyword: &str,
-    err: &str,
-    span: crate::source::Span,
+    service: &Spanned<Text>,
 ) -> Diagnostic {
-    Diagnostic::new(
-        "E232",
-        format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : {err}."),
-    )
-    .at(span)
-    .label("unknown service")
+    let d = if service.value.is_empty() {
+        Diagnostic::new(
+            "E232",
+            format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : expects a service name.."),
+        )
+    } else if keyword == "tcp-request" {
+        // HAProxy names the line's second word in place of the service, and a TCP rule's
+        // error is given bare.
+        Diagnostic::new("E232", "'content' unknown service name.")
+    } else {
+        Diagnostic::new(
+            "E232",
+            format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : '{}' unknown service name..", service.value),
+        )
+    };
+    d.at(service.span).label("unknown service")
 }
 
 /// What HAProxy says of a `capture` rule's words, or `None` when it takes them. HTTP rules

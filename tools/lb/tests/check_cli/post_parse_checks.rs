@@ -136,3 +136,34 @@ frontend f
         ],
     );
 }
+
+#[test]
+fn tcp_services_servers_words_and_header_names_are_read_as_haproxy_reads_them() {
+    // A TCP rule names its second word in place of the unknown service; an empty word ends a
+    // server's options (an option's empty value does not); a duplicate name is found before
+    // the address on a header line is refused.
+    let text = format!(
+        "{TIMEOUTS}frontend f
+  bind 127.0.0.1:18993
+  tcp-request content use-service lua.nosuch
+  default_backend b
+backend b
+  server s 127.0.0.1:1 check inter 2s init-addr \"\" last
+listen l
+  bind 127.0.0.1:18992
+  server s 127.0.0.1:1 \"\" unknownword
+listen l 127.0.0.1:18991
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : parsing [7] : 'content' unknown service name.",
+            "config : [10] : 'server b/s' : unknown keyword 'last'.",
+            "config : Parsing [14]: proxy 'l' has the same name as proxy 'l' declared at 11.",
+            "config : parsing [14] : please use the 'bind' keyword for listening addresses.",
+            "config : Error(s) found in configuration file : ",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
