@@ -458,7 +458,7 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
                 });
                 let proxy = p.name.as_ref().map_or("", |n| n.value.as_str());
                 let mut d = crate::ir::unknown_service(p.kind.type_str(), proxy, keyword, service)
-                .label("no script registered this service");
+                    .label("no script registered this service");
                 d.haproxy_aborts = http_rules(set);
                 out.push(d);
             }

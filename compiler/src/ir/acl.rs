@@ -49,9 +49,12 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         b.push(
             Diagnostic::new(
                 "E501",
-                format!("character '{c}' is not permitted in acl name '{}'.", name.value),
+                format!(
+                    "character '{c}' is not permitted in acl name '{}'.",
+                    name.value
+                ),
             )
-                .at(name.span),
+            .at(name.span),
         );
         return;
     }
@@ -83,7 +86,9 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         RefContext::Acl,
     ) {
         let rest = words.get(1..).unwrap_or_default();
-        if let Some(w) = no_pattern_warning(&criterion, output, rest.first().map(|w| w.value.as_str())) {
+        if let Some(w) =
+            no_pattern_warning(&criterion, output, rest.first().map(|w| w.value.as_str()))
+        {
             b.push(w);
         }
         let option_words: Vec<(Span, &str)> =

@@ -497,8 +497,8 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     let message = super::timeouts::time_junk_message(value, junk);
                     b.push(
                         Diagnostic::new("W213", format!("{}{message}", context(b)))
-                        .at(stmt.span(i + 1))
-                        .form(HaproxyForm::FileLine),
+                            .at(stmt.span(i + 1))
+                            .form(HaproxyForm::FileLine),
                     );
                 }
             }

@@ -58,8 +58,8 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
             .value
             .split(',')
             .any(|a| a.starts_with("quic4@") || a.starts_with("quic6@"));
-        let token = last_proto(b.options.iter().map(|o| o.value.as_str()))
-            .or(quic.then_some("quic"));
+        let token =
+            last_proto(b.options.iter().map(|o| o.value.as_str())).or(quic.then_some("quic"));
         if let Some(token) = token.filter(|t| unusable(t)) {
             out.push(
                 Diagnostic::new(

@@ -60,11 +60,18 @@ fn an_acl_without_patterns_is_warned_about_unless_it_gives_a_boolean() {
     let body = "    acl a rand(50)\n    acl b src_port\n    acl c hdr(x)\n    acl d method\n    \
                 acl e src\n    acl f hdr(x),lower\n    acl g hdr_beg(host)\n    \
                 http-request deny if { req.len } || { ssl_fc }\n";
-    let want: Vec<String> = ["rand(50)", "src_port", "hdr(x)", "method", "src", "hdr(x),lower"]
-        .into_iter()
-        .chain(["hdr_beg(host)", "req.len"])
-        .flat_map(never_matches)
-        .collect();
+    let want: Vec<String> = [
+        "rand(50)",
+        "src_port",
+        "hdr(x)",
+        "method",
+        "src",
+        "hdr(x),lower",
+    ]
+    .into_iter()
+    .chain(["hdr_beg(host)", "req.len"])
+    .flat_map(never_matches)
+    .collect();
     assert_acl_output_like_haproxy(body, &want);
     // Booleans, a '-m' method, '--', patterns, and a criterion refused for its missing method
     // are not.
@@ -92,7 +99,9 @@ fn anonymous_acls_after_a_condition_error_are_not_read() {
 
 #[test]
 fn empty_typed_arguments_end_the_list() {
-    let alert = |line: u32, m: &str| format!("config : parsing [{line}] : error detected while parsing ACL '{m}");
+    let alert = |line: u32, m: &str| {
+        format!("config : parsing [{line}] : error detected while parsing ACL '{m}")
+    };
     let want = [
         alert(8, "a' : ACL keyword 'payload' : expected type 'integer' at position 1, but got nothing."),
         alert(9, "b' : fetch method 'req.payload' : expected type 'integer' at position 1, but got nothing in ACL expression 'req.payload()'."),
