@@ -46,9 +46,11 @@ pub(super) fn check(
         super::exprs::resolve_refs(db, config, p, &mut out);
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
+            // HAProxy drops a TCP proxy's HTTP formats before its own warnings (missing
+            // timeouts, no bind).
+            super::http_aliases::tcp_fallback(p, &acls, &mut out);
             proxy_warnings(p, &mut out);
             check_ports(p, &mut out);
-            super::http_aliases::tcp_fallback(p, &acls, &mut out);
             super::http_aliases::check(p, &mut out);
             // HAProxy checks log addresses and modes after compiling the log formats.
             super::ignored::check(config, p, &mut out);

@@ -59,7 +59,7 @@ fn an_acl_without_patterns_is_warned_about_unless_it_gives_a_boolean() {
     // criteria ending in a converter: each warned about, in the order the lines are read.
     let body = "    acl a rand(50)\n    acl b src_port\n    acl c hdr(x)\n    acl d method\n    \
                 acl e src\n    acl f hdr(x),lower\n    acl g hdr_beg(host)\n    \
-                http-request deny if { req.len } || { ssl_fc }\n";
+                http-request deny if { url_port } || { ssl_fc }\n";
     let want: Vec<String> = [
         "rand(50)",
         "src_port",
@@ -69,7 +69,7 @@ fn an_acl_without_patterns_is_warned_about_unless_it_gives_a_boolean() {
         "hdr(x),lower",
     ]
     .into_iter()
-    .chain(["hdr_beg(host)", "req.len"])
+    .chain(["hdr_beg(host)", "url_port"])
     .flat_map(never_matches)
     .collect();
     assert_acl_output_like_haproxy(body, &want);

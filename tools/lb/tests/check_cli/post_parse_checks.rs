@@ -167,3 +167,21 @@ listen l 127.0.0.1:18991
         ],
     );
 }
+
+#[test]
+fn the_default_dh_size_is_an_integer_of_at_least_1024() {
+    let cases = [
+        (
+            "tune.ssl.default-dh-param",
+            Some("'tune.ssl.default-dh-param' expects an integer argument."),
+        ),
+        (
+            "tune.ssl.default-dh-param 512",
+            Some("'tune.ssl.default-dh-param' expects a value >= 1024."),
+        ),
+        ("tune.ssl.default-dh-param 2048", None),
+    ];
+    for (line, want) in cases {
+        assert_global_alert_like_haproxy(line, want);
+    }
+}
