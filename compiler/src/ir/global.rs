@@ -214,7 +214,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             }
         }
         // HAProxy reads the size with `atoi` (the missing value is refused before).
-        "tune.ssl.default-dh-param" if crate::cnum::atol(stmt.word(at + 1)) as i32 < 1024 => {
+        "tune.ssl.default-dh-param" if (crate::cnum::atol(stmt.word(at + 1)) as i32) < 1024 => {
             b.push(
                 Diagnostic::new("E109", format!("'{keyword}' expects a value >= 1024."))
                     .at(stmt.span(at + 1))
