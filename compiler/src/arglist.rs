@@ -26,6 +26,18 @@ pub struct ArgError {
     pub at: usize,
 }
 
+/// Argument types (as messages name them) that an empty text cannot stand for.
+const NEEDS_TEXT: [&str; 8] = [
+    "integer",
+    "IPv4 address",
+    "IPv4 mask",
+    "IPv6 address",
+    "IPv6 mask",
+    "delay",
+    "size",
+    "Protocol buffers field number",
+];
+
 /// Reads `(a,b,…)` from `input` (which starts right after the keyword), accepting at most
 /// `max` arguments of which `min` are mandatory. `type_names[i]` names the type of argument `i`
 /// for messages. Without a parenthesis the list is empty.
@@ -72,6 +84,22 @@ pub fn parse(
                     out.push(c);
                     i += 1;
                 }
+            }
+            if out.is_empty() && NEEDS_TEXT.contains(&type_name(args.len())) {
+                // Numbers, addresses, masks, delays and sizes cannot be empty: the list ends
+                // here, which is an error while mandatory arguments remain.
+                if args.len() < min {
+                    return Err(ArgError {
+                        message: format!(
+                            "expected type '{}' at position {}, but got nothing",
+                            type_name(args.len()),
+                            args.len() + 1
+                        ),
+                        position: args.len(),
+                        at: i,
+                    });
+                }
+                break;
             }
             args.push(Arg {
                 text: String::from_utf8_lossy(&out).into_owned(),
@@ -142,6 +170,19 @@ mod tests {
             e.message,
             "missing arguments (got 1/2), type 'string' expected"
         );
+        // An empty number ends the list: an error while mandatory arguments remain.
+        let e = parse("", 2, 2, &["integer", "integer"]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected type 'integer' at position 1, but got nothing"
+        );
+        let e = parse("(1,)", 2, 2, &["integer", "IPv4 mask"]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected type 'IPv4 mask' at position 2, but got nothing"
+        );
+        assert_eq!(e.position, 1);
+        assert_eq!(parse("()", 0, 1, &["integer"]).unwrap().args, []);
         let e = parse("(a", 1, 1, &[]).unwrap_err();
         assert_eq!(e.message, "expected ')'");
     }

@@ -456,16 +456,9 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
                 let keyword = set.map_or("http-request", |s| {
                     s.keyword().split(' ').next().unwrap_or("")
                 });
-                let err = format!("'{}' unknown service name.", service.value);
                 let proxy = p.name.as_ref().map_or("", |n| n.value.as_str());
-                let mut d = crate::ir::unknown_service(
-                    p.kind.type_str(),
-                    proxy,
-                    keyword,
-                    &err,
-                    service.span,
-                )
-                .label("no script registered this service");
+                let mut d = crate::ir::unknown_service(p.kind.type_str(), proxy, keyword, service)
+                    .label("no script registered this service");
                 d.haproxy_aborts = http_rules(set);
                 out.push(d);
             }

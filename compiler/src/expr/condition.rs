@@ -204,6 +204,12 @@ pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
 
 /// [`parse`] over borrowed `(span, text)` pairs, so callers need not build [`Word`]s.
 pub fn parse_parts(words: &[(crate::source::Span, &str)]) -> Result<Condition, CondError> {
+    // HAProxy's word list ends at the first empty word (`""`, or a quoted variable that is not
+    // set): the condition stops there, and a `{` before it is left open.
+    let words = &words[..words
+        .iter()
+        .position(|w| w.1.is_empty())
+        .unwrap_or(words.len())];
     let toks = lenient(tokenize(words));
     let last_span = words.last().map(|w| w.0).unwrap_or_default();
     // Valid conditions take the direct way; anything it does not accept (every error among
@@ -469,6 +475,11 @@ mod tests {
     fn reports_errors() {
         assert_eq!(
             parse(&words("if { path_beg /x")).unwrap_err().message,
+            "missing closing '}' in condition"
+        );
+        // An empty word (two spaces here) ends the condition, leaving the brace open.
+        assert_eq!(
+            parse(&words("if { hdr(x) -m str  }")).unwrap_err().message,
             "missing closing '}' in condition"
         );
     }

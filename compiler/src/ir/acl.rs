@@ -47,8 +47,14 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
     {
         b.push(
-            Diagnostic::new("E501", format!("error detected while parsing ACL '{}' : ACL keyword name '{}' contains invalid character '{c}'.", name.value, name.value))
-                .at(name.span),
+            Diagnostic::new(
+                "E501",
+                format!(
+                    "character '{c}' is not permitted in acl name '{}'.",
+                    name.value
+                ),
+            )
+            .at(name.span),
         );
         return;
     }
@@ -80,6 +86,11 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         RefContext::Acl,
     ) {
         let rest = words.get(1..).unwrap_or_default();
+        if let Some(w) =
+            no_pattern_warning(&criterion, output, rest.first().map(|w| w.value.as_str()))
+        {
+            b.push(w);
+        }
         let option_words: Vec<(Span, &str)> =
             rest.iter().map(|w| (w.span, w.value.as_str())).collect();
         let options = acl_options(&option_words);
@@ -333,9 +344,22 @@ pub(super) fn method_required(
     output: crate::registry::SampleType,
     options: &AclOptions,
 ) -> Option<String> {
-    use crate::registry::SampleType::{Any, Bin, Meth};
-    if options.method.is_some() || !matches!(output, Any | Bin | Meth) {
+    if options.method.is_some() || has_default_method(criterion, output) {
         return None;
+    }
+    let fetch = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    Some(format!(
+        "matching method must be specified first (using '-m') when using a sample fetch of this type ('{fetch}')"
+    ))
+}
+
+/// Whether HAProxy finds a match method for the criterion without `-m`: an ACL keyword written
+/// alone brings its own, script fetches and converters give strings, and otherwise the output
+/// type must be one with a default method (boolean, integer, address or string).
+fn has_default_method(criterion: &str, output: crate::registry::SampleType) -> bool {
+    use crate::registry::SampleType::{Any, Bin, Meth};
+    if !matches!(output, Any | Bin | Meth) {
+        return true;
     }
     let fetch = criterion.split(['(', ',']).next().unwrap_or(criterion);
     // The steps of the expression: the fetch, then its converters (commas inside argument
@@ -351,18 +375,44 @@ pub(super) fn method_required(
             c == ',' && depth == 0
         })
         .collect();
-    if steps.len() == 1 && crate::registry::acl_keyword(fetch).is_some() {
-        return None;
-    }
-    if steps
-        .last()
-        .is_some_and(|s| s.trim_start().starts_with("lua."))
+    (steps.len() == 1 && crate::registry::acl_keyword(fetch).is_some())
+        || steps
+            .last()
+            .is_some_and(|s| s.trim_start().starts_with("lua."))
+}
+
+/// HAProxy's warning for an ACL that will never match because nothing follows its criterion
+/// (`acl half rand(50)`): the criterion has a match method and does not give a boolean, so
+/// with no pattern there is nothing to compare its sample with. `next` is the word after the
+/// criterion (an empty word ends the patterns as the end of the line does). HAProxy prints it
+/// without a place, as soon as the criterion is read.
+pub(super) fn no_pattern_warning(
+    criterion: &Spanned<Text>,
+    output: crate::registry::SampleType,
+    next: Option<&str>,
+) -> Option<Diagnostic> {
+    if next.is_some_and(|w| !w.is_empty())
+        || output == crate::registry::SampleType::Bool
+        || !has_default_method(&criterion.value, output)
     {
         return None;
     }
-    Some(format!(
-        "matching method must be specified first (using '-m') when using a sample fetch of this type ('{fetch}')"
-    ))
+    Some(
+        Diagnostic::new(
+            "W514",
+            format!("parsing acl keyword '{}' :", criterion.value),
+        )
+        .form(crate::diagnostic::HaproxyForm::Bare)
+        .continuation(
+            "  no pattern to match against were provided, so this ACL will never match.\n  \
+             If this is what you intended, please add '--' to get rid of this warning.\n  \
+             If you intended to match only for existence, please use '-m found'.\n  \
+             If you wanted to force an int to match as a bool, please use '-m bool'.\n",
+        )
+        .at(criterion.span)
+        .label("no pattern follows: this ACL never matches")
+        .help("add patterns, '-m found' to test that the sample exists, '-m bool' to test an integer as a boolean, or '--' to keep it never matching"),
+    )
 }
 
 /// HAProxy's `strl2llrc`: an optional '-' then decimal digits, fitting an i64.

@@ -439,7 +439,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
     }
     let mut i = opts_at;
-    while i < stmt.len() {
+    // HAProxy's word list ends at an empty word (a quoted variable that is not set): the
+    // options stop there.
+    while i < stmt.len() && !stmt.word(i).is_empty() {
         let opt = stmt.word(i);
         let Some(arity) = keywords::server_option_arity(opt) else {
             let best = keywords::suggest_server_option(opt);
@@ -484,6 +486,22 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
         }
         match opt {
+            // HAProxy's time parser warns, in the server's context, about what follows a unit.
+            "inter" | "fastinter" | "downinter" | "agent-inter" | "slowstart"
+            | "pool-purge-delay" => {
+                let value = stmt.word(i + 1);
+                let junk = super::values::parse_time(value, super::values::TimeUnit::Ms)
+                    .ok()
+                    .and_then(|d| d.trailing_junk);
+                if let Some(junk) = junk {
+                    let message = super::timeouts::time_junk_message(value, junk);
+                    b.push(
+                        Diagnostic::new("W213", format!("{}{message}", context(b)))
+                            .at(stmt.span(i + 1))
+                            .form(HaproxyForm::FileLine),
+                    );
+                }
+            }
             "check" => server.check = true,
             "no-check" => server.check = false,
             "backup" => server.backup = true,

@@ -21,7 +21,7 @@ pub(super) fn check(
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
     thread_binds(db, config, &mut out);
-    super::quic::check(db, config, &mut out);
+    super::quic::check(config, &mut out);
     super::tls_lists::check(db, config, &mut out);
     let mut deferred = by_proxy(config, deferred);
     for (i, p) in config.proxies.iter().enumerate() {
@@ -46,9 +46,11 @@ pub(super) fn check(
         super::exprs::resolve_refs(db, config, p, &mut out);
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
+            // HAProxy drops a TCP proxy's HTTP formats before its own warnings (missing
+            // timeouts, no bind).
+            super::http_aliases::tcp_fallback(p, &acls, &mut out);
             proxy_warnings(p, &mut out);
             check_ports(p, &mut out);
-            super::http_aliases::tcp_fallback(p, &acls, &mut out);
             super::http_aliases::check(p, &mut out);
             // HAProxy checks log addresses and modes after compiling the log formats.
             super::ignored::check(config, p, &mut out);
@@ -57,6 +59,7 @@ pub(super) fn check(
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
             stats_auth_with_rules(p, &mut out);
+            super::mux::check(db, p, &mut out);
         }
     }
     // HAProxy's FastCGI post-parser runs once the proxies are checked.

@@ -1,7 +1,7 @@
 //! Expressions inside directives: ACL declarations, `if`/`unless` conditions, sample expressions
 //! and log-format strings, parsed with [`crate::expr`] and checked in the proxy's context.
 
-use super::acl::{acl_options, check_acl_expr, method_required};
+use super::acl::{acl_options, check_acl_expr, method_required, no_pattern_warning};
 use super::build::Builder;
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm};
@@ -182,6 +182,9 @@ pub(super) fn condition(
             return None;
         }
     };
+    // HAProxy reads the terms left to right and stops at the first error: the anonymous ACLs
+    // after it are never read (nor warned about).
+    let mut stopped_at = u32::MAX;
     for u in parsed.acl_uses() {
         let known = BUILTIN_ACLS.contains(&u.name.as_str())
             || b.in_proxy
@@ -189,6 +192,7 @@ pub(super) fn condition(
                 .get(u.name.as_str())
                 .is_some_and(|places| places.known);
         if !known {
+            stopped_at = stopped_at.min(u.span.start);
             let (prefix, suffix) = wording(b);
             let mut d = Diagnostic::new(
                 "E504",
@@ -213,14 +217,22 @@ pub(super) fn condition(
             let criterion = Spanned::from_word(first);
             let Some(output) = check_acl_expr(b, index, wording, &criterion, RefContext::Acl)
             else {
+                stopped_at = stopped_at.min(criterion.span.start);
                 continue;
             };
+            if criterion.span.start < stopped_at {
+                let next = anon.words.get(1).map(|w| w.value.as_str());
+                if let Some(w) = no_pattern_warning(&criterion, output, next) {
+                    b.push(w);
+                }
+            }
             let words: Vec<(Span, &str)> = anon.words[1..]
                 .iter()
                 .map(|w| (w.span, w.value.as_str()))
                 .collect();
             let options = acl_options(&words);
             if let Some((at, message)) = options.error {
+                stopped_at = stopped_at.min(criterion.span.start);
                 let (prefix, suffix) = wording(b);
                 b.push(
                     Diagnostic::new("E508", format!("{prefix}{message}{suffix}"))
@@ -230,6 +242,7 @@ pub(super) fn condition(
                 continue;
             }
             if let Some(message) = method_required(&criterion.value, output, &options) {
+                stopped_at = stopped_at.min(criterion.span.start);
                 let (prefix, suffix) = wording(b);
                 b.push(
                     Diagnostic::new("E510", format!("{prefix}{message}{suffix}"))
@@ -435,19 +448,20 @@ pub(super) fn sample_arg_at(
     context: RefContext,
     wrap: (&str, &str),
     at: Option<(u32, &str)>,
-) {
+) -> bool {
     match sample::parse(&word.value, false) {
         Ok((expr, _)) => {
             if let Some((places, keyword)) = at {
                 if let Some(d) = fetch_unavailable(&expr, places, keyword, wrap) {
                     b.push(d.at(word.span));
-                    return;
+                    return false;
                 }
             }
             keep_refs(b, index, &expr, word.span, context);
             for (converter, file) in map_files(&expr) {
                 map_file_ref(b, &converter, &file, word.span, wrap);
             }
+            true
         }
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
@@ -456,6 +470,7 @@ pub(super) fn sample_arg_at(
                     .at(span)
                     .label("invalid sample expression"),
             );
+            false
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What HAProxy requires of a proxy whose health check is `option external-check`, checked once
 //! every section is read: the global `external-check` that allows running programs, and an
-//! `external-check command`; without `insecure-fork-wanted` it only warns.
+//! `external-check command`; without `insecure-fork-wanted` it only warns. The command and
+//! path settings are ignored, with a warning, by a proxy whose check is another one.
 
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
@@ -40,10 +41,15 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
         .iter()
         .rev()
         .find(|(name, on)| on.value && CHECK_OPTIONS.contains(&name.as_str()));
-    let Some((name, on)) = chosen else { return };
-    if name != "external-check" {
-        return;
+    let external = chosen.filter(|(name, _)| name == "external-check");
+    if let Some((_, on)) = external {
+        requirements(config, p, on, out);
     }
+    settings_without_option(p, external.is_some(), out);
+}
+
+/// What `option external-check` (at `on`) needs: the global permission and a command.
+fn requirements(config: &Config, p: &Proxy, on: &Spanned<bool>, out: &mut Vec<Diagnostic>) {
     let bare = |code: &'static str, message: String| {
         Diagnostic::new(code, message)
             .form(HaproxyForm::Bare)
@@ -92,5 +98,56 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
             .severity(Severity::Warning)
             .help("add 'insecure-fork-wanted' to the global section"),
         );
+    }
+}
+
+/// `external-check command` and `external-check path` (the proxy's own or its defaults'): a
+/// command needs a leading '/' or a path, and both are dropped, with a warning, when the
+/// proxy's check is not the external one.
+fn settings_without_option(p: &Proxy, external: bool, out: &mut Vec<Diagnostic>) {
+    let last = |what: &str| {
+        p.directives
+            .iter()
+            .rev()
+            .find(|d| d.keyword == "external-check" && d.args.first().is_some_and(|a| a == what))
+    };
+    let (command, path) = (last("command"), last("path"));
+    let ignored = |what: &str, d: &DirectiveLine| {
+        Diagnostic::new(
+            "W285",
+            format!(
+                "'{what}' will be ignored for {} '{}' (requires 'option external-check').",
+                p.kind.type_str(),
+                p.name_str()
+            ),
+        )
+        .form(HaproxyForm::Bare)
+        .at(d.span)
+        .label("this proxy's health check is not the external one")
+        .help("add 'option external-check', or remove the line")
+    };
+    if let Some(d) = command {
+        if !external {
+            out.push(ignored("external-check command", d));
+        }
+        let program = d.args.get(1).map_or("", |a| a.as_str());
+        if !program.starts_with('/') && path.is_none() {
+            out.push(
+                Diagnostic::new(
+                    "E280",
+                    format!(
+                        "Proxy '{}': 'external-check command' does not have a leading '/' and 'external-check path' is not set.",
+                        p.name_str()
+                    ),
+                )
+                .form(HaproxyForm::Bare)
+                .at(d.span)
+                .label("a relative program name with no path to look it up in")
+                .help("give the program's absolute path, or set 'external-check path'"),
+            );
+        }
+    }
+    if let (Some(d), false) = (path, external) {
+        out.push(ignored("external-check path", d));
     }
 }

@@ -49,8 +49,13 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
                 .collect();
             // Only a line naming `fcgi` can make a FastCGI server: the others are not lowered.
             let defaults_fcgi = defaults.contains(&"fcgi");
+            // In an enabled TCP proxy, HAProxy refused the multiplexer (E261) and put its TCP
+            // one in its place: the server no longer speaks FastCGI.
+            let fcgi_mux = p.disabled || p.effective_mode() == Mode::Http;
             let fcgi_servers = p.servers.iter().filter(|s| {
-                if !defaults_fcgi && !s.options.iter().any(|o| o.value.as_str() == "fcgi") {
+                if !fcgi_mux
+                    || (!defaults_fcgi && !s.options.iter().any(|o| o.value.as_str() == "fcgi"))
+                {
                     return false;
                 }
                 let words: Vec<&str> = defaults

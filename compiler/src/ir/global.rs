@@ -14,7 +14,7 @@ pub const TRACE_SOURCES: [&str; 10] = [
 ];
 
 /// Global settings whose value HAProxy reads as a number, and what it says when none is given.
-const INTEGER_SETTINGS: [(&str, &str); 31] = [
+const INTEGER_SETTINGS: [(&str, &str); 32] = [
     ("tune.runqueue-depth", ""),
     ("tune.maxpollevents", ""),
     ("tune.maxaccept", ""),
@@ -36,6 +36,7 @@ const INTEGER_SETTINGS: [(&str, &str); 31] = [
     ("maxconn", ""),
     // HAProxy says "integer" here too, though the values are words.
     ("ssl-server-verify", ""),
+    ("tune.ssl.default-dh-param", ""),
     ("maxconnrate", ""),
     ("maxsessrate", ""),
     ("maxsslrate", ""),
@@ -211,6 +212,14 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                     stmt.span(1),
                 ));
             }
+        }
+        // HAProxy reads the size with `atoi` (the missing value is refused before).
+        "tune.ssl.default-dh-param" if (crate::cnum::atol(stmt.word(at + 1)) as i32) < 1024 => {
+            b.push(
+                Diagnostic::new("E109", format!("'{keyword}' expects a value >= 1024."))
+                    .at(stmt.span(at + 1))
+                    .label("below 1024 bits"),
+            );
         }
         "uid" | "gid" if !is_c_int(stmt.word(at + 1)) => {
             let (id, account, help) = match keyword {

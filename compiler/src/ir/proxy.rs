@@ -1,6 +1,6 @@
 //! Proxy sections (`defaults`, `frontend`, `backend`, `listen`): headers, inheritance and statements.
 
-use super::build::{check_prefix, invalid_char, Builder, Stmt};
+use super::build::{check_prefix, Builder, Stmt};
 use super::model::*;
 use super::values::atol;
 use super::{acl, bind, directives, exprs, keywords, timeouts};
@@ -29,6 +29,8 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
             return None;
         }
         if headless(head) {
+            // The name is checked first.
+            super::proxy_names::check(b, kind, keyword, &head.spanned(1));
             // HAProxy creates no proxy then: every line of the section is refused (see
             // `orphan_line`). Without a `from`, only a frontend's header gets a message; too
             // many words after `from <defaults>` get one first.
@@ -62,22 +64,7 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
     };
 
     if let Some(n) = &name {
-        if let Some(c) = invalid_char(&n.value).filter(|_| kind != ProxyKind::Defaults) {
-            b.push(
-                Diagnostic::new(
-                    "E203",
-                    format!(
-                        "character '{c}' is not permitted in '{keyword}' name '{}'.",
-                        n.value
-                    ),
-                )
-                .at(n.span)
-                .label("invalid character"),
-            );
-        }
-        if kind != ProxyKind::Defaults {
-            duplicate_name_check(b, kind, n);
-        }
+        super::proxy_names::check(b, kind, keyword, n);
     }
 
     // Which defaults section this proxy starts from.
@@ -189,37 +176,6 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
         b.last_defaults = Some(index);
     }
     Some(index)
-}
-
-/// HAProxy refuses two frontends (or two backends) with the same name; listen counts as both.
-fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<Text>) {
-    let fe = kind
-        .has_frontend()
-        .then(|| b.frontend_names.get(name.value.as_str()).copied())
-        .flatten();
-    let be = kind
-        .has_backend()
-        .then(|| b.backend_names.get(name.value.as_str()).copied())
-        .flatten();
-    if let Some(other) = fe.or(be).map(|i| &b.config.proxies[i]) {
-        let msg = format!(
-            "{} '{}' has the same name as {} '{}' declared at {}.",
-            kind.type_str(),
-            name.value,
-            other.kind.type_str(),
-            other.name_str(),
-            b.location(other.header)
-        );
-        let at = other.header;
-        b.push(
-            Diagnostic::new("E206", msg)
-                .at(name.span)
-                .label("duplicate name")
-                .with_secondary(at, "first declared here")
-                // HAProxy words this one with a capital 'P'.
-                .form(HaproxyForm::PostParse),
-        );
-    }
 }
 
 /// HAProxy's rules for inheriting from a defaults section that defines TCP/HTTP rules.
@@ -338,8 +294,18 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         first,
         "http-request" | "http-response" | "http-after-response"
     ) || (first == "stats" && stmt.word(1) == "http-request");
+    let before = b.diags.len();
     read_statement(b, index, stmt);
     b.aborting_line = false;
+    // HAProxy judges a rule's place once the rule has been read, and only when it read well
+    // (a line in error adds no rule).
+    if !b.diags[before..]
+        .iter()
+        .any(|d| d.is_error() && !d.after_parse)
+    {
+        let at = usize::from(matches!(stmt.word(0), "no" | "default"));
+        super::order::check(b, index, stmt, at);
+    }
 }
 
 fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
@@ -355,7 +321,6 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
     if let Some(line) = stmt.proxy_directive(at, b.plan_lines) {
         push_short(&mut b.config.proxies[index].directives, line);
     }
-    super::order::check(b, index, stmt, at);
     if keywords::extra_argument(b, false, stmt, at) {
         return;
     }
@@ -495,6 +460,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "hash-type" => directives::hash_type(b, stmt),
         "stick-table" => {
+            super::stick_table::stores(b, stmt);
             let key_type = if stmt.word(1) == "type" {
                 stmt.word(2).to_string()
             } else {

@@ -3,11 +3,9 @@
 //! algorithm; the `tune.quic.*` values must be positive integers or times. Plus the lints
 //! HAProxy does not make: an ALPN list without `h3`, and Retry keys that change at each start.
 
-use super::build::location;
 use super::model::*;
 use super::values::{parse_time, TimeError, TimeUnit};
 use crate::diagnostic::{Diagnostic, HaproxyForm};
-use crate::source::SourceDb;
 
 fn is_quic(b: &Bind) -> bool {
     b.address
@@ -22,7 +20,7 @@ fn option_value<'a>(b: &'a Bind, name: &str) -> Option<Option<&'a Spanned<Text>>
     Some(b.options.get(i + 1))
 }
 
-pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(config: &Config, out: &mut Vec<Diagnostic>) {
     let secret = config
         .global
         .directives
@@ -48,23 +46,6 @@ pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
                     .at(b.address.span)
                     .label("QUIC is always TLS")
                     .help("add 'ssl' to the bind line"),
-                );
-            }
-            if p.effective_mode() != Mode::Http {
-                out.push(
-                    Diagnostic::new(
-                        "E261",
-                        format!(
-                            "{} '{}' : MUX protocol 'quic' is not usable for 'bind {}' at [{}].",
-                            p.kind.type_str(),
-                            p.name_str(),
-                            b.address.value,
-                            location(db, b.span)
-                        ),
-                    )
-                    .form(HaproxyForm::Bare)
-                    .at(b.address.span)
-                    .label("HTTP/3 needs 'mode http'"),
                 );
             }
             if !secret && b.options.iter().any(|o| o.value == "quic-force-retry") {

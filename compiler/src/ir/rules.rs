@@ -199,12 +199,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         // Services come from Lua (`lua.<name>`), and the Prometheus exporter is built in (in
         // HAProxy it is an optional build module, which Debian's package includes).
         if !service.value.starts_with("lua.") && service.value != "prometheus-exporter" {
-            let err = if service.value.is_empty() {
-                "expects a service name.".to_string()
-            } else {
-                format!("'{}' unknown service name.", service.value)
-            };
-            b.push(unknown_service(kind, &name, keyword, &err, service.span));
+            b.push(unknown_service(kind, &name, keyword, &service));
             return;
         }
         b.config.proxies[index].services.push(service);
@@ -343,6 +338,24 @@ fn rule_expressions(
             };
             let at = Some((places, key.value.as_str()));
             super::exprs::sample_arg_at(b, index, key, RefContext::Tracking, wrap, at);
+        }
+    } else if set == RuleSet::TcpRequestConnection
+        && name.starts_with("sc-set-gpt")
+        && gpt_value_is_expression(args)
+    {
+        // HAProxy 2.7 reads the expression, then knows no place for it to run in a connection
+        // rule and refuses the line with an internal error (an integer value is fine).
+        let word = &args[0];
+        if super::exprs::sample_arg_at(b, index, word, context, wrap_tcp, None) {
+            b.push(
+                Diagnostic::new(
+                    "E515",
+                    "internal error, unexpected rule->from=0, please report this bug!",
+                )
+                .at(word.span)
+                .label("an expression, which HAProxy 2.7 refuses in a connection rule")
+                .help("write an integer value, or move the rule to 'tcp-request session' or 'tcp-request content'"),
+            );
         }
     } else if let Some((places, keyword, wrap)) =
         expression_places(set, name, args, has_fe, has_be, (wrap_http, &prefix))
@@ -559,6 +572,13 @@ fn rule_places(set: RuleSet, has_fe: bool, has_be: bool) -> u32 {
     (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
 }
 
+/// Whether the value of `sc-set-gpt`/`sc-set-gpt0` is an expression: HAProxy takes it as an
+/// integer when `strtol` reads it whole (a missing value reads as 0).
+fn gpt_value_is_expression(args: &[Spanned<Text>]) -> bool {
+    args.first()
+        .is_some_and(|w| crate::cnum::strtol(&w.value, 10).end != w.value.len())
+}
+
 /// For the actions taking a sample expression as their first argument (other than
 /// `set-var` and `track-sc`): the check points HAProxy tests its fetch against, which are
 /// not always the rule's own, the keyword its message names (`None`: the expression's word)
@@ -604,11 +624,7 @@ fn expression_places<'a>(
             _ => return None,
         },
         // An integer value is not an expression.
-        _ if name.starts_with("sc-set-gpt")
-            && args
-                .first()
-                .is_some_and(|w| w.value.parse::<i64>().is_err()) =>
-        {
+        _ if name.starts_with("sc-set-gpt") && gpt_value_is_expression(args) => {
             let places = match set {
                 RuleSet::TcpRequestSession => FE_SES_ACC,
                 RuleSet::TcpRequestContent => FE_REQ_CNT,
@@ -696,20 +712,30 @@ fn reply(
     );
 }
 
-/// HAProxy's error for a `use-service` naming no service it knows; `err` says why.
+/// HAProxy's error for a `use-service` rule of `keyword` (its rule set's first word) naming no
+/// service it knows, or none.
 pub(crate) fn unknown_service(
     kind: &str,
     proxy: &str,
     keyword: &str,
-    err: &str,
-    span: crate::source::Span,
+    service: &Spanned<Text>,
 ) -> Diagnostic {
-    Diagnostic::new(
-        "E232",
-        format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : {err}."),
-    )
-    .at(span)
-    .label("unknown service")
+    let d = if service.value.is_empty() {
+        Diagnostic::new(
+            "E232",
+            format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : expects a service name.."),
+        )
+    } else if keyword == "tcp-request" {
+        // HAProxy names the line's second word in place of the service, and a TCP rule's
+        // error is given bare.
+        Diagnostic::new("E232", "'content' unknown service name.")
+    } else {
+        Diagnostic::new(
+            "E232",
+            format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : '{}' unknown service name..", service.value),
+        )
+    };
+    d.at(service.span).label("unknown service")
 }
 
 /// What HAProxy says of a `capture` rule's words, or `None` when it takes them. HTTP rules

@@ -140,15 +140,22 @@ pub(super) fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
 
 /// HAProxy accepts `5sec` with a warning: only the first unit letter counts.
 pub(super) fn warn_time_junk(b: &mut Builder, stmt: &Stmt, i: usize, junk: usize) {
-    let value = stmt.word(i);
-    let c = value[junk..].chars().next().unwrap_or(' ');
     b.push(
         tight(Diagnostic::new(
             "W213",
-            format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."),
+            time_junk_message(stmt.word(i), junk),
         ))
         .at(stmt.span(i))
         .severity(Severity::Warning)
         .form(HaproxyForm::Bare),
     );
+}
+
+/// HAProxy's time parser's warning about the characters from `junk` on in `value`.
+pub(super) fn time_junk_message(value: &str, junk: usize) -> String {
+    let c = value
+        .get(junk..)
+        .and_then(|r| r.chars().next())
+        .unwrap_or(' ');
+    format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.")
 }

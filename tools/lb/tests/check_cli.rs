@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+#[path = "check_cli/acl_words.rs"]
+mod acl_words;
 #[path = "check_cli/crypto.rs"]
 mod crypto;
 #[path = "check_cli/environment.rs"]
@@ -14,6 +16,8 @@ mod fetch_places;
 mod globals;
 #[path = "check_cli/lua.rs"]
 mod lua;
+#[path = "check_cli/post_parse_checks.rs"]
+mod post_parse_checks;
 #[path = "check_cli/rule_arguments.rs"]
 mod rule_arguments;
 

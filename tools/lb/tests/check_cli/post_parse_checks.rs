@@ -1,0 +1,187 @@
+//! Checks HAProxy makes of whole proxies and of lines it reads in a context: multiplexers
+//! against the proxy's mode, the external check's settings, tags set from an expression in a
+//! connection rule, counters a stick-table cannot store together, and a server's times.
+
+use super::*;
+
+/// `-c` on `text`: every line after the version notices, without the process id and the
+/// file's name.
+fn output(cmd: &str, text: &str) -> Vec<String> {
+    let (out, file) = check_text(cmd, "post-parse", text);
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("[NOTICE]"))
+        .map(|l| {
+            l.split_once(") : ")
+                .map_or(l, |(_, rest)| rest)
+                .replace(&file, "")
+                .replace(file.trim_end_matches(':'), "")
+        })
+        .collect()
+}
+
+/// hapee's output on `text` must be `want`, and haproxy's too when it is installed.
+#[track_caller]
+fn assert_like_haproxy(text: &str, want: &[&str]) {
+    let ours = output(env!("CARGO_BIN_EXE_hapee-lb"), text);
+    assert_eq!(ours, want, "hapee-lb on {text}");
+    if haproxy_installed() {
+        assert_eq!(output("haproxy", text), want, "haproxy on {text}");
+    }
+}
+
+const TIMEOUTS: &str = "defaults
+  timeout client 1s
+  timeout server 1s
+  timeout connect 1s
+";
+
+#[test]
+fn multiplexers_must_serve_the_proxy_mode() {
+    let text = format!(
+        "{TIMEOUTS}frontend ft
+  mode tcp
+  bind 127.0.0.1:18997 proto h2
+  default_backend bt
+frontend fh
+  mode http
+  bind 127.0.0.1:18998 proto none
+  default_backend bh
+backend bt
+  mode tcp
+  server s1 127.0.0.1:1 proto fcgi
+  server s2 127.0.0.1:1 proto none
+backend bh
+  mode http
+  server s1 127.0.0.1:1 proto none
+  server s2 127.0.0.1:1 proto h2
+"
+    );
+    // The FastCGI server of a TCP backend is refused once, not again for lacking its app.
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : frontend 'ft' : MUX protocol 'h2' is not usable for 'bind 127.0.0.1:18997' at [7].",
+            "config : frontend 'fh' : MUX protocol 'none' is not usable for 'bind 127.0.0.1:18998' at [11].",
+            "config : backend 'bt' : MUX protocol 'fcgi' is not usable for server 's1' at [15].",
+            "config : backend 'bh' : MUX protocol 'none' is not usable for server 's1' at [19].",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+#[test]
+fn connection_rules_set_tags_from_integers_only_and_tables_store_one_form() {
+    let text = format!(
+        "{TIMEOUTS}frontend ft
+  mode tcp
+  bind 127.0.0.1:18999
+  stick-table type ip size 1k store gpt0,gpt(2)
+  tcp-request connection track-sc0 src
+  tcp-request connection sc-set-gpt0(0) src_port
+  tcp-request connection sc-set-gpt0(0) 5
+  tcp-request content sc-set-gpt0(0) src_port
+  tcp-request connection sc-set-gpt(1,0) src_port
+  default_backend bt
+backend bt
+  mode tcp
+  stick-table type ip size 1k store gpc(2) store conn_cnt,gpc1
+  server s 127.0.0.1:1
+"
+    );
+    // A rule line in error is not a rule: no warning about its place after the content rule.
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : parsing [8] : stick-table: simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' overrides 'gpt0'.",
+            "config : parsing [10] : internal error, unexpected rule->from=0, please report this bug!",
+            "config : parsing [13] : internal error, unexpected rule->from=0, please report this bug!",
+            "config : parsing [17] : stick-table: simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' overrides 'gpc[0/1]'.",
+            "config : Error(s) found in configuration file : ",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+#[test]
+fn external_check_settings_and_server_times_are_warned_about() {
+    let text = "global
+  external-check
+  insecure-fork-wanted
+defaults
+  timeout client 1s
+  timeout server 1s
+  timeout connect 1s
+  external-check command check.sh
+backend b1
+  option external-check
+  server s 127.0.0.1:1 check inter 1s[
+backend b2
+  external-check path /bin
+  server s 127.0.0.1:1
+frontend f
+  bind 127.0.0.1:18994
+  default_backend b1
+";
+    assert_like_haproxy(
+        text,
+        &[
+            "config : [11] : 'server b1/s' : unexpected character '[' after the timer value '1s[', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+            "config : Proxy 'b1': 'external-check command' does not have a leading '/' and 'external-check path' is not set.",
+            "config : 'external-check command' will be ignored for backend 'b2' (requires 'option external-check').",
+            "config : 'external-check path' will be ignored for backend 'b2' (requires 'option external-check').",
+            "config : 'external-check command' will be ignored for frontend 'f' (requires 'option external-check').",
+            "config : Proxy 'f': 'external-check command' does not have a leading '/' and 'external-check path' is not set.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+#[test]
+fn tcp_services_servers_words_and_header_names_are_read_as_haproxy_reads_them() {
+    // A TCP rule names its second word in place of the unknown service; an empty word ends a
+    // server's options (an option's empty value does not); a duplicate name is found before
+    // the address on a header line is refused.
+    let text = format!(
+        "{TIMEOUTS}frontend f
+  bind 127.0.0.1:18993
+  tcp-request content use-service lua.nosuch
+  default_backend b
+backend b
+  server s 127.0.0.1:1 check inter 2s init-addr \"\" last
+listen l
+  bind 127.0.0.1:18992
+  server s 127.0.0.1:1 \"\" unknownword
+listen l 127.0.0.1:18991
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : parsing [7] : 'content' unknown service name.",
+            "config : [10] : 'server b/s' : unknown keyword 'last'.",
+            "config : Parsing [14]: proxy 'l' has the same name as proxy 'l' declared at 11.",
+            "config : parsing [14] : please use the 'bind' keyword for listening addresses.",
+            "config : Error(s) found in configuration file : ",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+#[test]
+fn the_default_dh_size_is_an_integer_of_at_least_1024() {
+    let cases = [
+        (
+            "tune.ssl.default-dh-param",
+            Some("'tune.ssl.default-dh-param' expects an integer argument."),
+        ),
+        (
+            "tune.ssl.default-dh-param 512",
+            Some("'tune.ssl.default-dh-param' expects a value >= 1024."),
+        ),
+        ("tune.ssl.default-dh-param 2048", None),
+    ];
+    for (line, want) in cases {
+        assert_global_alert_like_haproxy(line, want);
+    }
+}
