@@ -311,7 +311,7 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
 /// stream's next event, which a complete HTTP request never gets; hapee runs the action again
 /// after the frontend's client timeout (1 s without one) rather than hold the stream forever.
 fn yield_wait(txn: &Txn, wake: Option<std::time::Duration>) -> std::time::Duration {
-    let until_deadline = txn.feed.as_ref().map(|f| {
+    let until_deadline = txn.rare().and_then(|r| r.feed.as_ref()).map(|f| {
         f.until
             .saturating_duration_since(tokio::time::Instant::now())
     });
@@ -395,7 +395,7 @@ pub async fn run_action_fed(
         Some(deadline) => {
             let (asks_tx, asks) = tokio::sync::mpsc::unbounded_channel();
             let (replies_tx, mut replies) = tokio::sync::mpsc::unbounded_channel();
-            txn.feed = Some(Feed {
+            txn.rare_mut().feed = Some(Feed {
                 response,
                 until: deadline,
                 asks: asks_tx,
@@ -415,17 +415,19 @@ pub async fn run_action_fed(
                     Err(never) => match never {},
                 }
             };
-            txn.feed = None;
+            let rare = txn.rare_mut();
+            rare.feed = None;
             // What the feeder had no turn to write.
             while let Ok(data) = replies.try_recv() {
-                txn.to_client.extend_from_slice(&data);
+                rare.to_client.extend_from_slice(&data);
             }
             end
         }
     };
-    if let Some(client) = client.filter(|_| !txn.to_client.is_empty()) {
+    let waiting = txn.rare().is_some_and(|r| !r.to_client.is_empty());
+    if let Some(client) = client.filter(|_| waiting) {
         use tokio::io::AsyncWriteExt;
-        let out = std::mem::take(&mut txn.to_client);
+        let out = std::mem::take(&mut txn.rare_mut().to_client);
         // A client gone meanwhile is seen when the stream next reads or writes.
         let _ = client.write_all(&out).await;
         let _ = client.flush().await;

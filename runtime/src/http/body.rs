@@ -181,7 +181,7 @@ impl Drop for Tracked {
                     http_body_util::Either::Left(http_body_util::Full::new(Bytes::new())),
                 ));
                 // A tunnel's stream goes on in the tunnel, which logs it (unless it is gone).
-                let txn = match txn.tunnel.take() {
+                let txn = match txn.rare.as_mut().and_then(|r| r.tunnel.take()) {
                     Some(tunnel) => match tunnel.0.send(txn) {
                         Ok(()) => return,
                         Err(txn) => txn,

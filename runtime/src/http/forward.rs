@@ -179,7 +179,8 @@ fn outgoing(
         mark(&mut req, view.lines.clone());
     }
     // The target as written: one a rule wrote, else the client's.
-    let written = [&txn.unparsed_target, &txn.raw_target];
+    let unparsed = txn.rare.as_deref().and_then(|r| r.unparsed_target.as_ref());
+    let written = [unparsed, txn.raw_target.as_ref()];
     if let Some(raw) = written
         .into_iter()
         .flatten()
@@ -228,6 +229,17 @@ fn send_name_header(
 #[inline(never)]
 fn mark<T: Clone + Send + Sync + 'static>(req: &mut Request<ReqBody>, ext: T) {
     req.extensions_mut().insert(ext);
+}
+
+/// The client's `TE` field, for a request that goes over HTTP/2, out of the forwarding code.
+#[cold]
+#[inline(never)]
+fn client_te(txn: &Txn) -> Option<HeaderValue> {
+    txn.request
+        .as_ref()?
+        .headers
+        .get(hyper::header::TE)
+        .cloned()
 }
 
 fn error_for(failure: Failure) -> (u16, [u8; 2]) {
@@ -595,15 +607,10 @@ pub async fn forward(
                 || be.retry_on.response_timeout
                 || !be.retry_on.statuses.is_empty());
         // HTTP/2 only forwards the client's `TE: trailers`.
-        let client_te = matches!(conn, Connected::H2(_))
-            .then(|| {
-                txn.request
-                    .as_ref()?
-                    .headers
-                    .get(hyper::header::TE)
-                    .cloned()
-            })
-            .flatten();
+        let client_te = match conn {
+            Connected::H2(_) => client_te(txn),
+            _ => None,
+        };
         // The FastCGI parameters come from the request as the rules left it.
         let fcgi_params = match fcgi {
             Some(app) => {
@@ -640,8 +647,10 @@ pub async fn forward(
                 txn.server_addrs = conn.addrs();
                 txn.server_http_major = Some(1);
                 if let Some(case) = &be.h1_case_adjust {
-                    let to_server = crate::http::case_adjust::ToServer(case.clone());
-                    request.extensions_mut().insert(to_server);
+                    mark(
+                        &mut request,
+                        crate::http::case_adjust::ToServer(case.clone()),
+                    );
                 }
                 if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());

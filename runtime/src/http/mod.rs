@@ -286,7 +286,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let http1 = req.version() < hyper::Version::HTTP_2;
     let connection = connection_answered(&req);
     if req.version() >= hyper::Version::HTTP_11 {
-        txn.interim = take_ext(req.extensions_mut());
+        if let Some(interim) = take_ext(req.extensions_mut()) {
+            txn.rare_mut().interim = Some(interim);
+        }
     }
     let present = vet::Present::of(req.headers());
     let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
@@ -503,7 +505,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // The client's method: a CONNECT a rule rewrote is still one to its connection.
         let connect_2xx = resp.status().is_success()
             && txn.logged_line().map(|l| l.0) == Some(&hyper::Method::CONNECT);
-        if connect_2xx && txn.tunnel.is_none() {
+        if connect_2xx && txn.rare().is_none_or(|r| r.tunnel.is_none()) {
             // A 2xx to CONNECT that the proxy gave itself (a `return`, a service) is a plain
             // answer, with its body, after which the connection closes, as in HAProxy.
             resp.extensions_mut().insert(hyper::ext::NoTunnel);
@@ -795,7 +797,7 @@ async fn buffer_request(
     match forward::buffered_with_trailers(body, ctx.shared.bufsize.max(8192)).await {
         Ok((data, trailers)) => {
             if !data.is_empty() {
-                txn.request_body = Some(data.clone());
+                txn.rare_mut().request_body = Some(data.clone());
             }
             Ok(match trailers {
                 // The trailers go on after the held body, as HAProxy forwards them.

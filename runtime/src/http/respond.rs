@@ -70,7 +70,8 @@ pub(super) async fn respond(
     // `capture cookie` takes the server's cookie as the `http-response` rules left it, and
     // before persistence inserts one (HAProxy's order).
     if let (Some(cookie), Some(view)) = (&fe.capture_cookie, &txn.response) {
-        txn.captured_cookies[1] = super::capture::response_cookie(&view.headers, cookie);
+        let cookie = super::capture::response_cookie(&view.headers, cookie);
+        txn.rare_mut().captured_cookies[1] = cookie;
     }
     let server_index = be
         .servers
@@ -236,7 +237,7 @@ fn switched(
             stream,
             tunnel_scripts,
         ));
-        txn.tunnel = Some(websocket::TunnelLog(to_tunnel));
+        txn.rare_mut().tunnel = Some(websocket::TunnelLog(to_tunnel));
     }
     Response::from_parts(parts, super::reply::full(Bytes::new()))
 }

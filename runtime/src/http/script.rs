@@ -185,7 +185,7 @@ pub(super) async fn service(
         }
     };
     if !data.is_empty() {
-        txn.request_body = Some(data.clone());
+        txn.rare_mut().request_body = Some(data.clone());
     }
     // HAProxy logs the service in place of the server: `<lua.name>`.
     txn.server = Some(format!("<lua.{name}>").into());
@@ -431,7 +431,7 @@ pub(crate) async fn response_rules(
                     let limit = shared.bufsize.max(1024);
                     if let Some(b) = body.as_deref_mut() {
                         match wait.wait_response(b, limit).await {
-                            Some(held) => txn.response_body = Some(held),
+                            Some(held) => txn.rare_mut().response_body = Some(held),
                             None => {
                                 txn.term = *b"sH";
                                 return Some(reply::error(504, &files));
