@@ -242,6 +242,12 @@ fn client_te(txn: &Txn) -> Option<HeaderValue> {
         .cloned()
 }
 
+/// Whether `retry-on` names this response status: a call, as most backends name none.
+#[inline(never)]
+fn retries_status(be: &BackendRt, status: u16) -> bool {
+    be.retry_on.statuses.contains(&status)
+}
+
 fn error_for(failure: Failure) -> (u16, [u8; 2]) {
     match failure {
         Failure::Connect | Failure::Refused => (503, *b"SC"),
@@ -727,8 +733,7 @@ pub async fn forward(
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 server.observed(Seen::Response(status));
-                if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
-                {
+                if replayable && tries.count < be.retries && retries_status(be, status) {
                     tries.failed(si, be.redispatch);
                     tries.report(txn);
                     continue;

@@ -44,7 +44,7 @@ pub mod vet;
 pub mod wait_body;
 pub(crate) mod websocket;
 
-use crate::cold::{cold, ext_copy, take_ext};
+use crate::cold::{cold, ext_copy, has_ext, take_ext};
 use crate::rules::{self, Service};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
@@ -186,6 +186,13 @@ pub(crate) fn boxed_in_place<T>(make: impl FnOnce() -> T) -> Box<T> {
     Box::write(Box::new_uninit(), make())
 }
 
+/// A copy of `uri`, by a call laid out away from the request path.
+#[cold]
+#[inline(never)]
+fn copied_uri(uri: &hyper::Uri) -> hyper::Uri {
+    uri.clone()
+}
+
 /// What [`prepare`] took from the request head for [`serve_request`].
 pub(crate) struct Prepared {
     ctx: Rc<ConnCtx>,
@@ -207,7 +214,7 @@ pub(crate) struct Prepared {
 /// the length being gone by now) is always answered `close`, as HAProxy answers it.
 fn connection_answered<B>(req: &Request<B>) -> Option<&'static str> {
     use crate::upstream::wire::connection_has;
-    if req.extensions().get::<hyper::ext::ForcedClose>().is_some() {
+    if has_ext::<hyper::ext::ForcedClose>(req.extensions()) {
         return Some("close");
     }
     match req.version() {
@@ -311,7 +318,8 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     }
     // HAProxy's test: a target that starts with neither `/` nor `*` went through a proxy.
     txn.proxy_auth = fe.use_proxy_header && parts.uri.authority().is_some();
-    let written_as = txn.raw_target.as_ref().map(|_| parts.uri.clone());
+    // A target with bytes `Uri` cannot hold is rare: its copy is a call laid out apart.
+    let written_as = txn.raw_target.is_some().then(|| copied_uri(&parts.uri));
     let refused = switch_refused.or_else(|| {
         vet::vet_present(
             &parts.method,
@@ -333,7 +341,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
         target::renormalized(raw, &before, &parts.uri);
     }
-    *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
+    if !fe.capture_request.is_empty() {
+        *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
+    }
     // Every declared response capture prints, empty until a server's response fills it.
     if !fe.capture_response.is_empty() {
         *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];

@@ -36,8 +36,11 @@ pub(super) async fn respond(
     let (mut parts, mut body) = resp.into_parts();
     txn.bytes_out =
         super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
-    *txn.captured_response.get_mut() =
-        super::capture::headers(&parts.headers, &fe.capture_response);
+    // Most frontends capture nothing: then neither the call nor the old list's drop runs.
+    if !fe.capture_response.is_empty() {
+        *txn.captured_response.get_mut() =
+            super::capture::headers(&parts.headers, &fe.capture_response);
+    }
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         version: parts.version,
@@ -132,7 +135,9 @@ pub(super) async fn respond(
         .flatten();
     let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
     body.filter(filters);
-    body.pace(std::mem::take(&mut txn.filters.limits.download));
+    if !txn.filters.limits.download.is_empty() {
+        body.pace(std::mem::take(&mut txn.filters.limits.download));
+    }
     // Lines the map cannot order go out in the order they came and were added in, one name
     // per line as the map now has them.
     if let Some(order) = lines.get() {
