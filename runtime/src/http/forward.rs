@@ -19,7 +19,7 @@ use crate::upstream::h2::Connected;
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Either, Full};
+use http_body_util::{Either, Full};
 use hyper::header::{HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Request, Response};
 use std::sync::atomic::Ordering;
@@ -114,36 +114,6 @@ pub(super) fn streamed_body(body: IncomingBody) -> ReqBody {
 /// An empty body, for a request answered without its own.
 pub(super) fn streamed_empty() -> ReqBody {
     Either::Right(Full::new(Bytes::new()))
-}
-
-/// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
-/// one is refused with 413.
-pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>
-where
-    B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    buffered_with_trailers(body, limit)
-        .await
-        .map(|(data, _)| data)
-}
-
-/// [`buffered_body`] with the trailers that ended it, which HAProxy forwards after a body
-/// it waited for.
-pub(super) async fn buffered_with_trailers<B>(
-    body: B,
-    limit: usize,
-) -> Result<(Bytes, Option<hyper::HeaderMap>), u16>
-where
-    B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let collected = http_body_util::Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|_| 413u16)?;
-    let trailers = collected.trailers().cloned();
-    Ok((collected.to_bytes(), trailers))
 }
 
 /// The request for the server. Its headers are moved out of the transaction when no retry can

@@ -804,7 +804,7 @@ async fn buffer_request(
     body: IncomingBody,
 ) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
-    match forward::buffered_with_trailers(body, ctx.shared.bufsize.max(8192)).await {
+    match prefetch::buffered_with_trailers(body, ctx.shared.bufsize.max(8192)).await {
         Ok((data, trailers)) => {
             if !data.is_empty() {
                 txn.rare_mut().request_body = Some(data.clone());

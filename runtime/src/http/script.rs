@@ -172,7 +172,7 @@ pub(super) async fn service(
     let read = if ctx.shared.filters.has_scripts() {
         Box::pin(super::script_service::request(txn, body, limit, &files)).await
     } else {
-        super::forward::buffered_body(body, limit)
+        super::prefetch::buffered_body(body, limit)
             .await
             .map_err(Err)
     };
