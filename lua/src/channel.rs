@@ -155,9 +155,9 @@ impl Channel {
                 return Ok(None);
             }
             let data = Bytes::copy_from_slice(bytes);
-            let fed = t.feed.as_ref().filter(|f| !f.response);
-            if !fed.is_some_and(|f| f.reply(data)) {
-                t.to_client.extend_from_slice(bytes);
+            let fed = t.rare().and_then(|r| r.feed.as_ref());
+            if !fed.filter(|f| !f.response).is_some_and(|f| f.reply(data)) {
+                t.rare_mut().to_client.extend_from_slice(bytes);
             }
             Ok(Some(bytes.len()))
         })?
@@ -166,10 +166,12 @@ impl Channel {
     fn input_len(&self) -> mlua::Result<usize> {
         let out = self.outgoing.load(Ordering::Relaxed);
         let response = self.response;
-        with_fed(&self.cell, |t| match (held(t, response), &t.request_body) {
-            (Some(d), _) => d.len().saturating_sub(out),
-            (None, Some(body)) if !response => body.len(),
-            _ => 0,
+        with_fed(&self.cell, |t| {
+            match (held(t, response), t.request_body()) {
+                (Some(d), _) => d.len().saturating_sub(out),
+                (None, Some(body)) if !response => body.len(),
+                _ => 0,
+            }
         })
     }
 
@@ -205,8 +207,8 @@ impl Channel {
         let now = tokio::time::Instant::now();
         let feed = with_fed(&self.cell, |t| {
             let feed = t
-                .feed
-                .clone()
+                .rare()
+                .and_then(|r| r.feed.clone())
                 .filter(|f| f.response == response && f.until > now);
             let len = held(t, response).map_or(0, |d| d.len());
             let open = !held_final(t, response) && len < bufsize(t);

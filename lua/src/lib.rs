@@ -306,8 +306,8 @@ fn last_call(phase: Phase, txn: &Txn) -> Option<tokio::time::Instant> {
     match phase {
         Phase::HttpRequest | Phase::HttpResponse => None,
         Phase::TcpRequest | Phase::TcpResponse => Some(
-            txn.feed
-                .as_ref()
+            txn.rare()
+                .and_then(|r| r.feed.as_ref())
                 .map_or_else(tokio::time::Instant::now, |f| f.until),
         ),
     }
@@ -355,7 +355,9 @@ fn snapshot(t: &Txn) -> Txn {
     c.backend = t.backend.clone();
     c.server = t.server.clone();
     c.request = t.request.clone();
-    c.request_body = t.request_body.clone();
+    if let Some(body) = t.request_body() {
+        c.rare_mut().request_body = Some(body.clone());
+    }
     c.response = t.response.clone();
     c.vars = t.vars.clone();
     c

@@ -186,14 +186,14 @@ impl UserData for LuaTxn {
             let value: Value = exact(lua, args, true, 2, "set_priv")?;
             let state = this.state.id;
             with_txn(&this.cell, |t| {
-                t.script_data = Some(Box::new(Private { state, value }))
+                t.rare_mut().script_data = Some(Box::new(Private { state, value }))
             })
         });
         m.add_method("get_priv", |lua, this, args: MultiValue| {
             exact::<()>(lua, args, true, 1, "get_priv")?;
             with_txn(&this.cell, |t| {
-                t.script_data
-                    .as_ref()
+                t.rare()
+                    .and_then(|r| r.script_data.as_ref())
                     .and_then(|d| d.downcast_ref::<Private>())
                     .filter(|p| p.state == this.state.id)
                     .map_or(Value::Nil, |p| p.value.clone())

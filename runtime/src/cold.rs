@@ -63,3 +63,15 @@ pub(crate) fn ext_copy<T: Copy + Send + Sync + 'static>(
 fn ext_copy_apart<T: Copy + Send + Sync + 'static>(ext: &hyper::http::Extensions) -> Option<T> {
     ext.get::<T>().copied()
 }
+
+/// Whether `ext` holds a `T`; see [`take_ext`].
+#[inline]
+pub(crate) fn has_ext<T: Send + Sync + 'static>(ext: &hyper::http::Extensions) -> bool {
+    !ext.is_empty() && has_ext_apart::<T>(ext)
+}
+
+#[cold]
+#[inline(never)]
+fn has_ext_apart<T: Send + Sync + 'static>(ext: &hyper::http::Extensions) -> bool {
+    ext.get::<T>().is_some()
+}

@@ -400,8 +400,10 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "B" => write!(out, "{}{}", early(txn), txn.bytes_out),
         "U" => write!(out, "{}", txn.received()),
         "CC" | "CS" => {
-            let captured = &txn.captured_cookies[usize::from(name == "CS")];
-            match captured.as_deref().filter(|c| !c.is_empty()) {
+            let captured = txn
+                .rare()
+                .and_then(|r| r.captured_cookies[usize::from(name == "CS")].as_deref());
+            match captured.filter(|c| !c.is_empty()) {
                 Some(cookie) => text(out, cookie, quote),
                 // Nothing captured: `-`, or an empty quoted string.
                 None => text(out, if quote { "" } else { "-" }, quote),

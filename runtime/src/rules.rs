@@ -632,7 +632,14 @@ where
                 RuleSet::TcpRequestConnection | RuleSet::TcpRequestSession
             )
         {
-            txn.last_rule.clone_from(&rule.origin);
+            match &rule.origin {
+                Some(origin) => txn.rare_mut().last_rule = Some(origin.clone()),
+                None => {
+                    if let Some(rare) = txn.rare.as_deref_mut() {
+                        rare.last_rule = None;
+                    }
+                }
+            }
         }
         let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
         // What a rewrite changes, kept to be put back when it does not fit.
@@ -724,7 +731,7 @@ where
                 }
             }
             Action::SwitchMode(proto) => {
-                txn.switch_mode = Some(proto.clone());
+                txn.rare_mut().switch_mode = Some(proto.clone());
                 return Verdict::Continue;
             }
             Action::StrictMode(on) => {

@@ -311,7 +311,7 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
 /// stream's next event, which a complete HTTP request never gets; hapee runs the action again
 /// after the frontend's client timeout (1 s without one) rather than hold the stream forever.
 fn yield_wait(txn: &Txn, wake: Option<std::time::Duration>) -> std::time::Duration {
-    let until_deadline = txn.feed.as_ref().map(|f| {
+    let until_deadline = txn.rare().and_then(|r| r.feed.as_ref()).map(|f| {
         f.until
             .saturating_duration_since(tokio::time::Instant::now())
     });
@@ -400,7 +400,9 @@ impl Feed {
 /// the source's close; a no-op without a feed. The channel's readers call it before they
 /// look, and the stream once the action returns.
 pub fn absorb(txn: &mut Txn) {
-    let Some(feed) = &txn.feed else { return };
+    let Some(feed) = txn.rare().and_then(|r| r.feed.clone()) else {
+        return;
+    };
     let (data, closed) = {
         let mut ahead = feed.ahead.lock().unwrap_or_else(|e| e.into_inner());
         (ahead.data.split().freeze(), ahead.closed)
@@ -479,7 +481,7 @@ pub async fn run_action_fed(
                 room_made: Default::default(),
                 replies: client.is_some().then_some(replies_tx),
             };
-            txn.feed = Some(feed.clone());
+            txn.rare_mut().feed = Some(feed.clone());
             let end = {
                 let action = std::pin::pin!(run_action(call, phase, txn));
                 let feeder = std::pin::pin!(feed_from(
@@ -495,17 +497,19 @@ pub async fn run_action_fed(
             };
             // What was read ahead and not looked at goes on with the held bytes.
             absorb(txn);
-            txn.feed = None;
+            let rare = txn.rare_mut();
+            rare.feed = None;
             // What the feeder had no turn to write.
             while let Ok(data) = replies.try_recv() {
-                txn.to_client.extend_from_slice(&data);
+                rare.to_client.extend_from_slice(&data);
             }
             end
         }
     };
-    if let Some(client) = client.filter(|_| !txn.to_client.is_empty()) {
+    let waiting = txn.rare().is_some_and(|r| !r.to_client.is_empty());
+    if let Some(client) = client.filter(|_| waiting) {
         use tokio::io::AsyncWriteExt;
-        let out = std::mem::take(&mut txn.to_client);
+        let out = std::mem::take(&mut txn.rare_mut().to_client);
         // A client gone meanwhile is seen when the stream next reads or writes.
         let _ = client.write_all(&out).await;
         let _ = client.flush().await;

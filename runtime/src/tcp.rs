@@ -286,7 +286,7 @@ pub async fn serve(
             proto,
         })
     };
-    if let Some(proto) = txn.switch_mode.take() {
+    if let Some(proto) = txn.rare.as_mut().and_then(|r| r.switch_mode.take()) {
         return upgrade(stream, txn, proto);
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {

@@ -57,6 +57,47 @@ impl Default for Timings {
     }
 }
 
+/// The parts of a transaction that few requests set (bodies read for rules, early hints,
+/// scripts' state, tunnels, rewritten targets…), boxed apart: a new transaction writes, and its
+/// end drops, one empty pointer for all of them.
+#[derive(Default)]
+pub struct TxnRare {
+    /// The request body, when `option http-buffer-request` read it before the rules.
+    pub request_body: Option<bytes::Bytes>,
+    /// Where a `103 Early Hints` goes, for a client that may get one (HTTP/1.1 and later,
+    /// when a rule uses `early-hint`), and the headers of the one being made.
+    pub interim: Option<hyper::ext::Interim>,
+    pub early_hints: hyper::HeaderMap,
+    /// The response body, as far as `http-response wait-for-body` read it (`res.body`).
+    pub response_body: Option<bytes::Bytes>,
+    /// `capture cookie`: the client's cookie (`%CC`) and the server's (`%CS`), as
+    /// `name=value` cut to the capture's length.
+    pub captured_cookies: [Option<String>; 2],
+    /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
+    pub script_data: Option<Box<dyn std::any::Any + Send>>,
+    /// How a script action waiting for more held bytes gets them (`crate::script::Feed`).
+    pub feed: Option<crate::script::Feed>,
+    /// What a `tcp-request content` script sent the client (`txn.res:send()`) while it could
+    /// not be written at once: written once the action returns.
+    pub to_client: Vec<u8>,
+    /// When the inspection delay of the `tcp-request content` rules running now ends in an
+    /// HTTP stream: set at their first wait and kept until they end, so that every script
+    /// action of one rule set shares one delay, as HAProxy's stream keeps one expiry for them.
+    pub rules_exp: Option<tokio::time::Instant>,
+    /// A target a rule wrote that `Uri` cannot hold (`set-uri concat(/a/,b)`), sent to the
+    /// server as written while the request's `Uri` is still its `parsed` stand-in.
+    pub unparsed_target: Option<hyper::ext::RawTarget>,
+    /// Set by `switch-mode http [proto <name>]`: the TCP connection goes on in HTTP mode.
+    pub switch_mode: Option<Option<String>>,
+    /// The file and line of the last final rule that ran (`last_rule_file`, `last_rule_line`).
+    pub last_rule: Option<(Arc<str>, u32)>,
+    /// The request line as the client sent it, kept when a rule first rewrites the method or
+    /// the target: logs print the original (`%r`, `%HM`, `%HU`…), as HAProxy's do.
+    pub original_line: Option<(hyper::Method, hyper::Uri)>,
+    /// The tunnel its response opened, which the stream goes on in and is logged by.
+    pub tunnel: Option<crate::http::websocket::TunnelLog>,
+}
+
 pub struct Txn {
     pub shared: Arc<Shared>,
     pub client: SocketAddr,
@@ -75,15 +116,7 @@ pub struct Txn {
     pub backend: Option<Arc<str>>,
     pub server: Option<Arc<str>>,
     pub request: Option<RequestView>,
-    /// The request body, when `option http-buffer-request` read it before the rules.
-    pub request_body: Option<bytes::Bytes>,
     pub response: Option<ResponseView>,
-    /// Where a `103 Early Hints` goes, for a client that may get one (HTTP/1.1 and later,
-    /// when a rule uses `early-hint`), and the headers of the one being made.
-    pub interim: Option<hyper::ext::Interim>,
-    pub early_hints: hyper::HeaderMap,
-    /// The response body, as far as `http-response wait-for-body` read it (`res.body`).
-    pub response_body: Option<bytes::Bytes>,
     pub vars: HashMap<String, Value>,
     /// Variables `set-var` converters stored during the current rule (see
     /// [`Txn::settle_converter_vars`]).
@@ -119,9 +152,6 @@ pub struct Txn {
     /// converters fill them while the stream is only read.
     pub captured_request: std::cell::RefCell<Vec<Option<String>>>,
     pub captured_response: std::cell::RefCell<Vec<Option<String>>>,
-    /// `capture cookie`: the client's cookie (`%CC`) and the server's (`%CS`), as
-    /// `name=value` cut to the capture's length.
-    pub captured_cookies: [Option<String>; 2],
     pub log_level: Option<u8>,
     /// The backend whose current streams (`be_conn`, `scur`) count this one: from the moment
     /// the stream is assigned to it (queued included, as HAProxy's `beconn`) until it ends.
@@ -152,8 +182,6 @@ pub struct Txn {
     pub places: std::cell::Cell<u32>,
     /// The stick counters tracked by the stream and by its session.
     pub stick: crate::tables::track::Trackers,
-    /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
-    pub script_data: Option<Box<dyn std::any::Any + Send>>,
     /// The client's first bytes held for `tcp-request content` rules (TCP mode).
     pub payload: Option<bytes::Bytes>,
     /// No more payload will come before the rules decide: the client closed, the buffer is
@@ -161,15 +189,6 @@ pub struct Txn {
     pub payload_final: bool,
     /// The client closed its side (or failed) while its first bytes were held.
     pub payload_closed: bool,
-    /// How a script action waiting for more held bytes gets them (`crate::script::Feed`).
-    pub feed: Option<crate::script::Feed>,
-    /// When the inspection delay of the `tcp-request content` rules running now ends in an
-    /// HTTP stream: set at their first wait and kept until they end, so that every script
-    /// action of one rule set shares one delay, as HAProxy's stream keeps one expiry for them.
-    pub rules_exp: Option<tokio::time::Instant>,
-    /// What a `tcp-request content` script sent the client (`txn.res:send()`) while it could
-    /// not be written at once: written once the action returns.
-    pub to_client: Vec<u8>,
     /// The server's first bytes held for `tcp-response content` rules (TCP mode).
     pub res_payload: Option<bytes::Bytes>,
     /// No more response payload will come before the rules decide.
@@ -193,13 +212,8 @@ pub struct Txn {
     /// The target as the client wrote it, when it has bytes `Uri` cannot hold (`<`, `>`…),
     /// for the logs and the server while no rule changes it.
     pub raw_target: Option<hyper::ext::RawTarget>,
-    /// A target a rule wrote that `Uri` cannot hold (`set-uri concat(/a/,b)`), sent to the
-    /// server as written while the request's `Uri` is still its `parsed` stand-in.
-    pub unparsed_target: Option<hyper::ext::RawTarget>,
     /// Strict mode and failed rewrites (`crate::http::room`).
     pub rewrites: crate::http::room::Rewrites,
-    /// Set by `switch-mode http [proto <name>]`: the TCP connection goes on in HTTP mode.
-    pub switch_mode: Option<Option<String>>,
     /// What the HTTP filters (cache, compression) keep of the transaction.
     pub filters: crate::http::filters::TxnFilters,
     /// The stream's unique id once made (`crate::http::unique_id`).
@@ -212,8 +226,6 @@ pub struct Txn {
     pub persist: crate::http::persist::TxnCookie,
     /// While a rule runs: the proxy it belongs to.
     pub rule_proxy: crate::rules::RuleProxy,
-    /// The file and line of the last final rule that ran (`last_rule_file`, `last_rule_line`).
-    pub last_rule: Option<(Arc<str>, u32)>,
     /// Why the last server handshake failed (`bc_err`, `ssl_bc_err`).
     pub backend_error: Option<crate::tls::errors::ServerTlsError>,
     /// The `tcp-request content` rules of an HTTP frontend rejected the request: HAProxy
@@ -232,9 +244,6 @@ pub struct Txn {
     /// HAProxy's request counter (`%rt`): drawn when the stream starts ([`Txn::begin_stream`]),
     /// or when a line logged without a stream is built.
     pub request_counter: std::cell::OnceCell<u64>,
-    /// The request line as the client sent it, kept when a rule first rewrites the method or
-    /// the target: logs print the original (`%r`, `%HM`, `%HU`…), as HAProxy's do.
-    pub original_line: Option<Box<(hyper::Method, hyper::Uri)>>,
     /// The client connection's socket (none for a QUIC stream): what `silent-drop`,
     /// `set-mark`, `set-tos` and the `fc_rtt` family act on.
     pub client_fd: Option<crate::sockopt::ClientFd>,
@@ -247,8 +256,8 @@ pub struct Txn {
     pub spoe_stopped: u64,
     /// SPOE frames of this stream answered so far (the next one's id is one more).
     pub spoe_frame_id: u32,
-    /// The tunnel its response opened, which the stream goes on in and is logged by.
-    pub tunnel: Option<crate::http::websocket::TunnelLog>,
+    /// What few transactions carry ([`TxnRare`]): made on the first write.
+    pub rare: Option<Box<TxnRare>>,
 }
 
 impl Txn {
@@ -256,15 +265,44 @@ impl Txn {
     /// sent it is kept first (once) for the log.
     pub fn request_line_to_rewrite(&mut self) -> Option<&mut RequestView> {
         let req = self.request.as_mut()?;
-        if self.original_line.is_none() {
-            self.original_line = Some(Box::new((req.method.clone(), req.uri.clone())));
+        let rare = self.rare.get_or_insert_with(Default::default);
+        if rare.original_line.is_none() {
+            rare.original_line = Some((req.method.clone(), req.uri.clone()));
         }
         Some(req)
     }
 
+    /// The parts few transactions set, if any is ([`TxnRare`]).
+    pub fn rare(&self) -> Option<&TxnRare> {
+        self.rare.as_deref()
+    }
+
+    /// The parts few transactions set, made on the first call ([`TxnRare`]).
+    pub fn rare_mut(&mut self) -> &mut TxnRare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    /// The `tcp-request content` rules in progress are over: the next rule set's delay starts
+    /// afresh (without making the rare parts for it).
+    pub fn end_rules_delay(&mut self) {
+        if let Some(rare) = self.rare.as_deref_mut() {
+            rare.rules_exp = None;
+        }
+    }
+
+    /// The request body read before the rules (`option http-buffer-request`, `wait-for-body`).
+    pub fn request_body(&self) -> Option<&bytes::Bytes> {
+        self.rare()?.request_body.as_ref()
+    }
+
+    /// The response body read before the rules (`http-response wait-for-body`).
+    pub fn response_body(&self) -> Option<&bytes::Bytes> {
+        self.rare()?.response_body.as_ref()
+    }
+
     /// The method and target as the client sent them.
     pub fn logged_line(&self) -> Option<(&hyper::Method, &hyper::Uri)> {
-        match &self.original_line {
+        match self.rare().and_then(|r| r.original_line.as_ref()) {
             Some(line) => Some((&line.0, &line.1)),
             None => self.request.as_ref().map(|r| (&r.method, &r.uri)),
         }
@@ -436,11 +474,7 @@ impl Fresh {
             backend: None,
             server: None,
             request: None,
-            request_body: None,
             response: None,
-            response_body: None,
-            interim: None,
-            early_hints: Default::default(),
             vars: self.vars,
             converter_vars: self.converter_vars,
             var_share: self.var_share,
@@ -460,7 +494,6 @@ impl Fresh {
             term: *b"--",
             captured_request: Default::default(),
             captured_response: Default::default(),
-            captured_cookies: [None, None],
             log_level: None,
             counted_on_backend: None,
             queue_pos: [0; 2],
@@ -472,13 +505,9 @@ impl Fresh {
             logged_at_request: false,
             places: std::cell::Cell::new(u32::MAX),
             stick: self.stick,
-            script_data: None,
             payload: None,
             payload_final: true,
             payload_closed: false,
-            feed: None,
-            rules_exp: None,
-            to_client: Vec::new(),
             res_payload: None,
             res_payload_final: true,
             res_payload_closed: false,
@@ -489,15 +518,12 @@ impl Fresh {
             first_request: true,
             proxy_auth: false,
             raw_target: None,
-            unparsed_target: None,
             rewrites: self.rewrites,
-            switch_mode: None,
             filters: self.filters,
             unique_id: std::cell::OnceCell::new(),
             timeout_server: None,
             timeout_tunnel: None,
             persist: self.persist,
-            last_rule: None,
             rule_proxy: Default::default(),
             backend_error: None,
             request_unlogged: false,
@@ -510,8 +536,7 @@ impl Fresh {
             server_addrs: None,
             server_http_major: None,
             request_counter: std::cell::OnceCell::new(),
-            original_line: None,
-            tunnel: None,
+            rare: None,
         }
     }
 }

@@ -77,6 +77,27 @@ struct Slot {
     time_samples: AtomicU64,
 }
 
+impl Slot {
+    /// Counts a finished transaction's phase times (see [`Counters::add_times`]).
+    fn add_times(&self, times: Option<[u64; TIMES]>) {
+        // Only this thread writes its slot: plain loads and stores are enough.
+        let seen = self.time_samples.load(Ordering::Relaxed);
+        self.time_samples.store(seen + 1, Ordering::Relaxed);
+        let Some(times) = times else {
+            return;
+        };
+        let window = if seen > TIME_SAMPLES { TIME_SAMPLES } else { 0 };
+        for (i, v) in times.into_iter().enumerate() {
+            let sum = self.time_sums[i].load(Ordering::Relaxed);
+            let forget = if window > 0 { sum.div_ceil(window) } else { 0 };
+            self.time_sums[i].store(sum - forget + v, Ordering::Relaxed);
+            if v > self.time_max[i].load(Ordering::Relaxed) {
+                self.time_max[i].store(v, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 thread_local! {
     static THREAD_SLOT: Cell<usize> = const { Cell::new(0) };
 }
@@ -90,6 +111,36 @@ pub fn enter_thread(slot: usize) {
 /// The slot of the calling thread: worker `n` is `n + 1`, any other thread 0.
 pub fn thread_slot() -> usize {
     THREAD_SLOT.with(Cell::get)
+}
+
+/// What a finished transaction adds to each set of counters it went through
+/// ([`Counters::add_ended`]).
+pub struct Ended {
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// An HTTP request, counted with its status class (`status`) where requests are.
+    pub request: bool,
+    pub status: Option<Counter>,
+    pub failed_rewrites: u64,
+    /// `ClientAborts` or `ServerAborts`.
+    pub abort: Option<Counter>,
+    /// The phases' times for a backend's and a server's averages (none if one never ended).
+    pub times: Option<[u64; TIMES]>,
+    /// The connection to the server failed (`SC`).
+    pub conn_error: bool,
+    pub retries: u64,
+}
+
+/// Which set of counters a transaction's end is added to: each counts a part of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Frontend,
+    /// A listener's own (`option socket-stats`): no requests nor their statuses.
+    Listener,
+    /// A backend's: its sessions, times, failed connections and retries too.
+    Backend,
+    /// A server's: times, failed connections and retries.
+    Server,
 }
 
 /// A set of counters with one slot per thread.
@@ -111,6 +162,46 @@ impl Counters {
         // Only this thread writes its slot: a relaxed add is uncontended.
         if let Some(slot) = self.slots.get(at) {
             slot.counts[what as usize].fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Adds a finished transaction's counts ([`Ended`]) as `role` counts them, in one visit
+    /// to this thread's slot; one copy of the code serves the frontend, listener, backend
+    /// and server alike.
+    #[inline(never)]
+    pub fn add_ended(&self, ended: &Ended, role: Role) {
+        let Some(slot) = self.slots.get(thread_slot()) else {
+            return;
+        };
+        // Only this thread writes its slot: a relaxed add is uncontended.
+        let add = |what: Counter, n: u64| {
+            slot.counts[what as usize].fetch_add(n, Ordering::Relaxed);
+        };
+        add(Counter::BytesIn, ended.bytes_in);
+        add(Counter::BytesOut, ended.bytes_out);
+        if ended.request && role != Role::Listener {
+            add(Counter::Requests, 1);
+            if let Some(class) = ended.status {
+                add(class, 1);
+            }
+        }
+        if ended.failed_rewrites > 0 {
+            add(Counter::FailedRewrites, ended.failed_rewrites);
+        }
+        if let Some(abort) = ended.abort {
+            add(abort, 1);
+        }
+        if matches!(role, Role::Backend | Role::Server) {
+            if role == Role::Backend {
+                add(Counter::Sessions, 1);
+            }
+            if ended.conn_error {
+                add(Counter::ErrorsConn, 1);
+            }
+            if ended.retries > 0 {
+                add(Counter::Retries, ended.retries);
+            }
+            slot.add_times(ended.times);
         }
     }
 
@@ -137,24 +228,8 @@ impl Counters {
     /// server's answer, and only counts as a sample).
     #[inline]
     pub fn add_times(&self, times: Option<[u64; TIMES]>) {
-        let at = THREAD_SLOT.with(Cell::get);
-        let Some(slot) = self.slots.get(at) else {
-            return;
-        };
-        // Only this thread writes its slot: plain loads and stores are enough.
-        let seen = slot.time_samples.load(Ordering::Relaxed);
-        slot.time_samples.store(seen + 1, Ordering::Relaxed);
-        let Some(times) = times else {
-            return;
-        };
-        let window = if seen > TIME_SAMPLES { TIME_SAMPLES } else { 0 };
-        for (i, v) in times.into_iter().enumerate() {
-            let sum = slot.time_sums[i].load(Ordering::Relaxed);
-            let forget = if window > 0 { sum.div_ceil(window) } else { 0 };
-            slot.time_sums[i].store(sum - forget + v, Ordering::Relaxed);
-            if v > slot.time_max[i].load(Ordering::Relaxed) {
-                slot.time_max[i].store(v, Ordering::Relaxed);
-            }
+        if let Some(slot) = self.slots.get(thread_slot()) {
+            slot.add_times(times);
         }
     }
 

@@ -399,38 +399,40 @@ impl LiveBytes {
 
 /// Counts a finished transaction into its frontend, backend and server.
 pub fn count_txn(txn: &crate::txn::Txn) {
-    use counters::status_class;
+    use counters::{status_class, Ended, Role};
     let Some((fe, be, server)) = txn_proxies(txn) else {
         return;
     };
     let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
     let listener = listener_counters(fe, txn);
-    let targets: [Option<&Counters>; 4] = [
-        Some(&fe.counters),
-        listener,
-        be.map(|b| &b.counters),
-        server.map(|s| &s.counters),
-    ];
     // What `option contstats` counted already.
     let (live_in, live_out) = txn.live.as_ref().map_or((0, 0), |l| l.counted());
-    for c in targets.into_iter().flatten() {
-        c.add(Counter::BytesIn, txn.received().saturating_sub(live_in));
-        c.add(Counter::BytesOut, txn.bytes_out.saturating_sub(live_out));
-        // A listener counts neither requests nor their statuses.
-        if http && !listener.is_some_and(|l| std::ptr::eq(l, c)) {
-            c.add(Counter::Requests, 1);
-            if let Some(status) = txn.status {
-                c.add(status_class(status), 1);
-            }
-        }
-        if txn.rewrites.failed > 0 {
-            c.add(Counter::FailedRewrites, u64::from(txn.rewrites.failed));
-        }
-        match &txn.term {
-            [b'C', _] => c.add(Counter::ClientAborts, 1),
-            [b'S', _] => c.add(Counter::ServerAborts, 1),
-            _ => {}
-        }
+    // The same counts go to each of the four sets, each added by one call of the same code.
+    let ended = Ended {
+        bytes_in: txn.received().saturating_sub(live_in),
+        bytes_out: txn.bytes_out.saturating_sub(live_out),
+        request: http,
+        status: txn.status.filter(|_| http).map(status_class),
+        failed_rewrites: u64::from(txn.rewrites.failed),
+        abort: match &txn.term {
+            [b'C', _] => Some(Counter::ClientAborts),
+            [b'S', _] => Some(Counter::ServerAborts),
+            _ => None,
+        },
+        times: txn_times(txn),
+        conn_error: txn.term == *b"SC",
+        retries: u64::from(txn.retries),
+    };
+    fe.counters.add_ended(&ended, Role::Frontend);
+    if let Some(l) = listener {
+        l.add_ended(&ended, Role::Listener);
+    }
+    if let Some(be) = be {
+        be.counters.add_ended(&ended, Role::Backend);
+        be.peak_active.see(be.active.load(Ordering::Relaxed));
+    }
+    if let Some(s) = server {
+        s.counters.add_ended(&ended, Role::Server);
     }
     crate::trace_event!(
         Stream,
@@ -444,45 +446,36 @@ pub fn count_txn(txn: &crate::txn::Txn) {
         String::from_utf8_lossy(&txn.term),
         txn.start.elapsed().as_millis()
     );
-    let timed = txn_times(txn);
-    for c in [be.map(|b| &b.counters), server.map(|s| &s.counters)]
-        .into_iter()
-        .flatten()
-    {
-        c.add_times(timed);
-    }
-    if let Some(be) = be {
-        be.counters.add(Counter::Sessions, 1);
-        be.peak_active.see(be.active.load(Ordering::Relaxed));
-    }
     let denied = txn.term == *b"PR" && matches!(txn.status, Some(403));
+    let intercepted = txn.term[0] == b'P' && txn.server.is_none() && !denied;
+    // A request the proxy could not read: malformed (400) or late (408).
+    let unread =
+        txn.server.is_none() && matches!(txn.status, Some(400 | 408)) && txn.term[0] != b'P';
+    if denied || intercepted || unread {
+        count_refused(fe, listener, denied, intercepted, unread);
+    }
+}
+
+/// The frontend's counts of a transaction the proxy answered itself or could not read.
+#[cold]
+#[inline(never)]
+fn count_refused(
+    fe: &crate::state::FrontendRt,
+    listener: Option<&Counters>,
+    denied: bool,
+    intercepted: bool,
+    unread: bool,
+) {
     if denied {
         fe.counters.add(Counter::DeniedReq, 1);
         if let Some(l) = listener {
             l.add(Counter::DeniedReq, 1);
         }
     }
-    if txn.term[0] == b'P' && txn.server.is_none() && !denied {
+    if intercepted {
         fe.counters.add(Counter::Intercepted, 1);
     }
-    if txn.term == *b"SC" {
-        for c in [be.map(|b| &b.counters), server.map(|s| &s.counters)]
-            .into_iter()
-            .flatten()
-        {
-            c.add(Counter::ErrorsConn, 1);
-        }
-    }
-    if txn.retries > 0 {
-        for c in [be.map(|b| &b.counters), server.map(|s| &s.counters)]
-            .into_iter()
-            .flatten()
-        {
-            c.add(Counter::Retries, u64::from(txn.retries));
-        }
-    }
-    // A request the proxy could not read: malformed (400) or late (408).
-    if txn.server.is_none() && matches!(txn.status, Some(400 | 408)) && txn.term[0] != b'P' {
+    if unread {
         fe.counters.add(Counter::ErrorsReq, 1);
         if let Some(l) = listener {
             l.add(Counter::ErrorsReq, 1);

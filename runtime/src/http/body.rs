@@ -41,10 +41,7 @@ impl Tracked {
     pub fn new(inner: ResBody, mut txn: Box<Txn>, after: NextHead, counted: bool) -> Tracked {
         // `option contstats`: a server's response counts as it goes, from its head on.
         if counted && txn.server.is_some() && txn.live.is_none() {
-            txn.live = crate::api::LiveBytes::of(&txn).map(std::sync::Arc::new);
-            if let Some(live) = &txn.live {
-                live.catch_up(&txn, 0);
-            }
+            count_live(&mut txn);
         }
         if txn.logged_early {
             // The line counts the body bytes read with the head; the totals, counted at the
@@ -81,11 +78,26 @@ impl Tracked {
         self.zero_length = http1
             && self.inner.is_end_stream()
             && head.status != hyper::StatusCode::NO_CONTENT
-            && head
-                .headers
-                .get(hyper::header::CONTENT_LENGTH)
-                .is_some_and(|v| v.as_bytes() == b"0");
+            && says_zero_length(&head.headers);
     }
+}
+
+/// `option contstats`: the transaction's bytes counted as they flow from now on, when its
+/// proxies ask for it; a call, so the request path holds none of it.
+#[inline(never)]
+fn count_live(txn: &mut Txn) {
+    txn.live = crate::api::LiveBytes::of(txn).map(std::sync::Arc::new);
+    if let Some(live) = &txn.live {
+        live.catch_up(txn, 0);
+    }
+}
+
+/// Whether the head says `Content-Length: 0`, by a call laid out apart.
+#[inline(never)]
+fn says_zero_length(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0")
 }
 
 impl Body for Tracked {
@@ -181,7 +193,7 @@ impl Drop for Tracked {
                     http_body_util::Either::Left(http_body_util::Full::new(Bytes::new())),
                 ));
                 // A tunnel's stream goes on in the tunnel, which logs it (unless it is gone).
-                let txn = match txn.tunnel.take() {
+                let txn = match txn.rare.as_mut().and_then(|r| r.tunnel.take()) {
                     Some(tunnel) => match tunnel.0.send(txn) {
                         Ok(()) => return,
                         Err(txn) => txn,

@@ -142,11 +142,15 @@ pub fn fetch(txn: &Txn, response: bool, slot: &str) -> Option<String> {
 /// rule denies or tarpits it; not for a request the proxy answers (`return`, `redirect`).
 /// The first capture stays.
 pub fn take_request_cookie(cap: Option<&Capture>, txn: &mut Txn) {
-    let (Some(cap), None) = (cap, &txn.captured_cookies[0]) else {
+    let Some(cap) = cap else {
         return;
     };
+    if txn.rare().is_some_and(|r| r.captured_cookies[0].is_some()) {
+        return;
+    }
     if let Some(req) = &txn.request {
-        txn.captured_cookies[0] = request_cookie(&req.headers, cap);
+        let cookie = request_cookie(&req.headers, cap);
+        txn.rare_mut().captured_cookies[0] = cookie;
     }
 }
 

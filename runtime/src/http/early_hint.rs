@@ -18,18 +18,21 @@ pub fn run(
     value: String,
     txn: &mut Txn,
 ) {
-    let Some(interim) = txn.interim.as_ref() else {
+    let Some(rare) = txn.rare.as_deref_mut() else {
+        return;
+    };
+    let Some(interim) = rare.interim.as_ref() else {
         return;
     };
     if let Ok(value) = HeaderValue::from_str(&value) {
-        txn.early_hints.append(name.clone(), value);
+        rare.early_hints.append(name.clone(), value);
     }
     let carries_on = rules[index + 1..]
         .iter()
         .find(|r| r.set == set)
         .is_some_and(|r| matches!(r.action, Action::EarlyHint(..)) && r.condition.is_always());
     if !carries_on {
-        let headers = std::mem::take(&mut txn.early_hints);
+        let headers = std::mem::take(&mut rare.early_hints);
         interim.send(hyper::StatusCode::EARLY_HINTS, headers);
     }
 }

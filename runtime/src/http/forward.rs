@@ -19,7 +19,7 @@ use crate::upstream::h2::Connected;
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Either, Full};
+use http_body_util::{Either, Full};
 use hyper::header::{HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Request, Response};
 use std::sync::atomic::Ordering;
@@ -116,36 +116,6 @@ pub(super) fn streamed_empty() -> ReqBody {
     Either::Right(Full::new(Bytes::new()))
 }
 
-/// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
-/// one is refused with 413.
-pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>
-where
-    B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    buffered_with_trailers(body, limit)
-        .await
-        .map(|(data, _)| data)
-}
-
-/// [`buffered_body`] with the trailers that ended it, which HAProxy forwards after a body
-/// it waited for.
-pub(super) async fn buffered_with_trailers<B>(
-    body: B,
-    limit: usize,
-) -> Result<(Bytes, Option<hyper::HeaderMap>), u16>
-where
-    B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let collected = http_body_util::Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|_| 413u16)?;
-    let trailers = collected.trailers().cloned();
-    Ok((collected.to_bytes(), trailers))
-}
-
 /// The request for the server. Its headers are moved out of the transaction when no retry can
 /// need them again (`last_use`), else copied.
 fn outgoing(
@@ -179,7 +149,8 @@ fn outgoing(
         mark(&mut req, view.lines.clone());
     }
     // The target as written: one a rule wrote, else the client's.
-    let written = [&txn.unparsed_target, &txn.raw_target];
+    let unparsed = txn.rare.as_deref().and_then(|r| r.unparsed_target.as_ref());
+    let written = [unparsed, txn.raw_target.as_ref()];
     if let Some(raw) = written
         .into_iter()
         .flatten()
@@ -228,6 +199,23 @@ fn send_name_header(
 #[inline(never)]
 fn mark<T: Clone + Send + Sync + 'static>(req: &mut Request<ReqBody>, ext: T) {
     req.extensions_mut().insert(ext);
+}
+
+/// The client's `TE` field, for a request that goes over HTTP/2, out of the forwarding code.
+#[cold]
+#[inline(never)]
+fn client_te(txn: &Txn) -> Option<HeaderValue> {
+    txn.request
+        .as_ref()?
+        .headers
+        .get(hyper::header::TE)
+        .cloned()
+}
+
+/// Whether `retry-on` names this response status: a call, as most backends name none.
+#[inline(never)]
+fn retries_status(be: &BackendRt, status: u16) -> bool {
+    be.retry_on.statuses.contains(&status)
 }
 
 fn error_for(failure: Failure) -> (u16, [u8; 2]) {
@@ -595,15 +583,10 @@ pub async fn forward(
                 || be.retry_on.response_timeout
                 || !be.retry_on.statuses.is_empty());
         // HTTP/2 only forwards the client's `TE: trailers`.
-        let client_te = matches!(conn, Connected::H2(_))
-            .then(|| {
-                txn.request
-                    .as_ref()?
-                    .headers
-                    .get(hyper::header::TE)
-                    .cloned()
-            })
-            .flatten();
+        let client_te = match conn {
+            Connected::H2(_) => client_te(txn),
+            _ => None,
+        };
         // The FastCGI parameters come from the request as the rules left it.
         let fcgi_params = match fcgi {
             Some(app) => {
@@ -640,8 +623,10 @@ pub async fn forward(
                 txn.server_addrs = conn.addrs();
                 txn.server_http_major = Some(1);
                 if let Some(case) = &be.h1_case_adjust {
-                    let to_server = crate::http::case_adjust::ToServer(case.clone());
-                    request.extensions_mut().insert(to_server);
+                    mark(
+                        &mut request,
+                        crate::http::case_adjust::ToServer(case.clone()),
+                    );
                 }
                 if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());
@@ -718,8 +703,7 @@ pub async fn forward(
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 server.observed(Seen::Response(status));
-                if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
-                {
+                if replayable && tries.count < be.retries && retries_status(be, status) {
                     tries.failed(si, be.redispatch);
                     tries.report(txn);
                     continue;

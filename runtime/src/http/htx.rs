@@ -68,7 +68,7 @@ fn message(txn: &Txn, response: bool) -> Option<Held> {
         )
     } else {
         let r = txn.request.as_ref()?;
-        let available = txn.request_body.as_ref().map_or(0, |b| b.len());
+        let available = txn.request_body().map_or(0, |b| b.len());
         (request_size(r), &r.headers, available, false)
     };
     let body = held(limits, head, available);
@@ -225,8 +225,8 @@ fn blocks(txn: &Txn, response: bool) -> Option<Vec<Block<'_>>> {
             reason.to_string(),
         ];
         let held = txn
-            .response_body
-            .clone()
+            .response_body()
+            .cloned()
             .or_else(|| txn.rewrites.response_held.clone());
         (parts, &r.headers, &r.lines, held)
     } else {
@@ -237,7 +237,7 @@ fn blocks(txn: &Txn, response: bool) -> Option<Vec<Block<'_>>> {
             target.to_string(),
             version_text(r.version).to_string(),
         ];
-        (parts, &r.headers, &r.lines, txn.request_body.clone())
+        (parts, &r.headers, &r.lines, txn.request_body().cloned())
     };
     let mut out = vec![Block::StartLine {
         response,

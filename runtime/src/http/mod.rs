@@ -44,7 +44,7 @@ pub mod vet;
 pub mod wait_body;
 pub(crate) mod websocket;
 
-use crate::cold::{cold, ext_copy, take_ext};
+use crate::cold::{cold, ext_copy, has_ext, take_ext};
 use crate::rules::{self, Service};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
@@ -186,6 +186,13 @@ pub(crate) fn boxed_in_place<T>(make: impl FnOnce() -> T) -> Box<T> {
     Box::write(Box::new_uninit(), make())
 }
 
+/// A copy of `uri`, by a call laid out away from the request path.
+#[cold]
+#[inline(never)]
+fn copied_uri(uri: &hyper::Uri) -> hyper::Uri {
+    uri.clone()
+}
+
 /// What [`prepare`] took from the request head for [`serve_request`].
 pub(crate) struct Prepared {
     ctx: Rc<ConnCtx>,
@@ -207,7 +214,7 @@ pub(crate) struct Prepared {
 /// the length being gone by now) is always answered `close`, as HAProxy answers it.
 fn connection_answered<B>(req: &Request<B>) -> Option<&'static str> {
     use crate::upstream::wire::connection_has;
-    if req.extensions().get::<hyper::ext::ForcedClose>().is_some() {
+    if has_ext::<hyper::ext::ForcedClose>(req.extensions()) {
         return Some("close");
     }
     match req.version() {
@@ -286,7 +293,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let http1 = req.version() < hyper::Version::HTTP_2;
     let connection = connection_answered(&req);
     if req.version() >= hyper::Version::HTTP_11 {
-        txn.interim = take_ext(req.extensions_mut());
+        if let Some(interim) = take_ext(req.extensions_mut()) {
+            txn.rare_mut().interim = Some(interim);
+        }
     }
     let present = vet::Present::of(req.headers());
     let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
@@ -309,7 +318,8 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     }
     // HAProxy's test: a target that starts with neither `/` nor `*` went through a proxy.
     txn.proxy_auth = fe.use_proxy_header && parts.uri.authority().is_some();
-    let written_as = txn.raw_target.as_ref().map(|_| parts.uri.clone());
+    // A target with bytes `Uri` cannot hold is rare: its copy is a call laid out apart.
+    let written_as = txn.raw_target.is_some().then(|| copied_uri(&parts.uri));
     let refused = switch_refused.or_else(|| {
         vet::vet_present(
             &parts.method,
@@ -331,7 +341,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
         target::renormalized(raw, &before, &parts.uri);
     }
-    *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
+    if !fe.capture_request.is_empty() {
+        *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
+    }
     // Every declared response capture prints, empty until a server's response fills it.
     if !fe.capture_response.is_empty() {
         *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];
@@ -503,7 +515,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // The client's method: a CONNECT a rule rewrote is still one to its connection.
         let connect_2xx = resp.status().is_success()
             && txn.logged_line().map(|l| l.0) == Some(&hyper::Method::CONNECT);
-        if connect_2xx && txn.tunnel.is_none() {
+        if connect_2xx && txn.rare().is_none_or(|r| r.tunnel.is_none()) {
             // A 2xx to CONNECT that the proxy gave itself (a `return`, a service) is a plain
             // answer, with its body, after which the connection closes, as in HAProxy.
             resp.extensions_mut().insert(hyper::ext::NoTunnel);
@@ -792,10 +804,10 @@ async fn buffer_request(
     body: IncomingBody,
 ) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
-    match forward::buffered_with_trailers(body, ctx.shared.bufsize.max(8192)).await {
+    match prefetch::buffered_with_trailers(body, ctx.shared.bufsize.max(8192)).await {
         Ok((data, trailers)) => {
             if !data.is_empty() {
-                txn.request_body = Some(data.clone());
+                txn.rare_mut().request_body = Some(data.clone());
             }
             Ok(match trailers {
                 // The trailers go on after the held body, as HAProxy forwards them.

@@ -334,3 +334,34 @@ impl Body for ClientBody {
         hint
     }
 }
+
+/// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
+/// one is refused with 413.
+pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    buffered_with_trailers(body, limit)
+        .await
+        .map(|(data, _)| data)
+}
+
+/// [`buffered_body`] with the trailers that ended it, which HAProxy forwards after a body
+/// it waited for.
+pub(super) async fn buffered_with_trailers<B>(
+    body: B,
+    limit: usize,
+) -> Result<(Bytes, Option<hyper::HeaderMap>), u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt;
+    let collected = http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|_| 413u16)?;
+    let trailers = collected.trailers().cloned();
+    Ok((collected.to_bytes(), trailers))
+}

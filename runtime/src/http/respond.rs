@@ -36,8 +36,11 @@ pub(super) async fn respond(
     let (mut parts, mut body) = resp.into_parts();
     txn.bytes_out =
         super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
-    *txn.captured_response.get_mut() =
-        super::capture::headers(&parts.headers, &fe.capture_response);
+    // Most frontends capture nothing: then neither the call nor the old list's drop runs.
+    if !fe.capture_response.is_empty() {
+        *txn.captured_response.get_mut() =
+            super::capture::headers(&parts.headers, &fe.capture_response);
+    }
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         version: parts.version,
@@ -70,7 +73,8 @@ pub(super) async fn respond(
     // `capture cookie` takes the server's cookie as the `http-response` rules left it, and
     // before persistence inserts one (HAProxy's order).
     if let (Some(cookie), Some(view)) = (&fe.capture_cookie, &txn.response) {
-        txn.captured_cookies[1] = super::capture::response_cookie(&view.headers, cookie);
+        let cookie = super::capture::response_cookie(&view.headers, cookie);
+        txn.rare_mut().captured_cookies[1] = cookie;
     }
     let server_index = be
         .servers
@@ -131,7 +135,9 @@ pub(super) async fn respond(
         .flatten();
     let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
     body.filter(filters);
-    body.pace(std::mem::take(&mut txn.filters.limits.download));
+    if !txn.filters.limits.download.is_empty() {
+        body.pace(std::mem::take(&mut txn.filters.limits.download));
+    }
     // Lines the map cannot order go out in the order they came and were added in, one name
     // per line as the map now has them.
     if let Some(order) = lines.get() {
@@ -236,7 +242,7 @@ fn switched(
             stream,
             tunnel_scripts,
         ));
-        txn.tunnel = Some(websocket::TunnelLog(to_tunnel));
+        txn.rare_mut().tunnel = Some(websocket::TunnelLog(to_tunnel));
     }
     Response::from_parts(parts, super::reply::full(Bytes::new()))
 }

@@ -90,7 +90,9 @@ pub(crate) fn set_target(txn: &mut Txn, value: &str) {
     if let Ok(uri) = value.parse() {
         req.uri = uri;
         super::target::host_follows_authority(req);
-        txn.unparsed_target = None;
+        if let Some(rare) = txn.rare.as_deref_mut() {
+            rare.unparsed_target = None;
+        }
         return;
     }
     let connect = req.method == hyper::Method::CONNECT;
@@ -101,7 +103,7 @@ pub(crate) fn set_target(txn: &mut Txn, value: &str) {
     }
     let parsed = stand_in(value);
     req.uri = parsed.clone();
-    txn.unparsed_target = Some(hyper::ext::RawTarget {
+    txn.rare_mut().unparsed_target = Some(hyper::ext::RawTarget {
         raw: bytes::Bytes::copy_from_slice(value.as_bytes()),
         parsed,
     });

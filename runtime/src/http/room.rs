@@ -189,7 +189,7 @@ impl Txn {
             let Some(r) = self.request.as_ref() else {
                 return true;
             };
-            let available = self.request_body.as_ref().map_or(0, |b| b.len());
+            let available = self.request_body().map_or(0, |b| b.len());
             (request_size(r), available, &mut self.rewrites.held_request)
         };
         let body = *slot.get_or_insert_with(|| held(limits, before, available));

@@ -258,7 +258,7 @@ pub(super) fn apply_request_rules(
             _ => {}
         }
         // The rules are over: a later rule set's delay starts afresh.
-        txn.rules_exp = None;
+        txn.end_rules_delay();
         from = 0;
     } else if resume.content {
         from = 0;

@@ -134,7 +134,8 @@ async fn content_script(
         None => ctx.frontend().inspect_delay,
     };
     let deadline = delay.map(|d| {
-        *txn.rules_exp
+        *txn.rare_mut()
+            .rules_exp
             .get_or_insert_with(|| tokio::time::Instant::now() + d)
     });
     let end = Box::pin(script::run_action_fed(
@@ -154,7 +155,7 @@ async fn content_script(
     match end {
         ActionEnd::Continue => route(ctx, txn, resume),
         ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
-            txn.rules_exp = None;
+            txn.end_rules_delay();
             route(ctx, txn, http_rules)
         }
         ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
@@ -178,7 +179,7 @@ pub(super) async fn service(
     let read = if ctx.shared.filters.has_scripts() {
         Box::pin(super::script_service::request(txn, body, limit, &files)).await
     } else {
-        super::forward::buffered_body(body, limit)
+        super::prefetch::buffered_body(body, limit)
             .await
             .map_err(Err)
     };
@@ -191,7 +192,7 @@ pub(super) async fn service(
         }
     };
     if !data.is_empty() {
-        txn.request_body = Some(data.clone());
+        txn.rare_mut().request_body = Some(data.clone());
     }
     // HAProxy logs the service in place of the server: `<lua.name>`.
     txn.server = Some(format!("<lua.{name}>").into());
@@ -437,7 +438,7 @@ pub(crate) async fn response_rules(
                     let limit = shared.bufsize.max(1024);
                     if let Some(b) = body.as_deref_mut() {
                         match wait.wait_response(b, limit).await {
-                            Some(held) => txn.response_body = Some(held),
+                            Some(held) => txn.rare_mut().response_body = Some(held),
                             None => {
                                 txn.term = *b"sH";
                                 return Some(reply::error(504, &files));

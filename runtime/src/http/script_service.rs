@@ -26,7 +26,7 @@ pub(super) async fn request(
     let body = script_filters::on_request(txn, &backend, body, files)
         .await
         .map_err(Ok)?;
-    let read = super::forward::buffered_body(body, limit);
+    let read = super::prefetch::buffered_body(body, limit);
     // A body streaming through the filters reaches the transaction through their slot.
     let read = match txn.filters.lent.clone() {
         Some(slot) => crate::script::lend_during(txn, &slot, read).await,

@@ -75,12 +75,16 @@ impl WaitBody {
         match client.wait_for(until, self.at_least, limit).await {
             Ok((Arrived::Whole(data), _)) => {
                 if !data.is_empty() {
-                    txn.request_body = Some(data.clone());
+                    txn.rare_mut().request_body = Some(data.clone());
                 }
                 Ok(Either::Right(Full::new(data)))
             }
             Ok((Arrived::Partial(client), false)) => {
-                txn.request_body = client.arrived();
+                if let Some(arrived) = client.arrived() {
+                    txn.rare_mut().request_body = Some(arrived);
+                } else if let Some(rare) = txn.rare.as_deref_mut() {
+                    rare.request_body = None;
+                }
                 Ok(Either::Left(client))
             }
             Ok((Arrived::Partial(_), true)) => {

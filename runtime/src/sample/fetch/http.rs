@@ -39,13 +39,10 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         }
         "http_auth_bearer" if txn.proxy_auth && a0.is_empty() => proxy_auth_fetch(name, txn),
         // Binary, as HAProxy's: a body need not be text.
-        "req.body" => one(txn.request_body.clone().map(Value::Bin)),
-        "req.body_len" => body_len(txn.request_body.as_ref()),
-        "req.body_size" => body_size(
-            txn.request_body.as_ref(),
-            txn.request.as_ref().map(|r| &r.headers),
-        ),
-        "req.body_param" => match &txn.request_body {
+        "req.body" => one(txn.request_body().cloned().map(Value::Bin)),
+        "req.body_len" => body_len(txn.request_body()),
+        "req.body_size" => body_size(txn.request_body(), txn.request.as_ref().map(|r| &r.headers)),
+        "req.body_param" => match txn.request_body() {
             Some(b) => params(&String::from_utf8_lossy(b), a0, '&'),
             None => Vec::new(),
         },
@@ -110,9 +107,9 @@ fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> 
     let headers = || res.map(|r| &r.headers);
     Some(match name {
         "status" => one(res.map(|r| Value::Int(i64::from(r.status)))),
-        "res.body" => one(txn.response_body.clone().map(Value::Bin)),
-        "res.body_len" => body_len(txn.response_body.as_ref()),
-        "res.body_size" => body_size(txn.response_body.as_ref(), headers()),
+        "res.body" => one(txn.response_body().cloned().map(Value::Bin)),
+        "res.body_len" => body_len(txn.response_body()),
+        "res.body_size" => body_size(txn.response_body(), headers()),
         "res.ver" | "resp_ver" => one(res.map(|r| Value::Str(version(r.version).into()))),
         "capture.res.ver" => one(res.map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
         "res.hdr" | "shdr" => {

@@ -56,12 +56,12 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned()))
         }
         "last_rule_file" => txn
-            .last_rule
-            .as_ref()
+            .rare()
+            .and_then(|r| r.last_rule.as_ref())
             .map(|(f, _)| Value::Str(f.to_string())),
         "last_rule_line" => txn
-            .last_rule
-            .as_ref()
+            .rare()
+            .and_then(|r| r.last_rule.as_ref())
             .map(|(_, l)| Value::Int(i64::from(*l))),
         "so_id" => listener(txn).map(|l| Value::Int(i64::from(l.id))),
         // Counting the one being evaluated.
