@@ -404,6 +404,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         maxconn: None,
         template: range.flatten(),
         lacks_port: None,
+        may_fcgi: false,
     };
     // Only messages need the proxy's name: no copy of it per server line. HAProxy names the
     // server being parsed as `'server <proxy>/<name>'` (a template has no name yet, and C
@@ -438,6 +439,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
         }
     }
+    // The last `sni` option, found on the way (a line stopped by an error is searched whole).
+    let mut sni_at = None;
+    let mut stopped = false;
     let mut i = opts_at;
     while i < stmt.len() {
         let opt = stmt.word(i);
@@ -459,6 +463,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     .replace_with(stmt.span(i), best)
                     .form(crate::diagnostic::HaproxyForm::FileLine),
             );
+            stopped = true;
             break;
         };
         if arity > 0 && stmt.word(i + 1).is_empty() {
@@ -472,6 +477,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                             .label("the option's value is missing")
                             .form(HaproxyForm::FileLine),
                     );
+                    stopped = true;
                     break;
                 }
                 None => {
@@ -479,11 +485,16 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                         Diagnostic::new("E225", format!("'{opt}' expects an argument."))
                             .at(stmt.span(i)),
                     );
+                    stopped = true;
                     break;
                 }
             }
         }
         match opt {
+            "sni" => sni_at = Some(i),
+            // Every option takes one value at most, so a line read to its end has `fcgi`
+            // nowhere else that `plan::mux::ServerMux` could read as its protocol.
+            "proto" => server.may_fcgi |= stmt.word(i + 1) == "fcgi",
             "check" => server.check = true,
             "no-check" => server.check = false,
             "backup" => server.backup = true,
@@ -547,7 +558,13 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         i += 1 + arity;
     }
     if keyword != "default-server" {
-        server_sni(b, stmt, opts_at, &context);
+        if stopped {
+            sni_at = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni");
+            server.may_fcgi = (opts_at..stmt.len()).any(|i| stmt.word(i) == "fcgi");
+        }
+        if let Some(at) = sni_at {
+            server_sni(b, stmt, at, &context);
+        }
         push_short(&mut b.config.proxies[index].servers, server);
     }
 }
@@ -555,11 +572,8 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
 /// A server's `sni` expression (the last one given), which HAProxy compiles once the line is
 /// read: it must parse, and its fetch must exist when the server's connection is set up.
 /// Errors are prefixed with `context`, the server's name (`'server <proxy>/<name>' : `), made
-/// only for a line with `sni` (every server line passes here).
-fn server_sni(b: &mut Builder, stmt: &Stmt, opts_at: usize, context: &dyn Fn(&Builder) -> String) {
-    let Some(at) = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni") else {
-        return;
-    };
+/// only for a line with `sni`; `at` is the `sni` word.
+fn server_sni(b: &mut Builder, stmt: &Stmt, at: usize, context: &dyn Fn(&Builder) -> String) {
     let word = stmt.spanned(at + 1);
     if word.value.is_empty() {
         return;

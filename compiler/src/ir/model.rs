@@ -208,6 +208,10 @@ pub struct Server {
     /// the line was read (`None` when it was not: an address with a `$` is read again).
     #[serde(skip)]
     pub(crate) lacks_port: Option<bool>,
+    /// Whether the line may make a FastCGI server (E238 lowers only those): `proto fcgi`
+    /// among its options, or a line not read to its end that names `fcgi` somewhere.
+    #[serde(skip)]
+    pub(crate) may_fcgi: bool,
 }
 
 /// One statement as written (keyword, arguments, prefix), kept so that the plan can lower the
