@@ -311,7 +311,7 @@ fn refused_name(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
         None
     } else {
         match super::build::invalid_char(name)
-            .or_else(|| name.chars().find(|&c| c == ':').filter(|_| !colon_allowed))
+            .or_else(|| (!colon_allowed && name.contains(':')).then_some(':'))
         {
             Some(c) => Some(c),
             None => return false,
@@ -404,8 +404,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         maxconn: None,
         template: range.flatten(),
         lacks_port: None,
-        may_fcgi: false,
+        words: ServerWords::default(),
     };
+    server.words = ServerWords::of(server.options.iter().map(|o| o.value.as_str()));
     // Only messages need the proxy's name: no copy of it per server line. HAProxy names the
     // server being parsed as `'server <proxy>/<name>'` (a template has no name yet, and C
     // prints its null name as `(null)`); a `default-server` line is not named.
@@ -428,7 +429,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             crate::address::parse_written(&addr.value, b.env, crate::address::Rules::SERVER);
         // Read as written (nothing to expand): what the check of a checked server's port
         // would read again.
-        if !addr.value.contains('$') {
+        if !addr.value.as_bytes().contains(&b'$') {
             server.lacks_port = Some(super::checks::lacks_port(&parsed));
         }
         if let Err(e) = parsed {
@@ -492,9 +493,6 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         match opt {
             "sni" => sni_at = Some(i),
-            // Every option takes one value at most, so a line read to its end has `fcgi`
-            // nowhere else that `plan::mux::ServerMux` could read as its protocol.
-            "proto" => server.may_fcgi |= stmt.word(i + 1) == "fcgi",
             "check" => server.check = true,
             "no-check" => server.check = false,
             "backup" => server.backup = true,
@@ -560,7 +558,6 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     if keyword != "default-server" {
         if stopped {
             sni_at = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni");
-            server.may_fcgi = (opts_at..stmt.len()).any(|i| stmt.word(i) == "fcgi");
         }
         if let Some(at) = sni_at {
             server_sni(b, stmt, at, &context);

@@ -50,7 +50,7 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
             // Only a line naming `fcgi` can make a FastCGI server: the others are not lowered.
             let defaults_fcgi = defaults.contains(&"fcgi");
             let fcgi_servers = p.servers.iter().filter(|s| {
-                if !defaults_fcgi && !s.may_fcgi {
+                if !defaults_fcgi && !s.words.any(ServerWords::FCGI) {
                     return false;
                 }
                 let words: Vec<&str> = defaults

@@ -198,7 +198,7 @@ fn servers(
         .flat_map(|d| d.args.iter())
         .any(|a| tls_word(a));
     for s in p.servers.iter() {
-        if !tls_by_default && !s.options.iter().any(|o| tls_word(&o.value)) {
+        if !tls_by_default && !s.words.any(ServerWords::SSL | ServerWords::CHECK_SSL) {
             continue;
         }
         for r in rejected(&s.options, ciphers, suites) {
