@@ -7,7 +7,6 @@ use super::CheckOptions;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::SectionKind;
 use crate::source::SourceDb;
-use std::hash::BuildHasher;
 
 fn bare(code: &'static str, message: String) -> Diagnostic {
     Diagnostic::new(code, message).form(HaproxyForm::Bare)
@@ -274,23 +273,17 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     };
     if p.servers.len() <= FEW_SERVERS {
         // A backend's usual handful is compared pairwise, in place: a table grew twice for
-        // them, thousands of times over on large configurations. Each name is read once, with
-        // a hash that tells most pairs apart without comparing their text.
-        let mut names = [(0u64, ""); FEW_SERVERS];
-        for (slot, s) in names.iter_mut().zip(p.servers.iter()) {
-            let name = s.name.value.as_str();
-            *slot = (rustc_hash::FxBuildHasher.hash_one(name), name);
-        }
+        // them, thousands of times over on large configurations.
         for (i, s) in p.servers.iter().enumerate() {
             if !compared(&s) {
                 continue;
             }
-            let name = names[i];
+            let name = s.name.value.as_str();
             let first = p.servers[..i]
                 .iter()
-                .zip(&names)
-                .find(|(e, n)| **n == name && compared(e) && !has_id(e));
-            if let Some((first, _)) = first.filter(|_| !has_id(s)) {
+                .filter(compared)
+                .find(|e| e.name.value.as_str() == name && !has_id(e));
+            if let Some(first) = first.filter(|_| !has_id(s)) {
                 report(s, first.span);
             }
         }
