@@ -179,7 +179,7 @@ pub fn env_expand<'a>(
     text: &'a str,
     env: &dyn crate::syntax::Environment,
 ) -> std::borrow::Cow<'a, str> {
-    if !text.contains('$') {
+    if !text.as_bytes().contains(&b'$') {
         return std::borrow::Cow::Borrowed(text);
     }
     let b = text.as_bytes();

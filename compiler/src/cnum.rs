@@ -58,7 +58,7 @@ pub fn strtol(text: &str, base: u32) -> Strtol {
     let mut magnitude: u64 = 0;
     let mut overflow = false;
     let start = i;
-    while let Some(d) = b.get(i).and_then(|c| (*c as char).to_digit(radix)) {
+    while let Some(d) = b.get(i).and_then(|&c| digit(c, radix)) {
         match magnitude
             .checked_mul(u64::from(radix))
             .and_then(|m| m.checked_add(u64::from(d)))
@@ -85,10 +85,28 @@ pub fn strtol(text: &str, base: u32) -> Strtol {
     Strtol { value, end: i }
 }
 
+/// The value of `c` as a digit of `radix` (at most 36), if it is one.
+fn digit(c: u8, radix: u32) -> Option<u32> {
+    let d = match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'z' => c - b'a' + 10,
+        b'A'..=b'Z' => c - b'A' + 10,
+        _ => return None,
+    };
+    (u32::from(d) < radix).then_some(u32::from(d))
+}
+
 /// C's `atoi`/`atol`: the decimal number the text starts with (after blanks and a sign), 0 when
 /// there is none; whatever follows is ignored. HAProxy reads many directives this way without
 /// checking, so junk after the digits passes silently.
+#[inline]
 pub fn atol(text: &str) -> i64 {
+    // Most values are a few plain digits (`weight 10`): read here, without blanks, signs or
+    // overflow to mind (18 digits stay below `i64::MAX`).
+    let b = text.as_bytes();
+    if (1..=18).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return b.iter().fold(0, |v, &c| v * 10 + i64::from(c - b'0'));
+    }
     strtol(text, 10).value
 }
 
@@ -119,5 +137,11 @@ mod tests {
         assert_eq!(s("-9223372036854775808", 10), (i64::MIN, 20));
         assert_eq!(atol("12abc"), 12);
         assert_eq!(atol("abc"), 0);
+        assert_eq!(atol("10"), 10);
+        assert_eq!(atol("007"), 7);
+        assert_eq!(atol("999999999999999999"), 999_999_999_999_999_999);
+        assert_eq!(atol("9999999999999999999"), i64::MAX);
+        assert_eq!(s("fF", 16), (255, 2));
+        assert_eq!(s("19a", 8), (1, 1));
     }
 }

@@ -60,7 +60,8 @@ impl Term {
 /// A reference to an ACL by name.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AclUse {
-    pub name: String,
+    /// Held inline up to 24 bytes, as most names are: no allocation per use.
+    pub name: compact_str::CompactString,
     pub negated: bool,
     pub span: crate::source::Span,
 }
@@ -357,7 +358,7 @@ fn build(
                     Term::Acl { word, negated } => {
                         let w = &toks[word].1;
                         CondTerm::Named(AclUse {
-                            name: w.value.to_string(),
+                            name: w.value.into(),
                             negated,
                             span: w.span,
                         })

@@ -311,7 +311,7 @@ fn refused_name(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
         None
     } else {
         match super::build::invalid_char(name)
-            .or_else(|| name.chars().find(|&c| c == ':').filter(|_| !colon_allowed))
+            .or_else(|| (!colon_allowed && name.contains(':')).then_some(':'))
         {
             Some(c) => Some(c),
             None => return false,
@@ -404,7 +404,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         maxconn: None,
         template: range.flatten(),
         lacks_port: None,
+        words: ServerWords::default(),
     };
+    server.words = ServerWords::of(server.options.iter().map(|o| o.value.as_str()));
     // Only messages need the proxy's name: no copy of it per server line. HAProxy names the
     // server being parsed as `'server <proxy>/<name>'` (a template has no name yet, and C
     // prints its null name as `(null)`); a `default-server` line is not named.
@@ -427,7 +429,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             crate::address::parse_written(&addr.value, b.env, crate::address::Rules::SERVER);
         // Read as written (nothing to expand): what the check of a checked server's port
         // would read again.
-        if !addr.value.contains('$') {
+        if !addr.value.as_bytes().contains(&b'$') {
             server.lacks_port = Some(super::checks::lacks_port(&parsed));
         }
         if let Err(e) = parsed {
@@ -438,6 +440,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
         }
     }
+    // The last `sni` option, found on the way (a line stopped by an error is searched whole).
+    let mut sni_at = None;
+    let mut stopped = false;
     let mut i = opts_at;
     // HAProxy's word list ends at an empty word (a quoted variable that is not set): the
     // options stop there.
@@ -461,6 +466,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     .replace_with(stmt.span(i), best)
                     .form(crate::diagnostic::HaproxyForm::FileLine),
             );
+            stopped = true;
             break;
         };
         if arity > 0 && stmt.word(i + 1).is_empty() {
@@ -474,6 +480,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                             .label("the option's value is missing")
                             .form(HaproxyForm::FileLine),
                     );
+                    stopped = true;
                     break;
                 }
                 None => {
@@ -481,11 +488,13 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                         Diagnostic::new("E225", format!("'{opt}' expects an argument."))
                             .at(stmt.span(i)),
                     );
+                    stopped = true;
                     break;
                 }
             }
         }
         match opt {
+            "sni" => sni_at = Some(i),
             // HAProxy's time parser warns, in the server's context, about what follows a unit.
             "inter" | "fastinter" | "downinter" | "agent-inter" | "slowstart"
             | "pool-purge-delay" => {
@@ -585,7 +594,12 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         i += 1 + arity;
     }
     if keyword != "default-server" {
-        server_sni(b, stmt, opts_at, &context);
+        if stopped {
+            sni_at = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni");
+        }
+        if let Some(at) = sni_at {
+            server_sni(b, stmt, at, &context);
+        }
         push_short(&mut b.config.proxies[index].servers, server);
     }
 }
@@ -593,11 +607,8 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
 /// A server's `sni` expression (the last one given), which HAProxy compiles once the line is
 /// read: it must parse, and its fetch must exist when the server's connection is set up.
 /// Errors are prefixed with `context`, the server's name (`'server <proxy>/<name>' : `), made
-/// only for a line with `sni` (every server line passes here).
-fn server_sni(b: &mut Builder, stmt: &Stmt, opts_at: usize, context: &dyn Fn(&Builder) -> String) {
-    let Some(at) = (opts_at..stmt.len()).rev().find(|&i| stmt.word(i) == "sni") else {
-        return;
-    };
+/// only for a line with `sni`; `at` is the `sni` word.
+fn server_sni(b: &mut Builder, stmt: &Stmt, at: usize, context: &dyn Fn(&Builder) -> String) {
     let word = stmt.spanned(at + 1);
     if word.value.is_empty() {
         return;

@@ -307,8 +307,11 @@ pub(super) fn check_prefix(b: &mut Builder, stmt: &Stmt) -> usize {
 
 /// HAProxy's `invalid_char`: the first character not allowed in a proxy or object name.
 pub(super) fn invalid_char(name: &str) -> Option<char> {
-    name.chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
+    // Read as bytes: a character past ASCII starts with a byte that is refused too.
+    let at = name
+        .bytes()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':')))?;
+    name[at..].chars().next()
 }
 
 /// HAProxy reports a too-short message with this shape; used for all "missing argument" errors.

@@ -245,7 +245,7 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     // A server with an explicit `id` is not compared: walked only for servers whose name is
     // taken, as almost none are (the walk looks every option up in the registry).
     let has_id = |s: &Server| {
-        if !s.options.iter().any(|w| w.value == "id") {
+        if !s.words.any(ServerWords::ID) {
             return false;
         }
         let mut i = 0;
@@ -541,12 +541,18 @@ fn check_ports(p: &Proxy, out: &mut Vec<Diagnostic>) {
 
 /// Whether a checked server's own line leaves its check without a port.
 fn needs_check_port(s: &crate::ir::model::Server) -> bool {
-    let option = |name| super::tls_lists::option_value(&s.options, name).map(|(v, _)| v);
-    if option("port").is_some_and(positive_port) {
+    let option = |word: ServerWords, name| {
+        s.words
+            .any(word)
+            .then(|| super::tls_lists::option_value(&s.options, name).map(|(v, _)| v))
+            .flatten()
+    };
+    if option(ServerWords::PORT, "port").is_some_and(positive_port) {
         return false;
     }
     let server_rules = crate::address::Rules::SERVER;
-    if let Some(Ok(a)) = option("addr").map(|a| crate::address::parse(a, server_rules)) {
+    let addr = option(ServerWords::ADDR, "addr");
+    if let Some(Ok(a)) = addr.map(|a| crate::address::parse(a, server_rules)) {
         if !inet(&a) || fixed_port(&a) {
             return false;
         }
@@ -648,7 +654,11 @@ fn section_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
     if p.kind == ProxyKind::Defaults {
         return;
     }
-    for s in &p.servers {
+    for s in p
+        .servers
+        .iter()
+        .filter(|s| s.words.any(ServerWords::RESOLVERS))
+    {
         for w in s.options.windows(2).filter(|w| w[0].value == "resolvers") {
             if config
                 .section(SectionKind::Resolvers, &w[1].value)

@@ -53,9 +53,7 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
             // one in its place: the server no longer speaks FastCGI.
             let fcgi_mux = p.disabled || p.effective_mode() == Mode::Http;
             let fcgi_servers = p.servers.iter().filter(|s| {
-                if !fcgi_mux
-                    || (!defaults_fcgi && !s.options.iter().any(|o| o.value.as_str() == "fcgi"))
-                {
+                if !fcgi_mux || (!defaults_fcgi && !s.words.any(ServerWords::FCGI)) {
                     return false;
                 }
                 let words: Vec<&str> = defaults

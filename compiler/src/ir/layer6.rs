@@ -9,7 +9,7 @@ use crate::expr::condition::{self, CondTerm};
 use crate::registry::capabilities;
 use crate::source::{SourceDb, Span};
 use rustc_hash::FxHashMap;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 /// HAProxy's own ACLs whose fetch reads the request's raw bytes.
 pub(super) const LAYER6_PREDEFINED: [&str; 2] = ["REQ_CONTENT", "RDP_COOKIE"];
@@ -101,6 +101,9 @@ pub(super) struct AclNames<'a> {
     /// Each declared name with the sources its declarations' fetches read (bits of
     /// `capabilities::fetch_sources`, none for a fetch not in the table), or'ed together.
     sources: OnceCell<FxHashMap<&'a str, u32>>,
+    /// The last anonymous ACL's criterion asked about and its sources: a proxy's inline ACLs
+    /// mostly repeat one criterion (`{ hdr(host) -i … }` on each switching rule).
+    last_criterion: RefCell<(Text, u32)>,
 }
 
 impl<'a> AclNames<'a> {
@@ -109,6 +112,7 @@ impl<'a> AclNames<'a> {
         AclNames {
             proxy: p,
             sources: OnceCell::new(),
+            last_criterion: RefCell::new((Text::default(), 0)),
         }
     }
 
@@ -145,10 +149,17 @@ impl<'a> AclNames<'a> {
             Some(read) => read & what != 0,
             None => predefined(name),
         };
-        // Only a word naming a matching ACL, one of HAProxy's, or an anonymous ACL can make it
-        // true: most conditions are answered without being parsed.
-        let may = cond.iter().any(|w| {
+        // Only a word naming a matching ACL, one of HAProxy's, or an anonymous ACL whose
+        // criterion matches (the word after its `{`) can make it true: most conditions are
+        // answered without being parsed.
+        let may = cond.iter().enumerate().any(|(k, w)| {
             let name = w.value.trim_start_matches('!');
+            if name == "{" {
+                return cond.get(k + 1).is_some_and(|next| {
+                    next.value.starts_with(['!', '{'])
+                        || self.criterion_sources(&next.value) & what != 0
+                });
+            }
             name.starts_with('{') || named(name)
         });
         if !may {
@@ -163,8 +174,17 @@ impl<'a> AclNames<'a> {
             CondTerm::Anonymous(anon) => anon
                 .words
                 .first()
-                .is_some_and(|w| criterion_sources(&w.value) & what != 0),
+                .is_some_and(|w| self.criterion_sources(&w.value) & what != 0),
         })
+    }
+
+    /// [`criterion_sources`], kept for the last criterion asked about.
+    fn criterion_sources(&self, word: &str) -> u32 {
+        let mut last = self.last_criterion.borrow_mut();
+        if last.0 != word || last.0.is_empty() {
+            *last = (Text::from(word), criterion_sources(word));
+        }
+        last.1
     }
 }
 

@@ -208,6 +208,55 @@ pub struct Server {
     /// the line was read (`None` when it was not: an address with a `$` is read again).
     #[serde(skip)]
     pub(crate) lacks_port: Option<bool>,
+    /// Which of the words the checks look for are among `options` (bits of [`ServerWords`]),
+    /// found in one pass when the line was read: most servers have none, and each check
+    /// would otherwise compare every option of every server.
+    #[serde(skip)]
+    pub(crate) words: ServerWords,
+}
+
+/// A set of the option words checks look for on server lines (see [`Server::words`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ServerWords(u16);
+
+impl ServerWords {
+    pub const PORT: ServerWords = ServerWords(1);
+    pub const ADDR: ServerWords = ServerWords(1 << 1);
+    pub const ID: ServerWords = ServerWords(1 << 2);
+    pub const RESOLVERS: ServerWords = ServerWords(1 << 3);
+    pub const SSL: ServerWords = ServerWords(1 << 4);
+    pub const CHECK_SSL: ServerWords = ServerWords(1 << 5);
+    pub const FCGI: ServerWords = ServerWords(1 << 6);
+
+    /// The words of `options` that are in the set.
+    pub fn of<'a>(options: impl IntoIterator<Item = &'a str>) -> ServerWords {
+        let mut set = 0;
+        for word in options {
+            set |= match word {
+                "port" => Self::PORT.0,
+                "addr" => Self::ADDR.0,
+                "id" => Self::ID.0,
+                "resolvers" => Self::RESOLVERS.0,
+                "ssl" => Self::SSL.0,
+                "check-ssl" => Self::CHECK_SSL.0,
+                "fcgi" => Self::FCGI.0,
+                _ => 0,
+            };
+        }
+        ServerWords(set)
+    }
+
+    /// Whether any of `words` is in the set.
+    pub fn any(self, words: ServerWords) -> bool {
+        self.0 & words.0 != 0
+    }
+}
+
+impl std::ops::BitOr for ServerWords {
+    type Output = ServerWords;
+    fn bitor(self, other: ServerWords) -> ServerWords {
+        ServerWords(self.0 | other.0)
+    }
 }
 
 /// One statement as written (keyword, arguments, prefix), kept so that the plan can lower the

@@ -58,8 +58,8 @@ pub struct RuleOrder {
 }
 
 /// The statement's rule kind, and the name HAProxy's message gives it.
-fn kind_of(stmt: &Stmt, at: usize) -> Option<(Kind, &'static str)> {
-    Some(match (stmt.word(at), stmt.word(at + 1)) {
+fn kind_of(first: &str, second: &str) -> Option<(Kind, &'static str)> {
+    Some(match (first, second) {
         ("tcp-request", "connection") => (Kind::TcpConnection, "tcp-request"),
         ("tcp-request", "session") => (Kind::TcpSession, "tcp-request"),
         ("tcp-request", "content") => (Kind::TcpContent, "tcp-request"),
@@ -88,7 +88,8 @@ fn has_condition(stmt: &Stmt, at: usize) -> bool {
 
 /// Checks one statement of proxy section `index` against those before it.
 pub(super) fn check(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) {
-    let set = match (stmt.word(at), stmt.word(at + 1)) {
+    let (first, second) = (stmt.word(at), stmt.word(at + 1));
+    let set = match (first, second) {
         ("http-request", _) => Some(0),
         ("http-response", _) => Some(1),
         ("http-after-response", _) => Some(2),
@@ -103,7 +104,7 @@ pub(super) fn check(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) {
             } else {
                 format!(
                     "previous '{}' action is final and has no condition attached, further entries are NOOP.",
-                    stmt.word(at)
+                    first
                 )
             };
             b.push(
@@ -116,7 +117,7 @@ pub(super) fn check(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) {
         b.config.proxies[index].rule_order.final_last[set] =
             (set == 3 || is_final(stmt, at)) && !has_condition(stmt, at);
     }
-    let Some((kind, name)) = kind_of(stmt, at) else {
+    let Some((kind, name)) = kind_of(first, second) else {
         return;
     };
     let seen = b.config.proxies[index].rule_order.seen;

@@ -138,6 +138,7 @@ impl Shift for Server {
             maxconn: _,
             template: _,
             lacks_port: _,
+            words: _,
         } = self;
         name.shift(s);
         address.shift(s);

@@ -202,7 +202,7 @@ fn servers(
     let verify_by_default =
         global_value(config, "ssl-server-verify").map(|(v, _)| v) != Some("none");
     for s in p.servers.iter() {
-        if !tls_by_default && !s.options.iter().any(|o| tls_word(&o.value)) {
+        if !tls_by_default && !s.words.any(ServerWords::SSL | ServerWords::CHECK_SSL) {
             continue;
         }
         if !p.disabled {

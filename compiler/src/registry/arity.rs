@@ -193,6 +193,11 @@ pub const FLAG_OPTIONS: &[&str] = &[
 /// The count that applies to the keyword `first` (with `second` after it) of a global
 /// (`global == true`) or proxy section.
 pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
+    arity_with(global, first, || second)
+}
+
+/// [`arity`] with the second word read only when a row of `first` (or `option`) needs it.
+fn arity_with<'a>(global: bool, first: &str, second: impl Fn() -> &'a str) -> Option<Arity> {
     // Every line comes here and most keywords are not counted: one look-up of the first word
     // finds its rows (a keyword's rows are one run of the sorted table), no text is scanned.
     let rows = super::first_word(first).map_or(&[][..], |w| {
@@ -202,11 +207,14 @@ pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
             w.proxy_arity
         }
     });
-    if let Some(a) = rows.iter().find(|a| a.sub.is_none_or(|s| s == second)) {
+    if let Some(a) = rows.iter().find(|a| a.sub.is_none_or(|s| s == second())) {
         return Some(*a);
     }
     // The option lists are scanned only for an `option` line: every `server` line comes here.
-    let no_argument = || FLAG_OPTIONS.contains(&second) || NO_ARGUMENT_OPTIONS.contains(&second);
+    let no_argument = || {
+        let second = second();
+        FLAG_OPTIONS.contains(&second) || NO_ARGUMENT_OPTIONS.contains(&second)
+    };
     (!global && first == "option" && no_argument()).then_some(sub("option", "", 1, 0))
 }
 
@@ -214,7 +222,7 @@ pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
 /// `word(0)`, `word(1)`, … (empty past the end): its position, with the keyword named in the
 /// message; `None` when the count is right or not known.
 pub fn unexpected<'a>(global: bool, word: impl Fn(usize) -> &'a str) -> Option<(usize, String)> {
-    let a = arity(global, word(0), word(1))?;
+    let a = arity_with(global, word(0), || word(1))?;
     let extra = a.index + a.max + 1;
     if word(extra).is_empty() {
         return None;
