@@ -2,6 +2,7 @@
 //! picks the backend and server, forwards with retries and connection reuse, and logs. The
 //! connection drivers in `crate::proto` hand it requests.
 
+mod applets;
 pub mod auth;
 mod body;
 pub mod cache;
@@ -34,21 +35,24 @@ pub mod script_filters;
 pub mod script_hold;
 mod script_service;
 pub mod script_tcp;
+mod script_upload;
 mod server_conns;
 mod server_exchange;
 pub mod set_timeout;
 pub mod target;
 mod txn_log;
+mod unanswered;
 pub mod unique_id;
 pub mod vet;
 pub mod wait_body;
 pub(crate) mod websocket;
 
 use crate::cold::{cold, ext_copy, has_ext, take_ext};
-use crate::rules::{self, Service};
+use crate::rules;
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
+use applets::{applet_chunked, chunking_last, serve};
 use body::Tracked;
 use bytes::Bytes;
 pub use client_body::IncomingBody;
@@ -63,6 +67,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 pub use txn_log::{log_embryonic, log_txn, write_line, EmbryonicError};
+use unanswered::Unanswered;
 
 /// A request body: the client's, or one the proxy holds whole (buffered, or empty).
 pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
@@ -626,96 +631,6 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
     }
 }
 
-/// A request whose client went away before its response: hyper then drops the request's
-/// future, and this logs it as HAProxy logs one under `option abortonclose` (hapee always
-/// stops working for a client that has gone): status 400 with the page's size, `CH`; or, when
-/// it went while the request waited for a server's slot or connection, no status, `CQ` or `CC`;
-/// or, an HTTP/2 or HTTP/3 stream reset while the server had the request, no status, `CD`.
-struct Unanswered(Option<Box<Txn>>);
-
-impl Unanswered {
-    fn txn(&mut self) -> &mut Txn {
-        self.0
-            .as_mut()
-            .expect("the transaction is taken only once answered")
-    }
-
-    fn answered(mut self) -> Box<Txn> {
-        self.0
-            .take()
-            .expect("the transaction is taken only once answered")
-    }
-}
-
-impl Drop for Unanswered {
-    fn drop(&mut self) {
-        let Some(mut txn) = self.0.take() else {
-            return;
-        };
-        let t = &txn.timings;
-        if txn.server.is_some() && (t.queue < 0 || t.connect < 0) {
-            txn.term = if t.queue < 0 { *b"CQ" } else { *b"CC" };
-            // Gone from the queue: the time it waited there is logged, and a request HAProxy
-            // would have held in the backend's queue has no server yet.
-            if let Some((since, unassigned, entry)) = txn.queue_wait.take() {
-                txn.timings.queue = (crate::clock::now() - since).as_millis() as i64;
-                let shared = txn.shared.clone();
-                let be = txn
-                    .backend
-                    .as_deref()
-                    .and_then(|b| shared.backend_by_name(b));
-                let server = be
-                    .zip(txn.server.as_deref())
-                    .and_then(|(be, name)| be.server_named(name));
-                if let (Some(be), Some(server)) = (be, server) {
-                    txn.queue_pos = entry.position(server, be);
-                }
-                if unassigned {
-                    txn.server = None;
-                }
-            }
-            txn.status = None;
-            log_txn(&txn);
-            return;
-        }
-        // An HTTP/2 or HTTP/3 client that resets its stream (or drops its connection) while
-        // the server has the request, its upload under way or done: HAProxy sends nothing on
-        // the stream and logs a client abort in the data phase, no status and no bytes.
-        let multiplexed = txn
-            .request
-            .as_ref()
-            .is_some_and(|r| r.version >= hyper::Version::HTTP_2);
-        if multiplexed && txn.server.is_some() && txn.response.is_none() {
-            txn.status = None;
-            txn.bytes_out = 0;
-            txn.timings.response = -1;
-            txn.term = *b"CD";
-            log_txn(&txn);
-            return;
-        }
-        let shared = txn.shared.clone();
-        let mut files = Vec::new();
-        if let Some(be) = txn
-            .backend
-            .as_deref()
-            .and_then(|b| shared.backend_by_name(b))
-        {
-            files.push(&be.errorfiles);
-        }
-        if let Some(fe) = shared.frontend_by_name(&txn.frontend) {
-            files.push(&fe.errorfiles);
-        }
-        let page = reply::error(400, &files);
-        let body = hyper::body::Body::size_hint(page.body())
-            .exact()
-            .unwrap_or(0);
-        txn.status = Some(400);
-        txn.bytes_out = head_len(&page) + body;
-        txn.term = *b"CH";
-        log_txn(&txn);
-    }
-}
-
 /// Runs the `http-after-response` rules, which see every response, the proxy's own included
 /// (errors, redirects, `return`), after the `http-response` rules: the backend's first, then
 /// the frontend's. They may change headers and the status; an `allow` ends a rule set.
@@ -822,86 +737,6 @@ async fn buffer_request(
             Err(local(txn, page, b"PR"))
         }
     }
-}
-
-/// `use-service`: the built-in exporter or a script's service answers the request.
-async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
-    match service {
-        Service::PrometheusExporter => {
-            // The script filters see the exchange with the applet as with a server.
-            let filtered = ctx.shared.filters.has_scripts();
-            let files = [&ctx.frontend().errorfiles];
-            if filtered {
-                let limit = ctx.shared.bufsize.max(8192);
-                match Box::pin(script_service::request(txn, body, limit, &files)).await {
-                    Ok(_) => {}
-                    Err(Ok(answer)) => return answer,
-                    Err(Err(status)) => return local(txn, reply::error(status, &files), b"PR"),
-                }
-            }
-            // HAProxy logs its exporter applet in place of the server, reached at once.
-            txn.server = Some(Arc::from("<PROMEX>"));
-            txn.timings.queue = 0;
-            txn.timings.connect = 0;
-            txn.timings.response = 0;
-            let mut resp = crate::api::service::prometheus_exporter(txn);
-            applet_chunked(txn, &mut resp, true);
-            let resp = local(txn, resp, b"LR");
-            match filtered {
-                true => Box::pin(script_service::applet_response(txn, resp, &files)).await,
-                false => resp,
-            }
-        }
-        // `serve` itself is boxed by its caller (`cold`).
-        Service::Script(name) => script::service(ctx, txn, &name, body).await,
-    }
-}
-
-/// HAProxy's applets (the stats page, the Prometheus exporter) stream their 200 answers
-/// without a length: chunked to an HTTP/1 client (to an HTTP/1.0 one too, in an HTTP/1.1
-/// status line, as HAProxy writes it). The exporter always lists the chunking among its own
-/// fields; the stats page only for an HTTP/1.1 client, and for an HTTP/1.0 one HAProxy's
-/// HTTP/1 layer adds it after the connection field it writes (`MuxChunked`).
-fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>, always_own_field: bool) {
-    let version = txn.request.as_ref().map(|r| r.version);
-    // Neither says anything of its length to HEAD (an empty body, which hyper gives no
-    // length either); the exporter still names its chunking, as HAProxy's does.
-    let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
-    if head && resp.status() == hyper::StatusCode::OK {
-        *resp.body_mut() = reply::full(Bytes::new());
-    }
-    if version.is_some_and(|v| v <= hyper::Version::HTTP_11)
-        && (always_own_field || !head)
-        && resp.status() == hyper::StatusCode::OK
-        && !resp.headers().contains_key(hyper::header::CONTENT_LENGTH)
-    {
-        resp.headers_mut().insert(
-            hyper::header::TRANSFER_ENCODING,
-            hyper::header::HeaderValue::from_static("chunked"),
-        );
-        if !always_own_field && version < Some(hyper::Version::HTTP_11) {
-            resp.extensions_mut().insert(MuxChunked);
-        }
-    }
-}
-
-/// Marks an applet's answer whose chunking HAProxy's HTTP/1 layer adds itself, last, after
-/// the connection field.
-#[derive(Clone, Copy)]
-struct MuxChunked;
-
-/// Orders a `MuxChunked` answer's fields as they go out: its own in the order they are, then
-/// the connection field hyper adds, then the chunking.
-fn chunking_last(resp: &mut Response<ResBody>) {
-    if take_ext::<MuxChunked>(resp.extensions_mut()).is_none() {
-        return;
-    }
-    let te = hyper::header::TRANSFER_ENCODING;
-    let mut lines: Vec<_> = resp.headers().iter().map(|(n, _)| n.clone()).collect();
-    lines.retain(|n| n != te && n != hyper::header::CONNECTION);
-    // Room for a connection value of the rules' and the one hyper adds.
-    lines.extend([hyper::header::CONNECTION, hyper::header::CONNECTION, te]);
-    resp.extensions_mut().insert(hyper::ext::HeaderLines(lines));
 }
 
 /// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy
