@@ -8,20 +8,8 @@ use serde_json::{json, Value};
 const URI: &str = "file:///tmp/complete.cfg";
 
 fn labels(c: &mut Client, text: &str, line: u32, character: u32) -> Vec<String> {
-    c.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": text}]}),
-    );
-    let r = c.request(
-        "textDocument/completion",
-        json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": character}}),
-    );
-    r["result"]
-        .as_array()
-        .unwrap_or(&Vec::new())
-        .iter()
-        .filter_map(|i| i["label"].as_str().map(String::from))
-        .collect()
+    c.replace_text(URI, 2, text);
+    c.completion_labels(URI, line, character)
 }
 
 const BASE: &str = "defaults\n    mode http\nfrontend fe\n    bind :80\n    acl is_api path_beg /api\nbackend app\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2\n";

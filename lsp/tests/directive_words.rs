@@ -49,21 +49,8 @@ fn labels(c: &mut Client, line: &str, at_line: u32, in_backend: bool) -> Vec<Str
         "    default_backend app"
     };
     let text = CFG.replace(anchor, &format!("    {line}\n{anchor}"));
-    c.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": text}]}),
-    );
-    let r = c.request(
-        "textDocument/completion",
-        json!({"textDocument": {"uri": URI},
-               "position": {"line": at_line, "character": 4 + line.len() as u32}}),
-    );
-    r["result"]
-        .as_array()
-        .unwrap_or(&Vec::new())
-        .iter()
-        .filter_map(|i| i["label"].as_str().map(String::from))
-        .collect()
+    c.replace_text(URI, 2, &text);
+    c.completion_labels(URI, at_line, 4 + line.len() as u32)
 }
 
 #[test]

@@ -40,23 +40,11 @@ fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> String {
 }
 
 fn labels(c: &mut Client, uri: &str, line: u32, character: u32) -> Vec<String> {
-    let r = c.request(
-        "textDocument/completion",
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
-    );
-    r["result"]
-        .as_array()
-        .unwrap_or(&Vec::new())
-        .iter()
-        .filter_map(|i| i["label"].as_str().map(str::to_string))
-        .collect()
+    c.completion_labels(uri, line, character)
 }
 
 fn change(c: &mut Client, uri: &str, version: i64, text: &str) {
-    c.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
-    );
+    c.replace_text(uri, version, text);
 }
 
 /// A fresh directory for one test.

@@ -44,21 +44,8 @@ fn hover_at(c: &mut Client, line: u32, word: &str, nth: usize) -> String {
 
 fn labels(c: &mut Client, line: &str) -> Vec<String> {
     let text = CFG.replace("    default_backend app\n", &format!("    {line}\n"));
-    c.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": text}]}),
-    );
-    let character = 4 + line.len() as u32;
-    let r = c.request(
-        "textDocument/completion",
-        json!({"textDocument": {"uri": URI}, "position": {"line": 8, "character": character}}),
-    );
-    r["result"]
-        .as_array()
-        .unwrap_or(&Vec::new())
-        .iter()
-        .filter_map(|i| i["label"].as_str().map(String::from))
-        .collect()
+    c.replace_text(URI, 2, &text);
+    c.completion_labels(URI, 8, 4 + line.len() as u32)
 }
 
 #[test]

@@ -149,6 +149,30 @@ impl Client {
         }
     }
 
+    /// Replaces the whole text of an open document (a full-text `didChange`).
+    pub fn replace_text(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// The labels of the completion items offered at a position.
+    pub fn completion_labels(&mut self, uri: &str, line: u32, character: u32) -> Vec<String> {
+        let r = self.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri},
+                   "position": {"line": line, "character": character}}),
+        );
+        r["result"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .filter_map(|i| i["label"].as_str().map(String::from))
+            .collect()
+    }
+
     /// Answers a request, with the URIs of the diagnostics published before the answer (the
     /// server publishes what pending edits changed before it answers).
     pub fn request_after_publishes(&mut self, method: &str, params: Value) -> (Value, Vec<String>) {

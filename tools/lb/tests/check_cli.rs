@@ -470,6 +470,22 @@ fn check_text(cmd: &str, stem: &str, text: &str) -> (Output, String) {
     (out, format!("{}:", cfg.display()))
 }
 
+/// `-c` on `text` by `cmd`: every line of its output after the version notices, without the
+/// process id and the file's name.
+fn messages_after_notices(cmd: &str, stem: &str, text: &str) -> Vec<String> {
+    let (out, file) = check_text(cmd, stem, text);
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("[NOTICE]"))
+        .map(|l| {
+            l.split_once(") : ")
+                .map_or(l, |(_, rest)| rest)
+                .replace(&file, "")
+                .replace(file.trim_end_matches(':'), "")
+        })
+        .collect()
+}
+
 /// HAProxy's rule wording around a message, for a rule of frontend `fe` on line 10.
 fn in_http_rule(rule: &str, message: &str) -> String {
     format!("config : parsing [10] : error detected in frontend 'fe' while parsing '{rule}' rule : {message}.")

@@ -7,7 +7,7 @@ use super::*;
 /// `-c` on ACL lines in a frontend: every line of the output after the version notices,
 /// without the process id and the file's name.
 fn acl_output(cmd: &str, body: &str) -> Vec<String> {
-    let (out, file) = check_text(
+    messages_after_notices(
         cmd,
         "acl-words",
         &format!(
@@ -18,17 +18,7 @@ backend b
     server s 127.0.0.1:1
 "
         ),
-    );
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| !l.starts_with("[NOTICE]"))
-        .map(|l| {
-            l.split_once(") : ")
-                .map_or(l, |(_, rest)| rest)
-                .replace(&file, "")
-                .replace(file.trim_end_matches(':'), "")
-        })
-        .collect()
+    )
 }
 
 /// Compares hapee's output on `body` with `want`, and with haproxy's when it is installed.

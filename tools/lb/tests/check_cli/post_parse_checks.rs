@@ -7,17 +7,7 @@ use super::*;
 /// `-c` on `text`: every line after the version notices, without the process id and the
 /// file's name.
 fn output(cmd: &str, text: &str) -> Vec<String> {
-    let (out, file) = check_text(cmd, "post-parse", text);
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| !l.starts_with("[NOTICE]"))
-        .map(|l| {
-            l.split_once(") : ")
-                .map_or(l, |(_, rest)| rest)
-                .replace(&file, "")
-                .replace(file.trim_end_matches(':'), "")
-        })
-        .collect()
+    messages_after_notices(cmd, "post-parse", text)
 }
 
 /// hapee's output on `text` must be `want`, and haproxy's too when it is installed.
