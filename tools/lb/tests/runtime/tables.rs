@@ -192,7 +192,7 @@ fn tune_stick_counters_gives_sessions_more_counters() {
 {DEFAULTS}
 frontend fe
     bind 127.0.0.1:{port}
-    stick-table type ip size 1k expire 1m store http_req_rate(10s),gpc(2),gpc0
+    stick-table type ip size 1k expire 1m store http_req_rate(10s),gpc(2)
     http-request track-sc5 src
     http-request track-sc0 src table other
     http-request sc-inc-gpc(1,5)
