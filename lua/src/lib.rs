@@ -21,6 +21,7 @@ mod socket;
 mod state;
 mod stktable;
 mod txn;
+mod txn_samples;
 mod values;
 pub mod vars;
 
