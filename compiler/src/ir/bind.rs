@@ -701,11 +701,7 @@ fn server_certificate(
 ) {
     let tls_word = |w: &str| w == "ssl" || w == "check-ssl";
     let p = &b.config.proxies[index];
-    let by_default = p
-        .directives
-        .iter()
-        .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
-        .any(|d| d.args.iter().any(|a| tls_word(a)));
+    let by_default = p.default_server_words().any(tls_word);
     if !by_default && !(opts_at..stmt.len()).any(|i| tls_word(stmt.word(i))) {
         return;
     }

@@ -41,12 +41,7 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
                 p.header,
             ))
         } else {
-            let defaults: Vec<&str> = p
-                .directives
-                .iter()
-                .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
-                .flat_map(|d| d.args.iter().map(|a| a.as_str()))
-                .collect();
+            let defaults: Vec<&str> = p.default_server_words().collect();
             // Only a line naming `fcgi` can make a FastCGI server: the others are not lowered.
             let defaults_fcgi = defaults.contains(&"fcgi");
             // In an enabled TCP proxy, HAProxy refused the multiplexer (E261) and put its TCP

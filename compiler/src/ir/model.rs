@@ -505,6 +505,20 @@ impl Proxy {
             .map(|(_, v)| v.value)
     }
 
+    /// The proxy's `default-server` lines (without a `no`/`default` prefix), in order: their
+    /// options come before each server's own.
+    pub fn default_server_lines(&self) -> impl Iterator<Item = &DirectiveLine> {
+        self.directives
+            .iter()
+            .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
+    }
+
+    /// The words of the proxy's `default-server` lines, in order.
+    pub fn default_server_words(&self) -> impl Iterator<Item = &str> {
+        self.default_server_lines()
+            .flat_map(|d| d.args.iter().map(|a| a.as_str()))
+    }
+
     pub fn has_rules(&self, sets: &[RuleSet]) -> bool {
         self.rules.iter().any(|r| sets.contains(&r.set))
     }

@@ -77,12 +77,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let defaults: Vec<&str> = p
-        .directives
-        .iter()
-        .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
-        .flat_map(|d| d.args.iter().map(|a| a.as_str()))
-        .collect();
+    let defaults: Vec<&str> = p.default_server_words().collect();
     for s in &p.servers {
         let words = defaults
             .iter()

@@ -175,11 +175,7 @@ fn servers(
         return;
     }
     // `default-server` options come before each server's own.
-    let defaults: Vec<&DirectiveLine> = p
-        .directives
-        .iter()
-        .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
-        .collect();
+    let defaults: Vec<&DirectiveLine> = p.default_server_lines().collect();
     // A list given on `default-server` counts as the server's own.
     let default_list = |option: &str| {
         defaults.iter().rev().find_map(|d| {

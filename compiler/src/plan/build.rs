@@ -305,12 +305,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(|p| p.kind.has_backend())
         .map(|p| {
             let smart_connect = p.option("tcp-smart-connect").unwrap_or(false);
-            let default_server_words: Vec<String> = p
-                .directives
-                .iter()
-                .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
-                .flat_map(|d| d.args.iter().map(|a| a.to_string()))
-                .collect();
+            let default_server_words: Vec<String> =
+                p.default_server_words().map(str::to_string).collect();
             BackendPlan {
                 uuid: uuid_of(p),
                 decl: decl_of(p),
