@@ -233,29 +233,19 @@ impl Analysis {
                 _ => {}
             }
         }
-        match first {
-            // `stats socket <address> [bind options]` in global.
-            "stats" if second == "socket" && k >= 3 => {
-                return registry::bind_option(word)
-                    .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
-            }
-            "bind" if k >= 2 => {
-                return registry::bind_option(word)
-                    .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
-            }
-            // After the name and address (`server-template`: name, count, address).
-            "server" | "default-server" | "server-template"
-                if k >= match first {
-                    "server" => 3,
-                    "server-template" => 4,
-                    _ => 1,
-                } =>
-            {
-                if let Some(o) = registry::server_option(word) {
-                    return Some(format!("**{}** (server option) — {}", o.name, o.doc));
+        // The options of bind, `stats socket`, server and default TLS option lines.
+        let values: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+        if let Some((start, server)) = crate::words::options_start(&values) {
+            if i >= start {
+                return if server {
+                    registry::server_option(word)
+                        .map(|o| format!("**{}** (server option) — {}", o.name, o.doc))
+                } else {
+                    registry::bind_option(word)
+                        .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
                 }
+                .or(family_doc);
             }
-            _ => {}
         }
         let Some((set, _)) = rule_set(w(0), w(1)).filter(|&(_, at)| at == i) else {
             return family_doc;

@@ -4,16 +4,17 @@
 
 use hapee_compiler::registry::{self, SectionKind, ValueDef, WordSlot};
 
-/// Where the options of a `bind`, `stats socket`, `server`, `server-template` or
-/// `default-server` line start, and whether they are server options.
-fn options_start(words: &[&str]) -> Option<(usize, bool)> {
+/// Where the options of a `bind`, `stats socket`, `server`, `server-template`,
+/// `default-server` or default TLS options line start, and whether they are server options.
+pub(crate) fn options_start(words: &[&str]) -> Option<(usize, bool)> {
     Some(
         match (words.first()?, words.get(1).copied().unwrap_or("")) {
             (&"bind", _) => (2, false),
             (&"stats", "socket") => (3, false),
+            (&"ssl-default-bind-options", _) => (1, false),
             (&"server", _) => (3, true),
             (&"server-template", _) => (4, true),
-            (&"default-server", _) => (1, true),
+            (&"default-server" | &"ssl-default-server-options", _) => (1, true),
             _ => return None,
         },
     )

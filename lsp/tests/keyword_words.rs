@@ -212,3 +212,70 @@ fn stats_socket_level_and_userlist_words_complete() {
     );
     c.stop();
 }
+
+const MORE: &str = "\
+global
+    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+    ssl-default-server-options no-sslv3 verify required
+resolvers dns
+    nameserver ns1 127.0.0.1:53
+    hold valid 10s
+defaults
+    mode http
+    compression algo gzip deflate
+    option mysql-check user haproxy_user post-41
+frontend fe
+    bind :80
+    http-request return status 200 content-type text/plain string Hello if { path /x }
+    http-request deny deny_status 429 if { path /y }
+    http-request auth realm Admin if { path /z }
+    default_backend be
+backend be
+    server s1 127.0.0.1:80
+";
+
+/// Default TLS options read as bind and server options, a resolvers section's `hold`,
+/// `compression`, `option mysql-check`, and the answer options of `return`, `deny` and `auth`,
+/// with the rule's condition still read as a condition.
+#[test]
+fn default_tls_options_hold_compression_and_answer_options() {
+    let uri = "file:///tmp/keyword-words-more.cfg";
+    let mut c = Client::start();
+    c.open(uri, MORE);
+    let _ = c.diagnostics(uri);
+    let mut hover = |line: u32, word: &str| {
+        let text = MORE.lines().nth(line as usize).unwrap();
+        let col = text.find(&format!(" {word}")).unwrap() + 2;
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}}),
+        );
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    for (line, word, expected) in [
+        (1, "ssl-min-ver", "**ssl-min-ver** (bind option)"),
+        (1, "TLSv1.2", "**ssl-min-ver TLSv1.2**"),
+        (1, "no-tls-tickets", "**no-tls-tickets** (bind option)"),
+        (2, "verify", "**verify** (server option)"),
+        (2, "required", "**verify required**"),
+        (5, "valid", "**valid** (hold)"),
+        (8, "algo", "**compression algo**"),
+        (8, "gzip", "**gzip** (compression algo)"),
+        (9, "user", "**user** (option mysql-check)"),
+        (9, "post-41", "**post-41** (option mysql-check)"),
+        (12, "status", "**status** (http-request return)"),
+        (12, "content-type", "**content-type** (http-request return)"),
+        (12, "string", "**string** (http-request return)"),
+        (12, "path", "**path** (fetch)"),
+        (13, "deny_status", "**deny_status** (http-request deny)"),
+        (13, "path", "**path** (fetch)"),
+        (14, "realm", "**realm** (http-request auth)"),
+    ] {
+        let h = hover(line, word);
+        assert!(h.contains(expected), "{line} {word}: {h:?}");
+    }
+    c.stop();
+}

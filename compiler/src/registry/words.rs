@@ -65,7 +65,17 @@ pub static KEYWORD_WORDS: &[KeywordWords] = &[
     kw("hash-type", 0, HASH_TYPE),
     single("http-reuse", HTTP_REUSE),
     single("load-server-state-from-file", SERVER_STATE_FROM_FILE),
+    single("compression", COMPRESSION),
     kw("compression algo", 0, COMPRESSION_ALGOS),
+    in_section(SectionKind::Resolvers, "hold", 0, HOLD),
+    kw("option mysql-check", 0, MYSQL_CHECK),
+    kw("option pgsql-check", 0, PGSQL_CHECK),
+    kw("http-request return", 0, RETURN),
+    kw("http-response return", 0, RETURN),
+    kw("http-request deny", 0, DENY),
+    kw("http-response deny", 0, DENY),
+    kw("http-request tarpit", 0, DENY),
+    kw("http-request auth", 0, AUTH),
     kw("retry-on", 0, RETRY_ON),
     kw("log", 0, LOG_WORDS),
     kw("cookie", 1, COOKIE_OPTIONS),
@@ -140,6 +150,14 @@ pub fn word_slot(section: Option<SectionKind>, words: &[&str], at: usize) -> Opt
         ["no" | "default", "option", ..] => (&words[1..], at.checked_sub(1)?),
         _ => (words, at),
     };
+    // The condition of a rule (`if …`, `unless …`) is not the keyword's words.
+    if words[..at.min(words.len())]
+        .iter()
+        .chain(words.get(at))
+        .any(|w| matches!(*w, "if" | "unless"))
+    {
+        return None;
+    }
     let mut keywords: Vec<_> = keywords_of(section, words).collect();
     keywords.sort_by_key(|k| std::cmp::Reverse(k.keyword.len()));
     let k = keywords
@@ -293,6 +311,166 @@ static SERVER_STATE_FROM_FILE: &[ValueDef] = &[
     ),
     v("none", "Loads no server state (the default)."),
 ];
+
+static COMPRESSION: &[ValueDef] = &[
+    v(
+        "algo",
+        "The compression algorithms offered, in order of preference: algo gzip deflate….",
+    ),
+    v(
+        "type",
+        "The response content types compressed: type text/html text/plain….",
+    ),
+    v(
+        "offload",
+        "Servers get no Accept-Encoding: the proxy compresses in their place.",
+    ),
+];
+
+static HOLD: &[ValueDef] = &[
+    with_value(
+        "nx",
+        1,
+        "How long a name the DNS says does not exist keeps its last address: nx <time>.",
+    ),
+    with_value(
+        "other",
+        1,
+        "How long an address is kept after another DNS error: other <time>.",
+    ),
+    with_value(
+        "refused",
+        1,
+        "How long an address is kept after the DNS refused the query: refused <time>.",
+    ),
+    with_value(
+        "timeout",
+        1,
+        "How long an address is kept when the DNS does not answer: timeout <time>.",
+    ),
+    with_value(
+        "valid",
+        1,
+        "How long a valid answer is used before resolving again: valid <time>.",
+    ),
+    with_value(
+        "obsolete",
+        1,
+        "How long an address the DNS no longer returns is kept: obsolete <time>.",
+    ),
+];
+
+static MYSQL_CHECK: &[ValueDef] = &[
+    with_value(
+        "user",
+        1,
+        "The MySQL user the check logs in as (no password): user <name>.",
+    ),
+    v(
+        "post-41",
+        "Speaks the protocol of MySQL 4.1 and later (with user).",
+    ),
+];
+
+static PGSQL_CHECK: &[ValueDef] = &[with_value(
+    "user",
+    1,
+    "The PostgreSQL user the check's start-up message names: user <name>.",
+)];
+
+/// The answer options of `return`, and of `deny` and `tarpit`, which take them too.
+macro_rules! answer_options {
+    () => {
+        [
+            with_value(
+                "content-type",
+                1,
+                "The Content-Type of the answer's body: content-type <type>.",
+            ),
+            with_value("string", 1, "The answer's body, as written: string <text>."),
+            with_value(
+                "lf-string",
+                1,
+                "The answer's body as a log-format string: lf-string <fmt>.",
+            ),
+            with_value(
+                "file",
+                1,
+                "The answer's body read from a file: file <path>.",
+            ),
+            with_value(
+                "lf-file",
+                1,
+                "The answer's body read from a file, as a log-format string: lf-file <path>.",
+            ),
+            with_value(
+                "errorfile",
+                1,
+                "The whole answer (head and body) read from a file: errorfile <path>.",
+            ),
+            with_value(
+                "errorfiles",
+                1,
+                "The answer from an http-errors section, for its status: errorfiles <name>.",
+            ),
+            v(
+                "default-errorfiles",
+                "The answer the proxy's errorfile lines give for its status.",
+            ),
+            with_value(
+                "hdr",
+                2,
+                "A header of the answer (log-format value): hdr <name> <fmt>.",
+            ),
+        ]
+    };
+}
+
+static RETURN: &[ValueDef] = &{
+    let o = answer_options!();
+    [
+        with_value(
+            "status",
+            1,
+            "The answer's status: status <code> (200 by default).",
+        ),
+        o[0],
+        o[1],
+        o[2],
+        o[3],
+        o[4],
+        o[5],
+        o[6],
+        o[7],
+        o[8],
+    ]
+};
+
+static DENY: &[ValueDef] = &{
+    let o = answer_options!();
+    [
+        with_value(
+            "deny_status",
+            1,
+            "The answer's status instead of 403: deny_status <code>.",
+        ),
+        o[0],
+        o[1],
+        o[2],
+        o[3],
+        o[4],
+        o[5],
+        o[6],
+        o[7],
+        o[8],
+    ]
+};
+
+static AUTH: &[ValueDef] = &[with_value(
+    "realm",
+    1,
+    "The realm the browser shows when it asks for credentials: realm <text>.",
+)];
 
 static COMPRESSION_ALGOS: &[ValueDef] = &[
     v(
@@ -928,6 +1106,10 @@ mod tests {
         assert!(
             matches!(word_at("balance hdr(host) use_domain_only", 2), Some(WordSlot::Word(k)) if k.keyword == "balance hdr")
         );
+        // A rule's condition is not the action's words.
+        let l = "http-request return status 200 string x if { path /x }";
+        assert!(matches!(word_at(l, 4), Some(WordSlot::Word(_))));
+        assert!(word_at(l, 8).is_none() && word_at(l, 10).is_none() && word_at(l, 11).is_none());
         // `http-check send hdr <name> <value>`: both words are the header's.
         let l = "http-check send meth GET hdr Host x ver HTTP/1.1";
         assert!(
