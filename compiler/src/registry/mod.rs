@@ -23,6 +23,7 @@ mod suggest;
 pub mod support;
 mod usage;
 mod values;
+mod word_lists;
 pub mod words;
 mod x509;
 
