@@ -143,6 +143,27 @@ impl Analysis {
         } else {
             words.last().copied().unwrap_or("")
         };
+        let section = self.section_at(self.source_line(pos));
+        // A keyword's own words (`option forwardfor if-none`, `http-check send meth`) and the
+        // values chosen from a list (`meth GET`, `level admin`, `init-addr last,libc`); the
+        // ones already written are not offered again.
+        if let Some(table) = crate::words::choices(section, &words, index) {
+            let written: Vec<&str> = words[..index]
+                .iter()
+                .copied()
+                .chain(
+                    current
+                        .rsplit_once(',')
+                        .map_or("", |(done, _)| done)
+                        .split(','),
+                )
+                .collect();
+            return table
+                .iter()
+                .filter(|v| !written.contains(&v.name))
+                .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
+                .collect();
+        }
         let first = words.first().copied().unwrap_or("");
         // `no option x` / `default option x` complete as `option x`, with only the options
         // that take the prefix.
@@ -150,7 +171,6 @@ impl Analysis {
             ("no" | "default", Some("option")) if index >= 1 => (index - 1, "option", true),
             _ => (index, first, false),
         };
-        let section = self.section_at(self.source_line(pos));
         // The header name a `hdr(…)`-like fetch or converter takes first.
         // Inside a call's parentheses come its arguments, not converters.
         match crate::signature::open_call(current) {
@@ -225,11 +245,6 @@ impl Analysis {
                 .filter_map(|d| Some((d.name.strip_prefix("timeout ")?, d)))
                 .map(|(name, d)| item(name, d.doc, K::PROPERTY))
                 .collect(),
-            (1, keyword) if registry::values_of(keyword).is_some() => registry::values_of(keyword)
-                .unwrap_or_default()
-                .iter()
-                .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
-                .collect(),
             (1, "use_backend" | "default_backend") => self.backend_names(),
             (1, "use-server") => self.server_names(self.source_line(pos)),
             (1, "tcp-request") => ["connection", "session", "content", "inspect-delay"]
@@ -237,8 +252,6 @@ impl Analysis {
                 .map(|w| item(w, "tcp-request rule set", K::KEYWORD))
                 .collect(),
             (1, "tcp-response") => vec![item("content", "tcp-response rule set", K::KEYWORD)],
-            (2, "http-check") if words[1] == "expect" => matchers(HTTP_EXPECT),
-            (2, "tcp-check") if words[1] == "expect" => matchers(TCP_EXPECT),
             _ if rule.is_some_and(|(_, at)| index == at) => {
                 rule.map(|(set, _)| actions(set)).unwrap_or_default()
             }
@@ -256,21 +269,6 @@ impl Analysis {
                 ) =>
             {
                 fetches()
-            }
-            // The options of `log`, `cookie <name>`, `stick-table` and a peers `table <name>`.
-            (i, keyword)
-                if registry::words_of(keyword).is_some()
-                    && i >= if matches!(keyword, "cookie" | "table") {
-                        2
-                    } else {
-                        1
-                    } =>
-            {
-                registry::words_of(keyword)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
-                    .collect()
             }
             (2, "acl") => fetches(),
             _ if in_condition && in_braces => fetches(),
@@ -458,53 +456,3 @@ const HEADERS: &[&str] = &[
     "x-real-ip",
     "x-request-id",
 ];
-
-/// What `http-check expect` matches, with what each compares.
-const HTTP_EXPECT: &[(&str, &str)] = &[
-    (
-        "status",
-        "the response status against a list or range of codes",
-    ),
-    (
-        "rstatus",
-        "the response status against a regular expression",
-    ),
-    ("hdr", "a response header by name and value"),
-    ("fhdr", "a response header's full value, commas included"),
-    ("string", "a string contained in the response body"),
-    (
-        "rstring",
-        "a regular expression matched against the response body",
-    ),
-    (
-        "string-lf",
-        "a log-format string contained in the response body",
-    ),
-    ("!", "negates the match that follows"),
-];
-
-/// What `tcp-check expect` matches.
-const TCP_EXPECT: &[(&str, &str)] = &[
-    ("string", "a string contained in the response"),
-    (
-        "rstring",
-        "a regular expression matched against the response",
-    ),
-    ("binary", "hexadecimal bytes contained in the response"),
-    (
-        "rbinary",
-        "a regular expression matched against the response in hexadecimal",
-    ),
-    ("string-lf", "a log-format string contained in the response"),
-    (
-        "binary-lf",
-        "a log-format expression giving hexadecimal bytes",
-    ),
-    ("!", "negates the match that follows"),
-];
-
-fn matchers(list: &[(&str, &str)]) -> Vec<lsp::CompletionItem> {
-    list.iter()
-        .map(|(name, doc)| item(name, &format!("expect {name}: {doc}"), K::OPERATOR))
-        .collect()
-}

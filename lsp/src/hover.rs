@@ -119,8 +119,18 @@ impl Analysis {
         // The part of the word the text is about: all of it, or the fetch or converter
         // under the cursor inside an expression.
         let mut span = w.span;
+        let words: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+        let section = self.section_at(self.source_line(pos));
+        // A word of the keyword's own list, or an option's value from a fixed list.
+        let placed = crate::words::doc(section, &words, i, (at - w.span.start) as usize);
         let text = self
             .keyword_doc(line, i)
+            .or_else(|| {
+                let (doc, range) = placed.clone().flatten()?;
+                span.end = w.span.start + range.end as u32;
+                span.start = w.span.start + range.start as u32;
+                Some(doc)
+            })
             .or_else(|| self.name_summary(pos))
             .or_else(|| self.definition_summary(&w.value))
             .or_else(|| {
@@ -134,7 +144,9 @@ impl Analysis {
                     line.words.get(1).map_or("", |w| &w.value),
                 )
                 .is_some_and(|(_, a)| a == i);
-                if expect || action {
+                // A word the keyword's list holds (or a value chosen from a list) is no
+                // expression either.
+                if expect || action || placed.is_some() {
                     return None;
                 }
                 let raw = self.c.db.text(w.span);
@@ -208,24 +220,11 @@ impl Analysis {
                 });
             }
         }
-        if let Some(values) = registry::values_of(first).filter(|_| k == 1) {
-            let name = second.split('(').next().unwrap_or(second);
-            return values
-                .iter()
-                .find(|v| v.name == name)
-                .map(|v| format!("**{first} {}** — {}", v.name, v.doc));
-        }
         let word = w(i);
         // A redirect's form, options and code; an ACL's flags and match method.
         let values: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
         if let Some(doc) = crate::arguments::doc(&values, i) {
             return Some(doc);
-        }
-        if let Some(v) = registry::words_of(first)
-            .filter(|_| k >= 1)
-            .and_then(|t| t.iter().find(|v| v.name == word))
-        {
-            return Some(format!("**{}** ({first}) — {}", v.name, v.doc));
         }
         if k >= 1 {
             match word {
@@ -234,29 +233,19 @@ impl Analysis {
                 _ => {}
             }
         }
-        match first {
-            // `stats socket <address> [bind options]` in global.
-            "stats" if second == "socket" && k >= 3 => {
-                return registry::bind_option(word)
-                    .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
-            }
-            "bind" if k >= 2 => {
-                return registry::bind_option(word)
-                    .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
-            }
-            // After the name and address (`server-template`: name, count, address).
-            "server" | "default-server" | "server-template"
-                if k >= match first {
-                    "server" => 3,
-                    "server-template" => 4,
-                    _ => 1,
-                } =>
-            {
-                if let Some(o) = registry::server_option(word) {
-                    return Some(format!("**{}** (server option) — {}", o.name, o.doc));
+        // The options of bind, `stats socket`, server and default TLS option lines.
+        let values: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+        if let Some((start, server)) = crate::words::options_start(&values) {
+            if i >= start {
+                return if server {
+                    registry::server_option(word)
+                        .map(|o| format!("**{}** (server option) — {}", o.name, o.doc))
+                } else {
+                    registry::bind_option(word)
+                        .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
                 }
+                .or(family_doc);
             }
-            _ => {}
         }
         let Some((set, _)) = rule_set(w(0), w(1)).filter(|&(_, at)| at == i) else {
             return family_doc;

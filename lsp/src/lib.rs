@@ -19,4 +19,5 @@ mod symbols;
 mod sync;
 mod tokens;
 mod transport;
+mod words;
 mod workspace;

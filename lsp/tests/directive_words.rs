@@ -60,7 +60,7 @@ fn log_cookie_stick_table_words_and_conditions_have_hover_and_completion() {
     let _ = c.diagnostics(URI);
     for (line, word, expected) in [
         (1, "format", "**format** (log)"),
-        (1, "raw", "**raw** (log)"),
+        (1, "raw", "**format raw**"),
         (1, "local0", "**local0** (log)"),
         (1, "info", "**info** (log)"),
         (4, "global", "**global** (log)"),

@@ -23,6 +23,8 @@ mod suggest;
 pub mod support;
 mod usage;
 mod values;
+mod word_lists;
+pub mod words;
 mod x509;
 
 pub use actions::ACTIONS;
@@ -39,8 +41,12 @@ pub use servers::SERVER_OPTIONS;
 pub use suggest::{best_match, fingerprint_distance};
 pub use usage::{usage_of, Usage, UsageArg, USAGES};
 pub use values::{
-    values_of, words_of, ValueDef, ACL_FLAGS, ACL_FLAGS_WITH_VALUE, BALANCE_ALGORITHMS,
-    MATCH_METHODS, MODES, REDIRECT_CODES, REDIRECT_OPTIONS, REDIRECT_TYPES,
+    ValueDef, ACL_FLAGS, ACL_FLAGS_WITH_VALUE, BALANCE_ALGORITHMS, MATCH_METHODS, MODES,
+    REDIRECT_CODES, REDIRECT_OPTIONS, REDIRECT_TYPES,
+};
+pub use words::{
+    find_word, is_word_of, list_slot, option_choices, word_slot, KeywordWords, ListSlot, WordSlot,
+    KEYWORD_WORDS,
 };
 pub use x509::{x509_error_code, x509_error_name, X509_ERRORS};
 

@@ -5,10 +5,45 @@
 pub struct ValueDef {
     pub name: &'static str,
     pub doc: &'static str,
+    /// How many words after it are its value (`len 64`: 1).
+    pub takes: u8,
+    /// The values its first value word is chosen from, when they are a fixed list (`level
+    /// admin`); empty when the value is free.
+    pub choices: &'static [ValueDef],
 }
 
-const fn v(name: &'static str, doc: &'static str) -> ValueDef {
-    ValueDef { name, doc }
+/// A word standing alone.
+pub(crate) const fn v(name: &'static str, doc: &'static str) -> ValueDef {
+    ValueDef {
+        name,
+        doc,
+        takes: 0,
+        choices: &[],
+    }
+}
+
+/// A word followed by `takes` words of free value.
+pub(crate) const fn with_value(name: &'static str, takes: u8, doc: &'static str) -> ValueDef {
+    ValueDef {
+        name,
+        doc,
+        takes,
+        choices: &[],
+    }
+}
+
+/// A word followed by one value chosen from `choices`.
+pub(crate) const fn one_of(
+    name: &'static str,
+    choices: &'static [ValueDef],
+    doc: &'static str,
+) -> ValueDef {
+    ValueDef {
+        name,
+        doc,
+        takes: 1,
+        choices,
+    }
 }
 
 /// `balance` algorithms (the words written before any argument).
@@ -64,15 +99,6 @@ pub static MODES: &[ValueDef] = &[
         "Plain TCP relaying: layer-4 rules only (the default).",
     ),
 ];
-
-/// Which table holds the values of `directive`, if its values are a fixed list.
-pub fn values_of(directive: &str) -> Option<&'static [ValueDef]> {
-    match directive {
-        "balance" => Some(BALANCE_ALGORITHMS),
-        "mode" => Some(MODES),
-        _ => None,
-    }
-}
 
 /// The forms of a redirect (`redirect` and the `redirect` rule action): each is followed by the
 /// destination.
@@ -228,31 +254,20 @@ pub static LOG_WORDS: &[ValueDef] = &[
         "Target: the process's standard output (containers).",
     ),
     v("stderr", "Target: the process's standard error."),
-    v(
+    with_value(
         "len",
+        1,
         "The longest line sent, in bytes: len <n> (default 1024).",
     ),
-    v(
+    one_of(
         "format",
+        LOG_FORMATS,
         "The syslog header: rfc3164 (default), rfc5424, short, priority, timed, iso, local or raw.",
     ),
-    v(
+    with_value(
         "sample",
+        1,
         "Sends only some lines: sample <ranges>:<size> (1:2 is every other line).",
-    ),
-    v("rfc3164", "Format: BSD syslog header (the default)."),
-    v(
-        "rfc5424",
-        "Format: structured syslog header, with log-format-sd's data.",
-    ),
-    v("short", "Format: the <PRI> only, for systemd's journal."),
-    v("priority", "Format: the <PRI> only, then the message."),
-    v("timed", "Format: <PRI> and an RFC3339 timestamp."),
-    v("iso", "Format: an RFC3339 timestamp, no <PRI>."),
-    v("local", "Format: the RFC3164 header without the host name."),
-    v(
-        "raw",
-        "Format: the message alone, no header (stdout and files).",
     ),
     v("kern", "Facility kern."),
     v("user", "Facility user."),
@@ -323,6 +338,24 @@ pub static LOG_WORDS: &[ValueDef] = &[
     v("debug", "Level: debug messages (the least severe)."),
 ];
 
+/// The syslog header formats of `log … format`.
+pub static LOG_FORMATS: &[ValueDef] = &[
+    v("rfc3164", "Format: BSD syslog header (the default)."),
+    v(
+        "rfc5424",
+        "Format: structured syslog header, with log-format-sd's data.",
+    ),
+    v("short", "Format: the <PRI> only, for systemd's journal."),
+    v("priority", "Format: the <PRI> only, then the message."),
+    v("timed", "Format: <PRI> and an RFC3339 timestamp."),
+    v("iso", "Format: an RFC3339 timestamp, no <PRI>."),
+    v("local", "Format: the RFC3164 header without the host name."),
+    v(
+        "raw",
+        "Format: the message alone, no header (stdout and files).",
+    ),
+];
+
 /// The options of the `cookie` directive, after the cookie's name.
 pub static COOKIE_OPTIONS: &[ValueDef] = &[
     v(
@@ -358,68 +391,94 @@ pub static COOKIE_OPTIONS: &[ValueDef] = &[
         "secure",
         "The inserted cookie carries Secure (sent over HTTPS only).",
     ),
-    v("domain", "The Domain of the inserted cookie: domain <name>."),
-    v(
+    with_value(
+        "domain",
+        1,
+        "The Domain of the inserted cookie: domain <name>.",
+    ),
+    with_value(
         "maxidle",
+        1,
         "How long a cookie stays valid without being seen: maxidle <time>.",
     ),
-    v(
+    with_value(
         "maxlife",
+        1,
         "How long a cookie stays valid after it was first set: maxlife <time>.",
     ),
     v(
         "dynamic",
         "Server cookie values derived from dynamic-cookie-key and the server's address.",
     ),
-    v("attr", "Any other attribute for the inserted cookie: attr <text>."),
+    with_value(
+        "attr",
+        1,
+        "Any other attribute for the inserted cookie: attr <text>.",
+    ),
 ];
 
 /// The options of a `stick-table` line.
 pub static STICK_TABLE_OPTIONS: &[ValueDef] = &[
-    v(
+    one_of(
         "type",
+        STICK_TABLE_KEY_TYPES,
         "The key's type: ip, ipv6, integer, string [len <n>] or binary [len <n>].",
     ),
-    v("ip", "Key type: IPv4 addresses."),
-    v("ipv6", "Key type: IPv6 addresses (IPv4 ones are mapped)."),
-    v("integer", "Key type: 32-bit integers."),
-    v("string", "Key type: strings, cut at len bytes."),
-    v("binary", "Key type: binary blocks of len bytes."),
-    v("len", "The key length in bytes for string and binary keys."),
-    v("size", "The most entries the table holds: size <n>[k|m|g]."),
-    v(
+    with_value(
+        "len",
+        1,
+        "The key length in bytes for string and binary keys.",
+    ),
+    with_value(
+        "size",
+        1,
+        "The most entries the table holds: size <n>[k|m|g].",
+    ),
+    with_value(
         "expire",
+        1,
         "How long an entry lives after its last update: expire <time>.",
     ),
     v(
         "nopurge",
         "A full table refuses new entries instead of dropping the oldest.",
     ),
-    v(
+    with_value(
         "peers",
+        1,
         "Shares the table with the peers of a peers section: peers <name>.",
     ),
-    v(
+    one_of(
         "srvkey",
+        STICK_TABLE_SERVER_KEYS,
         "What a stored server is remembered by: srvkey name or srvkey addr.",
     ),
-    v(
+    with_value(
         "write-to",
+        1,
         "Also writes every update to another table: write-to <table>.",
     ),
-    v(
+    with_value(
         "store",
+        1,
         "The counters kept per entry: store conn_cnt,http_req_rate(10s),gpc0…",
     ),
 ];
 
-/// The words that follow the first one of `directive` (after its name, if it has one), each
-/// with its doc, when they come from a fixed list.
-pub fn words_of(directive: &str) -> Option<&'static [ValueDef]> {
-    match directive {
-        "log" => Some(LOG_WORDS),
-        "cookie" => Some(COOKIE_OPTIONS),
-        "stick-table" | "table" => Some(STICK_TABLE_OPTIONS),
-        _ => None,
-    }
-}
+/// The key types of `stick-table type`.
+pub static STICK_TABLE_KEY_TYPES: &[ValueDef] = &[
+    v("ip", "Key type: IPv4 addresses."),
+    v("ipv6", "Key type: IPv6 addresses (IPv4 ones are mapped)."),
+    v("integer", "Key type: 32-bit integers."),
+    v("string", "Key type: strings, cut at len bytes."),
+    v("binary", "Key type: binary blocks of len bytes."),
+];
+
+/// What `stick-table srvkey` remembers a server by.
+pub static STICK_TABLE_SERVER_KEYS: &[ValueDef] = &[
+    v("name", "The server's name (the default)."),
+    v(
+        "addr",
+        "The server's address and port, for peers whose server names differ.",
+    ),
+];

@@ -389,6 +389,12 @@ fn statement(cx: &mut Ctx, section: Option<SectionKind>, w: &[String]) -> Vec<St
         (_, "stats") => match arg(1) {
             "uri" => set(&mut out, 2, cx.anon.path(arg(2))),
             "realm" => set(&mut out, 2, cx.anon.string(arg(2))),
+            // Free text shown on the stats page, as `description`.
+            "show-desc" | "show-node" => {
+                for slot in out.iter_mut().take(cond_at).skip(at + 2) {
+                    *slot = cx.anon.string(slot);
+                }
+            }
             "auth" => {
                 let (u, p) = arg(2).split_once(':').unwrap_or((arg(2), ""));
                 let v = format!("{}:{}", cx.name(u), cx.anon.string(p));
@@ -428,11 +434,29 @@ fn statement(cx: &mut Ctx, section: Option<SectionKind>, w: &[String]) -> Vec<St
             set(&mut out, 2, url(cx, arg(2)))
         }
         (_, "capture") if arg(1) == "cookie" => set(&mut out, 2, cx.anon.string(arg(2))),
-        (_, "filter") if arg(1) == "cache" => set(&mut out, 2, cx.name(arg(2))),
+        (_, "filter") => filter_values(cx, w, at, cond_at, &mut out),
         _ => {}
     }
     out.extend(cond);
     out
+}
+
+/// A `filter` line's names, files and free text: the cache and FastCGI application named
+/// (sections, so their names are replaced alike), the SPOE configuration file, a trace's name.
+fn filter_values(cx: &mut Ctx, w: &[String], at: usize, end: usize, out: &mut [String]) {
+    match w.get(at + 1).map(String::as_str) {
+        Some("cache" | "fcgi-app") if at + 2 < end => out[at + 2] = cx.name(&w[at + 2]),
+        Some(kind) => {
+            for i in at + 2..end.saturating_sub(1) {
+                match (kind, w[i].as_str()) {
+                    ("spoe", "config") => out[i + 1] = cx.anon.path(&w[i + 1]),
+                    ("trace", "name") => out[i + 1] = cx.anon.string(&w[i + 1]),
+                    _ => {}
+                }
+            }
+        }
+        None => {}
+    }
 }
 
 fn url(cx: &mut Ctx, v: &str) -> String {

@@ -121,6 +121,15 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
     match rest.first().map(String::as_str) {
         None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP.to_string())),
         Some("-v" | "-vv" | "--version" | "version") => Ok(Command::Version),
+        // `hapee-lb route --help`: a command's help is the help, not an unknown option.
+        Some("check" | "run" | "fmt" | "route" | "explain" | "docs")
+            if rest[1..]
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| matches!(a.as_str(), "-h" | "--help")) =>
+        {
+            Ok(Command::Help(HELP.to_string()))
+        }
         Some("check") => parse_check(&rest[1..], false),
         Some("run") => parse_check(&rest[1..], true).and_then(|c| match c {
             Command::Run(r) => Ok(Command::Run(r)),

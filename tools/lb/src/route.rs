@@ -172,8 +172,12 @@ fn request_rules(rules: &[plan::Rule]) -> Vec<&plan::Rule> {
         .collect()
 }
 
-/// The rule text of each step, looked up in the plan.
-fn step_rule_text(plan: &Plan, trace: &Trace, step: &explain::RuleStep) -> String {
+/// The plan's rule a step ran.
+fn step_rule<'a>(
+    plan: &'a Plan,
+    trace: &Trace,
+    step: &explain::RuleStep,
+) -> Option<&'a plan::Rule> {
     let rules = if step.proxy == trace.frontend {
         plan.frontends
             .iter()
@@ -185,9 +189,67 @@ fn step_rule_text(plan: &Plan, trace: &Trace, step: &explain::RuleStep) -> Strin
             .find(|b| b.name == step.proxy)
             .map(|b| &b.rules)
     };
-    rules
-        .and_then(|r| request_rules(r).get(step.index).map(|r| rule_text(r)))
+    rules.and_then(|r| request_rules(r).get(step.index).copied())
+}
+
+/// The rule text of each step, looked up in the plan.
+fn step_rule_text(plan: &Plan, trace: &Trace, step: &explain::RuleStep) -> String {
+    step_rule(plan, trace, step)
+        .map(rule_text)
         .unwrap_or_default()
+}
+
+/// Where each line the trace went through is written, as `check` names places
+/// (`file:line:col`): the rules, the `use_backend` lines, the `default_backend` line.
+struct Places {
+    rules: Vec<String>,
+    switches: Vec<String>,
+    default_backend: Option<String>,
+}
+
+impl Places {
+    fn of(
+        c: &hapee_compiler::check::Compilation,
+        plan: &Plan,
+        t: &Trace,
+        place: &dyn Fn(Option<hapee_compiler::Span>) -> String,
+    ) -> Places {
+        let proxy = c.config.proxies.iter().find(|p| {
+            p.name
+                .as_ref()
+                .is_some_and(|n| n.value.as_str() == t.frontend)
+        });
+        Places {
+            rules: t
+                .rules
+                .iter()
+                .map(|s| place(step_rule(plan, t, s).map(|r| r.span)))
+                .collect(),
+            switches: t
+                .switches
+                .iter()
+                .map(|s| {
+                    place(
+                        proxy
+                            .and_then(|p| p.use_backends.get(s.index))
+                            .map(|u| u.span),
+                    )
+                })
+                .collect(),
+            default_backend: proxy
+                .and_then(|p| p.default_backend.as_ref())
+                .map(|d| place(Some(d.span))),
+        }
+    }
+}
+
+/// `  (file:line:col)` after a line of the human answer, when the place is known.
+fn at(place: &str) -> String {
+    if place.is_empty() {
+        String::new()
+    } else {
+        format!("  ({place})")
+    }
 }
 
 fn switch_text(plan: &Plan, fe: usize, index: usize) -> String {
@@ -264,8 +326,9 @@ fn route(args: &RouteArgs) -> Result<String, String> {
     };
     let trace = explain::trace(&shared, fe, &conn, &head)
         .ok_or("the request does not parse as HTTP/1.1 (check the method, path and headers)")?;
+    let places = Places::of(&c, &plan, &trace, &place);
     Ok(if args.json {
-        json(&plan, fe, &trace, args, &not_replayed)
+        json(&plan, fe, &trace, args, client, &places, &not_replayed)
     } else {
         let mut out = String::new();
         for (at, what) in &not_replayed {
@@ -273,7 +336,7 @@ fn route(args: &RouteArgs) -> Result<String, String> {
                 "warning: {at}: not replayed, the answer may differ: {what}\n"
             ));
         }
-        out + &human(&plan, fe, &trace, args, client)
+        out + &human(&plan, fe, &trace, args, client, &places)
     })
 }
 
@@ -285,7 +348,14 @@ fn balance_text(plan: &Plan, backend: &str) -> String {
         .map_or_else(String::new, |b| b.balance.clone())
 }
 
-fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr) -> String {
+fn human(
+    plan: &Plan,
+    fe: usize,
+    t: &Trace,
+    args: &RouteArgs,
+    client: SocketAddr,
+    places: &Places,
+) -> String {
     let mut out = format!(
         "{} {} from {client}{} → frontend {}\n",
         t.method,
@@ -297,16 +367,20 @@ fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr
         out.push_str(&format!("  TLS server name (SNI): {sni}\n"));
     }
     // The frontend's rules, its backend switch, then the backend's rules: the order they run.
-    let (frontend_steps, backend_steps): (Vec<_>, Vec<_>) =
-        t.rules.iter().partition(|s| s.proxy == t.frontend);
-    for step in frontend_steps {
-        step_lines(plan, t, step, &mut out);
+    let (frontend_steps, backend_steps): (Vec<_>, Vec<_>) = t
+        .rules
+        .iter()
+        .zip(&places.rules)
+        .partition(|(s, _)| s.proxy == t.frontend);
+    for (step, place) in frontend_steps {
+        step_lines(plan, t, step, place, &mut out);
     }
-    for s in &t.switches {
+    for (s, place) in t.switches.iter().zip(&places.switches) {
         out.push_str(&format!(
-            "  [{}] {}\n",
+            "  [{}] {}{}\n",
             if s.matched { "match" } else { " no  " },
-            switch_text(plan, fe, s.index)
+            switch_text(plan, fe, s.index),
+            at(place)
         ));
         if let Some(name) = &s.rendered {
             let outcome = if s.chose {
@@ -322,13 +396,14 @@ fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr
         .as_ref()
         .filter(|_| !t.switches.iter().any(|s| s.chose))
     {
-        out.push_str(&format!("  [default] backend {b}\n"));
+        let place = places.default_backend.as_deref().unwrap_or("");
+        out.push_str(&format!("  [default] backend {b}{}\n", at(place)));
     }
-    if let Some(b) = backend_steps.first() {
+    if let Some((b, _)) = backend_steps.first() {
         out.push_str(&format!("backend {}\n", b.proxy));
     }
-    for step in backend_steps {
-        step_lines(plan, t, step, &mut out);
+    for (step, place) in backend_steps {
+        step_lines(plan, t, step, place, &mut out);
     }
     match (&t.backend, &t.balance) {
         (Some(b), Some(bal)) if t.verdict == "continue" => {
@@ -352,11 +427,12 @@ fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr
 }
 
 /// One evaluated rule: its outcome, the headers it changed, the verdict it gave.
-fn step_lines(plan: &Plan, t: &Trace, step: &explain::RuleStep, out: &mut String) {
+fn step_lines(plan: &Plan, t: &Trace, step: &explain::RuleStep, place: &str, out: &mut String) {
     out.push_str(&format!(
-        "  [{}] {}\n",
+        "  [{}] {}{}\n",
         if step.matched { "match" } else { " no  " },
-        step_rule_text(plan, t, step)
+        step_rule_text(plan, t, step),
+        at(place)
     ));
     for h in &step.headers {
         match &h.value {
@@ -391,16 +467,20 @@ fn json(
     fe: usize,
     t: &Trace,
     args: &RouteArgs,
+    client: SocketAddr,
+    places: &Places,
     not_replayed: &[(String, String)],
 ) -> String {
     use serde_json::json;
     let rules: Vec<_> = t
         .rules
         .iter()
-        .map(|s| {
+        .zip(&places.rules)
+        .map(|(s, place)| {
             json!({
                 "proxy": s.proxy,
                 "rule": step_rule_text(plan, t, s),
+                "at": place,
                 "matched": s.matched,
                 "headers": s.headers.iter().map(|h| json!({"name": h.name, "value": h.value})).collect::<Vec<_>>(),
                 "stopped": s.stopped,
@@ -410,9 +490,11 @@ fn json(
     let switches: Vec<_> = t
         .switches
         .iter()
-        .map(|s| {
+        .zip(&places.switches)
+        .map(|(s, place)| {
             json!({
                 "rule": switch_text(plan, fe, s.index),
+                "at": place,
                 "matched": s.matched,
                 "name": s.rendered,
                 "chosen": s.chose,
@@ -430,8 +512,11 @@ fn json(
             "candidates": b.candidates,
         })
     });
+    // The default backend took the request when no `use_backend` chose one.
+    let by_default = t.backend.is_some() && !t.switches.iter().any(|s| s.chose);
     let v = json!({
         "frontend": t.frontend,
+        "client": client.to_string(),
         "tls": args.tls,
         "sni": args.sni,
         "not_replayed": not_replayed
@@ -440,6 +525,10 @@ fn json(
             .collect::<Vec<_>>(),
         "rules": rules,
         "use_backend": switches,
+        "default_backend": by_default.then(|| json!({
+            "name": t.backend,
+            "at": places.default_backend,
+        })),
         "verdict": t.verdict,
         "backend": t.backend,
         "server": server,

@@ -547,3 +547,26 @@ fn env_only_failure(name: &str, text: &str) -> String {
     assert_eq!(out.status.code(), Some(1));
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// `hapee-lb <command> --help` prints the help and succeeds, as `hapee-lb --help` does: a
+/// new user asks a command for its help before anything else (it was an unknown option).
+#[test]
+fn each_command_answers_help() {
+    for command in ["check", "run", "fmt", "route", "explain", "docs"] {
+        for flag in ["--help", "-h"] {
+            let out = bin().args([command, flag]).output().expect("run hapee-lb");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{command} {flag}: {out:?}");
+            assert!(
+                text.contains(&format!("hapee-lb {command}")),
+                "{command} {flag}: {text}"
+            );
+        }
+    }
+    // After `--`, a file may be named like a flag.
+    let out = bin()
+        .args(["fmt", "--check", "--", "--help"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+}

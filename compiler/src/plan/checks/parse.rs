@@ -39,13 +39,12 @@ pub fn parse_rule(words: &[&str]) -> Option<CheckRule> {
     Some(match *first {
         "comment" => CheckRule::Comment(rest.join(" ")),
         "connect" => CheckRule::Connect(parse_connect(&rest, comment)),
+        // The request form of `http-check send`: one of its words (the registry's list).
         "send"
-            if rest.iter().any(|w| {
-                matches!(
-                    *w,
-                    "meth" | "uri" | "uri-lf" | "ver" | "hdr" | "body" | "body-lf"
-                )
-            }) || rest.is_empty() =>
+            if rest
+                .iter()
+                .any(|w| crate::registry::is_word_of("http-check send", w))
+                || rest.is_empty() =>
         {
             CheckRule::HttpSend(parse_http_send(&rest))
         }

@@ -216,6 +216,8 @@ fn route_predicts_what_run_does() {
     assert_eq!(rules[0]["rule"], "http-request deny if is_admin");
     assert_eq!(rules[0]["matched"], true);
     assert_eq!(rules[0]["stopped"], "deny 403");
+    let place = rules[0]["at"].as_str().unwrap();
+    assert!(place.ends_with("haproxy.cfg:9:5"), "{place}");
     let api = route(
         &cfg,
         "GET /users/7",
@@ -257,6 +259,15 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
     assert!(text.contains("[ no  ] use_backend be_api if api"), "{text}");
     assert!(text.contains("[default] backend be_web"), "{text}");
     assert!(text.contains("by balance source (hash key 0x"), "{text}");
+    // Each line the request went through is named as `check` names places.
+    for line in [
+        "[ no  ] use_backend be_api if api  (",
+        "[default] backend be_web  (",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    assert!(text.contains("haproxy.cfg:9:5)\n"), "{text}");
+    assert!(text.contains("haproxy.cfg:10:21)\n"), "{text}");
     // What the runtime lacks is named, with its place, since the answer may then differ.
     let with_rdp = std::fs::read_to_string(&cfg)
         .unwrap()
@@ -264,6 +275,18 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
     std::fs::write(&cfg, with_rdp).unwrap();
     let out = run(&["-f", cfg.to_str().unwrap(), "--format", "json", "GET /"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // JSON holds what the words say: the places, the client, the default backend taking it.
+    assert_eq!(v["client"], "192.0.2.1:40000", "{v}");
+    let at = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
+    assert!(
+        at(&v["use_backend"][0]["at"]).ends_with("haproxy.cfg:9:5"),
+        "{v}"
+    );
+    assert_eq!(v["default_backend"]["name"], "be_web", "{v}");
+    assert!(
+        at(&v["default_backend"]["at"]).ends_with("haproxy.cfg:10:21"),
+        "{v}"
+    );
     let missing = v["not_replayed"].as_array().unwrap();
     assert_eq!(missing.len(), 1, "{v}");
     assert!(
