@@ -391,8 +391,11 @@ impl Hooks for ThreadHooks {
                 report(&state, &what, &e, Some(&txn.frontend));
                 return (txn, ActionEnd::Continue);
             }
-            // The `TXN` object, read again once the script has run for how it ended.
-            let lent = match txn::LuaTxn::lend(&state) {
+            // The `TXN` object, read again once the script has run for how it ended; on the
+            // stream's slot when filters run beside the script.
+            let lend_to = txn.rare().and_then(|r| r.lend_to.clone());
+            let slot = lend_to.as_ref().and_then(|l| l.slot());
+            let lent = match txn::LuaTxn::lend_on(&state, slot) {
                 Ok(lent) => lent,
                 Err(e) => {
                     report(
@@ -407,6 +410,9 @@ impl Hooks for ThreadHooks {
             core::clear_wake_time();
             let last = last_call(phase, &txn);
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
+            if let Some(l) = &lend_to {
+                l.wake();
+            }
             let result = async {
                 // The function and the object go by reference (no registry copies); the
                 // rule's arguments, usually none, in a list.
@@ -473,12 +479,18 @@ impl Hooks for ThreadHooks {
             let frontend = txn.frontend.to_string();
             // What the content rules held is the service's to read first.
             let held = txn.payload.clone().unwrap_or_default();
-            let samples = txn::SampleSet::lend(&state);
+            // On the stream's slot when filters run beside the service.
+            let lend_to = txn.rare().and_then(|r| r.lend_to.clone());
+            let slot = lend_to.as_ref().and_then(|l| l.slot());
+            let samples = txn::SampleSet::lend_on(&state, slot);
             let cell: txn::TxnCell = match &samples {
                 Ok(samples) => samples.cell.clone(),
                 Err(_) => Arc::default(),
             };
             *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(txn));
+            if let Some(l) = &lend_to {
+                l.wake();
+            }
             let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
             let applet = applet::AppletTcp {
                 cell: cell.clone(),

@@ -60,6 +60,8 @@ pub struct LentTxn {
     pub object: Table,
     pub cell: TxnCell,
     call: Arc<CallMarks>,
+    /// Made on a stream's own slot ([`LuaTxn::lend_on`]): not kept for another call.
+    on_slot: bool,
 }
 
 /// Where a state keeps the metatable of its `TXN` objects.
@@ -85,7 +87,29 @@ impl LuaTxn {
         let cell: TxnCell = Arc::new(Mutex::new(None));
         let call = Arc::<CallMarks>::default();
         let object = new_object(state, &cell, &call)?;
-        Ok(LentTxn { object, cell, call })
+        Ok(LentTxn {
+            object,
+            cell,
+            call,
+            on_slot: false,
+        })
+    }
+
+    /// As [`LuaTxn::lend`], or with `slot` a new object that reaches the transaction through
+    /// it: the stream's own slot, where its script filters reach the transaction while the
+    /// call waits (`hapee_runtime::script::LendTo`). Such an object is not kept after the call.
+    pub fn lend_on(state: &State, slot: Option<TxnCell>) -> mlua::Result<LentTxn> {
+        let Some(cell) = slot else {
+            return LuaTxn::lend(state);
+        };
+        let call = Arc::<CallMarks>::default();
+        let object = new_object(state, &cell, &call)?;
+        Ok(LentTxn {
+            object,
+            cell,
+            call,
+            on_slot: true,
+        })
     }
 
     /// Keeps `lent`, whose call has ended and whose transaction was taken back, for a later
@@ -93,6 +117,9 @@ impl LuaTxn {
     /// transaction is over"; once another call has it, that call's transaction (HAProxy's
     /// `TXN` kept past its call points at a freed stream).
     pub fn give_back(state: &State, lent: LentTxn) {
+        if lent.on_slot {
+            return;
+        }
         if let Ok(mut idle) = state.idle_txns.lock() {
             if idle.len() < IDLE_TXNS {
                 idle.push(lent);
