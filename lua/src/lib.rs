@@ -495,6 +495,7 @@ impl Hooks for ThreadHooks {
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
                 io: io.clone(),
+                state_id: state.id,
             };
             let result = async {
                 let object = applet.object(&state, samples.as_ref().map_err(Clone::clone)?)?;
@@ -704,9 +705,12 @@ assert(c:dump() == "abcd", "concat")
 assert(core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("10.1.2.3")), "match")
 assert(not core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("11.1.2.3")), "no match")
 assert(core.parse_addr("nonsense") == nil, "parse_addr")
-local re = Regex.new("^a(b+)$", true)
+local compiled, re = Regex.new("^a(b+)$", false)
 local ok, caps = re:match("ABBB")
-assert(ok and caps[2] == "BBB", "regex")
+assert(compiled and ok and caps[2] == "BBB", "regex")
+local _, cs = Regex.new("^a(b+)$", true)
+assert(not cs:match("ABBB") and cs:exec("abb"), "case-sensitive regex")
+assert(not Regex.new("(", true), "bad regex")
 assert(core.info == 6 and core.debug == 7, "levels")
 core.register_fetches("f", function() return 1 end)
 core.register_converters("c", function(v) return v end)

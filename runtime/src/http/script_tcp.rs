@@ -70,7 +70,11 @@ impl TcpFilters {
     /// What wakes the directions waiting for the transaction: to be notified (all waiters)
     /// whenever it is put back in the slot.
     pub fn back(&self) -> std::sync::Arc<tokio::sync::Notify> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).back.clone()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .back
+            .clone()
     }
 
     /// Whether the transaction is in the slot now.

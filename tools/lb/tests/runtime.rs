@@ -187,10 +187,10 @@ mod lua_runtime_api;
 mod lua_shapes;
 #[path = "runtime/lua_stktable.rs"]
 mod lua_stktable;
-#[path = "runtime/lua_table_order.rs"]
-mod lua_table_order;
 #[path = "runtime/lua_surface.rs"]
 mod lua_surface;
+#[path = "runtime/lua_table_order.rs"]
+mod lua_table_order;
 #[path = "runtime/lua_tcp_reply.rs"]
 mod lua_tcp_reply;
 #[path = "runtime/mailers.rs"]

@@ -106,10 +106,7 @@ fn a_tcp_service_and_the_filters_share_the_transaction_as_in_haproxy() {
         )
     };
     let (mine, theirs) = both_reading(1, cfg, drive);
-    assert_eq!(
-        mine,
-        ("[5 5]\n".to_string(), vec!["6 5 6".to_string()])
-    );
+    assert_eq!(mine, ("[5 5]\n".to_string(), vec!["6 5 6".to_string()]));
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine, "Debian's haproxy");
     }
