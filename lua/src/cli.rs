@@ -3,7 +3,6 @@
 //! `sc`) whose `send` writes the answer, then the command's words; an error is answered as
 //! HAProxy answers it, `Lua cli '<name>': <message>.`
 
-use crate::errors::exact;
 use crate::state::State;
 use crate::txn::{vars_methods, SampleSet, TxnCell};
 use mlua::{Function, MultiValue, Table, UserData, UserDataMethods, Value};
