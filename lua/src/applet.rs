@@ -122,6 +122,7 @@ end";
 impl UserData for AppletHttp {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletHttp| &a.cell);
+        crate::txn::priv_methods(m, |a: &AppletHttp| (&a.cell, a.state.id));
         crate::errors::add_method(
             m,
             "set_status",
@@ -433,6 +434,8 @@ impl TcpIo {
 pub struct AppletTcp {
     pub cell: TxnCell,
     pub io: Arc<tokio::sync::Mutex<TcpIo>>,
+    /// The id of the state the service runs in (whose private value it reads).
+    pub state_id: usize,
 }
 
 impl AppletTcp {
@@ -459,6 +462,7 @@ fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
 impl UserData for AppletTcp {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletTcp| &a.cell);
+        crate::txn::priv_methods(m, |a: &AppletTcp| (&a.cell, a.state_id));
         crate::errors::add_async_method(
             m,
             "receive",

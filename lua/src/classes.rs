@@ -10,7 +10,7 @@ use hapee_runtime::api::{servers, stat};
 use hapee_runtime::patref::{self, PatRef};
 use hapee_runtime::sample::MapMatch;
 use hapee_runtime::state::{ServerRt, Shared, ADMIN_DRAIN};
-use mlua::{Lua, MultiValue, UserData, UserDataMethods};
+use mlua::{Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -19,13 +19,10 @@ pub fn install(state: &State) -> mlua::Result<()> {
     let lua = &state.lua;
     let map = lua.create_table()?;
     let serving = state.serving.clone();
-    for (i, name) in [
-        "_str", "_beg", "_end", "_sub", "_dom", "_reg", "_ip", "_int",
-    ]
-    .iter()
-    .enumerate()
-    {
+    // HAProxy's match methods, numbered as it numbers them, each under its name and `_name`.
+    for (i, name) in MATCH_METHODS.iter().enumerate() {
         map.set(*name, i)?;
+        map.set(format!("_{name}"), i)?;
     }
     map.set(
         "new",
@@ -40,19 +37,16 @@ pub fn install(state: &State) -> mlua::Result<()> {
                     "'new': map: cannot load map at runtime.",
                 ));
             }
-            let how = [
-                MapMatch::Str,
-                MapMatch::Beg,
-                MapMatch::End,
-                MapMatch::Sub,
-                MapMatch::Dom,
-                MapMatch::Reg,
-                MapMatch::Ip,
-                MapMatch::Int,
-            ]
-            .get(method.unwrap_or(0))
-            .copied()
-            .unwrap_or(MapMatch::Str);
+            // `found`, `bool`, `bin` and `len` are methods of ACLs that no map converter has:
+            // refused here (the README's list of what is left out).
+            let how = match method.map(|m| MATCH_METHODS.get(m).copied()) {
+                None => MapMatch::Str,
+                Some(Some(name)) => MapMatch::parse(name)
+                    .ok_or_else(|| mlua::Error::runtime("'new' needs a valid match method."))?,
+                Some(None) => {
+                    return Err(mlua::Error::runtime("'new' needs a valid match method."))
+                }
+            };
             let file = patref::load(&file, patref::Kind::Map)
                 .map_err(|e| mlua::Error::runtime(format!("map file '{file}': {e}")))?;
             Ok(Map { file, how })
@@ -62,19 +56,35 @@ pub fn install(state: &State) -> mlua::Result<()> {
     let regex = lua.create_table()?;
     regex.set(
         "new",
-        crate::errors::function(lua, |_, (pattern, nocase): (String, Option<bool>)| {
+        // `Regex.new(pattern, case_sensitive)`: whether it compiled, then the regex or why not.
+        crate::errors::function(lua, |lua, (pattern, cs): (String, Value)| {
+            let Value::Boolean(cs) = cs else {
+                return Err(crate::errors::arg_error(2, "boolean expected"));
+            };
             let re = regex::RegexBuilder::new(&pattern)
-                .case_insensitive(nocase.unwrap_or(false))
+                .case_insensitive(!cs)
                 .build();
             Ok(match re {
-                Ok(re) => (Some(Regex(re)), None),
-                Err(e) => (None, Some(e.to_string())),
+                Ok(re) => {
+                    let ud = lua.create_userdata(Regex(re))?;
+                    (
+                        true,
+                        Value::Table(crate::object::shaped(lua, ud, "hapee.Regex")?),
+                    )
+                }
+                Err(e) => (false, Value::String(lua.create_string(e.to_string())?)),
             })
         })?,
     )?;
     lua.globals().set("Regex", regex)?;
     Ok(())
 }
+
+/// HAProxy's pattern match methods in its order: `Map.str` (and `Map._str`) is 6.
+const MATCH_METHODS: [&str; 14] = [
+    "found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir", "dom", "end", "reg",
+    "regm",
+];
 
 struct Map {
     file: Arc<PatRef>,
@@ -100,14 +110,16 @@ impl UserData for Regex {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         crate::errors::add_method(m, "exec", |_, this, s: String| Ok(this.0.is_match(&s)));
         crate::errors::add_method(m, "match", |lua, this, s: String| {
-            let Some(caps) = this.0.captures(&s) else {
-                return Ok((false, None));
-            };
+            // The captures, the whole match first, in a table that is empty without a match.
             let list = lua.create_table()?;
-            for (i, c) in caps.iter().enumerate() {
-                list.raw_set(i + 1, c.map_or("", |m| m.as_str()))?;
+            let Some(caps) = this.0.captures(&s) else {
+                return Ok((false, list));
+            };
+            // Up to the first group that took no part in the match.
+            for (i, c) in caps.iter().map_while(|c| c).enumerate() {
+                list.raw_set(i + 1, c.as_str())?;
             }
-            Ok((true, Some(list)))
+            Ok((true, list))
         });
     }
 }

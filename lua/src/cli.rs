@@ -3,7 +3,6 @@
 //! `sc`) whose `send` writes the answer, then the command's words; an error is answered as
 //! HAProxy answers it, `Lua cli '<name>': <message>.`
 
-use crate::errors::exact;
 use crate::state::State;
 use crate::txn::{vars_methods, SampleSet, TxnCell};
 use mlua::{Function, MultiValue, Table, UserData, UserDataMethods, Value};
@@ -22,7 +21,7 @@ pub struct Command {
 struct CliApplet {
     out: Arc<Mutex<Vec<u8>>>,
     cell: TxnCell,
-    private: Mutex<Option<mlua::RegistryKey>>,
+    private: crate::txn::AppletPrivate,
 }
 
 impl UserData for CliApplet {
@@ -37,21 +36,7 @@ impl UserData for CliApplet {
         m.add_method("getline", |_, _, ()| Ok(Value::Nil));
         m.add_method("receive", |_, _, _: MultiValue| Ok(Value::Nil));
         vars_methods(m, |a: &CliApplet| &a.cell);
-        m.add_method("set_priv", |lua, this, args: MultiValue| {
-            let value: Value = exact(lua, args, true, 2, "set_priv")?;
-            let key = lua.create_registry_value(value)?;
-            if let Ok(mut p) = this.private.lock() {
-                *p = Some(key);
-            }
-            Ok(())
-        });
-        m.add_method("get_priv", |lua, this, args: MultiValue| {
-            exact::<()>(lua, args, true, 1, "get_priv")?;
-            match this.private.lock().ok().as_deref().and_then(Option::as_ref) {
-                Some(key) => lua.registry_value::<Value>(key),
-                None => Ok(Value::Nil),
-            }
-        });
+        crate::txn::own_priv_methods(m, |a: &CliApplet| &a.private);
     }
 }
 

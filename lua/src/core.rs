@@ -27,6 +27,7 @@ pub fn install(state: &State) -> mlua::Result<()> {
     register_functions(state, &core)?;
     log_functions(state, &core)?;
     time_functions(lua, &core)?;
+    date_functions(lua, &core)?;
     helpers(lua, &core)?;
     core.set("tcp", lua.create_function(crate::socket::new_socket)?)?;
     core.set("httpclient", crate::httpclient::constructor(state)?)?;
@@ -398,6 +399,54 @@ fn time_functions(lua: &Lua, core: &Table) -> mlua::Result<()> {
         "done",
         lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
             Err(mlua::Error::runtime(crate::DONE))
+        })?,
+    )?;
+    Ok(())
+}
+
+/// Which of HTTP's three date forms a date is written in: IMF-fixdate (`Sun, 06 Nov 1994
+/// 08:49:37 GMT`), RFC 850's (`Sunday, 06-Nov-94 …`) or asctime's (`Sun Nov  6 …`).
+#[derive(Clone, Copy, PartialEq)]
+enum DateForm {
+    Imf,
+    Rfc850,
+    Asctime,
+}
+
+fn date_form(date: &str) -> DateForm {
+    match date.find(',') {
+        Some(3) => DateForm::Imf,
+        Some(_) => DateForm::Rfc850,
+        None => DateForm::Asctime,
+    }
+}
+
+/// `core.http_date` (any of the three forms), `core.imf_date`, `core.rfc850_date` and
+/// `core.asctime_date` (that form only): the date as seconds since the epoch, `nil` when it is
+/// not one. `core.set_nice` is taken and has no effect: hapee's scheduler has no task niceness.
+fn date_functions(lua: &Lua, core: &Table) -> mlua::Result<()> {
+    for (name, form) in [
+        ("http_date", None),
+        ("imf_date", Some(DateForm::Imf)),
+        ("rfc850_date", Some(DateForm::Rfc850)),
+        ("asctime_date", Some(DateForm::Asctime)),
+    ] {
+        let parse = crate::errors::function(lua, move |_, date: mlua::String| {
+            let date = date.to_str()?;
+            if form.is_some_and(|f| f != date_form(&date)) {
+                return Ok(None);
+            }
+            let time = httpdate::parse_http_date(&date).ok();
+            Ok(time
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs() as i64))
+        })?;
+        core.set(name, parse)?;
+    }
+    core.set(
+        "set_nice",
+        lua.create_function(|lua, args: MultiValue| {
+            exact::<i64>(lua, args, false, 1, "set_nice").map(drop)
         })?,
     )?;
     Ok(())

@@ -391,8 +391,11 @@ impl Hooks for ThreadHooks {
                 report(&state, &what, &e, Some(&txn.frontend));
                 return (txn, ActionEnd::Continue);
             }
-            // The `TXN` object, read again once the script has run for how it ended.
-            let lent = match txn::LuaTxn::lend(&state) {
+            // The `TXN` object, read again once the script has run for how it ended; on the
+            // stream's slot when filters run beside the script.
+            let lend_to = txn.rare().and_then(|r| r.lend_to.clone());
+            let slot = lend_to.as_ref().and_then(|l| l.slot());
+            let lent = match txn::LuaTxn::lend_on(&state, slot) {
                 Ok(lent) => lent,
                 Err(e) => {
                     report(
@@ -407,6 +410,9 @@ impl Hooks for ThreadHooks {
             core::clear_wake_time();
             let last = last_call(phase, &txn);
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
+            if let Some(l) = &lend_to {
+                l.wake();
+            }
             let result = async {
                 // The function and the object go by reference (no registry copies); the
                 // rule's arguments, usually none, in a list.
@@ -473,16 +479,23 @@ impl Hooks for ThreadHooks {
             let frontend = txn.frontend.to_string();
             // What the content rules held is the service's to read first.
             let held = txn.payload.clone().unwrap_or_default();
-            let samples = txn::SampleSet::lend(&state);
+            // On the stream's slot when filters run beside the service.
+            let lend_to = txn.rare().and_then(|r| r.lend_to.clone());
+            let slot = lend_to.as_ref().and_then(|l| l.slot());
+            let samples = txn::SampleSet::lend_on(&state, slot);
             let cell: txn::TxnCell = match &samples {
                 Ok(samples) => samples.cell.clone(),
                 Err(_) => Arc::default(),
             };
             *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(txn));
+            if let Some(l) = &lend_to {
+                l.wake();
+            }
             let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
                 io: io.clone(),
+                state_id: state.id,
             };
             let result = async {
                 let object = applet.object(&state, samples.as_ref().map_err(Clone::clone)?)?;
@@ -692,9 +705,12 @@ assert(c:dump() == "abcd", "concat")
 assert(core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("10.1.2.3")), "match")
 assert(not core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("11.1.2.3")), "no match")
 assert(core.parse_addr("nonsense") == nil, "parse_addr")
-local re = Regex.new("^a(b+)$", true)
+local compiled, re = Regex.new("^a(b+)$", false)
 local ok, caps = re:match("ABBB")
-assert(ok and caps[2] == "BBB", "regex")
+assert(compiled and ok and caps[2] == "BBB", "regex")
+local _, cs = Regex.new("^a(b+)$", true)
+assert(not cs:match("ABBB") and cs:exec("abb"), "case-sensitive regex")
+assert(not Regex.new("(", true), "bad regex")
 assert(core.info == 6 and core.debug == 7, "levels")
 core.register_fetches("f", function() return 1 end)
 core.register_converters("c", function(v) return v end)

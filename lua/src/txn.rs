@@ -60,6 +60,8 @@ pub struct LentTxn {
     pub object: Table,
     pub cell: TxnCell,
     call: Arc<CallMarks>,
+    /// Made on a stream's own slot ([`LuaTxn::lend_on`]): not kept for another call.
+    on_slot: bool,
 }
 
 /// Where a state keeps the metatable of its `TXN` objects.
@@ -85,7 +87,29 @@ impl LuaTxn {
         let cell: TxnCell = Arc::new(Mutex::new(None));
         let call = Arc::<CallMarks>::default();
         let object = new_object(state, &cell, &call)?;
-        Ok(LentTxn { object, cell, call })
+        Ok(LentTxn {
+            object,
+            cell,
+            call,
+            on_slot: false,
+        })
+    }
+
+    /// As [`LuaTxn::lend`], or with `slot` a new object that reaches the transaction through
+    /// it: the stream's own slot, where its script filters reach the transaction while the
+    /// call waits (`hapee_runtime::script::LendTo`). Such an object is not kept after the call.
+    pub fn lend_on(state: &State, slot: Option<TxnCell>) -> mlua::Result<LentTxn> {
+        let Some(cell) = slot else {
+            return LuaTxn::lend(state);
+        };
+        let call = Arc::<CallMarks>::default();
+        let object = new_object(state, &cell, &call)?;
+        Ok(LentTxn {
+            object,
+            cell,
+            call,
+            on_slot: true,
+        })
     }
 
     /// Keeps `lent`, whose call has ended and whose transaction was taken back, for a later
@@ -93,6 +117,9 @@ impl LuaTxn {
     /// transaction is over"; once another call has it, that call's transaction (HAProxy's
     /// `TXN` kept past its call points at a freed stream).
     pub fn give_back(state: &State, lent: LentTxn) {
+        if lent.on_slot {
+            return;
+        }
         if let Ok(mut idle) = state.idle_txns.lock() {
             if idle.len() < IDLE_TXNS {
                 idle.push(lent);
@@ -183,21 +210,18 @@ impl UserData for LuaTxn {
                 })?;
             with_txn(&this.cell, |t| t.log_level = Some(level))
         });
-        m.add_method("set_priv", |lua, this, args: MultiValue| {
-            let value: Value = exact(lua, args, true, 2, "set_priv")?;
-            let state = this.state.id;
+        priv_methods(m, |t: &LuaTxn| (&t.cell, t.state.id));
+        // The queue priority, limited as `http-request set-priority-class/offset` limit it.
+        m.add_method("set_priority_class", |lua, this, args: MultiValue| {
+            let class: i64 = exact(lua, args, true, 2, "set_priority_class")?;
             with_txn(&this.cell, |t| {
-                t.rare_mut().script_data = Some(Box::new(Private { state, value }))
+                t.priority.class = class.clamp(-0x7ff, 0x7ff)
             })
         });
-        m.add_method("get_priv", |lua, this, args: MultiValue| {
-            exact::<()>(lua, args, true, 1, "get_priv")?;
+        m.add_method("set_priority_offset", |lua, this, args: MultiValue| {
+            let offset: i64 = exact(lua, args, true, 2, "set_priority_offset")?;
             with_txn(&this.cell, |t| {
-                t.rare()
-                    .and_then(|r| r.script_data.as_ref())
-                    .and_then(|d| d.downcast_ref::<Private>())
-                    .filter(|p| p.state == this.state.id)
-                    .map_or(Value::Nil, |p| p.value.clone())
+                t.priority.offset = offset.clamp(-0x7ffff, 0x7ffff)
             })
         });
         // Packet marks and TOS need socket options hapee does not set on client sockets.
@@ -250,6 +274,63 @@ impl UserData for LuaTxn {
             with_txn(&this.cell, |t| t.backend.as_deref().map(String::from))
         });
     }
+}
+
+/// `set_priv` and `get_priv` of `TXN` and the services' applets: one private value kept with
+/// the transaction (of the state `where_of` names), as HAProxy keeps one per stream, so a
+/// service reads what an action of its stream set.
+pub fn priv_methods<T: 'static, M: UserDataMethods<T>>(
+    m: &mut M,
+    where_of: fn(&T) -> (&TxnCell, usize),
+) {
+    m.add_method("set_priv", move |lua, this, args: MultiValue| {
+        let value: Value = exact(lua, args, true, 2, "set_priv")?;
+        let (cell, state) = where_of(this);
+        with_txn(cell, |t| {
+            t.rare_mut().script_data = Some(Box::new(Private { state, value }))
+        })
+    });
+    m.add_method("get_priv", move |lua, this, args: MultiValue| {
+        exact::<()>(lua, args, true, 1, "get_priv")?;
+        let (cell, state) = where_of(this);
+        with_txn(cell, |t| {
+            t.rare()
+                .and_then(|r| r.script_data.as_ref())
+                .and_then(|d| d.downcast_ref::<Private>())
+                .filter(|p| p.state == state)
+                .map_or(Value::Nil, |p| p.value.clone())
+        })
+    });
+}
+
+/// A command's private value (`set_priv`/`get_priv`): it has no stream to keep it with.
+pub type AppletPrivate = Mutex<Option<mlua::RegistryKey>>;
+
+/// `set_priv` and `get_priv` of a command's applet.
+pub fn own_priv_methods<T: 'static, M: UserDataMethods<T>>(
+    m: &mut M,
+    private_of: fn(&T) -> &AppletPrivate,
+) {
+    m.add_method("set_priv", move |lua, this, args: MultiValue| {
+        let value: Value = exact(lua, args, true, 2, "set_priv")?;
+        let key = lua.create_registry_value(value)?;
+        if let Ok(mut p) = private_of(this).lock() {
+            *p = Some(key);
+        }
+        Ok(())
+    });
+    m.add_method("get_priv", move |lua, this, args: MultiValue| {
+        exact::<()>(lua, args, true, 1, "get_priv")?;
+        match private_of(this)
+            .lock()
+            .ok()
+            .as_deref()
+            .and_then(Option::as_ref)
+        {
+            Some(key) => lua.registry_value::<Value>(key),
+            None => Ok(Value::Nil),
+        }
+    });
 }
 
 /// `get_var`, `set_var` and `unset_var`, shared by `TXN` and the applets.

@@ -57,6 +57,8 @@ pub(crate) fn sample_objects(lua: &Lua, cell: &TxnCell, http: bool) -> mlua::Res
 pub struct SampleSet {
     pub cell: TxnCell,
     objects: [Table; 4],
+    /// Made on a stream's own slot ([`SampleSet::lend_on`]): not kept for another applet.
+    on_slot: bool,
 }
 
 impl SampleSet {
@@ -70,13 +72,32 @@ impl SampleSet {
         {
             return Ok(set);
         }
-        let cell: TxnCell = Arc::new(Mutex::new(None));
+        SampleSet::on(state, Arc::new(Mutex::new(None)), false)
+    }
+
+    /// As [`SampleSet::lend`], or with `slot` a new set reaching the transaction through it
+    /// (the stream's own slot, as [`crate::txn::LuaTxn::lend_on`]), not kept after the applet.
+    pub fn lend_on(state: &State, slot: Option<TxnCell>) -> mlua::Result<SampleSet> {
+        match slot {
+            Some(cell) => SampleSet::on(state, cell, true),
+            None => SampleSet::lend(state),
+        }
+    }
+
+    fn on(state: &State, cell: TxnCell, on_slot: bool) -> mlua::Result<SampleSet> {
         let objects = sample_objects(&state.lua, &cell, false)?;
-        Ok(SampleSet { cell, objects })
+        Ok(SampleSet {
+            cell,
+            objects,
+            on_slot,
+        })
     }
 
     /// Keeps `self`, whose applet has ended and whose transaction was taken back.
     pub fn give_back(self, state: &State) {
+        if self.on_slot {
+            return;
+        }
         if let Ok(mut idle) = state.idle_samples.lock() {
             if idle.len() < IDLE_TXNS {
                 idle.push(self);

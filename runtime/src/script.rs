@@ -57,6 +57,41 @@ pub struct ScriptReply {
 /// script runs, and find it empty once it has been given back.
 pub type TxnSlot = std::sync::Arc<std::sync::Mutex<Option<Box<Txn>>>>;
 
+/// Where a stream's transaction stays while a script action or service holds it, so that the
+/// stream's script filters reach it between the script's steps, as HAProxy's Lua code and
+/// filters share one stream: a script that sleeps does not hold the filters up. Set on the
+/// transaction ([`crate::txn::TxnRare::lend_to`]) where filters run beside the script (a TCP
+/// tunnel's `tcp-response` rules, a TCP service); the script then keeps the transaction in
+/// that slot rather than in its own, and wakes the filters waiting for it. Held weakly: the
+/// slot may hold the very transaction that names it.
+#[derive(Clone)]
+pub struct LendTo {
+    slot: std::sync::Weak<std::sync::Mutex<Option<Box<Txn>>>>,
+    back: std::sync::Weak<tokio::sync::Notify>,
+}
+
+impl LendTo {
+    /// Lending to `slot`, waking `back`'s waiters whenever the transaction is put there.
+    pub fn new(slot: &TxnSlot, back: &std::sync::Arc<tokio::sync::Notify>) -> LendTo {
+        LendTo {
+            slot: std::sync::Arc::downgrade(slot),
+            back: std::sync::Arc::downgrade(back),
+        }
+    }
+
+    /// The slot, while the stream has it.
+    pub fn slot(&self) -> Option<TxnSlot> {
+        self.slot.upgrade()
+    }
+
+    /// Wakes what waits for the transaction: it is in the slot now.
+    pub fn wake(&self) {
+        if let Some(back) = self.back.upgrade() {
+            back.notify_waiters();
+        }
+    }
+}
+
 /// What a service still has to send once its response began, sent as the script sends it
 /// (at each of its waits), as HAProxy streams an applet's output.
 pub struct StreamedBody {

@@ -160,8 +160,9 @@ async fn serve_service(
 /// place, as HAProxy's applet does: what the rules held goes through the request's filters
 /// before it reads it, the filters start the response's analysis as it takes the stream, its
 /// answer goes through their `tcp_payload` (and the client's further bytes too), and both
-/// channels end with it, the response's first. The callbacks act on a copy of the
-/// transaction while the service holds it ([`crate::http::script_tcp::TcpFilters::copy_of`]).
+/// channels end with it, the response's first. The service keeps the transaction in the
+/// filters' slot while it runs ([`crate::http::script_tcp::TcpFilters::lend_to`]), where they
+/// reach it between its steps, as HAProxy's applet and filters share the stream.
 /// `None` when a filter failed (the stream ended).
 async fn filtered_service(
     name: &str,
@@ -186,7 +187,8 @@ async fn filtered_service(
     let Some(scripts) = crate::http::script_tcp::TcpFilters::take(&mut txn, true) else {
         return Some(Box::pin(crate::script::run_tcp_service(name, Box::new(stream), txn)).await);
     };
-    scripts.copy_of(&txn);
+    let (slot, back) = (scripts.slot(), scripts.back());
+    txn.rare_mut().lend_to = Some(scripts.lend_to());
     let (ours, theirs) = tokio::io::duplex(txn.shared.bufsize.max(1024));
     let limits = Limits {
         a_idle: fe.timeouts.client,
@@ -194,7 +196,14 @@ async fn filtered_service(
         a_fin: fe.timeouts.client_fin,
         b_fin: None,
     };
-    let served = crate::script::run_tcp_service(name, Box::new(theirs), txn);
+    let served = async {
+        let mut txn = crate::script::run_tcp_service(name, Box::new(theirs), txn).await;
+        // The service returned: the filters find the transaction in their slot until the
+        // tunnel's end.
+        txn.rare_mut().lend_to = None;
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(txn));
+        back.notify_waiters();
+    };
     let piped = pipe_both_inspected(
         stream,
         ours,
@@ -205,9 +214,14 @@ async fn filtered_service(
         std::future::pending(),
         Some(&scripts),
     );
-    let (mut txn, (piped, _)) = tokio::join!(Box::pin(served), piped);
+    let ((), (piped, _)) = tokio::join!(Box::pin(served), piped);
+    let mut txn = slot
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .expect("put back when the service returned");
     scripts.end(&mut txn, piped.client_first);
-    Some(txn)
+    Some(*txn)
 }
 
 /// The stream ends without a server (`SC`). What the client sent is dropped before the close,
@@ -552,12 +566,13 @@ pub async fn serve(
     let (piped, refused) = match slot {
         _ if inspects => {
             let slot = slot.unwrap_or_default();
-            let back = tokio::sync::Notify::new();
+            let back = scripts.as_ref().map_or_else(Default::default, |s| s.back());
             let gate = crate::tcp_response::Gate {
                 backend: be,
                 bufsize: shared.bufsize.max(1024),
                 txn: &slot,
                 back: &back,
+                lend: scripts.as_ref().map(|s| s.lend_to()),
             };
             crate::script::lend_during(&mut txn, &slot, pipe(Some(gate))).await
         }

@@ -19,6 +19,9 @@ pub struct Gate<'a> {
     pub bufsize: usize,
     pub txn: &'a crate::script::TxnSlot,
     pub back: &'a tokio::sync::Notify,
+    /// Where a rule's script keeps the transaction while it runs, for the script filters
+    /// running beside it (none without filters).
+    pub lend: Option<crate::script::LendTo>,
 }
 
 /// The transaction taken out of its slot while the response rules run on it; put back (and
@@ -47,7 +50,7 @@ impl<'a> Taken<'a> {
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
         *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = self.txn.take();
-        self.back.notify_one();
+        self.back.notify_waiters();
     }
 }
 
@@ -122,6 +125,7 @@ pub async fn inspect<R: AsyncRead + Unpin>(
         bufsize,
         txn: slot,
         back,
+        lend,
     } = gate;
     let mut buf = BytesMut::new();
     let deadline = backend
@@ -160,7 +164,16 @@ pub async fn inspect<R: AsyncRead + Unpin>(
         return Err(Refusal::Script);
     };
     let txn = taken.txn();
-    let more = run_rules(backend, txn, Some((server, deadline))).await?;
+    // A script among the rules keeps the transaction where the filters reach it.
+    let lending = lend.is_some();
+    if lending {
+        txn.rare_mut().lend_to = lend;
+    }
+    let ran = run_rules(backend, txn, Some((server, deadline))).await;
+    if lending {
+        txn.rare_mut().lend_to = None;
+    }
+    let more = ran?;
     let held = txn.res_payload.take().unwrap_or_else(|| buf.freeze());
     let limits = std::mem::take(&mut txn.filters.limits.download);
     Ok(Forward { held, more, limits })

@@ -77,6 +77,8 @@ pub struct TxnRare {
     pub script_data: Option<Box<dyn std::any::Any + Send>>,
     /// How a script action waiting for more held bytes gets them (`crate::script::Feed`).
     pub feed: Option<crate::script::Feed>,
+    /// Where a script holding the transaction keeps it, for the filters that run beside it.
+    pub lend_to: Option<crate::script::LendTo>,
     /// What a `tcp-request content` script sent the client (`txn.res:send()`) while it could
     /// not be written at once: written once the action returns.
     pub to_client: Vec<u8>,

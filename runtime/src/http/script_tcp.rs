@@ -11,8 +11,9 @@ use bytes::Bytes;
 /// through the `tcp_payload` of those that registered its data; at the end both channels
 /// end, that of the side that closed first first, as HAProxy ends them. The callbacks act on
 /// the stream's own transaction, lent through [`TcpFilters::slot`] while the tunnel runs (the
-/// `tcp-response` rules take it from there while they run); only a TCP service, which holds
-/// it while it runs, leaves them a copy ([`TcpFilters::copy_of`]).
+/// `tcp-response` rules take it from there, and a script action among them or a TCP service
+/// keeps it there while it runs, [`TcpFilters::lend_to`]): a direction that finds it out waits
+/// for it ([`TcpFilters::wait_lent`]), each time only for a step of a script.
 pub struct TcpFilters(std::sync::Mutex<TcpInner>);
 
 struct TcpInner {
@@ -21,8 +22,8 @@ struct TcpInner {
     holds: [Hold; 2],
     /// Where the stream's transaction is lent while the tunnel runs.
     slot: crate::script::TxnSlot,
-    /// The copy used while the slot is empty (a TCP service holds the transaction).
-    copy: Option<Box<Txn>>,
+    /// Woken when the transaction is put back in the slot.
+    back: std::sync::Arc<tokio::sync::Notify>,
     /// How much of a direction's bytes a buffer holds.
     room: usize,
     /// How many filters started their analysis of the response, in order (all of them
@@ -55,35 +56,51 @@ impl TcpFilters {
             room,
             filters,
             slot: Default::default(),
-            copy: None,
+            back: Default::default(),
         })))
     }
 
-    /// The callbacks act on a copy of `txn` as it is now, for a TCP service that holds the
-    /// transaction while it runs (HAProxy's applet and filters share the stream; hapee's
-    /// service takes it whole).
-    pub fn copy_of(&self, txn: &Txn) {
-        let mut copy = Txn::boxed(
-            txn.shared.clone(),
-            txn.client,
-            txn.local,
-            txn.frontend.clone(),
-        );
-        copy.backend = txn.backend.clone();
-        copy.server = txn.server.clone();
-        copy.vars = txn.vars.clone();
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).copy = Some(copy);
+    /// Where a script holding the transaction keeps it while the filters run beside it
+    /// (a `tcp-response` rule's action, a TCP service): their slot.
+    pub fn lend_to(&self) -> crate::script::LendTo {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        crate::script::LendTo::new(&inner.slot, &inner.back)
     }
 
-    /// Whether the transaction is in the slot now: the `tcp-response` rules do not hold it.
-    pub fn lent(&self) -> bool {
+    /// What wakes the directions waiting for the transaction: to be notified (all waiters)
+    /// whenever it is put back in the slot.
+    pub fn back(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .back
+            .clone()
+    }
+
+    /// Whether the transaction is in the slot now.
+    fn lent(&self) -> bool {
         let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let lent = inner
             .slot
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_some();
-        lent || inner.copy.is_some()
+        lent
+    }
+
+    /// Waits until the transaction is in the slot: out of it only while a step of the
+    /// response's rules or of a script runs on it.
+    pub async fn wait_lent(&self) {
+        let back = self.back();
+        loop {
+            let woken = back.notified();
+            let mut woken = std::pin::pin!(woken);
+            woken.as_mut().enable();
+            if self.lent() {
+                return;
+            }
+            woken.await;
+        }
     }
 
     /// Where the stream's transaction is to be lent while the tunnel runs.
@@ -116,12 +133,11 @@ impl TcpFilters {
         let TcpInner {
             filters,
             slot,
-            copy,
             started,
             ..
         } = &mut *inner;
         let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
-        let txn = if lent.is_some() { &mut *lent } else { copy };
+        let txn = &mut *lent;
         while let Some(f) = filters.get_mut(*started) {
             let Some(mut t) = txn.take() else {
                 return Started::Done;
@@ -148,11 +164,10 @@ impl TcpFilters {
             filters,
             holds,
             slot,
-            copy,
             ..
         } = &mut *inner;
         let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
-        let txn = if lent.is_some() { &mut *lent } else { copy };
+        let txn = &mut *lent;
         let passed = holds[usize::from(response)].pass(chunk, eom, |k, held, eom| {
             let f = &mut filters[k];
             let Some(lent) = txn.take().filter(|_| f.filters_data(response)) else {

@@ -25,7 +25,7 @@ pub enum MapMatch {
 }
 
 impl MapMatch {
-    fn parse(name: &str) -> Option<MapMatch> {
+    pub fn parse(name: &str) -> Option<MapMatch> {
         Some(match name {
             "str" => MapMatch::Str,
             "beg" => MapMatch::Beg,

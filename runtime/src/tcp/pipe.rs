@@ -24,9 +24,6 @@ struct Way<'a> {
     scripts: Option<&'a crate::http::script_tcp::TcpFilters>,
     /// When its source last sent something, in microseconds since the tunnel opened.
     last_read: &'a Idle,
-    /// Woken when the `tcp-response` rules put the transaction back: the filters wait for it
-    /// while a rule's script runs on it.
-    txn_back: Option<&'a tokio::sync::Notify>,
 }
 
 /// When each side of a tunnel last sent something; which one's idle limit passed first.
@@ -98,7 +95,6 @@ where
         mut pacer,
         scripts,
         last_read,
-        txn_back,
     } = way;
     let mut buf = vec![0u8; 16 * 1024];
     let response = !upload;
@@ -161,7 +157,7 @@ where
             }
         };
         // Script filters may change the bytes, or hold some back.
-        txn_lent(scripts, txn_back).await;
+        txn_lent(scripts).await;
         let filtered = scripts.map(|f| f.pass(response, &buf[..n], false));
         let out = filtered.as_deref().unwrap_or(&buf[..n]);
         if !retried || !out.is_empty() {
@@ -171,7 +167,7 @@ where
         }
     }
     // What the filters still hold goes with the end.
-    txn_lent(scripts, txn_back).await;
+    txn_lent(scripts).await;
     if let Some(tail) = scripts.filter(|f| f.holds(response)) {
         let tail = tail.pass(response, &[], true);
         if let Err(end) = send(&mut to, &tail, &mut pacer, count, live, upload).await {
@@ -182,16 +178,11 @@ where
     PipeEnd::Closed
 }
 
-/// Waits, when the `tcp-response` rules took the transaction the script filters act on (a
-/// rule's script runs on it), until they put it back (`back` wakes then).
-async fn txn_lent(
-    scripts: Option<&crate::http::script_tcp::TcpFilters>,
-    back: Option<&tokio::sync::Notify>,
-) {
-    if let (Some(f), Some(back)) = (scripts, back) {
-        while !f.lent() {
-            back.notified().await;
-        }
+/// Waits, when a step of the `tcp-response` rules or of a script runs on the transaction the
+/// script filters act on, until it is back in their slot.
+async fn txn_lent(scripts: Option<&crate::http::script_tcp::TcpFilters>) {
+    if let Some(f) = scripts {
+        f.wait_lent().await;
     }
 }
 
@@ -373,7 +364,6 @@ where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
 {
-    let txn_back = gate.as_ref().map(|g| g.back);
     let (ar, mut aw) = tokio::io::split(a);
     let (mut br, bw) = tokio::io::split(b);
     let up = AtomicU64::new(0);
@@ -400,7 +390,7 @@ where
     // closes both connections then and logs `CD` or `SD`.
     let a_to_b = async {
         tokio::select! {
-            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts, last_read: &a_read, txn_back }) => match end {
+            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts, last_read: &a_read }) => match end {
                 PipeEnd::Closed => {}
                 PipeEnd::TimedOut => note_timeout(),
                 PipeEnd::ReadFailed => return Err(Refusal::ClientAborted),
@@ -467,7 +457,6 @@ where
                 pacer: download,
                 scripts,
                 last_read: &b_read,
-                txn_back: None,
             },
         )
         .await;

@@ -163,6 +163,8 @@ mod lua_filter_eom;
 mod lua_filter_hold;
 #[path = "runtime/lua_filter_service.rs"]
 mod lua_filter_service;
+#[path = "runtime/lua_filter_share.rs"]
+mod lua_filter_share;
 #[path = "runtime/lua_filter_wake.rs"]
 mod lua_filter_wake;
 #[path = "runtime/lua_filters.rs"]
@@ -185,6 +187,8 @@ mod lua_runtime_api;
 mod lua_shapes;
 #[path = "runtime/lua_stktable.rs"]
 mod lua_stktable;
+#[path = "runtime/lua_surface.rs"]
+mod lua_surface;
 #[path = "runtime/lua_table_order.rs"]
 mod lua_table_order;
 #[path = "runtime/lua_tcp_reply.rs"]
