@@ -75,3 +75,47 @@ pub(crate) fn has_ext<T: Send + Sync + 'static>(ext: &hyper::http::Extensions) -
 fn has_ext_apart<T: Send + Sync + 'static>(ext: &hyper::http::Extensions) -> bool {
     ext.get::<T>().is_some()
 }
+
+/// A future polled through a function of its own that is never inlined (not marked cold: it
+/// runs on the usual path). An async fn awaited in another is compiled into its caller's
+/// `poll`, rare branches and all; awaited through this, the caller's code holds one call and
+/// the step's code sits in a function of its own. Pin the step where it is made
+/// (`std::pin::pin!`): nothing is allocated.
+pub(crate) struct Apart<'a, F>(pub Pin<&'a mut F>);
+
+impl<F: Future> Future for Apart<'_, F> {
+    type Output = F::Output;
+
+    #[inline(never)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// A value few requests hold (an upgrade, a body streamed from the client), whose drop runs
+/// in a call laid out apart: the drop glue of a local is compiled at every place the local's
+/// scope can end, so each `return` of the request path's state machines carried it in line.
+pub(crate) struct DropApart<T>(pub Option<T>);
+
+impl<T> DropApart<T> {
+    /// The value, taken out (its drop is then the taker's).
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<T> {
+        self.0.take()
+    }
+}
+
+impl<T> Drop for DropApart<T> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(value) = self.0.take() {
+            drop_apart(value);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_apart<T>(value: T) {
+    drop(value);
+}
