@@ -346,8 +346,12 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
         target::renormalized(raw, &before, &parts.uri);
     }
-    if !fe.capture_request.is_empty() || !fe.capture_response.is_empty() {
-        captures(&mut txn, fe, &parts.headers);
+    if !fe.capture_request.is_empty() {
+        *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
+    }
+    // Every declared response capture prints, empty until a server's response fills it.
+    if !fe.capture_response.is_empty() {
+        *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];
     }
     if refused.is_none() {
         txn.request = Some(RequestView {
@@ -376,68 +380,6 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         http1,
         connection,
         client_upgrade,
-    }
-}
-
-/// A page the connection's end follows, sent as it is (a page without a length, a reply
-/// closing the connection, the parser's own page for a request it refused); the bytes of
-/// its body. Out of the request's code.
-#[inline(never)]
-fn closing_page(
-    ctx: &ConnCtx,
-    txn: &Txn,
-    resp: &mut Response<ResBody>,
-    http1: bool,
-    parser_page: bool,
-    connection: Option<&'static str>,
-) -> u64 {
-    let fe = ctx.frontend();
-    let mut raw_body = 0;
-    if let Some(page) =
-        take_ext::<reply::CloseDelimited>(resp.extensions_mut()).filter(|_| http1 && !parser_page)
-    {
-        // The answer to HEAD is its head alone.
-        let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
-        let body = if head { Bytes::new() } else { page.0 };
-        ctx.idle
-            .close_after(reply::close_delimited_wire(resp, &body, page.1));
-        raw_body = body.len() as u64;
-        *resp.body_mut() = reply::full(Bytes::new());
-    } else if let Some(body) = take_ext::<reply::CloseAfter>(resp.extensions_mut())
-        .filter(|_| http1 && !parser_page)
-        .and_then(|_| reply::made_body(resp))
-    {
-        // Sent as it is, and the connection's end follows it.
-        if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
-            resp.headers_mut()
-                .insert(hyper::header::CONTENT_LENGTH, body.len().into());
-        }
-        let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
-        let body = if head { Bytes::new() } else { body };
-        ctx.idle
-            .close_after(reply::close_after_wire(resp, &body, connection));
-        raw_body = body.len() as u64;
-        *resp.body_mut() = reply::full(Bytes::new());
-    } else if parser_page {
-        // HAProxy's parser answers a request it refuses itself, with its raw page (or
-        // nothing, when the proxy's page for the status is empty).
-        let status = resp.status().as_u16();
-        ctx.idle
-            .close_after(reply::error_wire(status, &[&fe.errorfiles]));
-    }
-    raw_body
-}
-
-/// `capture request header`'s values, and the empty places of the response's captures (every
-/// declared one prints, empty until a server's response fills it): a call laid out apart.
-#[cold]
-#[inline(never)]
-fn captures(txn: &mut Txn, fe: &crate::state::FrontendRt, headers: &hyper::HeaderMap) {
-    if !fe.capture_request.is_empty() {
-        *txn.captured_request.get_mut() = capture::headers(headers, &fe.capture_request);
-    }
-    if !fe.capture_response.is_empty() {
-        *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];
     }
 }
 
@@ -520,12 +462,28 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let mut resp = match routed {
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => *resp,
-            Ok((_, Route::Rule(ending))) => {
-                // Out of the request's code, with no allocation (a rule's delay awaits).
-                let ended = std::pin::pin!(end_by_rule(txn, *ending));
-                crate::cold::Apart(ended).await
+            Ok((_, Route::Rule(ending))) => end_by_rule(txn, *ending).await,
+            Ok((body, Route::Stats(owner))) => {
+                txn.term = *b"LR";
+                // HAProxy's page is an applet the stream connects to at once.
+                txn.server = Some(Arc::from("<STATS>"));
+                txn.timings.queue = 0;
+                txn.timings.connect = 0;
+                txn.timings.response = 0;
+                let page = match owner {
+                    PageOf::Backend(be) => ctx.shared.backends[be].stats_page.as_ref(),
+                    PageOf::Frontend => ctx.frontend().stats_page.as_ref(),
+                };
+                match page {
+                    Some(page) => {
+                        let mut resp =
+                            cold(crate::api::page::serve(&ctx.shared, page, txn, body)).await;
+                        applet_chunked(txn, &mut resp, false);
+                        resp
+                    }
+                    None => reply::error_in(503, &[&ctx.frontend().errorfiles], txn),
+                }
             }
-            Ok((body, Route::Stats(owner))) => cold(stats_page(&ctx, txn, owner, body)).await,
             Ok((body, Route::Forward(be))) => {
                 // A client's end aborts its request only under `option abortonclose` on both
                 // sides: the backend's, and the one its frontend took from `defaults`
@@ -575,13 +533,40 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // A page without a length goes out as it is and the connection's end ends it. A
         // request the parser refused is answered with the parser's page whatever page the
         // proxy has for its status (last branch).
+        let mut raw_body = 0;
         let parser_page = http1 && refused.is_some();
-        // Pages sent as they are, the connection closing after them: rare, and a call.
-        let raw_body = if parser_page || !resp.extensions().is_empty() {
-            closing_page(&ctx, txn, &mut resp, http1, parser_page, connection)
-        } else {
-            0
-        };
+        if let Some(page) = take_ext::<reply::CloseDelimited>(resp.extensions_mut())
+            .filter(|_| http1 && !parser_page)
+        {
+            // The answer to HEAD is its head alone.
+            let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+            let body = if head { Bytes::new() } else { page.0 };
+            ctx.idle
+                .close_after(reply::close_delimited_wire(&resp, &body, page.1));
+            raw_body = body.len() as u64;
+            *resp.body_mut() = reply::full(Bytes::new());
+        } else if let Some(body) = take_ext::<reply::CloseAfter>(resp.extensions_mut())
+            .filter(|_| http1 && !parser_page)
+            .and_then(|_| reply::made_body(&mut resp))
+        {
+            // Sent as it is, and the connection's end follows it.
+            if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
+                resp.headers_mut()
+                    .insert(hyper::header::CONTENT_LENGTH, body.len().into());
+            }
+            let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+            let body = if head { Bytes::new() } else { body };
+            ctx.idle
+                .close_after(reply::close_after_wire(&resp, &body, connection));
+            raw_body = body.len() as u64;
+            *resp.body_mut() = reply::full(Bytes::new());
+        } else if parser_page {
+            // HAProxy's parser answers a request it refuses itself, with its raw page (or
+            // nothing, when the proxy's page for the status is empty).
+            let status = resp.status().as_u16();
+            ctx.idle
+                .close_after(reply::error_wire(status, &[&fe.errorfiles]));
+        }
         // A stopping process ends each keep-alive connection by its next response (spread
         // over `close-spread-time`, or never with `infinite`). A response opening a tunnel
         // (a CONNECT's 2xx, a 101) is left alone, as HAProxy's HTTP/1 side leaves it.
@@ -756,33 +741,6 @@ async fn buffer_request(
 
 /// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy
 /// logs a tarpit's wait as queue time (`%Tw`), with no request time (`%TR` -1).
-/// The statistics page a `stats` rule or `stats enable` serves: HAProxy's page is an applet
-/// the stream connects to at once.
-async fn stats_page(
-    ctx: &ConnCtx,
-    txn: &mut Txn,
-    owner: PageOf,
-    body: ReqBody,
-) -> Response<ResBody> {
-    txn.term = *b"LR";
-    txn.server = Some(Arc::from("<STATS>"));
-    txn.timings.queue = 0;
-    txn.timings.connect = 0;
-    txn.timings.response = 0;
-    let page = match owner {
-        PageOf::Backend(be) => ctx.shared.backends[be].stats_page.as_ref(),
-        PageOf::Frontend => ctx.frontend().stats_page.as_ref(),
-    };
-    match page {
-        Some(page) => {
-            let mut resp = crate::api::page::serve(&ctx.shared, page, txn, body).await;
-            applet_chunked(txn, &mut resp, false);
-            resp
-        }
-        None => reply::error_in(503, &[&ctx.frontend().errorfiles], txn),
-    }
-}
-
 async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
     if let Some(delay) = ending.delay {
         let start = crate::clock::now();
