@@ -12,7 +12,7 @@ use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::api::counters::Counter;
 use crate::checks::observe::Seen;
-use crate::cold::{cold, DropApart};
+use crate::cold::cold;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::Txn;
 use crate::upstream::h2::Connected;
@@ -117,8 +117,7 @@ pub(super) fn streamed_empty() -> ReqBody {
 }
 
 /// The request for the server. Its headers are moved out of the transaction when no retry can
-/// need them again (`last_use`), else copied. A call of its own, out of `forward`'s code.
-#[inline(never)]
+/// need them again (`last_use`), else copied.
 fn outgoing(
     txn: &mut Txn,
     body: ReqBody,
@@ -219,38 +218,6 @@ fn retries_status(be: &BackendRt, status: u16) -> bool {
     be.retry_on.statuses.contains(&status)
 }
 
-/// The server of a backend's direct target (`option transparent`, `http_proxy`), or the
-/// 503 when the request names no address: a call laid out apart.
-#[cold]
-#[inline(never)]
-fn direct_target(
-    direct: &upstream::direct::Direct,
-    txn: &mut Txn,
-    files: &[&crate::state::ErrorFiles],
-) -> Result<(usize, Arc<ServerRt>, std::net::SocketAddr), Response<ResBody>> {
-    let Some(addr) = direct.addr(txn.local) else {
-        txn.term = *b"SC";
-        return Err(reply::error_in(503, files, txn));
-    };
-    Ok((upstream::direct::INDEX, direct.server.clone(), addr))
-}
-
-/// `redir <prefix>`: a GET or HEAD request is sent there instead of to the server.
-#[cold]
-#[inline(never)]
-fn redirect_to_server(prefix: &str, server: &ServerRt, txn: &mut Txn) -> Option<Response<ResBody>> {
-    let asked = txn
-        .request
-        .as_ref()
-        .is_some_and(|r| matches!(r.method, hyper::Method::GET | hyper::Method::HEAD));
-    if !asked {
-        return None;
-    }
-    server.count_session();
-    txn.term = *b"LC";
-    Some(super::redirect::to_server(prefix, txn))
-}
-
 fn error_for(failure: Failure) -> (u16, [u8; 2]) {
     match failure {
         Failure::Connect | Failure::Refused => (503, *b"SC"),
@@ -298,7 +265,7 @@ pub async fn forward(
     };
     // An upload under a bandwidth limit streams, paced, rather than being held to replay.
     let upload_limits = std::mem::take(&mut txn.filters.limits.upload);
-    let (replay, stream) = match body {
+    let (replay, mut stream) = match body {
         Either::Right(full) => (Some(full), None),
         Either::Left(mut client) if !upload_limits.is_empty() => {
             client.pace(upload_limits);
@@ -315,8 +282,6 @@ pub async fn forward(
             }
         },
     };
-    // Rare, and dropped by a call laid out apart at each of the many ends below.
-    let mut stream = DropApart(stream);
     // `disable-l7-retry` leaves only the retries of connections that failed.
     let replayable = replay.is_some() && !txn.l7_retry_disabled;
     let conn_mode = be
@@ -374,12 +339,12 @@ pub async fn forward(
     let forced = by_rule.or(by_cookie).or(stuck).or(last);
     // A CONNECT a rule turned into another method is that request, and its answer a plain
     // one, as HAProxy's server side writes and reads what the rules left.
-    let mut client_upgrade = DropApart(client_upgrade.filter(|_| {
+    let client_upgrade = client_upgrade.filter(|_| {
         txn.request
             .as_ref()
             .is_some_and(|r| r.method == hyper::Method::CONNECT || r.headers.contains_key(UPGRADE))
-    }));
-    let upgrade = client_upgrade.0.is_some();
+    });
+    let upgrade = client_upgrade.is_some();
     // A protocol switch by `Upgrade` (not a CONNECT tunnel) goes the way the server's `ws`
     // says; a WebSocket one also gets the handshake keys HTTP/2 does not carry.
     let handshake = upgrade
@@ -388,12 +353,11 @@ pub async fn forward(
             .as_ref()
             .is_some_and(|r| r.method != hyper::Method::CONNECT);
     let connect = upgrade && !handshake;
-    let mut ws_keys = DropApart(
-        txn.request
-            .as_ref()
-            .filter(|r| handshake && websocket::is_websocket(&r.headers))
-            .map(|r| websocket::Keys::of_request(&r.headers)),
-    );
+    let mut ws_keys = txn
+        .request
+        .as_ref()
+        .filter(|r| handshake && websocket::is_websocket(&r.headers))
+        .map(|r| websocket::Keys::of_request(&r.headers));
     let mut tries = Attempts::default();
     let started = crate::clock::now();
     // The server the queue time was taken for: a retry on the same server keeps it (HAProxy
@@ -402,10 +366,11 @@ pub async fn forward(
     let mut timed_for: Option<usize> = None;
     loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
-            match direct_target(direct, txn, &files) {
-                Ok(target) => target,
-                Err(page) => return page,
-            }
+            let Some(addr) = direct.addr(txn.local) else {
+                txn.term = *b"SC";
+                return reply::error_in(503, &files, txn);
+            };
+            (upstream::direct::INDEX, direct.server.clone(), addr)
         } else {
             // A retry goes back to its server unless it redispatches, as in HAProxy.
             let Some(si) = tries
@@ -434,8 +399,14 @@ pub async fn forward(
             };
             // `redir <prefix>`: GET and HEAD requests are sent there instead.
             if let Some(prefix) = &server.plan.tuning.redirect_prefix {
-                if let Some(redirect) = redirect_to_server(prefix, &server, txn) {
-                    return redirect;
+                if txn
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.method, hyper::Method::GET | hyper::Method::HEAD))
+                {
+                    server.count_session();
+                    txn.term = *b"LC";
+                    return super::redirect::to_server(prefix, txn);
                 }
             }
             (si, server, addr)
@@ -507,15 +478,10 @@ pub async fn forward(
         });
         // The usual case first, in line; the others out of it.
         let multiplexing = may_multiplex && (mux_use.shared || mux_use.own);
-        let proxy_line = DropApart(server.send_proxy.as_ref().map(|p| p.header(txn)));
+        let proxy_line = server.send_proxy.as_ref().map(|p| p.header(txn));
         let idle = if fcgi.is_none() && ws_reuse.is_none() && !upgrade && !multiplexing {
             ctx.conns
-                .take(
-                    pool_key,
-                    shared_reuse,
-                    &server.idle,
-                    proxy_line.0.as_deref(),
-                )
+                .take(pool_key, shared_reuse, &server.idle, proxy_line.as_deref())
                 // A transparent session's next request may go elsewhere.
                 .filter(|c| !private || c.peer_addr() == Some(addr))
                 .map(Connected::H1)
@@ -529,7 +495,7 @@ pub async fn forward(
                 reuse: be.reuse,
                 private,
                 addr,
-                proxy_line: proxy_line.0.as_deref(),
+                proxy_line: proxy_line.as_deref(),
             }
             .take(ctx, pool_key, &server)
         };
@@ -662,7 +628,7 @@ pub async fn forward(
                         crate::http::case_adjust::ToServer(case.clone()),
                     );
                 }
-                if let Some(keys) = ws_keys.0.as_mut() {
+                if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());
                 }
                 // Pinned where it is made: a future not yet started is moved whole, and
@@ -678,7 +644,7 @@ pub async fn forward(
                     },
                 ));
                 let answer = lending(txn, unless_killed(ctx, exchange)).await;
-                match (answer, &ws_keys.0) {
+                match (answer, &ws_keys) {
                     (Ok(resp), Some(keys))
                         if !keys.server_answer_valid(resp.status(), resp.headers()) =>
                     {
@@ -716,7 +682,7 @@ pub async fn forward(
                         handshake,
                         client_te,
                     },
-                    &mut stream.0,
+                    &mut stream,
                 ))
                 .await;
                 match sent {
@@ -755,7 +721,7 @@ pub async fn forward(
                         max_reuse: mux.max_reuse.filter(|_| fcgi_kept),
                     }
                 });
-                let upgrade = client_upgrade.take().map(|u| (u, ws_keys.take()));
+                let upgrade = client_upgrade.map(|u| (u, ws_keys));
                 return Box::into_pin(super::boxed_in_place(|| {
                     super::respond::respond(ctx, txn, be_index, resp, guard, home, upgrade)
                 }))

@@ -55,12 +55,7 @@ pub(super) async fn respond(
     }
     // `close` changes nothing here: the server's connection is not kept after a response
     // whose rules asked for it to be closed.
-    // The rules' steps (scripts, SPOE) are a call of their own, out of the response's code.
-    let ruled = {
-        let rules = std::pin::pin!(crate::tcp_response::run_rules(be, txn, None));
-        crate::cold::Apart(rules).await
-    };
-    let keep_server = match ruled {
+    let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {
         Ok(keep) => keep,
         Err(refusal) => {
             // The stream is aborted: the client's connection closes unanswered.
@@ -77,14 +72,19 @@ pub(super) async fn respond(
     }
     // `capture cookie` takes the server's cookie as the `http-response` rules left it, and
     // before persistence inserts one (HAProxy's order).
-    if let Some(cookie) = &fe.capture_cookie {
-        capture_cookie(txn, cookie);
+    if let (Some(cookie), Some(view)) = (&fe.capture_cookie, &txn.response) {
+        let cookie = super::capture::response_cookie(&view.headers, cookie);
+        txn.rare_mut().captured_cookies[1] = cookie;
     }
-    let server_index = if !be.stickiness.is_empty() || be.persistence.is_some() {
-        stick_on_response(be, txn)
-    } else {
-        None
-    };
+    let server_index = be
+        .servers
+        .iter()
+        .position(|s| Some(&s.name) == txn.server.as_ref());
+    if let (false, Some(si)) = (be.stickiness.is_empty(), server_index) {
+        if !be.servers[si].non_stick() {
+            be.stickiness.store(&be.stickiness.on_response(txn), si);
+        }
+    }
     let mut view = txn.response.take().expect("response view set above");
     // The server's own cookie, as the rules left it, before persistence adds one.
     let server_cookie = be.check_cache && view.headers.contains_key(hyper::header::SET_COOKIE);
@@ -125,7 +125,9 @@ pub(super) async fn respond(
     super::vet::drop_connection_options(&mut parts.headers);
     strip_hop_by_hop(&mut parts.headers, switching && !connect_tunnel);
     if connect_tunnel {
-        no_framing(&mut parts.headers);
+        // No body follows a 2xx to CONNECT: the bytes after it are the tunnel's.
+        parts.headers.remove(hyper::header::CONTENT_LENGTH);
+        parts.headers.remove(hyper::header::TRANSFER_ENCODING);
     }
     // An upgraded stream's script filters end with its tunnel.
     let tunnel_scripts = (switching && client_upgrade.is_some())
@@ -145,18 +147,27 @@ pub(super) async fn respond(
     // chunked nor given a length, and the client's connection closes after it (said so in
     // HTTP/1.1, where closing is not the default).
     if http1_client && body.close_delimited() {
-        close_delimited(&mut parts);
+        parts.extensions.insert(hyper::ext::CloseDelimited);
+        if parts.version == hyper::Version::HTTP_11 {
+            parts
+                .headers
+                .append(CONNECTION, HeaderValue::from_static("close"));
+        }
     }
     // The headers now belong to the response on its way out; logs only need the status, the
     // script filters of the body (lent the transaction as it goes out) the head too.
+    let lent = txn.filters.lent.take();
     txn.response = Some(ResponseView {
         status: view.status,
         version: view.version,
-        headers: hyper::HeaderMap::new(),
+        headers: match lent {
+            Some(_) => parts.headers.clone(),
+            None => hyper::HeaderMap::new(),
+        },
         lines: Default::default(),
     });
-    if txn.filters.lent.is_some() {
-        lend(txn, &mut parts);
+    if let Some(slot) = lent {
+        parts.extensions.insert(crate::script::LentTxn(slot));
     }
     if let (Some(upgrade), true) = (client_upgrade, switching) {
         return switched(
@@ -175,66 +186,6 @@ pub(super) async fn respond(
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
-}
-
-/// `capture cookie`: the server's cookie, out of the response's code.
-#[cold]
-#[inline(never)]
-fn capture_cookie(txn: &mut Txn, cookie: &hapee_compiler::plan::Capture) {
-    let Some(view) = &txn.response else {
-        return;
-    };
-    let cookie = super::capture::response_cookie(&view.headers, cookie);
-    txn.rare_mut().captured_cookies[1] = cookie;
-}
-
-/// The server's index, for stickiness and persistence, and the stickiness keys the response
-/// stores: a call, as most backends have neither.
-#[inline(never)]
-fn stick_on_response(be: &crate::state::BackendRt, txn: &mut Txn) -> Option<usize> {
-    let si = be
-        .servers
-        .iter()
-        .position(|s| Some(&s.name) == txn.server.as_ref())?;
-    if !be.stickiness.is_empty() && !be.servers[si].non_stick() {
-        be.stickiness.store(&be.stickiness.on_response(txn), si);
-    }
-    Some(si)
-}
-
-/// No body follows a 2xx to CONNECT: the bytes after it are the tunnel's.
-#[cold]
-#[inline(never)]
-fn no_framing(headers: &mut hyper::HeaderMap) {
-    headers.remove(hyper::header::CONTENT_LENGTH);
-    headers.remove(hyper::header::TRANSFER_ENCODING);
-}
-
-/// A body the server ends by closing: so marked for the client's side, which closes after
-/// it (said so in HTTP/1.1).
-#[cold]
-#[inline(never)]
-fn close_delimited(parts: &mut hyper::http::response::Parts) {
-    parts.extensions.insert(hyper::ext::CloseDelimited);
-    if parts.version == hyper::Version::HTTP_11 {
-        parts
-            .headers
-            .append(CONNECTION, HeaderValue::from_static("close"));
-    }
-}
-
-/// The transaction lent to the body's script filters goes with the response, and its view
-/// keeps the head they read.
-#[cold]
-#[inline(never)]
-fn lend(txn: &mut Txn, parts: &mut hyper::http::response::Parts) {
-    let Some(slot) = txn.filters.lent.take() else {
-        return;
-    };
-    if let Some(view) = txn.response.as_mut() {
-        view.headers = parts.headers.clone();
-    }
-    parts.extensions.insert(crate::script::LentTxn(slot));
 }
 
 /// The header lines the map cannot order go out as they came, one name a line: a call, as

@@ -459,9 +459,6 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// A call of its own: the framing, the head's encoding and the request's drop are laid
-    /// out together, away from the forwarding state machine that makes it.
-    #[inline(never)]
     pub fn new(mut req: Request<ReqBody>) -> Outgoing {
         let sending = request_framing(&mut req);
         let mut wire = Vec::with_capacity(512);

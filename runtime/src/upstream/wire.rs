@@ -134,16 +134,15 @@ pub(super) fn lists_token<'a>(mut values: impl Iterator<Item = &'a [u8]>, token:
 }
 
 pub(super) fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
+    use std::io::Write;
     out.extend_from_slice(req.method().as_str().as_bytes());
     out.push(b' ');
-    // Most requests carry no extension: then none is looked up.
-    let (raw, case, order) = if req.extensions().is_empty() {
-        (None, None, None)
-    } else {
-        marks(req)
-    };
     // An origin-form target (the usual one) is its path and query as they are; others go
     // through `Uri`'s formatting.
+    let raw = req
+        .extensions()
+        .get::<hyper::ext::RawTarget>()
+        .filter(|r| r.parsed == *req.uri());
     match req.uri().path_and_query() {
         // As the client wrote it, bytes `Uri` cannot hold included.
         _ if raw.is_some() => out.extend_from_slice(raw.map_or(&[][..], |r| &r.raw)),
@@ -152,34 +151,19 @@ pub(super) fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
         }
         // As the client wrote it: an absolute target with nothing after its authority
         // (`http://a`) goes without a `/`, as HAProxy forwards it.
-        _ => encode_target_as_written(req, out),
+        _ => {
+            let _ = write!(
+                out,
+                "{}",
+                crate::http::target::AsWritten(req.uri(), req.version())
+            );
+        }
     }
     out.extend_from_slice(if req.version() == Version::HTTP_10 {
         b" HTTP/1.0\r\n"
     } else {
         b" HTTP/1.1\r\n"
     });
-    match (order, case) {
-        (None, None) => encode_fields(req.headers(), out),
-        (order, case) => encode_fields_apart(req, order, case, out),
-    }
-}
-
-/// What the request's extensions say of its head: the target as the client wrote it (when it
-/// still stands for the request's), the spelling of names and the order of lines.
-#[cold]
-#[inline(never)]
-fn marks(
-    req: &Request<ReqBody>,
-) -> (
-    Option<&hyper::ext::RawTarget>,
-    Option<&crate::http::case_adjust::CaseMap>,
-    Option<&[HeaderName]>,
-) {
-    let raw = req
-        .extensions()
-        .get::<hyper::ext::RawTarget>()
-        .filter(|r| r.parsed == *req.uri());
     let case = req
         .extensions()
         .get::<crate::http::case_adjust::ToServer>()
@@ -188,30 +172,6 @@ fn marks(
         .extensions()
         .get::<crate::http::header_order::Lines>()
         .and_then(|l| l.get());
-    (raw, case, order)
-}
-
-/// A target in other than origin form, through `Uri`'s formatting: a call laid out apart.
-#[cold]
-#[inline(never)]
-fn encode_target_as_written(req: &Request<ReqBody>, out: &mut Vec<u8>) {
-    use std::io::Write;
-    let _ = write!(
-        out,
-        "{}",
-        crate::http::target::AsWritten(req.uri(), req.version())
-    );
-}
-
-/// The header lines in a given order or spelling (`h1-case-adjust`): a call laid out apart.
-#[cold]
-#[inline(never)]
-fn encode_fields_apart(
-    req: &Request<ReqBody>,
-    order: Option<&[HeaderName]>,
-    case: Option<&crate::http::case_adjust::CaseMap>,
-    out: &mut Vec<u8>,
-) {
     match (order, case) {
         (Some(order), _) => {
             for (name, value) in crate::http::header_order::in_order(req.headers(), order) {

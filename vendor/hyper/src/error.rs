@@ -320,10 +320,6 @@ impl Error {
         self.find_source::<TimedOut>().is_some()
     }
 
-    // hapee patch: errors are the rare way out of the paths that make them; a cold call tells
-    // the compiler so, and it lays those branches out apart from the usual ones.
-    #[cold]
-    #[inline(never)]
     pub(super) fn new(kind: Kind) -> Error {
         Error {
             inner: Box::new(ErrorImpl { kind, cause: None }),

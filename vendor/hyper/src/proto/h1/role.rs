@@ -493,12 +493,35 @@ impl Http1Transaction for Server {
         {
             extend(dst, b"HTTP/1.1 200 OK\r\n");
         } else {
-            status_line(
-                dst,
-                msg.head.version,
-                msg.head.subject,
-                custom_reason_phrase,
-            );
+            match msg.head.version {
+                Version::HTTP_10 => extend(dst, b"HTTP/1.0 "),
+                Version::HTTP_11 => extend(dst, b"HTTP/1.1 "),
+                Version::HTTP_2 => {
+                    debug!("response with HTTP2 version coerced to HTTP/1.1");
+                    extend(dst, b"HTTP/1.1 ");
+                }
+                #[allow(clippy::panic)]
+                other => panic!("unexpected response version: {other:?}"),
+            }
+
+            extend(dst, msg.head.subject.as_str().as_bytes());
+            extend(dst, b" ");
+
+            if let Some(reason) = custom_reason_phrase {
+                extend(dst, reason.as_bytes());
+            } else {
+                // a reason MUST be written, as many parsers will expect it.
+                extend(
+                    dst,
+                    msg.head
+                        .subject
+                        .canonical_reason()
+                        .unwrap_or("<none>")
+                        .as_bytes(),
+                );
+            }
+
+            extend(dst, b"\r\n");
         }
 
         let orig_headers;
@@ -563,70 +586,6 @@ impl Http1Transaction for Server {
     fn update_date() {
         date::update();
     }
-}
-
-/// hapee patch: a status line other than `HTTP/1.1 200 OK`, by a call out of `encode`'s code.
-#[cfg(feature = "server")]
-#[inline(never)]
-fn status_line(
-    dst: &mut Vec<u8>,
-    version: Version,
-    status: StatusCode,
-    custom_reason_phrase: Option<&crate::ext::ReasonPhrase>,
-) {
-    match version {
-        Version::HTTP_10 => extend(dst, b"HTTP/1.0 "),
-        Version::HTTP_11 => extend(dst, b"HTTP/1.1 "),
-        Version::HTTP_2 => {
-            debug!("response with HTTP2 version coerced to HTTP/1.1");
-            extend(dst, b"HTTP/1.1 ");
-        }
-        #[allow(clippy::panic)]
-        other => panic!("unexpected response version: {other:?}"),
-    }
-
-    extend(dst, status.as_str().as_bytes());
-    extend(dst, b" ");
-
-    if let Some(reason) = custom_reason_phrase {
-        extend(dst, reason.as_bytes());
-    } else {
-        // a reason MUST be written, as many parsers will expect it.
-        extend(
-            dst,
-            status.canonical_reason().unwrap_or("<none>").as_bytes(),
-        );
-    }
-
-    extend(dst, b"\r\n");
-}
-
-/// hapee patch: the field names a `Trailer` value lists, added to those allowed, by a call
-/// out of `encode`'s code.
-#[cfg(feature = "server")]
-#[cold]
-#[inline(never)]
-fn allow_trailers(value: &HeaderValue, allowed: &mut Option<Vec<HeaderName>>) {
-    // The value may contain comma-separated names; HeaderName normalizes to lowercase for
-    // case-insensitive matching.
-    if let Ok(value_str) = value.to_str() {
-        let names = value_str
-            .split(',')
-            .filter_map(|s| HeaderName::from_bytes(s.trim().as_bytes()).ok());
-        allowed.get_or_insert_with(Vec::new).extend(names);
-    }
-}
-
-#[cfg(feature = "server")]
-/// hapee patch: a field line `name: value` in lower case, by one call: the header loop of
-/// `encode` writes most of its fields this way.
-#[inline(never)]
-fn lower_case_field(dst: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    dst.reserve(name.len() + value.len() + 4);
-    dst.extend_from_slice(name);
-    dst.extend_from_slice(b": ");
-    dst.extend_from_slice(value);
-    dst.extend_from_slice(b"\r\n");
 }
 
 /// hapee patch: what a server's response needs beyond `Encode`: whether its body ends with
@@ -749,11 +708,6 @@ impl Server {
             #[inline]
             fn write_header_name(&mut self, dst: &mut Vec<u8>, name: &HeaderName) {
                 extend(dst, name.as_str().as_bytes());
-            }
-
-            #[inline]
-            fn write_field(&mut self, dst: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
-                lower_case_field(dst, name.as_str().as_bytes(), value.as_bytes());
             }
         }
 
@@ -1093,7 +1047,23 @@ impl Server {
                     }
 
                     // Parse the Trailer header value into HeaderNames.
-                    allow_trailers(&value, &mut allowed_trailer_fields);
+                    // The value may contain comma-separated names.
+                    // HeaderName normalizes to lowercase for case-insensitive matching.
+                    if let Ok(value_str) = value.to_str() {
+                        let names: Vec<HeaderName> = value_str
+                            .split(',')
+                            .filter_map(|s| HeaderName::from_bytes(s.trim().as_bytes()).ok())
+                            .collect();
+
+                        match &mut allowed_trailer_fields {
+                            Some(fields) => {
+                                fields.extend(names);
+                            }
+                            None => {
+                                allowed_trailer_fields = Some(names);
+                            }
+                        }
+                    }
 
                     continue 'headers;
                 }
@@ -1107,7 +1077,10 @@ impl Server {
                 !is_name_written,
                 "{name:?} set is_name_written and didn't continue loop",
             );
-            header_name_writer.write_field(dst, name, &value);
+            header_name_writer.write_header_name(dst, name);
+            extend(dst, b": ");
+            extend(dst, value.as_bytes());
+            extend(dst, b"\r\n");
         }
 
         handle_is_name_written!();
@@ -1213,14 +1186,6 @@ trait HeaderNameWriter {
         name: HeaderName,
     );
     fn write_header_name(&mut self, dst: &mut Vec<u8>, name: &HeaderName);
-    /// hapee patch: a whole field line, `name: value`.
-    #[inline]
-    fn write_field(&mut self, dst: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
-        self.write_header_name(dst, name);
-        extend(dst, b": ");
-        extend(dst, value.as_bytes());
-        extend(dst, b"\r\n");
-    }
 }
 
 #[cfg(feature = "client")]
