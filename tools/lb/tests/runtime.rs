@@ -131,6 +131,8 @@ mod log_early;
 mod log_end_figures;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
+#[path = "runtime/log_forward_headers.rs"]
+mod log_forward_headers;
 #[path = "runtime/log_quic_counts.rs"]
 mod log_quic_counts;
 #[path = "runtime/log_send_failures.rs"]
