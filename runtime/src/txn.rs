@@ -228,6 +228,9 @@ pub struct Txn {
     pub rule_proxy: crate::rules::RuleProxy,
     /// Why the last server handshake failed (`bc_err`, `ssl_bc_err`).
     pub backend_error: Option<crate::tls::errors::ServerTlsError>,
+    /// The last server connection attempt ran out of `timeout connect` (its TCP connect or
+    /// its TLS handshake): a stream that ends there is flagged `sC`, not `SC`.
+    pub connect_timed_out: bool,
     /// The `tcp-request content` rules of an HTTP frontend rejected the request: HAProxy
     /// runs them before its HTTP analysis records the request line and the captures, so the
     /// log shows `<BADREQ>` and empty captures.
@@ -526,6 +529,7 @@ impl Fresh {
             persist: self.persist,
             rule_proxy: Default::default(),
             backend_error: None,
+            connect_timed_out: false,
             request_unlogged: false,
             session_log: false,
             client_fd: None,

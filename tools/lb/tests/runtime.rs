@@ -43,6 +43,8 @@ mod compression_limits;
 mod conn_actions;
 #[path = "runtime/connect_local.rs"]
 mod connect_local;
+#[path = "runtime/connect_timeouts.rs"]
+mod connect_timeouts;
 #[path = "runtime/content_http.rs"]
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
