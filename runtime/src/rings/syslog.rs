@@ -70,9 +70,9 @@ pub fn parse(line: &str) -> Message<'_> {
     if !b[1..close].iter().all(u8::is_ascii_digit) {
         return m;
     }
-    let pri = b[1..close]
-        .iter()
-        .fold(0u32, |n, d| n.wrapping_mul(10).wrapping_add(u32::from(d - b'0')));
+    let pri = b[1..close].iter().fold(0u32, |n, d| {
+        n.wrapping_mul(10).wrapping_add(u32::from(d - b'0'))
+    });
     m.facility = Some((pri >> 3) as u8);
     m.level = Some((pri & 7) as u8);
     let rest = &line[close + 1..];
@@ -320,20 +320,35 @@ mod tests {
     fn rfc3164_and_rfc5424_messages_are_taken_apart() {
         let m = parse("<134>Dec  3 18:02:32 host1 haproxy[123]: 127.0.0.1:4242 [03/Dec] fe");
         assert_eq!((m.facility, m.level), (Some(16), Some(6)));
-        assert_eq!((m.time, m.host, m.tag, m.pid), ("Dec  3 18:02:32", "host1", "haproxy", "123"));
+        assert_eq!(
+            (m.time, m.host, m.tag, m.pid),
+            ("Dec  3 18:02:32", "host1", "haproxy", "123")
+        );
         assert_eq!(m.text, "127.0.0.1:4242 [03/Dec] fe");
         // HAProxy's own lines name no host: the program is read as the host.
         let m = parse("<134>Dec  3 18:02:32 haproxy[123]: 127.0.0.1:4242 [03/Dec] fe");
-        assert_eq!((m.host, m.tag, m.text), ("haproxy[123]:", "", "127.0.0.1:4242 [03/Dec] fe"));
+        assert_eq!(
+            (m.host, m.tag, m.text),
+            ("haproxy[123]:", "", "127.0.0.1:4242 [03/Dec] fe")
+        );
         let m = parse("<165>1 2026-12-03T18:02:32.1Z host app 42 ID47 [x a=\"b\"] payload here");
-        assert_eq!((m.facility, m.level, m.tag, m.pid), (Some(20), Some(5), "app", "42"));
-        assert_eq!((m.time, m.msgid, m.sd), ("2026-12-03T18:02:32.1Z", "ID47", "[x a=\"b\"]"));
+        assert_eq!(
+            (m.facility, m.level, m.tag, m.pid),
+            (Some(20), Some(5), "app", "42")
+        );
+        assert_eq!(
+            (m.time, m.msgid, m.sd),
+            ("2026-12-03T18:02:32.1Z", "ID47", "[x a=\"b\"]")
+        );
         assert_eq!(m.text, "payload here");
         let m = parse("<14>1 2026-12-03T18:02:32Z h a - - - text");
         assert_eq!((m.host, m.tag, m.pid, m.text), ("h", "a", "", "text"));
         // Unreadable headers keep only the priority.
         let m = parse("<14>1 yesterday h a - - - text");
-        assert_eq!((m.level, m.host, m.text), (Some(6), "", "1 yesterday h a - - - text"));
+        assert_eq!(
+            (m.level, m.host, m.text),
+            (Some(6), "", "1 yesterday h a - - - text")
+        );
         assert_eq!(parse("no header").text, "no header");
         assert_eq!(parse("no header").level, None);
     }

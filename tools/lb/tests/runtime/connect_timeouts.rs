@@ -42,9 +42,7 @@ backend refused
     };
     let ((statuses, lines), theirs) = logged_side_by_side(
         cfg,
-        |port| {
-            ["/silent", "/refused"].map(|p| curl(&[&format!("http://127.0.0.1:{port}{p}")]).0)
-        },
+        |port| ["/silent", "/refused"].map(|p| curl(&[&format!("http://127.0.0.1:{port}{p}")]).0),
         |l| l.contains(" fe "),
         2,
     );

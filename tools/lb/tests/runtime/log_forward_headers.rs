@@ -102,17 +102,33 @@ fn a_relay_writes_the_header_its_fields_and_its_targets_call_for() {
     // No format: each message keeps the shape it came with.
     let plain = &mine[0];
     assert_eq!(plain.len(), 6, "{mine:?}");
-    assert_eq!(plain[0], "<134>Mmm 0 0:0:0 haproxy[0]: 0.0.0.0:0 [0/Mmm] fe be/s");
+    assert_eq!(
+        plain[0],
+        "<134>Mmm 0 0:0:0 haproxy[0]: 0.0.0.0:0 [0/Mmm] fe be/s"
+    );
     assert_eq!(plain[1], "<134>Mmm 0 0:0:0 host0 app[0]: with a host");
-    assert_eq!(plain[2], "<165>0 0-0-0T0:0:0.0Z host app 0 ID0 [x a=\"b\"] structured");
-    assert!(plain[3].starts_with("<14>Mmm ") && plain[3].ends_with(" app: a nil time and host"), "{mine:?}");
+    assert_eq!(
+        plain[2],
+        "<165>0 0-0-0T0:0:0.0Z host app 0 ID0 [x a=\"b\"] structured"
+    );
+    assert!(
+        plain[3].starts_with("<14>Mmm ") && plain[3].ends_with(" app: a nil time and host"),
+        "{mine:?}"
+    );
     assert_eq!(plain[4..], ["<13>only a priority", "no priority at all"]);
     assert_eq!(
         mine[1][0],
         "<134>0 0-0-0T0:0:0-0:0 haproxy[0]: - - - - 0.0.0.0:0 [0/Mmm] fe be/s"
     );
-    assert!(mine[2][4].starts_with("<13>Mmm ") && mine[2][4].ends_with(" localhost only a priority"), "{mine:?}");
-    assert!(mine[2][5].starts_with("<136>Mmm ") && mine[2][5].ends_with(" localhost no priority at all"), "{mine:?}");
+    assert!(
+        mine[2][4].starts_with("<13>Mmm ") && mine[2][4].ends_with(" localhost only a priority"),
+        "{mine:?}"
+    );
+    assert!(
+        mine[2][5].starts_with("<136>Mmm ")
+            && mine[2][5].ends_with(" localhost no priority at all"),
+        "{mine:?}"
+    );
     assert_eq!(mine[3][1], "<6>with a host");
     assert_eq!(mine[3][5], "<0>no priority at all");
     if let Some(theirs) = theirs {
