@@ -231,6 +231,9 @@ pub struct Txn {
     /// The last server connection attempt ran out of `timeout connect` (its TCP connect or
     /// its TLS handshake): a stream that ends there is flagged `sC`, not `SC`.
     pub connect_timed_out: bool,
+    /// The reason phrase an `http-response set-status` gave the server's response: its own
+    /// (`reason`), or `None` for the standard phrase of the new status.
+    pub status_reason: Option<Option<String>>,
     /// The `tcp-request content` rules of an HTTP frontend rejected the request: HAProxy
     /// runs them before its HTTP analysis records the request line and the captures, so the
     /// log shows `<BADREQ>` and empty captures.
@@ -530,6 +533,7 @@ impl Fresh {
             rule_proxy: Default::default(),
             backend_error: None,
             connect_timed_out: false,
+            status_reason: None,
             request_unlogged: false,
             session_log: false,
             client_fd: None,

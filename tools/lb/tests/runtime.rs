@@ -271,6 +271,8 @@ mod server_state;
 mod server_undo;
 #[path = "runtime/session_srv_conns.rs"]
 mod session_srv_conns;
+#[path = "runtime/set_status_reason.rs"]
+mod set_status_reason;
 #[path = "runtime/socks4.rs"]
 mod socks4;
 #[path = "runtime/spoe.rs"]
