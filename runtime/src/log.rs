@@ -164,24 +164,17 @@ impl Sink {
         self.send_framed(level, from, data, message);
     }
 
-    /// [`Sink::send`] of a message that came from elsewhere (`log-forward`): its own
-    /// facility, program name, process id and host name (if any) go in the header.
-    pub fn send_as(
-        &self,
-        level: u8,
-        facility: u8,
-        tag: &str,
-        pid: &str,
-        host: Option<&str>,
-        message: &str,
-    ) {
-        let from = Origin {
-            facility,
-            tag,
-            pid,
-            host,
-        };
-        self.send_framed(level, from, "", message);
+    /// Relays a message a `log-forward` section received: its own level and facility when it
+    /// had a priority (this target's facility and the most urgent level when not), under the
+    /// header its fields call for in this target's format.
+    pub fn send_relayed(&self, m: &crate::rings::syslog::Message<'_>) {
+        if m.level.is_some_and(|l| l > self.target.max_level) {
+            return;
+        }
+        let level = m.level.unwrap_or(0);
+        let facility = m.facility.unwrap_or(self.target.facility);
+        let head = crate::rings::syslog::header(self.target.header, level, facility, m);
+        self.deliver(level, head, m.text);
     }
 
     fn send_framed(&self, level: u8, from: Origin<'_>, data: &str, message: &str) {
@@ -195,23 +188,21 @@ impl Sink {
             return;
         }
         let pri = u32::from(facility) * 8 + u32::from(level);
-        let mut line = match self.target.header {
+        let line = match self.target.header {
             LogHeader::Raw => String::new(),
-            LogHeader::Short => format!("<{pri}>"),
-            LogHeader::Rfc3164 | LogHeader::Local => format!(
-                "<{pri}>{} {}{tag}{}: ",
+            // `short` names the level alone.
+            LogHeader::Short => format!("<{level}>"),
+            LogHeader::Unspec | LogHeader::Rfc3164 | LogHeader::Local => format!(
+                "<{pri}>{} {}{tag}[{pid}]: ",
                 Local::now().format("%b %e %H:%M:%S"),
-                // Only the RFC3164 header names the host, and only when one is configured.
-                match host {
-                    Some(h) if self.target.header == LogHeader::Rfc3164 => format!("{h} "),
-                    _ => String::new(),
+                // The host, when one is configured; a target set to `rfc3164` names one
+                // whatever (`localhost` when none is), the local form never does.
+                match (host, self.target.header) {
+                    (_, LogHeader::Local) => String::new(),
+                    (Some(h), _) => format!("{h} "),
+                    (None, LogHeader::Rfc3164) => "localhost ".to_string(),
+                    (None, _) => String::new(),
                 },
-                // A relayed message without a process id has none printed.
-                if pid == "-" {
-                    String::new()
-                } else {
-                    format!("[{pid}]")
-                }
             ),
             LogHeader::Rfc5424 => format!(
                 "<{pri}>1 {} {} {tag} {pid} - {} ",
@@ -220,6 +211,11 @@ impl Sink {
                 if data.is_empty() { "-" } else { data },
             ),
         };
+        self.deliver(level, line, message);
+    }
+
+    /// Sends `line` (a header) followed by `message`, cut to the target's length.
+    fn deliver(&self, level: u8, mut line: String, message: &str) {
         line.push_str(message);
         if line.len() > self.target.len.saturating_sub(1) {
             let mut cut = self.target.len.saturating_sub(1);

@@ -230,6 +230,12 @@ pub struct Txn {
     pub rule_proxy: crate::rules::RuleProxy,
     /// Why the last server handshake failed (`bc_err`, `ssl_bc_err`).
     pub backend_error: Option<crate::tls::errors::ServerTlsError>,
+    /// The last server connection attempt ran out of `timeout connect` (its TCP connect or
+    /// its TLS handshake): a stream that ends there is flagged `sC`, not `SC`.
+    pub connect_timed_out: bool,
+    /// The reason phrase an `http-response set-status` gave the server's response: its own
+    /// (`reason`), or `None` for the standard phrase of the new status.
+    pub status_reason: Option<Option<String>>,
     /// The `tcp-request content` rules of an HTTP frontend rejected the request: HAProxy
     /// runs them before its HTTP analysis records the request line and the captures, so the
     /// log shows `<BADREQ>` and empty captures.
@@ -528,6 +534,8 @@ impl Fresh {
             persist: self.persist,
             rule_proxy: Default::default(),
             backend_error: None,
+            connect_timed_out: false,
+            status_reason: None,
             request_unlogged: false,
             session_log: false,
             client_fd: None,

@@ -24,6 +24,10 @@ pub enum LogDest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogHeader {
+    /// No `format` given: this process's own messages get the RFC 3164 header (without a
+    /// host name unless `log-send-hostname` gives one), and a message a `log-forward` section
+    /// relays gets the header its own fields call for (HAProxy's unspecified format).
+    Unspec,
     Rfc3164,
     Rfc5424,
     Raw,
@@ -73,10 +77,7 @@ fn log_target(args: &[String], env: &dyn crate::syntax::Environment) -> Option<L
                 .unwrap_or(a),
         )),
     };
-    let mut header = match dest {
-        LogDest::Stdout | LogDest::Stderr => LogHeader::Rfc3164,
-        _ => LogHeader::Rfc3164,
-    };
+    let mut header = LogHeader::Unspec;
     let mut len = 1024;
     let mut i = 1;
     loop {

@@ -88,7 +88,8 @@ pub fn lower_rings(config: &Config) -> Vec<RingPlan> {
                     "format" => {
                         r.format = match arg(0) {
                             "rfc5424" => LogHeader::Rfc5424,
-                            "rfc3164" | "iso" | "timed" | "local" => LogHeader::Rfc3164,
+                            "rfc3164" | "iso" | "timed" => LogHeader::Rfc3164,
+                            "local" => LogHeader::Local,
                             "short" => LogHeader::Short,
                             _ => LogHeader::Raw,
                         }

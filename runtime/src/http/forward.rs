@@ -562,7 +562,7 @@ pub async fn forward(
                 continue;
             }
             let (status, term) = error_for(Failure::Connect);
-            txn.term = term;
+            txn.term = if txn.connect_timed_out { *b"sC" } else { term };
             return reply::error_in(status, &files, txn);
         };
         let response_start = crate::clock::now();

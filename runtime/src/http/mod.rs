@@ -27,6 +27,7 @@ pub mod redirect;
 pub mod replies;
 pub mod reply;
 mod respond;
+pub use respond::set_status;
 pub mod rewrite;
 pub mod room;
 mod routing;

@@ -111,6 +111,9 @@ pub(super) async fn respond(
         return block_cacheable_cookie(ctx, txn, be, status);
     }
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+    if let Some(reason) = txn.status_reason.take() {
+        status_phrase(&mut parts.extensions, reason);
+    }
     // An HTTP/1 client is answered in the version its server spoke (HTTP/1.0 or 1.1, whatever
     // the client spoke), as HAProxy writes the server's status line.
     let http1_client = txn
@@ -304,4 +307,24 @@ fn block_cacheable_cookie(
     txn.timings.response = -1;
     let files = [&be.errorfiles, &fe.errorfiles];
     reply::error_in(status, &files, txn)
+}
+
+/// `set-status`: the response's new status, and its reason phrase (`reason`, else the
+/// standard one of the new status: the server's phrase goes with its status).
+pub fn set_status(txn: &mut Txn, code: u16, reason: &Option<String>) {
+    if let Some(r) = txn.response.as_mut() {
+        r.status = code;
+        txn.status_reason = Some(reason.clone());
+    }
+}
+
+/// Writes `reason` as the status line's phrase, or the standard one when none.
+#[cold]
+fn status_phrase(extensions: &mut hyper::http::Extensions, reason: Option<String>) {
+    extensions.remove::<hyper::ext::ReasonPhrase>();
+    if let Some(phrase) =
+        reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok())
+    {
+        extensions.insert(phrase);
+    }
 }

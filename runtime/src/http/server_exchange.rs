@@ -77,6 +77,7 @@ pub(super) async fn connect_fresh(
         Ok(c) => {
             c.tune(be);
             txn.backend_error = None;
+            txn.connect_timed_out = false;
             if be.reuse == upstream::reuse::ReuseMode::Never || be.direct.is_some() {
                 upstream::pool::SessionConns::opened_private(c, &server.idle)
             } else {
@@ -84,7 +85,8 @@ pub(super) async fn connect_fresh(
             }
         }
         Err(e) => {
-            txn.backend_error = e;
+            txn.backend_error = e.tls;
+            txn.connect_timed_out = e.timed_out;
             return None;
         }
     };

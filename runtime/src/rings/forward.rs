@@ -9,101 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
-/// A syslog message taken apart.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Message<'a> {
-    pub facility: u8,
-    pub level: u8,
-    pub tag: &'a str,
-    pub pid: &'a str,
-    pub text: &'a str,
-}
-
-/// Parses an RFC 5424 or RFC 3164 message (`<PRI>…`); anything else is kept whole as the text
-/// of a `user.notice` message, as syslog daemons do.
-pub fn parse(line: &str) -> Message<'_> {
-    let unparsed = Message {
-        facility: 1,
-        level: 5,
-        tag: "-",
-        pid: "-",
-        text: line,
-    };
-    let Some(rest) = line.strip_prefix('<') else {
-        return unparsed;
-    };
-    let Some((pri, rest)) = rest.split_once('>') else {
-        return unparsed;
-    };
-    let Ok(pri) = pri.parse::<u16>() else {
-        return unparsed;
-    };
-    let (facility, level) = (((pri >> 3) & 0x1f) as u8, (pri & 7) as u8);
-    if let Some(v5424) = rest.strip_prefix("1 ") {
-        // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
-        let mut parts = v5424.splitn(6, ' ');
-        let (_, _, app, procid, _) = (
-            parts.next(),
-            parts.next(),
-            parts.next().unwrap_or("-"),
-            parts.next().unwrap_or("-"),
-            parts.next(),
-        );
-        let sd_and_msg = parts.next().unwrap_or("");
-        let text = if let Some(after) = sd_and_msg.strip_prefix("- ") {
-            after
-        } else if sd_and_msg.starts_with('[') {
-            sd_and_msg.find("] ").map_or("", |i| &sd_and_msg[i + 2..])
-        } else {
-            sd_and_msg.strip_prefix('-').unwrap_or(sd_and_msg)
-        };
-        return Message {
-            facility,
-            level,
-            tag: app,
-            pid: procid,
-            text,
-        };
-    }
-    // `Mmm dd hh:mm:ss [HOST] TAG[PID]: MSG`
-    let after_date = if rest.len() > 16 && rest.as_bytes()[15] == b' ' && rest.as_bytes()[3] == b' '
-    {
-        &rest[16..]
-    } else {
-        rest
-    };
-    let (first, tail) = after_date.split_once(' ').unwrap_or((after_date, ""));
-    let is_tag = |w: &str| w.ends_with(':') || w.ends_with("]:");
-    let (tag_word, text) = if is_tag(first) {
-        (first, tail)
-    } else {
-        match tail.split_once(' ') {
-            Some((second, text)) if is_tag(second) => (second, text),
-            _ => {
-                return Message {
-                    facility,
-                    level,
-                    tag: "-",
-                    pid: "-",
-                    text: rest,
-                }
-            }
-        }
-    };
-    let tag_word = tag_word.trim_end_matches(':');
-    let (tag, pid) = match tag_word.split_once('[') {
-        Some((t, p)) => (t, p.trim_end_matches(']')),
-        None => (tag_word, "-"),
-    };
-    Message {
-        facility,
-        level,
-        tag,
-        pid,
-        text,
-    }
-}
-
 /// Where a section's messages go.
 pub struct Relay {
     sinks: Vec<Sink>,
@@ -117,9 +22,9 @@ impl Relay {
         if line.is_empty() {
             return;
         }
-        let m = parse(line);
+        let m = super::syslog::parse(line);
         for s in &self.sinks {
-            s.send_as(m.level, m.facility, m.tag, m.pid, None, m.text);
+            s.send_relayed(&m);
         }
     }
 }
@@ -314,29 +219,6 @@ pub fn next_frame(data: &[u8]) -> Option<(&[u8], usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3164_and_rfc5424_messages_are_taken_apart() {
-        let m = parse("<134>Dec  3 18:02:32 haproxy[123]: 127.0.0.1:4242 [03/Dec] fe be/s 0/0 200");
-        assert_eq!(
-            m,
-            Message {
-                facility: 16,
-                level: 6,
-                tag: "haproxy",
-                pid: "123",
-                text: "127.0.0.1:4242 [03/Dec] fe be/s 0/0 200"
-            }
-        );
-        let m = parse("<13>Dec 13 08:00:01 host1 app: hello");
-        assert_eq!((m.tag, m.pid, m.text, m.level), ("app", "-", "hello", 5));
-        let m = parse("<165>1 2026-12-03T18:02:32.1Z host app 42 ID47 [x a=\"b\"] payload here");
-        assert_eq!((m.facility, m.level, m.tag, m.pid), (20, 5, "app", "42"));
-        assert_eq!(m.text, "payload here");
-        let m = parse("<14>1 2026-12-03T18:02:32Z h a - - - text");
-        assert_eq!(m.text, "text");
-        assert_eq!(parse("no header").text, "no header");
-    }
 
     #[test]
     fn tcp_frames_are_octet_counted_or_lines() {

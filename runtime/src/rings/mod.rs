@@ -5,6 +5,7 @@
 //! and relay it to their `log` targets.
 
 pub mod forward;
+pub mod syslog;
 
 use hapee_compiler::plan::rings::RingPlan;
 use hapee_compiler::plan::{LogHeader, Plan};

@@ -559,11 +559,7 @@ where
                     txn.rewrites.soft_request = !on;
                 }
             }
-            Action::SetStatus(code, _) => {
-                if let Some(r) = txn.response.as_mut() {
-                    r.status = *code;
-                }
-            }
+            Action::SetStatus(code, reason) => crate::http::set_status(txn, *code, reason),
             Action::SetUri(f) => {
                 let value = f.render(txn);
                 crate::http::rewrite::set_target(txn, &value);

@@ -48,6 +48,14 @@ const READ_SIZE: usize = 16 * 1024;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Why a server connection could not be opened: the TLS handshake's error when that was
+/// what failed, and whether `timeout connect` ran out (HAProxy's `sC` rather than `SC`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ConnectFailure {
+    pub tls: Option<crate::tls::errors::ServerTlsError>,
+    pub timed_out: bool,
+}
+
 /// A connection to a server, between exchanges or carrying one. Boxed: it moves from the
 /// pool to an exchange, to the response body and back, and each request's futures hold it.
 pub struct ServerConn(Box<Link>);
@@ -155,7 +163,7 @@ impl ServerConn {
     /// Connects within `timeout` (the way `dial` says), sends `preface` (a PROXY protocol
     /// header) before anything else, then makes the TLS handshake when `tls` is given (leaving
     /// it to the first write with `early`: see `tls::client::handshake`). A failed handshake
-    /// says why.
+    /// says why, and a failure says whether `timeout` ran out.
     pub async fn connect(
         addr: SocketAddr,
         dial: dial::Dial<'_>,
@@ -166,13 +174,18 @@ impl ServerConn {
             rustls_pki_types::ServerName<'static>,
         )>,
         early: bool,
-    ) -> Result<ServerConn, Option<crate::tls::errors::ServerTlsError>> {
+    ) -> Result<ServerConn, ConnectFailure> {
         let started = crate::clock::now();
-        let mut tcp = dial::connect(addr, dial, timeout).await.map_err(|_| None)?;
+        let mut tcp = dial::connect(addr, dial, timeout)
+            .await
+            .map_err(|e| ConnectFailure {
+                tls: None,
+                timed_out: e.kind() == io::ErrorKind::TimedOut,
+            })?;
         if let Some(p) = &preface {
             tokio::io::AsyncWriteExt::write_all(&mut tcp, p)
                 .await
-                .map_err(|_| None)?;
+                .map_err(|_| ConnectFailure::default())?;
         }
         let _ = tcp.set_nodelay(true);
         let addrs = ConnAddrs::of(&tcp);
@@ -184,7 +197,10 @@ impl ServerConn {
                     .saturating_sub(crate::clock::now() - started);
                 let tls = crate::tls::client::handshake(config, name, tcp, left, early)
                     .await
-                    .map_err(Some)?;
+                    .map_err(|e| ConnectFailure {
+                        tls: Some(e),
+                        timed_out: e.timeout,
+                    })?;
                 ServerStream::Tls(Box::new(tls))
             }
         };

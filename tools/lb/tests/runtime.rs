@@ -43,6 +43,8 @@ mod compression_limits;
 mod conn_actions;
 #[path = "runtime/connect_local.rs"]
 mod connect_local;
+#[path = "runtime/connect_timeouts.rs"]
+mod connect_timeouts;
 #[path = "runtime/content_http.rs"]
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
@@ -131,6 +133,8 @@ mod log_early;
 mod log_end_figures;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
+#[path = "runtime/log_forward_headers.rs"]
+mod log_forward_headers;
 #[path = "runtime/log_quic_counts.rs"]
 mod log_quic_counts;
 #[path = "runtime/log_send_failures.rs"]
@@ -271,6 +275,8 @@ mod server_state;
 mod server_undo;
 #[path = "runtime/session_srv_conns.rs"]
 mod session_srv_conns;
+#[path = "runtime/set_status_reason.rs"]
+mod set_status_reason;
 #[path = "runtime/socks4.rs"]
 mod socks4;
 #[path = "runtime/spoe.rs"]

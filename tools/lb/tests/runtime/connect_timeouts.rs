@@ -1,0 +1,57 @@
+//! A server connection that runs out of `timeout connect` ends the stream with `sC` (a
+//! server-side timeout while connecting), one the server refuses with `SC`, side by side with
+//! Debian's haproxy. The TLS handshake with a server counts as part of the connect: a server
+//! that accepts and never answers the ClientHello times out (hapee flagged it `SC`, which a
+//! reg-test's TLS server talking cleartext showed).
+
+use super::harness::*;
+use std::time::Duration;
+
+/// The termination flags of an `option httplog` line: the word after the two cookie fields.
+fn flags(line: &str) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .windows(3)
+        .find(|w| w[0] == "-" && w[1] == "-" && w[2].len() == 4)
+        .map_or_else(|| format!("no flags in {line:?}"), |w| w[2].to_string())
+}
+
+#[test]
+fn a_connect_that_times_out_is_sc_and_a_refused_one_sc() {
+    // Accepts, reads the ClientHello and says nothing for longer than the test.
+    let silent = raw_server(b"", Duration::from_secs(30), Duration::from_secs(1));
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}    option httplog
+    retries 0
+    timeout connect 300ms
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend refused if {{ path /refused }}
+    default_backend silent
+backend silent
+    server s {silent} ssl verify none
+backend refused
+    server s {refused}
+"
+        )
+    };
+    let ((statuses, lines), theirs) = logged_side_by_side(
+        cfg,
+        |port| ["/silent", "/refused"].map(|p| curl(&[&format!("http://127.0.0.1:{port}{p}")]).0),
+        |l| l.contains(" fe "),
+        2,
+    );
+    assert_eq!(statuses, [503, 503]);
+    let mine: Vec<String> = lines.iter().map(|l| flags(l)).collect();
+    assert_eq!(mine, ["sC--", "SC--"], "{lines:?}");
+    if let Some((their_statuses, their_lines)) = theirs {
+        assert_eq!(their_statuses, statuses);
+        let theirs: Vec<String> = their_lines.iter().map(|l| flags(l)).collect();
+        assert_eq!(theirs, mine, "{their_lines:?}");
+    }
+}

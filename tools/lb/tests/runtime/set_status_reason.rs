@@ -1,0 +1,57 @@
+//! `http-response set-status` gives the status line the reason it names, or the standard
+//! phrase of the new status: the server's own phrase goes with its status. Side by side with
+//! Debian's haproxy (hapee kept the server's phrase, and left `reason` out: a public
+//! configuration's `set-status 418 reason "I'm a coffeepot"` answered `I'm a teapot`).
+
+use super::harness::*;
+use std::time::Duration;
+
+#[test]
+fn set_status_writes_its_reason_or_the_standard_phrase() {
+    let server = raw_server(
+        b"HTTP/1.1 200 Fine Thanks\r\ncontent-length: 0\r\n\r\n",
+        Duration::ZERO,
+        Duration::from_millis(200),
+    );
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend custom if {{ path /custom }}
+    use_backend plain if {{ path /plain }}
+    default_backend untouched
+backend untouched
+    server s {server}
+backend plain
+    server s {server}
+    http-response set-status 418
+backend custom
+    server s {server}
+    http-response set-status 418 reason \"I'm a coffeepot\"
+"
+        )
+    };
+    let status_lines = |port: u16| {
+        ["/untouched", "/plain", "/custom"].map(|p| {
+            let req = format!("GET {p} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            raw(port, req.as_bytes(), Duration::from_secs(5))
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+    };
+    let (mine, theirs) = both(cfg, status_lines);
+    assert_eq!(
+        mine,
+        [
+            "HTTP/1.1 200 Fine Thanks",
+            "HTTP/1.1 418 I'm a teapot",
+            "HTTP/1.1 418 I'm a coffeepot"
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
