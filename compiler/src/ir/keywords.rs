@@ -75,8 +75,7 @@ pub(super) fn check_statement(
     // section takes them for unknown keywords.
     let own_message = match first {
         "bind-process" => {
-            section.is_proxy()
-                || matches!(section, SectionKind::Peers | SectionKind::LogForward)
+            section.is_proxy() || matches!(section, SectionKind::Peers | SectionKind::LogForward)
         }
         "stats" => words.get(1) == Some(&"bind-process") && section == SectionKind::Global,
         "nbproc" => section == SectionKind::Global,

@@ -330,7 +330,9 @@ pub fn stale_contexts(config: &crate::ir::Config) -> Vec<(Span, Option<Span>)> {
             let next = servers.iter().find(|s| key(s) > key(line)).copied();
             // No later server line: cleared after the file is read if a proxy has servers,
             // which the line itself then stands for.
-            let next = next.or_else(|| proxy_servers.then(|| Span::new(line.file, u32::MAX as usize, u32::MAX as usize)));
+            let next = next.or_else(|| {
+                proxy_servers.then(|| Span::new(line.file, u32::MAX as usize, u32::MAX as usize))
+            });
             (*line, next)
         })
         .collect()
