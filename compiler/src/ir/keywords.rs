@@ -190,6 +190,8 @@ fn unknown(
 ) {
     let word = stmt.word(at);
     let sect = section_word(section);
+    // Only the global and proxy parsers look for a close keyword.
+    let suggestion = suggestion.filter(|_| section.is_proxy() || section == SectionKind::Global);
     let message = match suggestion {
         Some(best) => {
             format!("unknown keyword '{word}' in '{sect}' section; did you mean '{best}' maybe ?")

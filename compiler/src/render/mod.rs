@@ -341,17 +341,17 @@ pub fn stale_contexts(config: &crate::ir::Config) -> Vec<(Span, Option<Span>)> {
 /// The diagnostics of `shown` (in the order HAProxy prints them) that carry a stale context's
 /// place first, with that place: for each context, the first one printed after its line was
 /// read and before the next server line is.
-pub fn stale_context_places<'a>(
+pub fn stale_context_places(
     db: &SourceDb,
     contexts: &[(Span, Option<Span>)],
-    shown: &[&'a Diagnostic],
+    shown: &[&Diagnostic],
 ) -> Vec<(usize, String)> {
     let key = |s: &Span| (s.file, s.start);
     let mut out = Vec::new();
     for (line, next) in contexts {
         let consumer = shown.iter().position(|d| match d.span {
             Some(s) if !d.after_parse => {
-                key(&s) >= key(line) && next.map_or(true, |n| key(&s) < key(&n))
+                key(&s) >= key(line) && next.is_none_or(|n| key(&s) < key(&n))
             }
             // Messages of the checks run once the file is read.
             _ => next.is_none(),

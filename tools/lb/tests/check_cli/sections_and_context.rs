@@ -118,3 +118,24 @@ fn a_peer_without_address_leaves_its_place_to_the_next_message() {
         ]
     );
 }
+
+/// `bind-process` is known (as removed) in proxies and as `stats bind-process` in global only;
+/// a close keyword is suggested by the global and proxy parsers alone.
+#[test]
+fn bind_process_outside_proxies_and_suggestions_outside_them() {
+    let text = "global\n  bind-process 1\n  stats bind-process 1\nfrontend f\n  bind :8000\n  \
+                mode http\n  timeout client 1s\n  stats bind-process 1\nresolvers r\n  bind-process 1\n\
+                cache c\n  total-max-size 4\n  bind-process 1\n";
+    assert_eq!(
+        alerts("bind-process-places.cfg", text),
+        [
+            "[ALERT] config : parsing [{f}:2] : unknown keyword 'bind-process' in 'global' section",
+            "[ALERT] config : parsing [{f}:3] : 'stats' is not supported anymore.",
+            "[ALERT] config : parsing [{f}:8]: unknown stats parameter 'bind-process', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
+            "[ALERT] config : parsing [{f}:10] : unknown keyword 'bind-process' in 'resolvers' section",
+            "[ALERT] config : parsing [{f}:13] : unknown keyword 'bind-process' in 'cache' section",
+            "[ALERT] config : Error(s) found in configuration file : {f}",
+            "[ALERT] config : Fatal errors found in configuration.",
+        ]
+    );
+}
