@@ -125,6 +125,18 @@ impl Rules {
         fd: false,
         stream_only: false,
     };
+    /// `mailer` lines of a mailers section: a stream address with its port, names resolved
+    /// while the line is read.
+    pub const MAILER: Rules = Rules {
+        port_ok: true,
+        port_mandatory: true,
+        port_range: false,
+        port_offset: false,
+        names: true,
+        any_name: false,
+        fd: false,
+        stream_only: true,
+    };
     /// The address a server's `usesrc` shows as the connection's source: an optional port,
     /// neither a range nor an offset.
     pub const USESRC: Rules = Rules {

@@ -181,7 +181,7 @@ rules! {
         "Write the value right after the option name.";
     "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
         "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend. HAProxy checks this once the whole configuration is read, for enabled proxies only, and a server given an explicit 'id' is told apart by it.";
-    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server' or 'stats socket' line is malformed."
+    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server', 'mailer' or 'stats socket' line is malformed or missing."
         "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";

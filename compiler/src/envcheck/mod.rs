@@ -273,8 +273,16 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
     let mut out = Vec::new();
     // What the Lua scripts registered, once a loader has loaded them.
     let mut lua_names = None;
-    // HAProxy opens a pattern file the first time it is named only.
+    // HAProxy opens a pattern file the first time it is named only (a file it failed to open
+    // stays known, empty). Files named while the configuration is read come before those of
+    // strings compiled once it is read, wherever these are written.
     let mut patterns_seen = rustc_hash::FxHashSet::default();
+    let read_with_line: rustc_hash::FxHashSet<&str> = config
+        .files
+        .iter()
+        .filter(|r| r.kind == FileKind::PatternFile && !r.after_parse)
+        .map(|r| r.path.value.as_str())
+        .collect();
     for r in &config.files {
         // An empty pattern file name is opened, and fails, as HAProxy opens it (`-f ""`, `map()`).
         if (r.path.value.is_empty() && r.kind != FileKind::PatternFile)
@@ -282,7 +290,10 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
         {
             continue;
         }
-        if r.kind == FileKind::PatternFile && !patterns_seen.insert(r.path.value.as_str()) {
+        if r.kind == FileKind::PatternFile
+            && ((r.after_parse && read_with_line.contains(r.path.value.as_str()))
+                || !patterns_seen.insert(r.path.value.as_str()))
+        {
             continue;
         }
         let path = resolve(r, config.global.default_path.as_deref());

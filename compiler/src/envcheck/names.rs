@@ -289,6 +289,20 @@ pub(super) fn read_time_names(config: &Config) -> Vec<Diagnostic> {
     out.extend(bind_addresses_with(config, &mut system_resolves));
     out.extend(acl_hosts_with(config, &mut system_resolves_v4));
     out.extend(nameservers_with(config, &mut system_resolves));
+    out.extend(mailers_with(config, &mut system_resolves));
+    out
+}
+
+/// `mailer <name> <host>:<port>`: a host name is resolved while the line is read, `-dr` or not.
+fn mailers_with(config: &Config, resolve: &mut dyn FnMut(&str) -> bool) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (name, addr) in &config.mailers {
+        let text = address::env_expand(&addr.value, &config.environment());
+        if let Some(host) = host_name(&text, Rules::MAILER).filter(|h| !resolve(h)) {
+            let keyword = format!("'mailer {}'", name.value);
+            out.push(invalid_address(&keyword, &host, &text, addr.span));
+        }
+    }
     out
 }
 

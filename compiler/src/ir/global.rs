@@ -590,7 +590,15 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
     }
     match (section.kind, stmt.word(at)) {
         (SectionKind::Userlist, "user" | "group") => section.members.push(stmt.spanned(1)),
-        (SectionKind::Peers, "peer" | "server") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Peers, "peer" | "server") => {
+            // A remote peer's line without an address returns before HAProxy clears the place
+            // it set for the line's messages (the local peer's `server` line has none to read).
+            let local = stmt.word(0) == "server"
+                && b.config.global.local_peer.as_deref() == Some(stmt.word(1));
+            let stale = !stmt.word(1).is_empty() && stmt.word(2).is_empty() && !local;
+            b.config.peer_lines.push((stmt.whole(), stale));
+            section.members.push(stmt.spanned(1));
+        }
         (SectionKind::Peers, "bind") => section.has_bind = true,
         (SectionKind::Peers, "table") => {
             let name = stmt.spanned(1);
@@ -655,7 +663,32 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
                 .nameservers
                 .push((stmt.spanned(1), stmt.spanned(2)));
         }
-        (SectionKind::Mailers, "mailer") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Mailers, "mailer") if stmt.word(2).is_empty() => {
+            b.push(
+                Diagnostic::new(
+                    "E227",
+                    "'mailer' expects <name> and <addr>[:<port>] as arguments.",
+                )
+                .at(stmt.whole())
+                .label("name and address expected"),
+            );
+            return;
+        }
+        (SectionKind::Mailers, "mailer") => {
+            // HAProxy reads a mailer's address as a stream address to connect to, its port
+            // mandatory, while it reads the line.
+            let expanded = crate::address::env_expand(stmt.word(2), b.env);
+            if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::MAILER) {
+                b.push(
+                    Diagnostic::new("E227", format!("'mailer {}' : {e}", stmt.word(1)))
+                        .at(stmt.spanned(2).span)
+                        .label("not an address a mail server can be reached at")
+                        .help("write 'mailer <name> <address>:<port>', the port included (25 for SMTP)"),
+                );
+            }
+            section.members.push(stmt.spanned(1));
+            b.config.mailers.push((stmt.spanned(1), stmt.spanned(2)));
+        }
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at, None);

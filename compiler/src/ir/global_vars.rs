@@ -66,6 +66,10 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
                     b.push(d.at(stmt.span(at + 2)).help(NO_TRAFFIC));
                     return;
                 }
+                // The expression's map files are opened as it is parsed.
+                for (converter, file) in super::exprs::map_files(&expr) {
+                    super::exprs::map_file_ref(b, &converter, &file, stmt.span(at + 2), ("", ""));
+                }
             }
         }
     }

@@ -7,9 +7,12 @@ use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::{self, DirectiveLookup, RuleSet, SectionKind, Status};
 use crate::source::Span;
 
-/// The section name HAProxy prints in "unknown keyword" messages.
+/// The section name HAProxy prints in "unknown keyword" messages (a userlist is 'users' there).
 fn section_word(section: SectionKind) -> &'static str {
-    section.keyword()
+    match section {
+        SectionKind::Userlist => "users",
+        _ => section.keyword(),
+    }
 }
 
 /// HAProxy's argument count for the keywords it counts (`alertif_too_many_args`): true, after
@@ -68,11 +71,18 @@ pub(super) fn check_statement(
     let Some(&first) = words.first().filter(|w| !w.is_empty()) else {
         return;
     };
-    if first == "bind-process"
-        || (first == "stats" && words.get(1) == Some(&"bind-process"))
-        || first == "nbproc"
-    {
-        return; // reported with their own messages
+    // Reported with their own messages where HAProxy knows them (removed since 2.5); any other
+    // section takes them for unknown keywords.
+    let own_message = match first {
+        "bind-process" => {
+            section.is_proxy() || matches!(section, SectionKind::Peers | SectionKind::LogForward)
+        }
+        "stats" => words.get(1) == Some(&"bind-process") && section == SectionKind::Global,
+        "nbproc" => section == SectionKind::Global,
+        _ => false,
+    };
+    if own_message {
+        return;
     }
     if first == "stats" && section.is_proxy() && !PROXY_STATS.contains(&stmt.word(at + 1)) {
         let second = stmt.word(at + 1);
@@ -94,7 +104,12 @@ pub(super) fn check_statement(
     }
     // One look-up of the first word answers the removed, directive and side questions.
     let known = registry::first_word(first);
-    if let Some(message) = registry::removed_message_of(known, words) {
+    // The removed keywords were proxy keywords: other sections take them for unknown ones.
+    let removed = section
+        .is_proxy()
+        .then(|| registry::removed_message_of(known, words))
+        .flatten();
+    if let Some(message) = removed {
         let replacement = match first {
             "block" => Some("http-request deny"),
             "redispatch" | "redisp" => Some("option redispatch"),
@@ -175,6 +190,8 @@ fn unknown(
 ) {
     let word = stmt.word(at);
     let sect = section_word(section);
+    // Only the global and proxy parsers look for a close keyword.
+    let suggestion = suggestion.filter(|_| section.is_proxy() || section == SectionKind::Global);
     let message = match suggestion {
         Some(best) => {
             format!("unknown keyword '{word}' in '{sect}' section; did you mean '{best}' maybe ?")
@@ -184,6 +201,10 @@ fn unknown(
     let mut d = Diagnostic::new("E101", message)
         .at(stmt.span(at))
         .label("unknown keyword");
+    // These two sections' parsers write no space before the colon.
+    if matches!(section, SectionKind::Userlist | SectionKind::FcgiApp) {
+        d = d.form(HaproxyForm::ParsingTight);
+    }
     if let Some(best) = suggestion {
         d = d.fix(
             format!("replace with '{best}'"),

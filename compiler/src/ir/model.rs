@@ -674,6 +674,12 @@ pub struct Config {
     /// `nameserver <name> <address>` lines of resolvers sections: HAProxy resolves a host
     /// name there while it reads the line.
     pub nameservers: Vec<(Spanned<Text>, Spanned<Text>)>,
+    /// The `peer`/`server` lines of peers sections, each with whether HAProxy 2.7 leaves its
+    /// message context set after it (a remote peer without an address: see
+    /// [`crate::render::stale_contexts`]).
+    pub peer_lines: Vec<(Span, bool)>,
+    /// `mailer <name> <address>` lines of mailers sections, resolved as the line is read too.
+    pub mailers: Vec<(Spanned<Text>, Spanned<Text>)>,
     /// Host names written as address patterns of ACLs: HAProxy resolves them while it reads
     /// the line (environment checks).
     pub acl_hosts: Vec<AclHost>,

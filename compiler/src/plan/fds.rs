@@ -57,12 +57,17 @@ pub fn need(config: &Config, plan: &Plan) -> Option<FdNeed> {
     // or `stats maxconn` line creates, adds its connection limit.
     let stats = &plan.global.stats;
     maxsock += stats.sockets.len() as u64;
-    let cli = config.global.directives.iter().any(|d| {
-        d.keyword == "stats"
-            && d.args
-                .first()
-                .is_some_and(|a| matches!(a.as_str(), "socket" | "timeout" | "maxconn"))
-    });
+    // In master-worker mode the worker's end of the master's socket pair is one more listener
+    // of the CLI frontend, which that mode creates as the `stats` lines do.
+    let master_worker = config.global.master_worker;
+    maxsock += u64::from(master_worker);
+    let cli = master_worker
+        || config.global.directives.iter().any(|d| {
+            d.keyword == "stats"
+                && d.args
+                    .first()
+                    .is_some_and(|a| matches!(a.as_str(), "socket" | "timeout" | "maxconn"))
+        });
     if cli {
         maxsock += u64::from(stats.maxconn);
     }
@@ -243,6 +248,21 @@ listen stats
         let cfg = format!("global\n    maxconn 1000\n{PROXIES}")
             .replace(":9000 check", ":9000 check port 7777");
         assert_eq!(maxsock(&cfg, 1), Some(10 + 2 + 2 + 2 + 2000 + 3));
+    }
+
+    /// HAProxy 2.7.0 asked for 60017 files without master-worker mode, 60028 with it (the
+    /// socket pair's listener and the CLI's 10 connections) and 60029 with a stats socket too.
+    #[test]
+    fn master_worker_mode_adds_the_socket_pair_and_the_cli() {
+        let base = "global\n    maxconn 30000\nfrontend f\n    bind 127.0.0.1:18000\n    mode http\n    timeout client 1s\n";
+        assert_eq!(maxsock(base, 2), Some(60017));
+        let mw = base.replace("maxconn 30000\n", "maxconn 30000\n    master-worker\n");
+        assert_eq!(maxsock(&mw, 2), Some(60028));
+        let socket = mw.replace(
+            "master-worker\n",
+            "master-worker\n    stats socket /tmp/hapee-fds-mw.sock level admin\n",
+        );
+        assert_eq!(maxsock(&socket, 2), Some(60029));
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod sarif;
 pub use sarif::sarif;
 
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
-use crate::source::{FileId, SourceDb};
+use crate::source::{FileId, SourceDb, Span};
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
@@ -305,4 +305,64 @@ pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a 
         }
     }
     (out, false)
+}
+
+/// Where HAProxy 2.7's message context outlives its line: a `peer` or remote `server` line of a
+/// peers section without an address returns before clearing the `[file:line]` it set, so the
+/// next message HAProxy prints starts with that place, unless another server line is read
+/// first (each clears it), or, once the file is read, the checks of the proxies' servers.
+/// Each such line, with the next server line after it, if any.
+pub fn stale_contexts(config: &crate::ir::Config) -> Vec<(Span, Option<Span>)> {
+    let key = |s: &Span| (s.file, s.start);
+    let mut servers: Vec<Span> = config.peer_lines.iter().map(|(s, _)| *s).collect();
+    for p in &config.proxies {
+        servers.extend(p.servers.iter().map(|s| s.span));
+        servers.extend(p.default_server_lines().map(|d| d.span));
+    }
+    servers.sort_unstable_by_key(key);
+    // The checks run once the file is read set and clear the place of each proxy server.
+    let proxy_servers = config.proxies.iter().any(|p| !p.servers.is_empty());
+    config
+        .peer_lines
+        .iter()
+        .filter(|(_, stale)| *stale)
+        .map(|(line, _)| {
+            let next = servers.iter().find(|s| key(s) > key(line)).copied();
+            // No later server line: cleared after the file is read if a proxy has servers,
+            // which the line itself then stands for.
+            let next = next.or_else(|| {
+                proxy_servers.then(|| Span::new(line.file, u32::MAX as usize, u32::MAX as usize))
+            });
+            (*line, next)
+        })
+        .collect()
+}
+
+/// The diagnostics of `shown` (in the order HAProxy prints them) that carry a stale context's
+/// place first, with that place: for each context, the first one printed after its line was
+/// read and before the next server line is.
+pub fn stale_context_places(
+    db: &SourceDb,
+    contexts: &[(Span, Option<Span>)],
+    shown: &[&Diagnostic],
+) -> Vec<(usize, String)> {
+    let key = |s: &Span| (s.file, s.start);
+    let mut out = Vec::new();
+    for (line, next) in contexts {
+        let consumer = shown.iter().position(|d| match d.span {
+            Some(s) if !d.after_parse => {
+                key(&s) >= key(line) && next.is_none_or(|n| key(&s) < key(&n))
+            }
+            // Messages of the checks run once the file is read.
+            _ => next.is_none(),
+        });
+        if let Some(i) = consumer {
+            if !out.iter().any(|(j, _)| *j == i) {
+                let f = db.file(line.file);
+                let place = format!("[{}:{}] : ", f.name, f.line_col(line.start as usize).line);
+                out.push((i, place));
+            }
+        }
+    }
+    out
 }

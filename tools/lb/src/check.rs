@@ -226,8 +226,20 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
             haproxy_prefix("NOTICE", &format!("path to executable is {exe}"))
         );
     }
-    for d in shown {
-        let _ = writeln!(err, "{}", render::haproxy_line(&c.db, d, pid));
+    let contexts = render::stale_contexts(&c.config);
+    let places = render::stale_context_places(&c.db, &contexts, shown);
+    for (i, d) in shown.iter().enumerate() {
+        let line = render::haproxy_line(&c.db, d, pid);
+        // A place HAProxy's message context kept from an earlier line comes first.
+        match places.iter().find(|(j, _)| *j == i) {
+            Some((_, place)) => {
+                let (head, rest) = line.split_once(" : config : ").unwrap_or((&line, ""));
+                let _ = writeln!(err, "{head} : config : {place}{rest}");
+            }
+            None => {
+                let _ = writeln!(err, "{line}");
+            }
+        }
     }
     if quiet.is_some() {
         return;

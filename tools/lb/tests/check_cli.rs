@@ -20,6 +20,8 @@ mod lua;
 mod post_parse_checks;
 #[path = "check_cli/rule_arguments.rs"]
 mod rule_arguments;
+#[path = "check_cli/sections_and_context.rs"]
+mod sections_and_context;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
