@@ -112,6 +112,9 @@ rules! {
     "E116" "server-without-backend-side" Error Haproxy "A 'server', 'default-server' or 'server-template' line is in a frontend, which has no backend side."
         "HAProxy refuses servers in a proxy that cannot send traffic to them. Put them in a backend or a listen section and route the frontend to it.";
 
+    "E117" "ring-size-refused" Error Haproxy "A ring's 'size' is not a number above zero, follows its 'backing-file', or is smaller than the ring's size so far (16384 bytes to begin with)."
+        "HAProxy reads a ring's size as a plain number of bytes: a unit such as '1M' stops the number ('1M' is 1 byte). A size below the ring's current one is refused with a warning that still fails the configuration. Write the size in bytes ('size 1048576'), at least 16384, before any 'backing-file' line.";
+
     // ---- E2xx / W2xx: semantic checks ----
     "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
         "Name the files to look for beside each certificate among bundle, sctl, ocsp, issuer and key, or write 'none' or 'all' alone.";
@@ -181,8 +184,8 @@ rules! {
         "Write the value right after the option name.";
     "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
         "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend. HAProxy checks this once the whole configuration is read, for enabled proxies only, and a server given an explicit 'id' is told apart by it.";
-    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server' or 'stats socket' line is malformed."
-        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
+    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server' or 'stats socket' line, or one a proxy connects from or through ('source', 'usesrc', 'socks4', 'tcp-check connect addr'), is malformed or has a port of a kind it does not take."
+        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). A 'source' address takes an optional port (a server's own also a range low-high), 'usesrc' and 'tcp-check connect addr' an optional port, 'socks4' a port it needs; none of them takes a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";
     "E229" "unknown-resolve-opts" Error Haproxy "A server's 'resolve-opts' names an option that does not exist."
@@ -407,6 +410,10 @@ rules! {
         "HAProxy 2.7 accepts these actions in connection rules with an integer value only: given an expression, it reads it and then refuses the line with an internal error, as it has no place for the expression to run that early. Write an integer, or set the tag in a 'tcp-request session' or 'tcp-request content' rule, where the expression is evaluated.";
     "E516" "stick-table-counter-overlap" Error Haproxy "A stick-table stores an array counter ('gpt', 'gpc', 'gpc_rate') and a numbered one it replaces ('gpt0', 'gpc0'/'gpc1', 'gpc0_rate'/'gpc1_rate')."
         "Since 2.5 the array counters hold what the numbered ones held: 'gpt0' is 'gpt' at index 0, 'gpc0' and 'gpc1' are 'gpc' at 0 and 1. HAProxy refuses a table that stores both forms. Keep the array form and name the index in the actions and fetches ('sc-set-gpt(0,0)', 'sc_get_gpt(0,0)'), or keep the numbered counters alone.";
+    "E517" "stick-table-store-refused" Error Haproxy "A stick-table's 'store' list names a data type HAProxy does not know, leaves a parenthesis open, or gives a type arguments it does not take: an array ('gpt', 'gpc', 'gpc_rate') needs its size from 1 to 100, a rate ('*_rate') its period, the others none."
+        "Each entry of a 'store' list is a data type, with its arguments in parentheses: 'store gpc(3),gpc_rate(3,10s),http_req_rate(10s),conn_cnt'. HAProxy reads the list when it reads the line and refuses the configuration at the first entry it cannot take.";
+    "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
+        "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."
         "An ACL compares its sample with the patterns written after the criterion; with none, an integer, string or address never matches ('acl half rand(50)' is always false). Write the patterns, '-m found' to test only that the sample exists, '-m bool' to read an integer as true when it is not zero, or '--' after the criterion to say that never matching is meant. The warning is given for named and for anonymous '{ }' ACLs.";
 

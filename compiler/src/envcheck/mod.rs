@@ -277,9 +277,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
     let mut patterns_seen = rustc_hash::FxHashSet::default();
     for r in &config.files {
         // An empty pattern file name is opened, and fails, as HAProxy opens it (`-f ""`, `map()`).
-        if (r.path.value.is_empty() && r.kind != FileKind::PatternFile)
-            || r.path.value.contains('$')
-        {
+        // A `$` left in a name is part of it: HAProxy expands variables inside double quotes
+        // only, and opens `${NAME}/x.pem` written bare as it is written.
+        if r.path.value.is_empty() && r.kind != FileKind::PatternFile {
             continue;
         }
         if r.kind == FileKind::PatternFile && !patterns_seen.insert(r.path.value.as_str()) {

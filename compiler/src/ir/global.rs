@@ -656,6 +656,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
                 .push((stmt.spanned(1), stmt.spanned(2)));
         }
         (SectionKind::Mailers, "mailer") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Ring, _) => super::ring::statement(b, section, stmt, at),
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at, None);
