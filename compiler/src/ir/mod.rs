@@ -41,6 +41,7 @@ pub mod reuse;
 mod ring;
 mod rules;
 mod shift;
+mod ssl_binds;
 mod stick_table;
 pub(crate) use shift::{Shift, Shifter};
 mod stkctr;

@@ -268,3 +268,25 @@ backend b
         ]),
     );
 }
+
+#[test]
+fn a_tls_bind_needs_a_certificate_unless_strict_sni() {
+    let text = format!(
+        "{DEFAULTS}frontend f
+  bind 127.0.0.1:18443 ssl
+  bind 127.0.0.1:18444 ssl strict-sni
+  default_backend b
+backend b
+  server s 127.0.0.1:1
+"
+    );
+    assert_like_haproxy(
+        &text,
+        1,
+        &strings(&[
+            "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18443' at [7] (use 'crt').",
+            "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18444' at [8], ssl connections will fail (use 'crt').",
+            "config : Fatal errors found in configuration.",
+        ]),
+    );
+}
