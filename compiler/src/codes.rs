@@ -112,6 +112,9 @@ rules! {
     "E116" "server-without-backend-side" Error Haproxy "A 'server', 'default-server' or 'server-template' line is in a frontend, which has no backend side."
         "HAProxy refuses servers in a proxy that cannot send traffic to them. Put them in a backend or a listen section and route the frontend to it.";
 
+    "E117" "ring-size-refused" Error Haproxy "A ring's 'size' is not a number above zero, follows its 'backing-file', or is smaller than the ring's size so far (16384 bytes to begin with)."
+        "HAProxy reads a ring's size as a plain number of bytes: a unit such as '1M' stops the number ('1M' is 1 byte). A size below the ring's current one is refused with a warning that still fails the configuration. Write the size in bytes ('size 1048576'), at least 16384, before any 'backing-file' line.";
+
     // ---- E2xx / W2xx: semantic checks ----
     "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
         "Name the files to look for beside each certificate among bundle, sctl, ocsp, issuer and key, or write 'none' or 'all' alone.";
@@ -181,8 +184,8 @@ rules! {
         "Write the value right after the option name.";
     "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
         "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend. HAProxy checks this once the whole configuration is read, for enabled proxies only, and a server given an explicit 'id' is told apart by it.";
-    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server', 'mailer' or 'stats socket' line is malformed or missing."
-        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
+    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server', 'mailer' or 'stats socket' line, or one a proxy connects from or through ('source', 'usesrc', 'socks4', 'tcp-check connect addr'), is malformed or has a port of a kind it does not take."
+        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). A 'source' address takes an optional port (a server's own also a range low-high), 'usesrc' and 'tcp-check connect addr' an optional port, 'socks4' a port it needs; none of them takes a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";
     "E229" "unknown-resolve-opts" Error Haproxy "A server's 'resolve-opts' names an option that does not exist."
@@ -209,6 +212,10 @@ rules! {
         "A per-stream filter takes 'default-limit <size>' and 'default-period <time>'; a shared one takes 'limit <size>' and 'key <expression>' with an optional 'table <name>' whose stick-table stores bytes_in_rate (bwlim-in) or bytes_out_rate (bwlim-out); both may take 'min-size <size>'. A 'set-bandwidth-limit <name>' rule names a filter of its own proxy, and may give 'limit' and 'period' expressions for a per-stream filter only.";
     "E276" "hash-balance-factor-invalid" Error Haproxy "A 'hash-balance-factor' is missing its number or gives one from 1 to 100."
         "The factor is the percentage of the average load a server may carry before consistent hashing passes it by: 0 turns the bound off, and any other value must be above 100 (150 lets a server take half as much again as the average).";
+    "E286" "ssl-bind-without-certificate" Error Haproxy "A bind with 'ssl' (or a QUIC address) names no certificate: neither 'crt' nor 'crt-list'."
+        "HAProxy needs a certificate to answer TLS on a bind and refuses the configuration without one, unless 'strict-sni' is set (then it only warns, and connections without a matching certificate fail). Add 'crt <file or directory>' or 'crt-list <file>' to the bind line.";
+    "W286" "bind-certificate-ssl-mismatch" Warning Haproxy "A bind names a certificate without 'ssl', or a 'strict-sni' TLS bind names none: HAProxy warns, and the certificate is unused or every TLS connection fails."
+        "A bind's 'crt' or 'crt-list' only serves TLS, which the 'ssl' word turns on; and a TLS bind with 'strict-sni' and no certificate can match no client. Add 'ssl' to a bind whose certificate is meant to be used, or a certificate to the TLS bind.";
     "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller, variable-size, HTTP/1 header-case or default TLS options setting of the global section has a value HAProxy refuses."
         "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', each 'tune.vars.*-max-size' a whole number of bytes (no unit), and 'h1-case-adjust' two spellings of one header name that differ only in case ('h1-case-adjust content-type Content-Type'), each name once.";
     "E277" "max-keep-alive-queue-invalid" Error Haproxy "A 'max-keep-alive-queue' is missing its number or is not a whole number."
@@ -407,6 +414,10 @@ rules! {
         "HAProxy 2.7 accepts these actions in connection rules with an integer value only: given an expression, it reads it and then refuses the line with an internal error, as it has no place for the expression to run that early. Write an integer, or set the tag in a 'tcp-request session' or 'tcp-request content' rule, where the expression is evaluated.";
     "E516" "stick-table-counter-overlap" Error Haproxy "A stick-table stores an array counter ('gpt', 'gpc', 'gpc_rate') and a numbered one it replaces ('gpt0', 'gpc0'/'gpc1', 'gpc0_rate'/'gpc1_rate')."
         "Since 2.5 the array counters hold what the numbered ones held: 'gpt0' is 'gpt' at index 0, 'gpc0' and 'gpc1' are 'gpc' at 0 and 1. HAProxy refuses a table that stores both forms. Keep the array form and name the index in the actions and fetches ('sc-set-gpt(0,0)', 'sc_get_gpt(0,0)'), or keep the numbered counters alone.";
+    "E517" "stick-table-store-refused" Error Haproxy "A stick-table's 'store' list names a data type HAProxy does not know, leaves a parenthesis open, or gives a type arguments it does not take: an array ('gpt', 'gpc', 'gpc_rate') needs its size from 1 to 100, a rate ('*_rate') its period, the others none."
+        "Each entry of a 'store' list is a data type, with its arguments in parentheses: 'store gpc(3),gpc_rate(3,10s),http_req_rate(10s),conn_cnt'. HAProxy reads the list when it reads the line and refuses the configuration at the first entry it cannot take.";
+    "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
+        "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."
         "An ACL compares its sample with the patterns written after the criterion; with none, an integer, string or address never matches ('acl half rand(50)' is always false). Write the patterns, '-m found' to test only that the sample exists, '-m bool' to read an integer as true when it is not zero, or '--' after the criterion to say that never matching is meant. The warning is given for named and for anonymous '{ }' ACLs.";
 

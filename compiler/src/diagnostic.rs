@@ -98,6 +98,9 @@ pub struct Diagnostic {
     /// file and exits, printing nothing after it. Set where the error is found, which knows
     /// what HAProxy was reading (a proxy header, an HTTP rule line).
     pub haproxy_aborts: bool,
+    /// An alert HAProxy prints without failing the line (no `ERR_FATAL`): the line is not
+    /// one of the 50 failing ones after which it stops reading the file.
+    pub haproxy_not_fatal: bool,
 }
 
 impl Diagnostic {
@@ -119,6 +122,7 @@ impl Diagnostic {
             haproxy_level: None,
             haproxy_continuation: None,
             haproxy_aborts: false,
+            haproxy_not_fatal: false,
         }
     }
 
@@ -175,6 +179,12 @@ impl Diagnostic {
     /// Marks an error at which HAProxy stops reading (see [`Diagnostic::haproxy_aborts`]).
     pub fn aborts(mut self) -> Self {
         self.haproxy_aborts = true;
+        self
+    }
+
+    /// Marks an alert that does not fail its line (see [`Diagnostic::haproxy_not_fatal`]).
+    pub fn not_fatal(mut self) -> Self {
+        self.haproxy_not_fatal = true;
         self
     }
 

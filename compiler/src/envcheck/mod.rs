@@ -162,7 +162,9 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
 
 /// A `crt` directory as HAProxy loads it: each regular file in name order, except hidden ones
 /// and the files that go with a certificate (`.key`, `.ocsp`, `.issuer`, `.sctl`).
+/// Its trailing slashes are cut off first, as HAProxy cuts them off a directory's name.
 fn certificate_dir(dir: &str, del_ext: bool) -> Result<(), String> {
+    let dir = dir.trim_end_matches('/');
     let listing = std::fs::read_dir(dir)
         .map_err(|e| format!("unable to scan directory '{dir}' : {}.", io_reason(&e)))?;
     let mut names: Vec<String> = listing
@@ -285,9 +287,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
         .collect();
     for r in &config.files {
         // An empty pattern file name is opened, and fails, as HAProxy opens it (`-f ""`, `map()`).
-        if (r.path.value.is_empty() && r.kind != FileKind::PatternFile)
-            || r.path.value.contains('$')
-        {
+        // A `$` left in a name is part of it: HAProxy expands variables inside double quotes
+        // only, and opens `${NAME}/x.pem` written bare as it is written.
+        if r.path.value.is_empty() && r.kind != FileKind::PatternFile {
             continue;
         }
         if r.kind == FileKind::PatternFile

@@ -148,6 +148,12 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         span: stmt.whole(),
         words,
     };
+    // So does a map converter's file that does not open: HAProxy fails the expression.
+    missing_file |= b.files_checked
+        && b.acl_criteria
+            .get(stmt.word(2))
+            .and_then(|parsed| parsed.as_ref().ok())
+            .is_some_and(|(_, _, maps)| maps.iter().any(|(_, file)| b.file_len(file).is_none()));
     // As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
     let known = !missing_file && !b.diags[errors_before..].iter().any(Diagnostic::is_error);
     let at = b.config.proxies[index].acls.len();
@@ -214,9 +220,16 @@ pub(super) fn check_acl_expr(
                 });
             }
             if !maps.is_empty() {
-                // An ACL expression's error names the expression.
+                // An ACL expression's error names the expression, an ACL keyword's the keyword.
                 let (prefix, suffix) = wording(b);
-                let suffix = format!(" in ACL expression '{}'{suffix}", criterion.value);
+                let value = criterion.value.as_str();
+                let (prefix, suffix) = match acl_keyword_of(value) {
+                    Some(name) => (
+                        format!("{prefix}ACL keyword '{name}' : "),
+                        format!(".{suffix}"),
+                    ),
+                    None => (prefix, format!(" in ACL expression '{value}'{suffix}")),
+                };
                 for (converter, file) in maps {
                     map_file_ref(b, &converter, &file, criterion.span, (&prefix, &suffix));
                 }
@@ -245,11 +258,17 @@ pub(super) fn check_acl_expr(
 /// HAProxy's text for a criterion that does not parse. An ACL keyword (`hdr_beg`, `path_end`…)
 /// names itself before the sample parser's message, converter messages then ending with their
 /// own period; any other sample expression is quoted whole after the message.
-fn acl_expr_message(criterion: &str, message: &str) -> String {
+/// The fetch an ACL criterion starts with, when it is one of HAProxy's ACL keywords (whose
+/// errors name the keyword rather than the expression).
+fn acl_keyword_of(criterion: &str) -> Option<&str> {
     let name = &criterion[..criterion.find(['(', ',']).unwrap_or(criterion.len())];
-    if crate::registry::acl_keyword(name).is_none() {
+    crate::registry::acl_keyword(name).map(|_| name)
+}
+
+fn acl_expr_message(criterion: &str, message: &str) -> String {
+    let Some(name) = acl_keyword_of(criterion) else {
         return format!("{message} in ACL expression '{criterion}'");
-    }
+    };
     // The checks run once the keyword's arguments are read name the ACL keyword.
     if let Some((_, detail)) = message
         .strip_prefix("invalid args in fetch method '")

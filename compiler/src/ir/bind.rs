@@ -130,7 +130,7 @@ fn bind_context(stmt: &Stmt, section: &str) -> String {
 
 /// A `bind` line in a proxy section.
 pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
-    let section = b.config.proxies[index].kind.section_keyword();
+    let section = keywords::proxy_section_word(b, b.config.proxies[index].kind);
     if stmt.word(1).is_empty() {
         b.push(
             Diagnostic::new(
@@ -535,24 +535,10 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     );
                 }
             }
-            // `client`, `clientip` and `hdr_ip(…)` are words; anything else is an address.
-            "usesrc"
-                if !matches!(stmt.word(i + 1), "client" | "clientip")
-                    && !stmt.word(i + 1).starts_with("hdr_ip(") =>
-            {
-                let value = stmt.word(i + 1);
-                if let Err(e) =
-                    crate::address::parse_written(value, b.env, crate::address::Rules::USESRC)
-                {
-                    let msg = format!("{}'usesrc {value}' : {e}", context(b));
-                    b.push(
-                        Diagnostic::new("E227", msg)
-                            .at(stmt.span(i + 1))
-                            .label("not a source address")
-                            .help("write 'client', 'clientip', 'hdr_ip(<name>)' or an address with an optional port")
-                            .form(HaproxyForm::FileLine),
-                    );
-                    break;
+            "source" | "socks4" | "usesrc" => {
+                match super::connect_addrs::server_option(b, stmt, i, &context(b)) {
+                    Some(more) => i += more,
+                    None => break,
                 }
             }
             "ca-ignore-err" | "crt-ignore-err" => {

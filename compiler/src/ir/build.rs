@@ -88,6 +88,10 @@ pub(super) struct ProxyNames {
     /// Every declaration of each ACL name so far, those in error too: a condition finds its
     /// ACLs without a scan of them all.
     pub acl_decls: rustc_hash::FxHashMap<Text, AclPlaces>,
+    /// A `filter spoe` line has had its configuration file read: HAProxy reads it as it reads
+    /// a configuration, and forgets the name of the section it was in until the next one
+    /// starts (its messages then name a `(null)` section).
+    pub section_name_lost: bool,
 }
 
 /// The declarations of one ACL name in a proxy, as indices into its `acls` (most names are

@@ -59,6 +59,7 @@ pub(super) fn check(
             super::extcheck::check(config, p, &mut out);
             duplicate_servers(db, p, &mut out);
             stats_auth_with_rules(p, &mut out);
+            super::ssl_binds::check(db, p, &mut out);
             super::mux::check(db, p, &mut out);
         }
     }

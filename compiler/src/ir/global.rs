@@ -689,6 +689,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
             section.members.push(stmt.spanned(1));
             b.config.mailers.push((stmt.spanned(1), stmt.spanned(2)));
         }
+        (SectionKind::Ring, _) => super::ring::statement(b, section, stmt, at),
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at, None);

@@ -15,6 +15,18 @@ fn section_word(section: SectionKind) -> &'static str {
     }
 }
 
+/// How HAProxy names the proxy section being read in its messages: by its keyword, or
+/// `(null)` once a SPOE filter's file was read in it ([`ProxyNames::section_name_lost`]).
+///
+/// [`ProxyNames::section_name_lost`]: super::build::ProxyNames::section_name_lost
+pub(super) fn proxy_section_word(b: &Builder, kind: ProxyKind) -> &'static str {
+    if b.in_proxy.section_name_lost {
+        "(null)"
+    } else {
+        kind.section_keyword()
+    }
+}
+
 /// HAProxy's argument count for the keywords it counts (`alertif_too_many_args`): true, after
 /// reporting the first extra word, when the statement has one; HAProxy then ignores the line.
 pub(super) fn extra_argument(b: &mut Builder, global: bool, stmt: &Stmt, at: usize) -> bool {
@@ -189,7 +201,11 @@ fn unknown(
     elsewhere: Option<&registry::DirectiveDef>,
 ) {
     let word = stmt.word(at);
-    let sect = section_word(section);
+    let sect = if section.is_proxy() && b.in_proxy.section_name_lost {
+        "(null)"
+    } else {
+        section_word(section)
+    };
     // Only the global and proxy parsers look for a close keyword.
     let suggestion = suggestion.filter(|_| section.is_proxy() || section == SectionKind::Global);
     let message = match suggestion {

@@ -191,6 +191,17 @@ pub struct Bind {
     pub name: Option<String>,
 }
 
+impl Bind {
+    /// Whether one of its addresses is a QUIC one (`quic4@`, `quic6@`), which brings its own
+    /// multiplexer and turns TLS on.
+    pub fn is_quic(&self) -> bool {
+        self.address
+            .value
+            .split(',')
+            .any(|a| a.starts_with("quic4@") || a.starts_with("quic6@"))
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Server {
     pub name: Spanned<Text>,

@@ -53,11 +53,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
         _ => "HTTP protocols need 'mode http': set it, or remove 'proto'",
     };
     for b in &p.binds {
-        let quic = b
-            .address
-            .value
-            .split(',')
-            .any(|a| a.starts_with("quic4@") || a.starts_with("quic6@"));
+        let quic = b.is_quic();
         let token =
             last_proto(b.options.iter().map(|o| o.value.as_str())).or(quic.then_some("quic"));
         if let Some(token) = token.filter(|t| unusable(t)) {

@@ -55,7 +55,8 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
                         "please use the 'bind' keyword for listening addresses.",
                     )
                     .at(head.span_from(extra))
-                    .label("unexpected here"),
+                    .label("unexpected here")
+                    .not_fatal(),
                 );
             }
             return None;
@@ -330,6 +331,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             return;
         }
         "mode" => mode(b, index, stmt),
+        "source" => super::connect_addrs::proxy_source(b, stmt, at),
         "usesrc" => {
             b.push(
                 Diagnostic::new(
@@ -770,6 +772,7 @@ fn spoe_filter(b: &mut Builder, stmt: &Stmt) {
         }
     }
     if !config {
-        err(b, 1, "'spoe' : missing config file".to_string());
+        return err(b, 1, "'spoe' : missing config file".to_string());
     }
+    b.in_proxy.section_name_lost = true;
 }

@@ -209,6 +209,9 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].caches.push(name.clone());
         }
     }
+    if set == RuleSet::TcpCheck && action.value == "connect" {
+        super::connect_addrs::tcp_check_connect(b, &args);
+    }
     push_short(
         &mut b.config.proxies[index].rules,
         RuleDecl {

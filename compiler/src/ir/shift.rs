@@ -342,6 +342,7 @@ impl Shift for Diagnostic {
             haproxy_level: _,
             haproxy_continuation: _,
             haproxy_aborts: _,
+            haproxy_not_fatal: _,
         } = self;
         span.shift(s);
         for l in secondary.iter_mut() {

@@ -1,6 +1,7 @@
-//! The `store` lists of a `stick-table` line, as far as HAProxy refuses their combinations:
-//! the array counters (`gpt`, `gpc`, `gpc_rate`) replace the numbered ones (`gpt0`,
-//! `gpc0`/`gpc1`, `gpc0_rate`/`gpc1_rate`), so one table cannot store both.
+//! The `store` lists of a `stick-table` line, read as HAProxy reads them: each entry a data
+//! type it knows, with the arguments that type takes (an array's size, a rate's period), none
+//! stored twice; and the array counters (`gpt`, `gpc`, `gpc_rate`) replace the numbered ones
+//! (`gpt0`, `gpc0`/`gpc1`, `gpc0_rate`/`gpc1_rate`), so one table cannot store both.
 
 use super::build::{Builder, Stmt};
 use crate::diagnostic::Diagnostic;
@@ -13,38 +14,163 @@ const OVERRIDES: [(&str, &[&str], &str); 3] = [
     ("gpc_rate", &["gpc0_rate", "gpc1_rate"], "gpc[0/1]_rate"),
 ];
 
-/// The data names of one `store` word (`gpc(2),gpc_rate(2,10s),conn_cnt`): commas inside
-/// parentheses belong to the arguments.
-fn names(list: &str) -> Vec<&str> {
+/// The data a table can store, as HAProxy 2.7 names them: whether each is an array (its size
+/// the first argument) and whether it takes a period (the rates).
+const DATA_TYPES: [(&str, bool, bool); 25] = [
+    ("server_id", false, false),
+    ("gpt0", false, false),
+    ("gpc0", false, false),
+    ("gpc0_rate", false, true),
+    ("conn_cnt", false, false),
+    ("conn_rate", false, true),
+    ("conn_cur", false, false),
+    ("sess_cnt", false, false),
+    ("sess_rate", false, true),
+    ("http_req_cnt", false, false),
+    ("http_req_rate", false, true),
+    ("http_err_cnt", false, false),
+    ("http_err_rate", false, true),
+    ("bytes_in_cnt", false, false),
+    ("bytes_in_rate", false, true),
+    ("bytes_out_cnt", false, false),
+    ("bytes_out_rate", false, true),
+    ("gpc1", false, false),
+    ("gpc1_rate", false, true),
+    ("server_key", false, false),
+    ("http_fail_cnt", false, false),
+    ("http_fail_rate", false, true),
+    ("gpt", true, false),
+    ("gpc", true, false),
+    ("gpc_rate", true, true),
+];
+
+/// Largest number of elements of an array store (`gpc(<n>)`).
+const MAX_ARRAY_SIZE: i64 = 100;
+
+/// One entry of a `store` list: its name, and its first and last arguments when it has
+/// parentheses (the text before the last comma in them, and after it).
+struct Entry<'a> {
+    name: &'a str,
+    first: Option<&'a str>,
+    second: Option<&'a str>,
+}
+
+/// The entries of one `store` word, read as HAProxy splits it: at commas outside
+/// parentheses. `Err` names the entry whose parenthesis is not closed.
+fn entries(list: &str) -> Result<Vec<Entry<'_>>, &str> {
+    let bytes = list.as_bytes();
     let mut out = Vec::new();
-    let mut depth = 0u32;
-    let mut start = 0;
-    for (i, c) in list.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                out.push(&list[start..i]);
-                start = i + 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let mut entry = Entry {
+            name: "",
+            first: None,
+            second: None,
+        };
+        let mut name_end = None;
+        while i < bytes.len() && bytes[i] != b',' {
+            if bytes[i] == b'(' {
+                name_end.get_or_insert(i);
+                let open = i + 1;
+                let Some(close) = list[open..].find(')').map(|c| open + c) else {
+                    return Err(&list[start..i]);
+                };
+                let inside = &list[open..close];
+                match inside.rfind(',') {
+                    Some(c) => {
+                        entry.first = Some(&inside[..inside.find(',').unwrap_or(c)]);
+                        entry.second = Some(&inside[c + 1..]);
+                    }
+                    None => entry.first = Some(inside),
+                }
+                i = close;
             }
-            _ => {}
+            i += 1;
         }
+        entry.name = &list[start..name_end.unwrap_or(i.min(bytes.len()))];
+        out.push(entry);
+        i += 1;
     }
-    out.push(&list[start..]);
-    out.into_iter()
-        .map(|w| &w[..w.find('(').unwrap_or(w.len())])
-        .collect()
+    Ok(out)
+}
+
+/// Why HAProxy refuses a store entry, if it does (its `stktable_alloc_data_type`).
+fn refusal(entry: &Entry, is_array: bool, takes_period: bool) -> Option<&'static str> {
+    let mut arg = entry.first;
+    if is_array {
+        let Some(size) = arg else {
+            return Some("missing argument to");
+        };
+        let size = super::values::atol(size.trim_start());
+        if !(1..=MAX_ARRAY_SIZE).contains(&size) {
+            return Some("array size is out of allowed range (1-100) for");
+        }
+        arg = entry.second;
+    }
+    match (arg, takes_period) {
+        (Some(_), false) => Some("unexpected argument to"),
+        (None, true) => Some("missing argument to"),
+        (Some(period), true) => super::values::parse_time(period, super::values::TimeUnit::Ms)
+            .is_err()
+            .then_some("error when processing"),
+        (None, false) => None,
+    }
 }
 
 /// Checks the stores of `stmt` (a `stick-table` line) after each `store` word, as HAProxy
-/// does; the first overlap refuses the line.
+/// does: each entry in turn, then the overlaps of array and numbered counters. The first
+/// refusal ends the line; a type stored twice is ignored with a warning.
 pub(super) fn stores(b: &mut Builder, stmt: &Stmt) {
+    let keyword = stmt.word(0);
     let mut stored: Vec<&str> = Vec::new();
+    let refuse = |b: &mut Builder, i: usize, message: String| {
+        b.push(
+            Diagnostic::new("E517", format!("{keyword}: {message}"))
+                .at(stmt.span(i))
+                .label("not a store this table can take"),
+        );
+    };
     for i in 2..stmt.len() {
         if stmt.word(i - 1) != "store" {
             continue;
         }
-        stored.extend(names(stmt.word(i)));
+        let list = match entries(stmt.word(i)) {
+            Ok(list) => list,
+            Err(name) => {
+                refuse(
+                    b,
+                    i,
+                    format!("missing closing parenthesis after store option '{name}'."),
+                );
+                return;
+            }
+        };
+        for entry in list {
+            let Some(&(name, is_array, takes_period)) =
+                DATA_TYPES.iter().find(|t| t.0 == entry.name)
+            else {
+                refuse(b, i, format!("unknown store option '{}'.", entry.name));
+                return;
+            };
+            if stored.contains(&name) {
+                b.push(
+                    Diagnostic::new(
+                        "W517",
+                        format!("{keyword}: store option '{name}' already enabled, ignored."),
+                    )
+                    .at(stmt.span(i))
+                    .label("stored already")
+                    .form(crate::diagnostic::HaproxyForm::ParsingTight),
+                );
+                continue;
+            }
+            if let Some(why) = refusal(&entry, is_array, takes_period) {
+                refuse(b, i, format!("{why} store option '{name}'."));
+                return;
+            }
+            stored.push(name);
+        }
         let overlap = OVERRIDES.iter().find(|(array, numbered, _)| {
             stored.contains(array) && numbered.iter().any(|n| stored.contains(n))
         });
@@ -53,8 +179,7 @@ pub(super) fn stores(b: &mut Builder, stmt: &Stmt) {
                 Diagnostic::new(
                     "E516",
                     format!(
-                        "{}: simultaneous usage of '{array}' and '{numbered}' in a same table is not permitted as '{array}' overrides '{numbered}'.",
-                        stmt.word(0)
+                        "{keyword}: simultaneous usage of '{array}' and '{numbered}' in a same table is not permitted as '{array}' overrides '{numbered}'.",
                     ),
                 )
                 .at(stmt.span(i))
@@ -68,11 +193,76 @@ pub(super) fn stores(b: &mut Builder, stmt: &Stmt) {
 
 #[cfg(test)]
 mod tests {
+    use crate::testkit::compile_text;
+
+    /// The code and message of each diagnostic of a backend whose table stores `list`.
+    fn found(list: &str) -> Vec<(&'static str, String)> {
+        let text = format!("backend b\n    stick-table type ip size 1k store {list}\n");
+        let c = compile_text("t.cfg", &text, false);
+        c.diagnostics
+            .iter()
+            .filter(|d| d.code.ends_with("517"))
+            .map(|d| (d.code, d.message.to_string()))
+            .collect()
+    }
+
+    /// As HAProxy 2.7 (stick_table.c): the entry names, their arguments and repeats.
     #[test]
-    fn store_names_skip_argument_commas() {
+    fn store_entries_are_read_as_haproxy_reads_them() {
+        for fine in [
+            "gpc(2),gpc_rate(2,10s),conn_cnt",
+            "http_req_rate(10s)",
+            "gpt(100)",
+            "conn_cnt,",
+        ] {
+            assert_eq!(found(fine), [], "{fine}");
+        }
+        let refused = [
+            ("foo", "unknown store option 'foo'."),
+            (",conn_cnt", "unknown store option ''."),
+            (
+                "http_req_rate",
+                "missing argument to store option 'http_req_rate'.",
+            ),
+            (
+                "gpc_rate(3)",
+                "missing argument to store option 'gpc_rate'.",
+            ),
+            ("gpc", "missing argument to store option 'gpc'."),
+            (
+                "conn_cnt(3)",
+                "unexpected argument to store option 'conn_cnt'.",
+            ),
+            (
+                "gpc(0)",
+                "array size is out of allowed range (1-100) for store option 'gpc'.",
+            ),
+            (
+                "gpc(101)",
+                "array size is out of allowed range (1-100) for store option 'gpc'.",
+            ),
+            (
+                "http_req_rate(10x)",
+                "error when processing store option 'http_req_rate'.",
+            ),
+            (
+                "gpc_rate(3,10s),gpc(3",
+                "missing closing parenthesis after store option 'gpc'.",
+            ),
+        ];
+        for (list, message) in refused {
+            assert_eq!(
+                found(list),
+                [("E517", format!("stick-table: {message}"))],
+                "{list}"
+            );
+        }
         assert_eq!(
-            super::names("gpc(2),gpc_rate(2,10s),conn_cnt"),
-            ["gpc", "gpc_rate", "conn_cnt"]
+            found("conn_cnt store conn_cnt,gpc(2)"),
+            [(
+                "W517",
+                "stick-table: store option 'conn_cnt' already enabled, ignored.".to_string()
+            )]
         );
     }
 }

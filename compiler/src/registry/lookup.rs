@@ -107,9 +107,21 @@ pub fn suggest_directive(section: SectionKind, word: &str) -> Option<&'static st
         word,
         directives_in(section)
             .filter(|d| !d.name.contains(' '))
+            .filter(|d| !(section == SectionKind::Global && GLOBAL_UNLISTED.contains(&d.name)))
             .map(|d| d.name),
     )
 }
+
+/// Global keywords HAProxy 2.7 reads in its own parser without naming them in the list it
+/// picks suggestions from: never suggested.
+const GLOBAL_UNLISTED: [&str; 6] = [
+    "anonkey",
+    "expose-experimental-directives",
+    "fd-hard-limit",
+    "h2-workaround-bogus-websocket-clients",
+    "quick-exit",
+    "tune.chksize",
+];
 
 /// The words HAProxy 2.7 picks a suggestion from for an unknown keyword of a proxy section,
 /// in its order (the first of equally close words wins): the keywords its modules register

@@ -292,7 +292,11 @@ pub fn haproxy_reached<'a>(db: &SourceDb, found: &[&'a Diagnostic]) -> (Vec<&'a 
                 span.file,
                 db.file(span.file).line_index(span.start as usize),
             );
-            if failed_line == Some(line) {
+            // The failing option's own bare follow-up ("error encountered while processing
+            // '<option>'.") still belongs to it.
+            let follow_up = d.haproxy_form == HaproxyForm::Bare
+                && out.last().is_some_and(|p: &&Diagnostic| p.span == d.span);
+            if failed_line == Some(line) && !follow_up {
                 continue;
             }
             if d.is_error() {
@@ -364,5 +368,84 @@ pub fn stale_context_places(
             }
         }
     }
+    out
+}
+
+/// Where HAProxy gives up reading a file (its "too many fatal errors" alert, E007): it counts
+/// the lines whose parsing failed, and on reading the line after the 50th stops with that
+/// alert, reading nothing more of the file. The syntax pass counts only the lines it refuses
+/// itself; this counts every line of `reached` (in source order) with an error found while
+/// reading, and returns one E007 per file that gets that far, at the line where HAProxy stops.
+pub fn haproxy_fatal_stops(db: &SourceDb, reached: &[&Diagnostic]) -> Vec<Diagnostic> {
+    let mut stops = Vec::new();
+    let mut last: Option<(FileId, usize)> = None;
+    let mut count = 0;
+    for d in reached {
+        let fails_line = d.is_error() && !d.after_parse && !d.haproxy_not_fatal;
+        let Some(span) = d.span.filter(|_| fails_line) else {
+            continue;
+        };
+        if matches!(d.code, "E007" | "E009") {
+            continue;
+        }
+        let file = db.file(span.file);
+        let line = file.line_index(span.start as usize);
+        if last.is_some_and(|(f, _)| f != span.file) {
+            count = 0;
+        }
+        if last == Some((span.file, line))
+            || stops
+                .iter()
+                .any(|s: &Diagnostic| s.span.is_some_and(|s| s.file == span.file))
+        {
+            continue;
+        }
+        last = Some((span.file, line));
+        count += 1;
+        // The alert needs a line to be read after the last failing one.
+        if count == crate::syntax::MAX_FATAL_ERRORS && line + 1 < file.line_count() {
+            let range = file.line_range(line + 1);
+            stops.push(
+                Diagnostic::new(
+                    "E007",
+                    format!("too many fatal errors ({count}), stopping now."),
+                )
+                .at(crate::source::Span::new(span.file, range.start, range.end))
+                .form(HaproxyForm::ParsingTight),
+            );
+        }
+    }
+    stops
+}
+
+/// `reached` cut where HAProxy stops reading each file (`stops`, from
+/// [`haproxy_fatal_stops`]): the alerts of a file's lines from its stop on are left out, the
+/// stop's own alert put in their place.
+pub fn haproxy_stopped<'a>(
+    reached: Vec<&'a Diagnostic>,
+    stops: &'a [Diagnostic],
+) -> Vec<&'a Diagnostic> {
+    if stops.is_empty() {
+        return reached;
+    }
+    let place = |d: &Diagnostic| d.span.map(|s| (s.file, s.start));
+    let mut pending: Vec<&Diagnostic> = stops.iter().collect();
+    let mut out = Vec::with_capacity(reached.len() + stops.len());
+    for d in reached {
+        let Some(at) = place(d) else {
+            out.push(d);
+            continue;
+        };
+        while let Some(i) = pending.iter().position(|s| place(s) <= Some(at)) {
+            out.push(pending.remove(i));
+        }
+        let cut = stops
+            .iter()
+            .any(|s| !d.after_parse && s.span.is_some_and(|s| s.file == at.0 && s.start <= at.1));
+        if !cut {
+            out.push(d);
+        }
+    }
+    out.extend(pending);
     out
 }

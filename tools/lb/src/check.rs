@@ -203,6 +203,8 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
         .filter(|d| !(line_error && d.after_parse) && before_quiet(d))
         .collect();
     let (shown, aborted) = render::haproxy_reached(&c.db, &shown);
+    let stops = render::haproxy_fatal_stops(&c.db, &shown);
+    let shown = render::haproxy_stopped(shown, &stops);
     let shown = &shown[..];
     let pid = std::process::id();
     let stderr = std::io::stderr();

@@ -133,6 +133,7 @@ pub(in crate::ir) fn start_body(
 ) {
     b.set_globals(&body.globals);
     b.in_proxy.acl_decls.clear();
+    b.in_proxy.section_name_lost = false;
     b.in_proxy.acl_decls.reserve(counts.acls);
     let proxy = &mut b.config.proxies[index];
     proxy.servers.reserve_exact(counts.servers);
