@@ -102,9 +102,12 @@ fn read_in_halves(
     let (first_env, second_env) = (watch(true), watch(false));
     let with_env = |env| FileContext { env, ..*context };
     let (first_context, second_context) = (with_env(&first_env), with_env(&second_env));
-    let read_second = || {
+    // Made here, the second half's list is on this thread's heap, which takes the memory back
+    // once the lines are moved out (a helper thread's heap would keep its pages).
+    let second_lines = Vec::with_capacity(count - mid);
+    let read_second = move || {
         let mut half = Half {
-            lines: Vec::with_capacity(count - mid),
+            lines: second_lines,
             parser: LineParser::default(),
             sections: Vec::new(),
             section_name: String::new(),
