@@ -24,43 +24,20 @@ pub(super) fn check(
     super::quic::check(config, &mut out);
     super::tls_lists::check(db, config, &mut out);
     let mut deferred = by_proxy(config, deferred);
-    for (i, p) in config.proxies.iter().enumerate() {
+    // Each proxy's findings, in order (those with none left out): on all cores when there are
+    // many proxies, as each proxy's checks read the model and nothing the others found.
+    let mut found =
+        super::check_shares::each_proxy(config, |p, out| proxy_checks(db, config, p, out))
+            .into_iter()
+            .peekable();
+    for i in 0..config.proxies.len() {
         if let Some(mut found) = deferred.remove(&i) {
             // HAProxy compiles a proxy's switching rules before its log strings.
             found.sort_by_key(|d| !on_line_of(db, d, "use_backend"));
             out.extend(found);
         }
-        if p.kind == ProxyKind::Defaults && p.name.is_none() {
-            continue;
-        }
-        backend_references(db, config, p, &mut out);
-        // Gathered once, when a check first asks.
-        let acls = super::layer6::AclNames::new(p);
-        if p.kind != ProxyKind::Defaults {
-            super::layer6::check(db, p, &acls, &mut out);
-        }
-        table_references(config, p, &mut out);
-        if p.kind != ProxyKind::Defaults {
-            super::content_delay::check(p, &acls, &mut out);
-        }
-        super::exprs::resolve_refs(db, config, p, &mut out);
-        section_references(db, config, p, &mut out);
-        if p.kind != ProxyKind::Defaults {
-            // HAProxy drops a TCP proxy's HTTP formats before its own warnings (missing
-            // timeouts, no bind).
-            super::http_aliases::tcp_fallback(p, &acls, &mut out);
-            proxy_warnings(p, &mut out);
-            check_ports(p, &mut out);
-            super::http_aliases::check(p, &mut out);
-            // HAProxy checks log addresses and modes after compiling the log formats.
-            super::ignored::check(config, p, &mut out);
-            super::bwlim::check(config, p, &mut out);
-            super::httpcheck::check(p, &mut out);
-            super::extcheck::check(config, p, &mut out);
-            duplicate_servers(db, p, &mut out);
-            stats_auth_with_rules(p, &mut out);
-            super::ssl_binds::check(db, p, &mut out);
-            super::mux::check(db, p, &mut out);
+        while let Some((_, own)) = found.next_if(|(at, _)| *at == i) {
+            out.extend(own);
         }
     }
     // HAProxy's FastCGI post-parser runs once the proxies are checked.
@@ -69,6 +46,42 @@ pub(super) fn check(
     // Outside any proxy (or without a place): last, in their order.
     out.extend(deferred.into_values().flatten());
     out
+}
+
+/// The checks of one proxy, in HAProxy's order.
+fn proxy_checks(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.kind == ProxyKind::Defaults && p.name.is_none() {
+        return;
+    }
+    backend_references(db, config, p, out);
+    // Gathered once, when a check first asks.
+    let acls = super::layer6::AclNames::new(p);
+    if p.kind != ProxyKind::Defaults {
+        super::layer6::check(db, p, &acls, out);
+    }
+    table_references(config, p, out);
+    if p.kind != ProxyKind::Defaults {
+        super::content_delay::check(p, &acls, out);
+    }
+    super::exprs::resolve_refs(db, config, p, out);
+    section_references(db, config, p, out);
+    if p.kind != ProxyKind::Defaults {
+        // HAProxy drops a TCP proxy's HTTP formats before its own warnings (missing
+        // timeouts, no bind).
+        super::http_aliases::tcp_fallback(p, &acls, out);
+        proxy_warnings(p, out);
+        check_ports(p, out);
+        super::http_aliases::check(p, out);
+        // HAProxy checks log addresses and modes after compiling the log formats.
+        super::ignored::check(config, p, out);
+        super::bwlim::check(config, p, out);
+        super::httpcheck::check(p, out);
+        super::extcheck::check(config, p, out);
+        duplicate_servers(db, p, out);
+        stats_auth_with_rules(p, out);
+        super::ssl_binds::check(db, p, out);
+        super::mux::check(db, p, out);
+    }
 }
 
 /// Whether the diagnostic is on a line of `keyword`.

@@ -176,6 +176,18 @@ fn servers(
     }
     // `default-server` options come before each server's own.
     let defaults: Vec<&DirectiveLine> = p.default_server_lines().collect();
+    // HAProxy prepares a server's TLS context when the server, its checks (`check-ssl`) or its
+    // `default-server` line (even if the server then says `no-ssl`) asks for TLS.
+    let tls_word = |w: &str| w == "ssl" || w == "check-ssl";
+    let tls_by_default = defaults
+        .iter()
+        .flat_map(|d| d.args.iter())
+        .any(|a| tls_word(a));
+    let tls = |s: &Server| tls_by_default || s.words.any(ServerWords::SSL | ServerWords::CHECK_SSL);
+    // Most proxies have no TLS server: nothing more to look up for them.
+    if !p.servers.iter().any(tls) {
+        return;
+    }
     // A list given on `default-server` counts as the server's own.
     let default_list = |option: &str| {
         defaults.iter().rev().find_map(|d| {
@@ -187,20 +199,10 @@ fn servers(
     };
     let ciphers = default_list("ciphers").or(server_ciphers);
     let suites = default_list("ciphersuites").or(server_suites);
-    // HAProxy prepares a server's TLS context when the server, its checks (`check-ssl`) or its
-    // `default-server` line (even if the server then says `no-ssl`) asks for TLS.
-    let tls_word = |w: &str| w == "ssl" || w == "check-ssl";
-    let tls_by_default = defaults
-        .iter()
-        .flat_map(|d| d.args.iter())
-        .any(|a| tls_word(a));
     // Without `ssl-server-verify none`, a TLS server's certificate is verified by default.
     let verify_by_default =
         global_value(config, "ssl-server-verify").map(|(v, _)| v) != Some("none");
-    for s in p.servers.iter() {
-        if !tls_by_default && !s.words.any(ServerWords::SSL | ServerWords::CHECK_SSL) {
-            continue;
-        }
+    for s in p.servers.iter().filter(|s| tls(s)) {
         if !p.disabled {
             unverifiable(db, p, s, &defaults, verify_by_default, out);
         }
