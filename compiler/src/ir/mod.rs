@@ -42,6 +42,7 @@ pub mod reuse;
 mod ring;
 mod rule_args;
 mod rules;
+mod server_line;
 mod shift;
 mod ssl_binds;
 mod stick_table;

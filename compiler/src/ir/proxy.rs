@@ -3,7 +3,7 @@
 use super::build::{check_prefix, Builder, Stmt};
 use super::model::*;
 use super::values::atol;
-use super::{acl, bind, directives, exprs, keywords, timeouts};
+use super::{acl, bind, directives, exprs, keywords, server_line, timeouts};
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm};
 use crate::registry::SectionKind;
 
@@ -346,7 +346,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             return;
         }
         "bind" => bind::bind_line(b, index, stmt),
-        "server" | "default-server" | "server-template" => bind::server_line(b, index, stmt),
+        "server" | "default-server" | "server-template" => server_line::server_line(b, index, stmt),
         "external-check" => external_check(b, stmt, at),
         "timeout" => timeouts::timeout(b, index, stmt),
         "clitimeout" | "srvtimeout" | "contimeout" => {
