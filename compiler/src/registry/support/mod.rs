@@ -249,6 +249,10 @@ pub const GLOBAL: &[&str] = &[
 
 /// Peers-section keywords the runtime honours.
 pub const PEERS: &[&str] = &[
+    // Read and checked like a proxy's `log` line. HAProxy 2.7 sends nothing to it in service:
+    // peer sessions carry no log function, the section has no log format (so no connection
+    // error lines), and the peers proxy's start and stop are not reported (control plane).
+    "log",
     "peer",
     "server",
     "bind",

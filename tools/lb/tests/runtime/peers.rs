@@ -142,3 +142,73 @@ fn a_rate_limit_holds_on_a_second_node_and_a_restarted_node_learns_the_table() {
         "cnt=11 gpc=11 visits=11"
     );
 }
+
+/// A `log` line in a peers section is read as HAProxy reads it, and, as in HAProxy 2.7, its
+/// target receives nothing while the peers replicate (peer sessions are not logged, the section
+/// has no log format for connection errors), where the frontend's own target gets its lines.
+#[test]
+fn a_peers_sections_log_target_receives_nothing_as_in_haproxy() {
+    if !Haproxy::installed() {
+        return;
+    }
+    let udp = || {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(1500)))
+            .unwrap();
+        s
+    };
+    let (peers_log, fe_log) = (udp(), udp());
+    let (peer_h, peer_e, fe_h, fe_e) = (free_port(), free_port(), free_port(), free_port());
+    let peers = [("hap", peer_h), ("hapee", peer_e)];
+    let cfg = |port: u16| {
+        node(&peers, port, None)
+            .replacen(
+                "peers mesh\n",
+                &format!(
+                    "peers mesh\n    log {} local0\n",
+                    peers_log.local_addr().unwrap()
+                ),
+                1,
+            )
+            .replacen(
+                "frontend fe\n",
+                &format!(
+                    "frontend fe\n    log {} local0\n    option httplog\n",
+                    fe_log.local_addr().unwrap()
+                ),
+                1,
+            )
+    };
+    let _h = Haproxy::start_with(&cfg(fe_h), fe_h, &["-db", "-L", "hap"]);
+    let _e = Proxy::start_with(&cfg(fe_e), fe_e, &["-L", "hapee"]);
+    // Tracked on haproxy, seen on hapee through the peers link (its first session may still be
+    // settling: allow its reconnect), then tracked on hapee, seen on haproxy.
+    for _ in 0..3 {
+        curl(&[&format!("http://127.0.0.1:{fe_h}/hit")]);
+    }
+    let want = "cnt=3 gpc=3 visits=3";
+    let peek_e = format!("http://127.0.0.1:{fe_e}/peek");
+    assert_eq!(eventually(&peek_e, want, Duration::from_secs(8)), want);
+    for _ in 0..3 {
+        curl(&[&format!("http://127.0.0.1:{fe_e}/hit")]);
+    }
+    let want = "cnt=6 gpc=6 visits=6";
+    let peek_h = format!("http://127.0.0.1:{fe_h}/peek");
+    assert_eq!(eventually(&peek_h, want, Duration::from_secs(4)), want);
+    let received = |s: &std::net::UdpSocket| {
+        let mut lines = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.recv(&mut buf) {
+            lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        lines
+    };
+    // Six /hit requests and the polls, three or more through each proxy.
+    let fe_lines = received(&fe_log);
+    let served = fe_lines
+        .iter()
+        .filter(|l| l.contains("fe fe/<NOSRV>"))
+        .count();
+    assert!(served >= 6, "frontend lines: {fe_lines:?}");
+    assert_eq!(received(&peers_log), Vec::<String>::new());
+}
