@@ -538,7 +538,13 @@ fn did_you_mean_fixes_for_keywords_options_and_actions() {
     );
     change(&mut c, uri, 2, &fixed);
     let d = codes(&c.diagnostics(uri));
-    assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
+    // No misspelling is left; the `ssl` bind still lacks the certificate HAProxy asks for (E286),
+    // which no spelling fix can supply.
+    assert!(
+        !d.iter().any(|c| c.starts_with('E') && c != "E286"),
+        "{d:?}"
+    );
+    assert!(d.iter().any(|c| c == "E286"), "{d:?}");
     c.stop();
 }
 
