@@ -14,8 +14,6 @@ use crate::diagnostic::Diagnostic;
 use crate::registry::SectionKind;
 use crate::source::{FileId, SourceDb, Span};
 
-mod split;
-
 /// One word of a line.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Word {
@@ -248,7 +246,7 @@ fn parse_file(
     if context.defer_proxy_bodies.is_some() {
         // The proxy bodies' plain lines are lexed by the build's threads: lexing them ahead
         // here would make the words this parse is asked not to hold.
-        return split::parse_lines_deferring(context, sections, section_name, diags);
+        return parse_lines(context, &mut |_| None, sections, section_name, diags);
     }
     let ahead = crate::prelex::Shared::new(context.file, context.source);
     std::thread::scope(|scope| {

@@ -24,21 +24,13 @@ pub(super) fn check(
     super::quic::check(config, &mut out);
     super::tls_lists::check(db, config, &mut out);
     let mut deferred = by_proxy(config, deferred);
-    // Each proxy's findings, in order (those with none left out): on all cores when there are
-    // many proxies, as each proxy's checks read the model and nothing the others found.
-    let mut found =
-        super::check_shares::each_proxy(config, |p, out| proxy_checks(db, config, p, out))
-            .into_iter()
-            .peekable();
-    for i in 0..config.proxies.len() {
+    for (i, p) in config.proxies.iter().enumerate() {
         if let Some(mut found) = deferred.remove(&i) {
             // HAProxy compiles a proxy's switching rules before its log strings.
             found.sort_by_key(|d| !on_line_of(db, d, "use_backend"));
             out.extend(found);
         }
-        while let Some((_, own)) = found.next_if(|(at, _)| *at == i) {
-            out.extend(own);
-        }
+        proxy_checks(db, config, p, &mut out);
     }
     // HAProxy's FastCGI post-parser runs once the proxies are checked.
     super::fcgi::check(config, &mut out);

@@ -12,7 +12,6 @@ mod bwlim;
 mod fcgi;
 pub(crate) use bind::check_ignore_err;
 mod build;
-mod check_shares;
 mod checks;
 mod connect_addrs;
 mod content_delay;
