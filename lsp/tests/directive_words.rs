@@ -5,7 +5,6 @@
 mod common;
 
 use common::Client;
-use serde_json::json;
 
 const URI: &str = "file:///tmp/directive-words.cfg";
 
@@ -32,14 +31,7 @@ fn hover(c: &mut Client, line: u32, word: &str) -> String {
         .find(&format!(" {word}"))
         .unwrap_or_else(|| panic!("no {word} on line {line}")) as u32
         + 1;
-    let r = c.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": col}}),
-    );
-    r["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
+    c.hover_text(URI, line, col)
 }
 
 fn labels(c: &mut Client, line: &str, at_line: u32, in_backend: bool) -> Vec<String> {

@@ -29,14 +29,7 @@ backend api
 ";
 
 fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> String {
-    let r = c.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
-    );
-    r["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
+    c.hover_text(uri, line, character)
 }
 
 fn labels(c: &mut Client, uri: &str, line: u32, character: u32) -> Vec<String> {

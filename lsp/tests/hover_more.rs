@@ -5,7 +5,6 @@
 mod common;
 
 use common::Client;
-use serde_json::json;
 
 const CFG: &str = "\
 global
@@ -25,15 +24,7 @@ backend app
 ";
 
 fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> String {
-    let r = c.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
-    );
-    assert!(r.get("error").is_none(), "{r}");
-    r["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
+    c.hover_text(uri, line, character)
 }
 
 #[test]

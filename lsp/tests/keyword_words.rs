@@ -52,14 +52,7 @@ fn hover_at(c: &mut Client, line: u32, word: &str, into: usize) -> String {
         .unwrap_or_else(|| panic!("no {word} on line {line}"))
         + 1
         + into;
-    let r = c.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": col}}),
-    );
-    r["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
+    c.hover_text(URI, line, col as u32)
 }
 
 fn labels(c: &mut Client, version: i64, line: &str, in_backend: bool) -> Vec<String> {

@@ -5,7 +5,6 @@
 mod common;
 
 use common::Client;
-use serde_json::json;
 
 const URI: &str = "file:///tmp/redirect-acl.cfg";
 
@@ -31,15 +30,7 @@ fn hover_at(c: &mut Client, line: u32, word: &str, nth: usize) -> String {
         .unwrap_or_else(|| panic!("no {word} on line {line}"))
         .0 as u32
         + 1;
-    let r = c.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": col}}),
-    );
-    assert!(r.get("error").is_none(), "{r}");
-    r["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
+    c.hover_text(URI, line, col)
 }
 
 fn labels(c: &mut Client, line: &str) -> Vec<String> {

@@ -158,6 +158,20 @@ impl Client {
         );
     }
 
+    /// The markdown of the hover at a position ("" when there is none); the request must not fail.
+    pub fn hover_text(&mut self, uri: &str, line: u32, character: u32) -> String {
+        let r = self.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri},
+                   "position": {"line": line, "character": character}}),
+        );
+        assert!(r.get("error").is_none(), "{r}");
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
     /// The labels of the completion items offered at a position.
     pub fn completion_labels(&mut self, uri: &str, line: u32, character: u32) -> Vec<String> {
         let r = self.request(
