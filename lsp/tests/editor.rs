@@ -28,10 +28,6 @@ backend api
     server a1 127.0.0.1:9001
 ";
 
-fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> String {
-    c.hover_text(uri, line, character)
-}
-
 fn labels(c: &mut Client, uri: &str, line: u32, character: u32) -> Vec<String> {
     c.completion_labels(uri, line, character)
 }
@@ -100,45 +96,45 @@ fn hover_documents_each_timeout_option_action_fetch_and_converter() {
     c.open(uri, CFG);
     let _ = c.diagnostics(uri);
     // On the keyword and on the timeout's name: that timeout's doc, not another one's.
-    let connect = hover(&mut c, uri, 4, 5);
+    let connect = c.hover_text(uri, 4, 5);
     assert!(
         connect.contains("timeout connect") && connect.contains("establish"),
         "{connect}"
     );
-    let client = hover(&mut c, uri, 5, 14);
+    let client = c.hover_text(uri, 5, 14);
     assert!(
         client.contains("timeout client") && client.contains("client side"),
         "{client}"
     );
     assert!(!client.contains("timeout check"), "{client}");
-    assert!(hover(&mut c, uri, 6, 14).contains("timeout server"));
+    assert!(c.hover_text(uri, 6, 14).contains("timeout server"));
     // Bind and server options.
-    let crt = hover(&mut c, uri, 8, 29);
+    let crt = c.hover_text(uri, 8, 29);
     assert!(
         crt.contains("**crt**") && crt.contains("bind option"),
         "{crt}"
     );
-    let inter = hover(&mut c, uri, 15, 36);
+    let inter = c.hover_text(uri, 15, 36);
     assert!(
         inter.contains("**inter**") && inter.contains("server option"),
         "{inter}"
     );
-    let check = hover(&mut c, uri, 15, 31);
+    let check = c.hover_text(uri, 15, 31);
     assert!(check.contains("**check**"), "{check}");
     // A rule's action, a fetch with its signature, a converter after a comma.
-    let action = hover(&mut c, uri, 10, 20);
+    let action = c.hover_text(uri, 10, 20);
     assert!(action.contains("http-request set-header"), "{action}");
-    let fetch = hover(&mut c, uri, 10, 41);
+    let fetch = c.hover_text(uri, 10, 41);
     assert!(
         fetch.contains("**req.hdr** (fetch)") && fetch.contains("→ str"),
         "{fetch}"
     );
-    let conv = hover(&mut c, uri, 10, 53);
+    let conv = c.hover_text(uri, 10, 53);
     assert!(conv.contains("**lower** (converter)"), "{conv}");
     // An ACL keyword and a balance algorithm.
-    let acl = hover(&mut c, uri, 9, 16);
+    let acl = c.hover_text(uri, 9, 16);
     assert!(acl.contains("path_beg") && acl.contains("-m beg"), "{acl}");
-    let algo = hover(&mut c, uri, 14, 14);
+    let algo = c.hover_text(uri, 14, 14);
     assert!(algo.contains("balance leastconn"), "{algo}");
     c.stop();
 }
@@ -618,7 +614,7 @@ fn hover_documents_less_common_actions_and_options_too() {
         (6, 30, "check-sni"),
         (6, 50, "tfo"),
     ] {
-        let text = hover(&mut c, uri, line, character);
+        let text = c.hover_text(uri, line, character);
         assert!(text.contains(name), "{name}: {text}");
         // Each has its own doc, not a placeholder shared by a whole class of keywords.
         for placeholder in [

@@ -23,10 +23,6 @@ backend app
     server s1 127.0.0.1:9000
 ";
 
-fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> String {
-    c.hover_text(uri, line, character)
-}
-
 #[test]
 fn stats_socket_capture_keywords_and_section_names() {
     let uri = "file:///tmp/hover-more.cfg";
@@ -34,35 +30,35 @@ fn stats_socket_capture_keywords_and_section_names() {
     c.open(uri, CFG);
     let _ = c.diagnostics(uri);
     // `socket` and `timeout` after `stats`: the stats family's doc, named as written.
-    let socket = hover(&mut c, uri, 1, 11);
+    let socket = c.hover_text(uri, 1, 11);
     assert!(
         socket.contains("**stats socket**") && socket.contains("runtime API"),
         "{socket}"
     );
-    assert!(hover(&mut c, uri, 2, 11).contains("**stats timeout**"));
+    assert!(c.hover_text(uri, 2, 11).contains("**stats timeout**"));
     // The socket's options are bind options.
-    let level = hover(&mut c, uri, 1, 36);
+    let level = c.hover_text(uri, 1, 36);
     assert!(level.contains("**level** (bind option)"), "{level}");
-    let expose = hover(&mut c, uri, 1, 58);
+    let expose = c.hover_text(uri, 1, 58);
     assert!(expose.contains("**expose-fd**"), "{expose}");
     // Every word of a three-word keyword.
     for col in [5, 13, 21] {
-        let capture = hover(&mut c, uri, 10, col);
+        let capture = c.hover_text(uri, 10, col);
         assert!(
             capture.contains("**capture request header**"),
             "{col}: {capture}"
         );
     }
     // Section names: a frontend's binds and default backend, a named defaults section.
-    let fe = hover(&mut c, uri, 8, 12);
+    let fe = c.hover_text(uri, 8, 12);
     assert!(
         fe.contains("**frontend web_in**")
             && fe.contains("127.0.0.1:8080")
             && fe.contains("default_backend app"),
         "{fe}"
     );
-    let defaults = hover(&mut c, uri, 8, 25);
+    let defaults = c.hover_text(uri, 8, 25);
     assert!(defaults.contains("**defaults common**"), "{defaults}");
-    assert!(hover(&mut c, uri, 3, 12).contains("**defaults common**"));
+    assert!(c.hover_text(uri, 3, 12).contains("**defaults common**"));
     c.stop();
 }
