@@ -100,7 +100,7 @@ rules! {
         "Check the spelling; a suggestion is given when one is close.";
     "E108" "unknown-action" Error Haproxy "A rule uses an action that does not exist for its rule set."
         "Each rule set (http-request, http-response, tcp-request content, ...) has its own actions; the message lists them and suggests the closest. Lua actions are written 'lua.<name>'.";
-    "E109" "integer-argument-missing" Error Haproxy "A global setting that takes a number is written without one, or a TLS setting with a negative one, or the ClientHello capture size is set twice."
+    "E109" "integer-argument-missing" Error Haproxy "A global setting that takes a number is written without one (or, for 'maxconn', with more than digits), or a TLS setting with a negative one, or the ClientHello capture size is set twice."
         "Give the value on the same line, for example 'maxconn 20000'. 'tune.ssl.capture-buffer-size' and its older name 'tune.ssl.capture-cipherlist-size' size one memory pool that HAProxy makes once: keep a single line. When it comes from an environment variable ('maxconn \"${MAXCONN}\"'), make sure the variable is set where HAProxy starts.";
     "E110" "stats-socket-address-missing" Error Haproxy "A global 'stats socket' line has no address."
         "Give a UNIX socket path or an address: 'stats socket /run/haproxy/admin.sock mode 660 level admin' or 'stats socket ipv4@127.0.0.1:9999'. An address from an unset environment variable is empty.";
@@ -218,6 +218,10 @@ rules! {
         "A bind's 'crt' or 'crt-list' only serves TLS, which the 'ssl' word turns on; and a TLS bind with 'strict-sni' and no certificate can match no client. Add 'ssl' to a bind whose certificate is meant to be used, or a certificate to the TLS bind.";
     "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller, variable-size, HTTP/1 header-case or default TLS options setting of the global section has a value HAProxy refuses."
         "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', each 'tune.vars.*-max-size' a whole number of bytes (no unit), and 'h1-case-adjust' two spellings of one header name that differ only in case ('h1-case-adjust content-type Content-Type'), each name once.";
+    "E298" "invalid-cookie" Error Haproxy "A 'cookie' line has no name, an option HAProxy does not know or a malformed value, or mixes modes that exclude each other."
+        "The line is 'cookie <name>' followed by options: one mode at most among 'rewrite', 'insert' and 'prefix'; 'indirect' not with 'rewrite'; 'preserve' only with 'insert' or 'indirect'; 'domain' a name of letters, digits, '.', '_' and '-'; 'maxidle' and 'maxlife' times in seconds by default; 'attr' a value without control characters or ';'.";
+    "E299" "invalid-http-check-send" Error Haproxy "An 'http-check send' rule has a word HAProxy does not know, a word without its value, or a second Host header."
+        "The rule takes 'meth <method>', 'uri <path>' or 'uri-lf <format>', 'ver <version>', 'hdr <name> <value>' (any number, one Host at most), 'body <text>' or 'body-lf <format>', and 'comment <text>'; each value must be non-empty (a '${VAR}' that is not set expands to nothing).";
     "E277" "max-keep-alive-queue-invalid" Error Haproxy "A 'max-keep-alive-queue' is missing its number or is not a whole number."
         "The limit is an integer (read as C reads one: '0x' hexadecimal, a leading '0' octal), or -1 for no limit.";
     "E278" "usesrc-without-source" Error Haproxy "'usesrc' stands on its own line instead of following a 'source' statement."

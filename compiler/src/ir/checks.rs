@@ -558,14 +558,22 @@ fn needs_check_port(s: &crate::ir::model::Server) -> bool {
     }
     let server_rules = crate::address::Rules::SERVER;
     let addr = option(ServerWords::ADDR, "addr");
+    // HAProxy only asks for a port when the check goes to a known, non-zero IP: the check
+    // `addr` when it names one, else the server's own address.
+    let mut check_ip_known = false;
     if let Some(Ok(a)) = addr.map(|a| crate::address::parse(a, server_rules)) {
         if !inet(&a) || fixed_port(&a) {
             return false;
         }
+        check_ip_known = a.ip.is_some_and(|ip| !ip.is_unspecified());
     }
     let Some(address) = &s.address else {
         return false;
     };
+    if check_ip_known {
+        let parsed = crate::address::parse(&address.value, server_rules);
+        return parsed.is_ok_and(|a| !fixed_port(&a));
+    }
     s.lacks_port
         .unwrap_or_else(|| lacks_port(&crate::address::parse(&address.value, server_rules)))
 }
@@ -576,8 +584,9 @@ pub(super) fn lacks_port(address: &Result<crate::address::Address, String>) -> b
         // Unix sockets and the like are checked where they are.
         Ok(a) if !inet(a) => false,
         // A host name is only known once resolved (HAProxy skips the test for a server with no
-        // address yet: `-dr`, `init-addr none`, SRV records); an IP literal is known now.
-        Ok(a) if a.ip.is_none() => false,
+        // address yet: `-dr`, `init-addr none`, SRV records); an IP literal is known now, and
+        // the wildcard address (`0.0.0.0`, `::`, `*`, empty) counts as none.
+        Ok(a) if a.ip.map_or(true, |ip| ip.is_unspecified()) => false,
         Ok(a) => matches!(
             a.port,
             crate::address::Port::None | crate::address::Port::Offset { .. }

@@ -206,6 +206,19 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             );
         }
         "maxconn" => {
+            // Read with `strtol` in base 10: anything left after the digits is refused.
+            let value = stmt.word(at + 1);
+            if crate::cnum::strtol(value, 10).end < value.len() {
+                b.push(
+                    Diagnostic::new(
+                        "E109",
+                        format!("cannot parse 'maxconn' value '{value}', an integer is expected."),
+                    )
+                    .at(stmt.span(at + 1))
+                    .label("not an integer"),
+                );
+                return;
+            }
             if let Some(v) = parse_int(stmt.word(1)) {
                 b.config.global.maxconn = Some(Spanned::new(
                     v.clamp(0, u32::MAX as i64) as u32,

@@ -461,6 +461,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].balance = Some(stmt.spanned(1));
         }
         "hash-type" => directives::hash_type(b, stmt),
+        "cookie" => super::cookie::cookie(b, stmt),
         "stick-table" => {
             super::stick_table::stores(b, stmt);
             let key_type = if stmt.word(1) == "type" {

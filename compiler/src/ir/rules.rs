@@ -98,6 +98,9 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     {
         super::keywords::check_action(b, index, set, stmt, action_at);
     }
+    if set == RuleSet::HttpCheck && stmt.word(action_at) == "send" {
+        super::http_check_send::words(b, stmt, action_at);
+    }
     let (args, condition) = split_condition(stmt, action_at + 1);
     let action = stmt.spanned(action_at);
     let context = match set {

@@ -18,6 +18,8 @@ mod globals;
 mod lua;
 #[path = "check_cli/post_parse_checks.rs"]
 mod post_parse_checks;
+#[path = "check_cli/proxy_values.rs"]
+mod proxy_values;
 #[path = "check_cli/read_refusals.rs"]
 mod read_refusals;
 #[path = "check_cli/rule_arguments.rs"]

@@ -5,7 +5,7 @@
 use super::{run, write_cfg};
 
 /// `-c`'s `[ALERT]` lines for `text`, the pid and the file's path replaced by `PID` and `{f}`.
-fn alerts(name: &str, text: &str) -> Vec<String> {
+pub(super) fn alerts(name: &str, text: &str) -> Vec<String> {
     let cfg = write_cfg(name, text);
     let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
     let path = cfg.display().to_string();
