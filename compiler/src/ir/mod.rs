@@ -36,6 +36,7 @@ mod mux;
 mod order;
 mod places;
 pub(crate) mod proxy;
+mod proxy_args;
 mod proxy_names;
 pub mod quic;
 mod replies;

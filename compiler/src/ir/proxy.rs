@@ -326,6 +326,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         return;
     }
     match keyword {
+        _ if at == 0 && super::proxy_args::missing_value(b, stmt) => {}
         "bind-process" => {
             bind_process_removed(b, stmt, at);
             return;

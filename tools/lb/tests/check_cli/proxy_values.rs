@@ -33,7 +33,8 @@ fn cookie_lines_are_read_as_haproxy_reads_them() {
     );
 }
 
-/// `http-check send` takes known words with non-empty values (an unset `${VAR}` is empty) and
+/// `http-check send` takes known words with non-empty values (a quoted, unset `"${VAR}"` is
+/// empty) and
 /// one Host header; the first problem stops the rule.
 #[test]
 fn http_check_send_words_are_read_as_haproxy_reads_them() {
@@ -89,6 +90,30 @@ fn a_check_to_the_wildcard_address_needs_no_port() {
         [
             "[ALERT] config : config: backend 'b': server 'viaaddr' has neither service port nor check port nor tcp_check rule 'connect' with port information.",
             "[ALERT] config : config: backend 'b': server 'lit' has neither service port nor check port nor tcp_check rule 'connect' with port information.",
+            "[ALERT] config : Fatal errors found in configuration.",
+        ]
+    );
+}
+
+/// Proxy keywords HAProxy refuses without their one value (a quoted, unset `"${VAR}"` is
+/// none too); `retries` given later still counts.
+#[test]
+fn proxy_keywords_without_their_value_are_refused() {
+    let text =
+        "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n\
+                backend b\n dynamic-cookie-key\n fullconn\n retries\n unique-id-header\n log-tag\n\
+                 http-send-name-header\n retries 3\n server s 127.0.0.1:80\n\
+                frontend f\n bind :8080\n default_backend b\n";
+    assert_eq!(
+        alerts("proxy-values.cfg", text),
+        [
+            "[ALERT] config : parsing [{f}:7] : 'dynamic-cookie-key' expects <secret_key> as argument.",
+            "[ALERT] config : parsing [{f}:8] : 'fullconn' expects an integer argument.",
+            "[ALERT] config : parsing [{f}:9] : 'retries' expects an integer argument (dispatch counts for one).",
+            "[ALERT] config : parsing [{f}:10] : unique-id-header expects an argument.",
+            "[ALERT] config : parsing [{f}:11] : 'log-tag' expects a tag for use in syslog.",
+            "[ALERT] config : parsing [{f}:12] : 'http-send-name-header' requires a header string.",
+            "[ALERT] config : Error(s) found in configuration file : {f}",
             "[ALERT] config : Fatal errors found in configuration.",
         ]
     );
