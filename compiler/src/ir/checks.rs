@@ -586,7 +586,7 @@ pub(super) fn lacks_port(address: &Result<crate::address::Address, String>) -> b
         // A host name is only known once resolved (HAProxy skips the test for a server with no
         // address yet: `-dr`, `init-addr none`, SRV records); an IP literal is known now, and
         // the wildcard address (`0.0.0.0`, `::`, `*`, empty) counts as none.
-        Ok(a) if a.ip.map_or(true, |ip| ip.is_unspecified()) => false,
+        Ok(a) if a.ip.is_none_or(|ip| ip.is_unspecified()) => false,
         Ok(a) => matches!(
             a.port,
             crate::address::Port::None | crate::address::Port::Offset { .. }
