@@ -106,3 +106,60 @@ fn a_servers_trailers_reach_an_http1_client_with_their_trailer_field() {
         }
     }
 }
+
+/// The corpus's client-certificate log shape, `{%[ssl_c_verify],%{+Q}[ssl_c_s_dn],…}`, with
+/// the fetches that give no sample over a clear connection and an empty variable.
+fn cert_log_config(port: u16, tls_port: u16, pki: &Pki) -> String {
+    format!(
+        "global
+    log stdout format raw local0
+{DEFAULTS}    log global
+frontend fe
+    bind 127.0.0.1:{port}
+    bind 127.0.0.1:{tls_port} ssl crt {}
+    log-format \"{{%[ssl_c_verify],%{{+Q}}[ssl_c_s_dn],%{{+Q}}[ssl_c_i_dn]}} used=%[ssl_c_used] crt=%[ssl_fc_has_crt] fc=%[ssl_fc] sni=%{{+Q}}[ssl_fc_sni] empty=%[var(txn.e)] qempty=%{{+Q}}[var(txn.e)] none=%{{+Q}}[var(txn.none)] %{{+Q}}r\"
+    http-request set-var(txn.e) str()
+    http-request return status 200
+",
+        pki.path("default.pem"),
+    )
+}
+
+#[test]
+fn absent_and_empty_samples_log_as_haproxy_logs_them() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let pki = Pki::with_server_certs("sweep-log");
+    let lines = |port: u16, tls_port: u16, log: &dyn Fn() -> String| {
+        let (out, err) = curl_tls(&["-k", &format!("http://127.0.0.1:{port}/clear")]);
+        assert!(out.ends_with("200 1.1"), "{out}{err}");
+        let (out, err) = curl_tls(&["-k", &format!("https://127.0.0.1:{tls_port}/tls")]);
+        assert!(out.ends_with("200 1.1"), "{out}{err}");
+        assert!(
+            wait_until(Duration::from_secs(10), || log().lines().count() >= 2),
+            "{}",
+            log()
+        );
+        log()
+            .lines()
+            .take(2)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let port = free_ports(2);
+    let p = Proxy::start(&cert_log_config(port, port + 1, &pki), port);
+    let hapee = lines(port, port + 1, &|| p.stdout());
+    assert_eq!(
+        hapee,
+        [
+            "{-,\"\",\"\"} used=- crt=- fc=0 sni=\"\" empty=- qempty=\"\" none=\"\" \"GET /clear HTTP/1.1\"",
+            "{0,\"\",\"\"} used=0 crt=0 fc=1 sni=\"\" empty=- qempty=\"\" none=\"\" \"GET /tls HTTP/1.1\"",
+        ]
+    );
+    if Haproxy::installed() {
+        let port = free_ports(2);
+        let h = Haproxy::start(&cert_log_config(port, port + 1, &pki), port);
+        assert_eq!(lines(port, port + 1, &|| h.stdout()), hapee);
+    }
+}
