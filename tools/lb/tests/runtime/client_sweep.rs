@@ -163,3 +163,56 @@ fn absent_and_empty_samples_log_as_haproxy_logs_them() {
         assert_eq!(lines(port, port + 1, &|| h.stdout()), hapee);
     }
 }
+
+#[test]
+fn an_http2_upload_expecting_100_continue_gets_it() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let o = Origin::start("o");
+    let body = "x".repeat(200_000);
+    let file = std::env::temp_dir().join(format!("hapee-sweep-up-{}", std::process::id()));
+    std::fs::write(&file, &body).unwrap();
+    let data = format!("@{}", file.display());
+    let upload = |port: u16| {
+        let out = std::process::Command::new("curl")
+            .args(["-sv", "--max-time", "20", "--http2-prior-knowledge"])
+            .args(["-H", "Expect: 100-continue", "--data-binary", &data])
+            .arg(format!("http://127.0.0.1:{port}/up"))
+            .output()
+            .expect("curl runs");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+    };
+    let cfg = |port| {
+        format!(
+            "{DEFAULTS}{}",
+            fe_to_app(port, "", o.addr)
+                .replace(&format!("{port}\n"), &format!("{port} proto h2\n"))
+        )
+    };
+    let mut sides = vec![];
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    sides.push(("hapee", port));
+    let _h = Haproxy::installed().then(|| {
+        let port = free_port();
+        let h = Haproxy::start(&cfg(port), port);
+        sides.push(("haproxy", port));
+        h
+    });
+    for (side, port) in sides {
+        let (out, err) = upload(port);
+        // The interim answer comes before the final one, so curl sends the body at once
+        // rather than after its wait for it.
+        let interim = err.find("< HTTP/2 100");
+        let last = err.find("< HTTP/2 200");
+        assert!(interim.is_some() && interim < last, "{side}: {err}");
+        assert!(
+            out.contains(&format!("body={body}\n")),
+            "{side}: {}",
+            out.len()
+        );
+    }
+    let _ = std::fs::remove_file(&file);
+}
