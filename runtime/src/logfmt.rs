@@ -139,11 +139,13 @@ impl Format {
                     }
                 }
                 Piece::Expr { expr, opts } => {
-                    match expr.eval(txn) {
-                        Some(v) if opts.quote => {
-                            let _ = write!(out, "\"{}\"", v.as_text());
-                        }
-                        Some(v) => out.push_str(&v.as_text()),
+                    // An empty value prints as a missing one: `""` when quoted, else `-` in a
+                    // log line and nothing elsewhere, as HAProxy writes both.
+                    let value = expr.eval(txn);
+                    let value = value.as_ref().map(|v| v.as_text());
+                    match value.as_deref().filter(|t| !t.is_empty()) {
+                        Some(t) => text(&mut out, t, opts.quote),
+                        None if opts.quote => out.push_str("\"\""),
                         None if self.log => out.push('-'),
                         None => {}
                     }

@@ -5,13 +5,15 @@ use crate::txn::Txn;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, UPGRADE};
 
 /// Whether a header describes one connection only (never forwarded as it is): `Connection`,
-/// `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`. Matched on the spelling (a
+/// `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`. `Trailer` is not one: it announces the
+/// trailer fields of the message, which go on with it, and HAProxy forwards it both ways.
+/// Matched on the spelling (a
 /// switch on the length, then the bytes), where six `HeaderName` comparisons were each laid
 /// out in the request path's code.
 pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
-        "connection" | "keep-alive" | "proxy-connection" | "te" | "trailer" | "upgrade"
+        "connection" | "keep-alive" | "proxy-connection" | "te" | "upgrade"
     )
 }
 

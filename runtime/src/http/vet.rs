@@ -154,10 +154,12 @@ pub fn vet_present(
     if present.connection && headers.contains_key(CONNECTION) {
         drop_connection_options(headers);
     }
-    // hyper sends the `100 Continue` itself when the body is first read: the server must not
-    // be asked for another one.
+    // hyper sends the `100 Continue` itself when the body is first read (HTTP/1.1 and, with
+    // hapee's patch, HTTP/2): the server must not be asked for another one. An HTTP/2 client
+    // waiting for it (curl does, for a second) would otherwise never get the server's, which
+    // the server side does not pass on.
     if present.expect
-        && version == Version::HTTP_11
+        && (version == Version::HTTP_11 || version == Version::HTTP_2)
         && headers
             .get(EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))

@@ -1,6 +1,8 @@
 //! The TLS sample fetches: `ssl_fc*` (the client connection), `ssl_c_*` (the client's
 //! certificate) and `ssl_f_*` (the certificate the proxy presented). Over a clear connection
-//! they give no sample, as in HAProxy, except the booleans, which are false.
+//! they give no sample, as in HAProxy, except `ssl_fc`, `ssl_fc_is_resumed` and
+//! `ssl_fc_has_sni`, which are false (`ssl_c_used` and `ssl_fc_has_crt` give none: a log
+//! prints `-` for them).
 
 use super::x509::CertFacts;
 use super::TlsInfo;
@@ -14,7 +16,6 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_fc" => return boolean(&|_| true),
         "ssl_fc_is_resumed" => return boolean(&|t| t.resumed),
         "ssl_fc_has_sni" => return boolean(&|t| t.sni.is_some()),
-        "ssl_fc_has_crt" | "ssl_c_used" => return boolean(&|t| !t.client_chain.is_empty()),
         _ => {}
     }
     let text = |s: &str| (!s.is_empty()).then(|| Value::Str(s.to_string()));
@@ -22,6 +23,7 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         return is_tls_fetch(name).then(Vec::new);
     };
     match name {
+        "ssl_fc_has_crt" | "ssl_c_used" => one(Some(Value::Bool(!t.client_chain.is_empty()))),
         "ssl_fc_sni" => one(t.sni.as_deref().and_then(text)),
         "ssl_fc_protocol" => one(text(t.version)),
         "ssl_fc_cipher" => one(text(t.cipher)),

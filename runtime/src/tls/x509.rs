@@ -164,14 +164,15 @@ impl CertFacts {
 
     /// A distinguished name as `ssl_c_s_dn` gives it: the OpenSSL one-line form
     /// (`/C=FR/O=Example/CN=www`), or with an entry name the value of its `pos`-th occurrence
-    /// (1: first, the default; -1: last; 0: none).
+    /// (1: first, the default; -1: last; 0: none). The entry's name is matched in any case
+    /// (`cn` finds `CN`), as HAProxy matches it.
     pub fn dn(pairs: &[(String, String)], entry: Option<&str>, pos: i64) -> Option<String> {
         let Some(entry) = entry.filter(|e| !e.is_empty()) else {
             return Some(pairs.iter().map(|(k, v)| format!("/{k}={v}")).collect());
         };
         let found: Vec<&String> = pairs
             .iter()
-            .filter(|(k, _)| k == entry)
+            .filter(|(k, _)| k.eq_ignore_ascii_case(entry))
             .map(|(_, v)| v)
             .collect();
         let index = match pos {

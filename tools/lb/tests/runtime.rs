@@ -31,6 +31,8 @@ mod checks;
 mod checks_reports;
 #[path = "runtime/cleartext_h2.rs"]
 mod cleartext_h2;
+#[path = "runtime/client_sweep.rs"]
+mod client_sweep;
 #[path = "runtime/client_timeout_waits.rs"]
 mod client_timeout_waits;
 #[path = "runtime/close_spread.rs"]

@@ -53,6 +53,9 @@ enum Kind {
         data_done: bool,
         ping: ping::Recorder,
         recv: h2::RecvStream,
+        /// hapee patch: where the `100 Continue` goes when the body is first read.
+        #[cfg(feature = "server")]
+        continue_with: Option<crate::ext::Interim>,
     },
     #[cfg(feature = "ffi")]
     Ffi(crate::ffi::UserBody),
@@ -124,7 +127,18 @@ impl Incoming {
             ping,
             content_length,
             recv,
+            #[cfg(feature = "server")]
+            continue_with: None,
         })
+    }
+
+    /// hapee patch: `100 Continue` is queued on `interim` when the body is first read.
+    #[cfg(all(feature = "http2", feature = "server"))]
+    pub(crate) fn continue_with(mut self, interim: crate::ext::Interim) -> Self {
+        if let Kind::H2 { continue_with, .. } = &mut self.kind {
+            *continue_with = Some(interim);
+        }
+        self
     }
 
     #[cfg(feature = "ffi")]
@@ -181,7 +195,13 @@ impl Body for Incoming {
                 ping,
                 recv: h2,
                 content_length: len,
+                #[cfg(feature = "server")]
+                continue_with,
             } => {
+                #[cfg(feature = "server")]
+                if let Some(interim) = continue_with.take() {
+                    interim.send(http::StatusCode::CONTINUE, http::HeaderMap::new());
+                }
                 if !*data_done {
                     match ready!(h2.poll_data(cx)) {
                         Some(Ok(bytes)) => {

@@ -857,9 +857,10 @@ where
     }
 
     pub(crate) fn write_trailers(&mut self, trailers: HeaderMap) {
+        // hapee patch: a server sends trailers whether or not the request said `TE: trailers`,
+        // as HAProxy forwards them to any HTTP/1.1 client.
         if T::is_server() && !self.state.allow_trailer_fields {
-            debug!("trailers not allowed to be sent");
-            return;
+            debug!("trailers sent to a client that did not ask for them");
         }
         debug_assert!(self.can_write_body() && self.can_buffer_body());
 

@@ -669,7 +669,7 @@ cfg_server! {
         }
 
         fn take_interim(&mut self) -> Vec<(http::StatusCode, http::HeaderMap)> {
-            self.interim.as_ref().map(|i| i.take()).unwrap_or_default()
+            self.interim.as_ref().map(|i| i.take(None)).unwrap_or_default()
         }
     }
 }

@@ -1,4 +1,3 @@
-use std::collections::HashSet;
 use std::fmt;
 use std::io::IoSlice;
 
@@ -171,9 +170,10 @@ impl Encoder {
         title_case_headers: bool,
     ) -> Option<EncodedBuf<B>> {
         trace!("encoding trailers");
+        // hapee patch: every valid trailer field goes out, named in a `Trailer` header or
+        // not, as HAProxy's HTTP/1 side writes a chunked message's trailers as they came.
         match &self.kind {
-            Kind::Chunked(Some(allowed_trailer_fields)) => {
-                let allowed_set: HashSet<&HeaderName> = allowed_trailer_fields.iter().collect();
+            Kind::Chunked(_) => {
 
                 let mut cur_name = None;
                 let mut allowed_trailers = HeaderMap::new();
@@ -184,14 +184,10 @@ impl Encoder {
                     }
                     let name = cur_name.as_ref().expect("current header name");
 
-                    if allowed_set.contains(name) {
-                        if is_valid_trailer_field(name) {
-                            allowed_trailers.append(name, value);
-                        } else {
-                            debug!("trailer field is not valid: {}", &name);
-                        }
+                    if is_valid_trailer_field(name) {
+                        allowed_trailers.append(name, value);
                     } else {
-                        debug!("trailer header name not found in trailer header: {}", &name);
+                        debug!("trailer field is not valid: {}", &name);
                     }
                 }
 
@@ -209,10 +205,6 @@ impl Encoder {
                 Some(EncodedBuf {
                     kind: BufKind::Trailers(b"0\r\n".chain(Bytes::from(buf)).chain(b"\r\n")),
                 })
-            }
-            Kind::Chunked(None) => {
-                debug!("attempted to encode trailers, but the trailer header is not set");
-                None
             }
             _ => {
                 debug!("attempted to encode trailers for non-chunked response");

@@ -287,14 +287,24 @@ where
 
                         let is_connect = req.method() == Method::CONNECT;
                         let (mut parts, stream) = req.into_parts();
+                        // hapee patch: a request that expects `100 Continue` (with a body
+                        // still to come) gets it when its body is first read, as hyper's
+                        // HTTP/1 side sends it; the stream then has a way to send it.
+                        let continued = !is_connect
+                            && !stream.is_end_stream()
+                            && parts
+                                .headers
+                                .get(http::header::EXPECT)
+                                .map_or(false, |v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+                        let interim =
+                            (self.interim || continued).then(crate::ext::Interim::default);
                         let (mut req, connect_parts) = if !is_connect {
-                            (
-                                Request::from_parts(
-                                    parts,
-                                    IncomingBody::h2(stream, content_length.into(), ping),
-                                ),
-                                None,
-                            )
+                            let body = IncomingBody::h2(stream, content_length.into(), ping);
+                            let body = match interim.as_ref().filter(|_| continued) {
+                                Some(interim) => body.continue_with(interim.clone()),
+                                None => body,
+                            };
+                            (Request::from_parts(parts, body), None)
                         } else {
                             if content_length.map_or(false, |len| len != 0) {
                                 warn!("h2 connect request with non-zero body not supported");
@@ -317,7 +327,6 @@ where
                         if let Some(protocol) = req.extensions_mut().remove::<h2::ext::Protocol>() {
                             req.extensions_mut().insert(Protocol::from_inner(protocol));
                         }
-                        let interim = self.interim.then(crate::ext::Interim::default);
                         if let Some(interim) = &interim {
                             req.extensions_mut().insert(interim.clone());
                         }
@@ -470,7 +479,7 @@ where
                     let polled = h.poll(cx);
                     // hapee patch: what the service queued goes out ahead of its response.
                     if let Some(interim) = me.interim.as_ref() {
-                        for (status, headers) in interim.take() {
+                        for (status, headers) in interim.take(Some(cx.waker())) {
                             let mut head = ::http::Response::new(());
                             *head.status_mut() = status;
                             *head.headers_mut() = headers;
