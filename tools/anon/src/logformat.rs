@@ -290,7 +290,7 @@ impl Format {
             Piece::Field {
                 kind: Kind::Captures,
                 quoted,
-            } if !line[pos..].starts_with('{') && !(*quoted && line[pos..].starts_with("\"{")) => {
+            } if !line[pos..].starts_with('{') && (!*quoted || !line[pos..].starts_with("\"{")) => {
                 return self.match_from(line, i + 1, pos, true, values, budget);
             }
             // A request without captures (`<BADREQ>`) writes no capture list at all.
