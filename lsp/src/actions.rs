@@ -52,9 +52,10 @@ fn allow_edit(enc: Encoding, f: &SourceFile, at: usize, code: &str) -> lsp::Text
     let bounds = f.line_range(f.line_index(at));
     // What HAProxy reads of the line (and `check` looks in): up to a lone `\r`.
     let text = hapee_compiler::lexer::line_content(&f.text[bounds.clone()]);
-    if let Some(close) = text
-        .find(ALLOW)
-        .and_then(|p| text[p..].find(')').map(|c| p + c))
+    if let Some(close) = hapee_compiler::lint::allow_lists(text)
+        .next()
+        .map(|(start, list)| start + list.len())
+        .filter(|&close| text[close..].starts_with(')'))
     {
         let at = enc.position(f, bounds.start + close);
         return lsp::TextEdit {

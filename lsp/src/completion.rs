@@ -164,6 +164,24 @@ impl Analysis {
                 .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
                 .collect();
         }
+        // A file's path (`crt`, `errorfile`, `-f`, `map(`), and the free values of bind and
+        // server options (`track`'s server, `sni`'s expression), which are no options.
+        if let Some(start) = crate::paths::path_start(&words, index, current) {
+            return self.path_items(&current[start..]);
+        }
+        if let Some(crate::words::Place::Value { word, .. }) = crate::words::options_start(&words)
+            .and_then(|_| crate::words::place(section, &words, index))
+        {
+            return match word {
+                "track" => {
+                    let own = (words.first() == Some(&"server")).then(|| words.get(1));
+                    let own = own.flatten().copied();
+                    self.track_items(self.source_line(pos), current, own)
+                }
+                "sni" => fetches(),
+                _ => Vec::new(),
+            };
+        }
         let first = words.first().copied().unwrap_or("");
         // `no option x` / `default option x` complete as `option x`, with only the options
         // that take the prefix.

@@ -275,15 +275,52 @@ impl Analysis {
         use crate::symbols::Kind;
         let at = self.enc.offset(self.file(), pos) as u32;
         let o = crate::symbols::at(self.index(), self.focus, at)?;
-        if !matches!(o.kind, Kind::Acl | Kind::Server) {
+        if o.kind == Kind::Backend {
             return None;
         }
         let def = crate::symbols::same(self.index(), o).find(|x| x.definition)?;
+        if !matches!(o.kind, Kind::Acl | Kind::Server) {
+            return self.section_summary(def);
+        }
         let file = self.c.db.file(def.span.file);
         let line = file.line_index(def.span.start as usize);
         let text = file.text[file.line_range(line)].trim();
         let what = if o.kind == Kind::Acl { "ACL" } else { "server" };
         Some(format!("**{what} {}** — `{text}`", o.name))
+    }
+
+    /// For the name of a userlist, resolvers, peers or defaults section: its header and its
+    /// first lines, as written.
+    fn section_summary(&self, def: &crate::symbols::Occurrence) -> Option<String> {
+        const SHOWN: usize = 12;
+        let tree = &self.c.tree;
+        let section = tree
+            .sections
+            .iter()
+            .find(|s| tree.header(s).words.iter().any(|w| w.span == def.span))?;
+        let header = tree.header(section);
+        let mut text = format!(
+            "**{} {}**\n\n```haproxy\n",
+            section.kind.keyword(),
+            def.name
+        );
+        text.push_str(self.c.db.text(header.span).trim());
+        text.push('\n');
+        let body: Vec<&str> = tree
+            .body(section)
+            .map(|l| self.c.db.text(l.span).trim())
+            .filter(|l| !l.is_empty())
+            .collect();
+        for line in body.iter().take(SHOWN) {
+            text.push_str("    ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        if body.len() > SHOWN {
+            text.push_str(&format!("    # … {} more lines\n", body.len() - SHOWN));
+        }
+        text.push_str("```");
+        Some(text)
     }
 
     /// For a proxy name: what the section is (a backend's servers, a frontend's binds).

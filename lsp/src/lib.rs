@@ -11,6 +11,7 @@ mod arguments;
 mod completion;
 mod hover;
 mod navigation;
+mod paths;
 mod position;
 mod publish;
 pub mod server;

@@ -34,7 +34,9 @@ fn capabilities(enc: crate::position::Encoding) -> lsp::ServerCapabilities {
         document_range_formatting_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         completion_provider: Some(lsp::CompletionOptions {
-            trigger_characters: Some(vec![" ".into()]),
+            // `/` opens the next folder of a path (`crt /etc/ssl/`), or a `track`ed backend's
+            // servers.
+            trigger_characters: Some(vec![" ".into(), "/".into()]),
             ..Default::default()
         }),
         signature_help_provider: Some(lsp::SignatureHelpOptions {

@@ -166,6 +166,28 @@ fn lint_settings_are_honoured_as_by_check() {
     change(&mut c, &uri, 2, &allowed);
     let d = codes(&c.diagnostics(&uri));
     assert!(!d.contains(&"L002".to_string()), "{d:?}");
+    // A comment written by hand without the spaces is read too, and the fix joins its list.
+    let by_hand = allowed.replace(
+        "    default_backend app\n",
+        "    acl other path /y #hapee:allow(L001)\n    acl more path /z #hapee:allow(L002)\n    default_backend app\n",
+    );
+    change(&mut c, &uri, 3, &by_hand);
+    let d = c.diagnostics(&uri);
+    let l002: Vec<u64> = d
+        .iter()
+        .filter(|d| d["code"] == "L002")
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(l002, [10], "{d:?}");
+    let edits = action_edits(&mut c, &uri, 10, "allow L002 on this line");
+    let joined = apply(&by_hand, &edits);
+    assert!(
+        joined.contains("acl other path /y #hapee:allow(L001, L002)\n"),
+        "{joined}"
+    );
+    change(&mut c, &uri, 4, &joined);
+    let d = codes(&c.diagnostics(&uri));
+    assert!(!d.contains(&"L002".to_string()), "{d:?}");
     c.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -222,13 +222,15 @@ frontend fe
     http-request return status 200 content-type text/plain string Hello if { path /x }
     http-request deny deny_status 429 if { path /y }
     http-request auth realm Admin if { path /z }
+    http-error status 503 content-type text/html lf-file /etc/haproxy/503.html
     default_backend be
 backend be
     server s1 127.0.0.1:80
 ";
 
 /// Default TLS options read as bind and server options, a resolvers section's `hold`,
-/// `compression`, `option mysql-check`, and the answer options of `return`, `deny` and `auth`,
+/// `compression`, `option mysql-check`, and the answer options of `return`, `deny`, `auth` and
+/// `http-error`,
 /// with the rule's condition still read as a condition.
 #[test]
 fn default_tls_options_hold_compression_and_answer_options() {
@@ -266,6 +268,9 @@ fn default_tls_options_hold_compression_and_answer_options() {
         (13, "deny_status", "**deny_status** (http-request deny)"),
         (13, "path", "**path** (fetch)"),
         (14, "realm", "**realm** (http-request auth)"),
+        (15, "status", "**status** (http-error)"),
+        (15, "content-type", "**content-type** (http-error)"),
+        (15, "lf-file", "**lf-file** (http-error)"),
     ] {
         let h = hover(line, word);
         assert!(h.contains(expected), "{line} {word}: {h:?}");

@@ -460,6 +460,55 @@ fn int_pattern_error(text: &str) -> Option<String> {
     (!ok).then(range)
 }
 
+/// How HAProxy reads an ACL's patterns when they are numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NumberPatterns {
+    /// Integers and ranges (`10`, `1:100`).
+    Int,
+    /// Dotted versions (`req.ssl_ver 3.1`).
+    Dotted,
+}
+
+/// The match method an ACL keyword written alone (no `-m`, no converters) brings.
+fn implied_method(criterion: &str, method: Option<&str>) -> Option<&'static str> {
+    let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    (method.is_none() && !criterion.contains(','))
+        .then(|| crate::registry::acl_keyword(keyword).map(|k| k.method))
+        .flatten()
+}
+
+/// Whether the patterns of an ACL on `criterion` (matched with `-m method` when given, giving
+/// samples of type `output`) are numbers, and which kind.
+fn number_patterns(
+    criterion: &str,
+    method: Option<&str>,
+    output: crate::registry::SampleType,
+) -> Option<NumberPatterns> {
+    // `-m len` compares the sample's length with integer patterns, read as `-m int`'s are.
+    let int = match method {
+        Some(m) => matches!(m, "int" | "len"),
+        None => {
+            matches!(implied_method(criterion, method), Some("int" | "len"))
+                || output == crate::registry::SampleType::Sint
+        }
+    };
+    let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    // Versions such as `req.ssl_ver 3.1` use a dotted-number parser instead.
+    int.then_some(if keyword.contains("ssl_ver") {
+        NumberPatterns::Dotted
+    } else {
+        NumberPatterns::Int
+    })
+}
+
+/// Whether the patterns of an ACL on `criterion` (with `-m method` when written) are numbers,
+/// which the operators `eq`, `ge`, `gt`, `le` and `lt` may precede (HAProxy's integer and
+/// dotted-version pattern parsers).
+pub fn patterns_take_operators(criterion: &str, method: Option<&str>) -> bool {
+    sample::parse(&acl_criterion(criterion), true)
+        .is_ok_and(|(expr, _)| number_patterns(criterion, method, expr.output).is_some())
+}
+
 /// Integer patterns of an ACL, checked as HAProxy's ACL parser does (operators `eq ge gt le lt`
 /// apply to the numbers after them). Other match methods accept any text, or (IP) host names
 /// that only resolution could judge, so they are left alone.
@@ -471,20 +520,12 @@ fn check_acl_patterns(
     options: &AclOptions,
     rest: &[Spanned<Text>],
 ) {
-    use crate::registry::SampleType::{Addr, Ipv4, Ipv6, Sint};
+    use crate::registry::SampleType::{Addr, Ipv4, Ipv6};
     let method = options.method;
     let (option_words, patterns) = rest.split_at(options.patterns_at.min(rest.len()));
-    let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
-    // Versions such as `req.ssl_ver 3.1` use a dotted-number parser instead.
-    let dotted = keyword.contains("ssl_ver");
-    // Without `-m`, an ACL keyword written without converters brings its own match method.
-    let implied = (method.is_none() && !criterion.contains(','))
-        .then(|| crate::registry::acl_keyword(keyword).map(|k| k.method))
-        .flatten();
-    let int = match method {
-        Some(m) => m == "int",
-        None => implied == Some("int") || output == Sint,
-    };
+    let implied = implied_method(criterion, method);
+    let numbers = number_patterns(criterion, method, output);
+    let (int, dotted) = (numbers.is_some(), numbers == Some(NumberPatterns::Dotted));
     if rest.iter().any(|w| w.value == "-f") {
         return;
     }
@@ -530,7 +571,10 @@ fn check_acl_patterns(
     let mut operator_eq = true;
     for w in patterns {
         let v = w.value.as_str();
-        if matches!(v, "eq" | "ge" | "gt" | "le" | "lt") {
+        if crate::registry::ACL_INT_OPERATORS
+            .iter()
+            .any(|o| o.name == v)
+        {
             operator_eq = v == "eq";
             continue;
         }
@@ -712,6 +756,18 @@ mod tests {
         assert_eq!(
             errors_of("  acl a status ge x\n"),
             vec!["error detected while parsing ACL 'a' : 'x' is neither a number nor a supported operator."]
+        );
+        // Lengths are integer patterns too (`-m len`, ACL keywords matching lengths).
+        let ok = "  acl a hdr_len(x) 3 ge 4
+  acl b path -m len lt 10
+";
+        assert!(errors_of(ok).is_empty(), "{:?}", errors_of(ok));
+        assert_eq!(
+            errors_of("  acl a hdr_len(x) abc\n  acl b path -m len 3:x\n"),
+            vec![
+                "error detected while parsing ACL 'a' : 'abc' is not a number.",
+                "error detected while parsing ACL 'b' : '3:x' is not a valid number range."
+            ]
         );
     }
 

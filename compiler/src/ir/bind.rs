@@ -275,7 +275,7 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 server_context: None,
             }),
             _ => {
-                if let Some(kind) = Builder::tls_file_kind(opt) {
+                if let Some(kind) = FileKind::of_tls_option(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
                     // HAProxy words these errors after the line's context; a certificate's
                     // (`crt`) and a crt-list's contents' without the option's name.

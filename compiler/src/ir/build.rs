@@ -243,17 +243,6 @@ impl<'t> Builder<'t> {
         });
     }
 
-    /// The file kind of a certificate-related bind/server option, if it names a file.
-    pub fn tls_file_kind(option: &str) -> Option<FileKind> {
-        match option {
-            "crt" => Some(FileKind::Certificate),
-            "crt-list" => Some(FileKind::CertificateList),
-            "ca-file" | "ca-verify-file" | "ca-sign-file" => Some(FileKind::CaFile),
-            "crl-file" => Some(FileKind::CrlFile),
-            _ => None,
-        }
-    }
-
     /// `file:line` of a span, as HAProxy embeds it in messages.
     pub fn location(&self, span: Span) -> String {
         self.positional.set(true);

@@ -198,16 +198,32 @@ pub(super) fn condition(
                 "E504",
                 format!("{prefix}no such ACL : '{}'{suffix}", u.name),
             )
-            .at(u.span)
-            .label("no ACL with this name in this section");
-            if let Some(best) = crate::registry::best_match(
+            .at(u.span);
+            // Declared, but on a line in error: HAProxy dropped it.
+            let failed = b
+                .in_proxy
+                .acl_decls
+                .get(u.name.as_str())
+                .and_then(|places| places.iter().next())
+                .and_then(|i| b.config.proxies[index].acls.get(i))
+                .map(|a| a.name.span);
+            if let Some(decl) = failed {
+                d = d
+                    .label("this ACL's declaration has an error, so it does not exist")
+                    .with_secondary(decl, "declared here, on a line in error")
+                    .help("fix the error on the ACL's line: HAProxy drops an ACL whose line fails");
+            } else if let Some(best) = crate::registry::best_match(
                 &u.name,
                 b.config.proxies[index]
                     .acls
                     .iter()
                     .map(|a| a.name.value.as_str()),
             ) {
-                d = d.help(format!("did you mean '{best}'?"));
+                d = d
+                    .label("no ACL with this name in this section")
+                    .help(format!("did you mean '{best}'?"));
+            } else {
+                d = d.label("no ACL with this name in this section");
             }
             b.push(d);
         }

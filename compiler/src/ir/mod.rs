@@ -57,6 +57,7 @@ mod tls_lists;
 pub use tls_lists::crt_list_line_lists;
 pub mod values;
 
+pub use acl::patterns_take_operators;
 pub use build::{build, build_consuming, build_reusing};
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;

@@ -644,6 +644,19 @@ pub enum FileKind {
     IssuersDir,
 }
 
+impl FileKind {
+    /// The kind of file a certificate-related bind or server option names, if it names one.
+    pub fn of_tls_option(option: &str) -> Option<FileKind> {
+        match option {
+            "crt" => Some(FileKind::Certificate),
+            "crt-list" => Some(FileKind::CertificateList),
+            "ca-file" | "ca-verify-file" | "ca-sign-file" => Some(FileKind::CaFile),
+            "crl-file" => Some(FileKind::CrlFile),
+            _ => None,
+        }
+    }
+}
+
 /// A host name used as an ACL address pattern, and the ACL it belongs to.
 #[derive(Clone, Debug, Serialize)]
 pub struct AclHost {

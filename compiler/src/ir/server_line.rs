@@ -275,7 +275,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 server_certificate(b, index, stmt, opts_at, &server, stmt.spanned(i + 1));
             }
             _ => {
-                if let Some(kind) = Builder::tls_file_kind(opt) {
+                if let Some(kind) = FileKind::of_tls_option(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
                     if matches!(kind, FileKind::CaFile | FileKind::CrlFile) {
                         let server_context = context(b);

@@ -94,9 +94,7 @@ impl LintConfig {
         // per diagnostic.
         let commented: Vec<bool> = db
             .files()
-            .map(|(_, f)| {
-                memchr::memmem::find(f.text.as_bytes(), INLINE_ALLOW.as_bytes()).is_some()
-            })
+            .map(|(_, f)| memchr::memmem::find(f.text.as_bytes(), INLINE_MARK.as_bytes()).is_some())
             .collect();
         // Nothing to change: the list is handed back as it is, not moved item by item.
         if self.levels.is_empty() && !commented.contains(&true) {
@@ -163,7 +161,8 @@ pub fn settings_file(first: &Path) -> Option<PathBuf> {
     None
 }
 
-const INLINE_ALLOW: &str = "hapee: allow(";
+/// What starts an inline lint comment: `hapee: allow(…)`, with or without the spaces.
+const INLINE_MARK: &str = "hapee:";
 
 /// Whether a code may be silenced: an error HAProxy makes too never is (the configuration
 /// would still fail to start), whether by `.hapee.toml`, the command line or a comment.
@@ -171,15 +170,27 @@ fn may_allow(rule: &codes::Rule) -> bool {
     rule.origin == Origin::Lint || rule.severity != Severity::Error
 }
 
-/// `# hapee: allow(L001, L002)` anywhere in the line's comment.
+/// The code lists of the `# hapee: allow(L001, L002)` comments in `line` (spaces around
+/// `allow` optional): where each list starts in `line`, and the list up to its `)` (or to the
+/// line's end when it is not closed).
+pub fn allow_lists(line: &str) -> impl Iterator<Item = (usize, &str)> {
+    line.match_indices(INLINE_MARK)
+        .filter_map(move |(pos, mark)| {
+            let after = &line[pos + mark.len()..];
+            let rest = after.trim_start().strip_prefix("allow")?;
+            let list = rest.trim_start().strip_prefix('(')?;
+            let start = line.len() - list.len();
+            Some((start, list.split(')').next().unwrap_or("")))
+        })
+}
+
+/// Whether a `# hapee: allow(…)` comment of the line names `code` (or its name).
 fn allows_inline(line: &str, code: &str) -> bool {
-    let Some(pos) = line.find(INLINE_ALLOW) else {
-        return false;
-    };
-    let rest = &line[pos + INLINE_ALLOW.len()..];
-    let inner = rest.split(')').next().unwrap_or("");
-    inner.split(',').any(|c| {
-        c.trim().eq_ignore_ascii_case(code) || codes::rule(c.trim()).is_some_and(|r| r.code == code)
+    allow_lists(line).any(|(_, list)| {
+        list.split(',').any(|c| {
+            c.trim().eq_ignore_ascii_case(code)
+                || codes::rule(c.trim()).is_some_and(|r| r.code == code)
+        })
     })
 }
 
@@ -198,6 +209,14 @@ mod tests {
             "L001"
         ));
         assert!(!allows_inline("x # hapee: allow(L002)", "L001"));
+        // Spaces around `allow` are the writer's choice.
+        assert!(allows_inline("x #hapee:allow(L001)", "L001"));
+        assert!(allows_inline("x # hapee:  allow (L001)", "L001"));
+        assert!(!allows_inline("x # hapee: deny(L001)", "L001"));
+        assert!(allows_inline(
+            "x # hapee: allow(L002) # hapee: allow(L001)",
+            "L001"
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::check::Compilation;
 use crate::diagnostic::Diagnostic;
 use crate::ir::CheckOptions;
 
-pub use config::{settings_file, Level, LintConfig};
+pub use config::{allow_lists, settings_file, Level, LintConfig};
 use reuse::Findings;
 pub use reuse::LintCache;
 pub(crate) use reuse::LintReuse;

@@ -506,6 +506,18 @@ fn expressions<R: RuntimeCompilers>(c: &Compilation, runtime: &R, out: &mut Vec<
                     continue;
                 }
             }
+            // A file the rule reads (`return … errorfile <f>`) is the environment's too: one
+            // that does not open is what HAProxy reports, not something the runtime lacks.
+            let unreadable = c.config.files.iter().any(|f| {
+                let at = f.path.span;
+                at.file == r.span.file
+                    && r.span.start <= at.start
+                    && at.end <= r.span.end
+                    && std::fs::File::open(f.path.value.as_str()).is_err()
+            });
+            if unreadable {
+                continue;
+            }
             let rule = plan::Rule {
                 set: r.set,
                 action: r.action.value.to_string(),

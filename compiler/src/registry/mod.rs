@@ -41,8 +41,8 @@ pub use servers::SERVER_OPTIONS;
 pub use suggest::{best_match, fingerprint_distance};
 pub use usage::{usage_of, Usage, UsageArg, USAGES};
 pub use values::{
-    ValueDef, ACL_FLAGS, ACL_FLAGS_WITH_VALUE, BALANCE_ALGORITHMS, MATCH_METHODS, MODES,
-    REDIRECT_CODES, REDIRECT_OPTIONS, REDIRECT_TYPES,
+    ValueDef, ACL_FLAGS, ACL_FLAGS_WITH_VALUE, ACL_INT_OPERATORS, BALANCE_ALGORITHMS,
+    MATCH_METHODS, MODES, REDIRECT_CODES, REDIRECT_OPTIONS, REDIRECT_TYPES,
 };
 pub use words::{
     find_word, is_word_of, list_slot, option_choices, word_slot, KeywordWords, ListSlot, WordSlot,

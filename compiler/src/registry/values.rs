@@ -204,6 +204,28 @@ pub static ACL_FLAGS: &[ValueDef] = &[
 /// The ACL flags followed by a value of their own.
 pub const ACL_FLAGS_WITH_VALUE: [&str; 3] = ["-f", "-m", "-u"];
 
+/// The operators that may come before the numbers of an ACL whose patterns are integers (or
+/// dotted versions): each applies to the numbers after it, up to the next operator.
+pub static ACL_INT_OPERATORS: &[ValueDef] = &[
+    v(
+        "eq",
+        "Equal: the sample equals each number after it (the default).",
+    ),
+    v(
+        "ge",
+        "Greater than or equal: the sample is at least the number after it.",
+    ),
+    v(
+        "gt",
+        "Greater than: the sample is above the number after it.",
+    ),
+    v(
+        "le",
+        "Less than or equal: the sample is at most the number after it.",
+    ),
+    v("lt", "Less than: the sample is below the number after it."),
+];
+
 /// The match methods of `-m`.
 pub static MATCH_METHODS: &[ValueDef] = &[
     v(

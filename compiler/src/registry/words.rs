@@ -70,6 +70,7 @@ pub static KEYWORD_WORDS: &[KeywordWords] = &[
     kw("option pgsql-check", 0, PGSQL_CHECK),
     kw("http-request return", 0, RETURN),
     kw("http-response return", 0, RETURN),
+    kw("http-error", 0, RETURN),
     kw("http-request deny", 0, DENY),
     kw("http-response deny", 0, DENY),
     kw("http-request tarpit", 0, DENY),

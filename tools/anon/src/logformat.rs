@@ -285,10 +285,12 @@ impl Format {
                 return line[pos..].starts_with(t)
                     && self.match_from(line, i + 1, pos + t.len(), false, values, budget);
             }
+            // A capture block writes nothing when the request has no captures; quoted
+            // (`%{+Q}hr`), it is `"{…}"`.
             Piece::Field {
                 kind: Kind::Captures,
-                ..
-            } if !line[pos..].starts_with('{') => {
+                quoted,
+            } if !line[pos..].starts_with('{') && (!*quoted || !line[pos..].starts_with("\"{")) => {
                 return self.match_from(line, i + 1, pos, true, values, budget);
             }
             // A request without captures (`<BADREQ>`) writes no capture list at all.

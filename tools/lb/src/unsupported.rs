@@ -61,6 +61,17 @@ mod tests {
         assert!(what.is_empty(), "{what:?}");
     }
 
+    /// So is a reply file a rule reads (`return … errorfile`): HAProxy's E402, not U001.
+    #[test]
+    fn a_missing_reply_file_is_not_reported_as_unsupported() {
+        let what = refused(
+            "frontend f\n    mode http\n    bind :8080\n\
+             http-request return status 404 errorfile /nonexistent/404.http if { path /x }\n\
+             http-request deny deny_status 403 content-type text/plain lf-file /nonexistent/403.txt\n",
+        );
+        assert!(what.is_empty(), "{what:?}");
+    }
+
     #[test]
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(

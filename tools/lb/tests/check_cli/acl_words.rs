@@ -104,3 +104,40 @@ fn empty_typed_arguments_end_the_list() {
         &want,
     );
 }
+
+/// A condition naming an ACL whose own line failed: HAProxy's "no such ACL", pointing at that
+/// declaration (no "did you mean" the same name).
+#[test]
+fn an_acl_declared_on_a_line_in_error_is_pointed_at() {
+    let cfg = write_cfg(
+        "failed-acl.cfg",
+        &format!(
+            "{HTTP_DEFAULTS}frontend fe\n    bind 127.0.0.1:18997\n    acl broken {{ path /x\n    \
+             use_backend b if broken\n    default_backend b\nbackend b\n    server s 127.0.0.1:1\n"
+        ),
+    );
+    let out = run(&["check", "--format", "json", "-f", cfg.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let e504 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "E504")
+        .expect("E504");
+    assert!(
+        e504["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such ACL : 'broken'"),
+        "{e504}"
+    );
+    let decl_line = HTTP_DEFAULTS.lines().count() as u64 + 3;
+    assert_eq!(e504["related"][0]["start"]["line"], decl_line, "{e504}");
+    assert!(
+        e504["help"]
+            .as_str()
+            .unwrap()
+            .starts_with("fix the error on the ACL's line"),
+        "{e504}"
+    );
+}
