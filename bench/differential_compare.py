@@ -108,6 +108,8 @@ def log_shape(line):
     line = re.sub(r"\b\w{3} +\d{1,2} \d\d:\d\d:\d\d", "SYSDATE", line)
     line = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?", "ISODATE", line)
     line = re.sub(r"\[\d+\]", "[PID]", line)
+    # An alert's process: a forked child's (an external check's) is another on each side.
+    line = re.sub(r"^(\[[A-Z]+\] +)\(\d+\)", r"\1(PID)", line)
     line = re.sub(r":\d{4,5}\b", ":PORT", line)
     line = re.sub(r"(?<![\w.])-?\d+(?=[/ ]|$)", "N", line)
     line = re.sub(r"\bN(/N)+\b", "N/..", line)
