@@ -103,6 +103,8 @@ UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 def log_shape(line):
     line = UUID.sub("UUID", line)
+    # Each engine serves its own copy of the configuration's folder (`%[last_rule_file]`).
+    line = re.sub(r"/(haproxy|hapee)/run/", "/ENGINE/run/", line)
     line = re.sub(r"^<\d+>", "<PRI>", line)
     line = re.sub(r"\b\d{1,2}/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d+)?", "DATE", line)
     line = re.sub(r"\b\w{3} +\d{1,2} \d\d:\d\d:\d\d", "SYSDATE", line)

@@ -58,6 +58,8 @@ pub struct ServerRt {
     pub throttle: crate::upstream::queue::Throttle,
     /// `source`: the local address its connections are opened from.
     pub source: crate::upstream::dial::Source,
+    /// Where a `source` that cannot be bound is reported (set with the backend's loggers).
+    pub bind_failure: Option<Arc<crate::upstream::dial::BindFailure>>,
     /// `tcp-ut` and its backend's `option tcp-smart-connect`.
     pub pre_connect: crate::upstream::dial::PreConnect,
     /// `observe`: its traffic's errors counted toward its health.
@@ -83,6 +85,7 @@ impl ServerRt {
                     ports: self.source.ports,
                     ..self.pre_connect
                 },
+                self.bind_failure.as_deref(),
             ),
             _ => Dial::Direct(self.pre_connect),
         }
@@ -105,6 +108,7 @@ impl ServerRt {
                     transparent: true,
                     ..self.pre_connect
                 },
+                self.bind_failure.as_deref(),
             ),
             None => self.dial(true),
         }
@@ -198,6 +202,7 @@ impl ServerRt {
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
             source: crate::upstream::dial::source_of(&s.source).unwrap_or_default(),
+            bind_failure: None,
             pre_connect: crate::upstream::dial::PreConnect {
                 user_timeout_ms: s.tuning.user_timeout_ms,
                 delayed_ack: s.tuning.delayed_ack,

@@ -279,6 +279,8 @@ mod session_srv_conns;
 mod set_status_reason;
 #[path = "runtime/socks4.rs"]
 mod socks4;
+#[path = "runtime/source_bind.rs"]
+mod source_bind;
 #[path = "runtime/spoe.rs"]
 mod spoe;
 #[path = "runtime/spoe_modes.rs"]
