@@ -27,6 +27,11 @@ pub struct ServerRt {
     pub queue: crate::upstream::queue::QueueCount,
     pub check: crate::api::health::CheckState,
     pub active: AtomicU64,
+    /// When its load last changed (or it came up): among servers of equal load, `leastconn`
+    /// takes the one whose load changed least recently, as HAProxy's tree keeps them.
+    pub load_since: AtomicU64,
+    /// Whether it was in the balancing when a choice last looked (see `note_in_balance`).
+    in_balance: AtomicBool,
     pub total: AtomicU64,
     pub maxconn: Option<u32>,
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
@@ -121,6 +126,33 @@ impl ServerRt {
         }
     }
 
+    /// A stream took one of its connections: its load, and the peak (`smax`) seen as it grows,
+    /// as HAProxy counts it at connect time.
+    pub fn take_conn(&self) {
+        self.peak_active
+            .see(self.active.fetch_add(1, Ordering::Relaxed) + 1);
+        self.load_since.store(load_stamp(), Ordering::Relaxed);
+    }
+
+    /// A stream gave its connection back.
+    pub fn release_conn(&self) {
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        self.load_since.store(load_stamp(), Ordering::Relaxed);
+    }
+
+    /// Notes whether it can take traffic now; one that comes back (up again, out of
+    /// maintenance or drain) goes after the servers of its load that stayed, as HAProxy
+    /// puts a server back in its tree.
+    pub fn note_in_balance(&self) {
+        let now = self.is_usable() && self.current_weight() > 0;
+        if now && !self.in_balance.swap(now, Ordering::Relaxed) {
+            self.load_since.store(load_stamp(), Ordering::Relaxed);
+        }
+        if !now {
+            self.in_balance.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// Counts a new session on this server (the total and the rate).
     pub fn count_session(&self) {
         self.total.fetch_add(1, Ordering::Relaxed);
@@ -197,6 +229,8 @@ impl ServerRt {
             // Servers start up; a check that fails `fall` times takes them down.
             up: AtomicBool::new(true),
             active: AtomicU64::new(0),
+            load_since: AtomicU64::new(load_stamp()),
+            in_balance: AtomicBool::new(true),
             total: AtomicU64::new(0),
             maxconn,
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
@@ -317,4 +351,11 @@ impl ServerRt {
             None => self.warmup.weight(self.uweight.load(Ordering::Relaxed)),
         }
     }
+}
+
+/// The next stamp of the order in which servers' loads changed (one count for the process:
+/// servers are created in the order they are declared, which is the first order).
+fn load_stamp() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

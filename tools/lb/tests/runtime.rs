@@ -123,6 +123,8 @@ mod htx_fetches;
 mod idle_pools;
 #[path = "runtime/inspect.rs"]
 mod inspect;
+#[path = "runtime/leastconn_order.rs"]
+mod leastconn_order;
 #[path = "runtime/listener_fetches.rs"]
 mod listener_fetches;
 #[path = "runtime/listener_shards.rs"]
