@@ -563,7 +563,11 @@ mod tests {
         );
         // Idle servers all key 0, whatever their weights: the one idle longest first.
         assert_eq!(
-            pick(&Algorithm::LeastConn, &[at(1, 0, 7), at(5, 0, 3), at(1, 0, 9)], &rr),
+            pick(
+                &Algorithm::LeastConn,
+                &[at(1, 0, 7), at(5, 0, 3), at(1, 0, 9)],
+                &rr
+            ),
             Some(1)
         );
     }

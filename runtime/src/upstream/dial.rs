@@ -210,9 +210,7 @@ pub async fn connect(
                 (Some(src), None) => {
                     // A fixed source port is reused by each connection to another destination.
                     socket.set_reuseaddr(src.port() != 0)?;
-                    socket
-                        .bind(src)
-                        .map_err(|e| fail(e, options.transparent))?;
+                    socket.bind(src).map_err(|e| fail(e, options.transparent))?;
                 }
                 (None, _) => {}
             }
