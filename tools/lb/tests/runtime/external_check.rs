@@ -131,11 +131,14 @@ fn the_command_gets_haproxys_arguments_and_its_status_decides() {
     assert_eq!(sorted(&ours), sorted(&theirs));
 }
 
+/// Starts one side on a configuration and port; answers what reads its standard error.
+type Start = dyn Fn(&str, u16) -> Box<dyn Fn() -> String>;
+
 /// A command that cannot be run is HAProxy's child failing to exec: an alert on standard
 /// error at each try, and the check an error with exit code 255.
 #[test]
 fn a_missing_command_alerts_and_fails_with_code_255() {
-    let run = |start: &dyn Fn(&str, u16) -> Box<dyn Fn() -> String>| {
+    let run = |start: &Start| {
         let dir = setup("missing");
         let port = free_port();
         let cfg = config(port, free_port(), &dir).replace("/check.sh", "/no-such-check");
