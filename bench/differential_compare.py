@@ -103,11 +103,15 @@ UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 def log_shape(line):
     line = UUID.sub("UUID", line)
+    # Each engine serves its own copy of the configuration's folder (`%[last_rule_file]`).
+    line = re.sub(r"/(haproxy|hapee)/run/", "/ENGINE/run/", line)
     line = re.sub(r"^<\d+>", "<PRI>", line)
     line = re.sub(r"\b\d{1,2}/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d+)?", "DATE", line)
     line = re.sub(r"\b\w{3} +\d{1,2} \d\d:\d\d:\d\d", "SYSDATE", line)
     line = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?", "ISODATE", line)
     line = re.sub(r"\[\d+\]", "[PID]", line)
+    # An alert's process: a forked child's (an external check's) is another on each side.
+    line = re.sub(r"^(\[[A-Z]+\] +)\(\d+\)", r"\1(PID)", line)
     line = re.sub(r":\d{4,5}\b", ":PORT", line)
     line = re.sub(r"(?<![\w.])-?\d+(?=[/ ]|$)", "N", line)
     line = re.sub(r"\bN(/N)+\b", "N/..", line)

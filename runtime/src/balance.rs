@@ -136,6 +136,10 @@ pub struct Candidate {
     pub weight: u32,
     pub active_conns: u64,
     pub maxconn: Option<u32>,
+    /// Requests waiting in its queue (`leastconn` counts them with its connections).
+    pub queued: u64,
+    /// When its load last changed ([`crate::state::ServerRt::load_since`]).
+    pub load_since: u64,
 }
 
 /// The hash function of `hash-type` (HAProxy's `gen_hash`); `none` falls back to sdbm there too.
@@ -470,14 +474,19 @@ pub fn pick(algo: &Algorithm, candidates: &[Candidate], rr: &AtomicU64) -> Optio
         return None;
     }
     match algo {
-        Algorithm::LeastConn => {
-            let score = |c: &Candidate| c.active_conns * 1000 / u64::from(c.weight.max(1));
-            let best = candidates.iter().map(score).min()?;
-            let tied: Vec<usize> = (0..candidates.len())
-                .filter(|&i| score(&candidates[i]) == best)
-                .collect();
-            Some(tied[(rr.fetch_add(1, Ordering::Relaxed) as usize) % tied.len()])
-        }
+        // HAProxy's key: an idle server's is 0 whatever its weight, a busy one's grows with
+        // its connections and queue over its weight (its effective weight is 16 times the
+        // configured one, out of 4096); of equal keys, the server whose load changed least
+        // recently comes first.
+        Algorithm::LeastConn => (0..candidates.len()).min_by_key(|&i| {
+            let c = &candidates[i];
+            let inflight = c.active_conns + c.queued;
+            let key = match inflight {
+                0 => 0,
+                n => (n + 1) * 4096 / (u64::from(c.weight.max(1)) * 16),
+            };
+            (key, c.load_since)
+        }),
         Algorithm::First => candidates
             .iter()
             .position(|c| c.maxconn.is_none_or(|m| c.active_conns < u64::from(m)))
@@ -496,6 +505,8 @@ mod tests {
             weight,
             active_conns: active,
             maxconn: Some(2),
+            queued: 0,
+            load_since: 0,
         }
     }
 
@@ -535,6 +546,30 @@ mod tests {
             }))
         );
         assert_eq!(Algorithm::parse("uri len 0"), None);
+    }
+
+    #[test]
+    fn leastconn_keys_are_haproxys_and_ties_go_to_the_least_recently_changed() {
+        let rr = AtomicU64::new(0);
+        let at = |weight, active, since| Candidate {
+            load_since: since,
+            ..c(weight, active)
+        };
+        // (1+1)*256/1 = 512 against (3+1)*256/3 = 341: the heavier-weighted one, though both
+        // carry one connection per unit of weight.
+        assert_eq!(
+            pick(&Algorithm::LeastConn, &[at(1, 1, 0), at(3, 3, 1)], &rr),
+            Some(1)
+        );
+        // Idle servers all key 0, whatever their weights: the one idle longest first.
+        assert_eq!(
+            pick(
+                &Algorithm::LeastConn,
+                &[at(1, 0, 7), at(5, 0, 3), at(1, 0, 9)],
+                &rr
+            ),
+            Some(1)
+        );
     }
 
     const SDBM: u32 = 858007926;

@@ -9,7 +9,6 @@ use crate::{ClientStream, MaybeTls};
 use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use hapee_compiler::spoe::SpoeEvent;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -449,10 +448,7 @@ pub async fn serve(
                 if !to_store.is_empty() && !server.non_stick() {
                     be.stickiness.store(&to_store, si);
                 }
-                // Its peak (`smax`) is seen as it grows, as HAProxy counts it at connect time.
-                server
-                    .peak_active
-                    .see(server.active.fetch_add(1, Ordering::Relaxed) + 1);
+                server.take_conn();
                 server.count_session();
                 break (s, server.clone(), addr, slot.permit);
             }
@@ -507,14 +503,14 @@ pub async fn serve(
         }
     };
     let Some(mut sstream) = sstream else {
-        server.active.fetch_sub(1, Ordering::Relaxed);
+        server.release_conn();
         end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
         return None;
     };
     // What the content rules held goes at once, as HAProxy forwards it whatever the
     // response's analysis waits for.
     if !sent.is_empty() && sstream.write_all(&sent).await.is_err() {
-        server.active.fetch_sub(1, Ordering::Relaxed);
+        server.release_conn();
         txn.term = *b"SD";
         finish(&mut txn);
         return None;
@@ -592,7 +588,7 @@ pub async fn serve(
         (Some(scripts), _) => scripts.end(&mut txn, client_first),
         (None, _) => {}
     }
-    server.active.fetch_sub(1, Ordering::Relaxed);
+    server.release_conn();
     if let Some(refusal) = refused {
         txn.term = refusal.term();
         if matches!(refusal, crate::tcp_response::Refusal::Killed) {

@@ -2,7 +2,9 @@
 //! proxy's first listening address and port, or `NOT_USED`, then the server's address and
 //! port) and only HAProxy's environment variables (`PATH` from `external-check path`,
 //! `HAPROXY_PROXY_*`, `HAPROXY_SERVER_*`). Exit status 0 passes; any other status fails; a
-//! command still running when its time is up is sent SIGTERM and the check times out.
+//! command still running when its time is up is sent SIGTERM and the check times out. A
+//! command that cannot be run (missing, not executable) fails as HAProxy's forked child does:
+//! an alert on standard error, then exit status 255.
 
 use super::engine::Outcome;
 use crate::api::health::CheckStatus;
@@ -83,7 +85,17 @@ pub async fn run(
         .kill_on_drop(false);
     let mut child = match command.spawn() {
         Ok(c) => c,
-        Err(e) => return Outcome::new(CheckStatus::SockErr, e.to_string()),
+        Err(e) => {
+            // HAProxy forks, and its child, failing to exec, says so and exits with -1.
+            eprintln!(
+                "[ALERT]    ({}) : Failed to exec process for external health check: {}. Aborting.",
+                std::process::id(),
+                super::engine::error_text(&e)
+            );
+            let mut o = Outcome::new(CheckStatus::ProcErr, "");
+            o.code = 255;
+            return o;
+        }
     };
     match tokio::time::timeout(limit, child.wait()).await {
         Ok(Ok(status)) => match status.code() {

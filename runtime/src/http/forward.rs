@@ -22,7 +22,6 @@ use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::header::{HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Request, Response};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// What decides the server before the balancing: the server a `use-server` rule forces, the
@@ -96,7 +95,7 @@ pub struct ServerGuard {
 
 impl Drop for ServerGuard {
     fn drop(&mut self) {
-        self.server.active.fetch_sub(1, Ordering::Relaxed);
+        self.server.release_conn();
     }
 }
 
@@ -606,10 +605,7 @@ pub async fn forward(
         if let (Some(name), None) = (&be.send_name_header, &be.direct) {
             send_name_header(&mut request, name, &server.name);
         }
-        // Its peak (`smax`) is seen as it grows, as HAProxy counts it at connect time.
-        server
-            .peak_active
-            .see(server.active.fetch_add(1, Ordering::Relaxed) + 1);
+        server.take_conn();
         server.count_session();
         let guard = ServerGuard {
             server: server.clone(),

@@ -270,7 +270,15 @@ fn build_backend(
             if let Err(e) = crate::upstream::dial::source_of(&s.source) {
                 tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name));
             }
-            Arc::new(ServerRt::new(s, id, &cx.pools, tls, check_tls, socks4))
+            let mut server = ServerRt::new(s, id, &cx.pools, tls, check_tls, socks4);
+            if server.source.bind.is_some() || server.source.use_src.is_some() {
+                server.bind_failure = Some(Arc::new(crate::upstream::dial::BindFailure {
+                    backend: b.name.as_str().into(),
+                    logs: b.health_check.logs.clone(),
+                    tag: b.log_tag.as_str().into(),
+                }));
+            }
+            Arc::new(server)
         })
         .collect::<Vec<_>>();
     let hashing = Hashing::parse(&b.hash_type).unwrap_or_else(|| {

@@ -198,6 +198,9 @@ impl BackendRt {
         if self.algorithm == Algorithm::RoundRobin {
             return self.round_robin(avoid);
         }
+        if self.algorithm == Algorithm::LeastConn {
+            self.servers.iter().for_each(|s| s.note_in_balance());
+        }
         let usable = |s: &&Arc<ServerRt>, backup: bool| {
             s.backup == backup && s.is_usable() && s.current_weight() > 0
         };
@@ -232,6 +235,8 @@ impl BackendRt {
                     weight: s.current_weight(),
                     active_conns: s.active.load(Ordering::Relaxed),
                     maxconn: s.maxconn,
+                    queued: s.queue.current(),
+                    load_since: s.load_since.load(Ordering::Relaxed),
                 }
             })
             .collect();

@@ -27,6 +27,11 @@ pub struct ServerRt {
     pub queue: crate::upstream::queue::QueueCount,
     pub check: crate::api::health::CheckState,
     pub active: AtomicU64,
+    /// When its load last changed (or it came up): among servers of equal load, `leastconn`
+    /// takes the one whose load changed least recently, as HAProxy's tree keeps them.
+    pub load_since: AtomicU64,
+    /// Whether it was in the balancing when a choice last looked (see `note_in_balance`).
+    in_balance: AtomicBool,
     pub total: AtomicU64,
     pub maxconn: Option<u32>,
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
@@ -58,6 +63,8 @@ pub struct ServerRt {
     pub throttle: crate::upstream::queue::Throttle,
     /// `source`: the local address its connections are opened from.
     pub source: crate::upstream::dial::Source,
+    /// Where a `source` that cannot be bound is reported (set with the backend's loggers).
+    pub bind_failure: Option<Arc<crate::upstream::dial::BindFailure>>,
     /// `tcp-ut` and its backend's `option tcp-smart-connect`.
     pub pre_connect: crate::upstream::dial::PreConnect,
     /// `observe`: its traffic's errors counted toward its health.
@@ -83,6 +90,7 @@ impl ServerRt {
                     ports: self.source.ports,
                     ..self.pre_connect
                 },
+                self.bind_failure.as_deref(),
             ),
             _ => Dial::Direct(self.pre_connect),
         }
@@ -105,6 +113,7 @@ impl ServerRt {
                     transparent: true,
                     ..self.pre_connect
                 },
+                self.bind_failure.as_deref(),
             ),
             None => self.dial(true),
         }
@@ -114,6 +123,33 @@ impl ServerRt {
     pub fn observed(&self, seen: crate::checks::observe::Seen) {
         if let Some(o) = &self.observer {
             o.see(seen);
+        }
+    }
+
+    /// A stream took one of its connections: its load, and the peak (`smax`) seen as it grows,
+    /// as HAProxy counts it at connect time.
+    pub fn take_conn(&self) {
+        self.peak_active
+            .see(self.active.fetch_add(1, Ordering::Relaxed) + 1);
+        self.load_since.store(load_stamp(), Ordering::Relaxed);
+    }
+
+    /// A stream gave its connection back.
+    pub fn release_conn(&self) {
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        self.load_since.store(load_stamp(), Ordering::Relaxed);
+    }
+
+    /// Notes whether it can take traffic now; one that comes back (up again, out of
+    /// maintenance or drain) goes after the servers of its load that stayed, as HAProxy
+    /// puts a server back in its tree.
+    pub fn note_in_balance(&self) {
+        let now = self.is_usable() && self.current_weight() > 0;
+        if now && !self.in_balance.swap(now, Ordering::Relaxed) {
+            self.load_since.store(load_stamp(), Ordering::Relaxed);
+        }
+        if !now {
+            self.in_balance.store(false, Ordering::Relaxed);
         }
     }
 
@@ -193,11 +229,14 @@ impl ServerRt {
             // Servers start up; a check that fails `fall` times takes them down.
             up: AtomicBool::new(true),
             active: AtomicU64::new(0),
+            load_since: AtomicU64::new(load_stamp()),
+            in_balance: AtomicBool::new(true),
             total: AtomicU64::new(0),
             maxconn,
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
             source: crate::upstream::dial::source_of(&s.source).unwrap_or_default(),
+            bind_failure: None,
             pre_connect: crate::upstream::dial::PreConnect {
                 user_timeout_ms: s.tuning.user_timeout_ms,
                 delayed_ack: s.tuning.delayed_ack,
@@ -312,4 +351,11 @@ impl ServerRt {
             None => self.warmup.weight(self.uweight.load(Ordering::Relaxed)),
         }
     }
+}
+
+/// The next stamp of the order in which servers' loads changed (one count for the process:
+/// servers are created in the order they are declared, which is the first order).
+fn load_stamp() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

@@ -126,12 +126,40 @@ impl PreConnect {
     }
 }
 
+/// Where a server connection whose local address cannot be bound is reported: as HAProxy
+/// does for traffic and checks alike, an alert on standard error and an emergency message to
+/// the backend's loggers, at each connection that fails so.
+#[derive(Debug)]
+pub struct BindFailure {
+    pub backend: std::sync::Arc<str>,
+    pub logs: Vec<hapee_compiler::plan::LogTarget>,
+    pub tag: std::sync::Arc<str>,
+}
+
+impl BindFailure {
+    /// Reports one failure; `tproxy` when the address was a foreign one (`usesrc`).
+    fn report(&self, tproxy: bool) {
+        let what = if tproxy { "tproxy source" } else { "source" };
+        let text = format!(
+            "Cannot bind to {what} address before connect() for backend {}.",
+            self.backend
+        );
+        eprintln!("[ALERT]    ({}) : {text} Aborting.", std::process::id());
+        for (_, sink) in crate::log::Sink::open_list(&self.logs, &self.tag) {
+            if let Ok(sink) = sink {
+                sink.send(0, &text);
+            }
+        }
+    }
+}
+
 /// The way one connection is opened.
 #[derive(Clone, Copy, Debug)]
 pub enum Dial<'a> {
     Direct(PreConnect),
-    /// Straight, from this local address (`source`) when there is one.
-    From(Option<SocketAddr>, PreConnect),
+    /// Straight, from this local address (`source`) when there is one; a failure to bind it
+    /// is reported where the third field says.
+    From(Option<SocketAddr>, PreConnect, Option<&'a BindFailure>),
     Socks4(SocketAddr),
     Unix(&'a UnixTarget),
 }
@@ -158,20 +186,31 @@ pub async fn connect(
         Dial::Direct(options) if options == PreConnect::default() => {
             return super::socks4::connect(dst, None, timeout).await
         }
-        Dial::Direct(options) => Dial::From(None, options),
+        Dial::Direct(options) => Dial::From(None, options, None),
         other => other,
     };
     match dial {
         Dial::Direct(_) => super::socks4::connect(dst, None, timeout).await,
-        Dial::From(src, options) => {
+        Dial::From(src, options, report) => {
             let socket = crate::netns::within(options.netns, || tcp_socket(dst))?;
-            options.apply(&socket)?;
+            // HAProxy reports a foreign address it cannot make or bind as a tproxy one.
+            let fail = |e: io::Error, tproxy: bool| {
+                if let (Some(report), Some(_)) = (report, src) {
+                    report.report(tproxy);
+                }
+                e
+            };
+            options
+                .apply(&socket)
+                .map_err(|e| fail(e, options.transparent))?;
             match (src, options.ports) {
-                (Some(src), Some(range)) => range.bind(&socket, src.ip())?,
+                (Some(src), Some(range)) => range
+                    .bind(&socket, src.ip())
+                    .map_err(|e| fail(e, options.transparent))?,
                 (Some(src), None) => {
                     // A fixed source port is reused by each connection to another destination.
                     socket.set_reuseaddr(src.port() != 0)?;
-                    socket.bind(src)?;
+                    socket.bind(src).map_err(|e| fail(e, options.transparent))?;
                 }
                 (None, _) => {}
             }

@@ -125,6 +125,8 @@ mod htx_fetches;
 mod idle_pools;
 #[path = "runtime/inspect.rs"]
 mod inspect;
+#[path = "runtime/leastconn_order.rs"]
+mod leastconn_order;
 #[path = "runtime/listener_fetches.rs"]
 mod listener_fetches;
 #[path = "runtime/listener_shards.rs"]
@@ -281,6 +283,8 @@ mod session_srv_conns;
 mod set_status_reason;
 #[path = "runtime/socks4.rs"]
 mod socks4;
+#[path = "runtime/source_bind.rs"]
+mod source_bind;
 #[path = "runtime/spoe.rs"]
 mod spoe;
 #[path = "runtime/spoe_modes.rs"]

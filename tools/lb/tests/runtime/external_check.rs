@@ -130,3 +130,42 @@ fn the_command_gets_haproxys_arguments_and_its_status_decides() {
     };
     assert_eq!(sorted(&ours), sorted(&theirs));
 }
+
+/// Starts one side on a configuration and port; answers what reads its standard error.
+type Start = dyn Fn(&str, u16) -> Box<dyn Fn() -> String>;
+
+/// A command that cannot be run is HAProxy's child failing to exec: an alert on standard
+/// error at each try, and the check an error with exit code 255.
+#[test]
+fn a_missing_command_alerts_and_fails_with_code_255() {
+    let run = |start: &Start| {
+        let dir = setup("missing");
+        let port = free_port();
+        let cfg = config(port, free_port(), &dir).replace("/check.sh", "/no-such-check");
+        let stderr = start(&cfg, port);
+        let down = "Server app/srv1 is DOWN, reason: External check error, code: 255";
+        wait_for("the server to go down", || stderr().contains(down));
+        let alert = stderr()
+            .lines()
+            .find(|l| l.contains("Failed to exec"))
+            .map(|l| l.split_once(") : ").map_or(l, |(_, t)| t).to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        alert
+    };
+    let ours = run(&|cfg, port| {
+        let proxy = Proxy::start(cfg, port);
+        Box::new(move || proxy.stderr())
+    });
+    assert_eq!(
+        ours.as_deref(),
+        Some("Failed to exec process for external health check: No such file or directory. Aborting.")
+    );
+    if !Haproxy::installed() {
+        return;
+    }
+    let theirs = run(&|cfg, port| {
+        let h = Haproxy::start(cfg, port);
+        Box::new(move || h.stderr())
+    });
+    assert_eq!(ours, theirs);
+}
