@@ -349,7 +349,6 @@ impl LineParser {
             build,
             defer_proxy_bodies,
         } = *context;
-        let count = source.line_count();
         let range = source.line_range(index);
         let text = &source.text[range.clone()];
         let span = Span::new(file, range.start, range.end);
@@ -385,7 +384,7 @@ impl LineParser {
             .then(|| memchr::memchr(0, text.as_bytes()));
         if let Some(nul) = nul.flatten() {
             let at = Span::new(file, range.start + nul, range.start + nul + 1);
-            if index + 1 < count {
+            if index + 1 < source.line_count() {
                 diags.push(tight(
                     "E008",
                     format!("Stray NUL character at position {}.", nul + 1),
@@ -395,7 +394,12 @@ impl LineParser {
             }
         }
         // Byte by byte: the blanks are ASCII, and no character needs decoding to find them.
-        let first_byte = text.bytes().find(|b| !b.is_ascii_whitespace());
+        // The indent's spaces eight at a time.
+        let bytes = text.as_bytes();
+        let first_byte = bytes[crate::lexer::skip_spaces(bytes, 0)..]
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace());
         if first_byte == Some(b'[') {
             // SPOE scope lines: `[name]`.
             line.kind = LineKind::Directive;

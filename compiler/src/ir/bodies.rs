@@ -377,8 +377,10 @@ mod tests {
         // for the statements only the plan reads.
         let mut checked_config = seq_config.clone();
         for p in &mut checked_config.proxies {
-            p.directives
-                .retain(|d| crate::ir::build::read_by_checks(&d.keyword));
+            p.directives.retain(|d| {
+                let first = d.args.first().map_or("", |a| a.as_str());
+                crate::ir::build::read_by_checks(&d.keyword, first)
+            });
         }
         let mut consumed = tree.clone();
         let (own_config, own_diags) =

@@ -19,9 +19,13 @@ const STRINGS: &[(&str, &str, bool)] = &[
 ];
 
 /// Whether [`check`] or [`tcp_fallback`] reads a proxy's statements of `keyword` (a
-/// consuming build keeps them): the strings, and the `option` lines that choose a log format.
-pub(super) fn reads_keyword(keyword: &str) -> bool {
-    keyword == "option" || STRINGS.iter().any(|&(k, _, _)| k == keyword)
+/// consuming build keeps them): the strings, and the `option` lines that choose a log format
+/// (`option` and its first argument; `ignored` and `log_formats` read no other option line).
+pub(super) fn reads_keyword(keyword: &str, first_arg: &str) -> bool {
+    if keyword == "option" {
+        return matches!(first_arg, "httplog" | "httpslog" | "tcplog");
+    }
+    STRINGS.iter().any(|&(k, _, _)| k == keyword)
 }
 
 pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {

@@ -265,3 +265,48 @@ mod unicode {
         }
     }
 }
+
+/// The count of low bytes eight at a time is the byte loop's, whatever byte stands wherever
+/// in a block or in the tail.
+#[test]
+fn low_byte_count_is_the_byte_loops() {
+    for b in 0..=255u8 {
+        for len in [1, 7, 8, 9, 16, 23, 50] {
+            for at in [0, len / 2, len - 1] {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = b;
+                if len > 2 {
+                    bytes[len - 2] = b' ';
+                }
+                let plain = bytes.iter().filter(|&&c| c <= 0x20).count();
+                assert_eq!(low_bytes(&bytes), plain, "{b:#x} at {at} of {len}");
+            }
+        }
+    }
+    let all: Vec<u8> = (0..=255u8).cycle().take(700).collect();
+    let plain = all.iter().filter(|&&c| c <= 0x20).count();
+    assert_eq!(low_bytes(&all), plain);
+}
+
+/// The indent skipped eight bytes at a time ends where the byte loop's does, whatever byte
+/// ends it and wherever.
+#[test]
+fn blank_skip_stops_where_the_byte_loop_does() {
+    for b in 0..=255u8 {
+        for spaces in 0..20 {
+            for from in [0, 1, 3] {
+                let mut bytes = vec![b' '; spaces];
+                bytes.push(b);
+                bytes.extend_from_slice(b" \tx ");
+                let from = from.min(bytes.len());
+                assert_eq!(
+                    skip_blanks(&bytes, from),
+                    skip_class(&bytes, from, BLANK),
+                    "{b:#x} after {spaces} from {from}"
+                );
+                let plain = from + bytes[from..].iter().take_while(|&&c| c == b' ').count();
+                assert_eq!(skip_spaces(&bytes, from), plain);
+            }
+        }
+    }
+}
