@@ -224,3 +224,46 @@ fn listeners_and_their_stats_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// `core.tcp()` to a UNIX socket (`testdata/lua/cosocket_unix.lua`), as metrics exporters ask
+/// the Runtime API `show stat typed`, beside Debian's haproxy: a path (or `unix@path`) with no
+/// port connects; with a port HAProxy appends `:` to the path, which then does not; the typed
+/// fields carry HAProxy's per-row tags.
+#[test]
+fn cosocket_reaches_the_runtime_api_over_a_unix_socket() {
+    let dir = std::env::temp_dir().join(format!("hapee-lua-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = super::lua_public::script("cosocket_unix.lua");
+    let dir_text = dir.display().to_string();
+    let cfg = |port: u16| {
+        let sock = format!("{dir_text}/{port}.sock");
+        let pre = format!("{dir_text}/{port}.lua");
+        std::fs::write(&pre, format!("SOCK = {sock:?}\n")).unwrap();
+        format!(
+            "global\n    stats socket {sock} level admin\n    lua-load {pre}\n    lua-load {file}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request use-service lua.cosocket_unix\nbackend app\n    server s1 127.0.0.1:1\n"
+        )
+    };
+    let (ours, theirs) =
+        super::harness::both(cfg, |port| curl(&[&format!("http://127.0.0.1:{port}/")]));
+    let expected = "F scur MGP
+F rate MRP
+F rate_max MMP
+S scur MGP
+S act SGP
+S rate MRP
+S rate_max MMP
+B scur MGP
+B act MGP
+B rate MGP
+B rate_max MGP
+prefixed true
+with port connect nil Can't connect
+nil port FILE:28: bad argument #2 to 'connect' (number expected, got nil)
+";
+    let expected = expected.replace("FILE", &file);
+    assert_eq!(ours, (200, expected));
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
