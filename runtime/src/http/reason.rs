@@ -5,7 +5,19 @@
 
 /// The reason phrase HAProxy gives `status`.
 pub fn of(status: u16) -> &'static str {
-    match status {
+    known(status).unwrap_or(match status {
+        100..=199 => "Informational",
+        200..=299 => "Success",
+        300..=399 => "Redirection",
+        400..=499 => "Client Error",
+        500..=599 => "Server Error",
+        _ => "Other",
+    })
+}
+
+/// The phrase of a status HAProxy names one by one.
+fn known(status: u16) -> Option<&'static str> {
+    Some(match status {
         100 => "Continue",
         101 => "Switching Protocols",
         102 => "Processing",
@@ -74,13 +86,8 @@ pub fn of(status: u16) -> &'static str {
         510 => "Not extended",
         511 => "Network authentication required",
         520 => "Web server is returning an unknown error",
-        100..=199 => "Informational",
-        200..=299 => "Success",
-        300..=399 => "Redirection",
-        400..=499 => "Client Error",
-        500..=599 => "Server Error",
-        _ => "Other",
-    }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
