@@ -1,5 +1,5 @@
-//! HAProxy's global classes scripts construct or receive: `Map`, `Regex`, and the `Proxy` and
-//! `Server` objects of `core.proxies`/`core.backends`.
+//! HAProxy's global classes scripts construct or receive: `Map`, `Regex`, and the `Proxy`,
+//! `Server` and `Listener` objects of `core.proxies`/`core.backends`.
 
 use crate::state::State;
 use hapee_compiler::plan::CliLevel;
@@ -201,16 +201,66 @@ pub fn proxy_object(lua: &Lua, p: Proxy) -> mlua::Result<mlua::Table> {
         Some(t) => Some(crate::stktable::object(lua, t)?),
         None => None,
     };
+    let listeners = listener_objects(lua, &p)?;
     let name = p.name.to_string();
     let uuid = p.id().to_string();
     let object = crate::object::shaped(lua, lua.create_userdata(p)?, "hapee.Proxy")?;
     object.raw_set("name", name)?;
     object.raw_set("uuid", uuid)?;
     object.raw_set("servers", servers)?;
-    // hapee has no Listener objects: the table is there, empty.
-    object.raw_set("listeners", lua.create_table()?)?;
+    object.raw_set("listeners", listeners)?;
     object.raw_set("stktable", stktable)?;
     Ok(object)
+}
+
+/// A frontend's listeners as HAProxy lists them for scripts (`proxy.listeners`): each under
+/// its `name`, else `sock-<n>`, `n` counting the unnamed ones from 1, except with `option
+/// socket-stats`, which names each unnamed one `sock-<id>` as its statistics row does; empty
+/// for a backend.
+fn listener_objects(lua: &Lua, p: &Proxy) -> mlua::Result<mlua::Table> {
+    let list = lua.create_table()?;
+    let Some(f) = p.frontend else {
+        return Ok(list);
+    };
+    let fe = &p.shared.frontends[f];
+    let mut unnamed = 0;
+    for (i, l) in fe.listeners.iter().enumerate() {
+        let key = if l.named || fe.socket_stats {
+            l.stat_name.clone()
+        } else {
+            unnamed += 1;
+            format!("sock-{unnamed}")
+        };
+        let ud = lua.create_userdata(Listener {
+            shared: p.shared.clone(),
+            frontend: f,
+            listener: i,
+        })?;
+        list.raw_set(key, crate::object::shaped(lua, ud, "hapee.Listener")?)?;
+    }
+    Ok(list)
+}
+
+/// A listener object (`proxy.listeners[name]`).
+struct Listener {
+    shared: Arc<Shared>,
+    frontend: usize,
+    listener: usize,
+}
+
+impl UserData for Listener {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        // Its `option socket-stats` row. A listener of a frontend without the option has no
+        // counters of its own: HAProxy then fills nothing and hands back what its buffer
+        // last held (the last `get_stats` of the thread), hapee an empty table.
+        m.add_method("get_stats", |lua, this, ()| {
+            let fe = &this.shared.frontends[this.frontend];
+            match fe.listeners.get(this.listener).filter(|_| fe.socket_stats) {
+                Some(l) => stats_table(lua, &stat::listener_row(fe, l)),
+                None => lua.create_table(),
+            }
+        });
+    }
 }
 
 impl UserData for Proxy {

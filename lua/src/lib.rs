@@ -17,6 +17,7 @@ mod http_msg;
 mod httpclient;
 mod maps;
 mod object;
+mod reply;
 mod socket;
 mod state;
 mod stktable;

@@ -102,9 +102,29 @@ fn pattern(v: Option<&Value>) -> mlua::Result<Pattern> {
     })
 }
 
+/// Where a cosocket connects.
+enum Destination {
+    Inet(SocketAddr),
+    /// A UNIX socket's path (`/path` or `unix@path`), such as the Runtime API's.
+    Unix(std::path::PathBuf),
+}
+
 /// `address[:port]` with an optional `port`, as HAProxy parses a cosocket's destination (an
-/// IP address, IPv6 with or without brackets, an `ipv4@`/`ipv6@` prefix); no name lookup.
-fn destination(address: &str, port: Option<i64>) -> mlua::Result<SocketAddr> {
+/// IP address, IPv6 with or without brackets, an `ipv4@`/`ipv6@` prefix, a UNIX socket's
+/// path); no name lookup.
+fn destination(address: &str, port: Option<i64>) -> mlua::Result<Destination> {
+    // HAProxy appends `:` to the address when a port is given, a path included.
+    if let Some(path) = address
+        .strip_prefix("unix@")
+        .or_else(|| address.strip_prefix('/').map(|_| address))
+    {
+        let colon = if port.is_some_and(|p| p > 0) { ":" } else { "" };
+        return Ok(Destination::Unix(format!("{path}{colon}").into()));
+    }
+    inet_destination(address, port).map(Destination::Inet)
+}
+
+fn inet_destination(address: &str, port: Option<i64>) -> mlua::Result<SocketAddr> {
     let cannot = || {
         mlua::Error::runtime(format!(
             "connect: cannot parse destination address '{address}'"
@@ -176,8 +196,26 @@ pub(crate) async fn open(
     Some((Box::new(s), local))
 }
 
-async fn connect(conn: &Mutex<Conn>, to: SocketAddr, tls: bool) -> Option<()> {
+async fn connect(conn: &Mutex<Conn>, to: Destination, tls: bool) -> Option<()> {
     let mut c = conn.lock().await;
+    let to = match to {
+        Destination::Inet(to) => to,
+        // No TLS over a UNIX socket here (HAProxy would speak it).
+        Destination::Unix(_) if tls => return None,
+        Destination::Unix(path) => {
+            let limit = c.timeout();
+            let s = tokio::time::timeout(limit, tokio::net::UnixStream::connect(path))
+                .await
+                .ok()?
+                .ok()?;
+            c.peer = None;
+            c.local = None;
+            c.stream = Some(Box::new(s));
+            c.buffered.clear();
+            c.eof = false;
+            return Some(());
+        }
+    };
     let tls = match tls {
         true => Some((unchecked_tls()?, ServerName::IpAddress(to.ip().into()))),
         false => None,
@@ -202,12 +240,12 @@ async fn connect_call(
         Some(Value::String(s)) => s.to_str()?.to_string(),
         _ => return Err(mlua::Error::runtime("connect: need at least 2 arguments")),
     };
+    // A port given as `nil` is a bad argument, as in HAProxy, not a missing one.
     let port = match args.get(1) {
-        None | Some(Value::Nil) => None,
-        Some(v) => Some(
-            lua.coerce_integer(v.clone())?
-                .ok_or_else(|| mlua::Error::runtime("connect: the port must be a number"))?,
-        ),
+        None => None,
+        Some(v) => Some(lua.coerce_integer(v.clone())?.ok_or_else(|| {
+            crate::errors::arg_error(3, &format!("number expected, got {}", v.type_name()))
+        })?),
     };
     let to = destination(&address, port)?;
     match connect(&conn, to, tls).await {
@@ -349,11 +387,11 @@ mod tests {
     #[test]
     fn destinations_are_addresses_not_names() {
         assert_eq!(
-            super::destination("127.0.0.1", Some(80)).unwrap(),
+            super::inet_destination("127.0.0.1", Some(80)).unwrap(),
             "127.0.0.1:80".parse().unwrap()
         );
         assert_eq!(
-            super::destination("[::1]:8080", None).unwrap(),
+            super::inet_destination("[::1]:8080", None).unwrap(),
             "[::1]:8080".parse().unwrap()
         );
         assert!(super::destination("127.0.0.1", None).is_err());

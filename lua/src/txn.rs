@@ -11,6 +11,7 @@ use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::reply::Reply;
 use crate::state::State;
 use crate::txn_samples::sample_objects;
 pub use crate::txn_samples::{SampleSet, SAMPLE_FIELDS};
@@ -231,13 +232,16 @@ impl UserData for LuaTxn {
         m.add_method("set_mark", |lua, _, args: MultiValue| {
             exact::<i64>(lua, args, true, 2, "set_mark").map(drop)
         });
-        crate::errors::add_method(m, "reply", |_, _, init: Option<mlua::Table>| {
-            Reply::from_table(init)
+        crate::errors::add_method(m, "reply", |lua, _, init: Option<Value>| {
+            let init = match init {
+                Some(Value::Table(t)) => Some(t),
+                _ => None,
+            };
+            crate::reply::new(lua, init)
         });
         crate::errors::add_method(m, "done", |_, this, reply: Option<Value>| {
             let reply = match reply {
-                Some(Value::UserData(ud)) => Some(ud.borrow::<Reply>()?.clone()),
-                Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?),
+                Some(Value::Table(t)) => Some(Reply::read(&t)?),
                 _ => None,
             };
             if let Ok(mut slot) = this.call.done.lock() {
@@ -581,105 +585,15 @@ impl UserData for Http {
         crate::errors::add_method(
             m,
             "res_set_status",
-            |_, this, (status, _reason): (u16, Option<String>)| {
+            |_, this, (status, reason): (u16, Option<String>)| {
+                // The phrase given, else HAProxy's for the status (as `set-status` does).
                 with_txn(&this.cell, |t| {
                     if let Some(r) = t.response.as_mut() {
                         r.status = status;
+                        t.status_reason = Some(reason);
                     }
                 })
             },
         );
-    }
-}
-
-/// A reply a script builds (`txn:reply()`) to end the transaction with (`txn:done(reply)`).
-#[derive(Clone, Default)]
-pub struct Reply {
-    status: u16,
-    reason: Option<String>,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    /// A reply from HAProxy's table form `{status=, reason=, headers={name={values}}, body=}`.
-    fn from_table(t: Option<mlua::Table>) -> mlua::Result<Reply> {
-        let mut r = Reply {
-            status: 200,
-            ..Default::default()
-        };
-        let Some(t) = t else {
-            return Ok(r);
-        };
-        if let Some(s) = t.get::<Option<u16>>("status")? {
-            r.status = s;
-        }
-        r.reason = t.get("reason")?;
-        if let Some(b) = t.get::<Option<mlua::String>>("body")? {
-            r.body = b.as_bytes().to_vec();
-        }
-        if let Some(h) = t.get::<Option<mlua::Table>>("headers")? {
-            for pair in h.pairs::<String, Value>() {
-                let (name, values) = pair?;
-                match values {
-                    Value::Table(vs) => {
-                        for v in vs.sequence_values::<String>() {
-                            r.headers.push((name.clone(), v?));
-                        }
-                    }
-                    Value::String(s) => r.headers.push((name, s.to_string_lossy())),
-                    _ => {}
-                }
-            }
-        }
-        Ok(r)
-    }
-
-    pub fn to_reply(&self) -> ScriptReply {
-        let mut headers = self.headers.clone();
-        if !headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        {
-            headers.push(("content-length".into(), self.body.len().to_string()));
-        }
-        ScriptReply {
-            status: self.status,
-            reason: self.reason.clone(),
-            headers,
-            body: bytes::Bytes::from(self.body.clone()),
-            cut: false,
-            rest: None,
-        }
-    }
-}
-
-impl UserData for Reply {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        crate::errors::add_method_mut(
-            m,
-            "set_status",
-            |_, this, (status, reason): (u16, Option<String>)| {
-                this.status = status;
-                this.reason = reason;
-                Ok(())
-            },
-        );
-        crate::errors::add_method_mut(
-            m,
-            "add_header",
-            |_, this, (name, value): (String, String)| {
-                this.headers.push((name, value));
-                Ok(())
-            },
-        );
-        crate::errors::add_method_mut(m, "del_header", |_, this, name: String| {
-            this.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-            Ok(())
-        });
-        crate::errors::add_method_mut(m, "set_body", |_, this, body: mlua::String| {
-            this.body = body.as_bytes().to_vec();
-            Ok(())
-        });
     }
 }

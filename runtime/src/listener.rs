@@ -41,6 +41,8 @@ pub struct ListenerRt {
     pub conns: std::sync::atomic::AtomicUsize,
     /// How `option socket-stats` rows name it: its `name`, else `sock-<id>`.
     pub stat_name: String,
+    /// Whether its line gives it a `name` (then [`ListenerRt::stat_name`]).
+    pub named: bool,
     /// Its address as the statistics show it (`addr`): `ip:port`, `[ip6]:port` or `unix`.
     pub addr: String,
     /// `maxconn` on its line (0: none).
@@ -75,6 +77,7 @@ impl ListenerRt {
             .map(|(id, l)| ListenerRt {
                 id,
                 conns: Default::default(),
+                named: l.option("name").is_some(),
                 stat_name: l
                     .option("name")
                     .map_or_else(|| format!("sock-{id}"), str::to_string),

@@ -537,6 +537,21 @@ pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
         .collect()
 }
 
+/// A column's tags in a row of `kind`: HAProxy tags a few fields of some rows otherwise than
+/// the column (a backend's session rate and its peak are plain gauges, a server's active and
+/// backup flags are statuses).
+fn tagged(kind: Kind, spec: &Spec) -> Spec {
+    let tags = match (kind, spec.name) {
+        (Kind::Backend, "rate" | "rate_max") => "MGP",
+        (Kind::Server, "act" | "bck") => "SGP",
+        _ => spec.tags,
+    };
+    Spec {
+        name: spec.name,
+        tags,
+    }
+}
+
 pub fn render(rows: &[Row], form: Form) -> String {
     let mut out = String::new();
     match form {
@@ -555,7 +570,7 @@ pub fn render(rows: &[Row], form: Form) -> String {
                 let prefix = format!("{}.{}.{}.", r.kind.letter(), r.proxy_id, r.server_id);
                 for (pos, (spec, v)) in COLUMNS.iter().zip(&r.values).enumerate() {
                     if *v != Val::Empty {
-                        typed_line(&mut out, &prefix, pos, spec, v);
+                        typed_line(&mut out, &prefix, pos, &tagged(r.kind, spec), v);
                     }
                 }
             }
@@ -573,7 +588,7 @@ pub fn render(rows: &[Row], form: Form) -> String {
                             json_field(
                                 Some((r.kind.json_name(), r.proxy_id, r.server_id)),
                                 pos,
-                                spec,
+                                &tagged(r.kind, spec),
                                 v,
                             )
                         })

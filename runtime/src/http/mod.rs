@@ -23,6 +23,7 @@ pub mod normalize;
 pub mod persist;
 pub mod prefetch;
 pub(crate) mod proxy_headers;
+pub mod reason;
 pub mod redirect;
 pub mod replies;
 pub mod reply;

@@ -112,7 +112,7 @@ pub(super) async fn respond(
     }
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
     if let Some(reason) = txn.status_reason.take() {
-        status_phrase(&mut parts.extensions, reason);
+        status_phrase(&mut parts.extensions, parts.status, reason);
     }
     // An HTTP/1 client is answered in the version its server spoke (HTTP/1.0 or 1.1, whatever
     // the client spoke), as HAProxy writes the server's status line.
@@ -309,8 +309,8 @@ fn block_cacheable_cookie(
     reply::error_in(status, &files, txn)
 }
 
-/// `set-status`: the response's new status, and its reason phrase (`reason`, else the
-/// standard one of the new status: the server's phrase goes with its status).
+/// `set-status`: the response's new status, and its reason phrase (`reason`, else HAProxy's
+/// for the new status: the server's phrase goes with its status).
 pub fn set_status(txn: &mut Txn, code: u16, reason: &Option<String>) {
     if let Some(r) = txn.response.as_mut() {
         r.status = code;
@@ -318,13 +318,19 @@ pub fn set_status(txn: &mut Txn, code: u16, reason: &Option<String>) {
     }
 }
 
-/// Writes `reason` as the status line's phrase, or the standard one when none.
+/// Writes `reason` as the status line's phrase, or HAProxy's for `status` when none.
 #[cold]
-fn status_phrase(extensions: &mut hyper::http::Extensions, reason: Option<String>) {
+pub(super) fn status_phrase(
+    extensions: &mut hyper::http::Extensions,
+    status: hyper::StatusCode,
+    reason: Option<String>,
+) {
     extensions.remove::<hyper::ext::ReasonPhrase>();
-    if let Some(phrase) =
-        reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok())
-    {
+    let reason = reason.unwrap_or_else(|| super::reason::of(status.as_u16()).to_string());
+    if status.canonical_reason() == Some(reason.as_str()) {
+        return;
+    }
+    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(reason.into_bytes()) {
         extensions.insert(phrase);
     }
 }

@@ -328,12 +328,15 @@ pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
     if has_length && chunked {
         resp.headers_mut().remove(hyper::header::TRANSFER_ENCODING);
     }
-    if let Some(reason) = r
+    // HAProxy's phrase for the status when the script gave none (`299 Success`).
+    let reason = r
         .reason
         .as_deref()
-        .and_then(|p| hyper::ext::ReasonPhrase::try_from(p.as_bytes()).ok())
-    {
-        resp.extensions_mut().insert(reason);
+        .unwrap_or_else(|| super::reason::of(r.status));
+    if resp.status().canonical_reason() != Some(reason) {
+        if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(reason.as_bytes()) {
+            resp.extensions_mut().insert(phrase);
+        }
     }
     resp
 }
@@ -358,6 +361,9 @@ async fn through_response_rules(
         if !filtered {
             parts.headers = std::mem::take(&mut view.headers);
         }
+    }
+    if let Some(reason) = txn.status_reason.take() {
+        super::respond::status_phrase(&mut parts.extensions, parts.status, reason);
     }
     if !filtered {
         return Response::from_parts(parts, body);

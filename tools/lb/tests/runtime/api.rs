@@ -286,6 +286,23 @@ fn show_stat_counts_known_traffic() {
             .any(|l| l.starts_with("F.") && l.ends_with(".req_tot.1:MCP:u64:8")),
         "{typed}"
     );
+    // Tagged per row as HAProxy 2.7 tags them: a backend's session rate and its peak are
+    // gauges (a frontend's a rate and a peak), a server's act/bck statuses.
+    for (row, field) in [
+        ("B.", ".33.rate.1:MGP:u32:"),
+        ("B.", ".35.rate_max.1:MGP:u32:"),
+        ("F.", ".33.rate.1:MRP:u32:"),
+        ("F.", ".35.rate_max.1:MMP:u32:"),
+        ("S.", ".19.act.1:SGP:u32:"),
+        ("S.", ".20.bck.1:SGP:u32:"),
+    ] {
+        assert!(
+            typed
+                .lines()
+                .any(|l| l.starts_with(row) && l.contains(field)),
+            "{row}…{field} in {typed}"
+        );
+    }
     let json = f.admin("show stat json\n");
     let parsed: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     let fields = parsed.as_array().unwrap();
