@@ -411,7 +411,8 @@ impl<'a> Stmt<'a> {
 /// lists and address options), `log` (the names of log targets), `external-check` (whether a
 /// proxy names its check's command), `use-server` and `stick` (their conditions' fetches),
 /// `http-check` (the settings only HTTP checks use), `use-fcgi-app` (E238 pairs it with the
-/// backend's FastCGI servers) and the log-format strings
+/// backend's FastCGI servers), `email-alert` (complete alerts and their mailers) and the
+/// log-format strings
 /// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
 /// without the plan's lines keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
@@ -427,5 +428,6 @@ pub(crate) fn read_by_checks(keyword: &str) -> bool {
             | "stick"
             | "http-check"
             | "use-fcgi-app"
+            | "email-alert"
     ) || crate::ir::http_aliases::reads_keyword(keyword)
 }

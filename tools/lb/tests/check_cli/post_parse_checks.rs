@@ -1,6 +1,7 @@
 //! Checks HAProxy makes of whole proxies and of lines it reads in a context: multiplexers
 //! against the proxy's mode, the external check's settings, tags set from an expression in a
-//! connection rule, counters a stick-table cannot store together, and a server's times.
+//! connection rule, counters a stick-table cannot store together, a server's times, and what
+//! HAProxy checks once the proxies are: unused or empty sections, then its post-parsers.
 
 use super::*;
 
@@ -174,4 +175,80 @@ fn the_default_dh_size_is_an_integer_of_at_least_1024() {
     for (line, want) in cases {
         assert_global_alert_like_haproxy(line, want);
     }
+}
+
+/// The proxies' own findings (the cache filters after the HTTP-mode warnings, mail alerts),
+/// then the sections dropped or empty, then the post-parsers in HAProxy's order: resolvers
+/// (nameserver sockets, servers' resolvers), programs.
+#[test]
+fn sections_and_post_parsers_come_after_the_proxies_in_haproxy_order() {
+    let text = format!(
+        "resolvers r2
+    nameserver ns1 unix@/tmp/hapee-no-such.sock
+resolvers r1
+    timeout resolve 1s
+mailers m
+    mailer a 127.0.0.1:25
+mailers m2
+    mailer a 127.0.0.1:25
+program p1
+    no option start-on-reload
+{TIMEOUTS}frontend f
+  bind 127.0.0.1:18990
+  http-request cache-use nocache
+  default_backend b
+backend b
+    email-alert mailers m
+    email-alert from a@b
+    email-alert to c@d
+    server s1 127.0.0.1:80 resolvers nope
+backend c
+    email-alert mailers nope
+    email-alert from a@b
+    email-alert to c@d
+    server s1 127.0.0.1:80
+backend d
+    email-alert mailers m2
+    server s1 127.0.0.1:80
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : 'http-request' rules ignored for frontend 'f' as they require HTTP mode.",
+            "config : config: frontend 'f': unable to find the cache 'nocache' referenced by the filter 'cache'.",
+            "config : Proxy 'c': unable to find mailers 'nope'.",
+            "config : 'email-alert' will be ignored for backend 'd' (the presence any of 'email-alert from', 'email-alert level' 'email-alert mailers', 'email-alert myhostname', or 'email-alert to' requires each of 'email-alert from', 'email-alert mailers' and 'email-alert to' to be present).",
+            "config : Removing incomplete section 'mailers m2'.",
+            "config : resolvers 'r1' [3] has no nameservers configured!",
+            "config : resolvers 'r2': can't create socket for nameserver 'ns1'.",
+            "config : backend 'b', server 's1': unable to find required resolvers 'nope'",
+            "config : The program section 'p1' lacks a command to launch.",
+            "config : Can't use a 'program' section without master worker mode.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+/// TLS binds are prepared once every proxy is checked: a later proxy's duplicate server comes
+/// before an earlier frontend's missing certificate.
+#[test]
+fn binds_are_prepared_after_every_proxy_is_checked() {
+    let text = format!(
+        "{TIMEOUTS}frontend f
+  bind 127.0.0.1:18991 ssl
+  default_backend b
+backend b
+  server s1 127.0.0.1:80
+  server s1 127.0.0.1:81
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : parsing [10] : backend 'b', another server named 's1' was already defined at line 9, please use distinct names.",
+            "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18991' at [6] (use 'crt').",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
 }
