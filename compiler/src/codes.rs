@@ -226,6 +226,10 @@ rules! {
         "A mailers section is kept only when a proxy has complete 'email-alert' settings ('from', 'to', 'mailers') naming it. Name it from a proxy or remove it.";
     "E288" "program-without-command" Error Haproxy "A 'program' section has no 'command' line."
         "A program section starts the command its 'command' line gives; without one HAProxy refuses the configuration.";
+    "W289" "tls-versions-ambiguous" Warning Haproxy "A TLS bind's protocol versions are set in a way HAProxy has to settle itself: 'no-…' words beside 'ssl-min-ver'/'ssl-max-ver' (ignored), an 'ssl-max-ver' under the default lowest version TLSv1.2 without 'ssl-min-ver', or a range with a hole in it."
+        "HAProxy works out the versions a bind accepts from its 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3'/'no-tlsv1x' and 'force-…' words and the global 'ssl-default-bind-options'. Write the range with 'ssl-min-ver' and 'ssl-max-ver' only.";
+    "E289" "tls-versions-none" Error Haproxy "Every TLS protocol version is disabled on a bind."
+        "An 'ssl-min-ver' above 'ssl-max-ver', or 'no-…' words covering every version from the lowest allowed one (TLSv1.2 by default), leaves no version to accept. Set a range with 'ssl-min-ver' and 'ssl-max-ver'.";
     "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller, variable-size, HTTP/1 header-case or default TLS options setting of the global section has a value HAProxy refuses."
         "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', each 'tune.vars.*-max-size' a whole number of bytes (no unit), and 'h1-case-adjust' two spellings of one header name that differ only in case ('h1-case-adjust content-type Content-Type'), each name once.";
     "E277" "max-keep-alive-queue-invalid" Error Haproxy "A 'max-keep-alive-queue' is missing its number or is not a whole number."

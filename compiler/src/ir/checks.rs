@@ -34,7 +34,7 @@ pub(super) fn check(
     }
     // Each proxy's listeners once all are checked: their TLS settings.
     for p in config.proxies.iter().filter(|p| p.kind != ProxyKind::Defaults) {
-        super::ssl_binds::check(db, p, certless, &mut out);
+        super::ssl_binds::check(db, config, p, certless, &mut out);
     }
     // Sections HAProxy drops or warns about once the proxies are checked, then its
     // post-parsers.

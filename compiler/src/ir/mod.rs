@@ -52,6 +52,7 @@ mod stkctr;
 pub(crate) use rule_args::unknown_service;
 mod threads;
 mod timeouts;
+mod tls_versions;
 mod tls_lists;
 pub use tls_lists::crt_list_line_lists;
 pub mod values;

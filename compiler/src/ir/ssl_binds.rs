@@ -9,7 +9,14 @@ use crate::diagnostic::{Diagnostic, HaproxyForm};
 use crate::source::{SourceDb, Span};
 
 /// One proxy's binds, in their order; `certless` names the certificate words that loaded none.
-pub(super) fn check(db: &SourceDb, p: &Proxy, certless: &[Span], out: &mut Vec<Diagnostic>) {
+/// A TLS bind HAProxy goes on preparing has its protocol versions checked then.
+pub(super) fn check(
+    db: &SourceDb,
+    config: &Config,
+    p: &Proxy,
+    certless: &[Span],
+    out: &mut Vec<Diagnostic>,
+) {
     if p.disabled {
         return;
     }
@@ -40,13 +47,19 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, certless: &[Span], out: &mut Vec<D
                 let unused = "A certificate was specified but SSL was not enabled on";
                 Diagnostic::new("W286", place(unused) + " (use 'ssl').")
             }
-            _ => continue,
+            _ => Diagnostic::new("", ""),
         };
-        out.push(
-            d.form(HaproxyForm::Bare)
-                .at(b.address.span)
-                .label("TLS and certificates go together on a bind")
-                .help("give a TLS bind its certificate with 'crt <file or directory>' or 'crt-list <file>', and a bind with a certificate the 'ssl' word"),
-        );
+        let refused = d.code == "E286";
+        if !d.code.is_empty() {
+            out.push(
+                d.form(HaproxyForm::Bare)
+                    .at(b.address.span)
+                    .label("TLS and certificates go together on a bind")
+                    .help("give a TLS bind its certificate with 'crt <file or directory>' or 'crt-list <file>', and a bind with a certificate the 'ssl' word"),
+            );
+        }
+        if b.ssl && !b.is_quic() && !refused {
+            super::tls_versions::check(config, b, &place, out);
+        }
     }
 }

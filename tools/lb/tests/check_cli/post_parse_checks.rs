@@ -252,3 +252,46 @@ backend b
         ],
     );
 }
+
+/// The TLS versions of each bind, worked out when it is prepared: its own bounds and `no-…`
+/// words with the global defaults, TLSv1.2 the default lowest.
+#[test]
+fn tls_versions_of_each_bind_are_settled_as_haproxy_settles_them() {
+    let text = "global
+    ssl-default-bind-options no-tlsv13
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend f
+    bind 127.0.0.1:18961 ssl strict-sni ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2
+    bind 127.0.0.1:18962 ssl strict-sni ssl-max-ver TLSv1.1
+    bind 127.0.0.1:18963 ssl strict-sni ssl-min-ver TLSv1.0 no-tlsv11
+    bind 127.0.0.1:18964 ssl strict-sni no-tlsv12
+    default_backend b
+backend b
+    server s 127.0.0.1:80
+";
+    let no_crt = |port: u16, line: u16| {
+        format!("config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:{port}' at [{line}], ssl connections will fail (use 'crt').")
+    };
+    let ignored = |port: u16, line: u16| {
+        format!("config : Proxy 'f': no-sslv3/no-tlsv1x are ignored for bind '127.0.0.1:{port}' at [{line}]. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.")
+    };
+    let want = [
+        no_crt(18961, 9),
+        ignored(18961, 9),
+        "config : Proxy 'f': all SSL/TLS versions are disabled for bind '127.0.0.1:18961' at [9].".to_string(),
+        no_crt(18962, 10),
+        ignored(18962, 10),
+        "config : Proxy 'f': Ambiguous configuration for bind '127.0.0.1:18962' at [10]: the ssl-min-ver value is not configured and the ssl-max-ver value is lower than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to TLSv1.1. Use 'ssl-min-ver' to fix this.".to_string(),
+        no_crt(18963, 11),
+        ignored(18963, 11),
+        no_crt(18964, 12),
+        "config : Proxy 'f': all SSL/TLS versions are disabled for bind '127.0.0.1:18964' at [12].".to_string(),
+        "config : Fatal errors found in configuration.".to_string(),
+    ];
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    assert_like_haproxy(text, &want);
+}
