@@ -112,7 +112,8 @@ pub fn certless(config: &Config) -> Vec<Span> {
                     && dir_files(&path.display().to_string()).is_ok_and(|(_, f)| f.is_empty())
             }
             FileKind::CertificateList => {
-                let path = super::under_default_path(Path::new(r.path.value.as_str()), default_path);
+                let path =
+                    super::under_default_path(Path::new(r.path.value.as_str()), default_path);
                 read_capped(&path).is_ok_and(|text| {
                     let (entries, error) = crate::plan::crt_list::parse(&r.path.value, &text);
                     entries.is_empty() && error.is_none()

@@ -96,6 +96,16 @@ fn ca_store(path: &Path) -> Result<(), CaStoreError> {
     }
 }
 
+/// HAProxy's words for a page file it could not open, or opened but could not read (a
+/// directory).
+fn open_or_read(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::IsADirectory {
+        "error reading file"
+    } else {
+        "error opening file"
+    }
+}
+
 fn read_capped(p: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut buf = Vec::new();
@@ -120,7 +130,7 @@ fn pem_file(path: &Path, what: &str, marker: &str) -> Result<(), String> {
 /// An error page is a complete HTTP/1 response: status line, headers, blank line.
 fn error_file(path: &Path) -> Result<(), String> {
     let shown = path.display().to_string();
-    let text = read_capped(path).map_err(|_| format!("error opening file '{shown}'."))?;
+    let text = read_capped(path).map_err(|e| format!("{} '{shown}'.", open_or_read(&e)))?;
     if text.is_empty() {
         return Ok(()); // an empty page (often /dev/null) makes HAProxy send nothing
     }
@@ -240,9 +250,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             },
             FileKind::ErrorFile => error_file(&path),
             // HAProxy ends the error of a whole response with a period, not a payload's.
-            FileKind::ReplyFile => std::fs::File::open(&path).map(drop).map_err(|_| {
+            FileKind::ReplyFile => read_capped(&path).map(drop).map_err(|e| {
                 let end = if r.keyword == "errorfile" { "." } else { "" };
-                format!("error opening file '{}'{end}", path.display())
+                format!("{} '{}'{end}", open_or_read(&e), path.display())
             }),
             FileKind::LuaScript => {
                 let args = config

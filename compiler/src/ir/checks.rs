@@ -33,7 +33,11 @@ pub(super) fn check(
         proxy_checks(db, config, p, &mut out);
     }
     // Each proxy's listeners once all are checked: their TLS settings.
-    for p in config.proxies.iter().filter(|p| p.kind != ProxyKind::Defaults) {
+    for p in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults)
+    {
         super::ssl_binds::check(db, config, p, certless, &mut out);
     }
     // Sections HAProxy drops or warns about once the proxies are checked, then its

@@ -52,8 +52,8 @@ mod stkctr;
 pub(crate) use rule_args::unknown_service;
 mod threads;
 mod timeouts;
-mod tls_versions;
 mod tls_lists;
+mod tls_versions;
 pub use tls_lists::crt_list_line_lists;
 pub mod values;
 

@@ -22,7 +22,11 @@ fn resolvers_sections(config: &Config) -> impl Iterator<Item = (&NamedSection, &
 }
 
 /// A resolvers section with neither a `nameserver` line nor `parse-resolv-conf`.
-pub(super) fn empty_resolvers(db: &crate::source::SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
+pub(super) fn empty_resolvers(
+    db: &crate::source::SourceDb,
+    config: &Config,
+    out: &mut Vec<Diagnostic>,
+) {
     for (s, name) in resolvers_sections(config) {
         if s.lines
             .iter()
@@ -64,9 +68,10 @@ fn nameserver_sockets(config: &Config, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let expanded = crate::address::env_expand(addr, &env);
-            let unix_datagram = crate::address::parse(&expanded, Rules::NAMESERVER).is_ok_and(|a| {
-                matches!(a.family, Family::Unix | Family::Abstract) && a.prefix != "uxst@"
-            }) && !expanded.starts_with("stream+");
+            let unix_datagram =
+                crate::address::parse(&expanded, Rules::NAMESERVER).is_ok_and(|a| {
+                    matches!(a.family, Family::Unix | Family::Abstract) && a.prefix != "uxst@"
+                }) && !expanded.starts_with("stream+");
             if unix_datagram {
                 out.push(
                     bare(
@@ -98,7 +103,10 @@ fn server_resolvers(config: &Config, out: &mut Vec<Diagnostic>) {
             let Some(w) = s.options.windows(2).rfind(|w| w[0].value == "resolvers") else {
                 continue;
             };
-            if config.section(SectionKind::Resolvers, &w[1].value).is_none() {
+            if config
+                .section(SectionKind::Resolvers, &w[1].value)
+                .is_none()
+            {
                 out.push(
                     bare(
                         "E246",

@@ -146,9 +146,10 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         // A host name (not an SRV record's `_service` name) is made into DNS labels at once.
         let error = match parsed {
             Err(e) => Some(e),
-            Ok(a) if a.is_hostname()
-                && !a.host.starts_with('_')
-                && !crate::address::dns_name_ok(&a.host) =>
+            Ok(a)
+                if a.is_hostname()
+                    && !a.host.starts_with('_')
+                    && !crate::address::dns_name_ok(&a.host) =>
             {
                 let id = match keyword {
                     "server-template" => "(null)",

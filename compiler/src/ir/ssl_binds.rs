@@ -26,7 +26,10 @@ pub(super) fn check(
         let ssl = b.ssl || b.is_quic();
         let certificate = b.options.iter().enumerate().any(|(i, o)| {
             matches!(o.value.as_str(), "crt" | "crt-list")
-                && !b.options.get(i + 1).is_some_and(|v| certless.contains(&v.span))
+                && !b
+                    .options
+                    .get(i + 1)
+                    .is_some_and(|v| certless.contains(&v.span))
         });
         let place = |what: &str| {
             format!(
