@@ -292,13 +292,13 @@ fn unresolvable_server_names_end_the_check_as_haproxy_ends_it() {
 /// `crt-list` load no certificate: the bind has none once HAProxy has read it.
 #[test]
 fn certificate_words_that_load_nothing_leave_the_bind_without_a_certificate() {
-    let base = write_cfg("certless/keys/site.key", "")
+    let base = write_cfg("certless.cfg", "")
         .parent()
         .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
+        .join("certless");
     std::fs::create_dir_all(base.join("empty")).unwrap();
+    std::fs::create_dir_all(base.join("keys")).unwrap();
+    std::fs::write(base.join("keys/site.key"), "").unwrap();
     std::fs::write(base.join("empty.lst"), "# nothing here\n\n").unwrap();
     let (empty, keys, list) = (
         base.join("empty").display().to_string(),

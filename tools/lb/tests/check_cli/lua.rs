@@ -183,7 +183,8 @@ fn unregistered_lua_fetches_are_found_by_every_thread_of_a_large_build() {
 }
 
 /// A rule HAProxy cannot read (its `lua.<name>` action is registered by no script) takes no
-/// place among the rules: only the rules after `use_backend` it did read are warned about.
+/// place among the rules: only the rules after `use_backend` it did read are warned about (and
+/// it stops reading at the unknown action).
 #[test]
 fn an_unregistered_lua_action_is_not_warned_about_its_place() {
     let script = write_cfg(
@@ -195,7 +196,7 @@ fn an_unregistered_lua_action_is_not_warned_about_its_place() {
         script.display(),
         VALID.replace(
             "    default_backend be\n",
-            "    use_backend be if { path_beg /a }\n    http-request lua.unknown\n    http-request lua.known\n    default_backend be\n",
+            "    use_backend be if { path_beg /a }\n    http-request lua.known\n    http-request lua.unknown\n    default_backend be\n",
         )
     );
     let cfg = write_cfg("lua-placed.cfg", &text);
