@@ -18,7 +18,7 @@ fn setting<'a>(p: &'a Proxy, what: &str) -> Option<&'a DirectiveLine> {
 
 /// The mailers section a proxy's alerts use, once they are complete; `None` when it has no
 /// alerts or HAProxy drops them.
-fn mailers_used<'a>(p: &'a Proxy) -> Option<&'a DirectiveLine> {
+fn mailers_used(p: &Proxy) -> Option<&DirectiveLine> {
     let mailers = setting(p, "mailers")?;
     (setting(p, "from").is_some() && setting(p, "to").is_some()).then_some(mailers)
 }

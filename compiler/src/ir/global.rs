@@ -628,16 +628,15 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         }
         (SectionKind::Resolvers, "nameserver") => {
             let expanded = crate::address::env_expand(stmt.word(2), b.env);
-            match crate::address::parse(&expanded, crate::address::Rules::NAMESERVER) {
-                Err(e) => b.push(
+            // A UNIX datagram nameserver is refused once the proxies are checked
+            // ([`super::postparsers`]).
+            if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::NAMESERVER) {
+                b.push(
                     Diagnostic::new("E266", format!("'nameserver {}' : {e}", stmt.word(1)))
                         .at(stmt.spanned(2).span)
                         .label("not an address HAProxy can query")
                         .help("write 'nameserver <name> <address>:<port>', the port included (53 for DNS)"),
-                ),
-                // A UNIX datagram nameserver is refused once the proxies are checked
-                // ([`super::postparsers`]).
-                Ok(_) => {}
+                );
             }
             section.members.push(stmt.spanned(1));
             b.config
