@@ -81,7 +81,8 @@ pub struct Rules {
     /// Host names are accepted (resolved later by whoever uses the address).
     pub names: bool,
     /// Any text that is not an address is kept as a name to resolve later, whatever its
-    /// characters: HAProxy only finds such a name bad when resolving it fails (servers).
+    /// characters: HAProxy only finds such a name bad when it prepares its resolution
+    /// (servers, see [`dns_name_ok`]) or when resolving it fails.
     pub any_name: bool,
     /// `fd@` is accepted.
     pub fd: bool,
@@ -413,13 +414,7 @@ fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result
     };
     addr.host = bare.into();
     // Only a host that is not an IP literal needs to be a name.
-    let named = || {
-        if rules.any_name {
-            !bare.contains("..")
-        } else {
-            is_hostname(bare)
-        }
-    };
+    let named = || rules.any_name || is_hostname(bare);
     if addr.ip.is_none() && !(rules.names && named()) {
         return Err(format!("invalid address: '{bare}' in '{text}'"));
     }
@@ -478,6 +473,13 @@ fn parse_port(text: &str, port: &str, rules: Rules) -> Result<Port, String> {
     }
 }
 
+/// Whether a server's host name can be turned into DNS labels, as HAProxy does when it prepares
+/// the name's resolution while reading the line: no empty label (a leading dot or two dots in a
+/// row; one trailing dot is allowed) and room for the encoded name in a 16 KiB buffer.
+pub fn dns_name_ok(name: &str) -> bool {
+    !name.starts_with('.') && !name.contains("..") && name.len() + 2 <= 16384
+}
+
 /// A plausible DNS name: labels of letters, digits, '-' and '_', separated by dots, whose last
 /// label is not all digits (that would be a malformed IPv4 literal).
 fn is_hostname(s: &str) -> bool {
@@ -512,7 +514,7 @@ mod tests {
         );
         // The host part is quoted as read, the whole address as written.
         assert_eq!(
-            parse_written("${HOST}..x:80", &env, Rules::SERVER)
+            parse_written("${HOST}..x:80", &env, Rules::LOG)
                 .err()
                 .as_deref(),
             Some("invalid address: '10.0.0.1..x' in '${HOST}..x:80'")
@@ -669,7 +671,12 @@ mod tests {
             parse("bad host:80", Rules::SERVER).unwrap().host.as_str(),
             "bad host"
         );
-        // Only empty labels keep HAProxy from preparing the name's resolution.
-        assert!(parse("a..b:80", Rules::SERVER).is_err());
+        // Only empty labels keep HAProxy from preparing the name's resolution, which the
+        // server line refuses in its own words.
+        for name in ["a..b", ".a", "."] {
+            let a = parse(&format!("{name}:80"), Rules::SERVER).unwrap();
+            assert!(!dns_name_ok(&a.host), "{name}");
+        }
+        assert!(dns_name_ok("a.b.") && dns_name_ok("bad host"));
     }
 }

@@ -160,7 +160,17 @@ fn compile_inner(
         // Files and log addresses are read while HAProxy parses their line, except the few it
         // reads after parsing.
         let (found, lua_names) = crate::envcheck::check(&config);
-        let (after, during): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.after_parse);
+        // The files of strings compiled with their proxy's checks (dynamic `use_backend`
+        // rules) are reported among that proxy's findings; the others once all are made.
+        let with_proxy: Vec<Span> = config
+            .files
+            .iter()
+            .filter(|r| r.after_parse && r.kind == crate::ir::FileKind::PatternFile)
+            .map(|r| r.path.span)
+            .collect();
+        let (after, during): (Vec<_>, Vec<_>) = found
+            .into_iter()
+            .partition(|d| d.after_parse && !d.span.is_some_and(|s| with_proxy.contains(&s)));
         env_found = during;
         deferred_files = after;
         // `lua.<name>` fetches and converters were taken on trust; when the scripts did not
@@ -197,6 +207,23 @@ fn compile_inner(
     } else {
         crate::spoe::load(&mut db, &mut config, env)
     };
+    // A rule HAProxy cannot read (a `lua.<name>` action or service no script registered)
+    // takes no place among the rules: no warning about where it is written.
+    let unread: Vec<Span> = env_found
+        .iter()
+        .filter(|d| matches!(d.code, "E108" | "E232"))
+        .filter_map(|d| d.span)
+        .collect();
+    if !unread.is_empty() {
+        per_line.retain(|d| {
+            d.code != "W252"
+                || !d.span.is_some_and(|s| {
+                    unread
+                        .iter()
+                        .any(|u| u.file == s.file && s.start <= u.start && u.end <= s.end)
+                })
+        });
+    }
     diagnostics.extend(per_line);
     diagnostics.extend(env_found);
     // HAProxy reports what it finds while reading in file and line order, whatever the stage
@@ -214,7 +241,12 @@ fn compile_inner(
         .into_iter()
         .partition(|d| d.after_parse);
     diagnostics = read;
-    let mut post_parse = ir::post_parse_checks_with(&db, &config, options, deferred);
+    let certless = if options.no_env {
+        Vec::new()
+    } else {
+        crate::envcheck::certless(&config)
+    };
+    let mut post_parse = ir::post_parse_checks_with(&db, &config, options, deferred, &certless);
     // A string HAProxy stops reading at an HTTP alias (E511) never reaches the field that
     // does not parse after it: that field's error, found as the line was read, goes.
     let stopped_earlier: Vec<Span> = post_parse

@@ -3,6 +3,7 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod certs;
 mod crt_lists;
 mod limits;
 mod lua;
@@ -10,7 +11,10 @@ mod names;
 mod nameservers;
 mod server_state;
 
+pub use certs::certless;
 pub use crt_lists::check as crt_lists;
+
+use certs::certificate;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
@@ -92,6 +96,16 @@ fn ca_store(path: &Path) -> Result<(), CaStoreError> {
     }
 }
 
+/// HAProxy's words for a page file it could not open, or opened but could not read (a
+/// directory).
+fn open_or_read(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::IsADirectory {
+        "error reading file"
+    } else {
+        "error opening file"
+    }
+}
+
 fn read_capped(p: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut buf = Vec::new();
@@ -99,90 +113,6 @@ fn read_capped(p: &Path) -> std::io::Result<String> {
         .take(MAX_READ)
         .read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-fn has_key(pem: &str) -> bool {
-    pem.lines()
-        .any(|l| l.starts_with("-----BEGIN") && l.contains("PRIVATE KEY-----"))
-}
-
-/// Checks one certificate path (a file, a directory, or a multi-cert bundle base name).
-fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
-    let shown = path.display().to_string();
-    if path.is_dir() {
-        return certificate_dir(&shown, del_ext);
-    }
-    let files: Vec<PathBuf> = if path.exists() {
-        vec![path.to_path_buf()]
-    } else {
-        let bundle: Vec<PathBuf> = ["rsa", "ecdsa", "dsa"]
-            .iter()
-            .map(|e| PathBuf::from(format!("{shown}.{e}")))
-            .filter(|p| p.exists())
-            .collect();
-        if bundle.is_empty() {
-            let why = std::fs::metadata(path).err().map_or_else(
-                || "No such file or directory".to_string(),
-                |e| io_reason(&e),
-            );
-            return Err(format!(
-                "unable to stat SSL certificate from file '{shown}' : {why}."
-            ));
-        }
-        bundle
-    };
-    for f in files {
-        let f_shown = f.display().to_string();
-        let pem = read_capped(&f).map_err(|e| {
-            format!(
-                "unable to load certificate from file '{f_shown}': {}.",
-                io_reason(&e)
-            )
-        })?;
-        if !pem.contains("-----BEGIN CERTIFICATE-----") {
-            // OpenSSL's words: it found no `BEGIN CERTIFICATE` line.
-            return Err(format!(
-                "unable to load certificate from file '{f_shown}': no start line."
-            ));
-        }
-        if !has_key(&pem) {
-            let key = if del_ext && f.extension().is_some() {
-                f.with_extension("key")
-            } else {
-                PathBuf::from(format!("{f_shown}.key"))
-            };
-            match read_capped(&key) {
-                Ok(k) if has_key(&k) => {}
-                _ => return Err(format!("No Private Key found in '{}'.", key.display())),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A `crt` directory as HAProxy loads it: each regular file in name order, except hidden ones
-/// and the files that go with a certificate (`.key`, `.ocsp`, `.issuer`, `.sctl`).
-/// Its trailing slashes are cut off first, as HAProxy cuts them off a directory's name.
-fn certificate_dir(dir: &str, del_ext: bool) -> Result<(), String> {
-    let dir = dir.trim_end_matches('/');
-    let listing = std::fs::read_dir(dir)
-        .map_err(|e| format!("unable to scan directory '{dir}' : {}.", io_reason(&e)))?;
-    let mut names: Vec<String> = listing
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    for name in names {
-        let skipped = name.rfind('.').is_some_and(|dot| {
-            name.starts_with('.') || matches!(&name[dot..], ".issuer" | ".ocsp" | ".sctl" | ".key")
-        });
-        let file = format!("{dir}/{name}");
-        if skipped || !Path::new(&file).is_file() {
-            continue;
-        }
-        certificate(Path::new(&file), del_ext)?;
-    }
-    Ok(())
 }
 
 fn pem_file(path: &Path, what: &str, marker: &str) -> Result<(), String> {
@@ -200,7 +130,7 @@ fn pem_file(path: &Path, what: &str, marker: &str) -> Result<(), String> {
 /// An error page is a complete HTTP/1 response: status line, headers, blank line.
 fn error_file(path: &Path) -> Result<(), String> {
     let shown = path.display().to_string();
-    let text = read_capped(path).map_err(|_| format!("error opening file '{shown}'."))?;
+    let text = read_capped(path).map_err(|e| format!("{} '{shown}'.", open_or_read(&e)))?;
     if text.is_empty() {
         return Ok(()); // an empty page (often /dev/null) makes HAProxy send nothing
     }
@@ -320,9 +250,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             },
             FileKind::ErrorFile => error_file(&path),
             // HAProxy ends the error of a whole response with a period, not a payload's.
-            FileKind::ReplyFile => std::fs::File::open(&path).map(drop).map_err(|_| {
+            FileKind::ReplyFile => read_capped(&path).map(drop).map_err(|e| {
                 let end = if r.keyword == "errorfile" { "." } else { "" };
-                format!("error opening file '{}'{end}", path.display())
+                format!("{} '{}'{end}", open_or_read(&e), path.display())
             }),
             FileKind::LuaScript => {
                 let args = config

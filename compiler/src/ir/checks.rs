@@ -17,9 +17,9 @@ pub(super) fn check(
     config: &Config,
     options: &CheckOptions,
     deferred: Vec<Diagnostic>,
+    certless: &[crate::source::Span],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    program_sections(config, options, &mut out);
     thread_binds(db, config, &mut out);
     super::quic::check(config, &mut out);
     super::tls_lists::check(db, config, &mut out);
@@ -32,9 +32,20 @@ pub(super) fn check(
         }
         proxy_checks(db, config, p, &mut out);
     }
-    // HAProxy's FastCGI post-parser runs once the proxies are checked.
-    super::fcgi::check(config, &mut out);
+    // Each proxy's listeners once all are checked: their TLS settings.
+    for p in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults)
+    {
+        super::ssl_binds::check(db, config, p, certless, &mut out);
+    }
+    // Sections HAProxy drops or warns about once the proxies are checked, then its
+    // post-parsers.
     incomplete_peers(config, &mut out);
+    super::email_alerts::unused_sections(config, &mut out);
+    super::postparsers::empty_resolvers(db, config, &mut out);
+    super::postparsers::check(config, options, &mut out);
     // Outside any proxy (or without a place): last, in their order.
     out.extend(deferred.into_values().flatten());
     out
@@ -45,6 +56,9 @@ fn proxy_checks(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnos
     if p.kind == ProxyKind::Defaults && p.name.is_none() {
         return;
     }
+    if p.kind != ProxyKind::Defaults && !p.disabled {
+        super::email_alerts::incomplete(p, out);
+    }
     backend_references(db, config, p, out);
     // Gathered once, when a check first asks.
     let acls = super::layer6::AclNames::new(p);
@@ -52,6 +66,9 @@ fn proxy_checks(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnos
         super::layer6::check(db, p, &acls, out);
     }
     table_references(config, p, out);
+    if p.kind != ProxyKind::Defaults && !p.disabled {
+        super::email_alerts::unknown_mailers(config, p, out);
+    }
     if p.kind != ProxyKind::Defaults {
         super::content_delay::check(p, &acls, out);
     }
@@ -66,12 +83,13 @@ fn proxy_checks(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnos
         super::http_aliases::check(p, out);
         // HAProxy checks log addresses and modes after compiling the log formats.
         super::ignored::check(config, p, out);
+        // The filters are checked after the servers' HTTP-mode settings.
+        cache_filters(config, p, out);
         super::bwlim::check(config, p, out);
         super::httpcheck::check(p, out);
         super::extcheck::check(config, p, out);
         duplicate_servers(db, p, out);
         stats_auth_with_rules(p, out);
-        super::ssl_binds::check(db, p, out);
         super::mux::check(db, p, out);
     }
 }
@@ -179,26 +197,6 @@ fn incomplete_peers(config: &Config, out: &mut Vec<Diagnostic>) {
                 "add 'peer {local} <address>' for this machine, or start with '-L <name>' naming one of its peers"
             )),
         );
-    }
-}
-
-fn program_sections(config: &Config, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
-    let master_worker = options.master_worker || config.global.master_worker;
-    if let Some(program) = config
-        .sections
-        .iter()
-        .find(|s| s.kind == SectionKind::Program)
-    {
-        if !master_worker {
-            out.push(
-                bare(
-                    "E240",
-                    "Can't use a 'program' section without master worker mode.".into(),
-                )
-                .at(program.header)
-                .help("add 'master-worker' to the global section, or start with -W"),
-            );
-        }
     }
 }
 
@@ -664,38 +662,33 @@ fn first_connect(p: &Proxy) -> CheckConnect {
     }
 }
 
-/// Servers' `resolvers` and proxies' `errorfiles` must name existing sections.
+/// A proxy's `errorfiles` must name existing sections.
 fn section_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.kind == ProxyKind::Defaults {
         return;
     }
-    for s in p
-        .servers
-        .iter()
-        .filter(|s| s.words.any(ServerWords::RESOLVERS))
-    {
-        for w in s.options.windows(2).filter(|w| w[0].value == "resolvers") {
-            if config
-                .section(SectionKind::Resolvers, &w[1].value)
-                .is_none()
-            {
-                out.push(
-                    bare(
-                        "E246",
-                        format!(
-                            "{} '{}', server '{}': unable to find required resolvers '{}'",
-                            p.kind.type_str(),
-                            p.name_str(),
-                            s.name.value,
-                            w[1].value
-                        ),
-                    )
-                    .at(w[1].span)
-                    .label("no resolvers section with this name"),
-                );
-            }
+    for e in &p.errorfiles {
+        if config.section(SectionKind::HttpErrors, &e.value).is_none() {
+            out.push(
+                bare(
+                    "E247",
+                    format!(
+                        "proxy '{}': unknown http-errors section '{}' (at {}).",
+                        p.name_str(),
+                        e.value,
+                        location(db, e.span)
+                    ),
+                )
+                .at(e.span)
+                .label("no http-errors section with this name"),
+            );
         }
     }
+}
+
+/// The caches a proxy's cache filters (declared or implied by `cache-use`/`cache-store`) name
+/// must exist.
+fn cache_filters(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     let mut seen: Vec<&str> = Vec::new();
     for c in &p.caches {
         // One cache filter per name, as HAProxy builds them: one message per missing name.
@@ -716,23 +709,6 @@ fn section_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
                 )
                 .at(c.span)
                 .label("no cache section with this name"),
-            );
-        }
-    }
-    for e in &p.errorfiles {
-        if config.section(SectionKind::HttpErrors, &e.value).is_none() {
-            out.push(
-                bare(
-                    "E247",
-                    format!(
-                        "proxy '{}': unknown http-errors section '{}' (at {}).",
-                        p.name_str(),
-                        e.value,
-                        location(db, e.span)
-                    ),
-                )
-                .at(e.span)
-                .label("no http-errors section with this name"),
             );
         }
     }

@@ -641,35 +641,15 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         }
         (SectionKind::Resolvers, "nameserver") => {
             let expanded = crate::address::env_expand(stmt.word(2), b.env);
-            match crate::address::parse(&expanded, crate::address::Rules::NAMESERVER) {
-                Err(e) => b.push(
+            // A UNIX datagram nameserver is refused once the proxies are checked
+            // ([`super::postparsers`]).
+            if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::NAMESERVER) {
+                b.push(
                     Diagnostic::new("E266", format!("'nameserver {}' : {e}", stmt.word(1)))
                         .at(stmt.spanned(2).span)
                         .label("not an address HAProxy can query")
                         .help("write 'nameserver <name> <address>:<port>', the port included (53 for DNS)"),
-                ),
-                // A UNIX socket is queried over datagrams unless the address asks for a stream
-                // (`uxst@`, `stream+`), and HAProxy opens a nameserver's datagram socket as UDP.
-                Ok(a) if matches!(a.family, crate::address::Family::Unix | crate::address::Family::Abstract)
-                    && a.prefix != "uxst@"
-                    && !expanded.starts_with("stream+") =>
-                {
-                    let resolvers = section.name.as_ref().map_or("", |n| n.value.as_str());
-                    b.push(
-                        Diagnostic::new(
-                            "E268",
-                            format!(
-                                "resolvers '{resolvers}': can't create socket for nameserver '{}'.",
-                                stmt.word(1)
-                            ),
-                        )
-                        .at(stmt.spanned(2).span)
-                        .form(HaproxyForm::Bare)
-                        .label("a UNIX socket cannot carry DNS over UDP")
-                        .help("query the nameserver at an IP address and port, or over a stream socket with 'uxst@<path>'"),
-                    );
-                }
-                Ok(_) => {}
+                );
             }
             section.members.push(stmt.spanned(1));
             b.config

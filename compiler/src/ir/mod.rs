@@ -18,6 +18,7 @@ mod content_delay;
 mod cookie;
 mod cpumap;
 mod directives;
+mod email_alerts;
 mod exprs;
 mod extcheck;
 mod global;
@@ -35,6 +36,7 @@ mod model;
 mod mux;
 mod order;
 mod places;
+mod postparsers;
 pub(crate) mod proxy;
 mod proxy_args;
 mod proxy_names;
@@ -54,6 +56,7 @@ pub(crate) use rule_args::unknown_service;
 mod threads;
 mod timeouts;
 mod tls_lists;
+mod tls_versions;
 pub use tls_lists::crt_list_line_lists;
 pub mod values;
 
@@ -67,7 +70,7 @@ pub use model::*;
 pub use threads::{map_threads, resolve_bind};
 
 use crate::diagnostic::Diagnostic;
-use crate::source::SourceDb;
+use crate::source::{SourceDb, Span};
 use crate::syntax::{Environment, SyntaxTree};
 
 /// Options that change what the checks may look at.
@@ -89,19 +92,22 @@ pub fn post_parse_checks(
     config: &Config,
     options: &CheckOptions,
 ) -> Vec<Diagnostic> {
-    checks::check(db, config, options, Vec::new())
+    checks::check(db, config, options, Vec::new(), &[])
 }
 
 /// [`post_parse_checks`], with what was found earlier but is HAProxy's to report once the
 /// configuration is read (strings it compiles then, files it opens then): each is reported
 /// first among the findings of the proxy it is written in, as HAProxy reaches it there.
+/// `certless` holds the spans of the `crt`/`crt-list` words that loaded no certificate
+/// ([`crate::envcheck::certless`]).
 pub fn post_parse_checks_with(
     db: &SourceDb,
     config: &Config,
     options: &CheckOptions,
     deferred: Vec<Diagnostic>,
+    certless: &[Span],
 ) -> Vec<Diagnostic> {
-    checks::check(db, config, options, deferred)
+    checks::check(db, config, options, deferred, certless)
 }
 
 /// Builds the model and runs every check, returning the model and all diagnostics in source order
@@ -113,6 +119,6 @@ pub fn analyze(
     options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
     let (config, mut diags) = build(db, tree, env, options);
-    diags.extend(checks::check(db, &config, options, Vec::new()));
+    diags.extend(checks::check(db, &config, options, Vec::new(), &[]));
     (config, diags)
 }

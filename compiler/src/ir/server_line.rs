@@ -143,7 +143,23 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         if !addr.value.as_bytes().contains(&b'$') {
             server.lacks_port = Some(super::checks::lacks_port(&parsed));
         }
-        if let Err(e) = parsed {
+        // A host name (not an SRV record's `_service` name) is made into DNS labels at once.
+        let error = match parsed {
+            Err(e) => Some(e),
+            Ok(a)
+                if a.is_hostname()
+                    && !a.host.starts_with('_')
+                    && !crate::address::dns_name_ok(&a.host) =>
+            {
+                let id = match keyword {
+                    "server-template" => "(null)",
+                    _ => server.name.value.as_str(),
+                };
+                Some(format!("Can't create DNS resolution for server '{id}'"))
+            }
+            Ok(_) => None,
+        };
+        if let Some(e) = error {
             b.push(
                 Diagnostic::new("E227", format!("{}{e}", context(b)))
                     .at(addr.span)

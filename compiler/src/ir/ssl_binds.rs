@@ -1,14 +1,22 @@
 //! A bind's certificates against its `ssl` setting, as HAProxy checks them once every section
 //! is read: TLS needs a certificate (`crt` or `crt-list`), unless `strict-sni` makes the missing
-//! one only a warning; a certificate on a bind without TLS is only warned about.
+//! one only a warning; a certificate on a bind without TLS is only warned about. A `crt`
+//! directory without certificate files, or an empty `crt-list`, gives the bind none.
 
 use super::build::location;
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm};
-use crate::source::SourceDb;
+use crate::source::{SourceDb, Span};
 
-/// One proxy's binds, in their order.
-pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
+/// One proxy's binds, in their order; `certless` names the certificate words that loaded none.
+/// A TLS bind HAProxy goes on preparing has its protocol versions checked then.
+pub(super) fn check(
+    db: &SourceDb,
+    config: &Config,
+    p: &Proxy,
+    certless: &[Span],
+    out: &mut Vec<Diagnostic>,
+) {
     if p.disabled {
         return;
     }
@@ -16,7 +24,13 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
         let has = |word: &str| b.options.iter().any(|o| o.value == word);
         // A QUIC address turns TLS on by itself.
         let ssl = b.ssl || b.is_quic();
-        let certificate = has("crt") || has("crt-list");
+        let certificate = b.options.iter().enumerate().any(|(i, o)| {
+            matches!(o.value.as_str(), "crt" | "crt-list")
+                && !b
+                    .options
+                    .get(i + 1)
+                    .is_some_and(|v| certless.contains(&v.span))
+        });
         let place = |what: &str| {
             format!(
                 "Proxy '{}': {what} bind '{}' at [{}]",
@@ -36,13 +50,19 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
                 let unused = "A certificate was specified but SSL was not enabled on";
                 Diagnostic::new("W286", place(unused) + " (use 'ssl').")
             }
-            _ => continue,
+            _ => Diagnostic::new("", ""),
         };
-        out.push(
-            d.form(HaproxyForm::Bare)
-                .at(b.address.span)
-                .label("TLS and certificates go together on a bind")
-                .help("give a TLS bind its certificate with 'crt <file or directory>' or 'crt-list <file>', and a bind with a certificate the 'ssl' word"),
-        );
+        let refused = d.code == "E286";
+        if !d.code.is_empty() {
+            out.push(
+                d.form(HaproxyForm::Bare)
+                    .at(b.address.span)
+                    .label("TLS and certificates go together on a bind")
+                    .help("give a TLS bind its certificate with 'crt <file or directory>' or 'crt-list <file>', and a bind with a certificate the 'ssl' word"),
+            );
+        }
+        if b.ssl && !b.is_quic() && !refused {
+            super::tls_versions::check(config, b, &place, out);
+        }
     }
 }

@@ -412,14 +412,15 @@ impl<'a> Stmt<'a> {
 /// (whether a proxy names its check's command), `use-server` and `stick` (their conditions'
 /// fetches), the `http-check` settings only HTTP checks use (`disable-on-404`, `send-state`:
 /// the rules are in the model's rules), `use-fcgi-app` (E238 pairs it with the backend's
-/// FastCGI servers), the log-format strings `http_aliases` checks (their HTTP-only aliases,
-/// refused outside `mode http`) and the `option` lines among them that choose a log format. A
+/// FastCGI servers), `email-alert` (complete alerts and their mailers), the log-format strings
+/// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`) and the `option`
+/// lines among them that choose a log format. A
 /// model built without the plan's lines keeps these, and no other: an `option httpchk` and an
 /// `http-check expect` line in each of 2,500 backends were 0.6 MB held to the end for no check.
 pub(crate) fn read_by_checks(keyword: &str, first_arg: &str) -> bool {
     match keyword {
         "filter" | "default-server" | "log" | "external-check" | "stats" | "capture"
-        | "use-server" | "stick" | "use-fcgi-app" => true,
+        | "use-server" | "stick" | "use-fcgi-app" | "email-alert" => true,
         "http-check" => matches!(first_arg, "disable-on-404" | "send-state"),
         _ => crate::ir::http_aliases::reads_keyword(keyword, first_arg),
     }

@@ -287,3 +287,53 @@ fn unresolvable_server_names_end_the_check_as_haproxy_ends_it() {
         assert_eq!(lines("haproxy"), ours, "haproxy");
     }
 }
+
+/// A `crt` directory without a certificate file (empty, or holding only keys) and an empty
+/// `crt-list` load no certificate: the bind has none once HAProxy has read it.
+#[test]
+fn certificate_words_that_load_nothing_leave_the_bind_without_a_certificate() {
+    let base = write_cfg("certless.cfg", "")
+        .parent()
+        .unwrap()
+        .join("certless");
+    std::fs::create_dir_all(base.join("empty")).unwrap();
+    std::fs::create_dir_all(base.join("keys")).unwrap();
+    std::fs::write(base.join("keys/site.key"), "").unwrap();
+    std::fs::write(base.join("empty.lst"), "# nothing here\n\n").unwrap();
+    let (empty, keys, list) = (
+        base.join("empty").display().to_string(),
+        base.join("keys").display().to_string() + "/",
+        base.join("empty.lst").display().to_string(),
+    );
+    let text = format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend f
+    bind 127.0.0.1:18981 ssl crt {empty}
+    bind 127.0.0.1:18982 ssl crt {keys}
+    bind 127.0.0.1:18983 ssl crt-list {list}
+    bind 127.0.0.1:18984 ssl crt {empty} strict-sni
+    bind 127.0.0.1:18985 crt {empty}
+    default_backend b
+backend b
+    server s1 127.0.0.1:80
+"
+    );
+    let want = [
+        "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18981' at [7] (use 'crt').",
+        "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18982' at [8] (use 'crt').",
+        "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18983' at [9] (use 'crt').",
+        "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18984' at [10], ssl connections will fail (use 'crt').",
+        "config : Fatal errors found in configuration.",
+    ];
+    assert_eq!(
+        messages_after_notices(env!("CARGO_BIN_EXE_hapee-lb"), "certless", &text),
+        want
+    );
+    if haproxy_installed() {
+        assert_eq!(messages_after_notices("haproxy", "certless", &text), want);
+    }
+}

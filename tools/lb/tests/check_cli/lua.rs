@@ -181,3 +181,37 @@ fn unregistered_lua_fetches_are_found_by_every_thread_of_a_large_build() {
         "{ours:?}"
     );
 }
+
+/// A rule HAProxy cannot read (its `lua.<name>` action is registered by no script) takes no
+/// place among the rules: only the rules after `use_backend` it did read are warned about (and
+/// it stops reading at the unknown action).
+#[test]
+fn an_unregistered_lua_action_is_not_warned_about_its_place() {
+    let script = write_cfg(
+        "placed.lua",
+        "core.register_action('known', {'http-req'}, function(txn) end)\n",
+    );
+    let text = format!(
+        "global\n    lua-load {}\n{}",
+        script.display(),
+        VALID.replace(
+            "    default_backend be\n",
+            "    use_backend be if { path_beg /a }\n    http-request lua.known\n    http-request lua.unknown\n    default_backend be\n",
+        )
+    );
+    let cfg = write_cfg("lua-placed.cfg", &text);
+    let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let placed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("placed after a 'use_backend' rule"))
+        .collect();
+    let line = |n: &str| text.lines().position(|l| l.contains(n)).unwrap() + 1;
+    assert_eq!(placed.len(), 1, "{stderr}");
+    assert!(
+        placed[0].contains(&format!(":{}] ", line("lua.known"))),
+        "{stderr}"
+    );
+    assert!(stderr.contains("but got 'lua.unknown'"), "{stderr}");
+}

@@ -1,6 +1,7 @@
 //! Checks HAProxy makes of whole proxies and of lines it reads in a context: multiplexers
 //! against the proxy's mode, the external check's settings, tags set from an expression in a
-//! connection rule, counters a stick-table cannot store together, and a server's times.
+//! connection rule, counters a stick-table cannot store together, a server's times, and what
+//! HAProxy checks once the proxies are: unused or empty sections, then its post-parsers.
 
 use super::*;
 
@@ -174,4 +175,123 @@ fn the_default_dh_size_is_an_integer_of_at_least_1024() {
     for (line, want) in cases {
         assert_global_alert_like_haproxy(line, want);
     }
+}
+
+/// The proxies' own findings (the cache filters after the HTTP-mode warnings, mail alerts),
+/// then the sections dropped or empty, then the post-parsers in HAProxy's order: resolvers
+/// (nameserver sockets, servers' resolvers), programs.
+#[test]
+fn sections_and_post_parsers_come_after_the_proxies_in_haproxy_order() {
+    let text = format!(
+        "resolvers r2
+    nameserver ns1 unix@/tmp/hapee-no-such.sock
+resolvers r1
+    timeout resolve 1s
+mailers m
+    mailer a 127.0.0.1:25
+mailers m2
+    mailer a 127.0.0.1:25
+program p1
+    no option start-on-reload
+{TIMEOUTS}frontend f
+  bind 127.0.0.1:18990
+  http-request cache-use nocache
+  default_backend b
+backend b
+    email-alert mailers m
+    email-alert from a@b
+    email-alert to c@d
+    server s1 127.0.0.1:80 resolvers nope
+backend c
+    email-alert mailers nope
+    email-alert from a@b
+    email-alert to c@d
+    server s1 127.0.0.1:80
+backend d
+    email-alert mailers m2
+    server s1 127.0.0.1:80
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : 'http-request' rules ignored for frontend 'f' as they require HTTP mode.",
+            "config : config: frontend 'f': unable to find the cache 'nocache' referenced by the filter 'cache'.",
+            "config : Proxy 'c': unable to find mailers 'nope'.",
+            "config : 'email-alert' will be ignored for backend 'd' (the presence any of 'email-alert from', 'email-alert level' 'email-alert mailers', 'email-alert myhostname', or 'email-alert to' requires each of 'email-alert from', 'email-alert mailers' and 'email-alert to' to be present).",
+            "config : Removing incomplete section 'mailers m2'.",
+            "config : resolvers 'r1' [3] has no nameservers configured!",
+            "config : resolvers 'r2': can't create socket for nameserver 'ns1'.",
+            "config : backend 'b', server 's1': unable to find required resolvers 'nope'",
+            "config : The program section 'p1' lacks a command to launch.",
+            "config : Can't use a 'program' section without master worker mode.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+/// TLS binds are prepared once every proxy is checked: a later proxy's duplicate server comes
+/// before an earlier frontend's missing certificate.
+#[test]
+fn binds_are_prepared_after_every_proxy_is_checked() {
+    let text = format!(
+        "{TIMEOUTS}frontend f
+  bind 127.0.0.1:18991 ssl
+  default_backend b
+backend b
+  server s1 127.0.0.1:80
+  server s1 127.0.0.1:81
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : parsing [10] : backend 'b', another server named 's1' was already defined at line 9, please use distinct names.",
+            "config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:18991' at [6] (use 'crt').",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+/// The TLS versions of each bind, worked out when it is prepared: its own bounds and `no-…`
+/// words with the global defaults, TLSv1.2 the default lowest.
+#[test]
+fn tls_versions_of_each_bind_are_settled_as_haproxy_settles_them() {
+    let text = "global
+    ssl-default-bind-options no-tlsv13
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend f
+    bind 127.0.0.1:18961 ssl strict-sni ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2
+    bind 127.0.0.1:18962 ssl strict-sni ssl-max-ver TLSv1.1
+    bind 127.0.0.1:18963 ssl strict-sni ssl-min-ver TLSv1.0 no-tlsv11
+    bind 127.0.0.1:18964 ssl strict-sni no-tlsv12
+    default_backend b
+backend b
+    server s 127.0.0.1:80
+";
+    let no_crt = |port: u16, line: u16| {
+        format!("config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:{port}' at [{line}], ssl connections will fail (use 'crt').")
+    };
+    let ignored = |port: u16, line: u16| {
+        format!("config : Proxy 'f': no-sslv3/no-tlsv1x are ignored for bind '127.0.0.1:{port}' at [{line}]. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.")
+    };
+    let want = [
+        no_crt(18961, 9),
+        ignored(18961, 9),
+        "config : Proxy 'f': all SSL/TLS versions are disabled for bind '127.0.0.1:18961' at [9].".to_string(),
+        no_crt(18962, 10),
+        ignored(18962, 10),
+        "config : Proxy 'f': Ambiguous configuration for bind '127.0.0.1:18962' at [10]: the ssl-min-ver value is not configured and the ssl-max-ver value is lower than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to TLSv1.1. Use 'ssl-min-ver' to fix this.".to_string(),
+        no_crt(18963, 11),
+        ignored(18963, 11),
+        no_crt(18964, 12),
+        "config : Proxy 'f': all SSL/TLS versions are disabled for bind '127.0.0.1:18964' at [12].".to_string(),
+        "config : Fatal errors found in configuration.".to_string(),
+    ];
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    assert_like_haproxy(text, &want);
 }

@@ -290,3 +290,30 @@ backend b
         ]),
     );
 }
+
+/// A server's host name is made into DNS labels while the line is read: an empty label (a
+/// leading dot, two dots in a row) is refused in HAProxy's words, a template's server unnamed.
+#[test]
+fn server_names_with_empty_labels_cannot_be_resolved() {
+    let text = "defaults
+  timeout client 1s
+  timeout server 1s
+  timeout connect 1s
+backend b
+  server s1 a..b:80
+  server s2 .a:80
+  server-template t 2 .x.internal:80
+  server s3 a.b.:80
+";
+    assert_like_haproxy(
+        text,
+        1,
+        &strings(&[
+            "config : [6] : 'server b/s1' : Can't create DNS resolution for server 's1'",
+            "config : [7] : 'server b/s2' : Can't create DNS resolution for server 's2'",
+            "config : [8] : 'server b/(null)' : Can't create DNS resolution for server '(null)'",
+            "config : Error(s) found in configuration file : ",
+            "config : Fatal errors found in configuration.",
+        ]),
+    );
+}
