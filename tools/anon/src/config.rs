@@ -435,6 +435,13 @@ fn statement(cx: &mut Ctx, section: Option<SectionKind>, w: &[String]) -> Vec<St
         }
         (_, "capture") if arg(1) == "cookie" => set(&mut out, 2, cx.anon.string(arg(2))),
         (_, "filter") => filter_values(cx, w, at, cond_at, &mut out),
+        // The mailers section gets its section's token, so the alert still finds it.
+        (_, "email-alert") => match arg(1) {
+            "mailers" => set(&mut out, 2, cx.name(arg(2))),
+            "from" | "to" => set(&mut out, 2, cx.anon.email(arg(2))),
+            "myhostname" => set(&mut out, 2, cx.anon.hostname(arg(2))),
+            _ => {}
+        },
         _ => {}
     }
     out.extend(cond);

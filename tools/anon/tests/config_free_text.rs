@@ -57,3 +57,49 @@ fn stats_text_filter_files_and_names_are_replaced() {
     assert_eq!(line("filter fcgi-app "), section);
     assert_eq!(line("use-fcgi-app "), section);
 }
+
+const MAIL_CFG: &str = "\
+mailers acme-mail
+    mailer smtp1 192.0.2.25:25
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+backend be
+    email-alert mailers acme-mail
+    email-alert from ops@acme.example
+    email-alert to oncall@acme.example
+    email-alert myhostname lb01.acme.example
+    email-alert level alert
+    server s1 127.0.0.1:9000 check
+";
+
+/// `email-alert` lines: the mailers section keeps its link to the section (so the output still
+/// passes `check`), the addresses and the host name are replaced.
+#[test]
+fn email_alert_names_addresses_and_host_are_replaced() {
+    let c = hapee_compiler::testkit::compile_text("mail.cfg", MAIL_CFG, false);
+    let mut anon = Anonymizer::new(0x5eed);
+    let out = anonymize(&c, &mut anon);
+    let text = &out[0].1;
+    for secret in ["acme", "ops@", "oncall", "lb01"] {
+        assert!(!text.contains(secret), "{secret} left in:\n{text}");
+    }
+    let line = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {prefix}:\n{text}"))
+    };
+    assert_eq!(line("email-alert mailers "), line("mailers "));
+    assert!(line("email-alert from ").contains('@'), "{text}");
+    assert!(text.contains("email-alert level alert"), "{text}");
+    let again = hapee_compiler::testkit::compile_text("mail.cfg", text, false);
+    let errors: Vec<_> = again
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.starts_with('E'))
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{text}");
+}
