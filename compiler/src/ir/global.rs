@@ -625,8 +625,10 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
             super::proxy::bind_process_removed(b, stmt, at);
             return;
         }
-        (SectionKind::HttpErrors, "errorfile") if !stmt.word(2).is_empty() => {
-            b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
+        (SectionKind::HttpErrors, "errorfile") => {
+            if super::proxy_args::error_page(b, stmt, true) {
+                b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
+            }
         }
         (SectionKind::Resolvers, "nameserver") if stmt.word(2).is_empty() => {
             b.push(

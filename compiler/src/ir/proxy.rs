@@ -381,8 +381,10 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let options = &mut b.config.proxies[index].options;
             push_short(options, (name, Spanned::new(enabled, span)));
         }
-        "errorfile" if !stmt.word(2).is_empty() => {
-            b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
+        "errorfile" | "errorloc" | "errorloc302" | "errorloc303" if at == 0 => {
+            if super::proxy_args::error_page(b, stmt, false) && stmt.word(0) == "errorfile" {
+                b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
+            }
         }
         // `http-error status <code> …`: a reply, whose file HAProxy opens as it reads the line
         // (its errors are the plan's to find).

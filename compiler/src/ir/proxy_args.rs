@@ -1,5 +1,6 @@
-//! Proxy keywords whose one value HAProxy requires, refused without it, in HAProxy's words
-//! (`description` is not among them: HAProxy stops reading the file there).
+//! Proxy keywords whose values HAProxy requires, refused without them, in HAProxy's words
+//! (`description` is not among them: HAProxy stops reading the file there), and the error page
+//! lines (`errorfile`, `errorloc*`), whose status must be one HAProxy has a page for.
 
 use super::build::{Builder, Stmt};
 use crate::diagnostic::{Diagnostic, HaproxyForm};
@@ -53,5 +54,46 @@ pub(super) fn missing_value(b: &mut Builder, stmt: &Stmt) -> bool {
             .label("value missing")
             .form(*form),
     );
+    true
+}
+
+/// Checks an error page line (`errorfile`, `errorloc`, `errorloc302`, `errorloc303`) of a proxy
+/// or, with `in_section`, an `errorfile` of an `http-errors` section: both arguments present and
+/// a status HAProxy keeps a page for. HAProxy reads the status as `atol` does and checks it
+/// before it opens the file. True when the line is usable (its file is then the
+/// environment's to check).
+pub(super) fn error_page(b: &mut Builder, stmt: &Stmt, in_section: bool) -> bool {
+    let keyword = stmt.word(0);
+    if stmt.word(1).is_empty() || stmt.word(2).is_empty() {
+        let what = if keyword == "errorfile" {
+            "file"
+        } else {
+            "url"
+        };
+        // The section's parser writes no space before its colon.
+        let sep = if in_section { ":" } else { " :" };
+        let message = format!("{keyword}{sep} expects <status_code> and <{what}> as arguments.");
+        b.push(
+            Diagnostic::new("E292", message)
+                .at(stmt.whole())
+                .label("status or page missing"),
+        );
+        return false;
+    }
+    let status = super::values::atol(stmt.word(1));
+    if !crate::plan::errors::STATUSES
+        .iter()
+        .any(|&s| i64::from(s) == status)
+    {
+        b.push(
+            Diagnostic::new(
+                "E292",
+                format!("{keyword} : status code '{status}' not handled."),
+            )
+            .at(stmt.span(1))
+            .label("no page for this status"),
+        );
+        return false;
+    }
     true
 }
