@@ -626,9 +626,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
             return;
         }
         (SectionKind::HttpErrors, "errorfile") => {
-            if super::proxy_args::error_page(b, stmt, true) {
-                b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
-            }
+            super::proxy_args::error_page(b, stmt, true);
         }
         (SectionKind::Resolvers, "nameserver") if stmt.word(2).is_empty() => {
             b.push(

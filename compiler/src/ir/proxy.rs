@@ -382,9 +382,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             push_short(options, (name, Spanned::new(enabled, span)));
         }
         "errorfile" | "errorloc" | "errorloc302" | "errorloc303" if at == 0 => {
-            if super::proxy_args::error_page(b, stmt, false) && stmt.word(0) == "errorfile" {
-                b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
-            }
+            super::proxy_args::error_page(b, stmt, false)
         }
         // `http-error status <code> …`: a reply, whose file HAProxy opens as it reads the line
         // (its errors are the plan's to find).

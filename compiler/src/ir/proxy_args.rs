@@ -60,9 +60,9 @@ pub(super) fn missing_value(b: &mut Builder, stmt: &Stmt) -> bool {
 /// Checks an error page line (`errorfile`, `errorloc`, `errorloc302`, `errorloc303`) of a proxy
 /// or, with `in_section`, an `errorfile` of an `http-errors` section: both arguments present and
 /// a status HAProxy keeps a page for. HAProxy reads the status as `atol` does and checks it
-/// before it opens the file. True when the line is usable (its file is then the
-/// environment's to check).
-pub(super) fn error_page(b: &mut Builder, stmt: &Stmt, in_section: bool) -> bool {
+/// before it opens the file, so an `errorfile`'s file is the environment's to check only once
+/// both are right.
+pub(super) fn error_page(b: &mut Builder, stmt: &Stmt, in_section: bool) {
     let keyword = stmt.word(0);
     if stmt.word(1).is_empty() || stmt.word(2).is_empty() {
         let what = if keyword == "errorfile" {
@@ -78,7 +78,7 @@ pub(super) fn error_page(b: &mut Builder, stmt: &Stmt, in_section: bool) -> bool
                 .at(stmt.whole())
                 .label("status or page missing"),
         );
-        return false;
+        return;
     }
     let status = super::values::atol(stmt.word(1));
     if !crate::plan::errors::STATUSES
@@ -93,7 +93,13 @@ pub(super) fn error_page(b: &mut Builder, stmt: &Stmt, in_section: bool) -> bool
             .at(stmt.span(1))
             .label("no page for this status"),
         );
-        return false;
+        return;
     }
-    true
+    if keyword == "errorfile" {
+        b.file_ref(
+            crate::ir::model::FileKind::ErrorFile,
+            "errorfile",
+            stmt.spanned(2),
+        );
+    }
 }
