@@ -23,14 +23,7 @@ backend app
 ";
 
 fn hover_at(c: &mut Client, line: u32, word: &str, nth: usize) -> String {
-    let text = CFG.lines().nth(line as usize).unwrap();
-    let col = text
-        .match_indices(word)
-        .nth(nth)
-        .unwrap_or_else(|| panic!("no {word} on line {line}"))
-        .0 as u32
-        + 1;
-    c.hover_text(URI, line, col)
+    c.hover_word(URI, CFG, line, word, nth)
 }
 
 fn labels(c: &mut Client, line: &str) -> Vec<String> {

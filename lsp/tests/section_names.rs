@@ -39,14 +39,7 @@ backend app from base
 ";
 
 fn hover_at(c: &mut Client, line: u32, word: &str, nth: usize) -> String {
-    let text = CFG.lines().nth(line as usize).unwrap();
-    let col = text
-        .match_indices(word)
-        .nth(nth)
-        .unwrap_or_else(|| panic!("no {word} on line {line}"))
-        .0 as u32
-        + 1;
-    c.hover_text(URI, line, col)
+    c.hover_word(URI, CFG, line, word, nth)
 }
 
 #[test]

@@ -158,6 +158,26 @@ impl Client {
         );
     }
 
+    /// The hover one character into the `nth` occurrence of `word` on line `line` of `text` (the
+    /// document open as `uri`).
+    pub fn hover_word(
+        &mut self,
+        uri: &str,
+        text: &str,
+        line: u32,
+        word: &str,
+        nth: usize,
+    ) -> String {
+        let line_text = text.lines().nth(line as usize).unwrap();
+        let col = line_text
+            .match_indices(word)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("no {word} on line {line}"))
+            .0 as u32
+            + 1;
+        self.hover_text(uri, line, col)
+    }
+
     /// The markdown of the hover at a position ("" when there is none); the request must not fail.
     pub fn hover_text(&mut self, uri: &str, line: u32, character: u32) -> String {
         let r = self.request(
