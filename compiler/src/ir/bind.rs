@@ -195,6 +195,24 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
             break;
         }
+        if let Some(e) = (arity > 0 && !value.is_empty())
+            .then(|| value_problem(opt, value))
+            .flatten()
+        {
+            let code = if opt.ends_with("-ignore-err") {
+                "E304"
+            } else {
+                "E305"
+            };
+            let mut d = Diagnostic::new(code, format!("{ctx}{}", e.trim_end_matches('\n')))
+                .at(stmt.span(i + 1))
+                .label("not a value this option takes");
+            if opt.starts_with("ssl-m") {
+                d = d.help("write SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3");
+            }
+            b.push(d);
+            break;
+        }
         match opt {
             "process" => {
                 let msg = format!("{ctx}'process {value}' on 'bind' lines is not supported anymore, please use 'thread' instead.");
@@ -217,36 +235,6 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 );
                 if let Err(e) = parse_bind_thread(value, spec) {
                     b.push(Diagnostic::new("E303", format!("{ctx}{e}")).at(stmt.span(i + 1)));
-                    break;
-                }
-            }
-            "ssl-min-ver" | "ssl-max-ver" => {
-                if let Err(e) = crate::plan::tls::tls_version(value) {
-                    b.push(
-                        Diagnostic::new("E305", format!("{ctx}{e}"))
-                            .at(stmt.span(i + 1))
-                            .label("not a protocol version")
-                            .help("write SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3"),
-                    );
-                    break;
-                }
-            }
-            "ca-ignore-err" | "crt-ignore-err" => {
-                if let Err(e) = check_ignore_err(opt, value) {
-                    b.push(
-                        Diagnostic::new("E304", format!("{ctx}{e}"))
-                            .at(stmt.span(i + 1).cover(stmt.span(i))),
-                    );
-                    break;
-                }
-            }
-            "shards" | "accept-netscaler-cip" => {
-                if let Err(e) = check_bind_number(opt, value) {
-                    b.push(
-                        Diagnostic::new("E305", format!("{ctx}{e}"))
-                            .at(stmt.span(i + 1))
-                            .label("out of range"),
-                    );
                     break;
                 }
             }
@@ -297,6 +285,111 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     push_short(&mut b.config.proxies[index].binds, bind);
 }
 
+/// What HAProxy's parser of bind option `opt` says of its (present) value, when it refuses
+/// it: the words after the line's context. Options whose value this checker reads elsewhere
+/// (`thread`, certificates and other files) are not judged here.
+fn value_problem(opt: &str, value: &str) -> Option<String> {
+    use crate::cnum::{atol, strtol};
+    let whole = |base| {
+        let r = strtol(value, base);
+        (r.end == value.len()).then_some(r.value)
+    };
+    let one_of = |allowed: &[&str], list: &str| {
+        (!allowed.contains(&value)).then(|| format!("'{opt}' only supports {list} (got '{value}')"))
+    };
+    match opt {
+        "level" => one_of(&["user", "operator", "admin"], "'user', 'operator', and 'admin'"),
+        "expose-fd" => one_of(&["listeners"], "'listeners'"),
+        "severity-output" => one_of(&["none", "number", "string"], "'none', 'number', and 'string'"),
+        "mode" => whole(8).is_none().then(|| {
+            format!("'{opt}' : missing or invalid mode '{value}' (octal integer expected)")
+        }),
+        "maxconn" => {
+            let n = atol(value) as i32;
+            (n < 0).then(|| format!("'{opt}' : invalid value {n}, must be >= 0"))
+        }
+        "id" => match whole(10) {
+            None => Some(format!("'{opt}' : expects an integer argument, found '{value}'")),
+            Some(n) if n as i32 <= 0 => Some(format!("'{opt}' : custom id has to be > 0")),
+            Some(_) => None,
+        },
+        "mss" => {
+            let n = atol(value) as i32;
+            (n == 0 || n.unsigned_abs() > 65535).then(|| {
+                format!("'{opt}' : expects an MSS with and absolute value between 1 and 65535")
+            })
+        }
+        "tcp-ut" => match super::values::parse_time(value, super::values::TimeUnit::Ms) {
+            Ok(_) => None,
+            Err(super::values::TimeError::Overflow) => Some(format!("timer overflow in argument '{value}' to '{opt}' (maximum value is 2147483647 ms or ~24.8 days)")),
+            Err(super::values::TimeError::Underflow) => Some(format!("timer underflow in argument '{value}' to '{opt}' (minimum non-null value is 1 ms)")),
+            Err(super::values::TimeError::Char(_)) => Some(format!("'{opt}' : expects a positive delay in milliseconds")),
+        },
+        // HAProxy ends this one with a line feed: the `stats socket` wording's closing quote
+        // goes on a line of its own, a `bind` line's context drops it.
+        "verify" => (!matches!(value, "none" | "optional" | "required")).then(|| {
+            format!("'{opt}' : unknown verify method '{value}', only 'none', 'optional', and 'required' are supported\n")
+        }),
+        // The multiplexers HAProxy 2.7 registers, whatever their side (checked later).
+        "proto" => (!matches!(value, "h1" | "h2" | "fcgi" | "none" | "quic"))
+            .then(|| format!("'{opt}' :  unknown MUX protocol '{value}'")),
+        "ssl-min-ver" | "ssl-max-ver" => crate::plan::tls::tls_version(value).err(),
+        "ca-ignore-err" | "crt-ignore-err" => check_ignore_err(opt, value).err(),
+        "shards" | "accept-netscaler-cip" => check_bind_number(opt, value).err(),
+        _ => None,
+    }
+}
+
+/// The options of a global `stats socket` line, which HAProxy reads with the `bind` keywords:
+/// the first unknown one, or the first whose value is missing, fails the line, worded after
+/// `'stats socket' : ` (the option's own error quoted whole).
+pub(super) fn stats_socket_options(b: &mut Builder, stmt: &Stmt) {
+    let head = format!("'{} {}'", stmt.word(0), stmt.word(1));
+    let mut i = 3;
+    while i < stmt.len() {
+        let opt = stmt.word(i);
+        let Some(arity) = keywords::bind_option_arity(opt) else {
+            let best = keywords::suggest_bind_option(opt);
+            let hint = best.map_or(String::new(), |b| format!(" Did you mean '{b}' maybe ?"));
+            b.push(
+                Diagnostic::new("E221", format!("{head} : unknown keyword '{opt}'.{hint}"))
+                    .at(stmt.span(i))
+                    .label("unknown bind option")
+                    .replace_with(stmt.span(i), best),
+            );
+            return;
+        };
+        if arity > 0
+            && stmt.word(i + 1).is_empty()
+            && !matches!(
+                opt,
+                "thread" | "ca-ignore-err" | "crt-ignore-err" | "process"
+            )
+        {
+            b.push(
+                Diagnostic::new(
+                    "E222",
+                    format!("{head} : ''{opt}' : {}'", missing_value(opt)),
+                )
+                .at(stmt.span(i)),
+            );
+            return;
+        }
+        if let Some(e) = (arity > 0)
+            .then(|| value_problem(opt, stmt.word(i + 1)))
+            .flatten()
+        {
+            b.push(
+                Diagnostic::new("E305", format!("{head} : '{e}'"))
+                    .at(stmt.span(i + 1))
+                    .label("not a value this option takes"),
+            );
+            return;
+        }
+        i += 1 + arity;
+    }
+}
+
 /// The numbers of `shards` and `accept-netscaler-cip`, read as HAProxy reads them (with
 /// `atol`), refused with its words.
 fn check_bind_number(option: &str, value: &str) -> Result<(), String> {
@@ -321,7 +414,7 @@ fn check_bind_number(option: &str, value: &str) -> Result<(), String> {
 }
 
 /// What HAProxy's parser of a bind option says when its value is missing.
-fn missing_value(option: &str) -> &'static str {
+pub(super) fn missing_value(option: &str) -> &'static str {
     match option {
         "ca-file" | "ca-verify-file" | "ca-sign-file" => "missing CAfile path",
         "ca-sign-pass" => "missing CAkey password",
@@ -330,10 +423,32 @@ fn missing_value(option: &str) -> &'static str {
         "crl-file" => "missing CRLfile path",
         "curves" => "missing curve suite",
         "ecdhe" => "missing named curve",
-        "npn" | "alpn" => "missing the comma-delimited NPN protocol suite",
+        "npn" => "missing the comma-delimited NPN protocol suite",
+        "alpn" => "missing the comma-delimited ALPN protocol suite",
         "ssl-min-ver" | "ssl-max-ver" => "missing the ssl/tls version",
         "tls-ticket-keys" => "missing TLS ticket keys file path",
         "verify" => "missing verify method",
+        // The listener's own words, the UNIX socket's and the CLI's.
+        "accept-netscaler-cip"
+        | "backlog"
+        | "maxconn"
+        | "nice"
+        | "proto"
+        | "shards"
+        | "uid"
+        | "gid" => "missing value",
+        "name" => "missing name",
+        "id" => "expects an integer argument",
+        "mode" => "missing or invalid mode '' (octal integer expected)",
+        "user" => "missing user name",
+        "group" => "missing group name",
+        "level" => "missing level",
+        "expose-fd" => "missing fd type",
+        "severity-output" => "missing severity format",
+        "mss" => "missing MSS value",
+        "tcp-ut" => "missing TCP User Timeout value",
+        "interface" => "missing interface name",
+        "namespace" => "missing namespace id",
         _ => "missing value.",
     }
 }

@@ -440,6 +440,7 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
                 );
             }
             b.config.global.stats_sockets.push(stmt.spanned(2));
+            super::bind::stats_socket_options(b, stmt);
             // Options in order, each with its value words (`level user` is not a user).
             let mut accounts = Vec::new();
             let mut i = 3;

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 #[path = "check_cli/acl_words.rs"]
 mod acl_words;
+#[path = "check_cli/bind_words.rs"]
+mod bind_words;
 #[path = "check_cli/crypto.rs"]
 mod crypto;
 #[path = "check_cli/environment.rs"]
