@@ -308,6 +308,10 @@ fn value_problem(opt: &str, value: &str) -> Option<String> {
             let n = atol(value) as i32;
             (n < 0).then(|| format!("'{opt}' : invalid value {n}, must be >= 0"))
         }
+        "backlog" => {
+            let n = atol(value) as i32;
+            (n < 0).then(|| format!("'{opt}' : invalid value {n}, must be > 0"))
+        }
         "id" => match whole(10) {
             None => Some(format!("'{opt}' : expects an integer argument, found '{value}'")),
             Some(n) if n as i32 <= 0 => Some(format!("'{opt}' : custom id has to be > 0")),
@@ -373,6 +377,16 @@ pub(super) fn stats_socket_options(b: &mut Builder, stmt: &Stmt) {
                 )
                 .at(stmt.span(i)),
             );
+            return;
+        }
+        // The CLI's listeners belong to the first thread group, set before the options are
+        // read: a thread set without that group (`all`, `1`, `2/1`) names another one.
+        if opt == "thread" && !stmt.word(i + 1).starts_with("1/") {
+            let msg = format!(
+                "{head} : ''{}' multiple thread-groups are not supported'",
+                stmt.word(i + 1)
+            );
+            b.push(Diagnostic::new("E303", msg).at(stmt.span(i + 1)));
             return;
         }
         if let Some(e) = (arity > 0)

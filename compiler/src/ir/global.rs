@@ -2,7 +2,6 @@
 
 use super::build::{check_prefix, Builder, Stmt};
 use super::model::*;
-use super::proxy::removed;
 use super::values::{parse_int, parse_time, TimeError, TimeUnit};
 use super::{keywords, threads};
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
@@ -292,7 +291,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "tune.bufsize" => {
             b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32)
         }
-        "stats" => stats(b, stmt),
+        "stats" => super::global_stats::stats(b, stmt),
         "tune.ssl.cachesize"
         | "tune.ssl.maxrecord"
         | "tune.ssl.hard-maxrecord"
@@ -383,7 +382,7 @@ fn stop_delay(b: &mut Builder, stmt: &Stmt, at: usize, keyword: &str) {
 
 /// Reads the delay after the keyword at `at` as HAProxy's `parse_time_err` does: an error
 /// (E210, in `message`'s words) when it cannot, the shared warning for junk after a unit.
-fn refuse_bad_delay(
+pub(super) fn refuse_bad_delay(
     b: &mut Builder,
     stmt: &Stmt,
     at: usize,
@@ -404,81 +403,6 @@ fn refuse_bad_delay(
             .at(stmt.span(at + 1))
             .form(form),
     );
-}
-
-/// `stats socket|bind-process|timeout|maxconn …` in global.
-fn stats(b: &mut Builder, stmt: &Stmt) {
-    match stmt.word(1) {
-        "bind-process" => removed(
-            b,
-            stmt,
-            0,
-            "'stats' is not supported anymore.",
-            HaproxyForm::Parsing,
-        ),
-        "socket" if stmt.word(2).is_empty() => b.push(
-            Diagnostic::new(
-                "E110",
-                "'stats socket' in global section expects an address or a path to a UNIX socket",
-            )
-            .at(stmt.span(1))
-            .label("address missing"),
-        ),
-        "socket" => {
-            // HAProxy reads the address as a `bind` line's: a path must start with '/' (or
-            // carry `unix@`), anything else is a host that needs a port.
-            if let Some(e) = stmt.word(2).split(',').find_map(|part| {
-                crate::address::parse_written(part, b.env, crate::address::Rules::BIND).err()
-            }) {
-                // HAProxy words this one with its place, then prints it after the place again.
-                let at = b.location(stmt.span(2));
-                b.push(
-                    Diagnostic::new("E227", format!("parsing [{at}] : 'stats socket' : {e}"))
-                        .at(stmt.span(2))
-                        .label("invalid socket address")
-                        .help("a UNIX socket path starts with '/' (or 'unix@'); an IP address needs ':port'"),
-                );
-            }
-            b.config.global.stats_sockets.push(stmt.spanned(2));
-            super::bind::stats_socket_options(b, stmt);
-            // Options in order, each with its value words (`level user` is not a user).
-            let mut accounts = Vec::new();
-            let mut i = 3;
-            while i < stmt.len() {
-                let option = stmt.word(i);
-                if matches!(option, "user" | "group") && i + 1 < stmt.len() {
-                    accounts.push((option == "group", stmt.spanned(i + 1)));
-                }
-                i += 1 + crate::registry::bind_option(option).map_or(0, |o| o.values as usize);
-            }
-            if !accounts.is_empty() {
-                b.config.global.socket_accounts.push(accounts);
-            }
-            if let Some(i) = (3..stmt.len()).find(|&i| stmt.word(i) == "process") {
-                // The global socket quotes the option's error whole.
-                let msg = format!(
-                    "'{} {}' : ''process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.'",
-                    stmt.word(0),
-                    stmt.word(1),
-                    stmt.word(i + 1)
-                );
-                b.push(Diagnostic::new("E302", msg).at(stmt.span(i).cover(stmt.span(i + 1))));
-            }
-        }
-        "timeout" | "maxconn" => {}
-        // The proxies' `stats` words (`uri`, `auth`, `enable`…) mean nothing in `global`.
-        other => b.push(
-            Diagnostic::new(
-                "E101",
-                format!(
-                    "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')"
-                ),
-            )
-            .at(stmt.span(if other.is_empty() { 0 } else { 1 }))
-            .label("not a global 'stats' setting")
-            .form(HaproxyForm::Parsing),
-        ),
-    }
 }
 
 /// The TLS library's numeric settings: a value is needed and it cannot be negative (read as

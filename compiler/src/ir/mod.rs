@@ -23,6 +23,7 @@ mod exprs;
 mod extcheck;
 mod global;
 mod global_once;
+mod global_stats;
 mod global_tunes;
 mod global_vars;
 mod http_aliases;

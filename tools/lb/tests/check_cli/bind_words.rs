@@ -1,6 +1,7 @@
 //! Rules found by the public corpus's sixteenth batch, each checked against the lines HAProxy
-//! 2.7.0 prints for the same file: the `bind` keywords of a global `stats socket` line and the
-//! words of a bind option whose value is missing.
+//! 2.7.0 prints for the same file: the `bind` keywords of a global `stats socket` line, the
+//! words of a bind option whose value is missing or refused, and the CLI's other global
+//! `stats` settings.
 
 use super::sections_and_context::alerts;
 
@@ -138,4 +139,44 @@ fn bind_option_values_are_refused_as_haproxy_refuses_them() {
     let good = "global\n  stats socket /tmp/s.sock mode 0660 level operator severity-output number id 5 maxconn 10\n\n\
                 frontend f\n  mode http\n  bind /tmp/x.sock mode 600 proto h1 tcp-ut 10s\n  timeout client 1s\n";
     assert!(alerts("bind-values-good.cfg", good).is_empty());
+}
+
+/// `stats timeout` and `stats maxconn` are read as the CLI reads them: a delay that is not
+/// zero (HAProxy names the first character it could not read, an empty value's being the
+/// string's end) and a positive number; a `stats socket`'s `thread` set must name the first
+/// thread group, the CLI's.
+#[test]
+fn global_stats_settings_are_read_as_the_cli_reads_them() {
+    let cases = [
+        ("stats timeout 1x0", "'stats timeout' : unexpected character 'x'"),
+        ("stats timeout", "'stats timeout' : unexpected character '"),
+        ("stats timeout 0", "'stats timeout' expects a positive value"),
+        (
+            "stats timeout 99999999999",
+            "timer overflow in argument '99999999999' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)",
+        ),
+        ("stats maxconn none", "'stats maxconn' expects a positive value"),
+        ("stats maxconn -1", "'stats maxconn' expects a positive value"),
+        (
+            "stats socket /tmp/s.sock thread all",
+            "'stats socket' : ''all' multiple thread-groups are not supported'",
+        ),
+        (
+            "stats socket /tmp/s.sock backlog -3",
+            "'stats socket' : ''backlog' : invalid value -3, must be > 0'",
+        ),
+    ];
+    for (i, (line, expected)) in cases.into_iter().enumerate() {
+        let text = format!("global\n  {line}\n\nfrontend f\n  bind :8000\n  timeout client 1s\n");
+        assert_eq!(
+            alerts(&format!("global-stats-{i}.cfg"), &text)
+                .first()
+                .map(String::as_str),
+            Some(format!("[ALERT] config : parsing [{{f}}:2] : {expected}").as_str()),
+            "{line}"
+        );
+    }
+    let good = "global\n  stats timeout 30s\n  stats maxconn 10\n  stats socket /tmp/s.sock thread 1/all\n\n\
+                frontend f\n  bind :8000\n  timeout client 1s\n";
+    assert!(alerts("global-stats-good.cfg", good).is_empty());
 }
