@@ -93,6 +93,8 @@ mod h2_buffers;
 mod h2_client_ends;
 #[path = "runtime/h2_client_limits.rs"]
 mod h2_client_limits;
+#[path = "runtime/h2_clients.rs"]
+mod h2_clients;
 #[path = "runtime/h2_pools.rs"]
 mod h2_pools;
 #[path = "runtime/h2_pools_never.rs"]
