@@ -7,7 +7,7 @@
 
 use crate::harness::*;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
@@ -75,22 +75,6 @@ fn leave_mid_upload(port: u16, leave: Leave) {
         .unwrap();
     let mut buf = [0u8; 65536];
     while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-}
-
-/// A server that reads what it is sent and never answers.
-fn silent_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-                let mut buf = [0u8; 16384];
-                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    addr
 }
 
 /// The end of each `/upload` line: status, bytes, cookies, termination state and counts.
