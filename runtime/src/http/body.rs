@@ -26,6 +26,10 @@ pub struct Tracked {
     /// of known length 0 rather than as none, so that hyper writes that header where it is
     /// (for no body it drops it and adds one after the others; HAProxy keeps it in place).
     zero_length: bool,
+    /// The client connection's place in the open counts, held until the line is written:
+    /// HAProxy's session (and its `%ac`/`%fc` count) outlives its last stream, even when an
+    /// HTTP/2 client's connection is gone before that stream ends.
+    open: Option<std::rc::Rc<crate::listener::OpenConn>>,
 }
 
 /// The limits of the wait for the next request head, applied when a response is over.
@@ -62,7 +66,13 @@ impl Tracked {
             after: Some(after),
             counted,
             zero_length: false,
+            open: None,
         }
+    }
+
+    /// Keeps the client connection counted open until the line is written.
+    pub fn holding_open(&mut self, open: Option<std::rc::Rc<crate::listener::OpenConn>>) {
+        self.open = open;
     }
 
     /// Lends the transaction to the script whose service makes the body

@@ -725,7 +725,9 @@ pub async fn forward(
             }
             // The client went while its body was being forwarded: nothing is sent back, and
             // the request is logged as HAProxy logs it, with no status, `CD`.
-            Err(ExchangeError::ClientAborted) if super::script_filters::upload_failed(txn) => {
+            Err(ExchangeError::ClientAborted | ExchangeError::ClientShut)
+                if super::script_filters::upload_failed(txn) =>
+            {
                 drop(guard);
                 txn.timings.response = -1;
                 return super::script_filters::failed_upload(txn, &files);
@@ -734,6 +736,21 @@ pub async fn forward(
                 txn.term = *b"CD";
                 txn.timings.response = -1;
                 return reply::aborted();
+            }
+            // An HTTP/2 client whose connection closed cleanly mid-upload: HAProxy's stream
+            // sees its input end before the body did, and answers (to no one) its 400, the
+            // stream ending `CH`.
+            Err(ExchangeError::ClientShut) => {
+                drop(guard);
+                txn.timings.response = -1;
+                let mut page = reply::error_in(400, &files, txn);
+                txn.term = *b"CH";
+                // Counted whole as it is queued, as HAProxy counts it: the stream it would
+                // go out on is closed, so its body is never read.
+                let body = hyper::body::Body::size_hint(page.body()).exact();
+                txn.bytes_out = super::head_len(&page) + body.unwrap_or(0);
+                *page.body_mut() = reply::full(bytes::Bytes::new());
+                return page;
             }
             // A killed session (`shutdown session`, `shutdown sessions server`): HAProxy's
             // 502, logged `KH`.

@@ -628,6 +628,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let (mut head, body) = resp.into_parts();
         let mut body = Tracked::new(body, txn, after, counted);
         body.lend_to_script(take_ext(&mut head.extensions));
+        body.holding_open(ctx.open.clone());
         body.keep_zero_length(&head, http1);
         Ok(Response::from_parts(head, body))
     }

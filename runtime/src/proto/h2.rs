@@ -262,7 +262,7 @@ where
             let answer = (!malformed).then(|| {
                 handle_boxed(
                     svc_ctx.clone(),
-                    super::with_host(req).map(IncomingBody::from),
+                    super::with_h2_host(req).map(IncomingBody::from),
                 )
             });
             async move {

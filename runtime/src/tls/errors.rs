@@ -99,8 +99,12 @@ impl SslReason {
 
     /// A record that is not TLS, told apart by the client's first bytes as OpenSSL does:
     /// an HTTP request or a proxy's CONNECT sent in clear.
+    /// A hello below TLS 1.2 is refused for its version, whatever rustls found first.
     pub fn refine(self, first: &[u8]) -> SslReason {
         if self.0 != WRONG_VERSION {
+            if super::hello::below_tls12(first) && self.0 < ALERT_OFFSET {
+                return SslReason(258);
+            }
             return self;
         }
         if first.starts_with(b"CONNECT") {
@@ -245,6 +249,12 @@ mod tests {
             rustls::InvalidMessage::InvalidContentType,
         ));
         assert_eq!(garbage.refine(b"GET / HT").reason(), Some("http request"));
+        let tls11_hello = [22, 3, 1, 0, 80, 1, 0, 0, 76, 3, 2];
+        assert_eq!(
+            SslReason(193).refine(&tls11_hello).reason(),
+            Some("unsupported protocol")
+        );
+        assert_eq!(SslReason(193).refine(&tls11_hello[..10]).0, 193);
         assert_eq!(
             garbage.refine(b"\x00\x01").reason(),
             Some("wrong version number")

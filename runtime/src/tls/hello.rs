@@ -160,6 +160,14 @@ impl CapturedHello {
 }
 
 /// The big-endian 16-bit number at `at` in `body`, if both its bytes are there.
+/// Whether the client's first bytes are a ClientHello record whose version is below TLS 1.2
+/// (a TLS 1.0 or 1.1 client: a TLS 1.3 one writes 1.2 there and names 1.3 in an
+/// extension). OpenSSL refuses such a hello for its version before it looks at anything else.
+pub fn below_tls12(first: &[u8]) -> bool {
+    matches!(first, [22, _, _, _, _, 1, _, _, _, major, minor, ..]
+        if u16::from_be_bytes([*major, *minor]) < 0x0303)
+}
+
 fn be16_at(body: &[u8], at: usize) -> Option<usize> {
     Some(usize::from(u16::from_be_bytes([
         *body.get(at)?,

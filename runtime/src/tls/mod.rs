@@ -305,7 +305,8 @@ pub async fn accept(
 ) -> Result<(ServerTls, TlsInfo), EmbryonicError> {
     // The first bytes tell a plain-text HTTP client from other garbage when the handshake
     // fails (OpenSSL's "http request"); peeking costs no wait the handshake would not make.
-    let mut first = [0u8; 8];
+    // Eleven bytes reach the ClientHello's version (`hello::below_tls12`).
+    let mut first = [0u8; 11];
     let seen = tokio::time::timeout(limit, stream.peek(&mut first))
         .await
         .map_err(|_| EmbryonicError::TlsTimeout)?

@@ -148,6 +148,8 @@ struct FlightWatch {
     keep_hello: bool,
     /// The client's side is read no more.
     hello_done: bool,
+    /// The ClientHello asked for a version below TLS 1.2 (see [`super::hello::below_tls12`]).
+    hello_below_tls12: bool,
     seen: Seen,
 }
 
@@ -194,6 +196,7 @@ impl FlightWatch {
         let hello = &self.hello;
         if had < random_end && hello.len() >= random_end && hello[0] == 22 && hello[5] == 1 {
             self.seen.client_random = hello[RANDOM_AT..random_end].try_into().ok();
+            self.hello_below_tls12 = super::hello::below_tls12(hello);
         }
         let message = if self.keep_hello {
             client_hello_message(hello)
@@ -250,6 +253,58 @@ impl FlightWatch {
             at += 4 + len;
         }
         self.messages.drain(..at);
+    }
+
+    /// OpenSSL's alert where rustls sends another for the same failure, in a fatal alert
+    /// record the server is about to write in clear (`bufs`, starting at a record's start):
+    /// the record with the alert replaced, or `None` when nothing differs.
+    ///
+    /// - TLS 1.2 has no `certificate_required` alert (TLS 1.3 added it, and sends it
+    ///   encrypted): a client without the certificate `verify required` asks for gets
+    ///   `handshake_failure` there, as the TLS 1.2 RFC has it and OpenSSL sends. rustls
+    ///   decides this before the bind's verifier is asked, so no verifier can choose.
+    /// - A hello below TLS 1.2 is refused for its version (`protocol_version`) before
+    ///   anything else; rustls first wants the signature algorithms extension such hellos
+    ///   lack and answers `handshake_failure`, with no setting to reorder its checks.
+    fn openssl_alert<B: Deref<Target = [u8]>>(&self, bufs: &[B]) -> Option<Vec<u8>> {
+        if !self.outgoing || self.done || !self.records.is_empty() {
+            return None;
+        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let byte = |mut at: usize| {
+            for b in bufs {
+                match b.deref().get(at) {
+                    Some(&v) => return Some(v),
+                    None => at -= b.len(),
+                }
+            }
+            None
+        };
+        let mut at = 0;
+        let mut fix = None;
+        while at + 7 <= total {
+            let (kind, len) = (
+                byte(at)?,
+                usize::from(u16::from_be_bytes([byte(at + 3)?, byte(at + 4)?])),
+            );
+            // A fatal alert alone in its record.
+            if kind == 21 && len == 2 && byte(at + 5)? == 2 {
+                let openssl = match byte(at + 6)? {
+                    116 => Some(40),
+                    40 if self.hello_below_tls12 && self.seen.server_random.is_none() => Some(70),
+                    _ => None,
+                };
+                fix = openssl.map(|alert| (at + 6, alert));
+            }
+            at += 5 + len;
+        }
+        let (at, alert) = fix?;
+        let mut out = Vec::with_capacity(total);
+        for b in bufs {
+            out.extend_from_slice(b);
+        }
+        out[at] = alert;
+        Some(out)
     }
 
     fn finish(&mut self) {
@@ -316,6 +371,8 @@ impl AsyncWrite for Tapped {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let fixed = this.watch.as_ref().and_then(|w| w.openssl_alert(&[buf]));
+        let buf = fixed.as_deref().unwrap_or(buf);
         let polled = Pin::new(&mut this.tcp).poll_write(cx, buf);
         if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
             if w.outgoing {
@@ -333,6 +390,14 @@ impl AsyncWrite for Tapped {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if let Some(fixed) = this.watch.as_ref().and_then(|w| w.openssl_alert(bufs)) {
+            // The whole flight in one write, with the alert replaced.
+            let polled = Pin::new(&mut this.tcp).poll_write(cx, &fixed);
+            if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
+                w.feed(&fixed[..*n]);
+            }
+            return polled;
+        }
         let polled = Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs);
         if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
             let mut left = *n;
@@ -450,6 +515,33 @@ mod tests {
         w.feed_hello(&record(22, &hello));
         assert_eq!(w.seen.client_hello, None);
         assert_eq!(w.seen.client_random, Some([5; 32]));
+    }
+
+    #[test]
+    fn rustls_alerts_become_openssls() {
+        let alert = |desc: u8| record(21, &[2, desc]);
+        // TLS 1.2's missing certificate, in a flight split across slices.
+        let w = FlightWatch {
+            outgoing: true,
+            ..FlightWatch::default()
+        };
+        let wire = alert(116);
+        let fixed = w.openssl_alert(&[&wire[..3], &wire[3..]]);
+        assert_eq!(fixed, Some(alert(40)));
+        // handshake_failure stays, unless the hello was below TLS 1.2 and not answered.
+        assert_eq!(w.openssl_alert(&[&alert(40)[..]]), None);
+        let mut hello = vec![22, 3, 1, 0, 80, 1, 0, 0, 76, 3, 2];
+        hello.extend_from_slice(&[0; 70]);
+        let mut old = FlightWatch {
+            outgoing: true,
+            ..FlightWatch::default()
+        };
+        old.feed_hello(&hello);
+        assert_eq!(old.openssl_alert(&[&alert(40)[..]]), Some(alert(70)));
+        // Other alerts, warnings and a record cut in two are left alone.
+        assert_eq!(old.openssl_alert(&[&alert(42)[..]]), None);
+        assert_eq!(old.openssl_alert(&[&record(21, &[1, 40])[..]]), None);
+        assert_eq!(old.openssl_alert(&[&alert(40)[..6]]), None);
     }
 
     #[test]

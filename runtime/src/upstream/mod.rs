@@ -453,6 +453,9 @@ pub enum ExchangeError {
     Server(Failure),
     /// The client's request body broke off while it was being forwarded.
     ClientAborted,
+    /// The client's HTTP/2 connection closed cleanly (a FIN, no reset) while its request body
+    /// was being forwarded: HAProxy's stream sees its input shut rather than in error.
+    ClientShut,
     /// The session was killed while waiting for the answer (`shutdown session`).
     Killed,
 }
@@ -461,6 +464,9 @@ pub enum ExchangeError {
 enum WriteError {
     Server,
     Client,
+    /// The client's connection ended cleanly under an HTTP/2 stream (see
+    /// [`ExchangeError::ClientShut`]).
+    ClientShut,
 }
 
 /// A request encoded for the wire, ready for `exchange`. Encoding happens before the exchange
@@ -563,6 +569,9 @@ pub async fn exchange(
                     Poll::Ready(Ok(())) => upload = None,
                     Poll::Ready(Err(WriteError::Client)) => {
                         return Poll::Ready(Err(ExchangeError::ClientAborted))
+                    }
+                    Poll::Ready(Err(WriteError::ClientShut)) => {
+                        return Poll::Ready(Err(ExchangeError::ClientShut))
                     }
                     Poll::Ready(Err(WriteError::Server)) => {
                         sent_whole = false;

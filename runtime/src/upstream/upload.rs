@@ -70,6 +70,9 @@ impl Upload {
                     conn.waits_on_client = true;
                     return Poll::Pending;
                 }
+                Poll::Ready(Some(Err(e))) if h2_connection_shut(&*e) => {
+                    return Poll::Ready(Err(WriteError::ClientShut))
+                }
                 Poll::Ready(Some(Err(_))) => return Poll::Ready(Err(WriteError::Client)),
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) if self.sending == Sending::Chunked => {
@@ -87,4 +90,20 @@ impl Upload {
             }
         }
     }
+}
+
+/// Whether a client body's error is the end of its HTTP/2 connection with a FIN while the
+/// stream was open: h2 ends such streams with a broken pipe, where a reset stream or a
+/// reset connection gives its reason or the socket's error.
+fn h2_connection_shut(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at = Some(e);
+    while let Some(e) = at {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return h2
+                .get_io()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        }
+        at = e.source();
+    }
+    false
 }

@@ -89,8 +89,12 @@ mod global_tunes;
 mod global_wire_settings;
 #[path = "runtime/h2_buffers.rs"]
 mod h2_buffers;
+#[path = "runtime/h2_client_ends.rs"]
+mod h2_client_ends;
 #[path = "runtime/h2_client_limits.rs"]
 mod h2_client_limits;
+#[path = "runtime/h2_clients.rs"]
+mod h2_clients;
 #[path = "runtime/h2_pools.rs"]
 mod h2_pools;
 #[path = "runtime/h2_pools_never.rs"]

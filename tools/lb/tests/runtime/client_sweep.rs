@@ -216,3 +216,41 @@ fn an_http2_upload_expecting_100_continue_gets_it() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// The alert OpenSSL's `s_client` reports for a handshake the listener refuses.
+fn alert_number(port: u16, args: &[&str]) -> String {
+    let out = crate::tls::s_client(port, args);
+    out.split("SSL alert number ")
+        .nth(1)
+        .map(|n| n.split_whitespace().next().unwrap_or("").to_string())
+        .unwrap_or_else(|| format!("no alert in: {out}"))
+}
+
+#[test]
+fn refused_handshakes_get_openssls_alerts() {
+    if !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::with_server_certs("sweep-alerts");
+    pki.ca("Client CA", "client-ca.pem");
+    let cfg = |port: u16| mtls_config(port, &pki);
+    let alerts = |port: u16| {
+        [
+            // TLS 1.2 without the certificate `verify required` asks for: handshake_failure
+            // (TLS 1.2 has no certificate_required).
+            alert_number(port, &["-tls1_2"]),
+            // A TLS 1.1 (and 1.0) hello, below what the listener takes: protocol_version.
+            alert_number(port, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+            alert_number(port, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        ]
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let mine = alerts(port);
+    assert_eq!(mine, ["40", "70", "70"], "{}", p.stderr());
+    if Haproxy::installed() {
+        let port = free_port();
+        let _h = Haproxy::start(&cfg(port), port);
+        assert_eq!(alerts(port), mine);
+    }
+}

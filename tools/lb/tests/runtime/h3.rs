@@ -380,7 +380,7 @@ fn aioquic_client_gets_and_posts_over_h3() {
             "--post-size",
             "1048576",
             "--streams",
-            "20",
+            "50",
         ])
         .output()
         .unwrap();
@@ -392,9 +392,9 @@ fn aioquic_client_gets_and_posts_over_h3() {
     );
     assert!(stdout.contains("GET 200 name=o1"), "{stdout}");
     assert!(stdout.contains("POST 200 body=1048576"), "{stdout}");
-    assert!(stdout.contains("STREAMS 20/20"), "{stdout}");
-    let lines = wait_lines(|| s.proxy.stdout(), "HTTP/3.0", 22);
-    assert_eq!(lines.len(), 22, "{}", s.proxy.stdout());
+    assert!(stdout.contains("STREAMS 50/50"), "{stdout}");
+    let lines = wait_lines(|| s.proxy.stdout(), "HTTP/3.0", 52);
+    assert_eq!(lines.len(), 52, "{}", s.proxy.stdout());
 }
 
 #[test]

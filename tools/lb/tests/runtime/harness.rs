@@ -577,6 +577,22 @@ backend app
     )
 }
 
+/// A server that reads what it is sent and never answers.
+pub fn silent_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut buf = [0u8; 16384];
+                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    addr
+}
+
 /// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
 /// open for `hold`, and then closes it.
 pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {

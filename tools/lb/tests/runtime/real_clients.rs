@@ -264,22 +264,6 @@ fn a_compressed_answer_keeps_its_fields_in_place_and_says_chunked_before_vary() 
     }
 }
 
-/// A server that reads what it is sent and never answers.
-fn silent_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-                let mut buf = [0u8; 16384];
-                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    addr
-}
-
 /// `curl -T` uploading 200 kB at 20 kB/s, given up after a second: the client goes while its
 /// body is being forwarded.
 fn give_up_upload(port: u16) {

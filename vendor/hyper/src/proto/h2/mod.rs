@@ -55,6 +55,27 @@ fn strip_connection_headers(headers: &mut HeaderMap, kind: MessageKind) {
     }) {
         return;
     }
+    // hapee patch: `HeaderMap::remove` fills the gap with the map's last field; the fields
+    // left are put back in the order they came in (HAProxy removes them in place).
+    let order: Vec<HeaderName> = headers.keys().cloned().collect();
+    strip_listed(headers, kind);
+    if !headers
+        .keys()
+        .eq(order.iter().filter(|name| headers.contains_key(*name)))
+    {
+        let mut old = std::mem::take(headers);
+        for name in order {
+            if let http::header::Entry::Occupied(entry) = old.entry(name) {
+                let (name, values) = entry.remove_entry_mult();
+                for value in values {
+                    headers.append(&name, value);
+                }
+            }
+        }
+    }
+}
+
+fn strip_listed(headers: &mut HeaderMap, kind: MessageKind) {
     for header in &CONNECTION_HEADERS {
         if headers.remove(header).is_some() {
             warn!("Connection header illegal in HTTP/2: {}", header.as_str());
