@@ -6,6 +6,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER");
     println!("cargo:rerun-if-env-changed=HAPEE_HOT_LD");
     println!("cargo:rerun-if-env-changed=HAPEE_PIE");
+    println!("cargo:rerun-if-env-changed=HAPEE_EMIT_RELOCS");
     let target = std::env::var("TARGET").unwrap_or_default();
     if target.contains("linux-gnu") {
         // The binary's static tables hold about 42,000 pointers (keyword names, vtables,
@@ -21,6 +22,12 @@ fn main() {
         // keep theirs), which a server exposed to the network should keep: off by default.
         if std::env::var("HAPEE_PIE").as_deref() == Ok("0") {
             println!("cargo:rustc-link-arg-bins=-no-pie");
+        }
+        // `HAPEE_EMIT_RELOCS=1`: the linker keeps the relocations it applied, which a
+        // post-link optimizer needs to move functions and their blocks (bench/bolt_build.sh).
+        // Set here rather than in RUSTFLAGS, whose change would rebuild every crate.
+        if std::env::var("HAPEE_EMIT_RELOCS").as_deref() == Ok("1") {
+            println!("cargo:rustc-link-arg-bins=-Wl,--emit-relocs");
         }
         // The request path's functions side by side at the start of the text, where the
         // compiler's order spreads them over 12 MB (hot.ld, made by bench/cg_order.py). A

@@ -272,6 +272,13 @@ impl Drop for Origin {
     }
 }
 
+/// The `hapee-lb` that [`Proxy`] starts: the test build's, or the binary `HAPEE_LB_BIN` names
+/// (a release, profile-guided or BOLT build: bench/bolt_build.sh), so that those builds can be
+/// run through the same tests.
+pub fn hapee_lb() -> std::ffi::OsString {
+    std::env::var_os("HAPEE_LB_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_hapee-lb").into())
+}
+
 /// A running `hapee-lb run`.
 pub struct Proxy {
     pub child: Child,
@@ -291,7 +298,7 @@ impl Proxy {
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("haproxy.cfg");
         std::fs::write(&cfg, config).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        let child = Command::new(hapee_lb())
             .arg("run")
             .args(args)
             .arg("-f")
