@@ -431,13 +431,14 @@ pub async fn serve(
         txn.queue_pos = slot.position;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
-        let connected = crate::upstream::dial::connect(
+        let opened = crate::upstream::dial::open(
             addr,
             server.dial_for(txn.client, None),
             be.timeouts.connect,
         )
-        .await
-        .ok();
+        .await;
+        let at_once = opened.as_ref().is_err_and(|e| e.at_once);
+        let connected = opened.ok();
         server.observed(if connected.is_some() {
             crate::checks::observe::Seen::ConnectOk
         } else {
@@ -466,6 +467,7 @@ pub async fn serve(
                 if let Some(pause) = crate::upstream::reuse::Attempts::turnaround(
                     be,
                     crate::clock::now() - connect_start,
+                    at_once,
                 ) {
                     tokio::time::sleep(pause).await;
                 }

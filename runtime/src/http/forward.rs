@@ -555,7 +555,8 @@ pub async fn forward(
             ) {
                 tries.failed(si, be.redispatch);
                 tries.report(txn);
-                if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
+                let took = crate::clock::now() - connect_start;
+                if let Some(pause) = Attempts::turnaround(be, took, txn.connect_failed_at_once) {
                     cold(tokio::time::sleep(pause)).await;
                 }
                 continue;
@@ -764,7 +765,8 @@ pub async fn forward(
             tries.report(txn);
             if failure == Failure::Refused {
                 // A failed connection, waited on as one that failed at once.
-                if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
+                let took = crate::clock::now() - connect_start;
+                if let Some(pause) = Attempts::turnaround(be, took, false) {
                     cold(tokio::time::sleep(pause)).await;
                 }
             }
