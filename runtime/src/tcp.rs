@@ -229,7 +229,10 @@ async fn filtered_service(
 /// accept than hapee, so a client's first bytes are mostly there already; hapee may end one
 /// before they come, so after its FIN it drops what still comes until the client closes, and
 /// the end is a FIN, not a reset. That wait is bounded by `timeout client` and by a second, as
-/// the connection's slot is held meanwhile.
+/// the connection's slot is held meanwhile. Over TLS the stream ends right after the
+/// handshake, before the client's first bytes could come: HAProxy sends its close_notify and
+/// closes then, reading nothing, and what the client sends after meets a closed socket (a
+/// reset), so hapee does not wait for them either.
 async fn end_without_server(
     stream: &mut ClientStream,
     txn: &mut Txn,
@@ -239,10 +242,11 @@ async fn end_without_server(
     txn.term = *b"SC";
     finish(txn);
     let bound = client_timeout.map_or(LINGER, |t| t.min(LINGER));
+    let drain = matches!(stream, crate::MaybeTls::Plain(_));
     let _ = tokio::time::timeout(bound, async {
         stream.shutdown().await?;
         let mut buf = [0u8; 4096];
-        while stream.read(&mut buf).await? > 0 {}
+        while drain && stream.read(&mut buf).await? > 0 {}
         Ok::<(), std::io::Error>(())
     })
     .await;
