@@ -576,6 +576,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         if tunnel && http1 {
             resp.extensions_mut().insert(hyper::ext::Tunnel);
         }
+        // The proxy's own answer counts as HAProxy holds it internally: a `Connection: close`
+        // its HTTP/1 side writes for the connection's mode is not part of it.
+        let own_head = (txn.bytes_out == 0).then(|| head_len(&resp));
         if (fe.conn_mode == Some(HttpConnMode::Close) && !tunnel)
             || (ctx.shared.stopping.load(Ordering::Relaxed)
                 && crate::close_spread::close_with_response())
@@ -601,10 +604,10 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // rules changed it; the proxy's own answers count as they go out.
         txn.bytes_out = if refused.is_some() || silent {
             0
-        } else if txn.bytes_out > 0 {
-            txn.bytes_out
+        } else if let Some(head) = own_head {
+            head + raw_body
         } else {
-            head_len(&resp) + raw_body
+            txn.bytes_out
         };
         if fe.log_wait.at_response {
             log_early(txn, &resp);
