@@ -435,6 +435,9 @@ pub async fn serve(
         txn.queue_pos = slot.position;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
+        // The stream counts on its server from the connect on (HAProxy's `cur_sess`), a failed
+        // attempt giving its place back.
+        server.take_conn();
         let opened = crate::upstream::dial::open(
             addr,
             server.dial_for(txn.client, None),
@@ -453,7 +456,6 @@ pub async fn serve(
                 if !to_store.is_empty() && !server.non_stick() {
                     be.stickiness.store(&to_store, si);
                 }
-                server.take_conn();
                 server.count_session();
                 break (s, server.clone(), addr, slot.permit);
             }
@@ -465,6 +467,7 @@ pub async fn serve(
                 true,
             ) =>
             {
+                server.release_conn();
                 tries.failed(si, be.redispatch);
                 tries.report(&mut txn);
                 drop(slot);
@@ -477,6 +480,7 @@ pub async fn serve(
                 }
             }
             None => {
+                server.release_conn();
                 // The server was assigned: `%Tw` counts as for a connected one.
                 txn.timings.queue = before_queue + txn.timings.queue.max(0);
                 end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;

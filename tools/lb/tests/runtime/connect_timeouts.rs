@@ -115,3 +115,41 @@ backend refused
         check(&their_lines);
     }
 }
+
+/// `%sc` counts the streams connecting to the server, as HAProxy counts a stream on its
+/// server from the connect on: a request logged while another's TLS handshake still waits
+/// counts that one; the last one logged counts none.
+#[test]
+fn a_stream_counts_on_its_server_while_it_connects() {
+    let silent = raw_server(b"", Duration::from_secs(30), Duration::from_secs(1));
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}    retries 0
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"C %HP sc=%sc\"
+    default_backend silent
+backend silent
+    server s {silent} ssl verify none
+"
+        )
+    };
+    let drive = |port: u16| {
+        let first =
+            std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/first")]).0);
+        std::thread::sleep(Duration::from_millis(500));
+        let second = curl(&[&format!("http://127.0.0.1:{port}/second")]).0;
+        [first.join().unwrap(), second]
+    };
+    let ((statuses, mut lines), theirs) =
+        logged_side_by_side(cfg, drive, |l| l.starts_with("C "), 2);
+    assert_eq!(statuses, [503, 503]);
+    lines.sort();
+    assert_eq!(lines, ["C /first sc=1", "C /second sc=0"]);
+    if let Some((their_statuses, mut their_lines)) = theirs {
+        assert_eq!(their_statuses, statuses);
+        their_lines.sort();
+        assert_eq!(their_lines, lines);
+    }
+}
