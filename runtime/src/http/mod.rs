@@ -518,7 +518,11 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         if !txn.filters.scripts.is_empty() {
             script_filters::end_unanswered(txn);
         }
-        after_response(&ctx, txn, &mut resp);
+        // A request HAProxy's parser refuses is answered by its connection layer: no
+        // stream, so no `http-after-response` rules.
+        if refused.is_none() {
+            after_response(&ctx, txn, &mut resp);
+        }
         // The client's method: a CONNECT a rule rewrote is still one to its connection.
         let connect_2xx = resp.status().is_success()
             && txn.logged_line().map(|l| l.0) == Some(&hyper::Method::CONNECT);
@@ -673,6 +677,11 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let view = txn.response.take().expect("response view set above");
     if let Ok(status) = hyper::StatusCode::from_u16(view.status) {
         *resp.status_mut() = status;
+    }
+    // A `set-status` writes its reason, or the standard phrase of the status it set.
+    if let Some(reason) = txn.status_reason.take() {
+        let status = resp.status();
+        respond::status_phrase(resp.extensions_mut(), status, reason);
     }
     *resp.headers_mut() = view.headers;
     txn.response = logged.map(|l| ResponseView {
