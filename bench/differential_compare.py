@@ -168,10 +168,17 @@ def compare_request(a, b, random_lb=False):
     return diffs
 
 
+# A TLS connection the proxy closes at once over bytes it did not read: its close_notify is
+# followed by a reset, and whether the client reads the close_notify first is a race (HAProxy
+# 2.7.0 itself ends 15 of 40 such connections either way): both endings are one.
+TLS_CLOSE_RACE = re.compile(r"<error EOF occurred in violation of protocol \([^)]*\)>")
+
+
 def compare_request_as_is(a, b):
     diffs = []
     methods = a.get("methods", ())
-    ra, rb = split_responses(a["response"], methods), split_responses(b["response"], methods)
+    a_resp, b_resp = (TLS_CLOSE_RACE.sub("<closed>", r["response"]) for r in (a, b))
+    ra, rb = split_responses(a_resp, methods), split_responses(b_resp, methods)
     if len(ra) != len(rb):
         diffs.append(("response count", "%d vs %d" % (len(ra), len(rb))))
     for (sa, ha, ba), (sb, hb, bb) in zip(ra, rb):
