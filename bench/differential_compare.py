@@ -38,6 +38,11 @@ DELIBERATE = {
 # nor validator: 2.7.0 adds `Cache-Control: private` (mainline 879debeec, "BUG/MINOR: cache:
 # Cache response even if request has "no-cache" directive", cherry-picked to 2.7 as c6dbdbc9).
 FIXED_AFTER_270 = "fixed after 2.7.0: cookie nocache makes a response without lifetime private"
+# A variable holding a method 2.7.0 does not know (a lowercase `get`) reads back as OPTIONS
+# there (smp_dup; fixed in mainline by b0a9216ca "BUG/MEDIUM: samples: Fix handling of
+# SMP_T_METH samples", 3.4-dev), which hapee follows: every difference of such a request that
+# shows it is counted apart (the checksums the reg-tests take of those lines differ with them).
+FIXED_SMP_DUP = "fixed upstream (b0a9216ca): an unknown method in a variable reads back as OPTIONS"
 # `balance random` picks a server at random on each side (HAProxy draws from its own random
 # source): a request whose differences all go away once each side's chosen origin is named
 # alike is set apart.
@@ -163,10 +168,17 @@ def compare_request(a, b, random_lb=False):
     return diffs
 
 
+# A TLS connection the proxy closes at once over bytes it did not read: its close_notify is
+# followed by a reset, and whether the client reads the close_notify first is a race (HAProxy
+# 2.7.0 itself ends 15 of 40 such connections either way): both endings are one.
+TLS_CLOSE_RACE = re.compile(r"<error EOF occurred in violation of protocol \([^)]*\)>")
+
+
 def compare_request_as_is(a, b):
     diffs = []
     methods = a.get("methods", ())
-    ra, rb = split_responses(a["response"], methods), split_responses(b["response"], methods)
+    a_resp, b_resp = (TLS_CLOSE_RACE.sub("<closed>", r["response"]) for r in (a, b))
+    ra, rb = split_responses(a_resp, methods), split_responses(b_resp, methods)
     if len(ra) != len(rb):
         diffs.append(("response count", "%d vs %d" % (len(ra), len(rb))))
     for (sa, ha, ba), (sb, hb, bb) in zip(ra, rb):
@@ -370,11 +382,14 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         for i, (qa, qb) in enumerate(zip(ea["requests"], eb["requests"])):
             if not selected(qa["label"]):
                 continue
-            for kind, text in compare_request(qa, qb, random_lb):
+            found = compare_request(qa, qb, random_lb)
+            if any("method=<OPTIONS>" in text.split(" | ")[0] and "method=<OPTIONS>" not in text.split(" | ")[-1] for _, text in found):
+                found = [(FIXED_SMP_DUP, text) for _, text in found]
+            for kind, text in found:
                 if qa["label"] in DELIBERATE:
                     kind = "deliberate: " + DELIBERATE[qa["label"]]
                     deliberate.add(name)
-                elif kind == FIXED_AFTER_270:
+                elif kind in (FIXED_AFTER_270, FIXED_SMP_DUP):
                     fixed_after_270.add(name)
                 elif i in skip:
                     kind = ENV_CHECKS
@@ -395,7 +410,7 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
         if name in deliberate:
             totals["identical but for deliberate differences"] += 1
         if name in fixed_after_270:
-            totals["identical but for 2.7.0 bugs fixed later in 2.7"] += 1
+            totals["identical but for 2.7.0 bugs fixed later"] += 1
         if name in environment or name in by_kind.get(ENV_CHECKS, ()):
             totals["identical but for checks' timing or random choices (environment)"] += 1
 

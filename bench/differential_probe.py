@@ -407,12 +407,15 @@ while time.time() < deadline and engine.poll() is None:
         result["started"] = True
         break
     time.sleep(0.1)
+time.sleep(0.5)  # let the servers' first checks and the start-up log settle
+# An engine that bound its first listeners and then failed on a later one (HAProxy exits
+# once its listeners failed to start) answered for a moment: it did not start.
 if engine.poll() is not None:
+    result["started"] = False
     result["exit"] = engine.returncode
     result["output"] = engine_output()[-3000:]
     json.dump(result, open(out_path, "w"), indent=1)
     sys.exit(0)
-time.sleep(0.5)  # let the servers' first checks and the start-up log settle
 result["startup_log"] = engine_output().splitlines()[-20:]
 startup_syslog = len(log_lines)
 

@@ -83,7 +83,13 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         return match name {
             "req.len" | "req_len" | "res.len" => crate::http::htx::data_len(txn, response)
                 .map_or_else(Vec::new, |n| vec![Value::Int(n)]),
-            // Nothing more will come: the rules run on what is there.
+            // The response ends with the message, which a tunnel's never does (its rules
+            // wait out the delay: `crate::tcp_response::wait_message_end`); otherwise nothing
+            // more will come and the rules run on what is there.
+            "wait_end" if response && !txn.res_payload_final => {
+                txn.may_change.set(true);
+                Vec::new()
+            }
             "wait_end" => vec![Value::Bool(true)],
             _ => Vec::new(),
         };

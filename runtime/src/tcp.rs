@@ -229,7 +229,10 @@ async fn filtered_service(
 /// accept than hapee, so a client's first bytes are mostly there already; hapee may end one
 /// before they come, so after its FIN it drops what still comes until the client closes, and
 /// the end is a FIN, not a reset. That wait is bounded by `timeout client` and by a second, as
-/// the connection's slot is held meanwhile.
+/// the connection's slot is held meanwhile. Over TLS the stream ends right after the
+/// handshake, before the client's first bytes could come: HAProxy sends its close_notify and
+/// closes then, reading nothing, and what the client sends after meets a closed socket (a
+/// reset), so hapee does not wait for them either.
 async fn end_without_server(
     stream: &mut ClientStream,
     txn: &mut Txn,
@@ -239,10 +242,11 @@ async fn end_without_server(
     txn.term = *b"SC";
     finish(txn);
     let bound = client_timeout.map_or(LINGER, |t| t.min(LINGER));
+    let drain = matches!(stream, crate::MaybeTls::Plain(_));
     let _ = tokio::time::timeout(bound, async {
         stream.shutdown().await?;
         let mut buf = [0u8; 4096];
-        while stream.read(&mut buf).await? > 0 {}
+        while drain && stream.read(&mut buf).await? > 0 {}
         Ok::<(), std::io::Error>(())
     })
     .await;
@@ -431,13 +435,17 @@ pub async fn serve(
         txn.queue_pos = slot.position;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
-        let connected = crate::upstream::dial::connect(
+        // The stream counts on its server from the connect on (HAProxy's `cur_sess`), a failed
+        // attempt giving its place back.
+        server.take_conn();
+        let opened = crate::upstream::dial::open(
             addr,
             server.dial_for(txn.client, None),
             be.timeouts.connect,
         )
-        .await
-        .ok();
+        .await;
+        let at_once = opened.as_ref().is_err_and(|e| e.at_once);
+        let connected = opened.ok();
         server.observed(if connected.is_some() {
             crate::checks::observe::Seen::ConnectOk
         } else {
@@ -448,7 +456,6 @@ pub async fn serve(
                 if !to_store.is_empty() && !server.non_stick() {
                     be.stickiness.store(&to_store, si);
                 }
-                server.take_conn();
                 server.count_session();
                 break (s, server.clone(), addr, slot.permit);
             }
@@ -460,17 +467,20 @@ pub async fn serve(
                 true,
             ) =>
             {
+                server.release_conn();
                 tries.failed(si, be.redispatch);
                 tries.report(&mut txn);
                 drop(slot);
                 if let Some(pause) = crate::upstream::reuse::Attempts::turnaround(
                     be,
                     crate::clock::now() - connect_start,
+                    at_once,
                 ) {
                     tokio::time::sleep(pause).await;
                 }
             }
             None => {
+                server.release_conn();
                 // The server was assigned: `%Tw` counts as for a connected one.
                 txn.timings.queue = before_queue + txn.timings.queue.max(0);
                 end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;

@@ -179,6 +179,23 @@ pub async fn inspect<R: AsyncRead + Unpin>(
     Ok(Forward { held, more, limits })
 }
 
+/// In HTTP mode, before the response content rules run on a response that opens a tunnel (a
+/// 101, a 2xx to CONNECT): that message never ends, so rules waiting for its end (`WAIT_END`,
+/// or any fetch that more data could change) wait out `tcp-response inspect-delay`, as
+/// HAProxy's rules wait for the end of the message, a full buffer or the delay. Other
+/// responses are there whole when the rules run.
+pub async fn wait_message_end(backend: &BackendRt, txn: &mut Txn) {
+    let Some(delay) = backend.response_inspect_delay else {
+        return;
+    };
+    txn.res_payload_final = false;
+    let waits = rules::awaits_data(&backend.rules, RuleSet::TcpResponseContent, txn);
+    txn.res_payload_final = true;
+    if waits {
+        tokio::time::sleep(delay).await;
+    }
+}
+
 /// Runs the backend's response content rules on what is held (in HTTP mode, on the response
 /// whose headers arrived: nothing more is awaited, as in HAProxy, where they pass at once),
 /// script actions included, which may wait for more of `source` until its deadline. Answers

@@ -233,6 +233,9 @@ pub struct Txn {
     /// The last server connection attempt ran out of `timeout connect` (its TCP connect or
     /// its TLS handshake): a stream that ends there is flagged `sC`, not `SC`.
     pub connect_timed_out: bool,
+    /// The last server connection attempt failed before anything went out (making or binding
+    /// its socket, no free port): HAProxy retries it without its turn-around.
+    pub connect_failed_at_once: bool,
     /// The reason phrase an `http-response set-status` gave the server's response: its own
     /// (`reason`), or `None` for the standard phrase of the new status.
     pub status_reason: Option<Option<String>>,
@@ -535,6 +538,7 @@ impl Fresh {
             rule_proxy: Default::default(),
             backend_error: None,
             connect_timed_out: false,
+            connect_failed_at_once: false,
             status_reason: None,
             request_unlogged: false,
             session_log: false,

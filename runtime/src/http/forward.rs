@@ -518,6 +518,13 @@ pub async fn forward(
             txn.timings.queue = (connect_start - started).as_millis() as i64;
             timed_for = Some(si);
         }
+        // The stream counts on its server from the connect on (HAProxy's `cur_sess`: `%sc`,
+        // `scur`, `smax`), a failed attempt giving its place back.
+        server.take_conn();
+        let mut guard = ServerGuard {
+            server: server.clone(),
+            _slot: None,
+        };
         let conn = match idle {
             Some(c) => Some(c),
             None => {
@@ -545,7 +552,7 @@ pub async fn forward(
             });
         }
         let Some(conn) = conn else {
-            drop(slot);
+            drop((slot, guard));
             if should_retry(
                 &be.retry_on,
                 Failure::Connect,
@@ -555,7 +562,8 @@ pub async fn forward(
             ) {
                 tries.failed(si, be.redispatch);
                 tries.report(txn);
-                if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
+                let took = crate::clock::now() - connect_start;
+                if let Some(pause) = Attempts::turnaround(be, took, txn.connect_failed_at_once) {
                     cold(tokio::time::sleep(pause)).await;
                 }
                 continue;
@@ -605,12 +613,8 @@ pub async fn forward(
         if let (Some(name), None) = (&be.send_name_header, &be.direct) {
             send_name_header(&mut request, name, &server.name);
         }
-        server.take_conn();
         server.count_session();
-        let guard = ServerGuard {
-            server: server.clone(),
-            _slot: slot,
-        };
+        guard._slot = slot;
         let head_limit = shared.bufsize.max(8192);
         let multiplexed = matches!(conn, Connected::H2(_)) || fcgi.is_some();
         let result = match (conn, fcgi) {
@@ -781,7 +785,8 @@ pub async fn forward(
             tries.report(txn);
             if failure == Failure::Refused {
                 // A failed connection, waited on as one that failed at once.
-                if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
+                let took = crate::clock::now() - connect_start;
+                if let Some(pause) = Attempts::turnaround(be, took, false) {
                     cold(tokio::time::sleep(pause)).await;
                 }
             }

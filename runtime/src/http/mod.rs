@@ -518,7 +518,11 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         if !txn.filters.scripts.is_empty() {
             script_filters::end_unanswered(txn);
         }
-        after_response(&ctx, txn, &mut resp);
+        // A request HAProxy's parser refuses is answered by its connection layer: no
+        // stream, so no `http-after-response` rules.
+        if refused.is_none() {
+            after_response(&ctx, txn, &mut resp);
+        }
         // The client's method: a CONNECT a rule rewrote is still one to its connection.
         let connect_2xx = resp.status().is_success()
             && txn.logged_line().map(|l| l.0) == Some(&hyper::Method::CONNECT);
@@ -576,6 +580,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         if tunnel && http1 {
             resp.extensions_mut().insert(hyper::ext::Tunnel);
         }
+        // The proxy's own answer counts as HAProxy holds it internally: a `Connection: close`
+        // its HTTP/1 side writes for the connection's mode is not part of it.
+        let own_head = (txn.bytes_out == 0).then(|| head_len(&resp));
         if (fe.conn_mode == Some(HttpConnMode::Close) && !tunnel)
             || (ctx.shared.stopping.load(Ordering::Relaxed)
                 && crate::close_spread::close_with_response())
@@ -601,10 +608,10 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // rules changed it; the proxy's own answers count as they go out.
         txn.bytes_out = if refused.is_some() || silent {
             0
-        } else if txn.bytes_out > 0 {
-            txn.bytes_out
+        } else if let Some(head) = own_head {
+            head + raw_body
         } else {
-            head_len(&resp) + raw_body
+            txn.bytes_out
         };
         if fe.log_wait.at_response {
             log_early(txn, &resp);
@@ -671,6 +678,11 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let view = txn.response.take().expect("response view set above");
     if let Ok(status) = hyper::StatusCode::from_u16(view.status) {
         *resp.status_mut() = status;
+    }
+    // A `set-status` writes its reason, or the standard phrase of the status it set.
+    if let Some(reason) = txn.status_reason.take() {
+        let status = resp.status();
+        respond::status_phrase(resp.extensions_mut(), status, reason);
     }
     *resp.headers_mut() = view.headers;
     txn.response = logged.map(|l| ResponseView {

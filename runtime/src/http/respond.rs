@@ -55,6 +55,9 @@ pub(super) async fn respond(
     }
     // `close` changes nothing here: the server's connection is not kept after a response
     // whose rules asked for it to be closed.
+    if switching && crate::tcp_response::wanted(be) {
+        crate::tcp_response::wait_message_end(be, txn).await;
+    }
     let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {
         Ok(keep) => keep,
         Err(refusal) => {

@@ -78,6 +78,7 @@ pub(super) async fn connect_fresh(
             c.tune(be);
             txn.backend_error = None;
             txn.connect_timed_out = false;
+            txn.connect_failed_at_once = false;
             if be.reuse == upstream::reuse::ReuseMode::Never || be.direct.is_some() {
                 upstream::pool::SessionConns::opened_private(c, &server.idle)
             } else {
@@ -87,6 +88,7 @@ pub(super) async fn connect_fresh(
         Err(e) => {
             txn.backend_error = e.tls;
             txn.connect_timed_out = e.timed_out;
+            txn.connect_failed_at_once = e.at_once;
             return None;
         }
     };

@@ -182,56 +182,122 @@ pub async fn connect(
     dial: Dial<'_>,
     timeout: Option<Duration>,
 ) -> io::Result<TcpStream> {
-    let dial = match dial {
-        Dial::Direct(options) if options == PreConnect::default() => {
-            return super::socks4::connect(dst, None, timeout).await
+    open(dst, dial, timeout).await.map_err(|e| e.error)
+}
+
+/// Why a connection could not be opened, and whether it failed before anything went out:
+/// making, setting or binding the socket, or `connect()` refusing at once (no free port, a
+/// UNIX socket absent or not listening). HAProxy retries such a failure at once, where one
+/// the network reports later (refused, unreachable) waits its turn-around first.
+#[derive(Debug)]
+pub struct DialError {
+    pub error: io::Error,
+    pub at_once: bool,
+}
+
+impl DialError {
+    fn at_once(error: io::Error) -> Self {
+        DialError {
+            error,
+            at_once: true,
         }
-        Dial::Direct(options) => Dial::From(None, options, None),
-        other => other,
-    };
+    }
+}
+
+/// [`connect`], telling a failure at once from a later one.
+pub async fn open(
+    dst: SocketAddr,
+    dial: Dial<'_>,
+    timeout: Option<Duration>,
+) -> Result<TcpStream, DialError> {
     match dial {
-        Dial::Direct(_) => super::socks4::connect(dst, None, timeout).await,
-        Dial::From(src, options, report) => {
-            let socket = crate::netns::within(options.netns, || tcp_socket(dst))?;
-            // HAProxy reports a foreign address it cannot make or bind as a tproxy one.
-            let fail = |e: io::Error, tproxy: bool| {
-                if let (Some(report), Some(_)) = (report, src) {
-                    report.report(tproxy);
-                }
-                e
-            };
-            options
-                .apply(&socket)
-                .map_err(|e| fail(e, options.transparent))?;
-            match (src, options.ports) {
-                (Some(src), Some(range)) => range
-                    .bind(&socket, src.ip())
-                    .map_err(|e| fail(e, options.transparent))?,
-                (Some(src), None) => {
-                    // A fixed source port is reused by each connection to another destination.
-                    socket.set_reuseaddr(src.port() != 0)?;
-                    socket.bind(src).map_err(|e| fail(e, options.transparent))?;
-                }
-                (None, _) => {}
-            }
-            let connecting = socket.connect(dst);
-            let stream = match timeout {
-                Some(t) => tokio::time::timeout(t, connecting)
-                    .await
-                    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??,
-                None => connecting.await?,
-            };
-            stream.set_nodelay(true)?;
-            Ok(stream)
+        Dial::Direct(options) if options == PreConnect::default() => {
+            let socket = tcp_socket(dst).map_err(DialError::at_once)?;
+            connecting(socket.connect(dst), timeout).await
         }
-        Dial::Socks4(via) => super::socks4::connect(dst, Some(via), timeout).await,
+        Dial::Direct(options) => from_local(dst, None, options, None, timeout).await,
+        Dial::From(src, options, report) => from_local(dst, src, options, report, timeout).await,
+        Dial::Socks4(via) => super::socks4::connect(dst, Some(via), timeout)
+            .await
+            .map_err(|error| DialError {
+                error,
+                at_once: false,
+            }),
+        // A local connect completes or fails at once: only its time limit is a later failure.
         Dial::Unix(target) => match timeout {
             Some(t) => tokio::time::timeout(t, target.connect())
                 .await
-                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?,
-            None => target.connect().await,
+                .map_err(|_| DialError {
+                    error: io::Error::from(io::ErrorKind::TimedOut),
+                    at_once: false,
+                })?
+                .map_err(DialError::at_once),
+            None => target.connect().await.map_err(DialError::at_once),
         },
     }
+}
+
+/// Opens a TCP connection with the socket options of `options`, from the local address `src`
+/// when there is one (a failure to bind it reported to `report`).
+async fn from_local(
+    dst: SocketAddr,
+    src: Option<SocketAddr>,
+    options: PreConnect,
+    report: Option<&BindFailure>,
+    timeout: Option<Duration>,
+) -> Result<TcpStream, DialError> {
+    let socket =
+        crate::netns::within(options.netns, || tcp_socket(dst)).map_err(DialError::at_once)?;
+    // HAProxy reports a foreign address it cannot make or bind as a tproxy one.
+    let fail = |e: io::Error, tproxy: bool| {
+        if let (Some(report), Some(_)) = (report, src) {
+            report.report(tproxy);
+        }
+        DialError::at_once(e)
+    };
+    options
+        .apply(&socket)
+        .map_err(|e| fail(e, options.transparent))?;
+    match (src, options.ports) {
+        (Some(src), Some(range)) => range
+            .bind(&socket, src.ip())
+            .map_err(|e| fail(e, options.transparent))?,
+        (Some(src), None) => {
+            // A fixed source port is reused by each connection to another destination.
+            socket
+                .set_reuseaddr(src.port() != 0)
+                .map_err(DialError::at_once)?;
+            socket.bind(src).map_err(|e| fail(e, options.transparent))?;
+        }
+        (None, _) => {}
+    }
+    let stream = connecting(socket.connect(dst), timeout).await?;
+    stream.set_nodelay(true).map_err(DialError::at_once)?;
+    Ok(stream)
+}
+
+/// Awaits a TCP connect within `timeout`. Its first poll makes the `connect()` call: an
+/// error answered there came at once, before anything went out.
+async fn connecting(
+    attempt: impl std::future::Future<Output = io::Result<TcpStream>>,
+    timeout: Option<Duration>,
+) -> Result<TcpStream, DialError> {
+    use std::task::Poll;
+    let mut attempt = std::pin::pin!(attempt);
+    let first = std::future::poll_fn(|cx| Poll::Ready(attempt.as_mut().poll(cx))).await;
+    if let Poll::Ready(done) = first {
+        return done.map_err(DialError::at_once);
+    }
+    let later = match timeout {
+        Some(t) => tokio::time::timeout(t, attempt)
+            .await
+            .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut))),
+        None => attempt.await,
+    };
+    later.map_err(|error| DialError {
+        error,
+        at_once: false,
+    })
 }
 
 /// The address a server connection shows the server with `source … usesrc`: transparent

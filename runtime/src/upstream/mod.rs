@@ -49,11 +49,13 @@ const READ_SIZE: usize = 16 * 1024;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a server connection could not be opened: the TLS handshake's error when that was
-/// what failed, and whether `timeout connect` ran out (HAProxy's `sC` rather than `SC`).
+/// what failed, whether `timeout connect` ran out (HAProxy's `sC` rather than `SC`), and
+/// whether it failed before anything went out (`dial::DialError`: retried at once).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ConnectFailure {
     pub tls: Option<crate::tls::errors::ServerTlsError>,
     pub timed_out: bool,
+    pub at_once: bool,
 }
 
 /// A connection to a server, between exchanges or carrying one. Boxed: it moves from the
@@ -176,11 +178,12 @@ impl ServerConn {
         early: bool,
     ) -> Result<ServerConn, ConnectFailure> {
         let started = crate::clock::now();
-        let mut tcp = dial::connect(addr, dial, timeout)
+        let mut tcp = dial::open(addr, dial, timeout)
             .await
             .map_err(|e| ConnectFailure {
                 tls: None,
-                timed_out: e.kind() == io::ErrorKind::TimedOut,
+                timed_out: e.error.kind() == io::ErrorKind::TimedOut,
+                at_once: e.at_once,
             })?;
         if let Some(p) = &preface {
             tokio::io::AsyncWriteExt::write_all(&mut tcp, p)
@@ -200,6 +203,7 @@ impl ServerConn {
                     .map_err(|e| ConnectFailure {
                         tls: Some(e),
                         timed_out: e.timeout,
+                        at_once: false,
                     })?;
                 ServerStream::Tls(Box::new(tls))
             }

@@ -258,18 +258,21 @@ impl Attempts {
         self.retry_on
     }
 
-    /// How long to wait before the next attempt after a connection that failed at once
+    /// How long to wait before the next attempt after a connection the network refused
     /// (refused, reset: not a `timeout connect`, which already took its time): HAProxy's
     /// turn-around of one second, or `timeout connect` when shorter, so that a server
     /// restarting is not hammered and has a moment to come back. None when the retry may go
     /// to another server right away: `option redispatch` with more than one usable server
-    /// and a balancing that is not a hash (the failed one is avoided).
+    /// and a balancing that is not a hash (the failed one is avoided); and none after a
+    /// failure before anything went out (`at_once`: a source that cannot be bound, no free
+    /// port, a UNIX socket not there), which HAProxy retries at once.
     pub fn turnaround(
         be: &crate::state::BackendRt,
         attempt: std::time::Duration,
+        at_once: bool,
     ) -> Option<std::time::Duration> {
         let connect = be.timeouts.connect;
-        if connect.is_some_and(|c| attempt >= c) {
+        if at_once || connect.is_some_and(|c| attempt >= c) {
             return None;
         }
         let usable = be

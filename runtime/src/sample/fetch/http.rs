@@ -18,16 +18,18 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             .request
             .as_ref()
             .map(|r| Value::Str(r.method.to_string()))),
-        // The path and query of the request line's target; none for an absolute target
-        // without a path (HAProxy's http_parse_path finds none there).
-        "capture.req.uri" => one(txn
-            .request
-            .as_ref()
-            .filter(|r| !crate::http::target::lacks_path(&r.uri, r.version))
-            .map(|r| {
-                let pq = r.uri.path_and_query().map_or("/", |p| p.as_str());
-                Value::Str(pq.to_string())
-            })),
+        // The path and query of the target of the request line as it came (before the
+        // rules), as HAProxy's http_parse_path finds it: none for `*`, an authority (a
+        // CONNECT's) or an absolute target without a path.
+        "capture.req.uri" => one(txn.logged_line().and_then(|(_, uri)| {
+            let version = txn
+                .request
+                .as_ref()
+                .map_or(hyper::Version::HTTP_11, |r| r.version);
+            let target = crate::http::target::written(txn, uri, version);
+            let path = crate::http::target::path_of(target.as_bytes());
+            (!path.is_empty()).then(|| Value::Str(String::from_utf8_lossy(path).into_owned()))
+        })),
         "capture.req.ver" => one(txn
             .request
             .as_ref()

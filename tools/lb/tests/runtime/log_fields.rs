@@ -485,3 +485,63 @@ fn path_only_is_empty_where_the_target_has_no_path() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// `%B` of the proxy's own answers (no server, a deny, a `return`) under `option httpclose`
+/// and kept alive: the `Connection: close` HAProxy's HTTP/1 side writes for the mode is not
+/// part of the answer it counts.
+#[test]
+fn own_answers_count_the_same_bytes_whatever_the_connection_mode() {
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let section = |name: &str, port: u16, mode: &str| {
+        format!(
+            "listen {name}
+    bind 127.0.0.1:{port}
+    {mode}
+    retries 0
+    log-format \"B {name} %ST %B\"
+    http-request deny if {{ path /deny }}
+    http-request return status 200 content-type text/plain string hello if {{ path /return }}
+    server s {refused}
+"
+        )
+    };
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}{}{}",
+            section("close", port, "option httpclose"),
+            section("kept", port + 1, "option http-keep-alive")
+        )
+    };
+    let lines = |log: &str| -> Vec<String> {
+        let mut l: Vec<String> = log
+            .lines()
+            .filter(|l| l.starts_with("B "))
+            .map(str::to_string)
+            .collect();
+        l.sort();
+        l
+    };
+    let drive = |port: u16, side: &Side| {
+        for p in [port, port + 1] {
+            for path in ["/", "/deny", "/return"] {
+                curl(&[&format!("http://127.0.0.1:{p}{path}")]);
+            }
+        }
+        side.selected(lines, 6)
+    };
+    let (ours, theirs) = both_reading(2, cfg, drive);
+    assert_eq!(ours.len(), 6, "{ours:?}");
+    // Each answer counts the same in both modes.
+    let figures = |of: &str| -> Vec<String> {
+        ours.iter()
+            .filter_map(|l| l.strip_prefix(&format!("B {of} ")).map(str::to_string))
+            .collect()
+    };
+    assert_eq!(figures("close"), figures("kept"), "{ours:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}

@@ -55,3 +55,64 @@ backend custom
         assert_eq!(theirs, mine);
     }
 }
+
+/// `http-after-response` rules: `set-status` writes the phrase too (even to the status it
+/// had); `capture.req.uri` finds no path in `*` or a CONNECT's authority; and a request
+/// HAProxy's parser refuses (two Host values) gets the parser's 400, which no rule sees.
+#[test]
+fn after_response_rules_set_the_phrase_and_skip_the_parsers_answers() {
+    let server = raw_server(
+        b"HTTP/1.1 200 Fine Thanks\r\ncontent-length: 0\r\n\r\n",
+        Duration::ZERO,
+        Duration::from_millis(200),
+    );
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    log global
+    log-format \"%r\"
+    http-request return status 200 content-type text/plain string hi if {{ method CONNECT }} || {{ method OPTIONS }}
+    http-after-response set-header x-uri \"<%[capture.req.uri]>\"
+    http-after-response set-status 200
+    default_backend be
+backend be
+    server s {server}
+"
+        )
+    };
+    let answers = |port: u16| {
+        [
+            "GET /p?q HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            "CONNECT b:443 HTTP/1.1\r\nHost: b:443\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        ]
+        .map(|req| {
+            let answer = raw(port, req.as_bytes(), Duration::from_secs(5));
+            let head = answer.split("\r\n\r\n").next().unwrap_or("");
+            let mut lines = head.lines();
+            let status = lines.next().unwrap_or("").to_string();
+            let uri = lines
+                .find_map(|l| l.strip_prefix("x-uri: "))
+                .unwrap_or("-")
+                .to_string();
+            (status, uri)
+        })
+    };
+    let (mine, theirs) = both(cfg, answers);
+    let expected = [
+        ("HTTP/1.1 200 OK", "</p?q>"),
+        ("HTTP/1.1 200 OK", "<>"),
+        ("HTTP/1.1 200 OK", "<>"),
+        ("HTTP/1.1 400 Bad request", "-"),
+    ]
+    .map(|(s, u)| (s.to_string(), u.to_string()));
+    assert_eq!(mine, expected);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

@@ -197,3 +197,83 @@ fn tcp_response_rules_in_http_mode_run_on_the_response_and_reject_unanswered() {
     assert_eq!(theirs.iter().map(|t| t.0).collect::<Vec<_>>(), [200, 0]);
     assert_eq!(their_lines, mine);
 }
+
+/// A server answering each CONNECT with a 2xx, then echoing the tunnel's bytes.
+fn tunnel_server() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = s;
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let _ = s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                let mut buf = [0u8; 1024];
+                while let Ok(n @ 1..) = s.read(&mut buf) {
+                    let _ = s.write_all(&buf[..n]);
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// What the proxy sent back to a CONNECT within `early`, then within `late` more.
+fn connect_answer(port: u16, early: Duration, late: Duration) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"CONNECT far:443 HTTP/1.1\r\nHost: far:443\r\n\r\n")
+        .unwrap();
+    let mut read_for = |wait: Duration| {
+        let until = std::time::Instant::now() + wait;
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !out.ends_with(b"\r\n\r\n") {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            s.set_read_timeout(Some(left)).unwrap();
+            match s.read(&mut buf) {
+                Ok(n @ 1..) => out.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let first = read_for(early);
+    let second = read_for(late);
+    (first, second)
+}
+
+#[test]
+fn a_tunnels_response_waits_out_the_inspect_delay_for_wait_end_in_http_mode() {
+    let server = tunnel_server();
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    tcp-response inspect-delay 2s
+    tcp-response content reject unless WAIT_END
+    server s {server}
+"
+        )
+    };
+    // A 2xx to CONNECT opens a tunnel: its message never ends, so `WAIT_END` is known only
+    // once the delay passed, and then it holds (the response goes on).
+    let drive =
+        |port: u16| connect_answer(port, Duration::from_millis(700), Duration::from_secs(6));
+    let (ours, theirs) = both(cfg, drive);
+    assert_eq!(ours.0, "", "the 2xx is held for the delay");
+    assert!(ours.1.starts_with("HTTP/1.1 200 "), "{ours:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs.0, ours.0);
+        assert_eq!(theirs.1, ours.1);
+    }
+}

@@ -165,3 +165,64 @@ backend over_tls
     real.sort();
     assert_eq!(mine, real);
 }
+
+/// A TLS client connection to `port` trusting `pem`'s certificate (made for `a.example`), its
+/// handshake done.
+fn tls_connect(port: u16, pem: &str) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(pem).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("a.example").unwrap();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut sock).unwrap();
+    }
+    rustls::StreamOwned::new(conn, sock)
+}
+
+#[test]
+fn a_tls_stream_without_a_server_closes_after_the_handshake_without_reading_on() {
+    let dir = std::env::temp_dir().join(format!("hapee-tls-noserver-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = certificate(&dir);
+    let cfg = |port: u16| {
+        format!(
+            "{}frontend fe
+    mode tcp
+    bind 127.0.0.1:{port} ssl crt {pem}
+",
+            DEFAULTS
+        )
+    };
+    let drive = |port: u16| {
+        let mut tls = tls_connect(port, &pem);
+        // The stream ends at once: the proxy's close_notify, then its close.
+        let mut out = Vec::new();
+        let end = tls
+            .read_to_end(&mut out)
+            .map_or_else(|e| format!("{:?}", e.kind()), |n| format!("closed {n}"));
+        // What the client sends now meets a closed socket, which answers with a reset; a
+        // proxy still reading to drain the connection would take it quietly.
+        let _ = tls.sock.write_all(&[b'x'; 200]);
+        std::thread::sleep(Duration::from_millis(300));
+        let again = tls.sock.write_all(&[b'x'; 200]).map_err(|e| e.kind());
+        (end, again)
+    };
+    let (ours, theirs) = crate::harness::both(cfg, drive);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(ours.0, "closed 0");
+    assert!(ours.1.is_err(), "{ours:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}
