@@ -95,6 +95,9 @@ impl Analysis {
                 spans.done();
                 c.diagnostics.extend(refused);
             }
+            // Allow comments naming no rule (L023), as `check` reports them.
+            let comments = hapee_compiler::lint::allow_comment_findings(&c.db);
+            c.diagnostics.extend(comments);
             let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
             c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
             spans.mark("apply");
@@ -195,12 +198,7 @@ impl Analysis {
     pub(crate) fn to_lsp(&self, d: &hapee_compiler::diagnostic::Diagnostic) -> lsp::Diagnostic {
         lsp::Diagnostic {
             range: self.diagnostic_range(d),
-            severity: Some(match d.severity {
-                Severity::Error => lsp::DiagnosticSeverity::ERROR,
-                Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-                Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
-                Severity::Hint => lsp::DiagnosticSeverity::HINT,
-            }),
+            severity: Some(lsp_severity(d.severity)),
             code: Some(lsp::NumberOrString::String(d.code.to_string())),
             source: Some("hapee".into()),
             message: match &d.help {
@@ -415,5 +413,15 @@ impl Analysis {
                     .filter(|l| l.kind == LineKind::SectionHeader)
                     .and(None)
             })
+    }
+}
+
+/// The editor's severity for one of hapee's.
+pub(crate) fn lsp_severity(s: Severity) -> lsp::DiagnosticSeverity {
+    match s {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
     }
 }

@@ -20,13 +20,14 @@ pub enum Level {
 #[derive(Clone, Debug, Default)]
 pub struct LintConfig {
     levels: FxHashMap<&'static str, Level>,
-    /// The `.hapee.toml` read, when its lists name codes that no rule has (L023).
-    unknown: Option<Box<UnknownSettings>>,
+    /// The `.hapee.toml` read, with the entries of its lists that name no rule (L023).
+    settings: Option<Box<SettingsSource>>,
 }
 
-/// The entries of a `.hapee.toml` that name no rule: they are skipped, and reported (L023).
+/// A `.hapee.toml` read, and the entries of its lists that name no rule: they are skipped, and
+/// reported (L023).
 #[derive(Clone, Debug)]
-struct UnknownSettings {
+struct SettingsSource {
     /// Where the file is (empty until [`LintConfig::discover`] names it).
     path: PathBuf,
     text: String,
@@ -94,13 +95,15 @@ impl LintConfig {
                 }
             }
         }
-        if !unknown.is_empty() {
-            cfg.unknown = Some(Box::new(UnknownSettings {
-                path: PathBuf::new(),
-                text: text.to_string(),
-                entries: unknown,
-            }));
-        }
+        cfg.settings = Some(Box::new(SettingsSource {
+            path: PathBuf::new(),
+            text: if unknown.is_empty() {
+                String::new()
+            } else {
+                text.to_string()
+            },
+            entries: unknown,
+        }));
         Ok(cfg)
     }
 
@@ -108,7 +111,7 @@ impl LintConfig {
     /// which is added to `db` for them (nothing is added without such an entry). The levels
     /// are not applied: [`LintConfig::apply`] does that.
     pub fn settings_diagnostics(&self, db: &mut SourceDb) -> Vec<Diagnostic> {
-        let Some(u) = &self.unknown else {
+        let Some(u) = self.settings.as_ref().filter(|u| !u.entries.is_empty()) else {
             return Vec::new();
         };
         // Named as the configuration files are, relative to the working directory when under it.
@@ -125,9 +128,12 @@ impl LintConfig {
             .collect()
     }
 
-    /// The `.hapee.toml` whose entries [`LintConfig::settings_diagnostics`] reports, if any.
+    /// The `.hapee.toml` these levels were read from, if any (the file of
+    /// [`LintConfig::settings_diagnostics`]).
     pub fn settings_path(&self) -> Option<&Path> {
-        self.unknown.as_ref().map(|u| u.path.as_path())
+        (self.settings.as_ref())
+            .map(|u| u.path.as_path())
+            .filter(|p| !p.as_os_str().is_empty())
     }
 
     /// The levels of `.hapee.toml` as `hapee-lb check` and the language server both find it
@@ -145,7 +151,7 @@ impl LintConfig {
                     std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
                 let mut cfg =
                     LintConfig::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))?;
-                if let Some(u) = &mut cfg.unknown {
+                if let Some(u) = &mut cfg.settings {
                     u.path = p;
                 }
                 Ok(cfg)
