@@ -91,7 +91,7 @@ Usage:
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
   hapee-lb route -f FILE [--src ADDR] [--tls] [--sni NAME] [--frontend NAME] [--format json] 'METHOD /path'
-                 [-H 'Name: value']...           replay one request offline: rules, backend, server
+                 [-H 'Name: value']... [-d BODY|@FILE] replay one request offline: rules, backend, server
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
   hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
   hapee-lb -cc 'CONDITION'                     evaluate a .if condition: exit 0 true, 1 false, 2 error

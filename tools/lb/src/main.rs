@@ -33,6 +33,7 @@ mod fmt;
 mod heap;
 mod lua;
 mod route;
+mod route_offline;
 mod run;
 mod unsupported;
 
