@@ -15,7 +15,16 @@ pub const CODE: &str = "L023";
 /// a code written without its zeros (`L2` for `L002`), a code one edit away from exactly one
 /// code, or the rule name HAProxy's own "did you mean" would pick.
 pub fn suggest(word: &str) -> Option<&'static str> {
-    let allowable = || codes::RULES.iter().filter(|r| may_allow(r));
+    suggest_among(word, may_allow)
+}
+
+/// [`suggest`] among every rule (`hapee-lb explain` takes any code).
+pub fn suggest_any(word: &str) -> Option<&'static str> {
+    suggest_among(word, |_| true)
+}
+
+fn suggest_among(word: &str, among: fn(&codes::Rule) -> bool) -> Option<&'static str> {
+    let allowable = || codes::RULES.iter().filter(move |r| among(r));
     let upper = word.to_ascii_uppercase();
     let mut chars = upper.chars();
     let letter = chars.next()?;
@@ -26,7 +35,7 @@ pub fn suggest(word: &str) -> Option<&'static str> {
     {
         if let Ok(n) = digits.parse::<u32>() {
             let padded = format!("{letter}{n:03}");
-            if let Some(r) = codes::rule(&padded).filter(|r| may_allow(r)) {
+            if let Some(r) = codes::rule(&padded).filter(|r| among(r)) {
                 return Some(r.code);
             }
         }
@@ -182,6 +191,9 @@ mod tests {
         assert_eq!(suggest("W10"), None);
         // An error no setting silences is never proposed.
         assert!(suggest("E30").is_none_or(|c| !c.starts_with('E')));
+        // Any code, for `explain`.
+        assert_eq!(suggest_any("e1"), Some("E001"));
+        assert_eq!(suggest_any("unmatched-quotes"), Some("unmatched-quote"));
     }
 
     #[test]

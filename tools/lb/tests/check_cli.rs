@@ -342,6 +342,21 @@ fn explain_lists_and_explains_codes() {
     let one = run(&["explain", "E302"]);
     assert!(String::from_utf8_lossy(&one.stdout).contains("thread"));
     assert_eq!(run(&["explain", "E999"]).status.code(), Some(1));
+    // Every listed code explains, by code and by name.
+    for line in text.lines() {
+        let mut words = line.split(' ');
+        let (code, name) = (words.next().unwrap(), words.next().unwrap());
+        for asked in [code, name] {
+            let out = run(&["explain", asked]);
+            assert!(out.status.success(), "{asked}: {out:?}");
+            assert!(String::from_utf8_lossy(&out.stdout).starts_with(code));
+        }
+    }
+    // A mistyped code gets the one it most likely meant.
+    let typo = run(&["explain", "l23"]);
+    assert_eq!(typo.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&typo.stderr);
+    assert!(said.contains("did you mean 'L023'?"), "{said}");
 }
 
 #[test]
