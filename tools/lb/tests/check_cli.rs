@@ -329,6 +329,16 @@ fn fmt_check_diff_and_rewrite() {
         "global\n    maxconn 100\nfrontend fe\n    bind :80\n"
     );
     assert_eq!(run(&["fmt", "--check", p]).status.code(), Some(0));
+    // A last line without its line feed gets one, and fmt says so: HAProxy refuses the file
+    // without it, so the verdict changes.
+    std::fs::write(&cfg, "global\n    maxconn 100").unwrap();
+    let out = run(&["fmt", p]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(E009)"), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "global\n    maxconn 100\n"
+    );
+    assert!(run(&["fmt", p]).stderr.is_empty());
 }
 
 #[test]
