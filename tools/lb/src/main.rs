@@ -28,6 +28,7 @@ static GLOBAL: heap::Mimalloc = heap::Mimalloc;
 
 mod args;
 mod check;
+mod fix;
 mod fmt;
 #[cfg(not(feature = "system-alloc"))]
 mod heap;

@@ -333,7 +333,10 @@ fn fmt_check_diff_and_rewrite() {
     // without it, so the verdict changes.
     std::fs::write(&cfg, "global\n    maxconn 100").unwrap();
     let out = run(&["fmt", p]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("(E009)"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(E009)"),
+        "{out:?}"
+    );
     assert_eq!(
         std::fs::read_to_string(&cfg).unwrap(),
         "global\n    maxconn 100\n"
@@ -600,4 +603,43 @@ fn each_command_answers_help() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "{out:?}");
+}
+
+#[test]
+fn fix_writes_the_fixes_shown_and_checks_again() {
+    // Misspellings (errors), a mistyped allow code, a missing final line feed; once those are
+    // fixed the lints appear (an unused ACL, a server not checked) and are fixed in turn.
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout conect 5s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:18490\n    acl unused_one path_beg /x\n    acl is_api path_beg /api\n    use_backend api if is_api # hapee: allow(L02)\n    default_backend app\nbackend app\n    balanse roundrobin\n    server s1 127.0.0.1:9000 chekc\nbackend api\n    server a1 127.0.0.1:9001\n    option httpchk";
+    let cfg = write_cfg("fix.cfg", text);
+    let out = run(&["check", "--fix", "-f", cfg.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("fixed 5 problems") && said.contains("fixed 2 problems"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:18490\n    acl is_api path_beg /api\n    use_backend api if is_api # hapee: allow(L002)\n    default_backend app\nbackend app\n    balance roundrobin\n    server s1 127.0.0.1:9000 check\nbackend api\n    server a1 127.0.0.1:9001 check\n    option httpchk\n"
+    );
+    // Nothing left to fix: the file is left as it is.
+    let again = run(&["check", "--fix", "-f", cfg.to_str().unwrap()]);
+    assert!(again.stderr.is_empty(), "{again:?}");
+    // A code allowed is not fixed.
+    std::fs::write(&cfg, "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:18491\n    acl unused_one path_beg /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n").unwrap();
+    let allowed = run(&[
+        "check",
+        "--fix",
+        "--allow",
+        "L002",
+        "-f",
+        cfg.to_str().unwrap(),
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&allowed.stderr).contains("fixed"),
+        "{allowed:?}"
+    );
+    assert!(std::fs::read_to_string(&cfg)
+        .unwrap()
+        .contains("unused_one"));
 }
