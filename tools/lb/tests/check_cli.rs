@@ -643,3 +643,20 @@ fn fix_writes_the_fixes_shown_and_checks_again() {
         .unwrap()
         .contains("unused_one"));
 }
+
+#[test]
+fn acls_used_only_by_redirects_and_directives_are_not_unused() {
+    // L002 counted only rule and use_backend conditions: `check --fix` removed ACLs that a
+    // `redirect`, `monitor fail`, `use-server`, `stick on` or `force-persist` line uses, and
+    // HAProxy then refused the configuration (found fixing broken public-corpus files).
+    let text = "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:18492\n    acl a1 path_beg /a\n    acl a2 path_beg /b\n    acl unused path_beg /e\n    redirect scheme https if !a1\n    monitor-uri /mon\n    monitor fail if a2\n    default_backend app\nbackend app\n    acl b1 path_beg /x\n    acl b2 path_beg /y\n    acl b3 path_beg /z\n    use-server s1 if b1\n    stick-table type ip size 1k\n    stick on src if b2\n    force-persist if b3\n    server s1 127.0.0.1:9000\n";
+    let cfg = write_cfg("acl_users.cfg", text);
+    let out = run(&["check", "--format", "json", "-f", cfg.to_str().unwrap()]);
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let unused: Vec<u64> = found
+        .iter()
+        .filter(|d| d["code"] == "L002")
+        .map(|d| d["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unused, [10], "{found:?}");
+}
