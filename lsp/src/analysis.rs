@@ -95,9 +95,6 @@ impl Analysis {
                 spans.done();
                 c.diagnostics.extend(refused);
             }
-            // Allow comments naming no rule (L023), as `check` reports them.
-            let comments = hapee_compiler::lint::allow_comment_findings(&c.db);
-            c.diagnostics.extend(comments);
             let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
             c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
             spans.mark("apply");

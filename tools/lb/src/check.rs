@@ -93,11 +93,9 @@ fn run_round(args: &CheckArgs, rounds: u8) -> u8 {
         let tls = hapee_compiler::refusals::tls_names::diagnostics(&compilation);
         compilation.diagnostics.extend(tls);
     }
-    // Lint settings that name no rule (L023), whether or not the configuration has errors:
-    // they are about the settings, not the model.
+    // `.hapee.toml` entries that name no rule (L023; the allow comments' are the compiler's),
+    // whether or not the configuration has errors: they are about the settings, not the model.
     if options.lints && !errors_only {
-        let comments = hapee_compiler::lint::allow_comment_findings(&compilation.db);
-        compilation.diagnostics.extend(comments);
         let settings = lint_config.settings_diagnostics(&mut compilation.db);
         compilation.diagnostics.extend(settings);
     }
