@@ -332,6 +332,11 @@ fn compile_inner(
         // The findings kept are those of this compilation's model, or none.
         *cache = crate::lint::LintCache::default();
     }
+    // Allow comments that name no rule (L023) are about the text, whatever the model.
+    if run_lints {
+        let comments = crate::lint::allow_comment_findings(&c.db);
+        c.diagnostics.extend(comments);
+    }
     spans.mark("lints");
     spans.done();
     c

@@ -484,6 +484,8 @@ rules! {
         "After a reload or on another node of the cluster, tokens and resets made with the old key are not recognised: clients that were sent a Retry fail their handshake, and stateless resets are ignored. Set the same 'cluster-secret' everywhere.";
     "L022" "skipped-after-carriage-return" Warning Lint "A line holds text after a carriage return that ends no line, which HAProxy skips."
         "HAProxy ends its lines at line feeds and reads each one only up to its first carriage return: in a file with old Mac line endings (a carriage return alone), all but the start of each run of such lines is skipped without a word, while editors show every part as a line of its own. End the lines with '\\n' or '\\r\\n'.";
+    "L023" "unknown-lint-code" Warning Lint "A '# hapee: allow(…)' comment or '.hapee.toml' names a code no rule has, or an error no setting can silence."
+        "A lint setting that names no rule silences nothing, so the warning it was written for stays. Each code or rule name of an allow comment and of the allow, warn and deny lists of '.hapee.toml' is looked up; a mistyped one is reported with the code or name it most likely meant (a code written without its zeros, 'L2' for 'L002', or one letter off). An error HAProxy also makes (most E codes) cannot be allowed either: the configuration would still fail to start. Only 'allow(…)' is read in a 'hapee:' comment. 'hapee-lb explain --list' lists every code and name.";
 
     // ---- U: runtime support ----
     "U001" "runtime-unsupported" Warning Runtime "The configuration uses something hapee's runtime does not implement yet."

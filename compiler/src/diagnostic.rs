@@ -60,6 +60,33 @@ pub struct Edit {
     pub replacement: String,
 }
 
+/// The bytes of `file` an edit of `span` by `replacement` replaces, as the language server's
+/// quick fixes and `check --fix` apply it: an edit that deletes everything a line holds (but
+/// for a comment after it, which spoke of what goes) deletes the line itself, its line feed
+/// included, so that no blank or comment-only line is left behind.
+pub fn applied_range(
+    file: &crate::source::SourceFile,
+    span: Span,
+    replacement: &str,
+) -> std::ops::Range<usize> {
+    let line = file.line_index(span.start as usize);
+    let bounds = file.line_range(line);
+    let end = (span.end as usize).min(bounds.end.max(span.start as usize));
+    let rest = file.text.get(end..bounds.end).unwrap_or("").trim();
+    let whole_line = replacement.trim().is_empty()
+        && file.line_index(span.end.saturating_sub(1).max(span.start) as usize) == line
+        && file.text[bounds.start..span.start as usize]
+            .trim()
+            .is_empty()
+        && (rest.is_empty() || rest.starts_with('#'));
+    if !whole_line {
+        return span.range();
+    }
+    // Up to the start of the next line (the line's end at the end of the file).
+    let next = (file.line_starts().get(line + 1)).map_or(file.text.len(), |&s| s as usize);
+    bounds.start..next
+}
+
 /// A machine-applicable fix: a title and the edits that make it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fix {

@@ -77,6 +77,16 @@ pub fn formatted_lines(db: &SourceDb, file: &SyntaxFile) -> Vec<Option<String>> 
         } else {
             let words: Vec<&str> = line.words.iter().map(|w| word_text(db, w)).collect();
             text.push_str(&join_words(&line.words, &words));
+            // Words that come to nothing at the end of a line (`maxconn "${UNSET}"`) are not
+            // among the words HAProxy reads, but they are the file's text: with the variable
+            // set they are read. Kept as written.
+            let end = line.comment.map_or(line.span.end, |c| c.start) as usize;
+            let last = line.words.last().map_or(end, |w| w.span.end as usize);
+            let tail = source.text.get(last..end).unwrap_or("").trim();
+            if !tail.is_empty() {
+                text.push(' ');
+                text.push_str(tail);
+            }
             if let Some(c) = line.comment {
                 text.push(' ');
                 text.push_str(db.text(c).trim_end());

@@ -72,3 +72,17 @@ fn canonical_layout() {
         "global\n    maxconn 100 # cap\n\nfrontend fe\n    bind 127.0.0.1:80\n    # a comment\n    default_backend be\n"
     );
 }
+
+#[test]
+fn words_that_expand_to_nothing_are_kept() {
+    // Unset variables: HAProxy reads no word there, but the text is the configuration's.
+    let text = "global\n  maxconn   \"${HAPEE_FMT_UNSET_A}\"\n  log \"${HAPEE_FMT_UNSET_B}\" local0\n  user \"${HAPEE_FMT_UNSET_C}\"   \"${HAPEE_FMT_UNSET_D}\"  # who\n  group \"\"\n";
+    let c = build(text);
+    let out = format_file(&c.db, &c.tree.files[0]);
+    assert_eq!(
+        out,
+        "global\n    maxconn \"${HAPEE_FMT_UNSET_A}\"\n    log \"${HAPEE_FMT_UNSET_B}\" local0\n    user \"${HAPEE_FMT_UNSET_C}\" \"${HAPEE_FMT_UNSET_D}\" # who\n    group \"\"\n"
+    );
+    let again = build(&out);
+    assert_eq!(format_file(&again.db, &again.tree.files[0]), out);
+}

@@ -10,27 +10,15 @@ use lsp_types as lsp;
 /// The marker `hapee-lb check` reads in a line's comment.
 const ALLOW: &str = "# hapee: allow(";
 
-/// An edit as the editor applies it. An edit that deletes everything a line holds (but for a
-/// comment after it, which spoke of what goes) deletes the line itself, so that no blank or
-/// comment-only line is left behind.
+/// An edit as the editor applies it (a whole line deleted, see
+/// [`hapee_compiler::diagnostic::applied_range`]).
 fn text_edit(enc: Encoding, f: &SourceFile, span: Span, replacement: &str) -> lsp::TextEdit {
-    let line = f.line_index(span.start as usize);
-    let bounds = f.line_range(line);
-    let rest = f.text[span.end as usize..bounds.end].trim();
-    let whole_line = replacement.trim().is_empty()
-        && f.line_index(span.end.saturating_sub(1).max(span.start) as usize) == line
-        && f.text[bounds.start..span.start as usize].trim().is_empty()
-        && (rest.is_empty() || rest.starts_with('#'));
-    if whole_line {
-        // Up to the start of the next line (the line's end at the end of the file).
-        let next = f
-            .line_starts()
-            .get(line + 1)
-            .map_or(f.text.len(), |&s| s as usize);
+    let range = hapee_compiler::diagnostic::applied_range(f, span, replacement);
+    if range != span.range() {
         return lsp::TextEdit {
             range: lsp::Range {
-                start: enc.position(f, bounds.start),
-                end: enc.position(f, next),
+                start: enc.position(f, range.start),
+                end: enc.position(f, range.end),
             },
             new_text: String::new(),
         };

@@ -195,12 +195,7 @@ impl Analysis {
     pub(crate) fn to_lsp(&self, d: &hapee_compiler::diagnostic::Diagnostic) -> lsp::Diagnostic {
         lsp::Diagnostic {
             range: self.diagnostic_range(d),
-            severity: Some(match d.severity {
-                Severity::Error => lsp::DiagnosticSeverity::ERROR,
-                Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-                Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
-                Severity::Hint => lsp::DiagnosticSeverity::HINT,
-            }),
+            severity: Some(lsp_severity(d.severity)),
             code: Some(lsp::NumberOrString::String(d.code.to_string())),
             source: Some("hapee".into()),
             message: match &d.help {
@@ -415,5 +410,15 @@ impl Analysis {
                     .filter(|l| l.kind == LineKind::SectionHeader)
                     .and(None)
             })
+    }
+}
+
+/// The editor's severity for one of hapee's.
+pub(crate) fn lsp_severity(s: Severity) -> lsp::DiagnosticSeverity {
+    match s {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
     }
 }

@@ -278,6 +278,9 @@ impl Analysis {
         if o.kind == Kind::Backend {
             return None;
         }
+        if o.kind == Kind::Group {
+            return self.group_summary(o);
+        }
         let def = crate::symbols::same(self.index(), o).find(|x| x.definition)?;
         if !matches!(o.kind, Kind::Acl | Kind::Server) {
             return self.section_summary(def);
@@ -287,6 +290,49 @@ impl Analysis {
         let text = file.text[file.line_range(line)].trim();
         let what = if o.kind == Kind::Acl { "ACL" } else { "server" };
         Some(format!("**{what} {}** — `{text}`", o.name))
+    }
+
+    /// For a userlist group's name: its userlist, the line defining it and the `user` lines
+    /// naming it, as written (a group no line defines says so: HAProxy refuses it).
+    fn group_summary(&self, o: &crate::symbols::Occurrence) -> Option<String> {
+        let tree = &self.c.tree;
+        let list = tree.sections.get(o.scope)?;
+        let list_name = tree.header(list).words.get(1)?.value.as_str();
+        let mut text = format!(
+            "**group {}** of userlist `{list_name}`
+
+",
+            o.name
+        );
+        let line_of = |span: hapee_compiler::source::Span| {
+            let file = self.c.db.file(span.file);
+            file.text[file.line_range(file.line_index(span.start as usize))].trim()
+        };
+        let all: Vec<_> = crate::symbols::same(self.index(), o).collect();
+        let mut lines: Vec<&str> = (all.iter().filter(|x| x.definition))
+            .map(|x| line_of(x.span))
+            .collect();
+        if lines.is_empty() {
+            text.push_str("No `group` line of that userlist defines it.\n\n");
+        }
+        // The `user` lines of the userlist that name the group.
+        let members = (all.iter().filter(|x| !x.definition))
+            .map(|x| line_of(x.span))
+            .filter(|l| l.starts_with("user ") || l.starts_with("user\t"));
+        for l in members {
+            if !lines.contains(&l) {
+                lines.push(l);
+            }
+        }
+        if !lines.is_empty() {
+            text.push_str("```haproxy\n");
+            for l in lines {
+                text.push_str(l);
+                text.push('\n');
+            }
+            text.push_str("```");
+        }
+        Some(text.trim_end().to_string())
     }
 
     /// For the name of a userlist, resolvers, peers or defaults section: its header and its

@@ -15,6 +15,7 @@ mod paths;
 mod position;
 mod publish;
 pub mod server;
+mod settings;
 mod signature;
 mod symbols;
 mod sync;

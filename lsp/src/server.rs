@@ -290,6 +290,20 @@ fn publish_dirty(
         spans.mark("send");
         spans.done();
     }
+    // `.hapee.toml`'s own diagnostics, when they changed (an empty list only to clear some).
+    if let Some((uri, diagnostics)) = docs.settings.take() {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "textDocument/publishDiagnostics",
+            "params": lsp::PublishDiagnosticsParams::new(uri.clone(), diagnostics.clone(), None),
+        }))?;
+        let hash = xxhash_rust::xxh3::xxh3_64(&body);
+        let before = docs.published.get(&uri);
+        if before != Some(&hash) && (before.is_some() || !diagnostics.is_empty()) {
+            docs.published.insert(uri, hash);
+            raw.send(body)?;
+        }
+    }
     Ok(())
 }
 

@@ -15,6 +15,9 @@ pub enum Kind {
     /// Servers, scoped to their backend.
     Server,
     Userlist,
+    /// A userlist's groups, scoped to their userlist section (`group NAME`, `user … groups
+    /// NAME,…`, the patterns of `http_auth_group(USERLIST)`).
+    Group,
     Resolvers,
     Peers,
     Defaults,
@@ -46,6 +49,11 @@ pub fn index(tree: &SyntaxTree, raw: &dyn Fn(Span) -> String) -> Vec<Occurrence>
             definition,
         })
     };
+    // Each userlist's section, for the group names `http_auth_group(NAME)` matches.
+    let userlists: Vec<(&str, usize)> = (tree.sections.iter().enumerate())
+        .filter(|(_, s)| s.kind == SectionKind::Userlist)
+        .filter_map(|(si, s)| Some((tree.header(s).words.get(1)?.value.as_str(), si)))
+        .collect();
     for (si, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);
         let defined = match section.kind {
@@ -89,6 +97,20 @@ pub fn index(tree: &SyntaxTree, raw: &dyn Fn(Span) -> String) -> Vec<Occurrence>
                 "use-server" => {
                     if let Some(w) = words.get(1) {
                         push(Kind::Server, si, &w.value, w.span, false);
+                    }
+                }
+                "group" if section.kind == SectionKind::Userlist => {
+                    if let Some(w) = words.get(1) {
+                        push(Kind::Group, si, &w.value, w.span, true);
+                    }
+                }
+                "user" if section.kind == SectionKind::Userlist => {
+                    if let Some(i) = words.iter().position(|w| w.value == "groups") {
+                        if let Some(w) = words.get(i + 1) {
+                            for (name, span) in list_items(w, &raw(w.span)) {
+                                push(Kind::Group, si, name, span, false);
+                            }
+                        }
                     }
                 }
                 "use_backend" | "default_backend" => {
@@ -146,6 +168,30 @@ pub fn index(tree: &SyntaxTree, raw: &dyn Fn(Span) -> String) -> Vec<Occurrence>
                     if let Some(at) = text.find(fetch) {
                         let rest = &text[at + fetch.len()..];
                         let len = rest.find([')', ',']).unwrap_or(rest.len());
+                        // The words after `http_auth_group(NAME)` are groups of that userlist.
+                        let groups_of = (kind == Kind::Userlist && fetch.ends_with("group("))
+                            .then(|| userlists.iter().find(|(n, _)| *n == &rest[..len]))
+                            .flatten();
+                        if let Some(&(_, list)) = groups_of {
+                            let patterns = words[i + 1..]
+                                .iter()
+                                .take_while(|g| !ENDS_PATTERNS.contains(&g.value.as_str()));
+                            // ACL flags (`-i`, `-m str`, `-f FILE`) are no patterns.
+                            // `--` ends them.
+                            let (mut flag_value, mut flags) = (false, true);
+                            for g in patterns {
+                                let v = g.value.as_str();
+                                if std::mem::take(&mut flag_value) {
+                                    continue;
+                                }
+                                if flags && v.starts_with('-') {
+                                    flags = v != "--";
+                                    flag_value = matches!(v, "-m" | "-f" | "-u");
+                                    continue;
+                                }
+                                push(Kind::Group, list, v, g.span, false);
+                            }
+                        }
                         if len > 0 && text.len() == w.value.len() {
                             let start = w.span.start + (at + fetch.len()) as u32;
                             let span = Span {
@@ -161,6 +207,31 @@ pub fn index(tree: &SyntaxTree, raw: &dyn Fn(Span) -> String) -> Vec<Occurrence>
         }
     }
     out
+}
+
+/// The words that end an ACL's patterns inside a condition.
+const ENDS_PATTERNS: [&str; 6] = ["}", "if", "unless", "||", "or", "!"];
+
+/// The names of a comma-separated list word (`admin,ops`) and their spans; none when the word
+/// is written with quotes or escapes (its text is not its value).
+fn list_items<'a>(
+    w: &'a hapee_compiler::syntax::Word,
+    raw: &str,
+) -> impl Iterator<Item = (&'a str, Span)> + 'a {
+    let plain = raw == w.value.as_str();
+    let mut start = w.span.start;
+    (w.value.split(','))
+        .filter(move |_| plain)
+        .map(move |name| {
+            let span = Span {
+                start,
+                end: start + name.len() as u32,
+                ..w.span
+            };
+            start += name.len() as u32 + 1;
+            (name, span)
+        })
+        .filter(|(name, _)| !name.is_empty())
 }
 
 /// The occurrence whose span contains `offset`.

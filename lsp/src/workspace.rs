@@ -44,6 +44,9 @@ pub struct Documents {
     root: Option<PathBuf>,
     /// How the client counts columns: in the positions of its edits and of every answer.
     enc: Encoding,
+    /// The diagnostics of the `.hapee.toml` read by the last compilation, to publish for that
+    /// file (see [`crate::settings`]).
+    pub settings: Option<(lsp::Url, Vec<lsp::Diagnostic>)>,
 }
 
 /// The lines touched so far (`before`, in the text before the edit) and by the edit that
@@ -325,15 +328,21 @@ impl Documents {
                 .iter()
                 .find(|(u, a)| !self.dirty.contains(*u) && a.compiled(&sources))
                 .map(|(_, a)| a.refocus(focus));
-            let a = match shared {
-                Some(a) => a,
+            let (a, settings) = match shared {
+                Some(a) => (a, None),
                 None => {
                     let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
                     let lints = self.lint_config(first.as_deref());
                     spans.mark("sources and lint settings");
-                    Analysis::workspace(&mut session, &sources, focus, &lints, self.enc)
+                    let settings = crate::settings::diagnostics(&lints, self.enc);
+                    let a = Analysis::workspace(&mut session, &sources, focus, &lints, self.enc);
+                    (a, settings)
                 }
             };
+            drop(sources);
+            if settings.is_some() {
+                self.settings = settings;
+            }
             self.sessions.insert(uri.clone(), session);
             spans.mark("compile and lint levels");
             self.analysis.insert(uri.clone(), a);

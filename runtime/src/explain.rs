@@ -148,16 +148,19 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
 
 /// Runs `list`'s rules of `set` as the live path does, recording each rule the evaluation
 /// reached; the final verdict (`continue` when none ended it).
+/// A `wait-for-body` rule does not end it: the request's whole body (`body`, offline) has
+/// arrived when it waits, `req.body` shows it from then on, and the rules after it run.
 fn trace_rules(
     proxy: &str,
     list: &[CompiledRule],
     set: RuleSet,
     txn: &mut Txn,
+    body: &Body,
     out: &mut Vec<RuleStep>,
 ) -> String {
     let first = out.len();
     let mut before: Vec<(String, String)> = Vec::new();
-    let verdict = rules::run_observed(list, set, txn, &mut |txn, step| match step {
+    let mut observe = |txn: &Txn, step| match step {
         rules::RuleStep::Tested { index, matched } => {
             before = headers_of(txn);
             out.push(RuleStep {
@@ -173,7 +176,17 @@ fn trace_rules(
                 last.headers = changes(&before, &headers_of(txn));
             }
         }
-    });
+    };
+    let mut from = 0;
+    let verdict = loop {
+        match rules::run_observed(list, set, txn, from, &mut observe) {
+            Verdict::WaitBody(_, next) => {
+                body_arrived(body, txn);
+                from = next;
+            }
+            v => break v,
+        }
+    };
     let text = verdict_text(&verdict, txn);
     // The step that ended the evaluation: the last one whose condition held.
     let last = out[first..].last_mut().filter(|s| s.matched);
@@ -193,6 +206,16 @@ fn trace_rules(
     }
 }
 
+/// The request's body, offline: all of it arrives with the head.
+type Body = Option<bytes::Bytes>;
+
+/// The body read: what `req.body` shows from then on (nothing for an empty one, as live).
+fn body_arrived(body: &Body, txn: &mut Txn) {
+    if let Some(b) = body.as_ref().filter(|b| !b.is_empty()) {
+        txn.rare_mut().request_body = Some(b.clone());
+    }
+}
+
 /// A proxy's `tcp-request content` rules, which in HTTP mode run on each request before its
 /// `http-request` rules (`http::routing::apply_request_rules`): only a `reject` (or a silent
 /// drop) ends the request there; an `accept` merely ends the list.
@@ -200,9 +223,10 @@ fn content_rules(
     proxy: &str,
     list: &[CompiledRule],
     txn: &mut Txn,
+    body: &Body,
     out: &mut Vec<RuleStep>,
 ) -> String {
-    let verdict = trace_rules(proxy, list, RuleSet::TcpRequestContent, txn, out);
+    let verdict = trace_rules(proxy, list, RuleSet::TcpRequestContent, txn, body, out);
     if verdict == "reject" || verdict == "close" {
         "reject".into()
     } else {
@@ -216,11 +240,12 @@ fn request_rules(
     proxy: &str,
     list: &[CompiledRule],
     txn: &mut Txn,
+    body: &Body,
     out: &mut Vec<RuleStep>,
 ) -> String {
-    let content = content_rules(proxy, list, txn, out);
+    let content = content_rules(proxy, list, txn, body, out);
     if goes_on(&content) {
-        trace_rules(proxy, list, RuleSet::HttpRequest, txn, out)
+        trace_rules(proxy, list, RuleSet::HttpRequest, txn, body, out)
     } else {
         content
     }
@@ -278,9 +303,17 @@ pub struct Connection {
 
 /// Replays `head` (an HTTP/1.x request head) arriving at frontend `fe` on `conn`: the
 /// connection rules, the request's checks, the `tcp-request content` and `http-request` rules, the backend switch, the
-/// backend's rules and the server choice, each as the live path runs it. `None` when the head
-/// does not parse.
-pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) -> Option<Trace> {
+/// backend's rules and the server choice, each as the live path runs it. `body` is the
+/// request's body, read before the rules with `option http-buffer-request` or where a
+/// `wait-for-body` rule waits for it. `None` when the head does not parse.
+pub fn trace(
+    shared: &Arc<Shared>,
+    fe: usize,
+    conn: &Connection,
+    head: &[u8],
+    body: Option<&[u8]>,
+) -> Option<Trace> {
+    let body: &Body = &body.map(bytes::Bytes::copy_from_slice);
     let mut view = crate::decide::parse_head(head)?;
     let frontend: &FrontendRt = shared.frontends.get(fe)?;
     let mut txn = Txn::new(
@@ -306,6 +339,7 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
         &frontend.rules,
         RuleSet::TcpRequestConnection,
         &mut txn,
+        &None,
         &mut steps,
     );
     if goes_on(&verdict) {
@@ -314,6 +348,7 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
             &frontend.rules,
             RuleSet::TcpRequestSession,
             &mut txn,
+            &None,
             &mut steps,
         );
     }
@@ -334,9 +369,12 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
         )
         .err();
         txn.request = Some(view);
+        if frontend.http_buffer_request {
+            body_arrived(body, &mut txn);
+        }
         verdict = match refused {
             Some(r) => format!("error {} (a malformed request)", r.status()),
-            None => request_rules(&frontend.name, &frontend.rules, &mut txn, &mut steps),
+            None => request_rules(&frontend.name, &frontend.rules, &mut txn, body, &mut steps),
         };
         if goes_on(&verdict) {
             verdict = restrict_header_names(frontend.restrict_header_names, &mut txn, verdict);
@@ -363,7 +401,7 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                 backend = Some(be.name.to_string());
                 txn.backend = Some(be.name.clone());
                 if !crate::route::is_own_backend(shared, frontend, b) {
-                    verdict = request_rules(&be.name, &be.rules, &mut txn, &mut steps);
+                    verdict = request_rules(&be.name, &be.rules, &mut txn, body, &mut steps);
                     if goes_on(&verdict) {
                         verdict =
                             restrict_header_names(be.restrict_header_names, &mut txn, verdict);

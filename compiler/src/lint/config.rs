@@ -20,6 +20,38 @@ pub enum Level {
 #[derive(Clone, Debug, Default)]
 pub struct LintConfig {
     levels: FxHashMap<&'static str, Level>,
+    /// The `.hapee.toml` read, with the entries of its lists that name no rule (L023).
+    settings: Option<Box<SettingsSource>>,
+}
+
+/// A `.hapee.toml` read, and the entries of its lists that name no rule: they are skipped, and
+/// reported (L023).
+#[derive(Clone, Debug)]
+struct SettingsSource {
+    /// Where the file is (empty until [`LintConfig::discover`] names it).
+    path: PathBuf,
+    text: String,
+    /// Each such entry's place in `text`, the quotes excluded.
+    entries: Vec<std::ops::Range<usize>>,
+}
+
+/// `.hapee.toml`, as far as hapee reads it.
+#[derive(serde::Deserialize)]
+struct SettingsText {
+    #[serde(default)]
+    lints: Option<LintsTable>,
+}
+
+/// Its `[lints]` table: a key other than these three is refused, not skipped.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LintsTable {
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    warn: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    deny: Vec<toml::Spanned<String>>,
 }
 
 impl LintConfig {
@@ -37,32 +69,71 @@ impl LintConfig {
         Ok(())
     }
 
-    /// Reads `[lints]` with `allow`, `warn` and `deny` lists from a `.hapee.toml` text.
+    /// Reads `[lints]` with `allow`, `warn` and `deny` lists from a `.hapee.toml` text. An
+    /// entry that names no rule is skipped and kept for [`LintConfig::settings_diagnostics`];
+    /// an error HAProxy makes, allowed, refuses the file.
     pub fn from_toml(text: &str) -> Result<LintConfig, String> {
-        let value: toml::Value = text
-            .parse()
-            .map_err(|e| format!("invalid .hapee.toml: {e}"))?;
+        let read: SettingsText =
+            toml::from_str(text).map_err(|e| format!("invalid .hapee.toml: {e}"))?;
         let mut cfg = LintConfig::default();
-        if let Some(lints) = value.get("lints") {
-            for (key, level) in [
-                ("allow", Level::Allow),
-                ("warn", Level::Warn),
-                ("deny", Level::Deny),
+        let mut unknown = Vec::new();
+        if let Some(lints) = read.lints {
+            for (list, level) in [
+                (lints.allow, Level::Allow),
+                (lints.warn, Level::Warn),
+                (lints.deny, Level::Deny),
             ] {
-                for code in lints
-                    .get(key)
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    let code = code
-                        .as_str()
-                        .ok_or_else(|| format!("[lints] {key} expects strings"))?;
-                    cfg.set(code, level)?;
+                for code in list {
+                    if codes::rule(code.get_ref()).is_none() {
+                        // The span covers the quotes: the code is inside them.
+                        let span = code.span();
+                        unknown
+                            .push(span.start + 1..span.end.saturating_sub(1).max(span.start + 1));
+                        continue;
+                    }
+                    cfg.set(code.get_ref(), level)?;
                 }
             }
         }
+        cfg.settings = Some(Box::new(SettingsSource {
+            path: PathBuf::new(),
+            text: if unknown.is_empty() {
+                String::new()
+            } else {
+                text.to_string()
+            },
+            entries: unknown,
+        }));
         Ok(cfg)
+    }
+
+    /// L023 for the entries of the `.hapee.toml` read that name no rule, placed in that file,
+    /// which is added to `db` for them (nothing is added without such an entry). The levels
+    /// are not applied: [`LintConfig::apply`] does that.
+    pub fn settings_diagnostics(&self, db: &mut SourceDb) -> Vec<Diagnostic> {
+        let Some(u) = self.settings.as_ref().filter(|u| !u.entries.is_empty()) else {
+            return Vec::new();
+        };
+        // Named as the configuration files are, relative to the working directory when under it.
+        let cwd = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
+        let shown = (cwd.as_deref())
+            .and_then(|d| u.path.strip_prefix(d).ok())
+            .unwrap_or(&u.path);
+        let id = db.add(shown.display().to_string(), u.text.clone());
+        (u.entries.iter())
+            .filter_map(|r| {
+                let span = crate::source::Span::new(id, r.start, r.end);
+                super::settings::finding(&u.text[r.clone()], span, "this settings file")
+            })
+            .collect()
+    }
+
+    /// The `.hapee.toml` these levels were read from, if any (the file of
+    /// [`LintConfig::settings_diagnostics`]).
+    pub fn settings_path(&self) -> Option<&Path> {
+        (self.settings.as_ref())
+            .map(|u| u.path.as_path())
+            .filter(|p| !p.as_os_str().is_empty())
     }
 
     /// The levels of `.hapee.toml` as `hapee-lb check` and the language server both find it
@@ -75,10 +146,16 @@ impl LintConfig {
             p.is_file().then_some(p)
         });
         match found {
-            Some(p) => LintConfig::from_toml(
-                &std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
-            )
-            .map_err(|e| format!("{}: {e}", p.display())),
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let mut cfg =
+                    LintConfig::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+                if let Some(u) = &mut cfg.settings {
+                    u.path = p;
+                }
+                Ok(cfg)
+            }
             None => Ok(LintConfig::default()),
         }
     }
@@ -162,11 +239,11 @@ pub fn settings_file(first: &Path) -> Option<PathBuf> {
 }
 
 /// What starts an inline lint comment: `hapee: allow(…)`, with or without the spaces.
-const INLINE_MARK: &str = "hapee:";
+pub(super) const INLINE_MARK: &str = "hapee:";
 
 /// Whether a code may be silenced: an error HAProxy makes too never is (the configuration
 /// would still fail to start), whether by `.hapee.toml`, the command line or a comment.
-fn may_allow(rule: &codes::Rule) -> bool {
+pub(super) fn may_allow(rule: &codes::Rule) -> bool {
     rule.origin == Origin::Lint || rule.severity != Severity::Error
 }
 
@@ -226,6 +303,30 @@ mod tests {
         assert_eq!(cfg.levels.get("L001"), Some(&Level::Allow));
         assert_eq!(cfg.levels.get("L002"), Some(&Level::Deny));
         assert!(LintConfig::from_toml("[lints]\nallow = [\"E301\"]\n").is_err());
+        // A key other than allow/warn/deny is refused, with its place.
+        let e = LintConfig::from_toml("[lints]\nalow = [\"L001\"]\n").unwrap_err();
+        assert!(e.contains("alow") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn toml_entries_naming_no_rule_are_skipped_and_reported() {
+        let text = "[lints]\nallow = [\"L001\", \"L02\"]\ndeny = [\"unused-backnd\"]\n";
+        let cfg = LintConfig::from_toml(text).unwrap();
+        assert_eq!(cfg.levels.get("L001"), Some(&Level::Allow));
+        let mut db = SourceDb::new();
+        let found = cfg.settings_diagnostics(&mut db);
+        let words: Vec<(&str, &str)> = found
+            .iter()
+            .map(|d| {
+                let fix = &d.fix.as_ref().unwrap().edits[0].replacement;
+                (db.text(d.span.unwrap()), fix.as_str())
+            })
+            .collect();
+        assert_eq!(
+            words,
+            [("L02", "L002"), ("unused-backnd", "unused-backend")]
+        );
+        assert_eq!(db.line_col(found[0].span.unwrap()).line, 2);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod config;
 mod reuse;
 mod rules;
+mod settings;
 
 use crate::check::Compilation;
 use crate::diagnostic::Diagnostic;
@@ -14,6 +15,9 @@ pub use config::{allow_lists, settings_file, Level, LintConfig};
 use reuse::Findings;
 pub use reuse::LintCache;
 pub(crate) use reuse::LintReuse;
+pub use settings::{
+    allow_comment_findings, suggest as suggest_code, suggest_any as suggest_any_code,
+};
 
 type Rule = fn(&Compilation, &CheckOptions, &mut Findings, &mut Vec<Diagnostic>);
 

@@ -14,27 +14,21 @@ fn live(config: &Config) -> impl Iterator<Item = &Proxy> {
         .filter(|p| p.kind != ProxyKind::Defaults)
 }
 
-/// Every condition of a proxy (rules, switching rules, use-server), as word lists.
+/// Every condition of a proxy (rules, `redirect` directives, switching rules, use-server), as
+/// word lists.
 fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<Text>]> {
-    p.rules
-        .iter()
+    (p.rules.iter().chain(&p.redirects))
         .map(|r| r.condition.as_slice())
         .chain(p.use_backends.iter().map(|u| u.condition.as_slice()))
 }
 
-/// The words of the conditions of `stats admin` and `stats http-request` lines, which are
-/// kept as plain directives rather than rules.
+/// The words of the conditions of the lines kept as plain directives rather than rules:
+/// `stats admin`, `stats http-request`, `use-server`, `stick on|match|store-*`,
+/// `monitor fail`, `force-persist`, `ignore-persist`…
 fn stats_condition_words(p: &Proxy) -> impl Iterator<Item = &str> {
     p.directives
         .iter()
-        .filter(|d| {
-            d.keyword == "stats"
-                && d.prefix.is_none()
-                && matches!(
-                    d.args.first().map(|a| a.as_str()),
-                    Some("admin" | "http-request")
-                )
-        })
+        .filter(|d| d.prefix.is_none())
         .flat_map(|d| {
             d.args
                 .iter()

@@ -300,3 +300,56 @@ impl Client {
         assert!(status.success());
     }
 }
+
+/// A fresh directory for one test.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hapee-lsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Applies LSP text edits to an ASCII text, as an editor does.
+pub fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end.min(out.len()), &new);
+    }
+    out
+}
+
+/// The edits of the code action titled like `title` on `line`.
+pub fn action_edits(c: &mut Client, uri: &str, line: u32, title: &str) -> Vec<Value> {
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "context": {"diagnostics": []}}),
+    );
+    let actions = r["result"].as_array().cloned().unwrap_or_default();
+    let a = actions
+        .iter()
+        .find(|a| a["title"].as_str().unwrap_or("").contains(title))
+        .unwrap_or_else(|| panic!("no '{title}' action in {actions:?}"));
+    a["edit"]["changes"][uri].as_array().unwrap().clone()
+}
+
+pub fn codes(d: &[Value]) -> Vec<String> {
+    d.iter()
+        .filter_map(|d| d["code"].as_str().map(str::to_string))
+        .collect()
+}

@@ -338,14 +338,16 @@ pub enum RuleStep {
 /// [`run`], reporting each rule's condition and effect to `observe` (which sees the
 /// transaction as the rules leave it): `hapee-lb route` explains a request with the very
 /// evaluation the live path runs.
+/// The evaluation starts at index `from` (where a `wait-for-body` left off, as [`run_from`]).
 pub fn run_observed<'a>(
     rules: &'a [CompiledRule],
     set: RuleSet,
     txn: &mut Txn,
+    from: usize,
     observe: &mut dyn FnMut(&Txn, RuleStep),
 ) -> Verdict<'a> {
     let before = txn.fetch_at(places(set));
-    let verdict = run_set(rules, set, txn, 0, observe);
+    let verdict = run_set(rules, set, txn, from, observe);
     txn.fetch_at(before);
     txn.rule_proxy.leave();
     verdict

@@ -30,6 +30,8 @@ pub struct CheckArgs {
     pub dump_plan: bool,
     /// `--all`: the human output shows every diagnostic instead of grouping repeated codes.
     pub all: bool,
+    /// `--fix`: write the fixes of the diagnostics shown into their files, then check again.
+    pub fix: bool,
     /// `--allow/--warn/--deny CODE`, in command-line order.
     pub lint_levels: Vec<(String, hapee_compiler::lint::Level)>,
     /// `-L <name>`: this process's name in peers sections.
@@ -50,6 +52,7 @@ impl Default for CheckArgs {
             color: false,
             dump_plan: false,
             all: false,
+            fix: false,
             lint_levels: Vec::new(),
             localpeer: None,
         }
@@ -91,7 +94,7 @@ Usage:
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
   hapee-lb route -f FILE [--src ADDR] [--tls] [--sni NAME] [--frontend NAME] [--format json] 'METHOD /path'
-                 [-H 'Name: value']...           replay one request offline: rules, backend, server
+                 [-H 'Name: value']... [-d BODY|@FILE] replay one request offline: rules, backend, server
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
   hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
   hapee-lb -cc 'CONDITION'                     evaluate a .if condition: exit 0 true, 1 false, 2 error
@@ -102,6 +105,8 @@ Check options:
                      (HAProxy's exact messages and exit codes)
   --all              human output: show every diagnostic (by default a code seen many times
                      shows its first few, then how many more)
+  --fix              write the fixes shown ('= fix: …': did-you-mean corrections, unused ACLs
+                     removed, …) into the files, then check again (review them with a diff)
   -q, --quiet        print nothing on success
   -dW, --deny-warnings
                      treat warnings as errors (HAProxy's zero-warning mode)
@@ -236,6 +241,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "--color" => opts.color = true,
             "--dump-plan" => opts.dump_plan = true,
             "--all" => opts.all = true,
+            "--fix" => opts.fix = true,
             "--allow" | "--warn" | "--deny" => {
                 use hapee_compiler::lint::Level;
                 let level = match a {

@@ -22,7 +22,16 @@ const EXIT_NO_LISTENER: u8 = 2;
 /// gains (`acl` 20k: 8.7 -> 7.8 ms, but 14.8 -> 19.0 MiB, against HAProxy's 57).
 const HUGE_PAGES_FROM_BYTES: u64 = 1 << 20;
 
+/// How many times `--fix` fixes and checks again: a fix may uncover another (the lints appear
+/// once the errors are fixed).
+const FIX_ROUNDS: u8 = 4;
+
 pub fn run(args: &CheckArgs) -> u8 {
+    run_round(args, FIX_ROUNDS)
+}
+
+/// [`run`], with `rounds` more `--fix` rounds allowed.
+fn run_round(args: &CheckArgs, rounds: u8) -> u8 {
     let load_error = |e: &dyn std::fmt::Display| {
         match args.format {
             Format::Haproxy => eprintln!("{}", haproxy_prefix("ALERT", &format!("config : {e}"))),
@@ -84,10 +93,35 @@ pub fn run(args: &CheckArgs) -> u8 {
         let tls = hapee_compiler::refusals::tls_names::diagnostics(&compilation);
         compilation.diagnostics.extend(tls);
     }
+    // `.hapee.toml` entries that name no rule (L023; the allow comments' are the compiler's),
+    // whether or not the configuration has errors: they are about the settings, not the model.
+    if options.lints && !errors_only {
+        let settings = lint_config.settings_diagnostics(&mut compilation.db);
+        compilation.diagnostics.extend(settings);
+    }
     compilation.diagnostics = lint_config.apply(
         &compilation.db,
         std::mem::take(&mut compilation.diagnostics),
     );
+    // `--fix`: the fixes of what would be shown are written, then the files checked again.
+    if args.fix && args.format != Format::Haproxy && !errors_only {
+        match crate::fix::write(&compilation.db, &compilation.diagnostics) {
+            Ok(0) => {}
+            Ok(n) => {
+                eprintln!("fixed {n} problem{}", if n == 1 { "" } else { "s" });
+                std::mem::forget(compilation);
+                let again = CheckArgs {
+                    fix: rounds > 1,
+                    ..args.clone()
+                };
+                return run_round(&again, rounds - 1);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERRORS;
+            }
+        }
+    }
     let verdict = verdict(&compilation, args);
     // Keep only what is shown, in place: copying thousands of diagnostics would cost as much
     // memory again.

@@ -46,6 +46,15 @@ pub fn run(args: &FmtArgs) -> u8 {
             let formatted = format_file(&db, file);
             let differs = formatted != source.text;
             changed |= differs;
+            // The one change that is not layout: HAProxy refuses a file whose last line has no
+            // line feed (E009), and the formatted file has one. Said, since the verdict changes.
+            if !source.text.is_empty() && !source.text.ends_with('\n') && !args.check {
+                eprintln!(
+                    "hapee-lb fmt: {}: the last line gets the line feed it lacked, without which \
+                     HAProxy refuses the file (E009)",
+                    source.name
+                );
+            }
             if args.diff {
                 let d = similar::TextDiff::from_lines(&source.text, &formatted);
                 say_raw!(

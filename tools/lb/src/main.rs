@@ -28,11 +28,13 @@ static GLOBAL: heap::Mimalloc = heap::Mimalloc;
 
 mod args;
 mod check;
+mod fix;
 mod fmt;
 #[cfg(not(feature = "system-alloc"))]
 mod heap;
 mod lua;
 mod route;
+mod route_offline;
 mod run;
 mod unsupported;
 
@@ -151,7 +153,9 @@ fn explain(code: Option<&str>) -> u8 {
                 0
             }
             None => {
-                eprintln!("hapee-lb: unknown code '{c}' (see 'hapee-lb explain --list')");
+                let hint = hapee_compiler::lint::suggest_any_code(c)
+                    .map_or(String::new(), |b| format!("; did you mean '{b}'?"));
+                eprintln!("hapee-lb: unknown code '{c}'{hint} (see 'hapee-lb explain --list')");
                 1
             }
         },

@@ -28,10 +28,12 @@ pub struct RouteArgs {
     /// `METHOD /path`.
     pub request: String,
     pub headers: Vec<String>,
+    /// The request's body (`-d BODY`, `-d @FILE` as curl reads it).
+    pub data: Option<String>,
 }
 
 pub const USAGE: &str = "usage: hapee-lb route -f CFG [--src ADDR[:PORT]] [--tls] [--sni NAME] \
-[--frontend NAME] [--format json] 'METHOD /path' [-H 'Name: value']...";
+[--frontend NAME] [--format json] 'METHOD /path' [-H 'Name: value']... [-d BODY|@FILE]";
 
 pub fn parse_args(args: &[String]) -> Result<RouteArgs, String> {
     let mut r = RouteArgs::default();
@@ -55,6 +57,7 @@ pub fn parse_args(args: &[String]) -> Result<RouteArgs, String> {
             }
             "--frontend" => r.frontend = Some(value(&mut i, a)?),
             "-H" | "--header" => r.headers.push(value(&mut i, a)?),
+            "-d" | "--data" => r.data = Some(value(&mut i, a)?),
             "--format" => match value(&mut i, a)?.as_str() {
                 "json" => r.json = true,
                 "human" => r.json = false,
@@ -72,9 +75,23 @@ pub fn parse_args(args: &[String]) -> Result<RouteArgs, String> {
     Ok(r)
 }
 
+/// The request's body: `-d`'s text, or the file it names after `@` (`@-` is no file here).
+fn body(args: &RouteArgs) -> Result<Option<Vec<u8>>, String> {
+    match args.data.as_deref() {
+        None => Ok(None),
+        Some(d) => match d.strip_prefix('@') {
+            Some(path) => std::fs::read(path)
+                .map(Some)
+                .map_err(|e| format!("-d @{path}: {e}")),
+            None => Ok(Some(d.as_bytes().to_vec())),
+        },
+    }
+}
+
 /// The request head the arguments describe. Without a `Host` header, the one an HTTP/1.1
-/// client such as curl sends: the server name, else the address the request arrives on.
-fn head(args: &RouteArgs, local: SocketAddr) -> Result<Vec<u8>, String> {
+/// client such as curl sends: the server name, else the address the request arrives on; with
+/// a body and no length or chunked header, its `Content-Length`, as curl sends it.
+fn head(args: &RouteArgs, local: SocketAddr, body: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let mut words = args.request.split_whitespace();
     let (Some(method), Some(target), None) = (words.next(), words.next(), words.next()) else {
         return Err(format!(
@@ -99,6 +116,15 @@ fn head(args: &RouteArgs, local: SocketAddr) -> Result<Vec<u8>, String> {
         }
         head.push_str(h);
         head.push_str("\r\n");
+    }
+    let framed = args.headers.iter().any(|h| {
+        h.split_once(':').is_some_and(|(n, _)| {
+            let n = n.trim();
+            n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
+        })
+    });
+    if let Some(b) = body.filter(|_| !framed) {
+        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
     }
     head.push_str("\r\n");
     Ok(head.into_bytes())
@@ -317,27 +343,59 @@ fn route(args: &RouteArgs) -> Result<String, String> {
     let shared = std::sync::Arc::new(shared);
     let (fe, local) = entry(&plan, args)?;
     let client = client(args)?;
-    let head = head(args, local)?;
+    let body = body(args)?;
+    let head = head(args, local, body.as_deref())?;
     let conn = explain::Connection {
         client,
         local,
         tls: args.tls,
         sni: args.sni.clone(),
     };
-    let trace = explain::trace(&shared, fe, &conn, &head)
+    let trace = explain::trace(&shared, fe, &conn, &head, body.as_deref())
         .ok_or("the request does not parse as HTTP/1.1 (check the method, path and headers)")?;
     let places = Places::of(&c, &plan, &trace, &place);
+    let proxies = [
+        trace.frontend.as_str(),
+        trace.backend.as_deref().unwrap_or(""),
+    ];
+    let notes = Notes {
+        body_len: body.as_ref().map(|b| b.len()),
+        table_reads: crate::route_offline::table_reads(&c, &proxies)
+            .into_iter()
+            .map(|(span, read)| (place(Some(span)), read))
+            .collect(),
+        not_replayed,
+    };
     Ok(if args.json {
-        json(&plan, fe, &trace, args, client, &places, &not_replayed)
+        json(&plan, fe, &trace, args, client, &places, &notes)
     } else {
         let mut out = String::new();
-        for (at, what) in &not_replayed {
+        for (at, what) in &notes.not_replayed {
             out.push_str(&format!(
                 "warning: {at}: not replayed, the answer may differ: {what}\n"
             ));
         }
-        out + &human(&plan, fe, &trace, args, client, &places)
+        out.push_str(&human(&plan, fe, &trace, args, client, &places, &notes));
+        if !notes.table_reads.is_empty() {
+            out.push_str(&format!("note: {TABLES_OFFLINE}:\n"));
+            for (at, read) in &notes.table_reads {
+                out.push_str(&format!("  {read}  ({at})\n"));
+            }
+        }
+        out
     })
+}
+
+/// Why a table read may be answered otherwise by the running proxy.
+const TABLES_OFFLINE: &str = "stick tables start empty offline (no earlier request, no peer's \
+entries): what reads them here sees this request alone, the running proxy the traffic before it";
+
+/// What the answer says beside the trace: the body's size, the lines not replayed and what
+/// reads stick tables (each with its place).
+struct Notes {
+    body_len: Option<usize>,
+    not_replayed: Vec<(String, String)>,
+    table_reads: Vec<(String, String)>,
 }
 
 /// The backend's `balance` line as written (`roundrobin`, `hdr(x-user)`, …).
@@ -355,6 +413,7 @@ fn human(
     args: &RouteArgs,
     client: SocketAddr,
     places: &Places,
+    notes: &Notes,
 ) -> String {
     let mut out = format!(
         "{} {} from {client}{} → frontend {}\n",
@@ -365,6 +424,9 @@ fn human(
     );
     if let Some(sni) = &args.sni {
         out.push_str(&format!("  TLS server name (SNI): {sni}\n"));
+    }
+    if let Some(n) = notes.body_len {
+        out.push_str(&format!("  body: {n} bytes\n"));
     }
     // The frontend's rules, its backend switch, then the backend's rules: the order they run.
     let (frontend_steps, backend_steps): (Vec<_>, Vec<_>) = t
@@ -469,7 +531,7 @@ fn json(
     args: &RouteArgs,
     client: SocketAddr,
     places: &Places,
-    not_replayed: &[(String, String)],
+    notes: &Notes,
 ) -> String {
     use serde_json::json;
     let rules: Vec<_> = t
@@ -519,9 +581,14 @@ fn json(
         "client": client.to_string(),
         "tls": args.tls,
         "sni": args.sni,
-        "not_replayed": not_replayed
+        "body_bytes": notes.body_len,
+        "not_replayed": notes.not_replayed
             .iter()
             .map(|(at, what)| json!({"at": at, "what": what}))
+            .collect::<Vec<_>>(),
+        "table_reads": notes.table_reads
+            .iter()
+            .map(|(at, read)| json!({"at": at, "reads": read, "why": TABLES_OFFLINE}))
             .collect::<Vec<_>>(),
         "rules": rules,
         "use_backend": switches,

@@ -331,6 +331,19 @@ fn fmt_check_diff_and_rewrite() {
         "global\n    maxconn 100\nfrontend fe\n    bind :80\n"
     );
     assert_eq!(run(&["fmt", "--check", p]).status.code(), Some(0));
+    // A last line without its line feed gets one, and fmt says so: HAProxy refuses the file
+    // without it, so the verdict changes.
+    std::fs::write(&cfg, "global\n    maxconn 100").unwrap();
+    let out = run(&["fmt", p]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(E009)"),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "global\n    maxconn 100\n"
+    );
+    assert!(run(&["fmt", p]).stderr.is_empty());
 }
 
 #[test]
@@ -344,6 +357,21 @@ fn explain_lists_and_explains_codes() {
     let one = run(&["explain", "E302"]);
     assert!(String::from_utf8_lossy(&one.stdout).contains("thread"));
     assert_eq!(run(&["explain", "E999"]).status.code(), Some(1));
+    // Every listed code explains, by code and by name.
+    for line in text.lines() {
+        let mut words = line.split(' ');
+        let (code, name) = (words.next().unwrap(), words.next().unwrap());
+        for asked in [code, name] {
+            let out = run(&["explain", asked]);
+            assert!(out.status.success(), "{asked}: {out:?}");
+            assert!(String::from_utf8_lossy(&out.stdout).starts_with(code));
+        }
+    }
+    // A mistyped code gets the one it most likely meant.
+    let typo = run(&["explain", "l23"]);
+    assert_eq!(typo.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&typo.stderr);
+    assert!(said.contains("did you mean 'L023'?"), "{said}");
 }
 
 #[test]
@@ -577,4 +605,60 @@ fn each_command_answers_help() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "{out:?}");
+}
+
+#[test]
+fn fix_writes_the_fixes_shown_and_checks_again() {
+    // Misspellings (errors), a mistyped allow code, a missing final line feed; once those are
+    // fixed the lints appear (an unused ACL, a server not checked) and are fixed in turn.
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout conect 5s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:18490\n    acl unused_one path_beg /x\n    acl is_api path_beg /api\n    use_backend api if is_api # hapee: allow(L02)\n    default_backend app\nbackend app\n    balanse roundrobin\n    server s1 127.0.0.1:9000 chekc\nbackend api\n    server a1 127.0.0.1:9001\n    option httpchk";
+    let cfg = write_cfg("fix.cfg", text);
+    let out = run(&["check", "--fix", "-f", cfg.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("fixed 5 problems") && said.contains("fixed 2 problems"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:18490\n    acl is_api path_beg /api\n    use_backend api if is_api # hapee: allow(L002)\n    default_backend app\nbackend app\n    balance roundrobin\n    server s1 127.0.0.1:9000 check\nbackend api\n    server a1 127.0.0.1:9001 check\n    option httpchk\n"
+    );
+    // Nothing left to fix: the file is left as it is.
+    let again = run(&["check", "--fix", "-f", cfg.to_str().unwrap()]);
+    assert!(again.stderr.is_empty(), "{again:?}");
+    // A code allowed is not fixed.
+    std::fs::write(&cfg, "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:18491\n    acl unused_one path_beg /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n").unwrap();
+    let allowed = run(&[
+        "check",
+        "--fix",
+        "--allow",
+        "L002",
+        "-f",
+        cfg.to_str().unwrap(),
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&allowed.stderr).contains("fixed"),
+        "{allowed:?}"
+    );
+    assert!(std::fs::read_to_string(&cfg)
+        .unwrap()
+        .contains("unused_one"));
+}
+
+#[test]
+fn acls_used_only_by_redirects_and_directives_are_not_unused() {
+    // L002 counted only rule and use_backend conditions: `check --fix` removed ACLs that a
+    // `redirect`, `monitor fail`, `use-server`, `stick on` or `force-persist` line uses, and
+    // HAProxy then refused the configuration (found fixing broken public-corpus files).
+    let text = "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:18492\n    acl a1 path_beg /a\n    acl a2 path_beg /b\n    acl unused path_beg /e\n    redirect scheme https if !a1\n    monitor-uri /mon\n    monitor fail if a2\n    default_backend app\nbackend app\n    acl b1 path_beg /x\n    acl b2 path_beg /y\n    acl b3 path_beg /z\n    use-server s1 if b1\n    stick-table type ip size 1k\n    stick on src if b2\n    force-persist if b3\n    server s1 127.0.0.1:9000\n";
+    let cfg = write_cfg("acl_users.cfg", text);
+    let out = run(&["check", "--format", "json", "-f", cfg.to_str().unwrap()]);
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let unused: Vec<u64> = found
+        .iter()
+        .filter(|d| d["code"] == "L002")
+        .map(|d| d["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unused, [10], "{found:?}");
 }

@@ -103,3 +103,87 @@ fn settings_are_found_from_the_configuration_folder_up_to_the_repository_root() 
     );
     let _ = std::fs::remove_dir_all(&top);
 }
+
+/// A code that names no rule, in an allow comment or in `.hapee.toml`, is L023 at its own
+/// place with the code it most likely meant; the rest of the settings still apply, `-c` (no
+/// lints) says nothing of it, and `.hapee.toml` can allow L023 itself.
+#[test]
+fn settings_naming_no_rule_are_reported_where_they_are_written() {
+    let (top, conf) = tree("unknown");
+    let file = conf.join("10-site.cfg");
+    std::fs::write(
+        &file,
+        CONFIG.replace(
+            "\nbackend b\n",
+            "\nbackend b # hapee: allow(L01, unused-backnd, E301) #hapee: ignore(L015)\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join(".hapee.toml"),
+        "[lints]\nallow = [\"L0015\", \"L001\"]\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(args)
+            .arg(&file)
+            .current_dir(&conf)
+            .output()
+            .expect("run hapee-lb");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let (code, json) = run(&["check", "--format", "json", "-f"]);
+    assert_eq!(code, 0, "{json}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let l023: Vec<(String, u64, u64, String)> = found
+        .iter()
+        .filter(|d| d["code"] == "L023")
+        .map(|d| {
+            let file = d["file"].as_str().unwrap();
+            let name = Path::new(file).file_name().unwrap().to_string_lossy();
+            let fix = d["fix"]["edits"][0]["replacement"].as_str().unwrap_or("");
+            (
+                name.into_owned(),
+                d["start"]["line"].as_u64().unwrap(),
+                d["start"]["column"].as_u64().unwrap(),
+                fix.to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("10-site.cfg", 11, 26, "L001"),
+        ("10-site.cfg", 11, 31, "unused-backend"),
+        ("10-site.cfg", 11, 46, ""),
+        ("10-site.cfg", 11, 60, ""),
+        (".hapee.toml", 2, 11, "L015"),
+    ];
+    let expected: Vec<(String, u64, u64, String)> = expected
+        .iter()
+        .map(|(f, l, c, s)| (f.to_string(), *l, *c, s.to_string()))
+        .collect();
+    assert_eq!(l023, expected, "{json}");
+    // The entry that names a rule still applies; the mistyped one does not.
+    assert!(found.iter().any(|d| d["code"] == "L015"), "{json}");
+    // The human output names the settings file with its line and column.
+    let (_, human) = run(&["check", "-f"]);
+    assert!(human.contains(".hapee.toml:2:11"), "{human}");
+    assert!(human.contains("did you mean 'L015'?"), "{human}");
+    // HAProxy's own mode reports no lint.
+    let (_, haproxy) = run(&["-c", "-f"]);
+    assert!(
+        !haproxy.contains("L023") && !haproxy.contains("unknown lint"),
+        "{haproxy}"
+    );
+    // L023 itself can be allowed.
+    std::fs::write(
+        conf.join(".hapee.toml"),
+        "[lints]\nallow = [\"unknown-lint-code\"]\n",
+    )
+    .unwrap();
+    let (_, json) = run(&["check", "--format", "json", "-f"]);
+    assert!(!json.contains("L023"), "{json}");
+    let _ = std::fs::remove_dir_all(&top);
+}

@@ -3,7 +3,7 @@
 //! and its deny, redirect and return are what the proxy answers. Covers `use_backend` with a
 //! map (a name no backend has sends the request to the default backend, as HAProxy does), `http-request` rules in the frontend and the
 //! backend (headers, variables, paths), `tcp-request connection` rules on the source address,
-//! TLS with the server name (SNI), and hash balancing.
+//! TLS with the server name (SNI), and hash balancing (uri, hdr, url_param, source), request bodies (read by `option http-buffer-request` or at `wait-for-body`) and the stick-table reads `route` names as what it cannot know offline.
 
 use super::harness::{curl, free_port, Origin, Proxy};
 use super::tls::{have, Ca, Pki};
@@ -609,4 +609,115 @@ fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
         format!("redirect {status} https://secure.example/x?q=1")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn route_replays_bodies_source_hashing_and_names_table_reads_as_run_does() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let names = ["j1", "j2", "s1", "s2", "s3", "w1", "dflt"];
+    let origins: Vec<Origin> = names.iter().map(|n| Origin::start(n)).collect();
+    let (port, waits) = (free_port(), free_port());
+    let addr = |i: usize| origins[i].addr.to_string();
+    // `fe` reads bodies before its rules; `fe_wait` waits for them at a rule.
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    option http-buffer-request\n\
+         \x20   stick-table type ip size 1k expire 1m store http_req_cnt\n\
+         \x20   acl flood sc_http_req_cnt(0) gt 100000\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   http-request deny if flood\n\
+         \x20   http-request set-header X-Kind json if {{ req.body -m sub \"kind\\\":\\\"json\" }}\n\
+         \x20   use_backend be_json if {{ req.body -m sub \"kind\\\":\\\"json\" }}\n\
+         \x20   use_backend be_src if {{ path_beg /src }}\n\
+         \x20   default_backend be_default\n\
+         frontend fe_wait\n    bind 127.0.0.1:{waits}\n\
+         \x20   http-request set-header X-Before %[req.body_len]\n\
+         \x20   http-request wait-for-body time 2s\n\
+         \x20   http-request set-header X-After %[req.body_len]\n\
+         \x20   use_backend be_json if {{ req.body -m sub \"kind\\\":\\\"json\" }}\n\
+         \x20   default_backend be_wait\n\
+         backend be_json\n    balance uri\n    server j1 {}\n    server j2 {}\n\
+         backend be_src\n    balance source\n    server s1 {}\n    server s2 {}\n    server s3 {}\n\
+         backend be_wait\n    server w1 {}\n\
+         backend be_default\n    server dflt {}\n",
+        addr(0),
+        addr(1),
+        addr(2),
+        addr(3),
+        addr(4),
+        addr(5),
+        addr(6),
+    );
+    let proxy = Proxy::start(&config, port);
+    let cfg = proxy.dir.join("haproxy.cfg");
+    let json_body = "{\"kind\":\"json\",\"n\":1}";
+    // Bodies: read before the rules, and where wait-for-body waits for them.
+    for (fe_port, frontend, path, body) in [
+        (port, "fe", "/orders", json_body),
+        (port, "fe", "/orders", "kind=form"),
+        (waits, "fe_wait", "/upload", json_body),
+        (waits, "fe_wait", "/upload", "plain text"),
+    ] {
+        let predicted = route_with(
+            &cfg,
+            &["--src", "127.0.0.1", "--frontend", frontend, "-d", body],
+            &format!("POST {path}"),
+            &["Host: x"],
+        );
+        assert_eq!(predicted["body_bytes"], body.len(), "{predicted}");
+        let seen = through_run(
+            &["-d", body],
+            &["Host: x"],
+            &format!("http://127.0.0.1:{fe_port}{path}"),
+        );
+        assert_same(&predicted, &seen);
+    }
+    let waited = route_with(
+        &cfg,
+        &["--frontend", "fe_wait", "-d", json_body],
+        "POST /upload",
+        &["Host: x"],
+    );
+    assert_eq!(waited["backend"], "be_json", "{waited}");
+    let headers = waited["request"]["headers"].to_string();
+    assert!(
+        headers.contains("[\"x-after\",\"21\"]") && headers.contains("[\"x-before\",\"0\"]"),
+        "{headers}"
+    );
+    // Source hashing, from two client addresses.
+    for src in ["127.0.0.1", "127.0.0.2"] {
+        let predicted = route_with(&cfg, &["--src", src], "GET /src/a", &["Host: x"]);
+        assert_eq!(predicted["server"]["settled"], true, "{predicted}");
+        let seen = through_run(
+            &["--interface", src],
+            &["Host: x"],
+            &format!("http://127.0.0.1:{port}/src/a"),
+        );
+        assert_same(&predicted, &seen);
+    }
+    // The stick-table read is named with its place: offline it sees this request alone.
+    let reads = &route(&cfg, "GET /", &["Host: x"])["table_reads"];
+    assert_eq!(reads[0]["reads"], "sc_http_req_cnt", "{reads}");
+    assert!(
+        reads[0]["at"]
+            .as_str()
+            .unwrap()
+            .ends_with("haproxy.cfg:10:15"),
+        "{reads}"
+    );
+    assert_eq!(reads.as_array().unwrap().len(), 1, "{reads}");
+    let human = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["route", "-f"])
+        .arg(&cfg)
+        .arg("GET /")
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        human.contains("note: stick tables start empty offline")
+            && human.contains("  sc_http_req_cnt  ("),
+        "{human}"
+    );
 }
