@@ -707,6 +707,20 @@ impl PlainBounds {
         &self.bounds[..self.count]
     }
 
+    /// The words of the scanned `line` as slices of it, in an array whose first
+    /// [`PlainBounds::bounds`]`.len()` entries are the words. A statement's words are read
+    /// some twenty times as it is built: sliced once here, each read is an index, where a slice
+    /// made at every read tested both ends for character boundaries again (3.9 of the 45
+    /// million instructions of acl 20k's main thread).
+    pub(crate) fn strs<'l>(&self, line: &'l str) -> [&'l str; PLAIN_LINE_WORDS] {
+        let mut words = [""; PLAIN_LINE_WORDS];
+        for (word, &(start, end)) in words.iter_mut().zip(&self.bounds[..self.count]) {
+            // The bounds are those of ASCII blanks or the line's ends: character boundaries.
+            *word = line.get(start as usize..end as usize).unwrap_or("");
+        }
+        words
+    }
+
     /// The words of the scanned `line`, which starts at `offset` in `file`.
     pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> thin_vec::ThinVec<Word> {
         // Exact room (large configurations keep every line's words), taken once: a mapped

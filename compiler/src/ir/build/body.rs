@@ -82,9 +82,13 @@ pub(in crate::ir) fn proxy_body_taking<'l>(
             _ => {
                 let text = deferred_text(db, line);
                 let bounds = crate::lexer::PlainBounds::scan(text);
-                let stmt = match &bounds {
-                    Some(bounds) => Stmt::plain(line, text, bounds.bounds()),
-                    None => Stmt::without_words(line),
+                let strs = bounds.as_ref().map(|b| b.strs(text));
+                let stmt = match (&bounds, &strs) {
+                    (Some(bounds), Some(strs)) => {
+                        let bounds = bounds.bounds();
+                        Stmt::plain(line, &strs[..bounds.len()], bounds)
+                    }
+                    _ => Stmt::without_words(line),
                 };
                 crate::ir::proxy::statement(b, index, &stmt);
             }
