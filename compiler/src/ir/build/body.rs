@@ -81,14 +81,13 @@ pub(in crate::ir) fn proxy_body_taking<'l>(
             // A plain line: its words are read where they are, not made.
             _ => {
                 let text = deferred_text(db, line);
-                let bounds = crate::lexer::PlainBounds::scan(text);
-                let strs = bounds.as_ref().map(|b| b.strs(text));
-                let stmt = match (&bounds, &strs) {
-                    (Some(bounds), Some(strs)) => {
+                let scanned = crate::lexer::PlainBounds::scan_words(text);
+                let stmt = match &scanned {
+                    Some((bounds, words)) => {
                         let bounds = bounds.bounds();
-                        Stmt::plain(line, &strs[..bounds.len()], bounds)
+                        Stmt::plain(line, &words[..bounds.len()], bounds)
                     }
-                    _ => Stmt::without_words(line),
+                    None => Stmt::without_words(line),
                 };
                 crate::ir::proxy::statement(b, index, &stmt);
             }
