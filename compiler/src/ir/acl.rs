@@ -507,11 +507,10 @@ fn number_patterns(
 /// which the operators `eq`, `ge`, `gt`, `le` and `lt` may precede (HAProxy's integer and
 /// dotted-version pattern parsers).
 pub fn patterns_take_operators(criterion: &str, method: Option<&str>) -> bool {
-    sample::parse(&acl_criterion(criterion), true)
-        .is_ok_and(|(expr, _)| {
-            let implied = implied_method(criterion, method);
-            number_patterns(criterion, method, implied, expr.output).is_some()
-        })
+    sample::parse(&acl_criterion(criterion), true).is_ok_and(|(expr, _)| {
+        let implied = implied_method(criterion, method);
+        number_patterns(criterion, method, implied, expr.output).is_some()
+    })
 }
 
 /// Integer patterns of an ACL, checked as HAProxy's ACL parser does (operators `eq ge gt le lt`

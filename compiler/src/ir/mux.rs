@@ -77,7 +77,8 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     // What a server without a `proto` word of its own takes: the defaults' last `proto`,
     // looked for once (not along every server's words), unless the defaults end with a
     // `proto` whose value is then the server's first word.
-    let inherited = (defaults.last() != Some(&"proto")).then(|| last_proto(defaults.iter().copied()));
+    let inherited =
+        (defaults.last() != Some(&"proto")).then(|| last_proto(defaults.iter().copied()));
     for s in &p.servers {
         let token = match inherited {
             Some(inherited) if !s.words.any(ServerWords::PROTO) => inherited,
