@@ -246,7 +246,9 @@ fn compile_inner(
     } else {
         crate::envcheck::certless(&config)
     };
-    let mut post_parse = ir::post_parse_checks_with(&db, &config, options, deferred, &certless);
+    // `check -q` (`consume_words`) shows only errors: no check that can only warn is run.
+    let mut post_parse =
+        ir::post_parse_checks_with(&db, &config, options, deferred, &certless, !consume_words);
     // A string HAProxy stops reading at an HTTP alias (E511) never reaches the field that
     // does not parse after it: that field's error, found as the line was read, goes.
     let stopped_earlier: Vec<Span> = post_parse

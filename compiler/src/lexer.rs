@@ -707,6 +707,31 @@ impl PlainBounds {
         &self.bounds[..self.count]
     }
 
+    /// [`PlainBounds::scan`], with the words as slices of `line` in an array whose first
+    /// [`PlainBounds::bounds`]`.len()` entries are the words. A statement's words are read
+    /// some twenty times as it is built: sliced once here, each read is an index, where a slice
+    /// made at every read tested both ends for character boundaries again (3.9 of the 45
+    /// million instructions of acl 20k's main thread).
+    #[inline(always)]
+    pub(crate) fn scan_words(line: &str) -> Option<(Self, [&str; PLAIN_LINE_WORDS])> {
+        u32::try_from(line.len()).ok()?;
+        let mut bounds = [(0u32, 0u32); PLAIN_LINE_WORDS];
+        let mut words = [""; PLAIN_LINE_WORDS];
+        let mut next = 0;
+        let count = visit_plain_words(line, |start, end| {
+            bounds[next] = (start as u32, end as u32);
+            debug_assert!(line.is_char_boundary(start) && line.is_char_boundary(end));
+            // SAFETY: `visit_plain_words` reports the words of `line` itself, `start <= end <=
+            // line.len()`; a word starts at the line's start or after a blank, and ends at a
+            // blank, a quote, an escape, a comment start or the line's end. Those bytes are all
+            // ASCII, so both positions are character boundaries of `line`: the slice is valid
+            // UTF-8 without the two tests `get` makes.
+            words[next] = unsafe { line.get_unchecked(start..end) };
+            next += 1;
+        })?;
+        Some((PlainBounds { bounds, count }, words))
+    }
+
     /// The words of the scanned `line`, which starts at `offset` in `file`.
     pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> thin_vec::ThinVec<Word> {
         // Exact room (large configurations keep every line's words), taken once: a mapped

@@ -77,17 +77,59 @@ fn lone_cr_between(bytes: &[u8], from: usize, to: usize) -> bool {
         .any(|i| bytes.get(from + i + 1) != Some(&b'\n'))
 }
 
-/// The byte offset of the start of each line of `text`. (Eight bytes at a time as the zero
-/// bytes of a word, the search cost 2.15 million instructions on a 22,000-line file against
-/// memchr's 1.94: memchr's set-up per line is paid back by its 32-byte steps.)
+/// The byte offset of the start of each line of `text`. One pass over the text, 32 bytes at a
+/// time ([`for_each_line_feed`]): memchr called once per line paid its set-up 20,000 times on
+/// a 20,000-line file (1.6 million instructions against some 0.4 million). (Eight bytes at a
+/// time as the zero bytes of a word, a search per line had cost more than memchr: 2.15
+/// million instructions against 1.94.)
 fn line_starts(text: &[u8]) -> Vec<u32> {
     // Sized exactly: memchr counts the line feeds 32 bytes at a time (some 80,000
     // instructions on a 600 kB file), where a guess of 32 bytes a line doubled the list on a
     // file of 30-byte lines (149 kB held for 80 kB of starts).
     let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
     starts.push(0u32);
-    starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1));
+    for_each_line_feed(text, |i| starts.push(i as u32 + 1));
     starts
+}
+
+/// Calls `found` with the offset of each line feed of `text`, in order: 32 bytes compared at
+/// once, the line feeds among them taken from the mask of their positions.
+#[cfg(target_arch = "x86_64")]
+fn for_each_line_feed(text: &[u8], mut found: impl FnMut(usize)) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut chunks = text.chunks_exact(32);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        // SAFETY: SSE2 is part of the x86_64 baseline, so every processor this code runs on
+        // has these instructions; `chunk` is 32 readable bytes, and `_mm_loadu_si128` reads
+        // 16 of them at `chunk`'s start and 16 at its middle, with no alignment required.
+        let mut mask = unsafe {
+            let feed = _mm_set1_epi8(b'\n' as i8);
+            let low = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let high = _mm_loadu_si128(chunk[16..].as_ptr().cast::<__m128i>());
+            let low = _mm_movemask_epi8(_mm_cmpeq_epi8(low, feed)) as u32 & 0xffff;
+            let high = _mm_movemask_epi8(_mm_cmpeq_epi8(high, feed)) as u32 & 0xffff;
+            low | high << 16
+        };
+        while mask != 0 {
+            found(base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        base += 32;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            found(base + i);
+        }
+    }
+}
+
+/// [`for_each_line_feed`] elsewhere: memchr's search.
+#[cfg(not(target_arch = "x86_64"))]
+fn for_each_line_feed(text: &[u8], found: impl FnMut(usize)) {
+    memchr::memchr_iter(b'\n', text).for_each(found);
 }
 
 /// A 1-based line and column (column counted in characters, like editors and HAProxy carets).

@@ -479,17 +479,19 @@ fn implied_method(criterion: &str, method: Option<&str>) -> Option<&'static str>
 
 /// Whether the patterns of an ACL on `criterion` (matched with `-m method` when given, giving
 /// samples of type `output`) are numbers, and which kind.
+/// `implied` is [`implied_method`]'s answer for them, which the caller has (the look-up costs
+/// more than the rest).
 fn number_patterns(
     criterion: &str,
     method: Option<&str>,
+    implied: Option<&str>,
     output: crate::registry::SampleType,
 ) -> Option<NumberPatterns> {
     // `-m len` compares the sample's length with integer patterns, read as `-m int`'s are.
     let int = match method {
         Some(m) => matches!(m, "int" | "len"),
         None => {
-            matches!(implied_method(criterion, method), Some("int" | "len"))
-                || output == crate::registry::SampleType::Sint
+            matches!(implied, Some("int" | "len")) || output == crate::registry::SampleType::Sint
         }
     };
     let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
@@ -505,8 +507,10 @@ fn number_patterns(
 /// which the operators `eq`, `ge`, `gt`, `le` and `lt` may precede (HAProxy's integer and
 /// dotted-version pattern parsers).
 pub fn patterns_take_operators(criterion: &str, method: Option<&str>) -> bool {
-    sample::parse(&acl_criterion(criterion), true)
-        .is_ok_and(|(expr, _)| number_patterns(criterion, method, expr.output).is_some())
+    sample::parse(&acl_criterion(criterion), true).is_ok_and(|(expr, _)| {
+        let implied = implied_method(criterion, method);
+        number_patterns(criterion, method, implied, expr.output).is_some()
+    })
 }
 
 /// Integer patterns of an ACL, checked as HAProxy's ACL parser does (operators `eq ge gt le lt`
@@ -524,7 +528,7 @@ fn check_acl_patterns(
     let method = options.method;
     let (option_words, patterns) = rest.split_at(options.patterns_at.min(rest.len()));
     let implied = implied_method(criterion, method);
-    let numbers = number_patterns(criterion, method, output);
+    let numbers = number_patterns(criterion, method, implied, output);
     let (int, dotted) = (numbers.is_some(), numbers == Some(NumberPatterns::Dotted));
     if rest.iter().any(|w| w.value == "-f") {
         return;

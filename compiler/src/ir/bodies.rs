@@ -392,10 +392,22 @@ mod tests {
         );
         assert_eq!(par_diags, own_diags, "{name} (consuming)");
         // Nor do the checks made once the model is built look at the statements left out.
+        let checked = crate::ir::post_parse_checks(&db, &seq_config, &options);
         assert_eq!(
-            crate::ir::post_parse_checks(&db, &seq_config, &options),
+            checked,
             crate::ir::post_parse_checks(&db, &own_config, &options),
             "{name} (consuming, post-parse checks)"
+        );
+        // And `check -q`'s checks, which skip those that can only warn, find the same errors.
+        let errors = |found: Vec<Diagnostic>| -> Vec<Diagnostic> {
+            found.into_iter().filter(Diagnostic::is_error).collect()
+        };
+        let errors_only =
+            crate::ir::post_parse_checks_with(&db, &own_config, &options, Vec::new(), &[], false);
+        assert_eq!(
+            errors(checked),
+            errors(errors_only),
+            "{name} (post-parse checks, errors only)"
         );
         // What is left of the tree: every line, the proxy bodies' without their words.
         for (section, kept) in tree.sections.iter().zip(&consumed.sections) {

@@ -93,22 +93,24 @@ pub fn post_parse_checks(
     config: &Config,
     options: &CheckOptions,
 ) -> Vec<Diagnostic> {
-    checks::check(db, config, options, Vec::new(), &[])
+    checks::check(db, config, options, Vec::new(), &[], true)
 }
 
 /// [`post_parse_checks`], with what was found earlier but is HAProxy's to report once the
 /// configuration is read (strings it compiles then, files it opens then): each is reported
 /// first among the findings of the proxy it is written in, as HAProxy reaches it there.
 /// `certless` holds the spans of the `crt`/`crt-list` words that loaded no certificate
-/// ([`crate::envcheck::certless`]).
+/// ([`crate::envcheck::certless`]). Unless `warnings`, checks of a proxy that can only warn
+/// are skipped: the errors are the same (a caller that shows only errors).
 pub fn post_parse_checks_with(
     db: &SourceDb,
     config: &Config,
     options: &CheckOptions,
     deferred: Vec<Diagnostic>,
     certless: &[Span],
+    warnings: bool,
 ) -> Vec<Diagnostic> {
-    checks::check(db, config, options, deferred, certless)
+    checks::check(db, config, options, deferred, certless, warnings)
 }
 
 /// Builds the model and runs every check, returning the model and all diagnostics in source order
@@ -120,6 +122,6 @@ pub fn analyze(
     options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
     let (config, mut diags) = build(db, tree, env, options);
-    diags.extend(checks::check(db, &config, options, Vec::new(), &[]));
+    diags.extend(checks::check(db, &config, options, Vec::new(), &[], true));
     (config, diags)
 }

@@ -238,6 +238,7 @@ impl ServerWords {
     pub const SSL: ServerWords = ServerWords(1 << 4);
     pub const CHECK_SSL: ServerWords = ServerWords(1 << 5);
     pub const FCGI: ServerWords = ServerWords(1 << 6);
+    pub const PROTO: ServerWords = ServerWords(1 << 7);
 
     /// The words of `options` that are in the set.
     pub fn of<'a>(options: impl IntoIterator<Item = &'a str>) -> ServerWords {
@@ -251,6 +252,7 @@ impl ServerWords {
                 "ssl" => Self::SSL.0,
                 "check-ssl" => Self::CHECK_SSL.0,
                 "fcgi" => Self::FCGI.0,
+                "proto" => Self::PROTO.0,
                 _ => 0,
             };
         }

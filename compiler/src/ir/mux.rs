@@ -74,12 +74,22 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
         }
     }
     let defaults: Vec<&str> = p.default_server_words().collect();
+    // What a server without a `proto` word of its own takes: the defaults' last `proto`,
+    // looked for once (not along every server's words), unless the defaults end with a
+    // `proto` whose value is then the server's first word.
+    let inherited =
+        (defaults.last() != Some(&"proto")).then(|| last_proto(defaults.iter().copied()));
     for s in &p.servers {
-        let words = defaults
-            .iter()
-            .copied()
-            .chain(s.options.iter().map(|o| o.value.as_str()));
-        let Some(token) = last_proto(words).filter(|t| unusable(t)) else {
+        let token = match inherited {
+            Some(inherited) if !s.words.any(ServerWords::PROTO) => inherited,
+            _ => last_proto(
+                defaults
+                    .iter()
+                    .copied()
+                    .chain(s.options.iter().map(|o| o.value.as_str())),
+            ),
+        };
+        let Some(token) = token.filter(|t| unusable(t)) else {
             continue;
         };
         let ids: Vec<String> = match s.template {

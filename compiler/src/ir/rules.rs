@@ -112,9 +112,11 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         RuleSet::TcpResponseContent => RefContext::TcpResponseContent,
         RuleSet::HttpCheck | RuleSet::TcpCheck => RefContext::HttpRequest,
     };
-    let redirect_rule = format!("'{keyword} redirect' rule");
+    // Made for redirects only: formatted for every rule, it was some 400 instructions a line.
+    let redirect_rule;
     let site = match set {
         RuleSet::HttpRequest | RuleSet::HttpResponse if action.value == "redirect" => {
+            redirect_rule = format!("'{keyword} redirect' rule");
             super::exprs::CondSite::Redirect(&redirect_rule)
         }
         RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {

@@ -75,6 +75,14 @@ fn plain_lines_lex_the_same_both_ways() {
         if let Some(first) = &first {
             assert_eq!(first_word_of_plain(line), first.value.as_str(), "{line:?}");
         }
+        // The build's words of a deferred line, sliced once: those of the plain way.
+        let words = plain_words(line, FileId(3), 40);
+        let scanned = PlainBounds::scan_words(line);
+        assert_eq!(words.is_some(), scanned.is_some(), "{line:?}");
+        if let (Some(words), Some((bounds, strs))) = (&words, &scanned) {
+            let values: Vec<&str> = words.iter().map(|w| w.value.as_str()).collect();
+            assert_eq!(values, strs[..bounds.bounds().len()], "{line:?}");
+        }
         let special = crate::source::SourceFile::new("t", format!("{line}\n"));
         if !special_lines(&special).contains(0) {
             assert_eq!(

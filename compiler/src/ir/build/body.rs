@@ -81,9 +81,12 @@ pub(in crate::ir) fn proxy_body_taking<'l>(
             // A plain line: its words are read where they are, not made.
             _ => {
                 let text = deferred_text(db, line);
-                let bounds = crate::lexer::PlainBounds::scan(text);
-                let stmt = match &bounds {
-                    Some(bounds) => Stmt::plain(line, text, bounds.bounds()),
+                let scanned = crate::lexer::PlainBounds::scan_words(text);
+                let stmt = match &scanned {
+                    Some((bounds, words)) => {
+                        let bounds = bounds.bounds();
+                        Stmt::plain(line, &words[..bounds.len()], bounds)
+                    }
                     None => Stmt::without_words(line),
                 };
                 crate::ir::proxy::statement(b, index, &stmt);

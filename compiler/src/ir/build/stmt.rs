@@ -18,7 +18,8 @@ pub(in crate::ir) struct Stmt<'a> {
 enum StmtWords<'a> {
     Lexed(&'a [Word]),
     Plain {
-        text: &'a str,
+        /// The words, sliced once (as many as `bounds`).
+        words: &'a [&'a str],
         bounds: &'a [(u32, u32)],
         file: crate::source::FileId,
         offset: u32,
@@ -34,13 +35,14 @@ impl<'a> Stmt<'a> {
         }
     }
 
-    /// The statement of `line` whose words, not lexed, are at `bounds` in `text`, the line's
-    /// content (which starts where the line does).
-    pub fn plain(line: &'a Line, text: &'a str, bounds: &'a [(u32, u32)]) -> Self {
+    /// The statement of `line` whose words, not lexed, are `words`, at `bounds` in the line's
+    /// content (which starts where the line does); both have one entry per word.
+    pub fn plain(line: &'a Line, words: &'a [&'a str], bounds: &'a [(u32, u32)]) -> Self {
+        debug_assert_eq!(words.len(), bounds.len());
         Stmt {
             line,
             words: StmtWords::Plain {
-                text,
+                words,
                 bounds,
                 file: line.span.file,
                 offset: line.span.start,
@@ -60,10 +62,7 @@ impl<'a> Stmt<'a> {
     pub fn word(&self, i: usize) -> &'a str {
         match self.words {
             StmtWords::Lexed(words) => words.get(i).map_or("", |w| w.value.as_str()),
-            StmtWords::Plain { text, bounds, .. } => bounds
-                .get(i)
-                .and_then(|&(start, end)| text.get(start as usize..end as usize))
-                .unwrap_or(""),
+            StmtWords::Plain { words, .. } => words.get(i).copied().unwrap_or(""),
         }
     }
 
@@ -145,15 +144,15 @@ impl<'a> Stmt<'a> {
                 .map(Spanned::from_word)
                 .collect(),
             StmtWords::Plain {
-                text,
+                words,
                 bounds,
                 file,
                 offset,
             } => {
                 let from = bounds.get(i..).unwrap_or_default();
+                let texts = words.get(i..).unwrap_or_default();
                 let mut all = ThinVec::with_capacity(from.len());
-                for &(start, end) in from {
-                    let word = text.get(start as usize..end as usize).unwrap_or("");
+                for (&word, &(start, end)) in texts.iter().zip(from) {
                     let span = Span {
                         file,
                         start: offset + start,
