@@ -111,19 +111,3 @@ pub(super) fn proxy_source(b: &mut Builder, stmt: &Stmt, at: usize) {
         );
     }
 }
-
-/// A `tcp-check connect` rule's `addr <address>`: an optional port, neither a range nor an
-/// offset.
-pub(super) fn tcp_check_connect(b: &mut Builder, args: &[Spanned<Text>]) {
-    let Some(w) = args.windows(2).find(|w| w[0].value == "addr") else {
-        return;
-    };
-    let value = w[1].value.as_str();
-    if let Err(e) = crate::address::parse_written(value, b.env, Rules::USESRC) {
-        b.push(
-            Diagnostic::new("E227", format!("'tcp-check connect' : 'addr' : {e}.."))
-                .at(w[1].span)
-                .label("not a check address"),
-        );
-    }
-}

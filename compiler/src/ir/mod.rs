@@ -26,6 +26,8 @@ mod global_once;
 mod global_tunes;
 mod global_vars;
 mod http_aliases;
+mod check_expect;
+mod check_words;
 mod http_check_send;
 mod httpcheck;
 pub(crate) mod ignored;

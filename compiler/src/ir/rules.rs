@@ -96,10 +96,18 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         || !stmt.word(action_at).is_empty()
         || set != RuleSet::HttpRequest
     {
-        super::keywords::check_action(b, index, set, stmt, action_at);
+        let known = super::keywords::check_action(b, index, set, stmt, action_at);
+        if !known && matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+            return;
+        }
     }
     if set == RuleSet::HttpCheck && stmt.word(action_at) == "send" {
         super::http_check_send::words(b, stmt, action_at);
+    }
+    if matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck)
+        && !super::check_words::words(b, index, set, stmt, action_at)
+    {
+        return;
     }
     let (args, condition) = split_condition(stmt, action_at + 1);
     let action = stmt.spanned(action_at);
@@ -212,9 +220,6 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         if let Some(name) = args.first() {
             b.config.proxies[index].caches.push(name.clone());
         }
-    }
-    if set == RuleSet::TcpCheck && action.value == "connect" {
-        super::connect_addrs::tcp_check_connect(b, &args);
     }
     push_short(
         &mut b.config.proxies[index].rules,
