@@ -133,6 +133,7 @@ fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) 
         .rules
         .iter()
         .filter(|r| r.set == set)
+        .filter(|r| !matches!(r.action.value.as_str(), "disable-on-404" | "send-state"))
         .take_while(|r| r.action.value != "connect")
         .all(|r| {
             let a = r.action.value.as_str();

@@ -464,7 +464,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "hash-type" => directives::hash_type(b, stmt),
         "cookie" => super::cookie::cookie(b, stmt),
         "stick-table" => {
-            super::stick_table::stores(b, stmt);
+            let peers = super::stick_table::line(b, stmt, 1);
             let key_type = if stmt.word(1) == "type" {
                 stmt.word(2).to_string()
             } else {
@@ -478,6 +478,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 key_type,
                 span: stmt.whole(),
                 stores,
+                peers,
             }));
         }
         "log" => {
