@@ -444,6 +444,8 @@ rules! {
         "The line takes 'type ip|ipv6|integer' or 'type string|binary [len <n>]' (n at least 1), 'size <n>[k|m|g]' (required, not 0), 'expire <time>' (milliseconds by default, below 2^31 ms, about 24.8 days), 'nopurge', 'peers <section>' (not on a peers section's own 'table' line), 'store <list>' and 'srvkey name|addr'. HAProxy refuses the configuration at the first word it cannot take.";
     "E519" "stick-table-peers-not-found" Error Haproxy "A stick-table's 'peers' names a peers section that does not exist."
         "Declare a 'peers' section with this name (its local peer named after this host or -L), or remove 'peers <name>' to keep the table local.";
+    "E520" "invalid-redirect" Error Haproxy "A redirect rule ('redirect', 'http-request redirect', 'http-response redirect') has a word HAProxy does not know, a word without its value, a code HAProxy does not redirect with, or no type."
+        "A redirect needs its type and target: 'location <url>', 'prefix <path>' or 'scheme <scheme>' ('http-response redirect' takes 'location' only), then optionally 'code 301|302|303|307|308', 'set-cookie <name>[=<value>]', 'clear-cookie <name>[=]', 'drop-query', 'append-slash', 'ignore-empty' and a condition.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

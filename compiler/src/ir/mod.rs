@@ -29,6 +29,7 @@ mod http_aliases;
 mod check_expect;
 mod check_words;
 mod http_check_send;
+mod redirect_words;
 mod httpcheck;
 pub(crate) mod ignored;
 mod keywords;

@@ -157,7 +157,22 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
             return;
         }
+        let redirect = matches!(set, RuleSet::HttpRequest | RuleSet::HttpResponse)
+            && action.value == "redirect";
+        let what = format!(
+            "error detected in {} '{}' while parsing '{keyword} redirect' rule",
+            proxy_kind_str(b, index),
+            b.config.proxies[index].name_str()
+        );
+        if redirect && !super::redirect_words::words(b, stmt, action_at + 1, &what) {
+            return;
+        }
+        let before = b.diags.len();
         let parsed = super::exprs::condition(b, index, &condition, &site);
+        if redirect && !b.diags[before..].iter().any(Diagnostic::is_error) {
+            let response = set == RuleSet::HttpResponse;
+            super::redirect_words::kind(b, stmt, action_at + 1, &what, response);
+        }
         let place = match set {
             RuleSet::HttpRequest => Some(super::places::Place::HttpRequest),
             RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
