@@ -446,6 +446,14 @@ rules! {
         "Declare a 'peers' section with this name (its local peer named after this host or -L), or remove 'peers <name>' to keep the table local.";
     "E520" "invalid-redirect" Error Haproxy "A redirect rule ('redirect', 'http-request redirect', 'http-response redirect') has a word HAProxy does not know, a word without its value, a code HAProxy does not redirect with, or no type."
         "A redirect needs its type and target: 'location <url>', 'prefix <path>' or 'scheme <scheme>' ('http-response redirect' takes 'location' only), then optionally 'code 301|302|303|307|308', 'set-cookie <name>[=<value>]', 'clear-cookie <name>[=]', 'drop-query', 'append-slash', 'ignore-empty' and a condition.";
+    "E521" "invalid-source-words" Error Haproxy "A proxy's 'source' line has no address, a 'usesrc' or 'interface' without its value, or a word HAProxy does not know."
+        "Write 'source <address>[:<port>]', optionally followed by 'usesrc <address>|client|clientip|hdr_ip(<header>[,<occurrence>])' and 'interface <name>'.";
+    "E522" "invalid-rate-limit" Error Haproxy "A 'rate-limit' line names a limit other than 'sessions' or gives no number, or one with other characters."
+        "The only limit is 'rate-limit sessions <n>', new sessions per second accepted by a frontend (a number in decimal, or hexadecimal after 0x).";
+    "W522" "rate-limit-without-frontend" Warning Haproxy "'rate-limit sessions' is set in a backend, which accepts no sessions: HAProxy ignores it."
+        "Set the limit in the frontend or listen section that accepts the connections.";
+    "E523" "invalid-proxy-id" Error Haproxy "A proxy's 'id' is missing or not above 0."
+        "Proxy ids (shown in the stats as 'iid') must be unique positive numbers; leave 'id' out to let HAProxy number the proxy itself.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

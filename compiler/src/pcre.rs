@@ -135,7 +135,10 @@ fn class_error(b: &[u8], start: usize) -> Result<usize, (&'static str, usize)> {
                 previous = None;
                 continue;
             }
-            b'-' if previous.is_some() && i + 1 < b.len() && !matches!(b[i + 1], b']' | b'\\' | b'[') => {
+            b'-' if previous.is_some()
+                && i + 1 < b.len()
+                && !matches!(b[i + 1], b']' | b'\\' | b'[') =>
+            {
                 let (low, high) = (previous.unwrap_or_default(), b[i + 1]);
                 if high < low {
                     return Err(("range out of order in character class", i + 1));
@@ -189,9 +192,8 @@ fn counted(b: &[u8], start: usize) -> Option<Result<usize, (&'static str, usize)
 
 /// HAProxy's message for a pattern `regex_comp` refuses.
 pub fn message(pattern: &str) -> Option<String> {
-    error(pattern).map(|(what, at)| {
-        format!("regex '{pattern}' is invalid (error={what}, erroffset={at})")
-    })
+    error(pattern)
+        .map(|(what, at)| format!("regex '{pattern}' is invalid (error={what}, erroffset={at})"))
 }
 
 #[cfg(test)]
@@ -204,12 +206,30 @@ mod tests {
             ("foo(", Some(("missing closing parenthesis", 4))),
             ("(a(b)", Some(("missing closing parenthesis", 5))),
             ("a)b)", Some(("unmatched closing parenthesis", 1))),
-            ("[abc", Some(("missing terminating ] for character class", 4))),
-            ("a[b", Some(("missing terminating ] for character class", 3))),
-            ("*abc", Some(("quantifier does not follow a repeatable item", 0))),
-            ("a|*b", Some(("quantifier does not follow a repeatable item", 2))),
-            ("(+a)", Some(("quantifier does not follow a repeatable item", 1))),
-            ("a**", Some(("quantifier does not follow a repeatable item", 2))),
+            (
+                "[abc",
+                Some(("missing terminating ] for character class", 4)),
+            ),
+            (
+                "a[b",
+                Some(("missing terminating ] for character class", 3)),
+            ),
+            (
+                "*abc",
+                Some(("quantifier does not follow a repeatable item", 0)),
+            ),
+            (
+                "a|*b",
+                Some(("quantifier does not follow a repeatable item", 2)),
+            ),
+            (
+                "(+a)",
+                Some(("quantifier does not follow a repeatable item", 1)),
+            ),
+            (
+                "a**",
+                Some(("quantifier does not follow a repeatable item", 2)),
+            ),
             ("a\\", Some(("\\ at end of pattern", 2))),
             ("a{2,1}", Some(("numbers out of order in {} quantifier", 5))),
             ("[z-a]", Some(("range out of order in character class", 3))),

@@ -39,7 +39,10 @@ pub(super) fn expect(
 ) -> Result<(), Refusal> {
     let http = set == RuleSet::HttpCheck;
     if stmt.word(at + 1).is_empty() {
-        return say("expects at least a matching pattern as arguments".into(), at);
+        return say(
+            "expects at least a matching pattern as arguments".into(),
+            at,
+        );
     }
     let end = until_empty(stmt, at + 1);
     let mut pattern = Pattern::None;
@@ -93,7 +96,10 @@ pub(super) fn expect(
                 i += 1;
                 let n = crate::cnum::atol(stmt.word(i));
                 if !(-1..=i64::from(i32::MAX)).contains(&n) {
-                    return say(format!("'{word}' expects -1 or an integer from 0 to INT_MAX"), i - 1);
+                    return say(
+                        format!("'{word}' expects -1 or an integer from 0 to INT_MAX"),
+                        i - 1,
+                    );
                 }
             }
             "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf" | "status"
@@ -152,7 +158,10 @@ pub(super) fn expect(
                         Match::Text
                     };
                     if stmt.word(i + 2).is_empty() {
-                        return say(format!("'{word}' expect a pattern with the value keyword"), i);
+                        return say(
+                            format!("'{word}' expect a pattern with the value keyword"),
+                            i,
+                        );
                     }
                     value = Some((i + 2, if format { Match::Format } else { how }));
                     i += 2;
@@ -176,7 +185,10 @@ pub(super) fn expect(
                     _ => "",
                 };
                 if !listed.is_empty() && !known.iter().any(|k| k.eq_ignore_ascii_case(v)) {
-                    return say(format!("'{word}' only supports {listed} status (got '{v}')."), i);
+                    return say(
+                        format!("'{word}' only supports {listed} status (got '{v}')."),
+                        i,
+                    );
                 }
                 match word {
                     "on-success" => on_success = Some(i + 1),
@@ -222,7 +234,9 @@ pub(super) fn expect(
             let Some((n, how)) = name else { return Ok(()) };
             match how {
                 Match::Regex => regex(n)?,
-                Match::Format => format_string(b, index, stmt, n, &format!("{rule} : '{}'", stmt.word(n)))?,
+                Match::Format => {
+                    format_string(b, index, stmt, n, &format!("{rule} : '{}'", stmt.word(n)))?
+                }
                 Match::Text => {}
             }
             match value {
@@ -269,7 +283,12 @@ fn status_codes(list: &str, at: usize) -> Result<(), Refusal> {
         match rest.chars().next() {
             None => return Ok(()),
             Some(',') => rest = &rest[1..],
-            Some(c) => return say(format!("invalid character '{c}' in the list of status codes"), at),
+            Some(c) => {
+                return say(
+                    format!("invalid character '{c}' in the list of status codes"),
+                    at,
+                )
+            }
         }
     }
 }

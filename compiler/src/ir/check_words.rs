@@ -103,9 +103,8 @@ fn http_step(b: &Builder, index: usize, action: &str, at: usize) -> Result<(), R
         "connect" if last != "expect" => "expect",
         _ => return Ok(()),
     };
-    let message = format!(
-        "unable to add http-check {action} rule at step {step} (missing {missing} rule)."
-    );
+    let message =
+        format!("unable to add http-check {action} rule at step {step} (missing {missing} rule).");
     say(message, at)
 }
 
@@ -126,7 +125,13 @@ pub(super) fn read_uint(text: &str) -> (u32, usize) {
     (value, digits)
 }
 
-fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) -> Result<(), Refusal> {
+fn connect(
+    b: &mut Builder,
+    index: usize,
+    set: RuleSet,
+    stmt: &Stmt,
+    at: usize,
+) -> Result<(), Refusal> {
     // Before a connect step, only comments and variable actions (and the request `option
     // httpchk` writes, which is not a rule line).
     let first_ok = b.config.proxies[index]
@@ -155,7 +160,11 @@ fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) 
                     return say(format!("'{word}' expects <ipv4|ipv6> as argument."), i);
                 }
                 if let Err(e) = crate::address::parse_written(value, b.env, Rules::USESRC) {
-                    let end = if crate::address::message_ends_line(&e) { "" } else { ".." };
+                    let end = if crate::address::message_ends_line(&e) {
+                        ""
+                    } else {
+                        ".."
+                    };
                     let message = format!("'{} connect' : '{word}' : {e}{end}", set.keyword());
                     b.push(
                         Diagnostic::new("E227", message)
@@ -168,14 +177,18 @@ fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) 
             }
             "port" => {
                 if value.is_empty() {
-                    let message =
-                        format!("'{word}' expects a port number or a sample expression as argument.");
+                    let message = format!(
+                        "'{word}' expects a port number or a sample expression as argument."
+                    );
                     return say(message, i);
                 }
                 i += 1;
                 let (port, digits) = read_uint(value);
                 if digits < value.len() {
-                    let what = format!("'{} connect' : error detected while parsing port expression : ", set.keyword());
+                    let what = format!(
+                        "'{} connect' : error detected while parsing port expression : ",
+                        set.keyword()
+                    );
                     expression(b, index, stmt, i, &what)?;
                 } else if !(1..=65535).contains(&port) {
                     let message = format!("expects a valid TCP port (from range 1 to 65535) or a sample expression, got {value}.");
@@ -186,9 +199,15 @@ fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) 
                 if value.is_empty() {
                     return say(format!("'{word}' expects a MUX protocol as argument."), i);
                 }
-                let wanted = if set == RuleSet::HttpCheck { Mode::Http } else { Mode::Tcp };
+                let wanted = if set == RuleSet::HttpCheck {
+                    Mode::Http
+                } else {
+                    Mode::Tcp
+                };
                 match super::mux::mode_of(value) {
-                    None => return say(format!("'{word}' : unknown MUX protocol '{value}'."), i + 1),
+                    None => {
+                        return say(format!("'{word}' : unknown MUX protocol '{value}'."), i + 1)
+                    }
                     Some(mode) if mode != wanted => {
                         let message = format!(
                             "'{word}' : invalid MUX protocol '{value}' for {}",
@@ -208,11 +227,15 @@ fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) 
             }
             "alpn" => {
                 if value.is_empty() {
-                    let message = format!("'{word}' : missing the comma-delimited ALPN protocol suite");
+                    let message =
+                        format!("'{word}' : missing the comma-delimited ALPN protocol suite");
                     return say(message, i);
                 }
                 if let Some(name) = value.split(',').find(|n| n.len() > 255) {
-                    return say(format!("'{word}' : ALPN protocol name too long : '{name}'"), i + 1);
+                    return say(
+                        format!("'{word}' : ALPN protocol name too long : '{name}'"),
+                        i + 1,
+                    );
                 }
                 i += 1;
             }
@@ -229,7 +252,13 @@ fn connect(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) 
 /// A sample expression a check rule evaluates (`connect port`, `expect status-code`): it must
 /// parse, and its fetch must work in a health check. Errors come after `what`; HAProxy words a
 /// fetch that does not work there with one more space.
-pub(super) fn expression(b: &mut Builder, index: usize, stmt: &Stmt, i: usize, what: &str) -> Result<(), Refusal> {
+pub(super) fn expression(
+    b: &mut Builder,
+    index: usize,
+    stmt: &Stmt,
+    i: usize,
+    what: &str,
+) -> Result<(), Refusal> {
     let word = stmt.spanned(i);
     let context = RefContext::HttpRequest;
     if crate::expr::sample::parse(&word.value, false).is_err() {
@@ -250,7 +279,11 @@ fn send(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) -> Result<(), Ref
     let action = stmt.word(at);
     let data = stmt.word(at + 1);
     if data.is_empty() {
-        let what = if action == "send-binary" { "binary string" } else { "string" };
+        let what = if action == "send-binary" {
+            "binary string"
+        } else {
+            "string"
+        };
         return say(format!("'{what}' expects a {action} as argument"), at);
     }
     let end = until_empty(stmt, at + 2);
@@ -258,7 +291,10 @@ fn send(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) -> Result<(), Ref
     while i < end {
         let word = stmt.word(i);
         if word != "comment" {
-            return say(format!("expects 'comment' but got '{word}' as argument."), i);
+            return say(
+                format!("expects 'comment' but got '{word}' as argument."),
+                i,
+            );
         }
         if stmt.word(i + 1).is_empty() {
             return say(format!("'{word}' expects a string as argument."), i);
@@ -270,20 +306,37 @@ fn send(b: &mut Builder, index: usize, stmt: &Stmt, at: usize) -> Result<(), Ref
             Err(e) => say(format!("'{data}' invalid binary string ({e})"), at + 1),
             Ok(()) => Ok(()),
         },
-        "send-lf" | "send-binary-lf" => {
-            format_string(b, index, stmt, at + 1, &format!("'tcp-check {action}' : '{data}'"))
-        }
+        "send-lf" | "send-binary-lf" => format_string(
+            b,
+            index,
+            stmt,
+            at + 1,
+            &format!("'tcp-check {action}' : '{data}'"),
+        ),
         _ => Ok(()),
     }
 }
 
 /// A log-format string evaluated in a health check, refused after `what`.
-pub(super) fn format_string(b: &mut Builder, index: usize, stmt: &Stmt, i: usize, what: &str) -> Result<(), Refusal> {
+pub(super) fn format_string(
+    b: &mut Builder,
+    index: usize,
+    stmt: &Stmt,
+    i: usize,
+    what: &str,
+) -> Result<(), Refusal> {
     let before = b.diags.len();
     let word = stmt.spanned(i);
     let places = super::rules::rule_places(RuleSet::TcpCheck, false, true);
     let prefix = format!("{what} invalid log-format string (");
-    super::exprs::log_format_wrapped(b, index, &word, RefContext::HttpRequest, (&prefix, ")."), places);
+    super::exprs::log_format_wrapped(
+        b,
+        index,
+        &word,
+        RefContext::HttpRequest,
+        (&prefix, ")."),
+        places,
+    );
     if b.diags[before..].iter().any(Diagnostic::is_error) {
         return Err(Refusal::Given);
     }

@@ -333,6 +333,8 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "mode" => mode(b, index, stmt),
         "source" => super::connect_addrs::proxy_source(b, stmt, at),
+        "rate-limit" => super::proxy_args::rate_limit(b, index, stmt),
+        "id" => super::proxy_args::proxy_id(b, index, stmt),
         "usesrc" => {
             b.push(
                 Diagnostic::new(
@@ -501,35 +503,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 places,
             )
         }
-        "redirect" => {
-            // The destination of a plain `redirect` is taken as it is written (HAProxy parses
-            // it as a log-format string only in `http-request redirect`).
-            let p = &b.config.proxies[index];
-            let what = format!(
-                "error detected in {} '{}' while parsing redirect rule",
-                p.kind.type_str(),
-                p.name_str()
-            );
-            if !super::redirect_words::words(b, stmt, 1, &what) {
-                return;
-            }
-            let (args, cond) = super::rules::split_condition(stmt, 1);
-            let before = b.diags.len();
-            let parsed =
-                exprs::condition(b, index, &cond, &exprs::CondSite::Redirect("redirect rule"));
-            if !b.diags[before..].iter().any(Diagnostic::is_error) {
-                super::redirect_words::kind(b, stmt, 1, &what, false);
-            }
-            let place = super::places::Place::HttpRequest;
-            super::places::check(b, index, &cond, parsed.as_ref(), place);
-            b.config.proxies[index].redirects.push(RuleDecl {
-                set: RuleSet::HttpRequest,
-                action: stmt.spanned(0),
-                args,
-                condition: cond,
-                span: stmt.whole(),
-            });
-        }
+        "redirect" => super::redirect_words::directive(b, index, stmt),
         "max-keep-alive-queue" => {
             // Read with C's `strtol` in base 0: a sign, then `0x` hexadecimal, a leading `0`
             // octal, or decimal; the first character it stops at is refused.

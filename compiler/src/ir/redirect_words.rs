@@ -5,6 +5,8 @@
 //! a rule without a type is refused, and a response rule whose type is not `location`.
 
 use super::build::{Builder, Stmt};
+use super::exprs;
+use super::model::*;
 use crate::diagnostic::Diagnostic;
 
 /// The first word error from `from` up to the condition: its message and the word's index.
@@ -82,5 +84,39 @@ pub(super) fn kind(b: &mut Builder, stmt: &Stmt, from: usize, what: &str, respon
         Some(t) if response && t != "location" => "response only supports redirect type 'location'",
         Some(_) => return,
     };
-    push(b, what, message.to_string(), stmt.span(from.saturating_sub(1)));
+    push(
+        b,
+        what,
+        message.to_string(),
+        stmt.span(from.saturating_sub(1)),
+    );
+}
+
+/// A proxy's `redirect` line. Its destination is taken as it is written (HAProxy parses it as
+/// a log-format string only in `http-request redirect`).
+pub(super) fn directive(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let p = &b.config.proxies[index];
+    let what = format!(
+        "error detected in {} '{}' while parsing redirect rule",
+        p.kind.type_str(),
+        p.name_str()
+    );
+    if !words(b, stmt, 1, &what) {
+        return;
+    }
+    let (args, cond) = super::rules::split_condition(stmt, 1);
+    let before = b.diags.len();
+    let parsed = exprs::condition(b, index, &cond, &exprs::CondSite::Redirect("redirect rule"));
+    if !b.diags[before..].iter().any(Diagnostic::is_error) {
+        kind(b, stmt, 1, &what, false);
+    }
+    let place = super::places::Place::HttpRequest;
+    super::places::check(b, index, &cond, parsed.as_ref(), place);
+    b.config.proxies[index].redirects.push(RuleDecl {
+        set: RuleSet::HttpRequest,
+        action: stmt.spanned(0),
+        args,
+        condition: cond,
+        span: stmt.whole(),
+    });
 }

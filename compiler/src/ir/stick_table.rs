@@ -181,7 +181,11 @@ pub(super) fn line(b: &mut Builder, stmt: &Stmt, first: usize) -> Option<Spanned
                     let d = Diagnostic::new("E518", format!("{keyword}: {message}"))
                         .at(stmt.span(i + 1))
                         .label("not a stick-table setting HAProxy takes");
-                    b.push(if tight { d.form(crate::diagnostic::HaproxyForm::ParsingTight) } else { d });
+                    b.push(if tight {
+                        d.form(crate::diagnostic::HaproxyForm::ParsingTight)
+                    } else {
+                        d
+                    });
                     return None;
                 }
             }
@@ -244,7 +248,12 @@ pub(super) fn line(b: &mut Builder, stmt: &Stmt, first: usize) -> Option<Spanned
 /// Checks the `store` list at `i` as HAProxy does: each entry in turn, then the overlaps of
 /// array and numbered counters. A refusal ends the line (false); a type stored twice is
 /// ignored with a warning.
-fn store_list<'a>(b: &mut Builder, stmt: &Stmt<'a>, i: usize, stored: &mut Vec<&'static str>) -> bool {
+fn store_list<'a>(
+    b: &mut Builder,
+    stmt: &Stmt<'a>,
+    i: usize,
+    stored: &mut Vec<&'static str>,
+) -> bool {
     let keyword = stmt.word(0);
     let refuse = |b: &mut Builder, i: usize, message: String| {
         b.push(
@@ -265,8 +274,7 @@ fn store_list<'a>(b: &mut Builder, stmt: &Stmt<'a>, i: usize, stored: &mut Vec<&
         }
     };
     for entry in list {
-        let Some(&(name, is_array, takes_period)) =
-            DATA_TYPES.iter().find(|t| t.0 == entry.name)
+        let Some(&(name, is_array, takes_period)) = DATA_TYPES.iter().find(|t| t.0 == entry.name)
         else {
             refuse(b, i, format!("unknown store option '{}'.", entry.name));
             return false;

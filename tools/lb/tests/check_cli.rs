@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 #[path = "check_cli/acl_words.rs"]
 mod acl_words;
+#[path = "check_cli/check_rule_words.rs"]
+mod check_rule_words;
 #[path = "check_cli/crypto.rs"]
 mod crypto;
 #[path = "check_cli/environment.rs"]
