@@ -79,7 +79,7 @@ fn http_step(b: &Builder, index: usize, action: &str, at: usize) -> Result<(), R
         .iter()
         .rev()
         .find(|(name, on)| on.value && super::extcheck::CHECK_OPTIONS.contains(&name.as_str()));
-    if !check.is_some_and(|(name, _)| name == "httpchk") {
+    if check.is_none_or(|(name, _)| name != "httpchk") {
         return Ok(());
     }
     let own: Vec<&str> = p
@@ -145,7 +145,7 @@ fn connect(
             a == "comment" || a.starts_with("set-var") || a.starts_with("unset-var")
         });
     if !first_ok {
-        let message = format!("first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset");
+        let message = "first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset".to_string();
         return say(message, at);
     }
     let end = until_empty(stmt, at + 1);
