@@ -102,7 +102,11 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
     }
     if set == RuleSet::HttpCheck && stmt.word(action_at) == "send" {
+        let before = b.diags.len();
         super::http_check_send::words(b, stmt, action_at);
+        if b.diags.len() > before {
+            return;
+        }
     }
     if matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck)
         && !super::check_words::words(b, index, set, stmt, action_at)
