@@ -224,6 +224,17 @@ pub fn env_expand<'a>(
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether HAProxy ends this address error with a line break of its own (its `str2sa_range`
+/// does for a bad host, a bad port character and a socket type the line does not take): the
+/// words a caller puts after the message then go to a line of their own.
+pub fn message_ends_line(message: &str) -> bool {
+    message.starts_with("invalid address:")
+        || message.starts_with("invalid character '")
+        || message.starts_with("stream-type address")
+        || message.starts_with("dgram-type address")
+        || message.contains("resolves to an empty address")
+}
+
 /// [`parse`] of one address as written, once its variables are expanded ([`env_expand`]):
 /// HAProxy's messages quote the address as it is written, `$PORT` and all.
 pub fn parse_written(

@@ -21,6 +21,7 @@ pub mod ir;
 pub mod lexer;
 pub mod lint;
 pub mod lua;
+pub mod pcre;
 pub mod plan;
 mod prelex;
 pub mod refusals;

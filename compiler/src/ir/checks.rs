@@ -78,6 +78,7 @@ fn proxy_checks(
         super::layer6::check(db, p, &acls, out);
     }
     table_references(config, p, out);
+    table_peers(config, p, out);
     if p.kind != ProxyKind::Defaults && !p.disabled {
         super::email_alerts::unknown_mailers(config, p, out);
     }
@@ -458,6 +459,21 @@ fn table_references(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
                     .help("declare a 'stick-table' in a backend with this name, or name the table with 'table <name>'"),
             );
         }
+    }
+}
+
+/// The peers section a proxy's stick table names must exist.
+fn table_peers(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    let Some(name) = p.stick_table.as_ref().and_then(|t| t.peers.as_ref()) else {
+        return;
+    };
+    if config.section(SectionKind::Peers, &name.value).is_none() {
+        out.push(
+            bare("E519", format!("Proxy '{}': unable to find sync peers '{}'.", p.name_str(), name.value))
+                .at(name.span)
+                .label("no peers section with this name")
+                .help("declare a 'peers' section with this name, or remove 'peers' from the stick-table line"),
+        );
     }
 }
 

@@ -4,7 +4,6 @@
 //! that must be there; none takes a `+`/`-` offset.
 
 use super::build::{Builder, Stmt};
-use super::model::{Spanned, Text};
 use crate::address::Rules;
 use crate::diagnostic::{Diagnostic, HaproxyForm};
 use crate::source::Span;
@@ -97,11 +96,21 @@ fn address(b: &mut Builder, opt: &str, value: &str, span: Span, context: &str) -
     false
 }
 
-/// A proxy's `source <address>` line: an optional port, neither a range nor an offset.
+/// A proxy's `source <address> [usesrc <address>|client|clientip|hdr_ip(<name>[,<occ>])]
+/// [interface <name>]` line: the address takes an optional port, neither a range nor an
+/// offset; the first problem ends the line.
 pub(super) fn proxy_source(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let words = |b: &mut Builder, i: usize, message: &str| {
+        b.push(
+            Diagnostic::new("E521", message.to_string())
+                .at(stmt.span(i))
+                .label("not a 'source' setting HAProxy takes"),
+        );
+    };
     let value = stmt.word(at + 1);
     if value.is_empty() {
-        return;
+        let message = "'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.";
+        return words(b, at, message);
     }
     if let Err(e) = crate::address::parse_written(value, b.env, Rules::USESRC) {
         b.push(
@@ -109,21 +118,37 @@ pub(super) fn proxy_source(b: &mut Builder, stmt: &Stmt, at: usize) {
                 .at(stmt.span(at + 1))
                 .label("not a source address"),
         );
-    }
-}
-
-/// A `tcp-check connect` rule's `addr <address>`: an optional port, neither a range nor an
-/// offset.
-pub(super) fn tcp_check_connect(b: &mut Builder, args: &[Spanned<Text>]) {
-    let Some(w) = args.windows(2).find(|w| w[0].value == "addr") else {
         return;
-    };
-    let value = w[1].value.as_str();
-    if let Err(e) = crate::address::parse_written(value, b.env, Rules::USESRC) {
-        b.push(
-            Diagnostic::new("E227", format!("'tcp-check connect' : 'addr' : {e}.."))
-                .at(w[1].span)
-                .label("not a check address"),
-        );
+    }
+    let mut i = at + 2;
+    while !stmt.word(i).is_empty() {
+        let value = stmt.word(i + 1);
+        match stmt.word(i) {
+            "usesrc" if value.is_empty() => {
+                let message =
+                    "'usesrc' expects <addr>[:<port>], 'client', or 'clientip' as argument.";
+                return words(b, i, message);
+            }
+            "usesrc" if matches!(value, "client" | "clientip") || value.starts_with("hdr_ip(") => {}
+            "usesrc" => {
+                if let Err(e) = crate::address::parse_written(value, b.env, Rules::USESRC) {
+                    b.push(
+                        Diagnostic::new("E227", format!("'usesrc {value}' : {e}"))
+                            .at(stmt.span(i + 1))
+                            .label("not a source address"),
+                    );
+                    return;
+                }
+            }
+            "interface" if value.is_empty() => {
+                return words(b, i, "'source' : missing interface name.");
+            }
+            "interface" => {}
+            _ => {
+                let message = "'source' only supports optional keywords 'interface' and 'usesrc'.";
+                return words(b, i, message);
+            }
+        }
+        i += 2;
     }
 }

@@ -290,6 +290,19 @@ pub(super) fn log_format(
     what: &str,
     places: u32,
 ) {
+    let end = if what.is_empty() { "" } else { "." };
+    log_format_wrapped(b, index, word, context, (what, end), places);
+}
+
+/// [`log_format`] with each message put between `wrap`'s prefix and suffix.
+pub(super) fn log_format_wrapped(
+    b: &mut Builder,
+    index: usize,
+    word: &Spanned<Text>,
+    context: RefContext,
+    (what, end): (&str, &str),
+    places: u32,
+) {
     // Strings compiled once the whole configuration is read (their errors are not printed
     // when a line had one), and rule arguments read with their line.
     let after_parse = matches!(
@@ -297,10 +310,9 @@ pub(super) fn log_format(
         RefContext::LogFormat | RefContext::UniqueId | RefContext::UseBackend
     );
     let help = |fetch: &str, needs: &str| place_help(context, fetch, needs);
-    let Some(lf) = compile_format(b, word, what, places, &help, after_parse) else {
+    let Some(lf) = compile_format(b, word, (what, end), places, &help, after_parse) else {
         return;
     };
-    let end = if what.is_empty() { "" } else { "." };
     for item in &lf.items {
         let logformat::Item::Expr { expr: e, start, .. } = item else {
             continue;
@@ -333,13 +345,13 @@ pub(super) fn log_format(
 /// Compiles log-format string `word` as HAProxy does and refuses it as HAProxy does: first an
 /// expression whose fetch does not exist at `places` (check point bits, none to skip the
 /// test; `help` says what to do instead, given the fetch and what it needs), then a string
-/// that does not parse. Each message starts with `what` (none: given bare, without the final
-/// full stop); `after_parse` marks strings HAProxy compiles once the whole file is read.
-/// The parsed string, or `None` once refused.
+/// that does not parse. Each message is put between `wrap`'s prefix and suffix (HAProxy gives
+/// it bare or after the directive's words, then with a full stop); `after_parse` marks strings
+/// HAProxy compiles once the whole file is read. The parsed string, or `None` once refused.
 pub(super) fn compile_format(
     b: &mut Builder,
     word: &Spanned<Text>,
-    what: &str,
+    (what, end): (&str, &str),
     places: u32,
     help: &dyn Fn(&str, &str) -> String,
     after_parse: bool,
@@ -353,9 +365,6 @@ pub(super) fn compile_format(
         d.after_parse = after_parse;
         b.push(d.form(form));
     };
-    // A message wrapped in the rule's or directive's words ends with a full stop; a bare one
-    // (TCP rules) does not.
-    let end = if what.is_empty() { "" } else { "." };
     if places != 0 {
         if let Some((start, (from, to), needs)) = format_unavailable(&word.value, places) {
             let fetch = &word.value[start + from..start + to];

@@ -539,6 +539,9 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         }
         (SectionKind::Peers, "bind") => section.has_bind = true,
         (SectionKind::Peers, "table") => {
+            if !stmt.word(1).is_empty() {
+                super::stick_table::line(b, stmt, 2);
+            }
             let name = stmt.spanned(1);
             let peers = section.name.as_ref().map_or("", |n| n.value.as_str());
             section.members.push(Spanned::new(

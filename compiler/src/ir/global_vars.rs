@@ -46,7 +46,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
     if format {
         let help = |_: &str, _: &str| NO_TRAFFIC.to_string();
         let word = stmt.spanned(at + 2);
-        if super::exprs::compile_format(b, &word, "", places, &help, false).is_none() {
+        if super::exprs::compile_format(b, &word, ("", ""), places, &help, false).is_none() {
             return;
         }
     } else {

@@ -501,10 +501,16 @@ fn removed_option_advice(name: &str) -> Option<&'static str> {
 
 /// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once
 /// they are loaded: [`crate::envcheck`]).
-pub(super) fn check_action(b: &mut Builder, index: usize, set: RuleSet, stmt: &Stmt, at: usize) {
+pub(super) fn check_action(
+    b: &mut Builder,
+    index: usize,
+    set: RuleSet,
+    stmt: &Stmt,
+    at: usize,
+) -> bool {
     let name = stmt.word(at);
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
-        return;
+        return true;
     }
     let p = &b.config.proxies[index];
     let d = unknown_action(
@@ -515,6 +521,7 @@ pub(super) fn check_action(b: &mut Builder, index: usize, set: RuleSet, stmt: &S
         (p.kind.type_str(), p.name_str()),
     );
     b.push(d);
+    false
 }
 
 /// HAProxy 2.7.0's list of a rule set's actions as its error message words it: in its
@@ -580,6 +587,24 @@ pub fn unknown_action(
             | RuleSet::TcpRequestContent
             | RuleSet::TcpResponseContent
     );
+    let check = match set {
+        RuleSet::TcpCheck => Some("'comment', 'connect', 'send', 'send-binary', 'expect'"),
+        RuleSet::HttpCheck => {
+            Some("'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect'")
+        }
+        _ => None,
+    };
+    if let Some(own) = check {
+        // The check parsers list their own words, then the actions registered for checks.
+        let message = format!(
+            "'{}' only supports {own}, 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{name}'",
+            set.keyword()
+        );
+        return Diagnostic::new("E108", message)
+            .at(span)
+            .label("unknown action")
+            .replace_with(span, best);
+    }
     let (msg, form) = if tcp {
         let (kind, proxy) = proxy;
         (

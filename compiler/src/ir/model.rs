@@ -320,6 +320,8 @@ pub struct StickTableDecl {
     pub key_type: String,
     pub span: Span,
     pub stores: Vec<String>,
+    /// The peers section named by `peers <name>`.
+    pub peers: Option<Spanned<Text>>,
 }
 
 /// A reference to a stick table by a `track-sc*`/`sc_*` rule (resolved by the checks).

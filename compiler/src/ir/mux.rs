@@ -10,7 +10,7 @@ use crate::source::SourceDb;
 
 /// The mode a multiplexer HAProxy knows works in; `None` for a name it does not know (refused
 /// where the line is read).
-fn mode_of(token: &str) -> Option<Mode> {
+pub(super) fn mode_of(token: &str) -> Option<Mode> {
     match token {
         "h1" | "h2" | "fcgi" | "quic" => Some(Mode::Http),
         "none" => Some(Mode::Tcp),

@@ -333,6 +333,8 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "mode" => mode(b, index, stmt),
         "source" => super::connect_addrs::proxy_source(b, stmt, at),
+        "rate-limit" => super::proxy_args::rate_limit(b, index, stmt),
+        "id" => super::proxy_args::proxy_id(b, index, stmt),
         "usesrc" => {
             b.push(
                 Diagnostic::new(
@@ -464,7 +466,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "hash-type" => directives::hash_type(b, stmt),
         "cookie" => super::cookie::cookie(b, stmt),
         "stick-table" => {
-            super::stick_table::stores(b, stmt);
+            let peers = super::stick_table::line(b, stmt, 1);
             let key_type = if stmt.word(1) == "type" {
                 stmt.word(2).to_string()
             } else {
@@ -478,6 +480,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 key_type,
                 span: stmt.whole(),
                 stores,
+                peers,
             }));
         }
         "log" => {
@@ -500,22 +503,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 places,
             )
         }
-        "redirect" => {
-            // The destination of a plain `redirect` is taken as it is written (HAProxy parses
-            // it as a log-format string only in `http-request redirect`).
-            let (args, cond) = super::rules::split_condition(stmt, 1);
-            let parsed =
-                exprs::condition(b, index, &cond, &exprs::CondSite::Redirect("redirect rule"));
-            let place = super::places::Place::HttpRequest;
-            super::places::check(b, index, &cond, parsed.as_ref(), place);
-            b.config.proxies[index].redirects.push(RuleDecl {
-                set: RuleSet::HttpRequest,
-                action: stmt.spanned(0),
-                args,
-                condition: cond,
-                span: stmt.whole(),
-            });
-        }
+        "redirect" => super::redirect_words::directive(b, index, stmt),
         "max-keep-alive-queue" => {
             // Read with C's `strtol` in base 0: a sign, then `0x` hexadecimal, a leading `0`
             // octal, or decimal; the first character it stops at is refused.

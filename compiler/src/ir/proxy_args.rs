@@ -103,3 +103,71 @@ pub(super) fn error_page(b: &mut Builder, stmt: &Stmt, in_section: bool) {
         );
     }
 }
+
+/// `rate-limit sessions <n>`: the only limit HAProxy has, with a number C's `strtoul` reads whole;
+/// without a frontend side it is ignored with a warning.
+pub(super) fn rate_limit(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let (what, value) = (stmt.word(1), stmt.word(2));
+    let refusal = if what != "sessions" {
+        Some((
+            format!("'rate-limit' only supports 'sessions' (got '{what}')"),
+            1,
+        ))
+    } else if value.is_empty() {
+        let message = "'rate-limit sessions' expects expects an integer value (in sessions/second)";
+        Some((message.to_string(), 1))
+    } else {
+        let end = crate::cnum::strtol(value, 0).end;
+        value[end..].chars().next().map(|c| {
+            let message = format!(
+                "'rate-limit sessions' : unexpected character '{c}' in integer value '{value}'"
+            );
+            (message, 2)
+        })
+    };
+    if let Some((message, at)) = refusal {
+        b.push(
+            Diagnostic::new("E522", message)
+                .at(stmt.span(at))
+                .label("not a session rate HAProxy takes"),
+        );
+        return;
+    }
+    let p = &b.config.proxies[index];
+    if !p.kind.has_frontend() && p.kind != super::model::ProxyKind::Defaults {
+        let message = format!(
+            "rate-limit sessions will be ignored because {} '{}' has no frontend capability",
+            p.kind.type_str(),
+            p.name_str()
+        );
+        b.push(
+            Diagnostic::new("W522", message)
+                .at(stmt.span(0))
+                .severity(crate::diagnostic::Severity::Warning)
+                .label("only a frontend limits its sessions"),
+        );
+    }
+}
+
+/// A proxy's `id <n>`: a number above 0 (read as C's `atol`). (Two proxies with one id are not
+/// found here: sections may be read apart.)
+pub(super) fn proxy_id(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let value = stmt.word(1);
+    let tight = |b: &mut Builder, message: String| {
+        b.push(
+            Diagnostic::new("E523", message)
+                .at(stmt.span(1.min(stmt.len().saturating_sub(1))))
+                .label("not a proxy id HAProxy takes")
+                .form(HaproxyForm::ParsingTight),
+        );
+    };
+    if b.config.proxies[index].kind == super::model::ProxyKind::Defaults || stmt.len() > 2 {
+        return;
+    }
+    if value.is_empty() {
+        return tight(b, "'id' expects an integer argument.".to_string());
+    }
+    if crate::cnum::atol(value) <= 0 {
+        tight(b, "custom id has to be > 0.".to_string());
+    }
+}

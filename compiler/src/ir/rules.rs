@@ -96,10 +96,22 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         || !stmt.word(action_at).is_empty()
         || set != RuleSet::HttpRequest
     {
-        super::keywords::check_action(b, index, set, stmt, action_at);
+        let known = super::keywords::check_action(b, index, set, stmt, action_at);
+        if !known && matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+            return;
+        }
     }
     if set == RuleSet::HttpCheck && stmt.word(action_at) == "send" {
+        let before = b.diags.len();
         super::http_check_send::words(b, stmt, action_at);
+        if b.diags.len() > before {
+            return;
+        }
+    }
+    if matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck)
+        && !super::check_words::words(b, index, set, stmt, action_at)
+    {
+        return;
     }
     let (args, condition) = split_condition(stmt, action_at + 1);
     let action = stmt.spanned(action_at);
@@ -151,7 +163,22 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
             return;
         }
+        let redirect = matches!(set, RuleSet::HttpRequest | RuleSet::HttpResponse)
+            && action.value == "redirect";
+        let what = format!(
+            "error detected in {} '{}' while parsing '{keyword} redirect' rule",
+            proxy_kind_str(b, index),
+            b.config.proxies[index].name_str()
+        );
+        if redirect && !super::redirect_words::words(b, stmt, action_at + 1, &what) {
+            return;
+        }
+        let before = b.diags.len();
         let parsed = super::exprs::condition(b, index, &condition, &site);
+        if redirect && !b.diags[before..].iter().any(Diagnostic::is_error) {
+            let response = set == RuleSet::HttpResponse;
+            super::redirect_words::kind(b, stmt, action_at + 1, &what, response);
+        }
         let place = match set {
             RuleSet::HttpRequest => Some(super::places::Place::HttpRequest),
             RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
@@ -214,9 +241,6 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         if let Some(name) = args.first() {
             b.config.proxies[index].caches.push(name.clone());
         }
-    }
-    if set == RuleSet::TcpCheck && action.value == "connect" {
-        super::connect_addrs::tcp_check_connect(b, &args);
     }
     push_short(
         &mut b.config.proxies[index].rules,

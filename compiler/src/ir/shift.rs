@@ -204,8 +204,10 @@ impl Shift for StickTableDecl {
             key_type: _,
             span,
             stores: _,
+            peers,
         } = self;
         span.shift(s);
+        peers.shift(s);
     }
 }
 

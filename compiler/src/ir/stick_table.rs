@@ -4,6 +4,7 @@
 //! (`gpt0`, `gpc0`/`gpc1`, `gpc0_rate`/`gpc1_rate`), so one table cannot store both.
 
 use super::build::{Builder, Stmt};
+use super::model::{Spanned, Text};
 use crate::diagnostic::Diagnostic;
 
 /// Each array counter, the numbered counters it replaces and how messages name them, in the
@@ -118,12 +119,142 @@ fn refusal(entry: &Entry, is_array: bool, takes_period: bool) -> Option<&'static
     }
 }
 
-/// Checks the stores of `stmt` (a `stick-table` line) after each `store` word, as HAProxy
-/// does: each entry in turn, then the overlaps of array and numbered counters. The first
-/// refusal ends the line; a type stored twice is ignored with a warning.
-pub(super) fn stores(b: &mut Builder, stmt: &Stmt) {
+/// Reads a `stick-table` line (or a peers section's `table` line, its options from `first`)
+/// as HAProxy does: `size` (a size with an optional k/m/g suffix, required), `type` (`ip`,
+/// `ipv6`, `integer`, or `string`/`binary` with an optional `len` of at least 1, required),
+/// `expire` (a time in milliseconds below 2^31), `nopurge`, `peers <section>` (not in a peers
+/// section), `store <list>`, `srvkey name|addr`. The first refusal ends the line. Returns the
+/// peers section the table names, if any.
+pub(super) fn line(b: &mut Builder, stmt: &Stmt, first: usize) -> Option<Spanned<Text>> {
     let keyword = stmt.word(0);
+    let in_peers = first > 1;
+    let refuse = |b: &mut Builder, i: usize, message: String| {
+        b.push(
+            Diagnostic::new("E518", format!("{keyword}: {message}"))
+                .at(stmt.span(i))
+                .label("not a stick-table setting HAProxy takes"),
+        );
+    };
     let mut stored: Vec<&str> = Vec::new();
+    let (mut size, mut typed, mut peers) = (0, false, None);
+    let mut i = first;
+    while !stmt.word(i).is_empty() {
+        let word = stmt.word(i);
+        let value = stmt.word(i + 1);
+        let needs_value = matches!(word, "size" | "expire") || (word == "peers" && !in_peers);
+        if needs_value && value.is_empty() {
+            refuse(b, i, format!("missing argument after '{word}'."));
+            return None;
+        }
+        let bad_char = |at: usize| {
+            let c = value[at..].chars().next().unwrap_or_default();
+            format!("unexpected character '{c}' in argument of '{word}'.")
+        };
+        match word {
+            "size" => match super::values::parse_size(value) {
+                Ok(v) => size = v,
+                Err(at) => {
+                    refuse(b, i + 1, bad_char(at));
+                    return None;
+                }
+            },
+            "peers" if !in_peers => peers = Some(stmt.spanned(i + 1)),
+            "expire" => {
+                use super::values::TimeError;
+                let err = match super::values::parse_time(value, super::values::TimeUnit::Ms) {
+                    Ok(d) => {
+                        if let Some(junk) = d.trailing_junk {
+                            super::timeouts::warn_time_junk(b, stmt, i + 1, junk);
+                        }
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
+                let message = match err {
+                    None => None,
+                    Some(TimeError::Overflow) => Some(format!("timer overflow in argument <{value}> to <{word}>, maximum value is 2147483647 ms (~24.8 days).")),
+                    Some(TimeError::Underflow) => Some(format!("timer underflow in argument <{value}> to <{word}>, minimum non-null value is 1 ms.")),
+                    Some(TimeError::Char(at)) => Some(bad_char(at)),
+                };
+                if let Some(message) = message {
+                    let tight = !message.starts_with("unexpected");
+                    let d = Diagnostic::new("E518", format!("{keyword}: {message}"))
+                        .at(stmt.span(i + 1))
+                        .label("not a stick-table setting HAProxy takes");
+                    b.push(if tight {
+                        d.form(crate::diagnostic::HaproxyForm::ParsingTight)
+                    } else {
+                        d
+                    });
+                    return None;
+                }
+            }
+            "nopurge" => {
+                i += 1;
+                continue;
+            }
+            "type" => {
+                let sized = matches!(value, "string" | "binary");
+                if !sized && !matches!(value, "ip" | "ipv6" | "integer") {
+                    refuse(b, i + 1, format!("unknown type '{value}'."));
+                    return None;
+                }
+                typed = true;
+                i += 2;
+                if sized && stmt.word(i) == "len" {
+                    // A length that does not read as a positive number leaves the type unknown.
+                    if crate::cnum::atol(stmt.word(i + 1)) == 0 {
+                        refuse(b, i + 1, format!("unknown type '{}'.", stmt.word(i + 1)));
+                        return None;
+                    }
+                    i += 2;
+                }
+                continue;
+            }
+            "store" => {
+                if !store_list(b, stmt, i + 1, &mut stored) {
+                    return None;
+                }
+            }
+            "srvkey" => {
+                if !matches!(value, "name" | "addr") {
+                    let message = format!("{keyword} : unknown server key type '{value}'.");
+                    b.push(
+                        Diagnostic::new("E518", message)
+                            .at(stmt.span(i + 1))
+                            .label("not a stick-table setting HAProxy takes"),
+                    );
+                    return None;
+                }
+            }
+            _ => {
+                refuse(b, i, format!("unknown argument '{word}'."));
+                return None;
+            }
+        }
+        i += 2;
+    }
+    let missing = if size == 0 {
+        "size"
+    } else if !typed {
+        "type"
+    } else {
+        return peers;
+    };
+    refuse(b, 0, format!("missing {missing}."));
+    None
+}
+
+/// Checks the `store` list at `i` as HAProxy does: each entry in turn, then the overlaps of
+/// array and numbered counters. A refusal ends the line (false); a type stored twice is
+/// ignored with a warning.
+fn store_list<'a>(
+    b: &mut Builder,
+    stmt: &Stmt<'a>,
+    i: usize,
+    stored: &mut Vec<&'static str>,
+) -> bool {
+    let keyword = stmt.word(0);
     let refuse = |b: &mut Builder, i: usize, message: String| {
         b.push(
             Diagnostic::new("E517", format!("{keyword}: {message}"))
@@ -131,64 +262,59 @@ pub(super) fn stores(b: &mut Builder, stmt: &Stmt) {
                 .label("not a store this table can take"),
         );
     };
-    for i in 2..stmt.len() {
-        if stmt.word(i - 1) != "store" {
-            continue;
+    let list = match entries(stmt.word(i)) {
+        Ok(list) => list,
+        Err(name) => {
+            refuse(
+                b,
+                i,
+                format!("missing closing parenthesis after store option '{name}'."),
+            );
+            return false;
         }
-        let list = match entries(stmt.word(i)) {
-            Ok(list) => list,
-            Err(name) => {
-                refuse(
-                    b,
-                    i,
-                    format!("missing closing parenthesis after store option '{name}'."),
-                );
-                return;
-            }
+    };
+    for entry in list {
+        let Some(&(name, is_array, takes_period)) = DATA_TYPES.iter().find(|t| t.0 == entry.name)
+        else {
+            refuse(b, i, format!("unknown store option '{}'.", entry.name));
+            return false;
         };
-        for entry in list {
-            let Some(&(name, is_array, takes_period)) =
-                DATA_TYPES.iter().find(|t| t.0 == entry.name)
-            else {
-                refuse(b, i, format!("unknown store option '{}'.", entry.name));
-                return;
-            };
-            if stored.contains(&name) {
-                b.push(
-                    Diagnostic::new(
-                        "W517",
-                        format!("{keyword}: store option '{name}' already enabled, ignored."),
-                    )
-                    .at(stmt.span(i))
-                    .label("stored already")
-                    .form(crate::diagnostic::HaproxyForm::ParsingTight),
-                );
-                continue;
-            }
-            if let Some(why) = refusal(&entry, is_array, takes_period) {
-                refuse(b, i, format!("{why} store option '{name}'."));
-                return;
-            }
-            stored.push(name);
-        }
-        let overlap = OVERRIDES.iter().find(|(array, numbered, _)| {
-            stored.contains(array) && numbered.iter().any(|n| stored.contains(n))
-        });
-        if let Some((array, _, numbered)) = overlap {
+        if stored.contains(&name) {
             b.push(
                 Diagnostic::new(
-                    "E516",
-                    format!(
-                        "{keyword}: simultaneous usage of '{array}' and '{numbered}' in a same table is not permitted as '{array}' overrides '{numbered}'.",
-                    ),
+                    "W517",
+                    format!("{keyword}: store option '{name}' already enabled, ignored."),
                 )
                 .at(stmt.span(i))
-                .label(format!("'{array}' and a numbered counter it replaces"))
-                .help(format!("keep '{array}(<n>)' and index it, or the numbered counters alone")),
+                .label("stored already")
+                .form(crate::diagnostic::HaproxyForm::ParsingTight),
             );
-            return;
+            continue;
         }
+        if let Some(why) = refusal(&entry, is_array, takes_period) {
+            refuse(b, i, format!("{why} store option '{name}'."));
+            return false;
+        }
+        stored.push(name);
     }
+    let overlap = OVERRIDES.iter().find(|(array, numbered, _)| {
+        stored.contains(array) && numbered.iter().any(|n| stored.contains(n))
+    });
+    if let Some((array, _, numbered)) = overlap {
+        b.push(
+            Diagnostic::new(
+                "E516",
+                format!(
+                    "{keyword}: simultaneous usage of '{array}' and '{numbered}' in a same table is not permitted as '{array}' overrides '{numbered}'.",
+                ),
+            )
+            .at(stmt.span(i))
+            .label(format!("'{array}' and a numbered counter it replaces"))
+            .help(format!("keep '{array}(<n>)' and index it, or the numbered counters alone")),
+        );
+        return false;
+    }
+    true
 }
 
 #[cfg(test)]

@@ -183,7 +183,10 @@ fn servers(
         .iter()
         .flat_map(|d| d.args.iter())
         .any(|a| tls_word(a));
-    let tls = |s: &Server| tls_by_default || s.words.any(ServerWords::SSL | ServerWords::CHECK_SSL);
+    let check_tls = check_connects_with_tls(config, p);
+    let tls = |s: &Server| {
+        tls_by_default || check_tls || s.words.any(ServerWords::SSL | ServerWords::CHECK_SSL)
+    };
     // Most proxies have no TLS server: nothing more to look up for them.
     if !p.servers.iter().any(tls) {
         return;
@@ -218,6 +221,20 @@ fn servers(
             out.push(diagnostic(message, &r, s.span).form(HaproxyForm::Bare));
         }
     }
+}
+
+/// Whether a `tcp-check connect` or `http-check connect` rule of the proxy (or of its defaults
+/// section) says `ssl`: HAProxy then prepares every server's TLS context, as its checks may
+/// connect with TLS.
+fn check_connects_with_tls(config: &Config, p: &Proxy) -> bool {
+    let says_ssl = |p: &Proxy| {
+        p.rules.iter().any(|r| {
+            matches!(r.set, RuleSet::TcpCheck | RuleSet::HttpCheck)
+                && r.action.value == "connect"
+                && r.args.iter().any(|a| a.value == "ssl")
+        })
+    };
+    says_ssl(p) || p.defaults.is_some_and(|d| says_ssl(&config.proxies[d]))
 }
 
 /// A TLS server whose certificate is to be verified (by default, or `verify required`) needs

@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 mod acl_words;
 #[path = "check_cli/bind_words.rs"]
 mod bind_words;
+#[path = "check_cli/check_rule_words.rs"]
+mod check_rule_words;
 #[path = "check_cli/crypto.rs"]
 mod crypto;
 #[path = "check_cli/environment.rs"]
