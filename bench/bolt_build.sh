@@ -19,13 +19,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-$PWD/target/release/hapee-lb-bolt}
 target=${CARGO_TARGET_DIR:-$PWD/target}
-major=$(rustc -vV | awk '/^LLVM version/ { split($3, v, "."); print v[1] }')
-bolt=$(command -v "llvm-bolt-$major" || true)
-if [ -z "$bolt" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "bolt-$major"
-    bolt=$(command -v "llvm-bolt-$major")
-fi
-merge=/usr/lib/llvm-$major/bin/merge-fdata
+# shellcheck source=bench/train.sh
+. bench/train.sh
+bolt=$(llvm_tool llvm-bolt bolt)
+merge=$(dirname "$(readlink -f "$bolt")")/merge-fdata
 work_bolt=$(mktemp -d)
 trap 'rm -rf "$work_bolt"' EXIT
 bin=$work_bolt/hapee-lb
@@ -71,8 +68,6 @@ train_check_batch() {
     mv "$work_bolt/merged.fdata" "$work_bolt/all.fdata"
     rm -f "$work_bolt"/prof.*.fdata
 }
-# shellcheck source=bench/train.sh
-. bench/train.sh
 train "$bin.inst"
 # (bench/http1_setup.sh, which the training sources, replaced the exit trap with its own.)
 trap 'rm -rf "$work_bolt"' EXIT

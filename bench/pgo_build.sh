@@ -14,12 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-$PWD/target/release/hapee-lb-pgo}
 target=${CARGO_TARGET_DIR:-$PWD/target}
-major=$(rustc -vV | awk '/^LLVM version/ { split($3, v, "."); print v[1] }')
-profdata=$(command -v "llvm-profdata-$major" || true)
-if [ -z "$profdata" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "llvm-$major"
-    profdata=$(command -v "llvm-profdata-$major")
-fi
+# shellcheck source=bench/train.sh
+. bench/train.sh
+profdata=$(llvm_tool llvm-profdata llvm)
 profiles=$(mktemp -d)
 export CARGO_INCREMENTAL=0
 RUSTFLAGS="-Cprofile-generate=$profiles" CARGO_TARGET_DIR=$target \
@@ -31,8 +28,6 @@ rm -f "$profiles"/*.profraw
 
 # One merged profile file for all the instrumented runs (%m), rather than one per process.
 export LLVM_PROFILE_FILE="$profiles/train-%m.profraw"
-# shellcheck source=bench/train.sh
-. bench/train.sh
 train "$instrumented"
 unset LLVM_PROFILE_FILE
 "$profdata" merge -o "$profiles/hapee.profdata" "$profiles"/*.profraw

@@ -10,6 +10,19 @@
 # per-process profiles are merged there, so that 1,500 of them do not pile up on disk).
 # Optional: ORIGIN_PORT / PROXY_PORT (default 18630 / 18631) and TLS_PORT (18632); TRAIN_SECS
 # (default 5) per client run.
+# `llvm_tool TOOL PACKAGE`: the path of LLVM's TOOL of rustc's own LLVM major version
+# (`llvm-profdata-22`, `llvm-bolt-22`), its Debian PACKAGE (`llvm`, `bolt`, suffixed with the
+# major) installed when missing: profiles are read only by the LLVM that wrote their format.
+llvm_tool() {
+    local major path
+    major=$(rustc -vV | awk '/^LLVM version/ { split($3, v, "."); print v[1] }')
+    path=$(command -v "$1-$major" || true)
+    if [ -z "$path" ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2-$major" >&2
+        path=$(command -v "$1-$major")
+    fi
+    echo "$path"
+}
 train() {
     local origin=${ORIGIN_PORT:-18630} proxy=${PROXY_PORT:-18631} tls=${TLS_PORT:-18632}
     local secs=${TRAIN_SECS:-5} tools="h2load:nghttp2-client openssl:openssl"
