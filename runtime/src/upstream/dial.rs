@@ -202,6 +202,13 @@ impl DialError {
             at_once: true,
         }
     }
+
+    fn later(error: io::Error) -> Self {
+        DialError {
+            error,
+            at_once: false,
+        }
+    }
 }
 
 /// [`connect`], telling a failure at once from a later one.
@@ -219,18 +226,12 @@ pub async fn open(
         Dial::From(src, options, report) => from_local(dst, src, options, report, timeout).await,
         Dial::Socks4(via) => super::socks4::connect(dst, Some(via), timeout)
             .await
-            .map_err(|error| DialError {
-                error,
-                at_once: false,
-            }),
+            .map_err(DialError::later),
         // A local connect completes or fails at once: only its time limit is a later failure.
         Dial::Unix(target) => match timeout {
             Some(t) => tokio::time::timeout(t, target.connect())
                 .await
-                .map_err(|_| DialError {
-                    error: io::Error::from(io::ErrorKind::TimedOut),
-                    at_once: false,
-                })?
+                .map_err(|_| DialError::later(io::ErrorKind::TimedOut.into()))?
                 .map_err(DialError::at_once),
             None => target.connect().await.map_err(DialError::at_once),
         },
@@ -294,10 +295,7 @@ async fn connecting(
             .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut))),
         None => attempt.await,
     };
-    later.map_err(|error| DialError {
-        error,
-        at_once: false,
-    })
+    later.map_err(DialError::later)
 }
 
 /// The address a server connection shows the server with `source … usesrc`: transparent
