@@ -9,6 +9,7 @@
 # it stacks both threads on one core.
 # Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
 # Each proxy runs ROUNDS times (default 3), alternating which goes first; medians are shown.
+# Optional: THREADS="2" runs only the nbthread values given (default "1 2").
 # Optional: CPU_MAP=1 pins both proxies' threads one per CPU (cpu-map).
 # Optional: ORIGIN_PORT and PROXY_PORT (default 18600 and 18601) when others bench at once.
 # Optional: PROFILE=1 records `perf record -g` of hapee's first nbthread-1 run into bench/out/.
@@ -111,7 +112,7 @@ rm -f bench/out/hapee-http1.perf.data
 rounds=${ROUNDS:-3}
 echo "median of $rounds rounds per proxy; the order alternates between rounds"
 printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %-12s | %s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio" "CPU wait µs" "busiest thread %"
-for n in 1 2; do
+for n in ${THREADS:-1 2}; do
     config "$n" >"$work/haproxy-$n.cfg"
     declare -A rps=() p50=() p99=() rss=() share=() waits=()
     for r in $(seq "$rounds"); do

@@ -63,6 +63,7 @@ pub mod tcp_response;
 pub mod thread_idle;
 pub mod tls;
 pub mod txn;
+pub mod unstack;
 pub mod upgrade;
 pub mod upstream;
 pub mod var_limits;
@@ -264,6 +265,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     );
     let mut handles = Vec::new();
     let (senders, inboxes) = spread::inboxes(threads);
+    let unstack = unstack::Workers::new(threads);
     // Each accept loop holds the sending ends it may use; once they have all ended, so do
     // the inboxes.
     let routes: Vec<Vec<spread::Route>> = per_thread
@@ -287,6 +289,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         let shared = shared.clone();
         let stop = stop_rx.clone();
         let engine = engine.clone();
+        let unstack = unstack.clone();
         let my_checks: Vec<checks::Assignment> =
             checks.iter().filter(|c| c.thread == t).cloned().collect();
         let h = std::thread::Builder::new()
@@ -296,6 +299,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     start();
                 }
                 bind_to_cpus(t, &cpus);
+                let unstacking = unstack::enter(unstack.as_ref(), t);
                 api::counters::enter_thread(t + 1);
                 if let Some(engine) = engine {
                     script::enter_thread(engine.for_thread(t));
@@ -306,7 +310,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     inbox,
                     quic,
                 };
-                serving_thread::run(t, shared, accepting, my_checks, stop)
+                serving_thread::run(t, shared, accepting, my_checks, stop, unstacking)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);

@@ -4,7 +4,7 @@
 use crate::state::Shared;
 use crate::{
     accept, api, checks, clock, http, listener, profiling, proto, quic, script, spread, stop, tcp,
-    thread_idle, tls, txn, upgrade, upstream, ClientStream, MaybeTls,
+    thread_idle, tls, txn, unstack, upgrade, upstream, ClientStream, MaybeTls,
 };
 use hapee_compiler::ir::Mode;
 use std::rc::Rc;
@@ -29,6 +29,7 @@ pub(crate) fn run(
     sources: Accepting,
     checks: Vec<checks::Assignment>,
     stop: watch::Receiver<bool>,
+    unstacking: bool,
 ) {
     let busy_polling = shared.busy_polling;
     let mut builder = tokio::runtime::Builder::new_current_thread();
@@ -36,11 +37,21 @@ pub(crate) fn run(
         // Events are looked for between any two tasks.
         builder.event_interval(1);
     }
-    if http::compress::measures_idle() {
-        // `maxcompcpuusage` reads how long the thread waits for events.
-        builder
-            .on_thread_park(thread_idle::parked)
-            .on_thread_unpark(thread_idle::unparked);
+    // `maxcompcpuusage` reads how long the thread waits for events; `unstack` looks where it
+    // runs each time it wakes up.
+    let idle = http::compress::measures_idle();
+    if idle {
+        builder.on_thread_park(thread_idle::parked);
+    }
+    if idle || unstacking {
+        builder.on_thread_unpark(move || {
+            if idle {
+                thread_idle::unparked();
+            }
+            if unstacking {
+                unstack::woke();
+            }
+        });
     }
     let Ok(rt) = builder.enable_all().build() else {
         return;
