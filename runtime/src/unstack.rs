@@ -82,8 +82,6 @@ impl Workers {
 struct Me {
     workers: Arc<Workers>,
     index: usize,
-    /// The CPUs this thread may run on, as it started.
-    allowed: CpuSet,
     last_check: Instant,
     /// Consecutive looks that found this worker stacked.
     strikes: u8,
@@ -110,7 +108,6 @@ pub fn enter(workers: Option<&Arc<Workers>>, index: usize) -> bool {
         *me.borrow_mut() = Some(Me {
             workers: workers.clone(),
             index,
-            allowed,
             last_check: Instant::now(),
             strikes: 0,
         })
@@ -163,10 +160,15 @@ impl Me {
             return;
         }
         self.strikes = 0;
-        let free = allowed_cpus(&self.allowed)
-            .find(|&c| c != cpu && !busy_cpus.iter().any(|&(_, b)| b == c));
+        // Read at each move rather than kept from the start: an operator's `taskset` since
+        // then is what the thread is given back.
+        let Ok(allowed) = nix::sched::sched_getaffinity(Pid::from_raw(0)) else {
+            return;
+        };
+        let free =
+            allowed_cpus(&allowed).find(|&c| c != cpu && !busy_cpus.iter().any(|&(_, b)| b == c));
         if let Some(free) = free {
-            if move_to(free, &self.allowed) {
+            if move_to(free, &allowed) {
                 slot.cpu.store(free, Ordering::Relaxed);
                 workers.moves.fetch_add(1, Ordering::Relaxed);
             }
@@ -219,7 +221,6 @@ mod tests {
         let mut me = Me {
             workers: workers.clone(),
             index: 1,
-            allowed,
             last_check: t0,
             strikes: 0,
         };
@@ -252,16 +253,12 @@ mod tests {
     #[test]
     fn the_lower_worker_stays() {
         let workers = Workers::new(2).expect("two workers");
-        let Ok(allowed) = nix::sched::sched_getaffinity(Pid::from_raw(0)) else {
-            return;
-        };
         let cpu = nix::sched::sched_getcpu().expect("sched_getcpu") as u32;
         workers.slots[1].cpu.store(cpu, Ordering::Relaxed);
         let t0 = Instant::now();
         let mut me = Me {
             workers: workers.clone(),
             index: 0,
-            allowed,
             last_check: t0,
             strikes: 0,
         };
