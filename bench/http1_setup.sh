@@ -18,11 +18,32 @@ done
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
-# HAPEE=path/to/hapee-lb: run that binary instead of a fresh release build.
+# HAPEE=path/to/hapee-lb: run that binary instead of building one. Otherwise the binary
+# measured is hapee's optimized release build, the release build laid out by BOLT
+# (bench/bolt_build.sh, made again when the sources changed since the last one), or with
+# BUILD=plain the plain `cargo build --release` one. Without BOLT (its package missing and not
+# installable) the plain build is measured, and said so.
+build=${BUILD:-bolt}
+[ -n "${HAPEE:-}" ] && build=given
+if [ -z "${HAPEE:-}" ] && [ "$build" = bolt ]; then
+    bolted=$PWD/target/release/hapee-lb-bolt
+    mkdir -p "$(dirname "$bolted")"
+    rev="$(git rev-parse HEAD) $(git status --porcelain -uno | md5sum | cut -c1-12)"
+    if [ -x "$bolted" ] && [ "$(cat "$bolted.rev" 2>/dev/null)" = "$rev" ]; then
+        HAPEE=$bolted
+    elif bash bench/bolt_build.sh "$bolted" >"$bolted.log" 2>&1; then
+        echo "$rev" >"$bolted.rev"
+        HAPEE=$bolted
+    else
+        echo "the BOLT build failed (its log: $bolted.log): measuring the plain release build" >&2
+        build=plain
+    fi
+fi
 if [ -z "${HAPEE:-}" ]; then
     cargo build --release -p hapee-lb >/dev/null 2>&1
 fi
 hapee=${HAPEE:-$PWD/target/release/hapee-lb}
+echo "hapee: $hapee ($build build)" >&2
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
