@@ -12,7 +12,8 @@
 # Usage: bench/bolt_build.sh [output binary, default target/release/hapee-lb-bolt]
 # Optional: PGO=1 lays out the profile-guided build of bench/pgo_build.sh instead of the plain
 # release build (that adds its two compiler builds); LINKED=path lays out that binary, no build
-# (it must have been linked with HAPEE_EMIT_RELOCS=1: BOLT instruments only such binaries); CARGO_TARGET_DIR; ORIGIN_PORT /
+# (it must have been linked with HAPEE_EMIT_RELOCS=1: BOLT instruments only such binaries); FDATA=path
+# takes that profile (the `.fdata` a run leaves beside its output) instead of training; CARGO_TARGET_DIR; ORIGIN_PORT /
 # PROXY_PORT / TLS_PORT and TRAIN_SECS as bench/train.sh reads them; BOLT_OPTS replaces the
 # layout options below.
 set -euo pipefail
@@ -52,26 +53,32 @@ rm "$bin.linked"
 # instruction dispatch jumps through a table BOLT cannot map to the moved code: "unable to
 # get new address corresponding to input address").
 skip=--skip-funcs=luaV_execute/1
-# Each instrumented process writes its counts at exit to a file of its own (PID appended);
-# they are merged every 100 `check` runs and at the end.
-"$bolt" "$bin" "$skip" -instrument -o "$bin.inst" --instrumentation-file="$work_bolt/prof" \
-    --instrumentation-file-append-pid >"$work_bolt/instrument.log" 2>&1 ||
-    { cat "$work_bolt/instrument.log" >&2; exit 1; }
-# BOLT 22.1 writes the new values of packed relative relocations (`-z pack-relative-relocs`,
-# tools/lb/build.rs) at the wrong file offsets: bench/bolt_relr_fix.py puts them right.
-python3 bench/bolt_relr_fix.py "$bin" "$bin.inst" >&2
-train_check_batch() {
-    local files=("$work_bolt"/prof.*.fdata)
-    [ -e "${files[0]}" ] || return 0
-    [ -e "$work_bolt/all.fdata" ] && files+=("$work_bolt/all.fdata")
-    "$merge" "${files[@]}" -o "$work_bolt/merged.fdata" 2>/dev/null
-    mv "$work_bolt/merged.fdata" "$work_bolt/all.fdata"
-    rm -f "$work_bolt"/prof.*.fdata
-}
-train "$bin.inst"
-# (bench/http1_setup.sh, which the training sources, replaced the exit trap with its own.)
-trap 'rm -rf "$work_bolt"' EXIT
-train_check_batch
+if [ -n "${FDATA:-}" ]; then
+    cp "$FDATA" "$work_bolt/all.fdata"
+else
+    # Each instrumented process writes its counts at exit to a file of its own (PID appended);
+    # they are merged every 100 `check` runs and at the end.
+    "$bolt" "$bin" "$skip" -instrument -o "$bin.inst" --instrumentation-file="$work_bolt/prof" \
+        --instrumentation-file-append-pid >"$work_bolt/instrument.log" 2>&1 ||
+        { cat "$work_bolt/instrument.log" >&2; exit 1; }
+    # BOLT 22.1 writes the new values of packed relative relocations (`-z pack-relative-relocs`,
+    # tools/lb/build.rs) at the wrong file offsets: bench/bolt_relr_fix.py puts them right.
+    python3 bench/bolt_relr_fix.py "$bin" "$bin.inst" >&2
+    train_check_batch() {
+        local files=("$work_bolt"/prof.*.fdata)
+        [ -e "${files[0]}" ] || return 0
+        [ -e "$work_bolt/all.fdata" ] && files+=("$work_bolt/all.fdata")
+        "$merge" "${files[@]}" -o "$work_bolt/merged.fdata" 2>/dev/null
+        mv "$work_bolt/merged.fdata" "$work_bolt/all.fdata"
+        rm -f "$work_bolt"/prof.*.fdata
+    }
+    train "$bin.inst"
+    # (bench/http1_setup.sh, which the training sources, replaced the exit trap with its own.)
+    trap 'rm -rf "$work_bolt"' EXIT
+    train_check_batch
+fi
+# Kept beside the binary: FDATA=<it> lays out the same link again with other options, no training.
+cp "$work_bolt/all.fdata" "$out.fdata"
 
 # -reorder-blocks=ext-tsp: each function's blocks ordered for fall-through and cache lines by
 # the counts; -split-functions with -split-all-cold: the blocks never run go to a cold
