@@ -29,6 +29,11 @@ use std::time::{Duration, Instant};
 const RECENT: Duration = Duration::from_millis(20);
 /// The shortest time between two looks at the other workers, per worker.
 const CHECK_EVERY: Duration = Duration::from_millis(5);
+/// The shortest time between two moves of one worker; doubled, up to [`MAX_COOLDOWN`], for
+/// each move that follows the previous one within four cooldowns (the scheduler moving the
+/// worker back: the two must not fight), back to this after a quiet spell.
+const MIN_COOLDOWN: Duration = Duration::from_millis(10);
+const MAX_COOLDOWN: Duration = Duration::from_secs(1);
 /// What a slot's CPU holds before its worker first woke up.
 const NO_CPU: u32 = u32::MAX;
 
@@ -85,6 +90,9 @@ struct Me {
     last_check: Instant,
     /// Consecutive looks that found this worker stacked.
     strikes: u8,
+    /// When this worker last moved, and how long it waits before the next move.
+    last_move: Option<Instant>,
+    cooldown: Duration,
 }
 
 thread_local! {
@@ -110,6 +118,8 @@ pub fn enter(workers: Option<&Arc<Workers>>, index: usize) -> bool {
             index,
             last_check: Instant::now(),
             strikes: 0,
+            last_move: None,
+            cooldown: MIN_COOLDOWN,
         })
     });
     true
@@ -129,14 +139,32 @@ impl Me {
         let Ok(cpu) = nix::sched::sched_getcpu() else {
             return;
         };
-        let cpu = cpu as u32;
+        // Read at each move rather than kept from the start: an operator's `taskset` since
+        // then is what the thread is given back.
+        let affinity = || nix::sched::sched_getaffinity(Pid::from_raw(0)).ok();
+        if let Some((free, allowed)) = self.look(now, cpu as u32, affinity) {
+            if move_to(free, &allowed) {
+                self.moved(now, free);
+            }
+        }
+    }
+
+    /// Records this wake-up on `cpu`, and says where to move (with the set to give back
+    /// after) when the worker is due to: stacked twice in a row, past its cooldown, with a
+    /// free CPU in what `affinity` reads.
+    fn look(
+        &mut self,
+        now: Instant,
+        cpu: u32,
+        affinity: impl FnOnce() -> Option<CpuSet>,
+    ) -> Option<(u32, CpuSet)> {
         let workers = &*self.workers;
         let at = workers.since_epoch(now);
         let slot = &workers.slots[self.index];
         slot.cpu.store(cpu, Ordering::Relaxed);
         slot.woke_us.store(at, Ordering::Relaxed);
         if now.duration_since(self.last_check) < CHECK_EVERY {
-            return;
+            return None;
         }
         self.last_check = now;
         let recent = RECENT.as_micros() as u64;
@@ -153,26 +181,37 @@ impl Me {
         let stacked = busy_cpus.iter().any(|&(i, c)| c == cpu && i < self.index);
         if !stacked {
             self.strikes = 0;
-            return;
+            return None;
         }
         self.strikes += 1;
         if self.strikes < 2 {
-            return;
+            return None;
         }
         self.strikes = 0;
-        // Read at each move rather than kept from the start: an operator's `taskset` since
-        // then is what the thread is given back.
-        let Ok(allowed) = nix::sched::sched_getaffinity(Pid::from_raw(0)) else {
-            return;
-        };
+        if let Some(last) = self.last_move {
+            let since = now.duration_since(last);
+            if since < self.cooldown {
+                return None;
+            }
+            self.cooldown = if since < self.cooldown * 4 {
+                (self.cooldown * 2).min(MAX_COOLDOWN)
+            } else {
+                MIN_COOLDOWN
+            };
+        }
+        let allowed = affinity()?;
         let free =
             allowed_cpus(&allowed).find(|&c| c != cpu && !busy_cpus.iter().any(|&(_, b)| b == c));
-        if let Some(free) = free {
-            if move_to(free, &allowed) {
-                slot.cpu.store(free, Ordering::Relaxed);
-                workers.moves.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        free.map(|free| (free, allowed))
+    }
+
+    /// Records a move made to `cpu`.
+    fn moved(&mut self, now: Instant, cpu: u32) {
+        self.last_move = Some(now);
+        self.workers.slots[self.index]
+            .cpu
+            .store(cpu, Ordering::Relaxed);
+        self.workers.moves.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -202,73 +241,155 @@ fn move_to(cpu: u32, allowed: &CpuSet) -> bool {
 mod tests {
     use super::*;
 
-    /// Two workers on one thread: the second, stacked on the first's CPU twice in a row,
-    /// moves to another allowed CPU and keeps its whole set afterwards.
-    #[test]
-    fn a_stacked_worker_moves_to_a_free_cpu_and_keeps_its_set() {
-        let Ok(allowed) = nix::sched::sched_getaffinity(Pid::from_raw(0)) else {
-            return;
-        };
-        if allowed_cpus(&allowed).nth(1).is_none() {
-            eprintln!("skipped: one CPU allowed");
-            return;
+    fn cpus(list: &[usize]) -> CpuSet {
+        let mut set = CpuSet::new();
+        for &c in list {
+            set.set(c).expect("a CPU index in range");
         }
-        let workers = Workers::new(2).expect("two workers");
-        let cpu = nix::sched::sched_getcpu().expect("sched_getcpu") as u32;
-        // Worker 0 woke just now on this CPU.
-        workers.slots[0].cpu.store(cpu, Ordering::Relaxed);
-        let t0 = Instant::now();
-        let mut me = Me {
-            workers: workers.clone(),
-            index: 1,
-            last_check: t0,
-            strikes: 0,
-        };
-        for step in 1..=2u32 {
-            let now = t0 + CHECK_EVERY * step;
-            let at = workers.since_epoch(now);
-            workers.slots[0].woke_us.store(at, Ordering::Relaxed);
-            // The first look only counts a strike; the worker may have moved by itself.
-            workers.slots[0].cpu.store(
-                nix::sched::sched_getcpu().expect("sched_getcpu") as u32,
-                Ordering::Relaxed,
-            );
-            me.woke(now);
-        }
-        assert_eq!(workers.moves(), 1, "the stacked worker moved once");
-        let after = nix::sched::sched_getaffinity(Pid::from_raw(0)).expect("affinity");
-        assert_eq!(
-            allowed_cpus(&after).collect::<Vec<_>>(),
-            allowed_cpus(&allowed).collect::<Vec<_>>(),
-            "the thread's whole set is given back"
-        );
-        assert_ne!(
-            workers.slots[1].cpu.load(Ordering::Relaxed),
-            workers.slots[0].cpu.load(Ordering::Relaxed),
-            "the two workers are on different CPUs"
-        );
+        set
     }
 
-    /// The lower of two stacked workers stays where it is.
-    #[test]
-    fn the_lower_worker_stays() {
-        let workers = Workers::new(2).expect("two workers");
-        let cpu = nix::sched::sched_getcpu().expect("sched_getcpu") as u32;
-        workers.slots[1].cpu.store(cpu, Ordering::Relaxed);
-        let t0 = Instant::now();
-        let mut me = Me {
+    fn worker(workers: &Arc<Workers>, index: usize, t0: Instant) -> Me {
+        Me {
             workers: workers.clone(),
-            index: 0,
+            index,
             last_check: t0,
             strikes: 0,
-        };
-        for step in 1..=3u32 {
-            let now = t0 + CHECK_EVERY * step;
+            last_move: None,
+            cooldown: MIN_COOLDOWN,
+        }
+    }
+
+    /// Worker 0 woke on `cpu` at `now`.
+    fn first_woke(workers: &Workers, cpu: u32, now: Instant) {
+        workers.slots[0].cpu.store(cpu, Ordering::Relaxed);
+        workers.slots[0]
+            .woke_us
+            .store(workers.since_epoch(now), Ordering::Relaxed);
+    }
+
+    /// Worker 1 found on worker 0's CPU at two looks in a row moves to the free CPU, not to
+    /// a CPU outside its set, nor to one another worker uses.
+    #[test]
+    fn a_stacked_worker_moves_to_a_free_cpu_of_its_set() {
+        let workers = Workers::new(3).expect("three workers");
+        let t0 = Instant::now();
+        let mut me = worker(&workers, 1, t0);
+        // Worker 2 uses CPU 1; CPUs 1, 2 and 3 are allowed, 0 is where 0 and 1 are.
+        workers.slots[2].cpu.store(1, Ordering::Relaxed);
+        let allowed = || Some(cpus(&[0, 1, 3]));
+        for ms in [5, 10] {
+            let now = t0 + Duration::from_millis(ms);
+            first_woke(&workers, 0, now);
+            workers.slots[2]
+                .woke_us
+                .store(workers.since_epoch(now), Ordering::Relaxed);
+            let to = me.look(now, 0, allowed).map(|(cpu, _)| cpu);
+            assert_eq!(to, if ms == 5 { None } else { Some(3) }, "at {ms} ms");
+        }
+    }
+
+    /// The lower of two stacked workers stays, and so does a worker whose sibling has not
+    /// woken for longer than RECENT.
+    #[test]
+    fn the_lower_worker_and_a_worker_beside_an_idle_one_stay() {
+        let workers = Workers::new(2).expect("two workers");
+        let t0 = Instant::now();
+        let mut low = worker(&workers, 0, t0);
+        workers.slots[1].cpu.store(0, Ordering::Relaxed);
+        for ms in [5, 10, 15] {
+            let now = t0 + Duration::from_millis(ms);
             workers.slots[1]
                 .woke_us
                 .store(workers.since_epoch(now), Ordering::Relaxed);
-            me.woke(now);
+            assert_eq!(low.look(now, 0, || Some(cpus(&[0, 1]))), None);
         }
-        assert_eq!(workers.moves(), 0);
+        let mut high = worker(&workers, 1, t0);
+        first_woke(&workers, 0, t0);
+        for ms in [25, 30, 35] {
+            let now = t0 + Duration::from_millis(ms);
+            assert_eq!(
+                high.look(now, 0, || Some(cpus(&[0, 1]))),
+                None,
+                "at {ms} ms"
+            );
+        }
+    }
+
+    /// More workers than CPUs: no CPU is free, nobody moves.
+    #[test]
+    fn no_free_cpu_no_move() {
+        let workers = Workers::new(3).expect("three workers");
+        let t0 = Instant::now();
+        let mut me = worker(&workers, 2, t0);
+        for ms in [5, 10, 15] {
+            let now = t0 + Duration::from_millis(ms);
+            first_woke(&workers, 0, now);
+            workers.slots[1].cpu.store(1, Ordering::Relaxed);
+            workers.slots[1]
+                .woke_us
+                .store(workers.since_epoch(now), Ordering::Relaxed);
+            assert_eq!(me.look(now, 0, || Some(cpus(&[0, 1]))), None);
+        }
+    }
+
+    /// A worker stacked again right after a move waits out its cooldown; a move soon after
+    /// the previous one doubles it, a quiet spell brings it back to the least.
+    #[test]
+    fn moves_back_to_back_are_spaced_out() {
+        let workers = Workers::new(2).expect("two workers");
+        let t0 = Instant::now();
+        let mut me = worker(&workers, 1, t0);
+        // Always stacked: worker 0 is wherever worker 1 is at each look.
+        let mut look = |ms: u64| {
+            let now = t0 + Duration::from_millis(ms);
+            first_woke(&workers, 0, now);
+            let moved = me.look(now, 0, || Some(cpus(&[0, 1]))).is_some();
+            if moved {
+                me.moved(now, 1);
+            }
+            (moved, me.cooldown)
+        };
+        let ten = MIN_COOLDOWN;
+        assert!(!look(5).0, "one strike");
+        assert_eq!(look(10), (true, ten), "two strikes: moved");
+        look(15);
+        assert_eq!(
+            look(20),
+            (true, ten * 2),
+            "10 ms after: moved, the cooldown doubled"
+        );
+        look(25);
+        assert!(!look(30).0, "10 ms after, under the 20 ms cooldown: stays");
+        look(35);
+        assert_eq!(
+            look(40),
+            (true, ten * 4),
+            "20 ms after: moved, doubled again"
+        );
+        look(200);
+        assert_eq!(
+            look(205),
+            (true, ten),
+            "after a quiet spell: moved, back to 10 ms"
+        );
+    }
+
+    /// A real move: the thread runs on the CPU it asked for and gets its whole set back.
+    #[test]
+    fn move_to_gives_the_set_back() {
+        let Ok(allowed) = nix::sched::sched_getaffinity(Pid::from_raw(0)) else {
+            return;
+        };
+        let Some(target) = allowed_cpus(&allowed).nth(1) else {
+            eprintln!("skipped: one CPU allowed");
+            return;
+        };
+        assert!(move_to(target, &allowed));
+        let after = nix::sched::sched_getaffinity(Pid::from_raw(0)).expect("affinity");
+        assert_eq!(
+            allowed_cpus(&after).collect::<Vec<_>>(),
+            allowed_cpus(&allowed).collect::<Vec<_>>()
+        );
     }
 }
