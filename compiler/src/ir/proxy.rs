@@ -684,7 +684,11 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .label("no longer a proxy mode")
                 .help("in 'mode http', answer probes with 'http-request return status 200' or 'monitor-uri'"),
                 _ => Diagnostic::new("E208", format!("unknown proxy mode '{other}'."))
-                    .label("expected http or tcp"),
+                    .label("expected http or tcp")
+                    .replace_with(
+                        stmt.span(1),
+                        crate::registry::best_match(other, ["http", "tcp"]),
+                    ),
             };
             b.push(d.at(stmt.span(1)));
             return;
