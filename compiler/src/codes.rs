@@ -248,6 +248,8 @@ rules! {
         "'usesrc' only continues a 'source' line (the address the proxy connects from, then 'usesrc client|clientip|<address>|hdr_ip(<header>)' for transparent proxying); HAProxy refuses it alone. Write both on one line: 'source 0.0.0.0 usesrc clientip'.";
     "E237" "invalid-stick-rule" Error Haproxy "A 'stick' line names no kind of rule HAProxy knows, or no fetch."
         "Write 'stick on <fetch>' (match and store), 'stick match <fetch>', 'stick store-request <fetch>' or 'stick store-response <fetch>', optionally followed by 'table <name>' and a condition.";
+    "E239" "word-after-action" Error Haproxy "A word follows a rule's action and its arguments where only 'if', 'unless' or the end of the line may."
+        "Each action takes a known number of words ('set-header <name> <value>', 'deny [status <code>] …', 'track-sc0 <key> [table <name>]'); HAProxy then reads 'if <condition>' or 'unless <condition>', and refuses any other word rather than ignoring it. Often a condition lost its 'if', a value lost its quotes ('set-header X-A a b' needs \"a b\"), or a word was mistyped ('iff'). Quote the value, add the 'if', or remove the word.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

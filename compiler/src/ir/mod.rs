@@ -6,6 +6,7 @@
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
 mod acl;
+mod action_tail;
 mod bind;
 mod bodies;
 mod bwlim;

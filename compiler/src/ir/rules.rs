@@ -173,6 +173,32 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         if redirect && !super::redirect_words::words(b, stmt, action_at + 1, &what) {
             return;
         }
+        // A word the action does not take: HAProxy reads the action's own words first (their
+        // errors come first), then refuses the word, and never reads the condition.
+        if let Some(at) = super::action_tail::leftover(&action.value, &args) {
+            let before = b.diags.len();
+            rule_expressions(b, index, set, &action, &args[..at], &[], context);
+            reply(b, index, set, &action, &args[..at]);
+            if !b.diags[before..].iter().any(Diagnostic::is_error) {
+                let proxy = &b.config.proxies[index];
+                let message = super::action_tail::message(
+                    set,
+                    &action.value,
+                    &args[at].value,
+                    proxy.kind.type_str(),
+                    proxy.name_str(),
+                );
+                let d = Diagnostic::new("E239", message)
+                    .at(args[at].span)
+                    .label("expected 'if', 'unless' or the end of the line");
+                let http = matches!(
+                    set,
+                    RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse
+                );
+                b.push(if http { super::build::tight(d) } else { d });
+            }
+            return;
+        }
         let before = b.diags.len();
         let parsed = super::exprs::condition(b, index, &condition, &site);
         if redirect && !b.diags[before..].iter().any(Diagnostic::is_error) {
