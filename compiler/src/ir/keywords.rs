@@ -509,19 +509,56 @@ pub(super) fn check_action(
     at: usize,
 ) -> bool {
     let name = stmt.word(at);
+    let p = &b.config.proxies[index];
+    let proxy = (p.kind.type_str(), p.name_str());
+    if let Some(d) = tcp_request_misplaced(set, stmt, at, proxy) {
+        b.push(d);
+        return false;
+    }
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
         return true;
     }
-    let p = &b.config.proxies[index];
-    let d = unknown_action(
-        set,
-        name,
-        stmt.span(at),
-        &[],
-        (p.kind.type_str(), p.name_str()),
-    );
+    let d = unknown_action(set, name, stmt.span(at), &[], proxy);
     b.push(d);
     false
+}
+
+/// The `tcp-request` actions HAProxy's own TCP parser knows in every `tcp-request` set but
+/// takes only at one step: `expect-proxy layer4` and `expect-netscaler-cip layer4` on
+/// connections (any other word than `layer4` refused first), `capture` on content. Its
+/// message names the action with its first argument and the set.
+fn tcp_request_misplaced(
+    set: RuleSet,
+    stmt: &Stmt,
+    at: usize,
+    (kind, proxy): (&str, &str),
+) -> Option<Diagnostic> {
+    use RuleSet::*;
+    if !matches!(
+        set,
+        TcpRequestConnection | TcpRequestSession | TcpRequestContent
+    ) {
+        return None;
+    }
+    let (name, arg) = (stmt.word(at), stmt.word(at + 1));
+    let rules = set.keyword();
+    let message = match name {
+        "expect-proxy" | "expect-netscaler-cip" if arg != "layer4" => {
+            format!("'{rules} {name}' only supports 'layer4' in {kind} '{proxy}' (got '{arg}')")
+        }
+        "expect-proxy" | "expect-netscaler-cip" if set != TcpRequestConnection => {
+            format!("'{name} {arg}' is not allowed in '{rules}' rules in {kind} '{proxy}'")
+        }
+        "capture" if set != TcpRequestContent => {
+            format!("'{name} {arg}' is not allowed in '{rules}' rules in {kind} '{proxy}'")
+        }
+        _ => return None,
+    };
+    Some(
+        Diagnostic::new("E108", message)
+            .at(stmt.span(at))
+            .label(format!("not taken by '{rules}' rules here")),
+    )
 }
 
 /// HAProxy 2.7.0's list of a rule set's actions as its error message words it: in its

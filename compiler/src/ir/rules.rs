@@ -261,6 +261,19 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.push(unknown_service(kind, &name, keyword, &service));
             return;
         }
+        // The exporter answers HTTP requests only: a TCP rule cannot start it.
+        if service.value == "prometheus-exporter" && set != RuleSet::HttpRequest {
+            b.push(
+                Diagnostic::new(
+                    "E108",
+                    "Prometheus exporter service only available on 'http-request' rulesets",
+                )
+                .at(service.span)
+                .label("an HTTP service")
+                .help("use 'http-request use-service prometheus-exporter' in an HTTP frontend"),
+            );
+            return;
+        }
         b.config.proxies[index].services.push(service);
     }
     if matches!(action.value.as_str(), "cache-use" | "cache-store") {
