@@ -158,6 +158,8 @@ rules! {
         "'timeout client' only matters where connections are accepted (frontend, listen, defaults); server-side timeouts only where servers are used (backend, listen, defaults). The line has no effect here.";
     "W213" "duration-trailing-characters" Warning Haproxy "A duration is followed by characters after its unit."
         "HAProxy reads the number and the first unit letter and ignores the rest, which will become an error in later versions. Write the unit alone, such as '5s' instead of '5sec'.";
+    "E212" "invalid-server-state-source" Error Haproxy "'load-server-state-from-file' names a source other than 'global', 'local' or 'none'."
+        "'global' reads the file the global 'server-state-file' names, 'local' the backend's own 'server-state-file-name', and 'none' reads nothing.";
     "E214" "invalid-balance" Error Haproxy "'balance' names an unknown algorithm or gives it wrong arguments."
         "Algorithms are roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(<name>), random[(<draws>)], rdp-cookie[(<name>)] and hash <expression>, each with its own optional arguments.";
     "E215" "invalid-hash-type" Error Haproxy "'hash-type' has an unknown method, function or modifier."
@@ -250,6 +252,8 @@ rules! {
         "Write 'stick on <fetch>' (match and store), 'stick match <fetch>', 'stick store-request <fetch>' or 'stick store-response <fetch>', optionally followed by 'table <name>' and a condition.";
     "E239" "word-after-action" Error Haproxy "A word follows a rule's action and its arguments where only 'if', 'unless' or the end of the line may."
         "Each action takes a known number of words ('set-header <name> <value>', 'deny [status <code>] …', 'track-sc0 <key> [table <name>]'); HAProxy then reads 'if <condition>' or 'unless <condition>', and refuses any other word rather than ignoring it. Often a condition lost its 'if', a value lost its quotes ('set-header X-A a b' needs \"a b\"), or a word was mistyped ('iff'). Quote the value, add the 'if', or remove the word.";
+    "E228" "unknown-capture-id" Error Haproxy "An 'http-request capture … id <n>' or 'http-response capture … id <n>' rule names a capture slot its frontend does not have."
+        "A frontend's capture slots are numbered from 0 in the order they are made: 'capture request|response header' lines, 'declare capture request|response len <size>' lines and, for requests, each 'capture <sample> len <size>' rule. A rule naming a slot by id must name one of them; declare the slot, or capture with 'len' to make one.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

@@ -78,6 +78,7 @@ fn proxy_checks(
         super::layer6::check(db, p, &acls, out);
     }
     table_references(config, p, out);
+    super::capture_slots::check(config, p, out);
     table_peers(config, p, out);
     if p.kind != ProxyKind::Defaults && !p.disabled {
         super::email_alerts::unknown_mailers(config, p, out);

@@ -237,6 +237,28 @@ pub(super) fn http_reuse(b: &mut Builder, stmt: &Stmt) -> bool {
     false
 }
 
+/// `load-server-state-from-file global|local|none`; returns whether the line is valid.
+pub(super) fn server_state_source(b: &mut Builder, stmt: &Stmt) -> bool {
+    let source = stmt.word(1);
+    if ["global", "local", "none"].contains(&source) {
+        return true;
+    }
+    let at = if source.is_empty() {
+        stmt.span(0)
+    } else {
+        stmt.span(1)
+    };
+    err(
+        b,
+        "E212",
+        at,
+        format!(
+            "'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{source}'"
+        ),
+    );
+    false
+}
+
 /// Returns whether the line is valid (HAProxy then records it).
 pub(super) fn retry_on(b: &mut Builder, stmt: &Stmt, has_backend: bool) -> bool {
     if stmt.word(1).is_empty() {

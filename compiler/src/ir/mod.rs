@@ -10,6 +10,7 @@ mod action_tail;
 mod bind;
 mod bodies;
 mod bwlim;
+mod capture_slots;
 mod fcgi;
 pub(crate) use bind::check_ignore_err;
 mod build;

@@ -562,6 +562,8 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let in_defaults = b.config.proxies[index].kind == ProxyKind::Defaults;
             directives::compression(b, stmt, in_defaults);
         }
+        // A source HAProxy does not know stops the line; a known one is read by the plan.
+        "load-server-state-from-file" if !directives::server_state_source(b, stmt) => {}
         "http-reuse" if directives::http_reuse(b, stmt) => {
             b.config.proxies[index].http_reuse = Some(Box::new(stmt.spanned(1)))
         }

@@ -147,10 +147,13 @@ pub(super) fn capture_arguments(
 /// What HAProxy says of the arguments of an HTTP header or request-line action when their
 /// count is wrong, or of `del-header`'s `-m` (`None`: it takes them). The header actions count
 /// the words as they come, an `if` too; the request-line ones stop at the condition.
+/// `set-timeout` changes the server side's timeouts, so it also needs a proxy with a backend
+/// side (`proxy`: the proxy's name when it has none).
 pub(super) fn http_action_arguments(
     name: &str,
     args: &[Spanned<Text>],
     condition: &[Spanned<Text>],
+    frontend_only: Option<&str>,
 ) -> Option<String> {
     let word = |i: usize| {
         args.iter()
@@ -178,6 +181,10 @@ pub(super) fn http_action_arguments(
         {
             Some("expects exactly 2 arguments <match-regex> and <replace-format>".into())
         }
+        "set-timeout" if word(0).is_empty() || word(1).is_empty() => {
+            Some("expects exactly 2 arguments".into())
+        }
+        "set-timeout" => frontend_only.map(|p| format!("proxy '{p}' has no backend capability")),
         "del-header" if word(0).is_empty() => Some("expects at least 1 argument".into()),
         "del-header" if word(1) == "-m" && word(2).is_empty() => {
             Some("-m flag expects exactly 1 argument".into())

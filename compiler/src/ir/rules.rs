@@ -389,7 +389,10 @@ fn rule_expressions(
         return;
     }
     if http {
-        if let Some(message) = http_action_arguments(name, args, condition) {
+        let frontend_only = (!has_be).then(|| b.config.proxies[index].name_str().to_string());
+        if let Some(message) =
+            http_action_arguments(name, args, condition, frontend_only.as_deref())
+        {
             b.push(
                 Diagnostic::new("E115", format!("{rule_prefix}{message}."))
                     .at(action.span)
