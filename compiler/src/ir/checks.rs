@@ -102,7 +102,7 @@ fn proxy_checks(
             super::ignored::check(config, p, out);
         }
         // The filters are checked after the servers' HTTP-mode settings.
-        cache_filters(config, p, out);
+        super::filter_chain::check(config, p, out);
         super::bwlim::check(config, p, out);
         if warns {
             super::httpcheck::check(p, out);
@@ -716,34 +716,6 @@ fn section_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
                 )
                 .at(e.span)
                 .label("no http-errors section with this name"),
-            );
-        }
-    }
-}
-
-/// The caches a proxy's cache filters (declared or implied by `cache-use`/`cache-store`) name
-/// must exist.
-fn cache_filters(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
-    let mut seen: Vec<&str> = Vec::new();
-    for c in &p.caches {
-        // One cache filter per name, as HAProxy builds them: one message per missing name.
-        if seen.contains(&c.value.as_str()) {
-            continue;
-        }
-        seen.push(&c.value);
-        if config.section(SectionKind::Cache, &c.value).is_none() {
-            out.push(
-                bare(
-                    "E248",
-                    format!(
-                        "config: {} '{}': unable to find the cache '{}' referenced by the filter 'cache'.",
-                        p.kind.type_str(),
-                        p.name_str(),
-                        c.value
-                    ),
-                )
-                .at(c.span)
-                .label("no cache section with this name"),
             );
         }
     }

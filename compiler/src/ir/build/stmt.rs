@@ -420,8 +420,10 @@ pub(crate) fn read_by_checks(keyword: &str, first_arg: &str) -> bool {
     match keyword {
         "filter" | "default-server" | "log" | "external-check" | "stats" | "capture"
         | "use-server" | "stick" | "use-fcgi-app" | "email-alert" => true,
-        // The slots capture rules name by id (`ir::capture_slots`).
+        // The slots capture rules name by id (`ir::capture_slots`); whether compression
+        // joins the filter chain (`ir::filter_chain`).
         "declare" => first_arg == "capture",
+        "compression" => true,
         "http-check" => matches!(first_arg, "disable-on-404" | "send-state"),
         _ => crate::ir::http_aliases::reads_keyword(keyword, first_arg),
     }
