@@ -7,7 +7,7 @@
 //! sibling's turns, and requests see stalls of several milliseconds while the median does
 //! not move. Workers that each need more CPU per request look overloaded when stacked and
 //! get separated by the balancer; lean ones do not, so the leaner the request path, the
-//! more often it happens (measured: README, "nbthread 2: the workers kept apart").
+//! more often it happens (measured: README, "nbthread 2: the workers kept apart, and what the tail is not").
 //!
 //! Each worker, as it wakes up from waiting for events, notes the CPU it runs on. When it
 //! finds, twice in a row at least [`CHECK_EVERY`] apart, a worker with a lower index that
