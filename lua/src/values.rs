@@ -8,7 +8,7 @@ use mlua::{Lua, Value};
 pub fn to_lua(lua: &Lua, v: &Sample) -> mlua::Result<Value> {
     Ok(match v {
         // The bytes the text carries (hapee_compiler::bytestr): Lua strings are bytes.
-        Sample::Str(s) => Value::String(lua.create_string(&*bytestr::to_bytes(s))?),
+        Sample::Str(s) => Value::String(lua.create_string(bytestr::to_bytes(s))?),
         Sample::Int(i) => Value::Integer(*i),
         Sample::Bool(b) => Value::Boolean(*b),
         Sample::Ip(ip) => Value::String(lua.create_string(ip.to_string())?),
