@@ -198,19 +198,14 @@ impl Cooker<'_, '_> {
 
     /// Cooks the run of `\xHH` escapes at the start of `rest` (the first one of a byte above
     /// 0x7F): HAProxy puts those bytes in the word as they are, so bytes that spell UTF-8
-    /// (`\xC3\xA9`) become their character. The value is a Rust string, which cannot hold the
-    /// others (a lone `\xE9`): each is kept as the character with that code point (Latin-1),
-    /// which differs from HAProxy's byte on the wire. Returns bytes consumed.
+    /// (`\xC3\xA9`) become their character; the others (a lone `\xE9`) are carried as
+    /// [`crate::bytestr`] keeps bytes, and leave as that byte. Returns bytes consumed.
     fn escaped_bytes(&mut self, rest: &[u8]) -> usize {
         let mut bytes = Vec::new();
         while let Some(byte) = rest.get(bytes.len() * 4..).and_then(hex_escape) {
             bytes.push(byte);
         }
-        for chunk in bytes.utf8_chunks() {
-            self.value.push_str(chunk.valid());
-            self.value
-                .extend(chunk.invalid().iter().map(|&b| char::from(b)));
-        }
+        crate::bytestr::push_bytes(&mut self.value, &bytes);
         bytes.len() * 4
     }
 

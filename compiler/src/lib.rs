@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod arglist;
+pub mod bytestr;
 pub mod check;
 pub mod cnum;
 pub mod codes;

@@ -398,9 +398,13 @@ impl SourceDb {
             path: path.to_path_buf(),
             error,
         })?;
-        // Configs are bytes to HAProxy; invalid UTF-8 is kept visible rather than rejected.
-        let text = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        // Configs are bytes to HAProxy: bytes that are not UTF-8 (a raw Latin-1 letter) are
+        // carried as crate::bytestr keeps them, and so leave as the same bytes.
+        let text = match String::from_utf8(bytes) {
+            Ok(text) if !crate::bytestr::has_bytes(&text) => text,
+            Ok(text) => crate::bytestr::from_bytes(text.as_bytes()).into_owned(),
+            Err(e) => crate::bytestr::from_bytes(e.as_bytes()).into_owned(),
+        };
         Ok(self.add(path.display().to_string(), text))
     }
 
@@ -461,6 +465,21 @@ mod tests {
         let mut db = SourceDb::new();
         assert_eq!(db.load_path(&dir).expect("loaded").len(), 2);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file's bytes that are not UTF-8, and text spelling the characters that carry such
+    /// bytes, both read back as the file's bytes.
+    #[test]
+    fn files_keep_their_bytes() {
+        let path = std::env::temp_dir().join(format!("hapee-bytes-{}.cfg", std::process::id()));
+        let bytes = b"x str(<\xE0>) <\xF4\x8F\xBE\x80> caf\xC3\xA9\n";
+        std::fs::write(&path, bytes).expect("written");
+        let mut db = SourceDb::new();
+        let id = db.load_file(&path).expect("loaded");
+        let _ = std::fs::remove_file(&path);
+        let text = &db.file(id).text;
+        assert_eq!(crate::bytestr::to_bytes(text).as_ref(), bytes);
+        assert!(text.ends_with("caf\u{e9}\n"));
     }
 
     #[test]

@@ -109,7 +109,9 @@ pub struct ProcessEnv;
 
 impl Environment for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
+        // A value that is not UTF-8 is still bytes to HAProxy; carried as crate::bytestr does.
+        let value = std::env::var_os(name)?;
+        Some(crate::bytestr::from_bytes(value.as_encoded_bytes()).into_owned())
     }
 }
 

@@ -1,12 +1,14 @@
 //! Sample values to and from Lua values.
 
+use hapee_compiler::bytestr;
 use hapee_runtime::sample::Value as Sample;
 use mlua::{Lua, Value};
 
 /// A sample as Lua sees it: strings, integers, booleans; addresses as strings.
 pub fn to_lua(lua: &Lua, v: &Sample) -> mlua::Result<Value> {
     Ok(match v {
-        Sample::Str(s) => Value::String(lua.create_string(s)?),
+        // The bytes the text carries (hapee_compiler::bytestr): Lua strings are bytes.
+        Sample::Str(s) => Value::String(lua.create_string(bytestr::to_bytes(s))?),
         Sample::Int(i) => Value::Integer(*i),
         Sample::Bool(b) => Value::Boolean(*b),
         Sample::Ip(ip) => Value::String(lua.create_string(ip.to_string())?),
@@ -20,7 +22,7 @@ pub fn to_lua(lua: &Lua, v: &Sample) -> mlua::Result<Value> {
 /// tables, functions, userdata) as the boolean `false`.
 pub fn from_lua(v: &Value) -> Sample {
     match v {
-        Value::String(s) => Sample::Str(s.to_string_lossy()),
+        Value::String(s) => Sample::Str(bytestr::from_bytes(&s.as_bytes()).into_owned()),
         Value::Integer(i) => Sample::Int(*i),
         Value::Number(n) => Sample::Int(float_integer(*n).unwrap_or(0)),
         Value::Boolean(b) => Sample::Bool(*b),
@@ -48,5 +50,16 @@ mod tests {
         assert_eq!(from_lua(&Value::Number(1e300)), Sample::Int(0));
         assert_eq!(from_lua(&Value::Boolean(true)), Sample::Bool(true));
         assert_eq!(from_lua(&Value::Nil), Sample::Bool(false));
+    }
+
+    /// A string sample's bytes that are not UTF-8 reach Lua as those bytes, and come back.
+    #[test]
+    fn strings_keep_their_bytes() {
+        let lua = mlua::Lua::new();
+        let sample = Sample::Str(super::bytestr::from_bytes(b"a\xE0").into_owned());
+        let v = super::to_lua(&lua, &sample).expect("a Lua string");
+        let bytes = v.as_string().expect("a string").as_bytes();
+        assert_eq!(&*bytes, &b"a\xE0"[..]);
+        assert_eq!(from_lua(&v), sample);
     }
 }

@@ -215,35 +215,44 @@ impl Sink {
     }
 
     /// Sends `line` (a header) followed by `message`, cut to the target's length.
+    /// The text carries the bytes a sample held ([`hapee_compiler::bytestr`]): each goes out
+    /// as that byte, and the cut falls on a byte, as HAProxy cuts. A ring keeps text.
     fn deliver(&self, level: u8, mut line: String, message: &str) {
         line.push_str(message);
-        if line.len() > self.target.len.saturating_sub(1) {
-            let mut cut = self.target.len.saturating_sub(1);
-            while !line.is_char_boundary(cut) {
-                cut -= 1;
+        let max = self.target.len.saturating_sub(1);
+        if let Out::Ring(r) = &self.out {
+            if line.len() > max {
+                let mut cut = max;
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                line.truncate(cut);
             }
-            line.truncate(cut);
+            r.push(&line);
+            return;
         }
+        let mut bytes = hapee_compiler::bytestr::into_bytes(line);
+        bytes.truncate(max);
         match &self.out {
             Out::Udp(s, to) => {
-                if let Err(e) = s.send_to(line.as_bytes(), to) {
+                if let Err(e) = s.send_to(&bytes, to) {
                     self.failed(level, &e);
                 }
             }
             Out::Unix(s, path) => {
-                if let Err(e) = s.send_to(line.as_bytes(), path) {
+                if let Err(e) = s.send_to(&bytes, path) {
                     self.failed(level, &e);
                 }
             }
             Out::Stdout => {
-                line.push('\n');
-                let _ = std::io::stdout().lock().write_all(line.as_bytes());
+                bytes.push(b'\n');
+                let _ = std::io::stdout().lock().write_all(&bytes);
             }
             Out::Stderr => {
-                line.push('\n');
-                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+                bytes.push(b'\n');
+                let _ = std::io::stderr().lock().write_all(&bytes);
             }
-            Out::Ring(r) => r.push(&line),
+            Out::Ring(_) => {}
         }
     }
 }

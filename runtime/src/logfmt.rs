@@ -191,7 +191,7 @@ fn url_encoded(s: &str) -> std::borrow::Cow<'_, str> {
         return s.into();
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
+    for &b in hapee_compiler::bytestr::to_bytes(s).iter() {
         if plain(b) {
             out.push(b as char);
         } else {
@@ -525,7 +525,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
                     let target = written(txn, uri, http_version(req));
                     let path = crate::http::target::path_of(target.as_bytes());
                     let path = path.split(|&b| b == b'?').next().unwrap_or_default();
-                    url_encoded(&String::from_utf8_lossy(path)).into_owned()
+                    url_encoded(&hapee_compiler::bytestr::from_bytes(path)).into_owned()
                 }
             )
         ),

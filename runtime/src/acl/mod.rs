@@ -4,6 +4,7 @@
 use crate::patref::PatRef;
 use crate::sample::{Expr, Fetch, Unsupported, Value};
 use crate::txn::Txn;
+use hapee_compiler::bytestr;
 use hapee_compiler::expr::condition::{self, CondTerm};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -188,7 +189,7 @@ impl AclLine {
         match (p, self.method) {
             (Pattern::Net(n), _) => v.as_ip().is_some_and(|ip| n.contains(ip)),
             (Pattern::IntRange(lo, hi), Method::Len) => {
-                let l = v.as_text().len() as i64;
+                let l = bytestr::byte_len(&v.as_text()) as i64;
                 *lo <= l && l <= *hi
             }
             (Pattern::IntRange(lo, hi), _) => v.as_int().is_some_and(|i| *lo <= i && i <= *hi),
@@ -196,13 +197,7 @@ impl AclLine {
             (Pattern::Bytes(b), _) => v.as_bytes().as_ref() == b.as_slice(),
             // Binary samples (`req.payload`) compare their bytes, not their hex text.
             (Pattern::Text(t), m) if matches!(v, Value::Bin(_)) => {
-                let (b, t) = (v.as_bytes(), t.as_bytes());
-                match m {
-                    Method::Beg => b.starts_with(t),
-                    Method::End => b.ends_with(t),
-                    Method::Sub => t.is_empty() || b.windows(t.len()).any(|w| w == t),
-                    _ => b.as_ref() == t,
-                }
+                bytes_match(m, &v.as_bytes(), &bytestr::to_bytes(t))
             }
             (Pattern::Text(t), m) => {
                 let s = v.as_text();
@@ -211,6 +206,12 @@ impl AclLine {
                 } else {
                     (s, t.clone())
                 };
+                // Text carrying bytes that are not UTF-8 compares as those bytes: a pattern's
+                // lone `\xC3` begins `\xC3\xA9` there, as in HAProxy.
+                let carried = bytestr::has_bytes(&s) || bytestr::has_bytes(&t);
+                if carried && !matches!(m, Method::Dir | Method::Dom) {
+                    return bytes_match(m, &bytestr::to_bytes(&s), &bytestr::to_bytes(&t));
+                }
                 match m {
                     Method::Beg => s.starts_with(t.as_str()),
                     Method::End => s.ends_with(t.as_str()),
@@ -221,6 +222,17 @@ impl AclLine {
                 }
             }
         }
+    }
+}
+
+/// Whether sample bytes `b` match pattern bytes `t` by `method` (`beg`, `end`, `sub`, or else
+/// equality).
+fn bytes_match(method: Method, b: &[u8], t: &[u8]) -> bool {
+    match method {
+        Method::Beg => b.starts_with(t),
+        Method::End => b.ends_with(t),
+        Method::Sub => t.is_empty() || b.windows(t.len()).any(|w| w == t),
+        _ => b == t,
     }
 }
 

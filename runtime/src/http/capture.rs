@@ -97,7 +97,7 @@ pub fn converter(response: bool, slot: &str) -> Result<crate::sample::convert::R
 
 /// At most `len` bytes of `value`, as text.
 fn cut(value: &[u8], len: usize) -> String {
-    String::from_utf8_lossy(&value[..value.len().min(len)]).into_owned()
+    hapee_compiler::bytestr::from_bytes(&value[..value.len().min(len)]).into_owned()
 }
 
 /// The header slots filled from a message's headers: the last occurrence of each header,

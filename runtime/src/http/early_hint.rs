@@ -6,7 +6,7 @@
 use crate::rules::{Action, CompiledRule};
 use crate::txn::Txn;
 use hapee_compiler::registry::RuleSet;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::HeaderName;
 
 /// Adds the header of the rule at `index` to the transaction's pending 103, and sends that
 /// when the next rule of `set` does not carry on with it.
@@ -24,7 +24,7 @@ pub fn run(
     let Some(interim) = rare.interim.as_ref() else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&value) {
+    if let Ok(value) = super::header_values::from_text(&value) {
         rare.early_hints.append(name.clone(), value);
     }
     let carries_on = rules[index + 1..]

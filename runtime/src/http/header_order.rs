@@ -147,8 +147,8 @@ pub fn rewrite_values(
     let mut replaced = false;
     if let hyper::header::Entry::Occupied(mut e) = h.entry(name) {
         for v in e.iter_mut() {
-            let new = v.to_str().ok().and_then(&rewrite);
-            if let Some(new) = new.and_then(|s| HeaderValue::from_str(&s).ok()) {
+            let new = rewrite(&hapee_compiler::bytestr::from_bytes(v.as_bytes()));
+            if let Some(new) = new.and_then(|s| super::header_values::from_text(&s).ok()) {
                 *v = new;
                 replaced = true;
             }

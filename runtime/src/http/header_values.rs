@@ -44,6 +44,14 @@ pub fn split(line: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
     ranges(line).map(move |r| line[r].trim_ascii())
 }
 
+/// The header value of text a rule or a format wrote, with the bytes it carries
+/// ([`hapee_compiler::bytestr`]): a byte that is not UTF-8 goes out as that byte.
+pub fn from_text(
+    text: &str,
+) -> Result<hyper::header::HeaderValue, hyper::header::InvalidHeaderValue> {
+    hyper::header::HeaderValue::from_bytes(&hapee_compiler::bytestr::to_bytes(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 use crate::logfmt::Format;
 use crate::sample::Unsupported;
 use bytes::Bytes;
+use hapee_compiler::bytestr;
 use hapee_compiler::plan::errors::{ErrorPage, ErrorSection, ErrorSource};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,7 +81,7 @@ pub fn parse(args: &[String], default_status: u16) -> Result<Reply, Unsupported>
         match args[i].as_str() {
             "status" => r.status = v.parse().unwrap_or(default_status),
             "content-type" => r.content_type = Some(v.to_string()),
-            "string" => r.body = ReplyBody::Text(Bytes::from(v.to_string())),
+            "string" => r.body = ReplyBody::Text(Bytes::from(bytestr::into_bytes(v.to_string()))),
             "lf-string" => r.body = ReplyBody::Format(Arc::new(Format::parse(v)?)),
             "file" => r.body = ReplyBody::Text(read(v, "reply file")?),
             "lf-file" => {

@@ -386,7 +386,7 @@ pub fn reply(r: &Reply, txn: &Txn, files: &[&ErrorFiles]) -> Response<ResBody> {
                 let name = if proxy { "proxy-authenticate" } else { name };
                 if let (Ok(n), Ok(v)) = (
                     HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(&value.render(txn)),
+                    crate::http::header_values::from_text(&value.render(txn)),
                 ) {
                     page.headers_mut().append(n, v);
                 }
@@ -421,7 +421,7 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
     let render = |f: &crate::logfmt::Format| txn.map(|t| f.render(t)).unwrap_or_default();
     let body: Bytes = match &r.body {
         ReplyBody::Text(t) => t.clone(),
-        ReplyBody::Format(f) => Bytes::from(render(f)),
+        ReplyBody::Format(f) => Bytes::from(hapee_compiler::bytestr::into_bytes(render(f))),
         _ => Bytes::new(),
     };
     let Ok(status) = hyper::StatusCode::from_u16(r.status) else {
@@ -439,7 +439,7 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
         }
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(n.as_bytes()),
-            HeaderValue::from_str(&value),
+            crate::http::header_values::from_text(&value),
         ) {
             headers.append(n, v);
         }
@@ -447,7 +447,7 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
     headers.append(CONTENT_LENGTH, HeaderValue::from(body.len()));
     if let Some(ct) = r.content_type.as_deref().filter(|_| !body.is_empty()) {
         // As the builder did: a content type that is no header value makes an empty reply.
-        let Ok(ct) = HeaderValue::from_str(ct) else {
+        let Ok(ct) = crate::http::header_values::from_text(ct) else {
             return Response::new(full(Bytes::new()));
         };
         headers.append(CONTENT_TYPE, ct);

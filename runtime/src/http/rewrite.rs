@@ -104,7 +104,7 @@ pub(crate) fn set_target(txn: &mut Txn, value: &str) {
     let parsed = stand_in(value);
     req.uri = parsed.clone();
     txn.rare_mut().unparsed_target = Some(hyper::ext::RawTarget {
-        raw: bytes::Bytes::copy_from_slice(value.as_bytes()),
+        raw: bytes::Bytes::copy_from_slice(&hapee_compiler::bytestr::to_bytes(value)),
         parsed,
     });
 }
@@ -114,7 +114,7 @@ pub(crate) fn set_target(txn: &mut Txn, value: &str) {
 /// later `set-path` then replaces all before the query, as HAProxy replaces a target whose
 /// path it cannot find).
 fn stand_in(value: &str) -> hyper::Uri {
-    if let Some(uri) = hyper::ext::RawTarget::encoded(value.as_bytes()) {
+    if let Some(uri) = hyper::ext::RawTarget::encoded(&hapee_compiler::bytestr::to_bytes(value)) {
         return uri;
     }
     value

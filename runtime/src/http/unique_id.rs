@@ -62,7 +62,7 @@ fn add_header_of(fe: &FrontendRt, txn: &mut Txn) {
     let Some(name) = fe.unique_id.as_ref().and_then(|u| u.header.clone()) else {
         return;
     };
-    let Some(value) = of(txn).and_then(|id| hyper::header::HeaderValue::from_str(id).ok()) else {
+    let Some(value) = of(txn).and_then(|id| super::header_values::from_text(id).ok()) else {
         return;
     };
     if let Some(req) = txn.request.as_mut() {

@@ -254,10 +254,13 @@ async fn send_to_server(f: Forwarder) {
             let (lines, next) = ring.since(from);
             let mut frames = Vec::new();
             for l in &lines {
+                // The bytes a log line carries ([`hapee_compiler::bytestr`]), not its text.
+                let l = hapee_compiler::bytestr::to_bytes(l);
                 if f.octet_count {
-                    frames.extend_from_slice(format!("{} {l}", l.len()).as_bytes());
-                } else {
-                    frames.extend_from_slice(l.as_bytes());
+                    frames.extend_from_slice(format!("{} ", l.len()).as_bytes());
+                }
+                frames.extend_from_slice(&l);
+                if !f.octet_count {
                     frames.push(b'\n');
                 }
             }

@@ -8,7 +8,7 @@ use crate::logfmt::Format;
 use crate::sample::Unsupported;
 use crate::txn::Txn;
 use hapee_compiler::registry::RuleSet;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::HeaderName;
 
 mod compile;
 
@@ -262,7 +262,7 @@ fn set_header(
     value: String,
     replace: bool,
 ) {
-    if let Ok(v) = HeaderValue::from_str(&value) {
+    if let Ok(v) = crate::http::header_values::from_text(&value) {
         if replace {
             header_order::remove(headers, name);
         }

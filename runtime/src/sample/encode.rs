@@ -6,6 +6,7 @@ use super::{Unsupported, Value};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use hapee_compiler::bytestr;
 use hapee_compiler::expr::sample::Call;
 
 /// URL-safe base64 without padding, reading input with or without it (`ub64enc`/`ub64dec`).
@@ -89,7 +90,7 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             pure(move |v| {
                 let b = v.as_bytes();
                 let decoded = url_dec(&b, in_form)?;
-                Some(Value::Str(String::from_utf8_lossy(&decoded).into_owned()))
+                Some(Value::Str(bytestr::from_bytes(&decoded).into_owned()))
             })
         }
         "json" => {
@@ -120,7 +121,7 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             pure(move |v| {
                 let b = v.as_bytes();
                 let out = json_escape(&b, mode)?;
-                Some(Value::Str(String::from_utf8_lossy(&out).into_owned()))
+                Some(Value::Str(bytestr::from_bytes(&out).into_owned()))
             })
         }
         _ => return Ok(None),

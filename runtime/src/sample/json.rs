@@ -6,6 +6,7 @@ use super::{is_var_name, var, Unsupported, Value};
 use aws_lc_rs::{hmac, signature};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hapee_compiler::bytestr;
 use hapee_compiler::expr::sample::Call;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
                 let decoded = URL_SAFE_NO_PAD.decode(encoded).ok()?;
                 match &query {
                     Some(q) => q.run(&decoded),
-                    None => Some(Value::Str(String::from_utf8_lossy(&decoded).into_owned())),
+                    None => Some(Value::Str(bytestr::from_bytes(&decoded).into_owned())),
                 }
             })
         }

@@ -21,6 +21,7 @@ mod text;
 mod time;
 
 use crate::txn::Txn;
+use hapee_compiler::bytestr;
 use hapee_compiler::expr::sample::SampleExpr;
 use hapee_compiler::registry::SampleType;
 use std::net::IpAddr;
@@ -45,7 +46,8 @@ pub enum Value {
 
 impl Value {
     /// The sample as text, as HAProxy casts it to a string: binary samples end at their first
-    /// NUL byte (bytes that are not UTF-8 are replaced).
+    /// NUL byte. A string sample may hold any byte: those that are not UTF-8 are carried as
+    /// [`bytestr`] carries them, so [`Value::as_bytes`] gives them back.
     pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Value::Str(s) => s.as_str().into(),
@@ -54,7 +56,7 @@ impl Value {
             Value::Ip(ip) => ip.to_string().into(),
             Value::Bin(b) => {
                 let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
-                String::from_utf8_lossy(&b[..end])
+                bytestr::from_bytes(&b[..end])
             }
         }
     }
@@ -63,7 +65,7 @@ impl Value {
     pub fn as_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             Value::Bin(b) => b.as_ref().into(),
-            Value::Str(s) => s.as_bytes().into(),
+            Value::Str(s) => bytestr::to_bytes(s),
             other => other.as_text().into_owned().into_bytes().into(),
         }
     }

@@ -4,6 +4,7 @@
 use super::convert::{arg, Run};
 use super::{Unsupported, Value};
 use crate::txn::Txn;
+use hapee_compiler::bytestr;
 use hapee_compiler::expr::sample::Call;
 use std::collections::HashMap;
 
@@ -137,7 +138,7 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
                 move |v: Value, txn: Option<&Txn>| match parse(&v.as_bin()?) {
                     Parse::Valid(p) if p.kind == kind => {
                         let value = p.fields.get(field.as_str())?;
-                        Some(Value::Str(String::from_utf8_lossy(value).into_owned()))
+                        Some(Value::Str(bytestr::from_bytes(value).into_owned()))
                     }
                     Parse::NeedMore => super::proto::may_change(txn),
                     _ => None,

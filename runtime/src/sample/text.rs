@@ -3,6 +3,7 @@
 
 use super::convert::{arg, int_arg, pure, with_txn, Run};
 use super::{is_var_name, var, Unsupported, Value};
+use hapee_compiler::bytestr;
 use hapee_compiler::expr::sample::Call;
 
 /// The string converters this module prepares (`None`: not one of them).
@@ -46,7 +47,7 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             })
         }
         "field" | "word" => {
-            let (index, delims) = (int_arg(c, 0, 0)?, arg(c, 1).as_bytes().to_vec());
+            let (index, delims) = (int_arg(c, 0, 0)?, bytestr::to_bytes(arg(c, 1)).to_vec());
             let count = int_arg(c, 2, 1)?;
             let words = c.name == "word";
             pure(move |v| {
@@ -56,9 +57,7 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
                 } else {
                     field(&s, index, &delims, count)?
                 };
-                Some(Value::Str(
-                    String::from_utf8_lossy(&s[start..end]).into_owned(),
-                ))
+                Some(Value::Str(bytestr::from_bytes(&s[start..end]).into_owned()))
             })
         }
         "regsub" => {

@@ -42,7 +42,9 @@ pub fn write(db: &SourceDb, diags: &[Diagnostic]) -> Result<usize, String> {
                 text.replace_range(s..e, with);
             }
         }
-        std::fs::write(&f.name, text).map_err(|e| format!("cannot write {}: {e}", f.name))?;
+        // The bytes the file held that are not UTF-8 go back as they were read.
+        let bytes = hapee_compiler::bytestr::to_bytes(&text);
+        std::fs::write(&f.name, bytes).map_err(|e| format!("cannot write {}: {e}", f.name))?;
     }
     Ok(applied)
 }

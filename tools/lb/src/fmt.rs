@@ -69,7 +69,9 @@ pub fn run(args: &FmtArgs) -> u8 {
                     say!("{} would be reformatted", source.name);
                 }
             } else if differs {
-                if let Err(e) = std::fs::write(&source.name, &formatted) {
+                // The bytes the file held that are not UTF-8 go back as they were read.
+                let bytes = hapee_compiler::bytestr::to_bytes(&formatted);
+                if let Err(e) = std::fs::write(&source.name, bytes) {
                     eprintln!("hapee-lb fmt: cannot write {}: {e}", source.name);
                     return 2;
                 }

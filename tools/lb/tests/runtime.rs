@@ -19,6 +19,8 @@ mod bind_options;
 mod bodies;
 #[path = "runtime/bwlim.rs"]
 mod bwlim;
+#[path = "runtime/byte_strings.rs"]
+mod byte_strings;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
 #[path = "runtime/check_tls_files.rs"]

@@ -28,7 +28,8 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
                 .map_or(hyper::Version::HTTP_11, |r| r.version);
             let target = crate::http::target::written(txn, uri, version);
             let path = crate::http::target::path_of(target.as_bytes());
-            (!path.is_empty()).then(|| Value::Str(String::from_utf8_lossy(path).into_owned()))
+            (!path.is_empty())
+                .then(|| Value::Str(hapee_compiler::bytestr::from_bytes(path).into_owned()))
         })),
         "capture.req.ver" => one(txn
             .request
@@ -308,13 +309,10 @@ fn full_values(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> {
     occurrence(all, occ)
 }
 
-/// Header bytes as a string sample, or as binary when they are not UTF-8 (so that
-/// converters see the bytes the client sent).
+/// Header bytes as a string sample, whatever bytes they are (converters, formats and
+/// headers written from it see the bytes the client sent).
 fn bytes_value(b: &[u8]) -> Value {
-    match std::str::from_utf8(b) {
-        Ok(s) => Value::Str(s.to_string()),
-        Err(_) => Value::Bin(bytes::Bytes::copy_from_slice(b)),
-    }
+    Value::Str(hapee_compiler::bytestr::from_bytes(b).into_owned())
 }
 
 fn ips(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> {

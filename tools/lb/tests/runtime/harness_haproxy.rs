@@ -218,6 +218,18 @@ impl Side<'_> {
         self.stdout()
     }
 
+    /// Its standard output's bytes, which need not be UTF-8 (a log line carrying a sample's
+    /// bytes), once `logged` holds on them (or after 10 s).
+    pub fn stdout_bytes_when(&self, logged: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+        let dir = match self {
+            Side::Hapee(p) => p.dir.join("stdout.log"),
+            Side::Haproxy(h) => h.dir.join("out.log"),
+        };
+        let read = || std::fs::read(&dir).unwrap_or_default();
+        wait_until(Duration::from_secs(10), || logged(&read()));
+        read()
+    }
+
     /// What `select` takes out of its standard output once that is `at_least` items (or
     /// after 10 s): the log lines a test compares, say.
     pub fn selected<L>(&self, select: impl Fn(&str) -> Vec<L>, at_least: usize) -> Vec<L> {
