@@ -733,6 +733,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_side_samples_are_fetched_for() {
+        let request_rules = at::FE_HRQ_HDR | at::BE_HRQ_HDR;
+        let response_rules = at::FE_HRS_HDR | at::BE_HRS_HDR;
+        assert_eq!(side(request_rules), Some(false));
+        assert_eq!(side(at::FE_CON_ACC), Some(false));
+        assert_eq!(side(response_rules), Some(true));
+        assert_eq!(side(at::BE_STO_RUL), Some(true));
+        // Logs and scripts outside rules: neither.
+        assert_eq!(side(u32::MAX), None);
+        assert_eq!(side(at::BE_CHK_RUL), None);
+        assert!(for_response(response_rules) && !for_response(request_rules));
+        // Fetched for the response: `hdr` reads it, `path` (the request's buffer) nothing,
+        // `method` (kept in the transaction) as anywhere.
+        assert_eq!(for_response_reads("hdr"), ForResponse::Response);
+        assert_eq!(for_response_reads("cookie"), ForResponse::Response);
+        assert_eq!(for_response_reads("path"), ForResponse::Nothing);
+        assert_eq!(for_response_reads("req.hdr"), ForResponse::Nothing);
+        assert_eq!(for_response_reads("method"), ForResponse::Same);
+        assert_eq!(for_response_reads("res.hdr"), ForResponse::Same);
+        assert_eq!(for_response_reads("src"), ForResponse::Same);
+    }
+
+    #[test]
     fn fetches_reading_http_messages() {
         assert!(reads_http("req.hdr"));
         assert!(reads_http("res.hdr"));
