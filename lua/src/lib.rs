@@ -363,7 +363,7 @@ fn snapshot(t: &Txn) -> Txn {
     c.response = t.response.clone();
     c.vars = t.vars.clone();
     c.places.set(t.places.get());
-    if let Some(p) = t.rare().and_then(|r| txn::Private::of(r)) {
+    if let Some(p) = t.rare().and_then(txn::Private::of) {
         c.rare_mut().script_data = Some(Box::new(p));
     }
     c
