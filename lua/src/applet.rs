@@ -122,7 +122,9 @@ end";
 impl UserData for AppletHttp {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletHttp| &a.cell);
-        crate::txn::priv_methods(m, |a: &AppletHttp| (&a.cell, a.state.id));
+        crate::txn::priv_methods(m, |a: &AppletHttp| {
+            crate::txn::PrivSlot::Stream(&a.cell, a.state.id)
+        });
         crate::errors::add_method(
             m,
             "set_status",
@@ -462,7 +464,9 @@ fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
 impl UserData for AppletTcp {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletTcp| &a.cell);
-        crate::txn::priv_methods(m, |a: &AppletTcp| (&a.cell, a.state_id));
+        crate::txn::priv_methods(m, |a: &AppletTcp| {
+            crate::txn::PrivSlot::Stream(&a.cell, a.state_id)
+        });
         crate::errors::add_async_method(
             m,
             "receive",

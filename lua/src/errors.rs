@@ -25,6 +25,23 @@ pub fn unplaced(message: impl std::fmt::Display) -> mlua::Error {
     mlua::Error::runtime(format!("{UNPLACED}{message}"))
 }
 
+/// The error of HAProxy's functions that raise whatever is on top of their stack with
+/// `lua_error` (their last argument, else the object): a string or a number is the message,
+/// placed nowhere; another value is HAProxy's `unknown runtime error`.
+pub fn raised(lua: &Lua, value: &Value) -> mlua::Error {
+    match value {
+        Value::String(_) | Value::Integer(_) | Value::Number(_) => {
+            let text = lua
+                .coerce_string(value.clone())
+                .ok()
+                .flatten()
+                .map_or_else(String::new, |s| s.to_string_lossy());
+            unplaced(text)
+        }
+        _ => unplaced(UNKNOWN),
+    }
+}
+
 /// What the caller gave back: the function's results, or its failure.
 pub fn outcome(mut values: MultiValue) -> mlua::Result<MultiValue> {
     match values.pop_front() {

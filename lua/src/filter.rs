@@ -8,6 +8,7 @@
 use crate::http_msg::{HttpMsg, Payload, SharedPayload};
 use crate::state::State;
 use hapee_compiler::plan::filters::ScriptFilter as FilterLine;
+use hapee_compiler::registry::RuleSet;
 use hapee_runtime::script::{FilterStep, FilterVerdict, ScriptFilter};
 use hapee_runtime::txn::Txn;
 use mlua::{Function, MultiValue, Table, UserData, Value};
@@ -164,6 +165,7 @@ pub fn attach(
         mark,
         http,
         wake: None,
+        privates: Default::default(),
     }))
 }
 
@@ -201,6 +203,9 @@ struct LuaFilter {
     http: bool,
     /// The wake time the last payload callback set.
     wake: Option<std::time::Duration>,
+    /// The private values of its callbacks (`txn:set_priv`), the request's and the
+    /// response's: HAProxy runs each direction of a filter in a Lua context of its own.
+    privates: [Arc<crate::txn::AppletPrivate>; 2],
 }
 
 fn timed_out(e: &mlua::Error) -> bool {
@@ -241,6 +246,15 @@ impl LuaFilter {
             Ok(lent) => lent,
             Err(e) => return (txn, Err(e), 0),
         };
+        lent.keep_private(Some(self.privates[usize::from(response)].clone()));
+        // The callback fetches for its channel's side.
+        let set = match (self.http, response) {
+            (true, false) => RuleSet::HttpRequest,
+            (true, true) => RuleSet::HttpResponse,
+            (false, false) => RuleSet::TcpRequestContent,
+            (false, true) => RuleSet::TcpResponseContent,
+        };
+        let places = txn.fetch_at(hapee_runtime::rules::places(set));
         *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
         let result = (|| {
             let mut third = Value::Nil;
@@ -279,6 +293,7 @@ impl LuaFilter {
             out
         })();
         let txn = crate::take_back(&lent.cell);
+        txn.fetch_at(places);
         let outgoing = lent.outgoing(response);
         crate::txn::LuaTxn::give_back(state, lent);
         (txn, result.map(Some), outgoing)

@@ -362,6 +362,10 @@ fn snapshot(t: &Txn) -> Txn {
     }
     c.response = t.response.clone();
     c.vars = t.vars.clone();
+    c.places.set(t.places.get());
+    if let Some(p) = t.rare().and_then(txn::Private::of) {
+        c.rare_mut().script_data = Some(Box::new(p));
+    }
     c
 }
 
@@ -410,6 +414,9 @@ impl Hooks for ThreadHooks {
             };
             core::clear_wake_time();
             let last = last_call(phase, &txn);
+            // The script fetches as the rules around it do (for the response in a response
+            // rule).
+            let places = txn.fetch_at(hapee_runtime::rules::places(phase.rule_set()));
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
             if let Some(l) = &lend_to {
                 l.wake();
@@ -426,6 +433,7 @@ impl Hooks for ThreadHooks {
             }
             .await;
             let txn = take_back(&lent.cell);
+            txn.fetch_at(places);
             let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
@@ -649,8 +657,6 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
         };
         state::load_file(s, &file.display().to_string(), args)?;
         let r = s.registered.lock().unwrap_or_else(|e| e.into_inner());
-        use hapee_compiler::registry::RuleSet;
-        use hapee_runtime::script::Phase;
         let actions = r
             .action_order
             .iter()
@@ -658,12 +664,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 let sets = r.actions[name]
                     .iter()
                     .flat_map(|a| a.phases.iter())
-                    .map(|p| match p {
-                        Phase::HttpRequest => RuleSet::HttpRequest,
-                        Phase::HttpResponse => RuleSet::HttpResponse,
-                        Phase::TcpRequest => RuleSet::TcpRequestContent,
-                        Phase::TcpResponse => RuleSet::TcpResponseContent,
-                    })
+                    .map(|p| p.rule_set())
                     .collect();
                 (name.clone(), sets)
             })

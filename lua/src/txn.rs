@@ -51,6 +51,9 @@ struct CallMarks {
     /// The outgoing lengths of the request and response channels (`txn.req:forward`).
     request_out: Arc<AtomicUsize>,
     response_out: Arc<AtomicUsize>,
+    /// A private value of the caller's own instead of the stream's (a filter's, one per
+    /// direction, as HAProxy gives each filter a Lua context per channel).
+    own_private: Mutex<Option<Arc<AppletPrivate>>>,
 }
 
 /// A `TXN` object lent to a call, with the (empty) cell through which it reaches the call's
@@ -83,6 +86,7 @@ impl LuaTxn {
             }
             lent.call.request_out.store(0, Ordering::Relaxed);
             lent.call.response_out.store(0, Ordering::Relaxed);
+            lent.keep_private(None);
             return Ok(lent);
         }
         let cell: TxnCell = Arc::new(Mutex::new(None));
@@ -183,6 +187,14 @@ impl LentTxn {
         count.load(Ordering::Relaxed)
     }
 
+    /// Gives the call's `set_priv`/`get_priv` the private value `own` instead of the
+    /// stream's (`None`: the stream's).
+    pub fn keep_private(&self, own: Option<Arc<AppletPrivate>>) {
+        if let Ok(mut p) = self.call.own_private.lock() {
+            *p = own;
+        }
+    }
+
     /// How the script ended the transaction with `txn:done()`, if it did.
     pub fn ending(&self) -> Option<Option<ScriptReply>> {
         let ending = self.call.done.lock().ok()?.take();
@@ -191,9 +203,20 @@ impl LentTxn {
 }
 
 /// Private data a script keeps in the transaction (`set_priv`), with the state that owns it.
-struct Private {
+#[derive(Clone)]
+pub(crate) struct Private {
     state: usize,
     value: Value,
+}
+
+impl Private {
+    /// The transaction's private value, if a script set one.
+    pub(crate) fn of(rare: &hapee_runtime::txn::TxnRare) -> Option<Private> {
+        rare.script_data
+            .as_ref()?
+            .downcast_ref::<Private>()
+            .cloned()
+    }
 }
 
 /// Methods only, no fields: mlua makes the methods table the userdata's `__index`, which
@@ -211,7 +234,12 @@ impl UserData for LuaTxn {
                 })?;
             with_txn(&this.cell, |t| t.log_level = Some(level))
         });
-        priv_methods(m, |t: &LuaTxn| (&t.cell, t.state.id));
+        priv_methods(m, |t: &LuaTxn| {
+            match t.call.own_private.lock().ok().and_then(|p| p.clone()) {
+                Some(own) => PrivSlot::Own(own),
+                None => PrivSlot::Stream(&t.cell, t.state.id),
+            }
+        });
         // The queue priority, limited as `http-request set-priority-class/offset` limit it.
         m.add_method("set_priority_class", |lua, this, args: MultiValue| {
             let class: i64 = exact(lua, args, true, 2, "set_priority_class")?;
@@ -285,26 +313,46 @@ impl UserData for LuaTxn {
 /// service reads what an action of its stream set.
 pub fn priv_methods<T: 'static, M: UserDataMethods<T>>(
     m: &mut M,
-    where_of: fn(&T) -> (&TxnCell, usize),
+    where_of: fn(&T) -> PrivSlot<'_>,
 ) {
     m.add_method("set_priv", move |lua, this, args: MultiValue| {
         let value: Value = exact(lua, args, true, 2, "set_priv")?;
-        let (cell, state) = where_of(this);
-        with_txn(cell, |t| {
-            t.rare_mut().script_data = Some(Box::new(Private { state, value }))
-        })
+        match where_of(this) {
+            PrivSlot::Stream(cell, state) => with_txn(cell, |t| {
+                t.rare_mut().script_data = Some(Box::new(Private { state, value }))
+            }),
+            PrivSlot::Own(own) => {
+                let key = lua.create_registry_value(value)?;
+                if let Ok(mut p) = own.lock() {
+                    *p = Some(key);
+                }
+                Ok(())
+            }
+        }
     });
     m.add_method("get_priv", move |lua, this, args: MultiValue| {
         exact::<()>(lua, args, true, 1, "get_priv")?;
-        let (cell, state) = where_of(this);
-        with_txn(cell, |t| {
-            t.rare()
-                .and_then(|r| r.script_data.as_ref())
-                .and_then(|d| d.downcast_ref::<Private>())
-                .filter(|p| p.state == state)
-                .map_or(Value::Nil, |p| p.value.clone())
-        })
+        match where_of(this) {
+            PrivSlot::Stream(cell, state) => with_txn(cell, |t| {
+                t.rare()
+                    .and_then(Private::of)
+                    .filter(|p| p.state == state)
+                    .map_or(Value::Nil, |p| p.value)
+            }),
+            PrivSlot::Own(own) => match own.lock().ok().as_deref().and_then(Option::as_ref) {
+                Some(key) => lua.registry_value::<Value>(key),
+                None => Ok(Value::Nil),
+            },
+        }
     });
+}
+
+/// Where `set_priv`/`get_priv` keep their value.
+pub enum PrivSlot<'a> {
+    /// The stream's (of the state numbered so), which its actions, fetches and services share.
+    Stream(&'a TxnCell, usize),
+    /// A caller's own.
+    Own(Arc<AppletPrivate>),
 }
 
 /// A command's private value (`set_priv`/`get_priv`): it has no stream to keep it with.
@@ -497,12 +545,28 @@ pub(crate) fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) ->
     }
 }
 
+impl Http {
+    /// HAProxy's check that a `req_*` function runs for the request and a `res_*` one for
+    /// the response (the side of the rules or filter callback the script runs in): on the
+    /// other side it raises `top`, its last argument.
+    fn side(&self, lua: &Lua, response: bool, top: &Value) -> mlua::Result<()> {
+        let side = with_txn(&self.cell, |t| {
+            hapee_compiler::registry::capabilities::side(t.places.get())
+        })?;
+        match side {
+            Some(s) if s != response => Err(crate::errors::raised(lua, top)),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl UserData for Http {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         for (prefix, response) in [("req", false), ("res", true)] {
             let label = format!("{prefix}_get_headers");
             m.add_method(label.clone(), move |lua, this, args: MultiValue| {
                 exact::<()>(lua, args, true, 1, &label)?;
+                this.side(lua, response, &Value::Nil)?;
                 let h = with_txn(&this.cell, |t| {
                     heads(t, response).map(|h| h.clone()).unwrap_or_default()
                 })?;
@@ -514,8 +578,10 @@ impl UserData for Http {
                 m.add_method(
                     format!("{prefix}_{op}_header"),
                     move |lua, this, args: MultiValue| {
-                        let (name, value): (String, String) = exact(lua, args, true, 3, &label)?;
-                        let (n, v) = header_pair(&name, &value)?;
+                        let (name, value): (mlua::String, mlua::String) =
+                            exact(lua, args, true, 3, &label)?;
+                        this.side(lua, response, &Value::String(value.clone()))?;
+                        let (n, v) = header_pair(&name.to_str()?, &value.to_str()?)?;
                         with_txn(&this.cell, |t| put_header(t, response, n, v, replace))
                     },
                 );
@@ -524,8 +590,9 @@ impl UserData for Http {
             m.add_method(
                 format!("{prefix}_del_header"),
                 move |lua, this, args: MultiValue| {
-                    let name: String = exact(lua, args, true, 2, &label)?;
-                    let (n, _) = header_pair(&name, "")?;
+                    let name: mlua::String = exact(lua, args, true, 2, &label)?;
+                    this.side(lua, response, &Value::String(name.clone()))?;
+                    let (n, _) = header_pair(&name.to_str()?, "")?;
                     with_txn(&this.cell, |t| {
                         if let Some(h) = heads(t, response) {
                             hapee_runtime::http::header_order::remove(h, &n);
@@ -542,8 +609,10 @@ impl UserData for Http {
                 m.add_method(
                     format!("{prefix}_rep_{op}"),
                     move |lua, this, args: MultiValue| {
-                        let (name, regex, replace): (String, String, String) =
+                        let (name, regex, replace): (String, String, mlua::String) =
                             exact(lua, args, true, 4, &label)?;
+                        this.side(lua, response, &Value::String(replace.clone()))?;
+                        let replace = replace.to_str()?.to_string();
                         let (n, _) = header_pair(&name, "")?;
                         let re = regex::Regex::new(&regex)
                             .map_err(|e| mlua::Error::runtime(e.to_string()))?;
@@ -556,10 +625,12 @@ impl UserData for Http {
                 );
             }
         }
-        crate::errors::add_method(m, "req_set_method", |_, this, method: String| {
+        crate::errors::add_method(m, "req_set_method", |lua, this, method: String| {
+            this.side(lua, false, &Value::String(lua.create_string(&method)?))?;
             with_txn(&this.cell, |t| set_method(t, &method))
         });
-        crate::errors::add_method(m, "req_set_path", |_, this, path: String| {
+        crate::errors::add_method(m, "req_set_path", |lua, this, path: String| {
+            this.side(lua, false, &Value::String(lua.create_string(&path)?))?;
             with_txn(&this.cell, |t| {
                 rewrite_uri(t, |u| match u.query() {
                     Some(q) => format!("{path}?{q}"),
@@ -567,7 +638,8 @@ impl UserData for Http {
                 })
             })
         });
-        crate::errors::add_method(m, "req_set_query", |_, this, query: String| {
+        crate::errors::add_method(m, "req_set_query", |lua, this, query: String| {
+            this.side(lua, false, &Value::String(lua.create_string(&query)?))?;
             with_txn(&this.cell, |t| {
                 rewrite_uri(t, |u| {
                     let q = query.trim_start_matches('?');
@@ -579,13 +651,19 @@ impl UserData for Http {
                 })
             })
         });
-        crate::errors::add_method(m, "req_set_uri", |_, this, uri: String| {
+        crate::errors::add_method(m, "req_set_uri", |lua, this, uri: String| {
+            this.side(lua, false, &Value::String(lua.create_string(&uri)?))?;
             with_txn(&this.cell, |t| rewrite_uri(t, |_| uri.clone()))
         });
         crate::errors::add_method(
             m,
             "res_set_status",
-            |_, this, (status, reason): (u16, Option<String>)| {
+            |lua, this, (status, reason): (u16, Option<String>)| {
+                let top = match &reason {
+                    Some(r) => Value::String(lua.create_string(r)?),
+                    None => Value::Integer(i64::from(status)),
+                };
+                this.side(lua, true, &top)?;
                 // The phrase given, else HAProxy's for the status (as `set-status` does).
                 with_txn(&this.cell, |t| {
                     if let Some(r) = t.response.as_mut() {

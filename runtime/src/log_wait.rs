@@ -70,11 +70,13 @@ pub mod bits {
         of_items(&format.items) | if http && sample { REQ } else { 0 }
     }
 
-    /// Whether a fetch reads the HTTP request or response.
+    /// Whether a fetch reads the HTTP request or response; a script's fetch (`lua.<name>`)
+    /// counts as one, as HAProxy registers them as using any HTTP source.
     fn http_fetch(name: &str) -> bool {
         use hapee_compiler::registry::FetchScope;
-        hapee_compiler::registry::fetch(name)
-            .is_some_and(|d| matches!(d.scope, FetchScope::L7Request | FetchScope::L7Response))
+        name.starts_with("lua.")
+            || hapee_compiler::registry::fetch(name)
+                .is_some_and(|d| matches!(d.scope, FetchScope::L7Request | FetchScope::L7Response))
     }
 }
 

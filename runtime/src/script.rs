@@ -164,6 +164,19 @@ pub enum Phase {
     TcpResponse,
 }
 
+impl Phase {
+    /// The rules the action is written in.
+    pub fn rule_set(self) -> hapee_compiler::registry::RuleSet {
+        use hapee_compiler::registry::RuleSet;
+        match self {
+            Phase::HttpRequest => RuleSet::HttpRequest,
+            Phase::HttpResponse => RuleSet::HttpResponse,
+            Phase::TcpRequest => RuleSet::TcpRequestContent,
+            Phase::TcpResponse => RuleSet::TcpResponseContent,
+        }
+    }
+}
+
 /// A call of a script action written in a rule (`http-request lua.<name> [args]`).
 #[derive(Debug, Clone)]
 pub struct ScriptCall {

@@ -596,6 +596,74 @@ pub fn fetch_places(name: &str) -> Option<u32> {
     fetch_row(name).map(|&(_, places)| places)
 }
 
+/// The check points of the response's side: its content and HTTP rules, a backend's
+/// stick-store rules.
+pub const RESPONSE_SIDE: u32 = at::BE_RES_CNT
+    | at::BE_HRS_HDR
+    | at::BE_HRS_BDY
+    | at::BE_STO_RUL
+    | at::FE_RES_CNT
+    | at::FE_HRS_HDR
+    | at::FE_HRS_BDY;
+
+/// The check points of the request's side, from the connection's acceptance to the server
+/// connection's source.
+pub const REQUEST_SIDE: u32 = (at::BE_SRV_CON << 1) - 1;
+
+/// The side samples fetched at check points `places` are fetched for (HAProxy's
+/// `SMP_OPT_DIR_*`): `Some(true)` the response's at response points only, `Some(false)` the
+/// request's at request points only. Logs and scripts outside rules (`places` naming every
+/// point) fetch for neither in particular.
+pub fn side(places: u32) -> Option<bool> {
+    match (places & REQUEST_SIDE != 0, places & RESPONSE_SIDE != 0) {
+        (false, true) if places & !RESPONSE_SIDE == 0 => Some(true),
+        (true, false) if places & !REQUEST_SIDE == 0 => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether samples fetched at check points `places` are fetched for the response (see
+/// [`side`]).
+pub fn for_response(places: u32) -> bool {
+    side(places) == Some(true)
+}
+
+/// Source bits of what HAProxy reads from an HTTP message's buffer (the volatile parts:
+/// line, headers, body), which the channel no longer holds once forwarded: the request's
+/// (HRQHV, HRQBO) and the response's (HRSHV, HRSBO). The permanent parts (HRQHP, HRSHP:
+/// method, status, captures) are kept in the transaction.
+const REQUEST_BUFFER: u32 = 1 << 8 | 1 << 10;
+const RESPONSE_BUFFER: u32 = 1 << 16 | 1 << 18;
+
+/// What fetch `name` reads when fetched for the response, as HAProxy's HTTP fetches read
+/// the channel of the direction they run for: one reading both messages' buffers (`hdr`,
+/// `cookie`) reads the response's; one reading only the request's buffer finds nothing
+/// (HAProxy refuses the request channel in that direction, and the request was forwarded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForResponse {
+    /// As at any other point.
+    Same,
+    /// The response's message instead of the request's.
+    Response,
+    /// Nothing.
+    Nothing,
+}
+
+/// See [`ForResponse`]; `Same` for a fetch not in the table.
+pub fn for_response_reads(name: &str) -> ForResponse {
+    let Some(sources) = fetch_sources(name) else {
+        return ForResponse::Same;
+    };
+    match (
+        sources & REQUEST_BUFFER != 0,
+        sources & RESPONSE_BUFFER != 0,
+    ) {
+        (true, true) => ForResponse::Response,
+        (true, false) => ForResponse::Nothing,
+        _ => ForResponse::Same,
+    }
+}
+
 /// Whether fetch `name` reads the HTTP request (its line, headers or body): in TCP mode
 /// HAProxy parses the client's held bytes as one for it.
 pub fn reads_http_request(name: &str) -> bool {
@@ -663,6 +731,29 @@ pub fn place_name(places: u32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_side_samples_are_fetched_for() {
+        let request_rules = at::FE_HRQ_HDR | at::BE_HRQ_HDR;
+        let response_rules = at::FE_HRS_HDR | at::BE_HRS_HDR;
+        assert_eq!(side(request_rules), Some(false));
+        assert_eq!(side(at::FE_CON_ACC), Some(false));
+        assert_eq!(side(response_rules), Some(true));
+        assert_eq!(side(at::BE_STO_RUL), Some(true));
+        // Logs and scripts outside rules: neither.
+        assert_eq!(side(u32::MAX), None);
+        assert_eq!(side(at::BE_CHK_RUL), None);
+        assert!(for_response(response_rules) && !for_response(request_rules));
+        // Fetched for the response: `hdr` reads it, `path` (the request's buffer) nothing,
+        // `method` (kept in the transaction) as anywhere.
+        assert_eq!(for_response_reads("hdr"), ForResponse::Response);
+        assert_eq!(for_response_reads("cookie"), ForResponse::Response);
+        assert_eq!(for_response_reads("path"), ForResponse::Nothing);
+        assert_eq!(for_response_reads("req.hdr"), ForResponse::Nothing);
+        assert_eq!(for_response_reads("method"), ForResponse::Same);
+        assert_eq!(for_response_reads("res.hdr"), ForResponse::Same);
+        assert_eq!(for_response_reads("src"), ForResponse::Same);
+    }
 
     #[test]
     fn fetches_reading_http_messages() {

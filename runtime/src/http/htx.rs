@@ -88,21 +88,7 @@ fn message(txn: &Txn, response: bool) -> Option<Held> {
 /// Whether samples are being fetched on the response (a response rule), as HAProxy picks a
 /// fetch's channel; elsewhere, logs included, on the request.
 fn on_response(txn: &Txn) -> bool {
-    use hapee_compiler::registry::capabilities::at;
-    let places = txn.places.get();
-    let response = at::BE_RES_CNT
-        | at::BE_HRS_HDR
-        | at::BE_HRS_BDY
-        | at::FE_RES_CNT
-        | at::FE_HRS_HDR
-        | at::FE_HRS_BDY;
-    let request = at::FE_REQ_CNT
-        | at::FE_HRQ_HDR
-        | at::FE_HRQ_BDY
-        | at::BE_REQ_CNT
-        | at::BE_HRQ_HDR
-        | at::BE_HRQ_BDY;
-    places & response != 0 && places & request == 0
+    hapee_compiler::registry::capabilities::for_response(txn.places.get())
 }
 
 /// A request head's data bytes in internal form, as it arrived: what HAProxy counts as

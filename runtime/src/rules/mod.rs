@@ -408,7 +408,7 @@ impl Action {
 }
 
 /// HAProxy's check point bits of a rule set: where its samples are fetched.
-fn places(set: RuleSet) -> u32 {
+pub fn places(set: RuleSet) -> u32 {
     use hapee_compiler::registry::capabilities::at;
     match set {
         RuleSet::TcpRequestConnection => at::FE_CON_ACC,

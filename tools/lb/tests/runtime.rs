@@ -199,6 +199,8 @@ mod lua_regtests;
 mod lua_runtime_api;
 #[path = "runtime/lua_shapes.rs"]
 mod lua_shapes;
+#[path = "runtime/lua_sides.rs"]
+mod lua_sides;
 #[path = "runtime/lua_stktable.rs"]
 mod lua_stktable;
 #[path = "runtime/lua_surface.rs"]

@@ -103,6 +103,16 @@ fn text(s: &str) -> Vec<Value> {
     vec![Value::Str(s.to_string())]
 }
 
+/// The response fetch that fetch `name`, which reads either message, is when fetched for the
+/// response (`hdr` is `res.hdr` there, `cookie` the response's `res.cook`).
+pub(super) fn response_reading(name: &str) -> &str {
+    match name {
+        "hdr" => "res.hdr",
+        "cookie" => "res.cook",
+        _ => name,
+    }
+}
+
 /// Fetches of the response (`None`: not one).
 fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> {
     let a0 = args.first().map_or("", String::as_str);

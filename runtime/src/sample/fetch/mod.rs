@@ -10,6 +10,7 @@ pub(crate) use internal::{backend, current_server, frontend};
 
 use super::{Fetch, Value};
 use crate::txn::Txn;
+use hapee_compiler::registry::capabilities::for_response;
 
 /// Whether a fetch reads the stream rather than the session: a line logged without a
 /// stream (a request HAProxy's parser refused) finds nothing there, as HAProxy's fetches of
@@ -51,7 +52,15 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
     if let Some(t) = &f.table {
         return t.fetch_value(txn).into_iter().collect();
     }
-    let name = f.name.as_str();
+    let mut name = f.name.as_str();
+    if for_response(txn.places.get()) {
+        use hapee_compiler::registry::capabilities::{for_response_reads, ForResponse};
+        match for_response_reads(name) {
+            ForResponse::Same => {}
+            ForResponse::Nothing => return Vec::new(),
+            ForResponse::Response => name = http::response_reading(name),
+        }
+    }
     if txn.session_log && of_the_stream(name) {
         return Vec::new();
     }
