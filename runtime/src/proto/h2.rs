@@ -225,7 +225,13 @@ where
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
         .interim_responses(ctx.shared.early_hints)
         .auto_date_header(false)
-        .header_limits(header_limits(&ctx.shared));
+        .header_limits(header_limits(&ctx.shared))
+        // The connection window stays at 65,535 until the client's first DATA, then opens to
+        // 2^31-1, and each DATA is acknowledged as it is consumed, stream first, as HAProxy's
+        // HTTP/2 demultiplexer does (hyper's default announced 1 MB at once).
+        .haproxy_window_updates()
+        // A client's FIN after complete requests still gets their answers, as from HAProxy.
+        .answer_after_eof();
     // WebSocket over HTTP/2 (RFC 8441), announced as HAProxy does unless
     // `h2-workaround-bogus-websocket-clients` keeps it from clients that misuse it.
     if tune.extended_connect {

@@ -93,6 +93,8 @@ mod global_wire_settings;
 mod h2_buffers;
 #[path = "runtime/h2_client_ends.rs"]
 mod h2_client_ends;
+#[path = "runtime/h2_client_frames.rs"]
+mod h2_client_frames;
 #[path = "runtime/h2_client_limits.rs"]
 mod h2_client_limits;
 #[path = "runtime/h2_clients.rs"]
@@ -107,6 +109,8 @@ mod h2_pools_tls;
 mod h2_reload;
 #[path = "runtime/h2_servers.rs"]
 mod h2_servers;
+#[path = "runtime/h2_wire.rs"]
+mod h2_wire;
 #[path = "runtime/h3.rs"]
 mod h3;
 #[path = "runtime/h3_early.rs"]

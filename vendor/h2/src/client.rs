@@ -1372,6 +1372,8 @@ where
                 local_error_reset_streams_max: builder.local_max_error_reset_streams,
                 settings: builder.settings,
                 data_frame_budget: builder.data_frame_budget,
+                haproxy_window_updates: false,
+                answer_after_eof: false,
             },
         );
         let send_request = SendRequest {

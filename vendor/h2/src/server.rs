@@ -266,6 +266,12 @@ pub struct Builder {
 
     /// hapee patch: HAProxy's bounds on received header blocks, when asked for.
     header_limits: Option<crate::codec::HeaderLimits>,
+
+    /// hapee patch: window updates as HAProxy 2.7 sends them, when asked for.
+    haproxy_window_updates: bool,
+
+    /// hapee patch: complete requests answered after the client's FIN, when asked for.
+    answer_after_eof: bool,
 }
 
 pub use crate::codec::HeaderLimits;
@@ -673,6 +679,8 @@ impl Builder {
             local_max_error_reset_streams: Some(proto::DEFAULT_LOCAL_RESET_COUNT_MAX),
             data_frame_budget: proto::DataFrameBudget::Auto,
             header_limits: None,
+            haproxy_window_updates: false,
+            answer_after_eof: false,
         }
     }
 
@@ -1089,6 +1097,25 @@ impl Builder {
     /// does (see [`HeaderLimits`]), on top of the header list size.
     pub fn header_limits(&mut self, limits: HeaderLimits) -> &mut Self {
         self.header_limits = Some(limits);
+        self
+    }
+
+    /// hapee patch: acknowledges received DATA as HAProxy 2.7's HTTP/2 demultiplexer does:
+    /// every byte consumed is announced at the next write, the stream's WINDOW_UPDATE before
+    /// the connection's, and the connection window, left at the protocol's 65,535 until then,
+    /// opens to 2^31-1 with the first connection WINDOW_UPDATE. Keep the initial connection
+    /// window at its default for the opening to be the one HAProxy sends.
+    pub fn haproxy_window_updates(&mut self, enabled: bool) -> &mut Self {
+        self.haproxy_window_updates = enabled;
+        self
+    }
+
+    /// hapee patch: when the client closes its side of the connection (a FIN), the streams
+    /// whose request had ended are still answered, as HAProxy does, and the connection closes
+    /// after the last answer; the streams still receiving end in error as before. Without it,
+    /// a FIN ends every stream (h2's default).
+    pub fn answer_after_eof(&mut self, enabled: bool) -> &mut Self {
+        self.answer_after_eof = enabled;
         self
     }
 
@@ -1558,6 +1585,8 @@ where
                                 .local_max_error_reset_streams,
                             settings: self.builder.settings.clone(),
                             data_frame_budget: self.builder.data_frame_budget,
+                            haproxy_window_updates: self.builder.haproxy_window_updates,
+                            answer_after_eof: self.builder.answer_after_eof,
                         },
                     );
 

@@ -5,27 +5,11 @@
 //! still counted open in the line, as HAProxy's session outlives its streams. The frames are
 //! written by the test: no packaged client leaves mid-upload in a chosen way.
 
+use crate::h2_wire::{frame, literal};
 use crate::harness::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    f.extend_from_slice(&[kind, flags]);
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// A literal header field without indexing, its name a literal too.
-fn literal(block: &mut Vec<u8>, name: &str, value: &str) {
-    block.push(0);
-    block.push(name.len() as u8);
-    block.extend_from_slice(name.as_bytes());
-    block.push(value.len() as u8);
-    block.extend_from_slice(value.as_bytes());
-}
 
 /// How the client leaves.
 #[derive(Clone, Copy, Debug)]

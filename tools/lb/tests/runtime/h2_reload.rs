@@ -2,6 +2,7 @@
 //! including the ones a client queues on reading a response and drops itself when a GOAWAY
 //! comes in the same read (as nghttp2 does: h2load, nghttp, curl).
 
+use crate::h2_wire::frame;
 use crate::harness::*;
 use crate::reload::{master_cli, start_master, wait_new_worker, workers};
 use std::io::{ErrorKind, Read, Write};
@@ -13,15 +14,6 @@ const IN_FLIGHT: u32 = 10;
 
 /// `GET /` to host `t`, HPACK-coded from the static table and literals (no dynamic table).
 const REQUEST_BLOCK: [u8; 6] = [0x82, 0x86, 0x84, 0x01, 0x01, b't'];
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut f = len.to_be_bytes()[1..].to_vec();
-    f.extend_from_slice(&[kind, flags]);
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
 
 /// What one client saw.
 #[derive(Default)]

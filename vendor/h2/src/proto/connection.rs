@@ -57,6 +57,14 @@ where
     /// Stream state handler
     streams: Streams<B, P>,
 
+    /// hapee patch: streams whose request ended are answered after the peer's FIN
+    /// (`server::Builder::answer_after_eof`).
+    answer_after_eof: bool,
+
+    /// hapee patch: the peer's FIN came and streams were kept to be answered: nothing more is
+    /// read, and the connection closes once they are done.
+    eof: bool,
+
     /// A `tracing` span tracking the lifetime of the connection.
     span: tracing::Span,
 
@@ -74,6 +82,10 @@ struct DynConnection<'a, B: Buf = Bytes> {
     error: &'a mut Option<frame::GoAway>,
 
     ping_pong: &'a mut PingPong,
+
+    answer_after_eof: bool,
+
+    eof: &'a mut bool,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +99,10 @@ pub(crate) struct Config {
     pub local_error_reset_streams_max: Option<usize>,
     pub settings: frame::Settings,
     pub data_frame_budget: DataFrameBudget,
+    /// hapee patch: window updates as HAProxy 2.7 sends them (see `Recv::haproxy_windows`).
+    pub haproxy_window_updates: bool,
+    /// hapee patch: answer the ended streams after the peer's FIN (see `ConnectionInner::eof`).
+    pub answer_after_eof: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -160,6 +176,7 @@ where
                 remote_max_initiated,
                 local_max_error_reset_streams: config.local_error_reset_streams_max,
                 data_frame_budget: config.data_frame_budget,
+                haproxy_window_updates: config.haproxy_window_updates,
             }
         }
         let streams = Streams::new(streams_config(&config));
@@ -175,6 +192,8 @@ where
                 ping_pong: PingPong::new(),
                 settings: Settings::new(config.settings),
                 streams,
+                answer_after_eof: config.answer_after_eof,
+                eof: false,
                 span,
                 _phantom: PhantomData,
             },
@@ -348,6 +367,14 @@ where
                                 |err| self.remote_go_away_if_idle().unwrap_or_else(|| err.into()),
                             )?;
 
+                            // hapee patch: after the peer's FIN, the last answer sent closes
+                            // the connection (no GOAWAY: HAProxy sends none then).
+                            if self.inner.eof && !self.inner.streams.has_streams() {
+                                self.inner.state =
+                                    State::Closing(Reason::NO_ERROR, Initiator::Library);
+                                continue;
+                            }
+
                             if (self.inner.error.is_some()
                                 || self.inner.go_away.should_close_on_idle())
                                 && !self.inner.streams.has_streams()
@@ -416,6 +443,12 @@ where
             }
             ready!(self.poll_ready(cx))?;
 
+            // hapee patch: nothing is read after the peer's FIN (see `ConnectionInner::eof`);
+            // `poll` closes once the streams kept are answered.
+            if self.inner.eof {
+                return Poll::Pending;
+            }
+
             match self
                 .inner
                 .as_dyn()
@@ -457,6 +490,8 @@ where
             streams,
             error,
             ping_pong,
+            answer_after_eof,
+            eof,
             ..
         } = self;
         let streams = streams.as_dyn();
@@ -466,6 +501,8 @@ where
             streams,
             error,
             ping_pong,
+            answer_after_eof: *answer_after_eof,
+            eof,
         }
     }
 }
@@ -650,6 +687,15 @@ where
             }
             None => {
                 tracing::trace!("codec closed");
+                // hapee patch: with `answer_after_eof`, a FIN without a GOAWAY keeps the
+                // streams whose request ended, to be answered (`ConnectionInner::eof`).
+                if self.answer_after_eof {
+                    self.streams.recv_eof_unfinished();
+                    if self.streams.has_streams() {
+                        *self.eof = true;
+                        return Ok(ReceivedFrame::Continue);
+                    }
+                }
                 self.streams.recv_eof(false).expect("mutex poisoned");
                 return Ok(ReceivedFrame::Done);
             }

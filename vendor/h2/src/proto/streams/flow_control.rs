@@ -107,6 +107,14 @@ impl FlowControl {
         }
     }
 
+    /// hapee patch: all the capacity released and not yet announced, however little, for a
+    /// receiver that acknowledges every byte it consumed as HAProxy 2.7 does (see
+    /// `Recv::haproxy_windows`), where `unclaimed_capacity` waits for half the window.
+    pub fn unclaimed_capacity_any(&self) -> Option<WindowSize> {
+        let unclaimed = self.available.0 - self.window_size.0;
+        (unclaimed > 0).then_some(unclaimed as WindowSize)
+    }
+
     /// Increase the window size.
     ///
     /// This is called after receiving a WINDOW_UPDATE frame

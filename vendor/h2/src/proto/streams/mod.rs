@@ -81,6 +81,9 @@ pub struct Config {
 
     /// Connection-level budget policy for DATA framing overhead.
     pub(crate) data_frame_budget: DataFrameBudget,
+
+    /// hapee patch: window updates as HAProxy 2.7 sends them (see `Recv::haproxy_windows`).
+    pub haproxy_window_updates: bool,
 }
 
 trait DebugStructExt<'a, 'b> {

@@ -56,6 +56,16 @@ pub(super) struct Recv {
 
     /// If extended connect protocol is enabled.
     is_extended_connect_protocol_enabled: bool,
+
+    /// hapee patch: received DATA is acknowledged as HAProxy 2.7 does it: every consumed byte
+    /// at the next write rather than once half a window is consumed, the streams' updates
+    /// before the connection's, a stream's still while its response is being sent, and the
+    /// connection window opened to 2^31-1 by its first update (HAProxy announces no larger
+    /// window up front; it adds 2^31-1 - 65,535 to the first update it sends).
+    haproxy_windows: bool,
+
+    /// hapee patch: whether the connection window was opened to 2^31-1 (`haproxy_windows`).
+    window_opened: bool,
 }
 
 #[derive(Debug)]
@@ -115,6 +125,17 @@ impl Recv {
             buffer: Buffer::new(),
             is_push_enabled: config.local_push_enabled,
             is_extended_connect_protocol_enabled: config.extended_connect_protocol_enabled,
+            haproxy_windows: config.haproxy_window_updates,
+            window_opened: false,
+        }
+    }
+
+    /// hapee patch: the window update a flow controller has due, after `haproxy_windows`.
+    fn unclaimed(&self, flow: &FlowControl) -> Option<WindowSize> {
+        if self.haproxy_windows {
+            flow.unclaimed_capacity_any()
+        } else {
+            flow.unclaimed_capacity()
         }
     }
 
@@ -459,7 +480,14 @@ impl Recv {
         let _res = self.flow.assign_capacity(capacity);
         debug_assert!(_res.is_ok());
 
-        if self.flow.unclaimed_capacity().is_some() {
+        // hapee patch: the first capacity given back opens the connection window wide.
+        if self.haproxy_windows && !self.window_opened && capacity > 0 {
+            self.window_opened = true;
+            let _res = self.set_target_connection_window(MAX_WINDOW_SIZE, task);
+            debug_assert!(_res.is_ok());
+        }
+
+        if self.unclaimed(&self.flow).is_some() {
             if let Some(task) = task.take() {
                 task.wake();
             }
@@ -489,7 +517,7 @@ impl Recv {
         let _res = stream.recv_flow.assign_capacity(capacity);
         debug_assert!(_res.is_ok());
 
-        if stream.recv_flow.unclaimed_capacity().is_some() {
+        if self.unclaimed(&stream.recv_flow).is_some() {
             // Queue the stream for sending the WINDOW_UPDATE frame.
             self.pending_window_updates.push(stream);
 
@@ -567,7 +595,7 @@ impl Recv {
         // If changing the target capacity means we gained a bunch of capacity,
         // enough that we went over the update threshold, then schedule sending
         // a connection WINDOW_UPDATE.
-        if self.flow.unclaimed_capacity().is_some() {
+        if self.unclaimed(&self.flow).is_some() {
             if let Some(task) = task.take() {
                 task.wake();
             }
@@ -1140,6 +1168,13 @@ impl Recv {
         T: AsyncWrite + Unpin,
         B: Buf,
     {
+        // hapee patch: HAProxy acknowledges a stream's DATA before the connection's.
+        if self.haproxy_windows
+            && self.send_stream_window_updates(store, counts, dst)? == BufferStatus::CodecFull
+        {
+            return Ok(BufferStatus::CodecFull);
+        }
+
         // Send any pending connection level window updates
         if self.send_connection_window_update(dst)? == BufferStatus::CodecFull {
             return Ok(BufferStatus::CodecFull);
@@ -1162,7 +1197,7 @@ impl Recv {
         T: AsyncWrite + Unpin,
         B: Buf,
     {
-        if let Some(incr) = self.flow.unclaimed_capacity() {
+        if let Some(incr) = self.unclaimed(&self.flow) {
             let frame = frame::WindowUpdate::new(StreamId::zero(), incr);
 
             // Ensure the codec has capacity
@@ -1206,11 +1241,19 @@ impl Recv {
                 None => return Ok(BufferStatus::Complete),
             };
 
+            let haproxy_windows = self.haproxy_windows;
             counts.transition(stream, |_, stream| {
                 tracing::trace!("pending_window_updates -- pop; stream={:?}", stream.id);
                 debug_assert!(!stream.is_pending_window_update);
 
-                if !stream.state.is_recv_streaming() {
+                // hapee patch: HAProxy acknowledges the DATA of a stream whose request has
+                // ended (half-closed remote) too, until the stream is closed.
+                let acknowledged = if haproxy_windows {
+                    !stream.state.is_closed()
+                } else {
+                    stream.state.is_recv_streaming()
+                };
+                if !acknowledged {
                     // No need to send window updates on the stream if the stream is
                     // no longer receiving data.
                     //
@@ -1221,7 +1264,12 @@ impl Recv {
                 }
 
                 // TODO: de-dup
-                if let Some(incr) = stream.recv_flow.unclaimed_capacity() {
+                let unclaimed = if haproxy_windows {
+                    stream.recv_flow.unclaimed_capacity_any()
+                } else {
+                    stream.recv_flow.unclaimed_capacity()
+                };
+                if let Some(incr) = unclaimed {
                     // Create the WINDOW_UPDATE frame
                     let frame = frame::WindowUpdate::new(stream.id, incr);
 

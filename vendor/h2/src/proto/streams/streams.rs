@@ -437,6 +437,33 @@ impl<B> DynStreams<'_, B> {
         me.recv_eof(self.send_buffer, clear_pending_accept)
     }
 
+    /// hapee patch: whether any stream is still open (for `recv_eof_unfinished`'s caller).
+    pub fn has_streams(&self) -> bool {
+        self.inner.lock().unwrap().counts.has_streams()
+    }
+
+    /// hapee patch: the peer closed its side (a FIN) without a GOAWAY: the streams it was
+    /// still sending on end in error as `recv_eof` ends them, while those whose END_STREAM
+    /// came stay open for their answer (HAProxy keeps a complete request's stream and answers
+    /// it after a client's half-close). The connection itself stays usable for sending.
+    pub fn recv_eof_unfinished(&mut self) {
+        let mut me = self.inner.lock().unwrap();
+        let me = &mut *me;
+        let actions = &mut me.actions;
+        let counts = &mut me.counts;
+        let mut send_buffer = self.send_buffer.inner.lock().unwrap();
+        let send_buffer = &mut *send_buffer;
+        me.store.for_each(|stream| {
+            if stream.state.is_recv_end_stream() {
+                return;
+            }
+            counts.transition(stream, |counts, stream| {
+                actions.recv.recv_eof(stream);
+                actions.send.handle_error(send_buffer, stream, counts);
+            })
+        });
+    }
+
     pub fn send_reset(
         &mut self,
         id: StreamId,

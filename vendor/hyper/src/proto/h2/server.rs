@@ -60,6 +60,10 @@ pub(crate) struct Config {
     pub(crate) interim: bool,
     /// hapee patch: HAProxy's bounds on received header blocks.
     pub(crate) header_limits: Option<h2::server::HeaderLimits>,
+    /// hapee patch: window updates as HAProxy 2.7 sends them (h2's `haproxy_window_updates`).
+    pub(crate) haproxy_window_updates: bool,
+    /// hapee patch: complete requests answered after a client's FIN (h2's `answer_after_eof`).
+    pub(crate) answer_after_eof: bool,
 }
 
 impl Default for Config {
@@ -81,6 +85,8 @@ impl Default for Config {
             date_header: true,
             interim: false,
             header_limits: None,
+            haproxy_window_updates: false,
+            answer_after_eof: false,
         }
     }
 }
@@ -163,6 +169,8 @@ where
         if let Some(limits) = config.header_limits {
             builder.header_limits(limits);
         }
+        builder.haproxy_window_updates(config.haproxy_window_updates);
+        builder.answer_after_eof(config.answer_after_eof);
         let handshake = builder.handshake(Compat::new(io));
 
         let bdp = if config.adaptive_window {

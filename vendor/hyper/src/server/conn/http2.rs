@@ -287,6 +287,24 @@ impl<E> Builder<E> {
         self
     }
 
+    /// hapee patch: received DATA acknowledged as HAProxy 2.7 does it: each consumed byte at
+    /// once, the stream's update first, and the connection window opened to 2^31-1 by the
+    /// first update (`h2::server::Builder::haproxy_window_updates`). It also leaves the
+    /// connection window at the protocol's 65,535 until then.
+    pub fn haproxy_window_updates(&mut self) -> &mut Self {
+        self.h2_builder.haproxy_window_updates = true;
+        self.h2_builder.adaptive_window = false;
+        self.h2_builder.initial_conn_window_size = crate::proto::h2::SPEC_WINDOW_SIZE;
+        self
+    }
+
+    /// hapee patch: a client's FIN after complete requests still gets their answers, as from
+    /// HAProxy (`h2::server::Builder::answer_after_eof`); h2 otherwise ends every stream.
+    pub fn answer_after_eof(&mut self) -> &mut Self {
+        self.h2_builder.answer_after_eof = true;
+        self
+    }
+
     /// Set the timer used in background tasks.
     pub fn timer<M>(&mut self, timer: M) -> &mut Self
     where
