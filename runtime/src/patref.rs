@@ -32,6 +32,9 @@ pub struct PatRef {
     entries: ArcSwap<Vec<Entry>>,
     /// Bumped on every change, so that users holding compiled forms know to rebuild them.
     version: AtomicU64,
+    /// Versions (HAProxy's generations): the one in force and the newest prepared, with the
+    /// entries added to versions not in force yet (`prepare`, `add @<ver>`, `commit`).
+    versions: Mutex<Versions>,
     next_entry: AtomicU64,
     /// How each ACL using the file reads a pattern: `add acl` refuses one that any of them
     /// cannot read, with its reason.
@@ -48,6 +51,18 @@ impl std::fmt::Debug for PatRef {
             .finish()
     }
 }
+
+/// The versions of a reference and the entries waiting in versions not in force.
+#[derive(Default)]
+struct Versions {
+    current: u32,
+    next: u32,
+    waiting: Vec<(u32, Entry)>,
+}
+
+/// `commit @<ver>` of a version not prepared after the one in force.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OutOfRange;
 
 /// A pattern check: `Some(reason)` when the pattern is not valid.
 pub type Check = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -150,6 +165,103 @@ impl PatRef {
             true
         });
     }
+
+    fn versions(&self) -> std::sync::MutexGuard<'_, Versions> {
+        self.versions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The version in force and the newest prepared one (`curr_ver`, `next_ver`).
+    pub fn version_numbers(&self) -> (u32, u32) {
+        let v = self.versions();
+        (v.current, v.next)
+    }
+
+    /// Every entry of every version (`entry_cnt`).
+    pub fn entry_count(&self) -> usize {
+        self.entries().len() + self.versions().waiting.len()
+    }
+
+    /// `prepare`: a new empty version after the newest, its number answered.
+    pub fn prepare(&self) -> u32 {
+        let mut v = self.versions();
+        v.next = v.next.wrapping_add(1);
+        v.next
+    }
+
+    /// The entries of version `ver` (`None`: the one in force).
+    pub fn entries_of(&self, ver: Option<u32>) -> Vec<Entry> {
+        let v = self.versions();
+        match ver {
+            Some(ver) if ver != v.current => v
+                .waiting
+                .iter()
+                .filter(|(g, _)| *g == ver)
+                .map(|(_, e)| e.clone())
+                .collect(),
+            _ => {
+                drop(v);
+                (**self.entries()).clone()
+            }
+        }
+    }
+
+    /// Whether version `ver` lies past the newest prepared one (`None`: the one in force).
+    pub fn is_future(&self, ver: Option<u32>) -> bool {
+        let next = self.versions().next;
+        ver.is_some_and(|ver| (ver.wrapping_sub(next) as i32) > 0)
+    }
+
+    /// Adds an entry to version `ver` (`None`: the one in force); see [`PatRef::is_future`]
+    /// for the versions that may take one.
+    pub fn add_to(&self, ver: Option<u32>, key: &str, value: &str) {
+        let mut v = self.versions();
+        match ver {
+            Some(ver) if ver != v.current => {
+                let e = self.entry(key, value);
+                v.waiting.push((ver, e));
+            }
+            _ => {
+                drop(v);
+                self.add(key, value);
+            }
+        }
+    }
+
+    /// Removes every entry of version `ver` (`None`: the one in force).
+    pub fn clear_version(&self, ver: Option<u32>) {
+        let mut v = self.versions();
+        match ver {
+            Some(ver) if ver != v.current => v.waiting.retain(|(g, _)| *g != ver),
+            _ => {
+                drop(v);
+                self.clear();
+            }
+        }
+    }
+
+    /// Puts version `ver` in force: its entries replace those in force, older versions'
+    /// waiting entries go, newer ones stay. Only a version prepared after the one in force.
+    pub fn commit(&self, ver: u32) -> Result<(), OutOfRange> {
+        let mut v = self.versions();
+        let ahead = ver.wrapping_sub(v.current.wrapping_add(1));
+        if ahead >= v.next.wrapping_sub(v.current) {
+            return Err(OutOfRange);
+        }
+        let (now, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut v.waiting)
+            .into_iter()
+            .partition(|(g, _)| *g == ver);
+        v.waiting = rest
+            .into_iter()
+            .filter(|(g, _)| (g.wrapping_sub(ver) as i32) > 0)
+            .collect();
+        v.current = ver;
+        drop(v);
+        self.update(|live| {
+            *live = now.into_iter().map(|(_, e)| e).collect();
+            true
+        });
+        Ok(())
+    }
 }
 
 fn registry() -> &'static Mutex<Vec<Arc<PatRef>>> {
@@ -188,6 +300,7 @@ pub fn load(path: &str, kind: Kind) -> std::io::Result<Arc<PatRef>> {
         kind,
         entries: ArcSwap::from_pointee(Vec::new()),
         version: AtomicU64::new(0),
+        versions: Mutex::default(),
         next_entry: AtomicU64::new(1),
         checks: Mutex::new(Vec::new()),
     };

@@ -31,6 +31,9 @@ pub struct Session {
     /// `show events <ring> -w`: after the answer, stream the ring's lines from this sequence
     /// number on until the client sends something.
     pub follow_events: Option<(String, u64)>,
+    /// `expert-mode on` and `experimental-mode on`: this session's extra modes.
+    pub expert: bool,
+    pub experimental: bool,
 }
 
 impl Session {
@@ -43,6 +46,8 @@ impl Session {
             timeout: None,
             payload: None,
             follow_events: None,
+            expert: false,
+            experimental: false,
         }
     }
 
@@ -169,6 +174,24 @@ fn execute_line(shared: &Shared, session: &mut Session, command: &str) -> String
     }
 }
 
+/// `expert-mode [on|off]` and `experimental-mode [on|off]`: without a word, whether the mode
+/// is on; `on` turns it on, any other word off.
+pub fn mode_switch(_: &Shared, s: &mut Session, args: &[String]) -> Result<String, String> {
+    let name = args[0].as_str();
+    let flag = if name == "expert-mode" {
+        &mut s.expert
+    } else {
+        &mut s.experimental
+    };
+    match args.get(1).map(String::as_str) {
+        None | Some("") => Ok(format!("{name} is {}\n", if *flag { "ON" } else { "OFF" })),
+        Some(word) => {
+            *flag = word == "on";
+            Ok(String::new())
+        }
+    }
+}
+
 /// What follows every answer: an empty line, or in interactive mode an empty line and the
 /// `> ` prompt.
 pub fn answer_separator(session: &Session) -> &'static str {
@@ -253,7 +276,10 @@ pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
         |c: &Command| (0..length).all(|i| c.words.get(i).is_some_and(|w| Some(*w) == arg(i)));
     let mut matches: Vec<(&Command, i32)> = Vec::new();
     if arg(length).is_some() {
-        for c in COMMANDS.iter().filter(|c| prefix_matches(c)) {
+        for c in COMMANDS
+            .iter()
+            .filter(|c| !c.usage.is_empty() && prefix_matches(c))
+        {
             let mut typed = [0u8; 1024];
             let mut listed = [0u8; 1024];
             let mut total = 0;
@@ -277,7 +303,10 @@ pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
         }
     }
     let mut entries: Vec<&Command> = if matches.is_empty() {
-        COMMANDS.iter().filter(|c| prefix_matches(c)).collect()
+        COMMANDS
+            .iter()
+            .filter(|c| !c.usage.is_empty() && prefix_matches(c))
+            .collect()
     } else {
         matches.into_iter().map(|m| m.0).collect()
     };

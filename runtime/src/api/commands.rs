@@ -1,5 +1,6 @@
 //! The table of Runtime API commands: the words that select each, its usage line for `help`,
-//! the lowest level allowed to run it at all, and its handler. Handlers check finer levels
+//! the lowest level allowed to run it at all, and its handler (an empty usage line keeps a
+//! command out of `help` and out of the suggestions). Handlers check finer levels
 //! themselves (HAProxy answers `Permission denied` from inside some commands).
 
 use super::cli::Session;
@@ -245,11 +246,15 @@ pub static COMMANDS: &[Command] = &[
     cmd(&["shutdown", "session"], "shutdown session <id>", "end one session", Admin, sessions::shutdown),
     cmd(&["show", "map"], "show map [@ver] [map]", "the maps, or one map's entries", User, maps::show),
     cmd(&["show", "acl"], "show acl [@<ver>] <acl>]", "the ACL pattern files, or one file's patterns", User, maps::show),
-    cmd(&["add", "map"], "add map [@<ver>] <map> <key> <val>", "add an entry to a map", User, maps::add),
+    cmd(&["add", "map"], "add map [@<ver>] <map> <key> <val>", "add an entry to a map (or a payload of entries)", User, maps::add),
     cmd(&["add", "acl"], "add acl [@<ver>] <acl> <pattern>", "add a pattern to an ACL file", User, maps::add),
     cmd(&["del", "map"], "del map <map> [<key>|#<ref>]", "remove a map's entries with this key", User, maps::del),
     cmd(&["del", "acl"], "del acl <acl> [<key>|#<ref>]", "remove an ACL file's matching patterns", User, maps::del),
     cmd(&["set", "map"], "set map <map> [<key>|#<ref>] <value>", "change the value of a map entry", User, maps::set),
+    cmd(&["prepare", "map"], "prepare map <map>", "start a new version of a map", User, maps::prepare),
+    cmd(&["prepare", "acl"], "prepare acl <acl>", "start a new version of an ACL file", User, maps::prepare),
+    cmd(&["commit", "map"], "commit map @<ver> <map>", "put a map's version in force", User, maps::commit),
+    cmd(&["commit", "acl"], "commit acl @<ver> <acl>", "put an ACL file's version in force", User, maps::commit),
     cmd(&["clear", "map"], "clear map [@<ver>] <map>", "remove every entry of a map", User, maps::clear),
     cmd(&["clear", "acl"], "clear acl [@<ver>] <acl>", "remove every pattern of an ACL file", User, maps::clear),
     cmd(&["set", "timeout"], "set timeout [cli] <delay>", "change this session's idle timeout", User, info::set_timeout),
@@ -286,6 +291,9 @@ pub static COMMANDS: &[Command] = &[
     cmd(&["trace"], "trace [<module> [cmd [args...]]]", "show or change the trace sources", Admin, trace_command),
     cmd(&["show", "trace"], "show trace", "the trace sources, their states and sinks", User, show_trace),
     cmd(&["show", "events"], "show events [<sink>] [-w] [-n]", "the event sinks, or a ring's lines", Operator, show_events),
+    // Unlisted in `help`, as in HAProxy (an empty usage line).
+    cmd(&["expert-mode"], "", "", Admin, super::cli::mode_switch),
+    cmd(&["experimental-mode"], "", "", Admin, super::cli::mode_switch),
     cmd(
         &["clear", "counters"],
         "clear counters [all]",
@@ -347,45 +355,78 @@ fn show_events(_: &Shared, s: &mut Session, args: &[String]) -> Result<String, S
     Ok(lines.iter().map(|l| format!("{l}\n")).collect())
 }
 
-/// `show stat [json|typed|up|no-maint] [<iid> <type> <sid>]`.
+/// `show stat [domain proxy] [<iid|proxy> <type> <sid>] [json|typed|desc|up|no-maint]*`, read
+/// as HAProxy reads it: the filter only when three words follow (numbers read as `atoi`
+/// does, a proxy by name or number, 0 refused), then the options, other words ignored.
 fn show_stat(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {
+    let mut words = &args[2..];
+    if words.first().is_some_and(|w| w == "domain") {
+        match words.get(1).map(String::as_str) {
+            Some("proxy") => words = &words[2..],
+            Some("resolvers") => return Ok(resolver_stats(&words[2..])),
+            _ => return Err("Invalid statistics domain.\n".into()),
+        }
+    }
     let mut form = stat::Form::Csv;
     let mut filter = stat::Filter::default();
-    let mut numbers = Vec::new();
-    for a in &args[2..] {
+    if let [proxy, types, sid, ..] = words {
+        let id = shared
+            .frontends
+            .iter()
+            .find(|f| &*f.name == proxy)
+            .map(|f| i64::from(f.id))
+            .or_else(|| shared.backend_by_name(proxy).map(|b| i64::from(b.id)))
+            .unwrap_or_else(|| i64::from(atoi(proxy)));
+        if id == 0 {
+            return Err("No such proxy.\n".into());
+        }
+        filter.proxy_id = id;
+        filter.types = i64::from(atoi(types));
+        filter.server_id = i64::from(atoi(sid));
+        words = &words[3..];
+    }
+    for a in words {
         match a.as_str() {
             "typed" => form = stat::Form::Typed,
             "json" => form = stat::Form::Json,
             "up" => filter.up_only = true,
             "no-maint" => filter.no_maint = true,
-            "desc" => {}
-            n => match n.parse::<i64>() {
-                Ok(v) => numbers.push(v),
-                Err(_) => {
-                    let id = shared
-                        .frontends
-                        .iter()
-                        .find(|f| &*f.name == n)
-                        .map(|f| f.id)
-                        .or_else(|| shared.backend_by_name(n).map(|b| b.id));
-                    match id {
-                        Some(id) => numbers.push(i64::from(id)),
-                        None => return Err("No such proxy.\n".into()),
-                    }
-                }
-            },
+            _ => {}
         }
-    }
-    match numbers.as_slice() {
-        [] => {}
-        [iid, types, sid] => {
-            filter.proxy_id = *iid;
-            filter.types = *types;
-            filter.server_id = *sid;
-        }
-        _ => return Err("Require a proxy id, a type and a server id.\n".into()),
     }
     Ok(stat::render(&stat::rows(shared, &filter), form))
+}
+
+/// `show stat domain resolvers [json|typed]*`: hapee keeps no nameserver counters, so the
+/// answer is HAProxy's with no nameserver: the CSV header alone, or an empty JSON list.
+fn resolver_stats(words: &[String]) -> String {
+    let form = words.iter().fold("csv", |form, w| match w.as_str() {
+        "typed" | "json" => w,
+        _ => form,
+    });
+    match form {
+        "typed" => String::new(),
+        "json" => "[]\n".into(),
+        _ => "# id,pid,sent,send_error,valid,update,cname,cname_error,any_err,nx,timeout,refused,other,invalid,too_big,truncated,outdated,\n".into(),
+    }
+}
+
+/// C's `atoi` as glibc has it: blanks, a sign and the digits that follow, read as `strtol`
+/// (held at the `long` range) and cut to an `int`; 0 when there are no digits.
+pub fn atoi(word: &str) -> i32 {
+    let t = word.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let magnitude = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i128, |n, d| (n * 10 + i128::from(d - b'0')).min(1 << 64));
+    let long = if negative { -magnitude } else { magnitude };
+    // Truncating to 32 bits is what the C cast from long to int does.
+    long.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64 as i32
 }
 
 /// `clear counters [all]`: peaks only, or every counter (`all`, admin).

@@ -160,6 +160,9 @@ pub struct CheckState {
     pub downs: AtomicU64,
     /// When the server last changed state (seconds since the epoch): `lastchg`.
     pub last_change: AtomicU64,
+    /// Seconds spent stopped before the current state began (`downtime` adds the current
+    /// stop to it): see [`CheckState::changed`].
+    pub down_time: AtomicU64,
     /// The last result's info text (`last_chk`): why it failed (`Connection refused`, the
     /// server's reason phrase…), empty while a probe runs.
     last_info: std::sync::Mutex<String>,
@@ -243,6 +246,7 @@ impl CheckState {
             failures: AtomicU64::new(0),
             downs: AtomicU64::new(0),
             last_change: AtomicU64::new(unix_now()),
+            down_time: AtomicU64::new(0),
             last_info: Default::default(),
             agent_configured: p.agent,
             agent_status: AtomicU8::new(CheckStatus::Init as u8),
@@ -295,7 +299,9 @@ impl CheckState {
         self.last_info.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
-    /// Records one probe's outcome, with its info text.
+    /// Records one probe's outcome, with its info text. `counted_failure`: a failure that
+    /// took a point of health off (`chkfail` counts only those, as HAProxy does: a server
+    /// already down fails its checks without counting them).
     pub fn record(
         &self,
         status: CheckStatus,
@@ -303,14 +309,36 @@ impl CheckState {
         info: &str,
         duration_ms: u64,
         health: u32,
+        counted_failure: bool,
     ) {
         set_text(&self.last_info, info);
         self.status.store(status as u8, Ordering::Relaxed);
         self.code.store(code, Ordering::Relaxed);
         self.duration_ms.store(duration_ms, Ordering::Relaxed);
         self.health.store(health, Ordering::Relaxed);
-        if !status.passed() {
+        if counted_failure {
             self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The server changed state now (`lastchg` starts again); `was_stopped`: the state it
+    /// leaves was a stopped one (down or in maintenance), whose length goes to `downtime`.
+    pub fn changed(&self, was_stopped: bool) {
+        let now = unix_now();
+        let since = self.last_change.swap(now, Ordering::Relaxed);
+        if was_stopped {
+            self.down_time
+                .fetch_add(now.saturating_sub(since), Ordering::Relaxed);
+        }
+    }
+
+    /// `downtime`: the seconds stopped so far, the current stop included when `stopped`.
+    pub fn downtime(&self, stopped: bool) -> u64 {
+        let before = self.down_time.load(Ordering::Relaxed);
+        if stopped {
+            before + unix_now().saturating_sub(self.last_change.load(Ordering::Relaxed))
+        } else {
+            before
         }
     }
 
@@ -319,16 +347,22 @@ impl CheckState {
         self.status.store(code, Ordering::Relaxed);
     }
 
-    /// HAProxy's `CHK_ST_*` bits for `show servers state`.
-    pub fn state_bits(&self) -> u32 {
+    /// HAProxy's `CHK_ST_*` bits for `show servers state`; `maint`: the server is in
+    /// maintenance, which pauses its running check (`CHK_ST_PAUSED`).
+    pub fn state_bits(&self, maint: bool) -> u32 {
         if !self.configured {
             return 0;
         }
-        let enabled = if self.enabled.load(Ordering::Relaxed) {
-            0x4
+        if self.enabled.load(Ordering::Relaxed) {
+            0x2 | 0x4 | if maint { 0x8 } else { 0 }
         } else {
-            0
-        };
-        0x2 | enabled
+            0x2
+        }
+    }
+
+    /// Whether the check runs and is not paused by maintenance: HAProxy shows its status,
+    /// code, duration, description, rise, fall and health only then.
+    pub fn shown(&self, maint: bool) -> bool {
+        self.configured && self.enabled.load(Ordering::Relaxed) && !maint
     }
 }

@@ -89,7 +89,7 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         u(ulimit_n()),
         u(ulimit_n()),
         u(maxconn),
-        u(maxconn),
+        u(p.hard_maxconn),
         u(active),
         u(p.counters.get(Counter::Connections)),
         u(crate::txn::streams_started()),
@@ -117,7 +117,7 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         u(0),
         u(0),
         u(0),
-        u(0),
+        u(crate::http::compress::rate_limit()),
         u(zlib_used),
         u(zlib_max),
         u(active + listeners),
@@ -249,49 +249,67 @@ pub fn lower_level(_: &Shared, s: &mut Session, args: &[String]) -> Result<Strin
     Ok(String::new())
 }
 
-fn number(v: Option<&String>) -> Option<u64> {
-    v.and_then(|v| v.parse().ok())
-}
-
 /// `set maxconn global <n>`.
 pub fn set_maxconn_global(
     shared: &Shared,
     _: &mut Session,
     args: &[String],
 ) -> Result<String, String> {
-    let Some(n) = number(args.get(3)) else {
-        return Err("Expects an integer value.\n".into());
+    let n = integer(args.get(3))?;
+    let hard = shared.process.hard_maxconn;
+    if n > hard as i64 {
+        return Err("Value out of range.\n".into());
+    }
+    // 0 or less: back to the process's own limit (none when the configuration set none).
+    let (shown, enforced) = match u64::try_from(n) {
+        Ok(n) if n > 0 => (n, n),
+        _ => (hard, shared.process.configured_maxconn),
     };
-    shared.process.maxconn.store(n, Ordering::Relaxed);
-    shared.process.maxconn_limit.store(n, Ordering::Relaxed);
+    shared.process.maxconn.store(shown, Ordering::Relaxed);
+    shared
+        .process
+        .maxconn_limit
+        .store(enforced, Ordering::Relaxed);
     Ok(String::new())
 }
 
-/// `set rate-limit connections|sessions global <n>`.
+/// A value read as HAProxy's CLI reads one with `atoi`: missing is an error, words that are
+/// no number read 0.
+fn integer(word: Option<&String>) -> Result<i64, String> {
+    match word.filter(|w| !w.is_empty()) {
+        Some(w) => Ok(i64::from(super::commands::atoi(w))),
+        None => Err("Expects an integer value.\n".into()),
+    }
+}
+
+/// `set rate-limit connections|sessions|ssl-sessions global <n>` (0: no limit).
 pub fn set_rate_limit(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let p = &shared.process;
+    enum Slot<'a> {
+        Counter(&'a std::sync::atomic::AtomicU64),
+        Tls,
+        Compression,
+    }
     let slot = match words.get(2..4) {
-        Some(["connections", "global"]) => &p.conn_rate_limit,
-        Some(["sessions", "global"]) => &p.sess_rate_limit,
-        Some(["ssl-sessions", "global"]) => {
-            let Some(n) = number(words.get(4).map(|s| s.to_string()).as_ref()) else {
-                return Err("Expects an integer value.\n".into());
-            };
-            crate::tls::limits::set_rate_limit(n);
-            return Ok(String::new());
-        }
-        Some(["http-compression", "global"]) => {
-            return Err("This setting is not supported by hapee.\n".into())
-        }
+        Some(["connections", "global"]) => Slot::Counter(&p.conn_rate_limit),
+        Some(["sessions", "global"]) => Slot::Counter(&p.sess_rate_limit),
+        Some(["ssl-sessions", "global"]) => Slot::Tls,
+        Some(["http-compression", "global"]) => Slot::Compression,
         _ => {
-            return Err("'set rate-limit' only supports :\n  - 'connections global' to set the per-process maximum connection rate\n  - 'sessions global' to set the per-process maximum session rate\n  - 'http-compression global' to set the per-process maximum compression speed in kB/s\n  - 'ssl-sessions global' to set the per-process maximum SSL session rate\n".into())
+            return Err("'set rate-limit' only supports :\n   - 'connections global' to set the per-process maximum connection rate\n   - 'sessions global' to set the per-process maximum session rate\n   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n".into())
         }
     };
-    let Some(n) = number(words.get(4).map(|s| s.to_string()).as_ref()) else {
-        return Err("Expects an integer value.\n".into());
+    let n = integer(args.get(4))?;
+    let Ok(n) = u64::try_from(n) else {
+        return Err("Value out of range.\n".into());
     };
-    slot.store(n, Ordering::Relaxed);
+    match slot {
+        Slot::Counter(c) => c.store(n, Ordering::Relaxed),
+        Slot::Tls => crate::tls::limits::set_rate_limit(n),
+        // Given in kB/s, kept in bytes per second.
+        Slot::Compression => crate::http::compress::set_rate_limit(n.saturating_mul(1024)),
+    }
     Ok(String::new())
 }
 

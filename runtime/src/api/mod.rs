@@ -27,6 +27,7 @@ pub mod trace;
 use counters::{Counter, Counters, Peak};
 use hapee_compiler::plan::{Plan, StatsPlan};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// Process-wide figures and settings the Runtime API reports and changes.
@@ -38,6 +39,10 @@ pub struct Process {
     pub maxconn: AtomicU64,
     /// `maxconn` enforced: set in the configuration or by `set maxconn global`; 0 is none.
     pub maxconn_limit: AtomicU64,
+    /// The most `set maxconn global` accepts (HAProxy's `hardmaxconn`): the starting one.
+    pub hard_maxconn: u64,
+    /// The configuration's `maxconn`, 0 without one.
+    pub configured_maxconn: u64,
     /// `set rate-limit connections|sessions global`: 0 is none.
     pub conn_rate_limit: AtomicU64,
     pub sess_rate_limit: AtomicU64,
@@ -86,6 +91,8 @@ impl Process {
             nbthread: plan.global.nbthread.max(1),
             maxconn: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(DEFAULT_MAXCONN))),
             maxconn_limit: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(0))),
+            hard_maxconn: u64::from(plan.global.maxconn.unwrap_or(DEFAULT_MAXCONN)),
+            configured_maxconn: u64::from(plan.global.maxconn.unwrap_or(0)),
             conn_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxconnrate)),
             sess_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxsessrate)),
             maxaccept: plan.global.process.maxaccept,
@@ -427,9 +434,20 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     if let Some(l) = listener {
         l.add_ended(&ended, Role::Listener);
     }
-    if let Some(be) = be {
-        be.counters.add_ended(&ended, Role::Backend);
-        be.peak_active.see(be.active.load(Ordering::Relaxed));
+    // A statistics page its own section serves (a listen's, or a frontend's) never went
+    // through the backend: HAProxy counts it intercepted, and only its bytes on that side.
+    let own_page = txn.server.as_deref() == Some("<STATS>")
+        && be.is_some_and(|b| Arc::ptr_eq(&b.name, &fe.name) || *b.name == *fe.name);
+    match be {
+        Some(be) if own_page => {
+            be.counters.add(Counter::BytesIn, ended.bytes_in);
+            be.counters.add(Counter::BytesOut, ended.bytes_out);
+        }
+        Some(be) => {
+            be.counters.add_ended(&ended, Role::Backend);
+            be.peak_active.see(be.active.load(Ordering::Relaxed));
+        }
+        None => {}
     }
     if let Some(s) = server {
         s.counters.add_ended(&ended, Role::Server);
@@ -447,7 +465,7 @@ pub fn count_txn(txn: &crate::txn::Txn) {
         txn.start.elapsed().as_millis()
     );
     let denied = txn.term == *b"PR" && matches!(txn.status, Some(403));
-    let intercepted = txn.term[0] == b'P' && txn.server.is_none() && !denied;
+    let intercepted = (txn.term[0] == b'P' && txn.server.is_none() && !denied) || own_page;
     // A request the proxy could not read: malformed (400) or late (408).
     let unread =
         txn.server.is_none() && matches!(txn.status, Some(400 | 408)) && txn.term[0] != b'P';

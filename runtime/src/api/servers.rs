@@ -32,24 +32,43 @@ pub(super) fn find_server<'a>(
     Ok((be, srv))
 }
 
-fn changed(s: &ServerRt) {
-    s.check
-        .last_change
-        .store(super::health::unix_now(), Ordering::Relaxed);
+/// The server's state changed now; `was_stopped`: as it was before the change.
+fn changed(s: &ServerRt, was_stopped: bool) {
+    s.check.changed(was_stopped);
 }
 
+/// Turns admin `bit`s on or off. `lastchg` restarts where HAProxy 2.7 restarts it: a
+/// running server entering maintenance, a server leaving it running (2.7 leaves that stop
+/// out of `downtime`), entering drain, and leaving drain (2.7 counts the drained time in
+/// `downtime`). A server already down that enters maintenance keeps its `lastchg`.
 fn set_admin(s: &ServerRt, bit: u8, on: bool) {
     let before = if on {
         s.admin.fetch_or(bit, Ordering::Relaxed)
     } else {
         s.admin.fetch_and(!bit, Ordering::Relaxed)
     };
-    if (before & bit != 0) != on {
-        changed(s);
-        // Leaving maintenance up is coming back: `slowstart` applies.
-        if !on && bit & ADMIN_MAINT != 0 && s.up.load(Ordering::Relaxed) {
+    let after = if on { before | bit } else { before & !bit };
+    let maint = |a: u8| a & ADMIN_MAINT != 0;
+    let drain = |a: u8| a & ADMIN_DRAIN != 0;
+    if !maint(before) && maint(after) && s.up.load(Ordering::Relaxed) {
+        changed(s, false);
+    }
+    if maint(before) && !maint(after) {
+        let check = &s.check;
+        if check.configured && check.enabled.load(Ordering::Relaxed) {
+            // 2.7 takes a checked server out of maintenance as good and lets its next
+            // check decide.
+            check.health.store(check.rise, Ordering::Relaxed);
+            s.set_up(true);
+        }
+        if s.up.load(Ordering::Relaxed) {
+            changed(s, false);
+            // Coming back: `slowstart` applies.
             s.warmup.start();
         }
+    }
+    if !maint(after) && drain(before) != drain(after) {
+        changed(s, drain(before));
     }
 }
 
@@ -109,7 +128,7 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
             };
             let old = srv.addr();
             srv.set_addr(SocketAddr::new(ip, port));
-            changed(srv);
+            changed(srv, srv.stopped());
             let old_text = old.map_or("(none)".into(), |a| a.ip().to_string());
             let old_port = old.map_or(0, |a| a.port());
             let mut msg = format!("IP changed from '{old_text}' to '{ip}'");
@@ -132,12 +151,16 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
                     )
                 }
             };
+            let was_stopped = srv.stopped();
+            let was_up = srv.up.load(Ordering::Relaxed);
             srv.set_up(up);
             let max = srv.check.rise + srv.check.fall - 1;
             srv.check
                 .health
                 .store(if up { max } else { 0 }, Ordering::Relaxed);
-            changed(srv);
+            if was_up != up {
+                changed(srv, was_stopped);
+            }
             Ok(String::new())
         }
         Some("agent") => Err("agent checks are not enabled on this server.\n".into()),
@@ -317,8 +340,9 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
                 srv.weight,
                 now.saturating_sub(check.last_change.load(Ordering::Relaxed)),
                 status as u8,
-                check.health.load(Ordering::Relaxed),
-                check.state_bits(),
+                // Maintenance pauses the check with no health left, as in HAProxy.
+                if maint { 0 } else { check.health.load(Ordering::Relaxed) },
+                check.state_bits(maint),
                 addr.map_or_else(|| crate::discovery::port_of(&srv.plan), |a| a.port()),
                 srv.plan.check_params.port.unwrap_or(0),
             );

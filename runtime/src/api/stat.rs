@@ -9,6 +9,7 @@ use super::counters::{Counter, Counters};
 use super::fields::{csv_value, json_field, typed_line, Spec, Val};
 use crate::state::{BackendRt, FrontendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
 use hapee_compiler::ir::Mode;
+use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 macro_rules! specs {
@@ -279,6 +280,16 @@ pub fn server_status(s: &ServerRt) -> String {
     }
 }
 
+/// `lastsess`: seconds since the last session began (at `last`, seconds since the epoch),
+/// -1 before the first.
+fn last_session(last: u64, now: u64) -> Val {
+    if last == 0 {
+        Val::S32(-1)
+    } else {
+        Val::S32(now.saturating_sub(last).min(i32::MAX as u64) as i64)
+    }
+}
+
 fn addr_text(s: &ServerRt) -> Val {
     s.addr().map_or(Val::Empty, |a| Val::Str(a.to_string()))
 }
@@ -310,10 +321,15 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     let check = &s.check;
     let last_change = check.last_change.load(Ordering::Relaxed);
     v[23] = u32v(now.saturating_sub(last_change));
-    if check.configured {
+    let maint = s.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0;
+    // The counters show while the check runs; its last result only while maintenance does
+    // not pause it (HAProxy's CHK_ST_ENABLED and CHK_ST_PAUSED).
+    if check.configured && check.enabled.load(Ordering::Relaxed) {
         v[21] = u64v(check.failures.load(Ordering::Relaxed));
         v[22] = u64v(check.downs.load(Ordering::Relaxed));
-        v[24] = u32v(0);
+        v[24] = u32v(check.downtime(s.stopped()));
+    }
+    if check.shown(maint) {
         let status = check.status();
         v[36] = Val::Str(super::health::status_text(status, &check.probing));
         if status.has_code() {
@@ -353,11 +369,12 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     }
     v[30] = u64v(s.total.load(Ordering::Relaxed));
     v[32] = u32v(2);
-    v[33] = u32v(0);
-    v[35] = u32v(0);
+    let rate = u64::from(s.session_rate());
+    v[33] = u32v(rate);
+    v[35] = u32v(s.sess_rate_max.get().max(rate));
     v[49] = u64v(c.get(Counter::ClientAborts));
     v[50] = u64v(c.get(Counter::ServerAborts));
-    v[55] = Val::S32(-1);
+    v[55] = last_session(s.last_sess.load(Ordering::Relaxed), now);
     v[73] = addr_text(s);
     v[75] = Val::Str(mode_name(be.mode).into());
     v[83] = u64v(c.get(Counter::FailedRewrites));
@@ -408,7 +425,9 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[14] = u64v(c.get(Counter::ErrorsResp));
     v[15] = u64v(c.get(Counter::Retries));
     v[16] = u64v(c.get(Counter::Redispatches));
-    v[17] = Val::Str(if usable.is_empty() { "DOWN" } else { "UP" }.into());
+    // A backend without servers (a stats page's, a service's) is up, as in HAProxy.
+    let up = !usable.is_empty() || be.servers.is_empty();
+    v[17] = Val::Str(if up { "UP" } else { "DOWN" }.into());
     let weight: u64 = usable
         .iter()
         .filter(|s| !s.backup)
@@ -430,12 +449,20 @@ pub fn backend_row(be: &BackendRt) -> Row {
             .sum(),
     );
     v[32] = u32v(1);
-    v[33] = u32v(0);
-    v[35] = u32v(0);
+    // Its sessions are its servers' (the peak is theirs at most: sampled by the servers).
+    let rate: u64 = be.servers.iter().map(|s| u64::from(s.session_rate())).sum();
+    v[33] = u32v(rate);
+    let peak = be.servers.iter().map(|s| s.sess_rate_max.get()).max();
+    v[35] = u32v(peak.unwrap_or(0).max(rate));
     v[49] = u64v(c.get(Counter::ClientAborts));
     v[50] = u64v(c.get(Counter::ServerAborts));
     v[51..=54].fill(u64v(0));
-    v[55] = Val::S32(-1);
+    let last = be
+        .servers
+        .iter()
+        .map(|s| s.last_sess.load(Ordering::Relaxed))
+        .max();
+    v[55] = last_session(last.unwrap_or(0), super::health::unix_now());
     v[75] = Val::Str(mode_name(be.mode).into());
     v[76] = Val::Str(be.algorithm.name().into());
     v[83] = u64v(c.get(Counter::FailedRewrites));
@@ -445,6 +472,8 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[87] = u64v(0);
     v[94] = u64v(0);
     v[99] = u32v(weight);
+    // `agg_server_check_status`: HAProxy 2.7 keeps the column and always reports 0.
+    v[100] = u32v(0);
     timed(&mut v, c);
     blank_http_only(&mut v, be.mode);
     Row {
@@ -493,6 +522,18 @@ impl Filter {
     }
 }
 
+/// Whether `show stat up` leaves server `s` out: down and not on its way up (no check or
+/// agent running, or one that has no health left), as HAProxy decides.
+fn down_for_good(s: &ServerRt) -> bool {
+    let c = &s.check;
+    let checking = c.configured && c.enabled.load(Ordering::Relaxed);
+    let asking = c.agent_configured && c.agent_enabled.load(Ordering::Relaxed);
+    !s.up.load(Ordering::Relaxed)
+        && ((!checking && !asking)
+            || (asking && c.agent_health.load(Ordering::Relaxed) == 0)
+            || (checking && c.health.load(Ordering::Relaxed) == 0))
+}
+
 /// Every row in HAProxy's order: for each proxy by id, its frontend, servers, backend.
 pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
     let rates = |i: usize| shared.process.frontend_rates(i);
@@ -512,14 +553,20 @@ pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
             .servers
             .iter()
             .filter(|s| {
-                let admin = s.admin.load(Ordering::Relaxed);
-                let hidden_maint = filter.no_maint && admin & ADMIN_MAINT != 0;
-                let hidden_down = filter.up_only && !s.is_usable();
-                !hidden_maint && !hidden_down
+                let maint = s.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0;
+                !(filter.no_maint && maint) && !(filter.up_only && (maint || down_for_good(s)))
             })
             .map(|s| server_row(be, s))
             .collect();
-        rows.push(backend_row(be));
+        let mut backend = backend_row(be);
+        if filter.up_only || filter.no_maint {
+            // With either option HAProxy counts the servers not stopped, of all.
+            let up = be.servers.iter().filter(|s| !s.stopped()).count();
+            if let Val::Str(status) = &mut backend.values[17] {
+                let _ = write!(status, " ({up}/{})", be.servers.len());
+            }
+        }
+        rows.push(backend);
         // A listen section's frontend and backend share an id: one table.
         match by_id.get(&be.id) {
             Some(&at) => objects[at].1.extend(rows),

@@ -224,9 +224,7 @@ fn apply_reply(
         server.set_up(false);
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
-        state
-            .last_change
-            .store(crate::api::health::unix_now(), Ordering::Relaxed);
+        state.changed(false);
         reporter.emit(
             1,
             &format!(
@@ -240,9 +238,7 @@ fn apply_reply(
     } else if !was_up && up && health_ok {
         server.set_up(true);
         reporter.on_transition(backend, server, true);
-        state
-            .last_change
-            .store(crate::api::health::unix_now(), Ordering::Relaxed);
+        state.changed(true);
         reporter.emit(
             5,
             &format!(

@@ -17,7 +17,7 @@ pub mod observe;
 mod spop;
 mod start;
 
-use crate::api::health::{unix_now, CheckStatus};
+use crate::api::health::CheckStatus;
 use crate::log::Sink;
 use crate::state::{BackendRt, ServerRt, Shared};
 use engine::Outcome;
@@ -183,6 +183,7 @@ pub fn apply(
     let previous = state.status();
     let mut health = state.health.load(Ordering::Relaxed);
     let mut report = false;
+    let mut counted_failure = false;
     let passed = outcome.status.passed();
     if let (true, Some(o)) = (passed, &server.observer) {
         o.clear();
@@ -197,6 +198,7 @@ pub fn apply(
         }
     } else if health > 0 && (!agent || outcome.status.has_code()) {
         report = true;
+        counted_failure = true;
         health -= 1;
         if health < rise {
             health = 0;
@@ -208,6 +210,7 @@ pub fn apply(
         &outcome.info,
         duration_ms,
         health,
+        counted_failure,
     );
     let label = if server.backup {
         "backup server"
@@ -254,7 +257,7 @@ pub fn apply(
         server.set_up(false);
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
-        state.last_change.store(unix_now(), Ordering::Relaxed);
+        state.changed(false);
         let (active, backup) = servers_left(backend);
         let backup_note = if backup > 0 && active == 0 {
             " Running on backup."
@@ -276,7 +279,7 @@ pub fn apply(
     } else if !up && health >= rise {
         server.set_up(true);
         reporter.on_transition(backend, server, true);
-        state.last_change.store(unix_now(), Ordering::Relaxed);
+        state.changed(true);
         let (active, backup) = servers_left(backend);
         reporter.emit(
             5,

@@ -245,9 +245,15 @@ static RATE_IN: std::sync::Mutex<crate::tables::freq::FreqCtr> =
         prev_ctr: 0,
     });
 
-/// Keeps the plan's `maxcomprate` for the responses from now on.
+/// Keeps `maxcomprate` (the plan's, or `set rate-limit http-compression`'s) for the
+/// responses from now on.
 pub fn set_rate_limit(bytes_per_second: u64) {
     RATE_LIMIT.store(bytes_per_second, Ordering::Relaxed);
+}
+
+/// The `maxcomprate` in force, in bytes per second (`CompressBpsRateLim`).
+pub fn rate_limit() -> u64 {
+    RATE_LIMIT.load(Ordering::Relaxed)
 }
 
 fn tick() -> u32 {

@@ -53,6 +53,10 @@ pub struct ServerRt {
     pub dynamic: Option<crate::discovery::Dynamic>,
     /// Sessions per second (`srv_sess_rate`).
     pub sess_rate: std::sync::Mutex<crate::tables::freq::FreqCtr>,
+    /// The highest session rate seen (`rate_max`).
+    pub sess_rate_max: Peak,
+    /// When its last session began, in seconds since the epoch; 0: none yet (`lastsess`).
+    pub last_sess: AtomicU64,
     /// The servers whose `track` names this one: they take each of its state changes.
     pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
     /// Its idle connections, one list per thread, within `pool-max-conn` over all threads.
@@ -159,7 +163,10 @@ impl ServerRt {
         let now = crate::tables::tick(crate::tables::now_ms());
         if let Ok(mut r) = self.sess_rate.lock() {
             r.update(1000, 1, now);
+            self.sess_rate_max.see(u64::from(r.read(1000, now)));
         }
+        self.last_sess
+            .store(crate::api::health::unix_now(), Ordering::Relaxed);
     }
 
     /// Sessions over the last second (`srv_sess_rate`).
@@ -264,6 +271,8 @@ impl ServerRt {
             dynamic: crate::discovery::resolvers_of(s)
                 .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
             sess_rate: Default::default(),
+            sess_rate_max: Peak::default(),
+            last_sess: AtomicU64::new(0),
             trackers: Default::default(),
             warmup: crate::upstream::slowstart::Warmup::new(s.slowstart),
             idle: Arc::new(crate::upstream::pool::ServerIdle::new(
@@ -285,6 +294,11 @@ impl ServerRt {
     /// `non-stick`: stick tables never learn this server.
     pub fn non_stick(&self) -> bool {
         self.plan.non_stick
+    }
+
+    /// Whether HAProxy would call it stopped: down, or in maintenance (`downtime` runs).
+    pub fn stopped(&self) -> bool {
+        self.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0 || !self.up.load(Ordering::Relaxed)
     }
 
     pub fn is_usable(&self) -> bool {

@@ -69,6 +69,7 @@ fn run(tables: &Tables, verb: &str, rest: &[&str], now: u64) -> Result<String, S
     };
     let t = tables.get(name).ok_or("No such table\n")?;
     match (verb, &rest[1..]) {
+        (_, ["key"]) => Err("Key value expected\n".into()),
         (_, ["key", k, more @ ..]) => {
             let k = key::parse(k, t.key_type, t.key_size).ok_or("Invalid key\n")?;
             match verb {
@@ -92,6 +93,7 @@ fn run(tables: &Tables, verb: &str, rest: &[&str], now: u64) -> Result<String, S
         ("set", _) => {
             Err("Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n".into())
         }
+        ("clear", [first, ..]) if !first.starts_with("data.") => Err("Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n".into()),
         ("show", filter) | ("clear", filter) => {
             let filter = match filter {
                 [] => None,

@@ -7,6 +7,8 @@ mod abort_on_close;
 mod answer_framing;
 #[path = "runtime/api.rs"]
 mod api;
+#[path = "runtime/api_parity.rs"]
+mod api_parity;
 #[path = "runtime/api_ssl.rs"]
 mod api_ssl;
 #[path = "runtime/api_trace.rs"]
