@@ -203,7 +203,7 @@ fn duplicate(b: &mut Builder, kind: SectionKind, head: &Stmt) -> bool {
     let earlier = created(b, kind).find(|s| taken(s)).map(|s| s.header);
     let at = head.span(1);
     let post = HaproxyForm::PostParse;
-    let mut alert = |b: &mut Builder, message: String, form: HaproxyForm, aborts: bool| {
+    let alert = |b: &mut Builder, message: String, form: HaproxyForm, aborts: bool| {
         let d = Diagnostic::new("E525", message)
             .at(at)
             .label("name already taken")
