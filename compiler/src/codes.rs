@@ -464,6 +464,16 @@ rules! {
         "Set the limit in the frontend or listen section that accepts the connections.";
     "E523" "invalid-proxy-id" Error Haproxy "A proxy's 'id' is missing or not above 0."
         "Proxy ids (shown in the stats as 'iid') must be unique positive numbers; leave 'id' out to let HAProxy number the proxy itself.";
+    "E524" "invalid-section-header" Error Haproxy "The header of a peers, mailers, resolvers, log-forward, ring, cache, http-errors, userlist, program or fcgi-app section has no name, a character HAProxy refuses in it, or words after it."
+        "These sections take one name, written with letters, digits, '.', '-', '_' and ':' (a cache or program section takes any characters), and nothing after it (mailers, resolvers, ring and http-errors sections ignore further words). Several of these errors stop HAProxy from reading further; the lines of a ring whose header was refused are refused too.";
+    "E525" "duplicate-section-name" Error Haproxy "A peers, mailers, resolvers, log-forward, ring, cache, http-errors, program or fcgi-app section takes a name an earlier section of its kind has (a log-forward section also a proxy's)."
+        "Give each section of a kind its own name. A ring may not take the name of one of HAProxy's own sinks either ('stdout', 'stderr', 'buf0'), a cache name is compared on its first 32 characters with the caches that had a size, and log-forward sections share their names with frontends, backends and listen sections.";
+    "W525" "duplicate-userlist" Warning Haproxy "A userlist section takes the name of an earlier one; HAProxy ignores its header."
+        "The lines after the second header are added to the userlist read last. Rename the section or merge the two.";
+    "W526" "cache-name-truncated" Warning Haproxy "A cache section's name is longer than 32 bytes; HAProxy keeps its first 32."
+        "Filters and 'http-request cache-use' lines name the cache by the shortened name, and two caches whose names start with the same 32 bytes clash. Use a shorter name.";
+    "E526" "duplicate-id" Error Haproxy "An 'id' already given to another proxy, to another server of the proxy, or to another listener of the proxy; or a bind 'id' on a line that makes several listeners."
+        "Proxy ids are unique among all proxies, server ids among a proxy's servers, listener ids among a proxy's bind lines; each is compared with the ids set on the lines before it. A bind line with several addresses or a port range makes one listener per socket, and one id cannot number them all.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

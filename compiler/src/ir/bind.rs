@@ -182,6 +182,17 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
         };
         let value = stmt.word(i + 1);
+        if let Some(e) = (opt == "id")
+            .then(|| super::ids::bind_single_socket(b, stmt, &ctx))
+            .flatten()
+        {
+            b.push(
+                Diagnostic::new("E526", e)
+                    .at(stmt.span(i))
+                    .label("one id for several listeners"),
+            );
+            break;
+        }
         if arity > 0
             && value.is_empty()
             && !matches!(
@@ -214,6 +225,17 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             break;
         }
         match opt {
+            "id" => {
+                let binds = &b.config.proxies[index].binds;
+                if let Some(e) = super::ids::bind_duplicate(b, binds, stmt, i + 1, &ctx) {
+                    b.push(
+                        Diagnostic::new("E526", e)
+                            .at(stmt.span(i + 1))
+                            .label("id already taken"),
+                    );
+                    break;
+                }
+            }
             "process" => {
                 let msg = format!("{ctx}'process {value}' on 'bind' lines is not supported anymore, please use 'thread' instead.");
                 let edit = Edit {

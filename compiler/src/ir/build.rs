@@ -62,6 +62,9 @@ pub(super) struct Builder<'t> {
     /// error.
     pub acl_criteria: rustc_hash::FxHashMap<String, CachedCriterion>,
     pub backend_names: rustc_hash::FxHashMap<Text, usize>,
+    /// The headers of the sections (not proxies) HAProxy refused to create: their names are
+    /// not taken (see [`super::section_names`]).
+    pub refused_sections: Vec<crate::source::Span>,
     pub ca_base: Option<String>,
     /// Names declared so far in the proxy being built, for lookups that stay O(1) in proxies
     /// with thousands of servers or ACLs.
@@ -143,6 +146,7 @@ impl<'t> Builder<'t> {
             frontend_names: Default::default(),
             acl_criteria: Default::default(),
             backend_names: Default::default(),
+            refused_sections: Vec::new(),
             ca_base: None,
             in_proxy: ProxyNames::default(),
             positional: std::cell::Cell::new(false),

@@ -261,69 +261,75 @@ fn thread_binds(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
 
 /// Two servers of one proxy with the same name, found once the configuration is read (so not
 /// in a disabled proxy). A server given an explicit `id` is told apart by it and never
-/// conflicts; only the first earlier server of the name is reported.
+/// conflicts; only the first earlier server of the name is reported. A `server-template`
+/// line's servers (`<prefix><n>`) take part, each at the template's line.
 fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled {
         return;
     }
     // A server with an explicit `id` is not compared: walked only for servers whose name is
     // taken, as almost none are (the walk looks every option up in the registry).
-    let has_id = |s: &Server| {
-        if !s.words.any(ServerWords::ID) {
-            return false;
-        }
-        let mut i = 0;
-        while let Some(word) = s.options.get(i) {
-            if word.value == "id" {
-                return true;
-            }
-            i += 1 + super::keywords::server_option_arity(&word.value).unwrap_or(0);
-        }
-        false
-    };
-    let compared = |s: &&Server| s.template.is_none();
-    let mut report = |s: &Server, first: crate::Span| {
+    let has_id = |s: &Server| super::ids::server_id(s).is_some();
+    let mut report = |name: &str, at: crate::Span, first: crate::Span| {
         let line = db.file(first.file).line_col(first.start as usize).line;
         out.push(
             Diagnostic::new(
                 "E226",
                 format!(
-                    "{} '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
+                    "{} '{}', another server named '{name}' was already defined at line {line}, please use distinct names.",
                     p.kind.type_str(),
                     p.name_str(),
-                    s.name.value
                 ),
             )
-            .at(s.name.span)
+            .at(at)
             .with_secondary(first, "first defined here"),
         );
     };
+    if p.servers.iter().any(|s| s.template.is_some()) {
+        // Rare: each template's servers named one by one.
+        let mut first: rustc_hash::FxHashMap<String, crate::Span> = Default::default();
+        for s in p.servers.iter().filter(|s| !has_id(s)) {
+            let names: Vec<String> = match s.template {
+                Some((low, high)) => (low..=high.min(low.saturating_add(100_000)))
+                    .map(|n| format!("{}{n}", s.name.value))
+                    .collect(),
+                None => vec![s.name.value.to_string()],
+            };
+            for name in names {
+                match first.get(&name) {
+                    Some(&at) => report(&name, s.name.span, at),
+                    None => {
+                        first.insert(name, s.span);
+                    }
+                }
+            }
+        }
+        return;
+    }
     if p.servers.len() <= FEW_SERVERS {
         // A backend's usual handful is compared pairwise, in place: a table grew twice for
         // them, thousands of times over on large configurations.
         for (i, s) in p.servers.iter().enumerate() {
-            if !compared(&s) {
-                continue;
-            }
             let name = s.name.value.as_str();
             let first = p.servers[..i]
                 .iter()
-                .filter(compared)
                 .find(|e| e.name.value.as_str() == name && !has_id(e));
             if let Some(first) = first.filter(|_| !has_id(s)) {
-                report(s, first.span);
+                report(name, s.name.span, first.span);
             }
         }
         return;
     }
     let mut first: rustc_hash::FxHashMap<&str, crate::Span> =
         rustc_hash::FxHashMap::with_capacity_and_hasher(p.servers.len(), Default::default());
-    for s in p.servers.iter().filter(compared).filter(|s| !has_id(s)) {
+    for s in p.servers.iter().filter(|s| !has_id(s)) {
         match first.entry(s.name.value.as_str()) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(s.span);
             }
-            std::collections::hash_map::Entry::Occupied(e) => report(s, *e.get()),
+            std::collections::hash_map::Entry::Occupied(e) => {
+                report(&s.name.value, s.name.span, *e.get())
+            }
         }
     }
 }

@@ -27,13 +27,7 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
         .iter()
         .filter(|p| p.kind != ProxyKind::Defaults)
     {
-        let own =
-            |d: &&DirectiveLine| d.span.file == p.header.file && d.span.start > p.header.start;
-        let app = p
-            .directives
-            .iter()
-            .filter(own)
-            .find(|d| d.keyword == "use-fcgi-app");
+        let app = p.own_directives().find(|d| d.keyword == "use-fcgi-app");
         let name = p.name_str();
         let found = if app.is_some() && p.effective_mode() == Mode::Tcp {
             Some((

@@ -41,11 +41,8 @@ enum Line<'a> {
 
 fn chain(p: &Proxy) -> Vec<Filter<'_>> {
     // The proxy's own lines (a defaults section's `use-fcgi-app` reaches no proxy).
-    let own = |d: &&DirectiveLine| d.span.file == p.header.file && d.span.start > p.header.start;
     let mut lines: Vec<(crate::Span, Line)> = p
-        .directives
-        .iter()
-        .filter(own)
+        .own_directives()
         .filter(|d| d.prefix.is_none() && matches!(d.keyword.as_str(), "filter" | "use-fcgi-app"))
         .map(|d| (d.span, Line::Declared(d)))
         .collect();

@@ -55,9 +55,7 @@ pub(super) fn check(db: &SourceDb, p: &Proxy, acls: &AclNames, out: &mut Vec<Dia
     }
     // `use-server` rules naming a server (not a string to evaluate), then `stick on` and
     // `stick match` and `stick store-request` rules (not `store-response`).
-    let own = p.directives.iter().filter(|d| {
-        d.prefix.is_none() && (d.span.file, d.span.start) > (p.header.file, p.header.start)
-    });
+    let own = p.own_directives().filter(|d| d.prefix.is_none());
     let use_servers = own
         .clone()
         .filter(|d| d.keyword == "use-server" && d.args.first().is_some_and(|t| !t.contains("%[")));

@@ -500,6 +500,15 @@ impl Proxy {
         self.name.as_ref().map_or("", |n| n.value.as_str())
     }
 
+    /// The statements written in the section itself, after those it inherited from its
+    /// defaults section (which come before its header).
+    pub fn own_directives(&self) -> impl Iterator<Item = &DirectiveLine> + Clone {
+        let header = (self.header.file, self.header.start);
+        self.directives
+            .iter()
+            .filter(move |d| (d.span.file, d.span.start) > header)
+    }
+
     pub fn effective_mode(&self) -> Mode {
         self.mode.as_ref().map_or(Mode::Tcp, |m| m.value)
     }

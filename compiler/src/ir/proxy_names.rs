@@ -27,17 +27,20 @@ pub(super) fn check(b: &mut Builder, kind: ProxyKind, keyword: &str, n: &Spanned
     duplicate_name_check(b, kind, n);
 }
 
-/// HAProxy refuses two frontends (or two backends) with the same name; listen counts as both.
+/// HAProxy refuses two frontends (or two backends) with the same name: a proxy that has a
+/// frontend (a frontend or a listen section) is compared with the frontends and listen
+/// sections before it, a backend with the backends and listen sections before it (so a listen
+/// section after a backend of its name is taken). A log-forward section's name is taken by
+/// any proxy.
 fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<Text>) {
-    let fe = kind
-        .has_frontend()
-        .then(|| b.frontend_names.get(name.value.as_str()).copied())
-        .flatten();
-    let be = kind
-        .has_backend()
-        .then(|| b.backend_names.get(name.value.as_str()).copied())
-        .flatten();
-    if let Some(other) = fe.or(be).map(|i| &b.config.proxies[i]) {
+    let names = match kind.has_frontend() {
+        true => &b.frontend_names,
+        false => &b.backend_names,
+    };
+    if let Some(other) = names
+        .get(name.value.as_str())
+        .map(|&i| &b.config.proxies[i])
+    {
         let msg = format!(
             "{} '{}' has the same name as {} '{}' declared at {}.",
             kind.type_str(),
@@ -53,6 +56,24 @@ fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<Text>) 
                 .label("duplicate name")
                 .with_secondary(at, "first declared here")
                 // HAProxy words this one with a capital 'P'.
+                .form(HaproxyForm::PostParse),
+        );
+    }
+    let log_forward = super::section_names::created(b, crate::registry::SectionKind::LogForward)
+        .find(|s| s.name.as_ref().is_some_and(|n| n.value == name.value));
+    if let Some(header) = log_forward.map(|s| s.header) {
+        let msg = format!(
+            "{} '{}' has the same name as log forward section '{}' declared at {}.",
+            kind.type_str(),
+            name.value,
+            name.value,
+            b.location(header)
+        );
+        b.push(
+            Diagnostic::new("E525", msg)
+                .at(name.span)
+                .label("name already taken")
+                .with_secondary(header, "log-forward section declared here")
                 .form(HaproxyForm::PostParse),
         );
     }

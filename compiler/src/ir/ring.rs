@@ -72,6 +72,28 @@ pub(super) fn statement(b: &mut Builder, section: &NamedSection, stmt: &Stmt, at
     }
 }
 
+/// A line of a ring section whose header HAProxy refused (no ring was made): each of the
+/// ring's settings is refused for want of one; other lines are read as usual.
+pub(super) fn orphan_line(b: &mut Builder, stmt: &Stmt) -> bool {
+    let arg = stmt.word(1);
+    let message = match stmt.word(0) {
+        "size" => "'size' directive not usable with this type of sink.".to_string(),
+        "backing-file" => "'backing-file' only usable with existing rings.".to_string(),
+        "server" => format!("unable to create server '{arg}'."),
+        "timeout" => format!("unable to set timeout '{arg}'."),
+        "format" => format!("unable to set format '{arg}'."),
+        "maxlen" => format!("unable to set event max length '{arg}'."),
+        "description" => format!("unable to set description '{arg}'."),
+        _ => return false,
+    };
+    b.push(
+        Diagnostic::new("E524", message)
+            .at(stmt.span(0))
+            .label("no ring to set: its header was refused"),
+    );
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use crate::testkit::compile_text;

@@ -238,6 +238,12 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     );
                 }
             }
+            "id" if keyword != "default-server" => {
+                if !super::ids::server_option(b, index, stmt, i + 1, &context(b)) {
+                    stopped = true;
+                    break;
+                }
+            }
             "check" => server.check = true,
             "no-check" => server.check = false,
             "backup" => server.backup = true,

@@ -28,6 +28,8 @@ mod proxy_values;
 mod read_refusals;
 #[path = "check_cli/rule_arguments.rs"]
 mod rule_arguments;
+#[path = "check_cli/section_headers.rs"]
+mod section_headers;
 #[path = "check_cli/sections_and_context.rs"]
 mod sections_and_context;
 

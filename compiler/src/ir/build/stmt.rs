@@ -411,7 +411,8 @@ impl<'a> Stmt<'a> {
 /// (whether a proxy names its check's command), `use-server` and `stick` (their conditions'
 /// fetches), the `http-check` settings only HTTP checks use (`disable-on-404`, `send-state`:
 /// the rules are in the model's rules), `use-fcgi-app` (E238 pairs it with the backend's
-/// FastCGI servers), `email-alert` (complete alerts and their mailers), the log-format strings
+/// FastCGI servers), `email-alert` (complete alerts and their mailers), `id` (two proxies
+/// with one), the log-format strings
 /// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`) and the `option`
 /// lines among them that choose a log format. A
 /// model built without the plan's lines keeps these, and no other: an `option httpchk` and an
@@ -419,7 +420,7 @@ impl<'a> Stmt<'a> {
 pub(crate) fn read_by_checks(keyword: &str, first_arg: &str) -> bool {
     match keyword {
         "filter" | "default-server" | "log" | "external-check" | "stats" | "capture"
-        | "use-server" | "stick" | "use-fcgi-app" | "email-alert" => true,
+        | "use-server" | "stick" | "use-fcgi-app" | "email-alert" | "id" => true,
         // The slots capture rules name by id (`ir::capture_slots`); whether compression
         // joins the filter chain (`ir::filter_chain`).
         "declare" => first_arg == "capture",

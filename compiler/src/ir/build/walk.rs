@@ -241,6 +241,7 @@ fn build_from(
             }
             kind => {
                 b.seen_non_global = true;
+                let created = crate::ir::section_names::check(&mut b, kind, &head);
                 let mut named = NamedSection {
                     kind,
                     name: (head.len() > 1).then(|| head.spanned(1)),
@@ -251,6 +252,12 @@ fn build_from(
                 };
                 for line in tree.body(section) {
                     let stmt = Stmt::new(line);
+                    if !created
+                        && kind == SectionKind::Ring
+                        && crate::ir::ring::orphan_line(&mut b, &stmt)
+                    {
+                        continue;
+                    }
                     global::other_section_statement(&mut b, &mut named, &stmt);
                     // The plan lowers resolvers, program, cache, ring, log-forward, fcgi-app and
                     // mailers sections from their statements.
@@ -270,12 +277,22 @@ fn build_from(
                         }
                     }
                 }
+                if created {
+                    let end = tree
+                        .body(section)
+                        .last()
+                        .map_or(head.whole(), |l| Stmt::new(l).whole());
+                    crate::ir::section_names::section_end(&mut b, &named, end);
+                } else {
+                    b.refused_sections.push(named.header);
+                }
                 b.config.sections.push(named);
             }
         }
     }
     spans.mark("sections and headers");
     crate::ir::bodies::build_bodies(&mut b, tree, bodies, workers, reuse);
+    crate::ir::ids::proxies(&mut b);
     spans.mark("bodies");
     b.config.env_changes = tree.environment.clone();
     b.config.reindex();
