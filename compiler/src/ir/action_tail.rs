@@ -12,7 +12,14 @@ use super::model::*;
 pub(super) fn leftover(name: &str, args: &[Spanned<Text>]) -> Option<usize> {
     let word = |i: usize| args.get(i).map_or("", |w| w.value.as_str());
     let taken = match base_name(name) {
-        "allow" | "accept" | "reject" | "silent-drop" | "wait-for-handshake"
+        "silent-drop" => {
+            if word(0) == "rst-ttl" {
+                2
+            } else {
+                0
+            }
+        }
+        "allow" | "accept" | "reject" | "wait-for-handshake"
         | "disable-l7-retry" | "close" | "unset-var" | "sc-inc-gpc" | "sc-inc-gpc0"
         | "sc-inc-gpc1" => 0,
         "set-var"
