@@ -142,7 +142,8 @@ impl Server {
         // `maxsslrate` holds the connections of TLS listeners.
         let tls_rate = serving.tls.is_some();
         let may_take = || {
-            api::may_accept(shared, fe)
+            !crate::lifecycle::pause::paused()
+                && api::may_accept(shared, fe)
                 && serving.has_room(shared)
                 && (!tls_rate || tls::limits::may_accept())
         };
