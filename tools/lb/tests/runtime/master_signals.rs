@@ -209,7 +209,9 @@ fn ws_master_notifies_reloads_on_sighup_and_passes_pause_and_resume_as_haproxy()
     // Debian's 2.6 sends no STATUS and some notifications twice; what systemd acts on, the
     // last datagram of each step, carries the same keys.
     for (step, (a, b)) in ours.notes.iter().zip(&theirs.notes).enumerate() {
-        let last = |n: &Vec<String>| n.first().map(|d| keys(d)).unwrap_or_default();
+        fn last(n: &[String]) -> Vec<&str> {
+            n.first().map(|d| keys(d)).unwrap_or_default()
+        }
         let (mut a, mut b) = (last(a), last(b));
         // 2.6 re-executes after a failed reload too, and says its pid again.
         if step == 2 {
