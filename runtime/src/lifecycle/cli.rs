@@ -176,6 +176,7 @@ async fn session(stream: tokio::net::UnixStream, master: mpsc::UnboundedSender<R
         level: CliLevel::Admin,
     };
     while let Ok(Some(line)) = lines.next_line().await {
+        let was_interactive = s.interactive;
         let mut out = String::new();
         let mut outcome = Outcome::Continue;
         let line = line.trim_end_matches('\r');
@@ -202,7 +203,8 @@ async fn session(stream: tokio::net::UnixStream, master: mpsc::UnboundedSender<R
                 out.push_str(&format!("{}> ", s.target));
             }
         }
-        let ends = !matches!(outcome, Outcome::Continue) || !s.interactive;
+        // A line that leaves prompt mode does not end the session: the next one does.
+        let ends = !matches!(outcome, Outcome::Continue) || !(s.interactive || was_interactive);
         if write.write_all(out.as_bytes()).await.is_err() || ends {
             return;
         }

@@ -3,7 +3,7 @@
 //! lists its internal `<HTTPCLIENT>` proxy, which hapee does not have.
 
 use crate::api::counters::Counter;
-use crate::state::{BackendRt, FrontendRt, Shared};
+use crate::state::{BackendRt, FrontendRt, Shared, ADMIN_MAINT};
 use std::sync::atomic::Ordering;
 
 fn warn(msg: &str) {
@@ -59,14 +59,17 @@ pub fn dump(shared: &Shared) {
             warn(&format!(
                 "SIGHUP: Server {name}/{} is {}. Conn: {} act, {} pend, {} tot.",
                 s.name,
-                if s.up.load(Ordering::Relaxed) {
+                // A server in maintenance (`disabled`) is stopped, whatever its checks say.
+                if s.up.load(Ordering::Relaxed)
+                    && s.admin.load(Ordering::Relaxed) & ADMIN_MAINT == 0
+                {
                     "UP"
                 } else {
                     "DOWN"
                 },
                 s.active.load(Ordering::Relaxed),
                 s.queue.current(),
-                s.counters.get(Counter::Sessions),
+                s.total.load(Ordering::Relaxed),
             ));
         }
         let (beconn, be_total, queued) = p.be.map_or((0, 0, 0), |b| {

@@ -6,10 +6,14 @@
 //! accept queue it had. The accept loops take nothing while paused.
 
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 static PAUSED: AtomicBool = AtomicBool::new(false);
+
+/// How many times the listeners resumed: an accept loop that saw this change registers its
+/// socket again (see `Accepting::renew`).
+static RESUMES: AtomicU64 = AtomicU64::new(0);
 
 /// A listening socket that pauses: a descriptor of its own (the worker threads hold others),
 /// its accept queue's length, and what the warnings call its proxy (`frontend fe`).
@@ -24,6 +28,11 @@ static SOCKETS: Mutex<Vec<Paused>> = Mutex::new(Vec::new());
 /// Whether the listeners are paused (the accept loops wait).
 pub fn paused() -> bool {
     PAUSED.load(Ordering::Relaxed)
+}
+
+/// How many times the listeners resumed so far.
+pub fn resumes() -> u64 {
+    RESUMES.load(Ordering::Acquire)
 }
 
 /// Makes `socket` pause with the others; `proxy` is its section's kind and name.
@@ -106,6 +115,7 @@ pub fn resume() {
         // SAFETY: the descriptor is open (owned by `s.socket`).
         let _ = unsafe { libc::listen(s.socket.as_raw_fd(), s.backlog) };
     }
+    RESUMES.fetch_add(1, Ordering::Release);
     PAUSED.store(false, Ordering::Relaxed);
     for p in proxies(&sockets) {
         warn(&format!("Resumed {p}."));
