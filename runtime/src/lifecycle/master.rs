@@ -730,15 +730,6 @@ fn uptime(d: Duration) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn uptime_is_days_hours_minutes_seconds() {
-        let d = std::time::Duration::from_secs(86400 + 3600 * 2 + 60 * 3 + 4);
-        assert_eq!(super::uptime(d), "1d02h03m04s");
-    }
-}
-
 /// The signals a master acts on (HAProxy's master loop): SIGUSR2 and SIGHUP reload, SIGTTOU
 /// and SIGTTIN go to the workers, SIGTERM, SIGINT and SIGUSR1 stop.
 struct Signals(Vec<(Signal, tokio::signal::unix::Signal)>);
@@ -773,5 +764,14 @@ impl Signals {
             std::task::Poll::Pending
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uptime_is_days_hours_minutes_seconds() {
+        let d = std::time::Duration::from_secs(86400 + 3600 * 2 + 60 * 3 + 4);
+        assert_eq!(super::uptime(d), "1d02h03m04s");
     }
 }
