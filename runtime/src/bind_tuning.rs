@@ -14,13 +14,13 @@ use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 
 /// Applies the listener's settings (and its frontend's) to `socket`, or says which one
-/// failed and why.
+/// failed and why; answers the length of its accept queue.
 pub fn apply(
     socket: &TcpListener,
     l: &ListenerPlan,
     fe: &FrontendPlan,
     global_maxconn: Option<u32>,
-) -> Result<(), String> {
+) -> Result<i32, String> {
     let sock = SockRef::from(socket);
     let backlog = backlog(l, fe, global_maxconn)?;
     if backlog != crate::listener::DEFAULT_BACKLOG {
@@ -67,7 +67,7 @@ pub fn apply(
             );
         }
     }
-    Ok(())
+    Ok(backlog)
 }
 
 /// The accept queue's length, as HAProxy chooses it: the line's `backlog`, else the

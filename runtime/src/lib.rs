@@ -232,9 +232,20 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     }
                 };
                 let fe = &plan.frontends[l.frontend];
-                if let Err(e) = bind_tuning::apply(&socket, l, fe, plan.global.maxconn) {
-                    errors.push(format!("Starting frontend {fe_name}: bind {addr}: {e}"));
-                    continue;
+                match bind_tuning::apply(&socket, l, fe, plan.global.maxconn) {
+                    Ok(backlog) => {
+                        // HAProxy names a `listen` section's kind "proxy" in these warnings.
+                        let kind = if fe.own_backend.is_some() {
+                            "proxy"
+                        } else {
+                            "frontend"
+                        };
+                        lifecycle::pause::register(&socket, backlog, format!("{kind} {fe_name}"));
+                    }
+                    Err(e) => {
+                        errors.push(format!("Starting frontend {fe_name}: bind {addr}: {e}"));
+                        continue;
+                    }
                 }
                 let group: Arc<[usize]> = set.as_slice().into();
                 for &t in set {
@@ -317,8 +328,9 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     }
     lifecycle::worker::announce_ready();
     lifecycle::worker::stop_old(&options.stop_after_start, options.stop_gracefully);
-    let how = wait_for_signal();
+    let how = wait_for_signal(&shared);
     lifecycle::handover::forget_exported();
+    lifecycle::pause::forget();
     if how == Stop::Hard {
         return Ok(Stop::Hard);
     }
@@ -364,7 +376,7 @@ fn bind_to_cpus(thread: usize, cpus: &[u32]) {
     }
 }
 
-fn wait_for_signal() -> Stop {
+fn wait_for_signal(shared: &state::Shared) -> Stop {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -374,16 +386,26 @@ fn wait_for_signal() -> Stop {
     };
     rt.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut usr1), Some(hard)) = (
+        let (Ok(mut usr1), Some(hard), Ok(mut ttou), Ok(mut ttin), Ok(mut hup)) = (
             signal(SignalKind::user_defined1()),
             lifecycle::worker::hard_stop_signal(),
+            signal(SignalKind::from_raw(libc::SIGTTOU)),
+            signal(SignalKind::from_raw(libc::SIGTTIN)),
+            signal(SignalKind::hangup()),
         ) else {
             return Stop::Hard;
         };
-        tokio::select! {
-            _ = usr1.recv() => Stop::Graceful,
-            _ = lifecycle::worker::master_gone() => Stop::Graceful,
-            _ = hard => Stop::Hard,
+        let mut hard = std::pin::pin!(hard);
+        let mut master_gone = std::pin::pin!(lifecycle::worker::master_gone());
+        loop {
+            tokio::select! {
+                _ = usr1.recv() => return Stop::Graceful,
+                _ = &mut master_gone => return Stop::Graceful,
+                _ = &mut hard => return Stop::Hard,
+                _ = ttou.recv() => lifecycle::pause::pause(),
+                _ = ttin.recv() => lifecycle::pause::resume(),
+                _ = hup.recv() => lifecycle::dump_state::dump(shared),
+            }
         }
     })
 }

@@ -313,6 +313,13 @@ impl Accepting {
         }
     }
 
+    /// The same socket registered anew on the calling thread's event loop. A paused socket
+    /// (SIGTTOU) stops listening and the event loop then keeps it as hung up for good, so
+    /// it is registered afresh once it listens again.
+    pub fn renew(self) -> std::io::Result<Accepting> {
+        self.fd.into_inner().into_tokio()
+    }
+
     /// The connections already queued on the socket, taken without waiting (before it
     /// closes, so that they are served rather than reset).
     pub fn drain(self) -> Vec<(std::net::TcpStream, SocketAddr)> {

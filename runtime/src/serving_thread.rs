@@ -131,7 +131,7 @@ impl Server {
     /// Accepts on one socket, each connection going to the thread its route chooses.
     async fn accept_loop(
         self,
-        listener: listener::Accepting,
+        mut listener: listener::Accepting,
         serving: Arc<listener::Serving>,
         route: spread::Route,
     ) {
@@ -142,7 +142,8 @@ impl Server {
         // `maxsslrate` holds the connections of TLS listeners.
         let tls_rate = serving.tls.is_some();
         let may_take = || {
-            api::may_accept(shared, fe)
+            !crate::lifecycle::pause::paused()
+                && api::may_accept(shared, fe)
                 && serving.has_room(shared)
                 && (!tls_rate || tls::limits::may_accept())
         };
@@ -179,6 +180,7 @@ impl Server {
         };
         // Connections taken since this loop last let the others run (`tune.maxaccept`).
         let mut in_a_row = 0u32;
+        let mut resumes = crate::lifecycle::pause::resumes();
         loop {
             // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
             // backlog.
@@ -188,6 +190,13 @@ impl Server {
                     _ = &mut stopped => return,
                     _ = tokio::time::sleep(Duration::from_millis(10)) => {}
                 }
+            }
+            if resumes != crate::lifecycle::pause::resumes() {
+                resumes = crate::lifecycle::pause::resumes();
+                listener = match listener.renew() {
+                    Ok(renewed) => renewed,
+                    Err(_) => return,
+                };
             }
             let accepted = tokio::select! {
                 biased;

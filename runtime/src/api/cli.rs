@@ -3,7 +3,7 @@
 //! the `help` and unknown-command answers. The socket driver (`socket`) feeds it bytes and
 //! writes back what it answers; tests call it directly.
 
-use super::commands::{Command, COMMANDS};
+use super::commands::COMMANDS;
 use crate::state::Shared;
 use hapee_compiler::plan::CliLevel;
 
@@ -241,19 +241,27 @@ fn distance(a: &[u8; 1024], b: &[u8; 1024]) -> i32 {
         .sum()
 }
 
-fn usage_line(c: &Command) -> String {
-    format!("  {:<40}: {}\n", c.usage, c.help)
-}
-
 /// The answer to `help [words]` and to an unknown command: the matching commands (or fuzzy
 /// suggestions), then the three commands always available. `help` is a command of its own.
 pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
+    usage_among(COMMANDS, |c| (c.words, c.usage, c.help), args, is_help)
+}
+
+/// [`usage`] over any command table (the master CLI has its own): `entry` gives a command's
+/// words, its usage column and its help text.
+pub fn usage_among<T>(
+    table: &[T],
+    entry: impl Fn(&T) -> (&'static [&'static str], &'static str, &'static str),
+    args: &[String],
+    is_help: bool,
+) -> String {
+    let words = |c: &T| entry(c).0;
     let arg = |i: usize| args.get(i).map(String::as_str).filter(|a| !a.is_empty());
     // The number of leading words some command matches exactly.
     let mut length = 0;
-    for c in COMMANDS {
+    for c in table {
         for idx in 0..PREFIX_WORDS {
-            match (c.words.get(idx), arg(idx)) {
+            match (words(c).get(idx), arg(idx)) {
                 (Some(w), Some(a)) if *w == a => length = length.max(idx + 1),
                 _ => break,
             }
@@ -273,12 +281,13 @@ pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
         }
     }
     let prefix_matches =
-        |c: &Command| (0..length).all(|i| c.words.get(i).is_some_and(|w| Some(*w) == arg(i)));
-    let mut matches: Vec<(&Command, i32)> = Vec::new();
+        |c: &T| (0..length).all(|i| words(c).get(i).is_some_and(|w| Some(*w) == arg(i)));
+    let mut matches: Vec<(&T, i32)> = Vec::new();
     if arg(length).is_some() {
-        for c in COMMANDS
+        // A command without a usage line is never listed (the expert modes).
+        for c in table
             .iter()
-            .filter(|c| !c.usage.is_empty() && prefix_matches(c))
+            .filter(|c| !entry(c).1.is_empty() && prefix_matches(c))
         {
             let mut typed = [0u8; 1024];
             let mut listed = [0u8; 1024];
@@ -287,7 +296,7 @@ pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
                 fingerprint(&mut typed, a);
                 total += a.len() as i32;
             }
-            for w in c.words.iter().skip(length).take(PREFIX_WORDS - length) {
+            for w in words(c).iter().skip(length).take(PREFIX_WORDS - length) {
                 fingerprint(&mut listed, w);
                 total += w.len() as i32;
             }
@@ -302,18 +311,19 @@ pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
             matches.retain(|m| m.1 <= 5 * best / 2);
         }
     }
-    let mut entries: Vec<&Command> = if matches.is_empty() {
-        COMMANDS
+    let mut entries: Vec<&T> = if matches.is_empty() {
+        table
             .iter()
-            .filter(|c| !c.usage.is_empty() && prefix_matches(c))
+            .filter(|c| !entry(c).1.is_empty() && prefix_matches(c))
             .collect()
     } else {
         matches.into_iter().map(|m| m.0).collect()
     };
-    entries.sort_by(|a, b| a.usage.cmp(b.usage));
-    entries.dedup_by(|a, b| a.usage == b.usage);
+    entries.sort_by(|a, b| entry(a).1.cmp(entry(b).1));
+    entries.dedup_by(|a, b| entry(a).1 == entry(b).1);
     for c in entries {
-        out.push_str(&usage_line(c));
+        let (_, usage, help) = entry(c);
+        out.push_str(&format!("  {usage:<40}: {help}\n"));
     }
     out.push_str("  help [<command>]                        : list matching or all commands\n");
     out.push_str(

@@ -178,8 +178,9 @@ pub fn show_info(shared: &Shared, _s: &mut Session, args: &[String]) -> Result<S
     Ok(out)
 }
 
+/// The same version as the master's (`@1 show version` and `show version` read alike).
 pub fn show_version(_: &Shared, _: &mut Session, _: &[String]) -> Result<String, String> {
-    Ok(format!("{HAPROXY_VERSION}\n"))
+    Ok(format!("{}\n", crate::lifecycle::VERSION))
 }
 
 /// `show env [name]`: the process environment, or one variable.

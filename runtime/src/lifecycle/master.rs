@@ -64,26 +64,57 @@ struct Master {
     failed_reloads: u32,
     started: Instant,
     max_reloads: Option<u32>,
+    /// A stop was asked: no more reloads; the master exits once its children have.
+    stopping: bool,
     exits: mpsc::UnboundedSender<(i32, std::process::ExitStatus)>,
 }
 
+/// The startup log kept at most (HAProxy's ring of startup messages is as small).
+const STARTUP_LOG_MAX: usize = 16 * 1024;
+
 thread_local! {
-    /// While a reload runs for the master CLI: what the master says, to answer `reload` with.
-    static RELOAD_LOG: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// What the master said since its last (re)load began: `show startup-logs`, and the
+    /// answer to `reload`.
+    static STARTUP_LOG: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// Whether the version and executable notices were given since the master last
+    /// (re)started: HAProxy gives them before the first warning or alert of a starting process,
+    /// and its master starts anew (re-executes) for each reload and once loaded.
+    static VERSION_TOLD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 fn say(level: &str, msg: &str) {
     let line = format!("{level} ({}) : {msg}", std::process::id());
     eprintln!("{line}");
-    RELOAD_LOG.with(|log| {
-        if let Some(log) = log.borrow_mut().as_mut() {
+    STARTUP_LOG.with(|log| {
+        let mut log = log.borrow_mut();
+        if log.len() + line.len() < STARTUP_LOG_MAX {
             log.push_str(&line);
             log.push('\n');
         }
     });
 }
 
+/// Where HAProxy's master re-executes itself: a reload begins (the startup log starts
+/// anew), or a load has ended (`fresh_log` false).
+fn restarted(fresh_log: bool) {
+    VERSION_TOLD.with(|t| t.set(false));
+    if fresh_log {
+        STARTUP_LOG.with(|log| log.borrow_mut().clear());
+    }
+}
+
+/// Before the first warning or alert since the master (re)started: its version and the path
+/// of its executable.
+fn tell_version() {
+    if VERSION_TOLD.with(|t| t.replace(true)) {
+        return;
+    }
+    notice(&format!("haproxy version is {}", super::VERSION));
+    notice(&format!("path to executable is {}", super::exec_path()));
+}
+
 fn alert(msg: &str) {
+    tell_version();
     say("[ALERT]   ", msg);
 }
 
@@ -92,6 +123,7 @@ fn notice(msg: &str) {
 }
 
 fn warning(msg: &str) {
+    tell_version();
     say("[WARNING] ", msg);
 }
 
@@ -115,6 +147,7 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         failed_reloads: 0,
         started: Instant::now(),
         max_reloads: plan.global.mworker_max_reloads,
+        stopping: false,
         exits,
     };
     let local = tokio::task::LocalSet::new();
@@ -140,7 +173,9 @@ impl Master {
         for p in plan.programs.clone() {
             self.start_program(p);
         }
-        self.notify_systemd("READY=1");
+        notice("Loading success.");
+        self.notify_ready();
+        restarted(false);
         let (cli_tx, mut cli_rx) = mpsc::unbounded_channel::<cli::Request>();
         if let Some(path) = self.options.cli.clone() {
             tokio::task::spawn_local(async move {
@@ -149,34 +184,35 @@ impl Master {
                 }
             });
         }
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut usr1), Ok(mut usr2), Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::user_defined1()),
-            signal(SignalKind::user_defined2()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let Some(mut signals) = Signals::install() else {
             alert("cannot install the master's signal handlers");
             self.signal_workers(Signal::SIGTERM, false);
             return 1;
         };
         loop {
             tokio::select! {
-                _ = usr2.recv() => {
-                    self.reload().await;
-                }
+                sig = signals.next() => match sig {
+                    // SIGUSR2 and SIGHUP reload, as in HAProxy.
+                    Signal::SIGUSR2 | Signal::SIGHUP if !self.stopping => {
+                        self.reload().await;
+                    }
+                    Signal::SIGUSR2 | Signal::SIGHUP => {}
+                    // Pausing and resuming the listeners is the workers' business.
+                    Signal::SIGTTOU | Signal::SIGTTIN => self.signal_children(sig),
+                    stop => self.stop_all(stop),
+                },
                 Some(request) = cli_rx.recv() => self.cli_request(request).await,
                 Some((pid, status)) = exited.recv() => {
                     if !self.program_exited(pid, status) {
                         self.worker_exited(pid, status);
                     }
                     if let Some(code) = self.all_gone() {
+                        if let Some(path) = &self.options.cli {
+                            let _ = std::fs::remove_file(path);
+                        }
                         return code;
                     }
                 }
-                _ = usr1.recv() => return self.stop_all(Signal::SIGUSR1, &mut exited).await,
-                _ = term.recv() => return self.stop_all(Signal::SIGTERM, &mut exited).await,
-                _ = int.recv() => return self.stop_all(Signal::SIGTERM, &mut exited).await,
             }
         }
     }
@@ -291,10 +327,9 @@ impl Master {
     async fn cli_request(&mut self, request: cli::Request) {
         match request {
             cli::Request::Command { command, answer } if command == "reload" => {
-                RELOAD_LOG.with(|log| *log.borrow_mut() = Some(String::new()));
-                let loaded = self.reload().await;
-                let log = RELOAD_LOG.with(|log| log.borrow_mut().take().unwrap_or_default());
-                let _ = answer.send(format!("Success={}\n--\n{log}\n", u8::from(loaded)));
+                let loaded = !self.stopping && self.reload().await;
+                let log = STARTUP_LOG.with(|log| log.borrow().clone());
+                let _ = answer.send(format!("Success={}\n--\n{log}", u8::from(loaded)));
             }
             cli::Request::Command { command, answer } => {
                 let _ = answer.send(self.answer(&command));
@@ -343,9 +378,17 @@ impl Master {
 
     /// Reloads; whether the new configuration now serves.
     async fn reload(&mut self) -> bool {
-        self.notify_systemd("RELOADING=1");
         notice("Reloading HAProxy");
+        // Every reload asked counts, for the master and each worker, whether it loads or not.
         self.reloads += 1;
+        for w in &mut self.workers {
+            w.reloads += 1;
+        }
+        self.notify_systemd(&[
+            sd_notify::NotifyState::Reloading,
+            sd_notify::NotifyState::Status("Reloading Configuration."),
+        ]);
+        restarted(true);
         let plan = match (self.options.load)() {
             Ok(plan) => self.bind(&plan).map(|_| plan),
             Err(errors) => Err(errors),
@@ -365,7 +408,6 @@ impl Master {
                 self.max_reloads = max;
                 for w in self.workers.iter_mut().filter(|w| w.pid != new_pid) {
                     w.current = false;
-                    w.reloads += 1;
                     let _ = kill(Pid::from_raw(w.pid), Signal::SIGUSR1);
                     if max.is_some_and(|m| w.reloads > m) {
                         warning(&format!(
@@ -385,15 +427,22 @@ impl Master {
                     .collect();
                 self.sockets.retain(|k, _| keys.contains(k));
                 self.reload_programs(plan.programs.clone());
+                // The count of failed reloads is of those since the last that loaded.
+                self.failed_reloads = 0;
                 notice("Loading success.");
-                self.notify_systemd("READY=1");
+                self.notify_ready();
+                restarted(false);
                 true
             }
             Err(e) => {
+                // As in HAProxy, the running workers keep serving; the master says only this.
                 self.failed_reloads += 1;
                 warning(&e);
-                warning("The previous worker keeps serving.");
-                self.notify_systemd("READY=1");
+                self.notify_systemd(&[
+                    sd_notify::NotifyState::Ready,
+                    sd_notify::NotifyState::Status("Reload failed!"),
+                ]);
+                restarted(false);
                 false
             }
         }
@@ -459,42 +508,39 @@ impl Master {
         }
     }
 
-    /// Forwards a stop to every worker and exits once they all have.
-    async fn stop_all(
-        &mut self,
-        sig: Signal,
-        exited: &mut mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
-    ) -> i32 {
+    /// Sends `sig` to every worker and program, old ones too (HAProxy's `mworker_kill`).
+    fn signal_children(&self, sig: Signal) {
         self.signal_workers(sig, false);
-        self.program_plans.clear();
         for p in &self.programs {
-            let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+            let _ = kill(Pid::from_raw(p.pid), sig);
         }
-        while !self.workers.is_empty() || !self.programs.is_empty() {
-            let Some((pid, _)) = exited.recv().await else {
-                break;
-            };
-            self.workers.retain(|w| w.pid != pid);
-            self.programs.retain(|p| p.pid != pid);
-        }
-        if let Some(path) = &self.options.cli {
-            let _ = std::fs::remove_file(path);
-        }
-        0
     }
 
+    /// A stop (SIGTERM, SIGINT, or SIGUSR1 for a soft one): passed on to every child; the
+    /// master exits once they all have, reporting each exit as usual.
+    fn stop_all(&mut self, sig: Signal) {
+        self.notify_systemd(&[sd_notify::NotifyState::Stopping]);
+        warning("Exiting Master process...");
+        self.stopping = true;
+        self.program_plans.clear();
+        self.signal_children(sig);
+    }
+
+    /// The answer to one of the master's own commands ([`cli::COMMANDS`]), without the empty
+    /// line that ends it.
     fn answer(&self, command: &str) -> String {
-        match command.split_whitespace().collect::<Vec<_>>().as_slice() {
-            ["show", "proc"] => self.show_proc(),
-            ["reload"] => String::new(),
-            ["help"] => cli::HELP.to_string(),
-            _ => format!("Unknown command: '{command}'\n\n{}", cli::HELP),
+        match command {
+            "show proc" => self.show_proc(),
+            "show version" => format!("{}\n", super::VERSION),
+            "show startup-logs" => STARTUP_LOG.with(|log| log.borrow().clone()),
+            // The master CLI's own sockets are not listed, as in HAProxy 2.7's master.
+            _ => String::new(),
         }
     }
 
     /// `show proc`, in HAProxy's layout (every column 15 wide, the last one too).
     fn show_proc(&self) -> String {
-        let version = concat!("2.7-hapee-", env!("CARGO_PKG_VERSION"));
+        let version = super::VERSION;
         let row =
             |pid: &dyn std::fmt::Display, kind: &str, reloads: &str, up: Duration, v: &str| {
                 format!(
@@ -549,7 +595,6 @@ impl Master {
                 "-",
             ));
         }
-        out.push('\n');
         out
     }
 
@@ -632,15 +677,20 @@ impl Master {
         }
     }
 
-    fn notify_systemd(&self, state: &str) {
-        if !self.options.systemd {
-            return;
+    /// `-Ws`: one datagram to systemd's `NOTIFY_SOCKET` (HAProxy 2.7's lines).
+    fn notify_systemd(&self, states: &[sd_notify::NotifyState]) {
+        if self.options.systemd {
+            let _ = sd_notify::notify(false, states);
         }
-        let state = match state {
-            "READY=1" => sd_notify::NotifyState::Ready,
-            _ => sd_notify::NotifyState::Reloading,
-        };
-        let _ = sd_notify::notify(false, &[state]);
+    }
+
+    /// Loaded (at start or on a reload): ready, with the master's pid.
+    fn notify_ready(&self) {
+        self.notify_systemd(&[
+            sd_notify::NotifyState::Ready,
+            sd_notify::NotifyState::MainPid(std::process::id()),
+            sd_notify::NotifyState::Status("Ready."),
+        ]);
     }
 }
 
@@ -678,6 +728,43 @@ fn uptime(d: Duration) -> String {
         s / 60 % 60,
         s % 60
     )
+}
+
+/// The signals a master acts on (HAProxy's master loop): SIGUSR2 and SIGHUP reload, SIGTTOU
+/// and SIGTTIN go to the workers, SIGTERM, SIGINT and SIGUSR1 stop.
+struct Signals(Vec<(Signal, tokio::signal::unix::Signal)>);
+
+impl Signals {
+    fn install() -> Option<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let wanted = [
+            Signal::SIGUSR2,
+            Signal::SIGHUP,
+            Signal::SIGTTOU,
+            Signal::SIGTTIN,
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGUSR1,
+        ];
+        let mut out = Vec::new();
+        for sig in wanted {
+            out.push((sig, signal(SignalKind::from_raw(sig as i32)).ok()?));
+        }
+        Some(Signals(out))
+    }
+
+    /// The next signal received.
+    async fn next(&mut self) -> Signal {
+        std::future::poll_fn(|cx| {
+            for (sig, stream) in &mut self.0 {
+                if stream.poll_recv(cx).is_ready() {
+                    return std::task::Poll::Ready(*sig);
+                }
+            }
+            std::task::Poll::Pending
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

@@ -22,11 +22,15 @@ pub fn announce_ready() {
     }
 }
 
+/// Whether a master runs this worker (its pipe was found).
+static UNDER_MASTER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Completes when the master has gone (its pipe reads end-of-file); never without a master.
 pub async fn master_gone() {
     let Some(fd) = take_fd(env::MASTER_FD) else {
         return std::future::pending().await;
     };
+    UNDER_MASTER.store(true, std::sync::atomic::Ordering::Relaxed);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let watcher = std::thread::Builder::new()
         .name("hapee-master-watch".into())
@@ -72,11 +76,26 @@ pub fn hard_stop_signal() -> Option<impl std::future::Future<Output = ()>> {
         return None;
     };
     Some(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        let sig = tokio::select! {
+            _ = term.recv() => libc::SIGTERM,
+            _ = int.recv() => libc::SIGINT,
+        };
+        // A master reports how its worker ended: HAProxy 2.7's worker ends by the signal
+        // ("exited with code 143 (Terminated)").
+        if UNDER_MASTER.load(std::sync::atomic::Ordering::Relaxed) {
+            end_by(sig);
         }
     })
+}
+
+/// Ends this process by `sig` with its default action.
+fn end_by(sig: libc::c_int) {
+    // SAFETY: restoring a signal's default action and raising it in this process touches no
+    // memory of ours; the process ends at the raise.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
 }
 
 /// During a soft stop, SIGTERM or SIGINT still stops at once (as they do before it: the master

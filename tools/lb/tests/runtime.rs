@@ -217,6 +217,10 @@ mod lua_table_order;
 mod lua_tcp_reply;
 #[path = "runtime/mailers.rs"]
 mod mailers;
+#[path = "runtime/master_cli.rs"]
+mod master_cli;
+#[path = "runtime/master_signals.rs"]
+mod master_signals;
 #[path = "runtime/netns.rs"]
 mod netns;
 #[path = "runtime/normalize_uri.rs"]

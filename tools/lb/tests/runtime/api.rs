@@ -3,6 +3,7 @@
 //! server state changes seen by traffic; `set anon on` against `hapee-anon`.
 
 use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
+use hapee_runtime::lifecycle::VERSION as V;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -177,7 +178,7 @@ fn levels_unknown_commands_and_chaining() {
     );
     // `;`-chained commands in one line.
     let chained = f.admin("show version;show cli level\n");
-    assert_eq!(chained, "2.7.0\n\nadmin\n\n");
+    assert_eq!(chained, format!("{V}\n\nadmin\n\n"));
     // help lists the commands.
     let help = f.admin("help\n");
     assert!(help.starts_with("The following commands are valid at this level:\n"));
@@ -208,7 +209,7 @@ fn interactive_prompt_mode_over_tcp() {
     assert_eq!(read_until(&mut s, "> "), "\n> ");
     // The connection stays open between commands.
     s.write_all(b"show version\n").unwrap();
-    assert_eq!(read_until(&mut s, "> "), "2.7.0\n\n> ");
+    assert_eq!(read_until(&mut s, "> "), format!("{V}\n\n> "));
     s.write_all(b"show cli level\n").unwrap();
     assert_eq!(read_until(&mut s, "> "), "admin\n\n> ");
     s.write_all(b"quit\n").unwrap();
@@ -225,7 +226,7 @@ fn socat_one_shot_and_tcp_socket() {
     let f = Fixture::start("");
     let unix = format!("unix-connect:{}", f.sock("admin").display());
     let out = socat(&unix, "show version; show backend\n");
-    assert_eq!(out, "2.7.0\n\n# name\napp\n\n");
+    assert_eq!(out, format!("{V}\n\n# name\napp\n\n"));
     let tcp = format!("tcp:127.0.0.1:{}", f.cli_port);
     let stat = socat(&tcp, "show stat\n");
     assert!(stat.starts_with("# pxname,svname,qcur,"), "{stat}");

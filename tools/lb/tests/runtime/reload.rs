@@ -380,44 +380,6 @@ fn standalone_reload_with_sf_hands_the_port_over_without_a_refusal() {
     assert!(answered > 10);
 }
 
-#[test]
-fn ws_tells_systemd_when_ready_and_when_reloading() {
-    let origin = Origin::start("o");
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-sd-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let notify = dir.join("notify.sock");
-    let _ = std::fs::remove_file(&notify);
-    let sock = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    std::fs::write(dir.join("c.cfg"), config(port, &origin)).unwrap();
-    let mut master = std::process::Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
-        .args(["-Ws", "-f"])
-        .arg(dir.join("c.cfg"))
-        .env("NOTIFY_SOCKET", &notify)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut buf = [0u8; 256];
-    let mut next = || {
-        let n = sock.recv(&mut buf).expect("a notification");
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    };
-    assert!(next().contains("READY=1"));
-    let (code, _) = curl(&[&format!("http://127.0.0.1:{port}/")]);
-    assert_eq!(code, 200);
-    let _ = std::process::Command::new("kill")
-        .args(["-USR2", &master.id().to_string()])
-        .status();
-    assert!(next().contains("RELOADING=1"));
-    assert!(next().contains("READY=1"));
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &master.id().to_string()])
-        .status();
-    let _ = master.wait();
-}
-
 /// Starts `hapee-lb -W -S` on `config`; answers the proxy and its master CLI path.
 pub(crate) fn start_master(config: &str, port: u16) -> (Proxy, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("hapee-mcli-{}-{port}", std::process::id()));
