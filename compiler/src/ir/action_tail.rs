@@ -19,9 +19,8 @@ pub(super) fn leftover(name: &str, args: &[Spanned<Text>]) -> Option<usize> {
                 0
             }
         }
-        "allow" | "accept" | "reject" | "wait-for-handshake"
-        | "disable-l7-retry" | "close" | "unset-var" | "sc-inc-gpc" | "sc-inc-gpc0"
-        | "sc-inc-gpc1" => 0,
+        "allow" | "accept" | "reject" | "wait-for-handshake" | "disable-l7-retry" | "close"
+        | "unset-var" | "sc-inc-gpc" | "sc-inc-gpc0" | "sc-inc-gpc1" => 0,
         "set-var"
         | "set-var-fmt"
         | "sc-set-gpt"
