@@ -13,33 +13,31 @@ use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm};
 use crate::registry::SectionKind;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    /// A cache filter; `implicit` when only rules named the cache.
+/// One filter of a proxy's chain as its lines declare it, in HAProxy's order; the implicit
+/// compression filter, which goes last, is left to the caller. Shared by the checks below and
+/// the runtime plan (`plan::filters`).
+pub(crate) enum Link<'a> {
+    /// A cache filter: the cache's name and where it is written; `implicit` when only
+    /// `cache-use`/`cache-store` rules named it.
     Cache {
+        name: &'a str,
+        span: crate::Span,
         implicit: bool,
     },
-    Compression,
-    Fcgi,
-    Other,
+    /// A FastCGI application's filter (`use-fcgi-app`, `filter fcgi-app`), and its line.
+    Fcgi { app: &'a str, line: crate::Span },
+    /// Any other `filter` line (its first argument says which filter).
+    Declared(&'a DirectiveLine),
 }
 
-struct Filter<'a> {
-    kind: Kind,
-    /// The cache a cache filter names.
-    cache: Option<&'a Spanned<Text>>,
-    /// The application a FastCGI filter names, and its line.
-    app: Option<(&'a str, crate::Span)>,
-}
-
-/// The filter-making lines of the proxy, by their place in the file: filter lines,
-/// `use-fcgi-app` lines and cache rules.
+/// A line that places a filter: a directive, or a cache rule (the cache's name).
 enum Line<'a> {
     Declared(&'a DirectiveLine),
     CacheRule(&'a Spanned<Text>),
 }
 
-fn chain(p: &Proxy) -> Vec<Filter<'_>> {
+/// The proxy's filters in chain order.
+pub(crate) fn links(p: &Proxy) -> Vec<Link<'_>> {
     // The proxy's own lines (a defaults section's `use-fcgi-app` reaches no proxy).
     let mut lines: Vec<(crate::Span, Line)> = p
         .own_directives()
@@ -54,76 +52,93 @@ fn chain(p: &Proxy) -> Vec<Filter<'_>> {
             .map(|name| (name.span, Line::CacheRule(name))),
     );
     lines.sort_by_key(|(span, _)| (span.file, span.start));
-    // The cache names as written on the filter lines, for the spans of their messages.
-    let named = |value: &str| p.caches.iter().find(|c| c.value == value);
-    let mut filters: Vec<Filter> = Vec::new();
+    let mut links: Vec<Link> = Vec::new();
+    let has_cache = |links: &[Link], name: &str| {
+        links
+            .iter()
+            .any(|l| matches!(l, Link::Cache { name: n, .. } if *n == name))
+    };
     for (_, line) in lines {
-        match line {
+        let d = match line {
             Line::CacheRule(name) => {
-                let exists = filters
-                    .iter()
-                    .any(|f| f.cache.is_some_and(|c| c.value == name.value));
-                if !exists {
-                    filters.push(Filter {
-                        kind: Kind::Cache { implicit: true },
-                        cache: Some(name),
-                        app: None,
+                if !has_cache(&links, &name.value) {
+                    links.push(Link::Cache {
+                        name: &name.value,
+                        span: name.span,
+                        implicit: true,
                     });
                 }
+                continue;
             }
-            Line::Declared(d) if d.keyword == "use-fcgi-app" => fcgi(
-                &mut filters,
-                d.args.first().map_or("", Text::as_str),
-                d.span,
-            ),
-            Line::Declared(d) => match d.args.first().map(Text::as_str) {
-                Some("fcgi-app") => {
-                    fcgi(&mut filters, d.args.get(1).map_or("", Text::as_str), d.span)
-                }
-                Some("cache") => {
-                    let name = d.args.get(1).map_or("", Text::as_str);
-                    filters.retain(|f| {
-                        f.kind != Kind::Cache { implicit: true }
-                            || f.cache.is_none_or(|c| c.value != name)
-                    });
-                    if let Some(cache) = named(name) {
-                        filters.push(Filter {
-                            kind: Kind::Cache { implicit: false },
-                            cache: Some(cache),
-                            app: None,
-                        });
-                    }
-                }
-                Some("compression") => filters.push(Filter {
-                    kind: Kind::Compression,
-                    cache: None,
-                    app: None,
-                }),
-                _ => filters.push(Filter {
-                    kind: Kind::Other,
-                    cache: None,
-                    app: None,
-                }),
-            },
+            Line::Declared(d) => d,
+        };
+        let arg = |i: usize| d.args.get(i).map_or("", Text::as_str);
+        let app = match (d.keyword.as_str(), arg(0)) {
+            ("use-fcgi-app", _) => Some(arg(0)),
+            (_, "fcgi-app") => Some(arg(1)),
+            _ => None,
+        };
+        if let Some(app) = app {
+            // One filter per application: a second line naming it takes the first's.
+            if !links
+                .iter()
+                .any(|l| matches!(l, Link::Fcgi { app: a, .. } if *a == app))
+            {
+                links.push(Link::Fcgi { app, line: d.span });
+            }
+            continue;
         }
+        if arg(0) != "cache" {
+            links.push(Link::Declared(d));
+            continue;
+        }
+        // The name with its span (`caches` holds it when the line has one).
+        let Some(cache) = p.caches.iter().find(|c| c.value == arg(1)) else {
+            continue;
+        };
+        // An explicit declaration takes the place of an implicit one.
+        links.retain(
+            |l| !matches!(l, Link::Cache { name, implicit: true, .. } if *name == cache.value),
+        );
+        links.push(Link::Cache {
+            name: &cache.value,
+            span: cache.span,
+            implicit: false,
+        });
     }
-    filters
+    links
 }
 
-/// A FastCGI filter for `app`: one per application, a second line naming it takes the first's.
-fn fcgi<'a>(filters: &mut Vec<Filter<'a>>, app: &'a str, line: crate::Span) {
-    if !filters.iter().any(|f| f.app.is_some_and(|(a, _)| a == app)) {
-        filters.push(Filter {
-            kind: Kind::Fcgi,
-            cache: None,
-            app: Some((app, line)),
-        });
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// A cache filter; `implicit` when only rules named the cache.
+    Cache {
+        implicit: bool,
+    },
+    Compression,
+    Fcgi,
+    Other,
+}
+
+impl Kind {
+    fn of(link: &Link) -> Kind {
+        match link {
+            Link::Cache { implicit, .. } => Kind::Cache {
+                implicit: *implicit,
+            },
+            Link::Fcgi { .. } => Kind::Fcgi,
+            Link::Declared(d) if d.args.first().is_some_and(|a| a == "compression") => {
+                Kind::Compression
+            }
+            Link::Declared(_) => Kind::Other,
+        }
     }
 }
 
 /// The checks, in HAProxy's order: the implicit compression filter's, then each filter's own.
 pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
-    let mut filters = chain(p);
+    let links = links(p);
+    let mut kinds: Vec<Kind> = links.iter().map(Kind::of).collect();
     let (kind, name) = (p.kind.type_str(), p.name_str());
     let error = |message: String| Diagnostic::new("E213", message).form(HaproxyForm::Bare);
     // Only `compression` lines (the proxy's or its defaults') ask for compression's
@@ -135,8 +150,8 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if compression {
         let mut explicit_compression = false;
         let mut others = false;
-        for f in &filters {
-            match f.kind {
+        for k in &kinds {
+            match k {
                 Kind::Compression => explicit_compression = true,
                 Kind::Cache { .. } if explicit_compression => {
                     out.push(error(format!(
@@ -157,34 +172,33 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
                 .help("add 'filter compression' where the compression should run among the filters"),
             );
         } else if !explicit_compression {
-            filters.push(Filter {
-                kind: Kind::Compression,
-                cache: None,
-                app: None,
-            });
+            // The implicit compression filter, last.
+            kinds.push(Kind::Compression);
         }
     }
-    for (at, f) in filters.iter().enumerate() {
-        if let Some((app, line)) = f.app {
-            if let Some(d) = fcgi_check(config, p, &filters, app, line) {
-                out.push(d);
+    for (at, link) in links.iter().enumerate() {
+        let (cache, span, implicit) = match *link {
+            Link::Fcgi { app, line } => {
+                out.extend(fcgi_check(config, p, &links, app, line));
+                continue;
             }
-            continue;
-        }
-        let (Kind::Cache { implicit }, Some(cache)) = (f.kind, f.cache) else {
-            continue;
+            Link::Cache {
+                name,
+                span,
+                implicit,
+            } => (name, span, implicit),
+            Link::Declared(_) => continue,
         };
-        if config.section(SectionKind::Cache, &cache.value).is_none() {
+        if config.section(SectionKind::Cache, cache).is_none() {
             out.push(
                 Diagnostic::new(
                     "E248",
                     format!(
-                        "config: {kind} '{name}': unable to find the cache '{}' referenced by the filter 'cache'.",
-                        cache.value
+                        "config: {kind} '{name}': unable to find the cache '{cache}' referenced by the filter 'cache'."
                     ),
                 )
                 .form(HaproxyForm::Bare)
-                .at(cache.span)
+                .at(span)
                 .label("no cache section with this name"),
             );
             continue;
@@ -192,21 +206,19 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
         // Walked in order as HAProxy walks it: the first reason found is the one reported.
         let mut compressed = false;
         let mut message = None;
-        for (i, g) in filters.iter().enumerate() {
+        for (i, k) in kinds.iter().enumerate() {
             if i == at {
                 if compressed {
                     message = Some(format!(
-                        "config: {kind} '{name}': unable to enable the compression filter before the cache '{}'.",
-                        cache.value
+                        "config: {kind} '{name}': unable to enable the compression filter before the cache '{cache}'."
                     ));
                     break;
                 }
-            } else if g.kind == Kind::Compression {
+            } else if *k == Kind::Compression {
                 compressed = true;
-            } else if g.kind == Kind::Other && implicit {
+            } else if *k == Kind::Other && implicit {
                 message = Some(format!(
-                    "config: {kind} '{name}': require an explicit filter declaration to use the cache '{}'.",
-                    cache.value
+                    "config: {kind} '{name}': require an explicit filter declaration to use the cache '{cache}'."
                 ));
                 break;
             }
@@ -214,9 +226,8 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
         let Some(message) = message else {
             continue;
         };
-        out.push(error(message).at(cache.span).help(format!(
-            "declare the cache's place among the filters with 'filter cache {}'",
-            cache.value
+        out.push(error(message).at(span).help(format!(
+            "declare the cache's place among the filters with 'filter cache {cache}'"
         )));
     }
 }
@@ -226,7 +237,7 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
 fn fcgi_check(
     config: &Config,
     p: &Proxy,
-    filters: &[Filter],
+    links: &[Link],
     app: &str,
     line: crate::Span,
 ) -> Option<Diagnostic> {
@@ -234,11 +245,10 @@ fn fcgi_check(
     let message = if config.section(SectionKind::FcgiApp, app).is_none() {
         format!("proxy '{name}' : fcgi-app '{app}' not found.")
     } else {
-        let other = filters.iter().find_map(|f| match f.kind {
-            Kind::Compression | Kind::Cache { .. } => None,
-            Kind::Fcgi if f.app.is_some_and(|(a, _)| a != app) => Some(false),
-            Kind::Fcgi => None,
-            Kind::Other => Some(true),
+        let other = links.iter().find_map(|l| match (l, Kind::of(l)) {
+            (_, Kind::Compression | Kind::Cache { .. }) => None,
+            (Link::Fcgi { app: a, .. }, _) => (*a != app).then_some(false),
+            _ => Some(true),
         })?;
         if other {
             format!("config: proxy '{name}': require an explicit filter declaration to use the fcgi-app '{app}'.")

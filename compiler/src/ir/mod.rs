@@ -12,7 +12,7 @@ mod bodies;
 mod bwlim;
 mod capture_slots;
 mod fcgi;
-mod filter_chain;
+pub(crate) mod filter_chain;
 pub(crate) use bind::check_ignore_err;
 mod build;
 mod check_expect;

@@ -2,6 +2,7 @@
 //! (explicit `filter` lines, and the cache and compression filters HAProxy declares on its own)
 //! and its `compression` settings.
 
+use crate::ir::filter_chain::Link;
 use crate::ir::{Config, DirectiveLine, Proxy, ProxyKind};
 use crate::registry::SectionKind;
 use serde::Serialize;
@@ -149,105 +150,71 @@ fn leading_int(s: &str) -> u32 {
     u32::try_from(crate::cnum::atol(s).max(0)).unwrap_or(u32::MAX)
 }
 
-/// A line that places a filter or sets compression: a directive, or a cache rule (whose
-/// implicit cache filter takes the rule's place among the `filter` lines).
-enum Line<'a> {
-    Directive(&'a DirectiveLine),
-    CacheRule(&'a str),
-}
-
 fn proxy_filters(
     p: &Proxy,
     spoe: &[crate::spoe::SpoeEngine],
     scripts: &mut usize,
 ) -> Option<ProxyFilters> {
-    let mut lines: Vec<(crate::Span, Line)> = p
-        .directives
-        .iter()
-        .filter(|d| matches!(d.keyword.as_str(), "compression" | "filter"))
-        .map(|d| (d.span, Line::Directive(d)))
-        .collect();
-    lines.extend(
-        p.rules
-            .iter()
-            .filter(|r| matches!(r.action.value.as_str(), "cache-use" | "cache-store"))
-            .map(|r| {
-                let name = r.args.first().map_or("", |a| a.value.as_str());
-                (r.span, Line::CacheRule(name))
-            }),
-    );
-    lines.sort_by_key(|(span, _)| (span.file.0, span.start));
-    let mut chain: Vec<(FilterPlan, bool)> = Vec::new();
     let mut compression: Option<CompressionPlan> = None;
-    for (_, line) in lines {
-        let d = match line {
-            Line::CacheRule(name) => {
-                let name = FilterPlan::Cache(name.to_string());
-                if !chain.iter().any(|(f, _)| *f == name) {
-                    chain.push((name, true));
-                }
+    for d in p.directives.iter().filter(|d| d.keyword == "compression") {
+        let c = compression.get_or_insert_with(Default::default);
+        let values = d.args.iter().skip(1).map(|a| a.to_string());
+        match d.args.first().map_or("", |a| a.as_str()) {
+            // Each line replaces the list of the lines before (a proxy's first line
+            // also replaces what it inherited).
+            "algo" => c.algos = values.collect(),
+            "type" => c.types = values.collect(),
+            "offload" => c.offload = p.kind != ProxyKind::Defaults,
+            _ => {}
+        }
+    }
+    // The chain's order (implicit cache filters where their first rule is, an explicit
+    // declaration in place of an implicit one) is the checks' (`ir::filter_chain`).
+    let mut chain: Vec<FilterPlan> = Vec::new();
+    for link in crate::ir::filter_chain::links(p) {
+        let d = match link {
+            Link::Cache { name, .. } => {
+                chain.push(FilterPlan::Cache(name.to_string()));
                 continue;
             }
-            Line::Directive(d) => d,
+            // FastCGI is the backend's application, not a filter of the plan.
+            Link::Fcgi { .. } => continue,
+            Link::Declared(d) => d,
         };
-        let arg = |i: usize| d.args.get(i).map_or("", |a| a.as_str());
-        match d.keyword.as_str() {
-            "compression" => {
-                let c = compression.get_or_insert_with(Default::default);
-                let values = d.args.iter().skip(1).map(|a| a.to_string());
-                match arg(0) {
-                    // Each line replaces the list of the lines before (a proxy's first line
-                    // also replaces what it inherited).
-                    "algo" => c.algos = values.collect(),
-                    "type" => c.types = values.collect(),
-                    "offload" => c.offload = p.kind != ProxyKind::Defaults,
-                    _ => {}
+        match d.args.first().map_or("", |a| a.as_str()) {
+            "compression" => chain.push(FilterPlan::Compression),
+            "trace" => chain.push(FilterPlan::Trace),
+            "spoe" => {
+                if let Some(e) = spoe.iter().find(|e| e.filter_line == d.span) {
+                    chain.push(FilterPlan::Spoe(Box::new(e.clone())));
                 }
             }
-            "filter" => match arg(0) {
-                "cache" => {
-                    let name = FilterPlan::Cache(arg(1).to_string());
-                    // An explicit declaration takes the place of the implicit one.
-                    chain.retain(|(f, implicit)| !(*implicit && *f == name));
-                    chain.push((name, false));
-                }
-                "compression" => chain.push((FilterPlan::Compression, false)),
-                "trace" => chain.push((FilterPlan::Trace, false)),
-                "spoe" => {
-                    if let Some(e) = spoe.iter().find(|e| e.filter_line == d.span) {
-                        chain.push((FilterPlan::Spoe(Box::new(e.clone())), false));
-                    }
-                }
-                script if script.starts_with("lua.") => {
-                    chain.push((
-                        FilterPlan::Script(ScriptFilter {
-                            id: *scripts,
-                            name: script["lua.".len()..].to_string(),
-                            args: d.args.iter().skip(1).map(|a| a.to_string()).collect(),
-                        }),
-                        false,
-                    ));
-                    *scripts += 1;
-                }
-                kind @ ("bwlim-in" | "bwlim-out") => chain.push((
-                    FilterPlan::BandwidthLimit(bwlim(kind, &d.args, p.name_str())),
-                    false,
-                )),
-                _ => {}
-            },
+            script if script.starts_with("lua.") => {
+                chain.push(FilterPlan::Script(ScriptFilter {
+                    id: *scripts,
+                    name: script["lua.".len()..].to_string(),
+                    args: d.args.iter().skip(1).map(|a| a.to_string()).collect(),
+                }));
+                *scripts += 1;
+            }
+            kind @ ("bwlim-in" | "bwlim-out") => chain.push(FilterPlan::BandwidthLimit(bwlim(
+                kind,
+                &d.args,
+                p.name_str(),
+            ))),
             _ => {}
         }
     }
     // The compression filter HAProxy adds itself goes last.
-    if compression.is_some() && !chain.iter().any(|(f, _)| *f == FilterPlan::Compression) {
-        chain.push((FilterPlan::Compression, true));
+    if compression.is_some() && !chain.contains(&FilterPlan::Compression) {
+        chain.push(FilterPlan::Compression);
     }
     if chain.is_empty() && compression.is_none() {
         return None;
     }
     Some(ProxyFilters {
         proxy: p.name_str().to_string(),
-        chain: chain.into_iter().map(|(f, _)| f).collect(),
+        chain,
         compression,
     })
 }
