@@ -148,7 +148,7 @@ pub(super) fn capture_arguments(
 /// count is wrong, or of `del-header`'s `-m` (`None`: it takes them). The header actions count
 /// the words as they come, an `if` too; the request-line ones stop at the condition.
 /// `set-timeout` changes the server side's timeouts, so it also needs a proxy with a backend
-/// side (`proxy`: the proxy's name when it has none).
+/// side (`frontend_only`: the proxy's name when it has none).
 pub(super) fn http_action_arguments(
     name: &str,
     args: &[Spanned<Text>],

@@ -389,10 +389,10 @@ fn rule_expressions(
         return;
     }
     if http {
-        let frontend_only = (!has_be).then(|| b.config.proxies[index].name_str().to_string());
-        if let Some(message) =
-            http_action_arguments(name, args, condition, frontend_only.as_deref())
-        {
+        // The proxy's name only matters without a backend side; borrowed, not copied, for
+        // every HTTP rule.
+        let frontend_only = (!has_be).then(|| b.config.proxies[index].name_str());
+        if let Some(message) = http_action_arguments(name, args, condition, frontend_only) {
             b.push(
                 Diagnostic::new("E115", format!("{rule_prefix}{message}."))
                     .at(action.span)
