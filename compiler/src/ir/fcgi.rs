@@ -49,13 +49,18 @@ pub(super) fn filter_line(b: &mut Builder, stmt: &Stmt) {
 /// already (`filter fcgi-app` or an earlier `use-fcgi-app`).
 pub(super) fn use_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     let proxy = &b.config.proxies[index];
-    let (message, at) = if !proxy.kind.has_backend() {
+    let (message, at, label) = if !proxy.kind.has_backend() {
         (
             "'use-fcgi-app' only available in backend or listen section",
             0,
+            "a frontend has no FastCGI server",
         )
     } else if stmt.word(1).is_empty() {
-        ("'use-fcgi-app' expects <name> as argument", 1)
+        (
+            "'use-fcgi-app' expects <name> as argument",
+            1,
+            "the name of an fcgi-app section",
+        )
     } else {
         // This line already counts among the proxy's: it only declares the filter when no
         // application had one.
@@ -63,6 +68,7 @@ pub(super) fn use_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             Some((app, line)) if app != stmt.word(1) && line != stmt.span_from(0) => (
                 "'use-fcgi-app' : only one fcgi-app supported per backend",
                 0,
+                "another application's filter is declared above",
             ),
             _ => return,
         }
@@ -71,7 +77,7 @@ pub(super) fn use_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         Diagnostic::new("E250", message)
             .at(stmt.span(at))
             .form(HaproxyForm::Parsing)
-            .label("the backend's FastCGI application"),
+            .label(label),
     );
 }
 
