@@ -81,15 +81,14 @@ pub(crate) fn links(p: &Proxy) -> Vec<Link<'_>> {
             _ => None,
         };
         if let Some(app) = app {
-            // A line HAProxy refuses as it reads it declares no filter (`ir::fcgi::line`).
+            // A line HAProxy refuses as it reads it declares no filter.
             if !super::fcgi::line_declares(p.kind, d) {
                 continue;
             }
-            let declared = links.iter().position(|l| matches!(l, Link::Fcgi { .. }));
             if d.keyword == "use-fcgi-app" {
                 // It reuses the filter of its application, and HAProxy refuses it (while
                 // reading the line) beside another application's.
-                if declared.is_none() {
+                if !links.iter().any(|l| matches!(l, Link::Fcgi { .. })) {
                     links.push(Link::Fcgi { app, line: d.span });
                 }
                 continue;

@@ -569,8 +569,6 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,
-        // A script's filter (`core.register_filter`) is looked for once the scripts are
-        // known (`envcheck`).
         "filter" if kind == ProxyKind::Defaults => {
             // HAProxy puts the place in its message and then before it again.
             let place = b.location(stmt.span(0));
@@ -584,6 +582,8 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .form(HaproxyForm::Parsing),
             )
         }
+        // A script's filter (`core.register_filter`) is looked for once the scripts are
+        // known (`envcheck`).
         "filter" if !FILTERS.contains(&stmt.word(1)) && !stmt.word(1).starts_with("lua.") => {
             b.push(unknown_filter(stmt.word(1), stmt.span(1)))
         }
