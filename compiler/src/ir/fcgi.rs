@@ -1,6 +1,8 @@
-//! FastCGI as HAProxy checks it once every section is read: each backend's `proto fcgi`
-//! servers against its own `use-fcgi-app`, then the `fcgi-app` sections.
+//! FastCGI as HAProxy checks it once every section is read: each proxy's `proto fcgi`
+//! servers against its own FastCGI filter (`use-fcgi-app`, `filter fcgi-app`), then the
+//! `fcgi-app` sections.
 
+use super::build::{Builder, Stmt};
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::SectionKind;
@@ -9,8 +11,78 @@ fn bare(code: &'static str, message: String) -> Diagnostic {
     Diagnostic::new(code, message).form(HaproxyForm::Bare)
 }
 
+/// Whether a `use-fcgi-app` or `filter fcgi-app` line declares a FastCGI filter: HAProxy
+/// refuses, as it reads them, one without a name, a `filter` line with more words or in a
+/// defaults section, and `use-fcgi-app` in a frontend (see [`filter_line`], [`use_line`]).
+/// `use-fcgi-app` beside another application's filter is refused by `filter_chain::links`.
+pub(super) fn line_declares(kind: ProxyKind, d: &DirectiveLine) -> bool {
+    let word = |i: usize| d.args.get(i).map_or("", Text::as_str);
+    match d.keyword.as_str() {
+        "use-fcgi-app" => kind.has_backend() && !word(0).is_empty(),
+        _ => kind != ProxyKind::Defaults && !word(1).is_empty() && word(2).is_empty(),
+    }
+}
+
+/// A `filter fcgi-app <name>` line as HAProxy reads it: a name and nothing after it.
+pub(super) fn filter_line(b: &mut Builder, stmt: &Stmt) {
+    let (message, at) = if stmt.word(2).is_empty() {
+        (
+            "'filter' : 'fcgi-app : expects a <name> argument'".to_string(),
+            1,
+        )
+    } else if !stmt.word(3).is_empty() {
+        let extra = stmt.word(3);
+        (format!("'filter fcgi-app' : unknown keyword '{extra}'."), 3)
+    } else {
+        return;
+    };
+    b.push(
+        Diagnostic::new("E250", message)
+            .at(stmt.span(at))
+            .form(HaproxyForm::Parsing)
+            .label("'filter fcgi-app' takes the name of one fcgi-app section"),
+    );
+}
+
+/// A `use-fcgi-app <name>` line as HAProxy reads it: in a proxy with a backend side (defaults
+/// sections included), and naming the application of the proxy's FastCGI filter when it has one
+/// already (`filter fcgi-app` or an earlier `use-fcgi-app`).
+pub(super) fn use_line(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let proxy = &b.config.proxies[index];
+    let (message, at, label) = if !proxy.kind.has_backend() {
+        (
+            "'use-fcgi-app' only available in backend or listen section",
+            0,
+            "a frontend has no FastCGI server",
+        )
+    } else if stmt.word(1).is_empty() {
+        (
+            "'use-fcgi-app' expects <name> as argument",
+            1,
+            "the name of an fcgi-app section",
+        )
+    } else {
+        // This line already counts among the proxy's: it only declares the filter when no
+        // application had one.
+        match super::filter_chain::fcgi_app(proxy) {
+            Some((app, line)) if app != stmt.word(1) && line != stmt.span_from(0) => (
+                "'use-fcgi-app' : only one fcgi-app supported per backend",
+                0,
+                "another application's filter is declared above",
+            ),
+            _ => return,
+        }
+    };
+    b.push(
+        Diagnostic::new("E250", message)
+            .at(stmt.span(at))
+            .form(HaproxyForm::Parsing)
+            .label(label),
+    );
+}
+
 /// FastCGI as HAProxy checks it once everything is parsed, stopping at the first error: each
-/// backend's `proto fcgi` servers against its own `use-fcgi-app` (disabled backends too), then
+/// proxy's `proto fcgi` servers against its own FastCGI filter (disabled proxies too), then
 /// the `fcgi-app` sections.
 pub(super) fn check(config: &Config, out: &mut Vec<Diagnostic>) {
     if !fcgi_backends(config, out) {
@@ -18,16 +90,17 @@ pub(super) fn check(config: &Config, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A backend whose `proto fcgi` servers have no `use-fcgi-app` of the backend's own (one in a
-/// defaults section reaches no backend), or whose application has no such server or is used in
-/// TCP mode. Reports the first and tells whether there was one.
+/// A proxy whose `proto fcgi` servers have no FastCGI filter of the proxy's own (a defaults
+/// section's `use-fcgi-app` reaches no backend), or whose filter has no such server (a
+/// frontend has none) or is used in TCP mode. The filter counts even when its application
+/// does not exist (E250 said so). Reports the first and tells whether there was one.
 fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
     for p in config
         .proxies
         .iter()
         .filter(|p| p.kind != ProxyKind::Defaults)
     {
-        let app = p.own_directives().find(|d| d.keyword == "use-fcgi-app");
+        let app = super::filter_chain::fcgi_app(p);
         let name = p.name_str();
         let found = if app.is_some() && p.effective_mode() == Mode::Tcp {
             Some((
@@ -63,9 +136,9 @@ fn fcgi_backends(config: &Config, out: &mut Vec<Diagnostic>) -> bool {
                         s.span,
                     ))
                 }
-                (Some(d), None) => Some((
+                (Some((_, line)), None) => Some((
                     format!("proxy '{name}': FCGI app configured but no FCGI server found."),
-                    d.span,
+                    line,
                 )),
                 _ => None,
             }

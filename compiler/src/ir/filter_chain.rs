@@ -7,7 +7,9 @@
 //! The chain is built as HAProxy builds it while reading the section: each `filter` line adds
 //! its filter where it stands, the first `cache-use`/`cache-store` rule naming a cache with no
 //! filter yet adds an implicit one, a later `filter cache <name>` takes that implicit one's
-//! place, `use-fcgi-app` adds FastCGI's, and the implicit compression filter goes last.
+//! place, `use-fcgi-app` adds FastCGI's unless an application has one, a later `filter
+//! fcgi-app <name>` moves its application's filter to its own place, and the implicit
+//! compression filter goes last.
 
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm};
@@ -79,13 +81,21 @@ pub(crate) fn links(p: &Proxy) -> Vec<Link<'_>> {
             _ => None,
         };
         if let Some(app) = app {
-            // One filter per application: a second line naming it takes the first's.
-            if !links
-                .iter()
-                .any(|l| matches!(l, Link::Fcgi { app: a, .. } if *a == app))
-            {
-                links.push(Link::Fcgi { app, line: d.span });
+            // A line HAProxy refuses as it reads it declares no filter.
+            if !super::fcgi::line_declares(p.kind, d) {
+                continue;
             }
+            if d.keyword == "use-fcgi-app" {
+                // It reuses the filter of its application, and HAProxy refuses it (while
+                // reading the line) beside another application's.
+                if !links.iter().any(|l| matches!(l, Link::Fcgi { .. })) {
+                    links.push(Link::Fcgi { app, line: d.span });
+                }
+                continue;
+            }
+            // An explicit declaration takes the place of its application's earlier filter.
+            links.retain(|l| !matches!(l, Link::Fcgi { app: a, .. } if *a == app));
+            links.push(Link::Fcgi { app, line: d.span });
             continue;
         }
         if arg(0) != "cache" {
@@ -107,6 +117,16 @@ pub(crate) fn links(p: &Proxy) -> Vec<Link<'_>> {
         });
     }
     links
+}
+
+/// The FastCGI application of a proxy (its first FastCGI filter, as HAProxy looks it up), with
+/// the line declaring it: `use-fcgi-app` or `filter fcgi-app`. Its `proto fcgi` servers speak
+/// to this application.
+pub(crate) fn fcgi_app(p: &Proxy) -> Option<(&str, crate::Span)> {
+    links(p).into_iter().find_map(|l| match l {
+        Link::Fcgi { app, line } => Some((app, line)),
+        _ => None,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -569,12 +569,29 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,
+        "filter" if kind == ProxyKind::Defaults => {
+            // HAProxy puts the place in its message and then before it again.
+            let place = b.location(stmt.span(0));
+            b.push(
+                Diagnostic::new(
+                    "E105",
+                    format!("parsing [{place}] : filter is not allowed in a 'default' section."),
+                )
+                .at(stmt.span(0))
+                .label("not allowed in defaults")
+                .form(HaproxyForm::Parsing),
+            )
+        }
         // A script's filter (`core.register_filter`) is looked for once the scripts are
         // known (`envcheck`).
         "filter" if !FILTERS.contains(&stmt.word(1)) && !stmt.word(1).starts_with("lua.") => {
             b.push(unknown_filter(stmt.word(1), stmt.span(1)))
         }
+        "use-fcgi-app" => super::fcgi::use_line(b, index, stmt),
         "filter" => {
+            if stmt.word(1) == "fcgi-app" {
+                super::fcgi::filter_line(b, stmt);
+            }
             if stmt.word(1) == "spoe" {
                 spoe_filter(b, stmt);
             }

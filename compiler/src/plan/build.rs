@@ -328,7 +328,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 http_options: {
                     let mut o = http_options::HttpOptions::of(&p.directives);
                     // A FastCGI application would read `X_A` and `X-A` as one parameter.
-                    if fcgi::used_by(&p.directives, &fcgi_apps).is_some()
+                    if fcgi::used_by(p, &fcgi_apps).is_some()
                         && !http_options::names_option_set(&p.directives)
                     {
                         o.restrict_header_names = http_options::HeaderNames::Delete;
@@ -433,7 +433,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 stats_page: stats::stats_page(&p.directives),
                 stick_rules: tables::stick_rules(&p.directives),
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
-                fcgi_app: fcgi::used_by(&p.directives, &fcgi_apps),
+                fcgi_app: fcgi::used_by(p, &fcgi_apps),
                 direct: direct::of(p, &env),
                 fullconn: lower::directive_text(&p.directives, "fullconn")
                     .and_then(|v| v.parse().ok())

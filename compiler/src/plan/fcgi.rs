@@ -1,5 +1,6 @@
-//! `fcgi-app` sections (FastCGI applications such as PHP-FPM) and the `use-fcgi-app` line that
-//! puts one in front of a backend's `proto fcgi` servers, lowered for the runtime.
+//! `fcgi-app` sections (FastCGI applications such as PHP-FPM) and the FastCGI filter
+//! (`use-fcgi-app`, `filter fcgi-app`) that puts one in front of a backend's `proto fcgi`
+//! servers, lowered for the runtime.
 
 use super::lower::{global_logs, proxy_logs, LogTarget};
 use super::Acl;
@@ -181,10 +182,10 @@ pub fn lower(config: &Config) -> Vec<FcgiAppPlan> {
         .collect()
 }
 
-/// The application a backend's `use-fcgi-app` line names (its last one), as an index into
-/// `apps`.
-pub fn used_by(lines: &[DirectiveLine], apps: &[FcgiAppPlan]) -> Option<usize> {
-    let name = super::lower::last_arg(lines, "use-fcgi-app")?;
+/// The application of a proxy's FastCGI filter (`use-fcgi-app` or `filter fcgi-app`, the one
+/// the checks read), as an index into `apps`.
+pub(crate) fn used_by(p: &crate::ir::Proxy, apps: &[FcgiAppPlan]) -> Option<usize> {
+    let (name, _) = crate::ir::filter_chain::fcgi_app(p)?;
     apps.iter().position(|a| a.name == name)
 }
 

@@ -501,8 +501,8 @@ pub struct BackendPlan {
     pub persistence: persist::Persistence,
     /// Where its servers' state is loaded from at start (`load-server-state-from-file`).
     pub server_state: Option<server_state::StateSource>,
-    /// `use-fcgi-app`: the index in `Plan::fcgi_apps` of the application its `proto fcgi`
-    /// servers run.
+    /// `use-fcgi-app` or `filter fcgi-app`: the index in `Plan::fcgi_apps` of the application
+    /// its `proto fcgi` servers run.
     pub fcgi_app: Option<usize>,
     /// `dispatch` or `option transparent` without `balance`: the one target it sends to.
     pub direct: Option<direct::Direct>,

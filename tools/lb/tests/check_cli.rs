@@ -14,6 +14,8 @@ mod check_rule_words;
 mod crypto;
 #[path = "check_cli/environment.rs"]
 mod environment;
+#[path = "check_cli/fcgi_filters.rs"]
+mod fcgi_filters;
 #[path = "check_cli/fetch_places.rs"]
 mod fetch_places;
 #[path = "check_cli/globals.rs"]

@@ -293,6 +293,8 @@ pub const FILTERS: &[&str] = &[
     "bwlim-in",
     "bwlim-out",
     "spoe",
+    // The backend's FastCGI application (runtime/src/upstream/fcgi), as `use-fcgi-app`.
+    "fcgi-app",
 ];
 /// Keywords of `userlist` sections the runtime honours.
 pub const USERLIST: &[&str] = &["user", "group"];

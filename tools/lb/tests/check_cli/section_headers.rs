@@ -54,7 +54,7 @@ fn check(cmd: &std::path::Path, cfg: &std::path::Path) -> (Option<i32>, Vec<Stri
 }
 
 /// Each case: the sections after [`PROXIES`], and the first line of `-c` (`[LEVEL] rest`).
-fn same_as_haproxy(stem: &str, cases: &[(&str, &str)]) {
+pub(super) fn same_as_haproxy(stem: &str, cases: &[(&str, &str)]) {
     let ours = std::path::PathBuf::from(env!("CARGO_BIN_EXE_hapee-lb"));
     let theirs = haproxy_27();
     for (i, (sections, first)) in cases.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! FastCGI to a real PHP-FPM (Debian's `php-fpm`): an `fcgi-app` section in front of a
-//! backend's `proto fcgi` server, the same configuration run by Debian's haproxy beside it,
+//! backend's `proto fcgi` server (by `use-fcgi-app` or `filter fcgi-app`), the same
+//! configuration run by Debian's haproxy beside it,
 //! and the PHP script's view of the request (script file name, path info, headers, body)
 //! compared between the two.
 
@@ -110,7 +111,12 @@ impl Drop for Fpm {
     }
 }
 
-fn config(port: u16, fpm: u16, docroot: &Path) -> String {
+/// How the backend usually declares its application.
+const USE_FCGI_APP: &str = "    use-fcgi-app app";
+
+/// A frontend and a backend whose `declaration` lines give it the application `app` (a cache
+/// `c` is there for them to name).
+fn config(port: u16, fpm: u16, docroot: &Path, declaration: &str) -> String {
     format!(
         "defaults
     mode http
@@ -121,7 +127,7 @@ frontend fe
     bind 127.0.0.1:{port}
     default_backend php
 backend php
-    use-fcgi-app app
+{declaration}
     server s1 127.0.0.1:{fpm} proto fcgi
 fcgi-app app
     docroot {docroot}
@@ -130,6 +136,8 @@ fcgi-app app
     set-param MY_PARAM %[req.hdr(x-test)]-set if {{ req.hdr(x-test) -m found }}
     pass-header X-Passed
     log-stderr stdout format raw daemon
+cache c
+    total-max-size 1
 ",
         docroot = docroot.display()
     )
@@ -181,7 +189,7 @@ fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
     let php = "hello from php";
     let ((ours, stdout, stderr), theirs) = both_reading(
         1,
-        |port| config(port, fpm.port, &fpm.dir),
+        |port| config(port, fpm.port, &fpm.dir, USE_FCGI_APP),
         |port, side| {
             let answers = drive(port);
             wait_until(Duration::from_secs(10), || {
@@ -234,6 +242,36 @@ fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
 }
 
 #[test]
+fn an_explicit_fcgi_app_filter_serves_as_use_fcgi_app_does() {
+    let Some(fpm) = Fpm::start() else { return };
+    let answers = |declaration: &str| {
+        let port = free_port();
+        let proxy = Proxy::start(&config(port, fpm.port, &fpm.dir, declaration), port);
+        let answers = drive(port);
+        (answers, proxy.stderr())
+    };
+    let (usual, errors) = answers(USE_FCGI_APP);
+    assert_eq!(usual[0].0, 200, "{}\n{errors}", usual[0].1);
+    assert!(usual[0].1.contains("MY_PARAM=abc-set"), "{}", usual[0].1);
+    // Declared by a `filter` line: alone, and in its place between a cache and compression.
+    let explicit = "    filter fcgi-app app";
+    let chained = "    filter cache c\n    filter fcgi-app app\n    filter compression\n    \
+                   compression algo gzip\n    compression type text/html";
+    for declaration in [explicit, chained] {
+        let (answered, errors) = answers(declaration);
+        assert_eq!(answered, usual, "{declaration}\n{errors}");
+    }
+    // Debian's haproxy answers the same through both.
+    for declaration in [explicit, chained] {
+        let (ours, theirs) = both(|port| config(port, fpm.port, &fpm.dir, declaration), drive);
+        assert_eq!(ours, usual, "{declaration}");
+        if let Some(theirs) = theirs {
+            assert_eq!(ours, theirs, "{declaration}");
+        }
+    }
+}
+
+#[test]
 fn response_headers_are_those_haproxy_gives() {
     let Some(fpm) = Fpm::start() else { return };
     let head = |port: u16| {
@@ -251,7 +289,7 @@ fn response_headers_are_those_haproxy_gives() {
         names.sort();
         (text.lines().next().unwrap_or("").trim().to_string(), names)
     };
-    let (ours, theirs) = both(|port| config(port, fpm.port, &fpm.dir), head);
+    let (ours, theirs) = both(|port| config(port, fpm.port, &fpm.dir, USE_FCGI_APP), head);
     // PHP sends `Status: 418` without a reason: none is made up.
     assert_eq!(ours.0, "http/1.1 418");
     assert!(ours.1.contains(&"date".to_string()), "{ours:?}");
