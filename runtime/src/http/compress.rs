@@ -153,12 +153,22 @@ pub struct RequestFacts {
 
 /// Whether a response is compressed: a 200 to 203 to an HTTP/1.1 request other than HEAD, with
 /// a body of known length, not already encoded, without `Cache-Control: no-transform`, with
-/// at most one well-formed ETag, of a configured content type (never multipart).
-pub fn applies(settings: &Settings, req: &RequestFacts, status: u16, h: &HeaderMap) -> bool {
+/// at most one well-formed ETag, of a configured content type (never multipart). A body's
+/// length is known from its `Content-Length` or `Transfer-Encoding`, or, with `delimited`,
+/// from the server's protocol itself (HTTP/2 frames, FastCGI records), as HAProxy counts it;
+/// only an HTTP/1 body that ends with the connection is not.
+pub fn applies(
+    settings: &Settings,
+    req: &RequestFacts,
+    status: u16,
+    h: &HeaderMap,
+    delimited: bool,
+) -> bool {
     if req.head || !req.http11 || !(200..=203).contains(&status) {
         return false;
     }
-    let framed = h.contains_key(hyper::header::CONTENT_LENGTH)
+    let framed = delimited
+        || h.contains_key(hyper::header::CONTENT_LENGTH)
         || h.contains_key(hyper::header::TRANSFER_ENCODING);
     if !framed || h.contains_key(hyper::header::CONTENT_ENCODING) {
         return false;
@@ -483,38 +493,49 @@ mod tests {
             ("content-type", "text/plain; charset=utf-8"),
             ("content-length", "9"),
         ]);
-        assert!(applies(&s, &req, 200, &ok));
-        assert!(!applies(&s, &req, 204, &ok));
-        assert!(!applies(&s, &req, 304, &ok));
+        assert!(applies(&s, &req, 200, &ok, false));
+        assert!(!applies(&s, &req, 204, &ok, false));
+        assert!(!applies(&s, &req, 304, &ok, false));
         let head = RequestFacts {
             head: true,
             http11: true,
         };
-        assert!(!applies(&s, &head, 200, &ok));
+        assert!(!applies(&s, &head, 200, &ok, false));
         let html = h(&[("content-type", "text/html"), ("content-length", "9")]);
-        assert!(!applies(&s, &req, 200, &html));
+        assert!(!applies(&s, &req, 200, &html, false));
         let encoded = h(&[
             ("content-type", "text/plain"),
             ("content-length", "9"),
             ("content-encoding", "br"),
         ]);
-        assert!(!applies(&s, &req, 200, &encoded));
+        assert!(!applies(&s, &req, 200, &encoded, false));
         let no_transform = h(&[
             ("content-type", "text/plain"),
             ("transfer-encoding", "chunked"),
             ("cache-control", "public, no-transform"),
         ]);
-        assert!(!applies(&s, &req, 200, &no_transform));
+        assert!(!applies(&s, &req, 200, &no_transform, false));
         let bad_etag = h(&[
             ("content-type", "text/plain"),
             ("content-length", "9"),
             ("etag", "abc"),
         ]);
-        assert!(!applies(&s, &req, 200, &bad_etag));
+        assert!(!applies(&s, &req, 200, &bad_etag, false));
         let any = settings(&["gzip"], &[]);
         let multipart = h(&[("content-type", "multipart/mixed"), ("content-length", "9")]);
-        assert!(!applies(&any, &req, 200, &multipart));
-        assert!(applies(&any, &req, 200, &h(&[("content-length", "9")])));
+        assert!(!applies(&any, &req, 200, &multipart, false));
+        assert!(applies(
+            &any,
+            &req,
+            200,
+            &h(&[("content-length", "9")]),
+            false
+        ));
+        // A body that ends with its HTTP/1 connection has no known length; one whose
+        // server's protocol delimits it (HTTP/2, FastCGI) has.
+        let unframed = h(&[("content-type", "text/plain")]);
+        assert!(!applies(&s, &req, 200, &unframed, false));
+        assert!(applies(&s, &req, 200, &unframed, true));
     }
 
     #[test]

@@ -276,8 +276,15 @@ fn on_request_filtered(txn: &mut Txn) {
 
 /// When the response head is final (after the response rules): each filter in order may
 /// change the head and joins the chain the body goes through. `from_cache`: the response is a
-/// cache hit (no cache stores it again).
-pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cache: bool) -> Chain {
+/// cache hit (no cache stores it again). `delimited`: the server's protocol delimits the body
+/// (HTTP/2, FastCGI), so its length is known without a header saying it.
+pub fn on_response(
+    txn: &mut Txn,
+    status: u16,
+    headers: &mut HeaderMap,
+    from_cache: bool,
+    delimited: bool,
+) -> Chain {
     if txn.shared.filters.by_proxy.is_empty() {
         // No proxy has a filter: only what `cache-store` kept has to go.
         txn.filters.cache.pending.clear();
@@ -317,7 +324,7 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 // Above `maxcomprate`, or on a thread busier than `maxcompcpuusage`, or
                 // with no room left under `maxzlibmem`, the response goes out as it is.
                 if compressing
-                    || !compress::applies(settings, &facts, status, headers)
+                    || !compress::applies(settings, &facts, status, headers, delimited)
                     || compress::over_rate()
                     || compress::too_busy()
                 {

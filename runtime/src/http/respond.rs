@@ -139,7 +139,9 @@ pub(super) async fn respond(
     let tunnel_scripts = (switching && client_upgrade.is_some())
         .then(|| super::script_tcp::TunnelEnd::take(txn))
         .flatten();
-    let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
+    let delimited = body.delimited_by_protocol();
+    let filters =
+        super::filters::on_response(txn, view.status, &mut parts.headers, false, delimited);
     body.filter(filters);
     if !txn.filters.limits.download.is_empty() {
         body.pace(std::mem::take(&mut txn.filters.limits.download));

@@ -289,6 +289,12 @@ impl ServerBody {
         self.fail("a filter failed on the response body", false)
     }
 
+    /// Whether the server's protocol delimits this body (an HTTP/2 stream's frames, FastCGI
+    /// records) rather than an HTTP/1 length, chunks or the connection's end.
+    pub fn delimited_by_protocol(&self) -> bool {
+        self.stream.is_some()
+    }
+
     /// Body bytes already read with the head and not yet handed on (chunked framing counts
     /// as read): what HAProxy counts as sent when it logs at the head (`option logasap`).
     pub fn buffered(&self) -> u64 {

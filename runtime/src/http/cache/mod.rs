@@ -411,7 +411,7 @@ pub(crate) async fn serve_hit(
     }
     let view = txn.response.take()?;
     let mut headers = view.headers;
-    let chain = super::filters::on_response(txn, view.status, &mut headers, true);
+    let chain = super::filters::on_response(txn, view.status, &mut headers, true, false);
     let head_only = view.status == 304
         || txn
             .request

@@ -272,6 +272,35 @@ fn an_explicit_fcgi_app_filter_serves_as_use_fcgi_app_does() {
 }
 
 #[test]
+fn fastcgi_answers_are_compressed_as_haproxy_compresses_them() {
+    let Some(fpm) = Fpm::start() else { return };
+    // PHP's answer has no length of its own: FastCGI's records delimit it.
+    let declaration = "    filter fcgi-app app\n    filter compression\n    \
+                       compression algo gzip\n    compression type text/html";
+    let fetch = |port: u16| {
+        let out = Command::new("curl")
+            .args(["-s", "-D", "-", "--compressed", "-H", "Accept-Encoding: gzip"])
+            .arg(format!("http://127.0.0.1:{port}/echo.php?big=500"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let encoding = head.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-encoding")
+                .then(|| value.trim().to_string())
+        });
+        // curl decoded it: the script's output, whole.
+        (encoding, body.contains(&"0123456789".repeat(500)))
+    };
+    let (ours, theirs) = both(|port| config(port, fpm.port, &fpm.dir, declaration), fetch);
+    assert_eq!(ours, (Some("gzip".to_string()), true));
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+#[test]
 fn response_headers_are_those_haproxy_gives() {
     let Some(fpm) = Fpm::start() else { return };
     let head = |port: u16| {
