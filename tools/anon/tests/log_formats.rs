@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::process::Command;
 
 #[test]

@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::path::Path;
 use std::process::Command;
 
 /// The words of `text`: its runs of letters and digits.
