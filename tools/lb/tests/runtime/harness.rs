@@ -297,7 +297,7 @@ impl Proxy {
     /// [`Proxy::start`] with more command-line arguments (`-W`, `-S …`, `-sf …`, `-L name`).
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Proxy {
         assert_within_claimed(config, port);
-        let dir = Scratch::dir(&format!("hapee-rt-{}-{port}", std::process::id()));
+        let dir = Scratch::dir(&Proxy::dir_name(port));
         let cfg = dir.join("haproxy.cfg");
         std::fs::write(&cfg, config).unwrap();
         let child = Command::new(hapee_lb())
@@ -318,6 +318,16 @@ impl Proxy {
         let log = p.dir.join("stderr.log");
         wait_listening(&mut p.child, config, port, "hapee-lb", &log);
         p
+    }
+
+    /// The folder a proxy started on `port` writes to (made when it starts), for a file a
+    /// test names before then (a master CLI socket).
+    pub fn dir_for(port: u16) -> std::path::PathBuf {
+        std::env::temp_dir().join(Proxy::dir_name(port))
+    }
+
+    fn dir_name(port: u16) -> String {
+        format!("hapee-rt-{}-{port}", std::process::id())
     }
 
     pub fn stderr(&self) -> String {
