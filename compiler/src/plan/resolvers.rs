@@ -41,6 +41,39 @@ pub struct Hold {
     pub obsolete: u32,
 }
 
+impl ResolversPlan {
+    /// A section named `name` with no nameserver and HAProxy's defaults.
+    pub fn new(name: String) -> ResolversPlan {
+        ResolversPlan {
+            name,
+            nameservers: Vec::new(),
+            nameserver_ids: Vec::new(),
+            parse_resolv_conf: false,
+            hold: Hold {
+                nx: 30_000,
+                other: 30_000,
+                refused: 30_000,
+                timeout: 30_000,
+                valid: 10_000,
+                obsolete: 0,
+            },
+            resolve_retries: 3,
+            timeout_resolve: 1000,
+            timeout_retry: 1000,
+            accepted_payload_size: 512,
+        }
+    }
+
+    /// The section HAProxy adds by itself when none is named `default`: the nameservers of
+    /// /etc/resolv.conf.
+    pub fn implicit_default() -> ResolversPlan {
+        ResolversPlan {
+            parse_resolv_conf: true,
+            ..ResolversPlan::new("default".into())
+        }
+    }
+}
+
 /// The resolvers sections of a configuration.
 pub fn lower(config: &Config) -> Vec<ResolversPlan> {
     config
@@ -48,27 +81,11 @@ pub fn lower(config: &Config) -> Vec<ResolversPlan> {
         .iter()
         .filter(|s| s.kind == SectionKind::Resolvers)
         .map(|s| {
-            let mut r = ResolversPlan {
-                name: s
-                    .name
+            let mut r = ResolversPlan::new(
+                s.name
                     .as_ref()
                     .map_or(String::new(), |n| n.value.to_string()),
-                nameservers: Vec::new(),
-                nameserver_ids: Vec::new(),
-                parse_resolv_conf: false,
-                hold: Hold {
-                    nx: 30_000,
-                    other: 30_000,
-                    refused: 30_000,
-                    timeout: 30_000,
-                    valid: 10_000,
-                    obsolete: 0,
-                },
-                resolve_retries: 3,
-                timeout_resolve: 1000,
-                timeout_retry: 1000,
-                accepted_payload_size: 512,
-            };
+            );
             for d in &s.lines {
                 let arg = |i: usize| d.args.get(i).map_or("", |a| a.as_str());
                 match (d.keyword.as_str(), arg(0)) {

@@ -363,7 +363,7 @@ fn show_stat(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String
     if words.first().is_some_and(|w| w == "domain") {
         match words.get(1).map(String::as_str) {
             Some("proxy") => words = &words[2..],
-            Some("resolvers") => return Ok(resolver_stats(&words[2..])),
+            Some("resolvers") => return Ok(super::resolver_stats::render(shared, &words[2..])),
             _ => return Err("Invalid statistics domain.\n".into()),
         }
     }
@@ -395,20 +395,6 @@ fn show_stat(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String
         }
     }
     Ok(stat::render(&stat::rows(shared, &filter), form))
-}
-
-/// `show stat domain resolvers [json|typed]*`: hapee keeps no nameserver counters, so the
-/// answer is HAProxy's with no nameserver: the CSV header alone, or an empty JSON list.
-fn resolver_stats(words: &[String]) -> String {
-    let form = words.iter().fold("csv", |form, w| match w.as_str() {
-        "typed" | "json" => w,
-        _ => form,
-    });
-    match form {
-        "typed" => String::new(),
-        "json" => "[]\n".into(),
-        _ => "# id,pid,sent,send_error,valid,update,cname,cname_error,any_err,nx,timeout,refused,other,invalid,too_big,truncated,outdated,\n".into(),
-    }
 }
 
 /// C's `atoi` as glibc has it: blanks, a sign and the digits that follow, read as `strtol`

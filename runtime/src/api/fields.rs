@@ -14,7 +14,7 @@ pub enum Val {
 }
 
 impl Val {
-    fn type_name(&self) -> &'static str {
+    pub fn type_name(&self) -> &'static str {
         match self {
             Val::Str(_) | Val::Empty => "str",
             Val::U32(_) => "u32",
@@ -112,19 +112,39 @@ pub fn json_string(s: &str) -> String {
 /// One `json` field object, keys in HAProxy's order; `object` adds `objType`, `proxyId` and
 /// `id` for `show stat`.
 pub fn json_field(object: Option<(&str, u32, u32)>, pos: usize, spec: &Spec, v: &Val) -> String {
-    let (origin, nature, scope) = tag_names(spec.tags);
     let mut out = String::from("{");
     if let Some((kind, proxy, id)) = object {
         let _ = write!(out, r#""objType":"{kind}","proxyId":{proxy},"id":{id},"#);
     }
+    json_field_body(&mut out, pos, Some(1), spec, v);
+    out
+}
+
+/// A `json` field object without a process number, as the resolvers domain of `show stat`
+/// writes its fields.
+pub fn json_field_unnumbered(pos: usize, spec: &Spec, v: &Val) -> String {
+    let mut out = String::from("{");
+    json_field_body(&mut out, pos, None, spec, v);
+    out
+}
+
+/// The keys from `field` on, and the closing brace.
+fn json_field_body(out: &mut String, pos: usize, process: Option<u32>, spec: &Spec, v: &Val) {
+    let (origin, nature, scope) = tag_names(spec.tags);
     let _ = write!(
         out,
-        r#""field":{{"pos":{pos},"name":{}}},"processNum":1,"tags":{{"origin":"{origin}","nature":"{nature}","scope":"{scope}"}},"value":{{"type":"{}","value":{}}}}}"#,
-        json_string(spec.name),
+        r#""field":{{"pos":{pos},"name":{}}},"#,
+        json_string(spec.name)
+    );
+    if let Some(process) = process {
+        let _ = write!(out, r#""processNum":{process},"#);
+    }
+    let _ = write!(
+        out,
+        r#""tags":{{"origin":"{origin}","nature":"{nature}","scope":"{scope}"}},"value":{{"type":"{}","value":{}}}}}"#,
         v.type_name(),
         v.json()
     );
-    out
 }
 
 #[cfg(test)]

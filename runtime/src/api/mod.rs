@@ -14,6 +14,7 @@ pub mod page;
 mod page_modules;
 pub mod prometheus;
 mod promex_fields;
+mod resolver_stats;
 pub mod servers;
 pub mod service;
 pub mod sessions;

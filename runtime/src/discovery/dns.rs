@@ -69,6 +69,13 @@ pub fn query(id: u16, name: &str, kind: Kind, payload: u16) -> Option<Vec<u8>> {
 pub struct Reply {
     pub response: Response,
     pub truncated: bool,
+    /// How many records the answer section holds, of any type.
+    pub answer_count: usize,
+}
+
+/// The query id a message carries (its first two bytes); `None` when it is shorter.
+pub fn answered_id(message: &[u8]) -> Option<u16> {
+    Some(u16::from_be_bytes([*message.first()?, *message.get(1)?]))
 }
 
 /// Reads a response to query `id`; `None` when the message is not that response.
@@ -78,6 +85,7 @@ pub fn read_response(id: u16, bytes: &[u8]) -> Option<Reply> {
         return None;
     }
     let truncated = m.truncated();
+    let answer_count = m.answers().len();
     let response = match m.response_code() {
         ResponseCode::NoError => {
             let mut out = Vec::new();
@@ -111,6 +119,7 @@ pub fn read_response(id: u16, bytes: &[u8]) -> Option<Reply> {
     Some(Reply {
         response,
         truncated,
+        answer_count,
     })
 }
 

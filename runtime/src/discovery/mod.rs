@@ -6,8 +6,10 @@
 //! - `dns`: queries and responses on the wire (hickory-proto), sans-I/O;
 //! - `records`: what the answers mean over time (`hold`) and how they fill server slots;
 //! - `resolver`: the queries over UDP with `timeout retry` and `resolve_retries`, one task per
-//!   name on a thread of its own.
+//!   name on a thread of its own;
+//! - `counters`: what each nameserver was sent and answered (`show stat domain resolvers`).
 
+pub mod counters;
 pub mod dns;
 pub mod do_resolve;
 pub mod records;
@@ -141,17 +143,37 @@ pub fn global_log(plan: &Plan) -> Arc<Vec<crate::log::Sink>> {
     )
 }
 
-/// Starts the resolutions the plan needs, on a thread of their own.
-pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
-    let mut errors = Vec::new();
-    let mut sections = Vec::new();
+/// The plan's `resolvers` sections, then the `default` one HAProxy adds by itself when no
+/// section has that name and /etc/resolv.conf names a nameserver. A section that cannot be
+/// used is a problem reported in `problems`.
+pub fn sections(plan: &Plan, problems: &mut Vec<String>) -> Vec<Arc<resolver::Section>> {
     let log = global_log(plan);
-    for r in &plan.resolvers {
-        match resolver::Section::from_plan(r, log.clone()) {
-            Ok(s) => sections.push(Arc::new(s)),
-            Err(e) => errors.push(e),
+    let mut sections: Vec<Arc<resolver::Section>> = plan
+        .resolvers
+        .iter()
+        .filter_map(|r| {
+            resolver::Section::from_plan(r, log.clone())
+                .map_err(|e| problems.push(e))
+                .ok()
+        })
+        .map(Arc::new)
+        .collect();
+    if !plan.resolvers.iter().any(|r| r.name == "default") {
+        let implicit = hapee_compiler::plan::resolvers::ResolversPlan::implicit_default();
+        if let Ok(s) = resolver::Section::from_plan(&implicit, log) {
+            if s.nameserver_counters().next().is_some() {
+                sections.push(Arc::new(s));
+            }
         }
     }
+    sections
+}
+
+/// Starts the resolutions the plan needs, on a thread of their own, with the sections the
+/// shared state holds (whose counters the Runtime API reads).
+pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    let sections = &shared.resolvers;
     // One resolution per (section, name, family preference, backend), shared by its servers
     // in declaration order, whatever their ports, as HAProxy shares one resolution per name:
     // a template's servers are the slots of one resolution, and no two servers of a backend

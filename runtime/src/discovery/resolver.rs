@@ -7,6 +7,7 @@
 //! answer holds and fails a truncated A/AAAA one; it does the same when the TCP retry fails).
 //! What the answers say goes to the servers.
 
+use super::counters::{Count, NameserverCounters};
 use super::dns::{self, Answer, Kind, Reply, Response};
 use super::records::{self, Hold, Outcome, RecordSet, Target};
 use crate::state::ServerRt;
@@ -28,6 +29,8 @@ pub struct Section {
     nameservers: Vec<Nameserver>,
     /// Each nameserver's `<id>`, in the same order.
     ids: Vec<Arc<str>>,
+    /// Each nameserver's counters, in the same order.
+    counters: Vec<Arc<NameserverCounters>>,
     /// The global `log` targets, where a nameserver that cannot be reached is reported.
     log: Arc<Vec<crate::log::Sink>>,
     retries: u32,
@@ -72,6 +75,7 @@ impl Section {
         }
         Ok(Section {
             name: r.name.clone(),
+            counters: nameservers.iter().map(|_| Arc::default()).collect(),
             nameservers,
             ids,
             log,
@@ -87,6 +91,16 @@ impl Section {
             },
             payload: r.accepted_payload_size,
         })
+    }
+}
+
+impl Section {
+    /// Each nameserver's `<id>` and counters, in declaration order.
+    pub fn nameserver_counters(&self) -> impl Iterator<Item = (&str, &NameserverCounters)> {
+        self.ids
+            .iter()
+            .map(|id| &**id)
+            .zip(self.counters.iter().map(|c| &**c))
     }
 }
 
@@ -168,11 +182,14 @@ pub async fn run_all(resolutions: Vec<Resolution>) {
 async fn run(res: Resolution) {
     let mut known = RecordSet::started(Instant::now());
     loop {
-        let outcome = resolve(&res).await;
+        let (outcome, answered_by) = resolve(&res).await;
         let cause = maintenance_cause(&outcome);
         known.update(outcome, Instant::now(), &res.section.hold);
-        if known.decided() {
-            apply(&res, &known.targets(), cause);
+        if known.decided() && apply(&res, &known.targets(), cause) {
+            // HAProxy counts the update on the nameserver whose answer moved a server.
+            if let Some(counters) = answered_by.and_then(|i| res.section.counters.get(i)) {
+                counters.add(Count::Update);
+            }
         }
         tokio::time::sleep(res.section.interval).await;
     }
@@ -192,8 +209,9 @@ fn maintenance_cause(outcome: &Outcome) -> &'static str {
 
 /// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
 /// port: they fill slots by address, and each server keeps its own port. `cause`: why a
-/// server left without an address enters maintenance.
-fn apply(res: &Resolution, targets: &[Target], cause: &str) {
+/// server left without an address enters maintenance. Whether a server got a new address.
+fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
+    let mut moved = false;
     let by_ip = targets.iter().all(|t| t.weight.is_none());
     let key = |a: SocketAddr| {
         if by_ip {
@@ -235,6 +253,7 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) {
             continue;
         }
         dynamic.set(addr, weight);
+        moved |= addr.is_some() && addr != before.0;
         let who = format!("{}/{}", res.backend_name, server.name);
         let pid = std::process::id();
         match (before.0, addr) {
@@ -260,15 +279,17 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) {
             _ => eprintln!("[WARNING]  ({pid}) : {who} weight is now {weight} (SRV record)."),
         }
     }
+    moved
 }
 
-/// One resolution of the name: its targets, or why there are none.
-async fn resolve(res: &Resolution) -> Outcome {
+/// One resolution of the name: its targets, or why there are none; and which nameserver
+/// gave the answer the targets come from.
+async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
     let s = &res.section;
     if res.name.starts_with('_') {
-        let answers = match ask(s, &res.name, Kind::Srv).await {
-            Some(Response::Records(a)) => a,
-            other => return failure(other),
+        let (answers, by) = match ask(s, &res.name, Kind::Srv).await {
+            Some((Response::Records(a), by)) => (a, by),
+            other => return (failure(other), None),
         };
         let mut targets = Vec::new();
         for a in &answers {
@@ -297,35 +318,34 @@ async fn resolve(res: &Resolution) -> Outcome {
                 });
             }
         }
-        return Outcome::Valid(targets);
+        return (Outcome::Valid(targets), Some(by));
     }
     let first = if res.prefer_v4 { Kind::A } else { Kind::Aaaa };
     let other = if res.prefer_v4 { Kind::Aaaa } else { Kind::A };
-    let mut found = match ask(s, &res.name, first).await {
-        Some(Response::Records(a)) => ips(&a),
-        r => return failure(r),
+    let (mut found, mut by) = match ask(s, &res.name, first).await {
+        Some((Response::Records(a), by)) => (ips(&a), by),
+        r => return (failure(r), None),
     };
     // The preferred family has no address: the other one, as HAProxy falls back.
     if found.is_empty() {
-        found = match ask(s, &res.name, other).await {
-            Some(Response::Records(a)) => ips(&a),
-            r => return failure(r),
+        (found, by) = match ask(s, &res.name, other).await {
+            Some((Response::Records(a), by)) => (ips(&a), by),
+            r => return (failure(r), None),
         };
     }
-    Outcome::Valid(
-        found
-            .into_iter()
-            .map(|ip| Target {
-                addr: SocketAddr::new(ip, 0),
-                weight: None,
-                priority: 0,
-            })
-            .collect(),
-    )
+    let targets = found
+        .into_iter()
+        .map(|ip| Target {
+            addr: SocketAddr::new(ip, 0),
+            weight: None,
+            priority: 0,
+        })
+        .collect();
+    (Outcome::Valid(targets), Some(by))
 }
 
-fn failure(r: Option<Response>) -> Outcome {
-    match r {
+fn failure(r: Option<(Response, usize)>) -> Outcome {
+    match r.map(|(response, _)| response) {
         None => Outcome::Timeout,
         Some(Response::NxDomain) => Outcome::NxDomain,
         Some(Response::Refused) => Outcome::Refused,
@@ -356,7 +376,7 @@ async fn addresses(s: &Section, name: &str, prefer_v4: bool) -> Vec<IpAddr> {
         [Kind::Aaaa, Kind::A]
     };
     for kind in order {
-        if let Some(Response::Records(a)) = ask(s, name, kind).await {
+        if let Some((Response::Records(a), _)) = ask(s, name, kind).await {
             let found = ips(&a);
             if !found.is_empty() {
                 return found;
@@ -377,38 +397,40 @@ fn next_id() -> u16 {
     ((nanos ^ n ^ (nanos >> 16)) & 0xffff) as u16
 }
 
-/// Asks every nameserver at once: the first valid answer, else the last error; `None` when
-/// none answered within the retries. A try without an answer takes its whole `timeout retry`
-/// even when every query failed at once (a nameserver that cannot be reached), as HAProxy
-/// asks again only when that time has passed.
-async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
+/// Asks every nameserver at once: the first valid answer, else the last error, each with
+/// the index of the nameserver that gave it; `None` when none answered within the retries.
+/// A try without an answer takes its whole `timeout retry` even when every query failed at
+/// once (a nameserver that cannot be reached), as HAProxy asks again only when that time has
+/// passed.
+async fn ask(s: &Section, name: &str, kind: Kind) -> Option<(Response, usize)> {
     let mut last = None;
     for _ in 0..s.retries {
         let started = tokio::time::Instant::now();
         let id = next_id();
         let query: std::rc::Rc<[u8]> = dns::query(id, name, kind, s.payload)?.into();
         let mut asked = tokio::task::JoinSet::new();
-        for (ns, ns_id) in s.nameservers.iter().zip(&s.ids) {
-            let unreachable = Unreachable {
+        for (i, (ns, ns_id)) in s.nameservers.iter().zip(&s.ids).enumerate() {
+            let to = Peer {
+                addr: *ns,
                 id: ns_id.clone(),
                 log: s.log.clone(),
+                counters: s.counters[i].clone(),
             };
-            asked.spawn_local(exchange(
-                *ns,
-                id,
-                query.clone(),
-                kind,
-                s.payload,
-                s.retry,
-                unreachable,
-            ));
+            let exchanged = exchange(to, id, query.clone(), kind, s.payload, s.retry);
+            asked.spawn_local(async move { (i, exchanged.await) });
         }
         while let Some(done) = asked.join_next().await {
-            match done {
-                Ok(Some(Response::Records(a))) => return Some(Response::Records(a)),
-                Ok(Some(error)) => last = Some(error),
-                _ => {}
+            let Ok((i, Some(reply))) = done else {
+                continue;
+            };
+            if let Response::Records(a) = reply.response {
+                // HAProxy counts as valid the answer a resolution takes, when it has records.
+                if reply.answer_count > 0 {
+                    s.counters[i].add(Count::Valid);
+                }
+                return Some((Response::Records(a), i));
             }
+            last = Some((reply.response, i));
         }
         if last.is_some() {
             return last;
@@ -418,13 +440,16 @@ async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
     None
 }
 
-/// How a nameserver that cannot be reached is reported: its id, and the global log.
-struct Unreachable {
+/// A nameserver as one query sees it: its address, its id and the global log (where one
+/// that cannot be reached is reported), and its counters.
+struct Peer {
+    addr: Nameserver,
     id: Arc<str>,
     log: Arc<Vec<crate::log::Sink>>,
+    counters: Arc<NameserverCounters>,
 }
 
-impl Unreachable {
+impl Peer {
     /// Reports, as HAProxy does at each query, that no socket to the nameserver could be
     /// connected (a warning to the global log; it names the nameserver twice).
     fn report(&self) {
@@ -439,43 +464,46 @@ impl Unreachable {
 }
 
 /// One query to one nameserver, answered within `wait` (and, for a truncated UDP answer,
-/// the TCP retry within `wait` more).
+/// the TCP retry within `wait` more); each answer counted by its kind.
 async fn exchange(
-    ns: Nameserver,
+    to: Peer,
     id: u16,
     query: std::rc::Rc<[u8]>,
     kind: Kind,
     payload: u16,
     wait: Duration,
-    unreachable: Unreachable,
-) -> Option<Response> {
-    if ns.stream {
-        return tokio::time::timeout(wait, over_tcp(ns.addr, id, &query))
+) -> Option<Reply> {
+    let srv = kind == Kind::Srv;
+    if to.addr.stream {
+        let reply = tokio::time::timeout(wait, over_tcp(&to, id, &query))
             .await
-            .ok()?
-            .map(|r| r.response);
+            .ok()??;
+        to.counters.answered(&reply, srv);
+        return Some(reply);
     }
-    let reply = tokio::time::timeout(wait, over_udp(ns.addr, id, &query, payload, &unreachable))
+    let reply = tokio::time::timeout(wait, over_udp(&to, id, &query, payload))
         .await
         .ok()??;
+    to.counters.answered(&reply, srv);
     if !reply.truncated {
-        return Some(reply.response);
+        return Some(reply);
     }
-    match tokio::time::timeout(wait, over_tcp(ns.addr, id, &query)).await {
-        Ok(Some(whole)) => Some(whole.response),
+    match tokio::time::timeout(wait, over_tcp(&to, id, &query)).await {
+        Ok(Some(whole)) => {
+            to.counters.answered(&whole, srv);
+            Some(whole)
+        }
         // No TCP answer: what HAProxy does with the truncated datagram.
-        _ if kind == Kind::Srv => Some(reply.response),
-        _ => Some(Response::Other),
+        _ if srv => Some(reply),
+        _ => Some(Reply {
+            response: Response::Other,
+            ..reply
+        }),
     }
 }
 
-async fn over_udp(
-    addr: SocketAddr,
-    id: u16,
-    query: &[u8],
-    payload: u16,
-    unreachable: &Unreachable,
-) -> Option<Reply> {
+async fn over_udp(to: &Peer, id: u16, query: &[u8], payload: u16) -> Option<Reply> {
+    let addr = to.addr.addr;
     let any = if addr.is_ipv6() {
         "[::]:0"
     } else {
@@ -484,34 +512,65 @@ async fn over_udp(
     let socket = tokio::net::UdpSocket::bind(any).await.ok()?;
     // Connected: the kernel drops datagrams from anyone but the nameserver.
     if socket.connect(addr).await.is_err() {
-        unreachable.report();
+        to.report();
         return None;
     }
-    socket.send(query).await.ok()?;
-    let mut buf = vec![0u8; usize::from(payload.max(512))];
+    if socket.send(query).await.is_err() {
+        to.counters.add(Count::SendError);
+        return None;
+    }
+    to.counters.add(Count::Sent);
+    // One byte more than announced, to see an answer too big for it.
+    let limit = usize::from(payload.max(512));
+    let mut buf = vec![0u8; limit + 1];
     loop {
         let n = socket.recv(&mut buf).await.ok()?;
-        if let Some(r) = dns::read_response(id, &buf[..n]) {
+        if n > limit {
+            to.counters.add(Count::TooBig);
+            continue;
+        }
+        if let Some(r) = read_counted(to, id, &buf[..n]) {
             return Some(r);
         }
     }
 }
 
+/// Reads a response to query `id`, counting a message that cannot be read (`invalid`) or
+/// answers another query (`outdated`).
+fn read_counted(to: &Peer, id: u16, message: &[u8]) -> Option<Reply> {
+    match dns::answered_id(message) {
+        None => to.counters.add(Count::Invalid),
+        Some(other) if other != id => to.counters.add(Count::Outdated),
+        Some(_) => {
+            let reply = dns::read_response(id, message);
+            if reply.is_none() {
+                to.counters.add(Count::Invalid);
+            }
+            return reply;
+        }
+    }
+    None
+}
+
 /// A query over TCP: each message preceded by its length on two bytes (RFC 1035 4.2.2).
-async fn over_tcp(addr: SocketAddr, id: u16, query: &[u8]) -> Option<Reply> {
+async fn over_tcp(to: &Peer, id: u16, query: &[u8]) -> Option<Reply> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let mut stream = tokio::net::TcpStream::connect(to.addr.addr).await.ok()?;
     let len = u16::try_from(query.len()).ok()?;
     let mut out = Vec::with_capacity(query.len() + 2);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(query);
-    stream.write_all(&out).await.ok()?;
+    if stream.write_all(&out).await.is_err() {
+        to.counters.add(Count::SendError);
+        return None;
+    }
+    to.counters.add(Count::Sent);
     loop {
         let mut len = [0u8; 2];
         stream.read_exact(&mut len).await.ok()?;
         let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
         stream.read_exact(&mut msg).await.ok()?;
-        if let Some(r) = dns::read_response(id, &msg) {
+        if let Some(r) = read_counted(to, id, &msg) {
             return Some(r);
         }
     }

@@ -677,6 +677,8 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     }
     let view = txn.response.take().expect("response view set above");
     if let Ok(status) = hyper::StatusCode::from_u16(view.status) {
+        let made = resp.status().as_u16();
+        reply::LoggedStatus::keep_made(resp.extensions_mut(), made, view.status);
         *resp.status_mut() = status;
     }
     // A `set-status` writes its reason, or the standard phrase of the status it set.

@@ -194,10 +194,22 @@ pub fn aborted() -> Response<ResBody> {
     resp
 }
 
-/// The status a proxy page is logged with when its file's status line says another: HAProxy
-/// logs the status the page stands for (a 503 page may well be a `302` redirect).
+/// The status a response is logged and counted with when its status line says another: a
+/// proxy page's file may carry another status (a 503 page may well be a `302` redirect), and
+/// a `set-status` (rule or script) rewrites the status line alone. HAProxy logs the status the
+/// response had when it was made: the server's, or the one the proxy answered with.
 #[derive(Clone, Copy, Debug)]
 pub struct LoggedStatus(pub u16);
+
+impl LoggedStatus {
+    /// Notes that the status line changed from `made` to `now`: the first status stays the
+    /// logged one, whatever later rewrites do.
+    pub fn keep_made(extensions: &mut hyper::http::Extensions, made: u16, now: u16) {
+        if made != now && extensions.get::<LoggedStatus>().is_none() {
+            extensions.insert(LoggedStatus(made));
+        }
+    }
+}
 
 /// The response of a raw page: the page itself, or (empty) a close without an answer.
 fn message(status: u16, raw: &Bytes) -> Response<ResBody> {

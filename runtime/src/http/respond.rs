@@ -113,7 +113,9 @@ pub(super) async fn respond(
         txn.response = Some(view);
         return block_cacheable_cookie(ctx, txn, be, status);
     }
+    let made = parts.status;
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+    reply::LoggedStatus::keep_made(&mut parts.extensions, made.as_u16(), parts.status.as_u16());
     if let Some(reason) = txn.status_reason.take() {
         status_phrase(&mut parts.extensions, parts.status, reason);
     }

@@ -356,7 +356,9 @@ async fn through_response_rules(
     }
     let filtered = !txn.filters.scripts.is_empty();
     if let Some(view) = txn.response.as_mut() {
+        let made = parts.status.as_u16();
         parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+        super::reply::LoggedStatus::keep_made(&mut parts.extensions, made, parts.status.as_u16());
         // The script filters' callbacks see (and change) the head where it is.
         if !filtered {
             parts.headers = std::mem::take(&mut view.headers);

@@ -152,19 +152,7 @@ impl Shared {
             bufsize: plan.global.bufsize as usize,
             http_maxhdr: plan.global.http_maxhdr.map(|n| n as usize),
             early_hints,
-            resolvers: plan
-                .resolvers
-                .iter()
-                .filter_map(|r| {
-                    crate::discovery::resolver::Section::from_plan(
-                        r,
-                        crate::discovery::global_log(plan),
-                    )
-                    .map_err(|e| problems.push(e))
-                    .ok()
-                })
-                .map(Arc::new)
-                .collect(),
+            resolvers: crate::discovery::sections(plan, &mut problems),
             room: crate::http::room::Limits {
                 bufsize: plan.global.bufsize as usize,
                 maxrewrite: plan.global.maxrewrite as usize,

@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -16,8 +15,7 @@ fn logs_of_each_frontend_format_are_anonymized_field_by_field() {
         return;
     }
     let (json_port, custom_port, origin_port) = (free_port(), free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-fmt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-fmt-{}", std::process::id()));
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -150,13 +148,11 @@ frontend origin_fe
     // The output is keyed: another key, other tokens.
     let other = anonymized(&dir, "k2");
     assert!(!other.contains(&backend));
-    let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
 
 #[test]
 fn lines_no_format_describes_keep_no_host_address_email_or_name() {
-    let dir = std::env::temp_dir().join(format!("hapee-anon-fallback-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-fallback-{}", std::process::id()));
     let cfg = dir.join("haproxy.cfg");
     std::fs::write(
         &cfg,
@@ -201,7 +197,6 @@ fn lines_no_format_describes_keep_no_host_address_email_or_name() {
         }
         assert!(out.contains(" is DOWN, reason: Layer4 timeout"), "{out}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -210,8 +205,7 @@ fn inherited_formats_clf_tcplog_samples_and_syslog_headers_are_anonymized() {
         return;
     }
     let [inherited, clf, syslog, tcp, origin] = [0; 5].map(|_| free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-inherit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-inherit-{}", std::process::id()));
     let captures = "    capture request header X-User len 64\n    capture request header Host len 64\n    capture request header User-Agent len 128\n    capture cookie sid len 32\n";
     let cfg = format!(
         r#"global
@@ -387,7 +381,6 @@ frontend origin_fe
         assert_eq!(v["s"], app_server.as_str(), "{line}");
         assert!(v["u"].as_str().unwrap().contains("?user="), "{line}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A JSON format opened by a global `%{+json}o` flag (HAProxy writes no separator before the
@@ -400,8 +393,7 @@ fn json_with_global_flags_ipv6_clients_expressions_and_dotted_names() {
     }
     let ipv6 = TcpListener::bind("[::1]:0").is_ok();
     let [json, expr, origin] = [0; 3].map(|_| free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-json6-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-json6-{}", std::process::id()));
     let v6 = |port: u16| {
         if ipv6 {
             format!("    bind [::1]:{port}\n")

@@ -14,8 +14,7 @@ fn json_values_quoted_by_haproxy_are_read_field_by_field() {
         return;
     }
     let [quoted, escaped, origin] = [0; 3].map(|_| free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-qjson-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-qjson-{}", std::process::id()));
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -140,5 +139,4 @@ frontend origin_fe
         ua.starts_with("Mozilla/5.0 (X11; \"") && ua.ends_with('}'),
         "{ua}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

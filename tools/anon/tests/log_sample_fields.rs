@@ -17,8 +17,7 @@ fn escaped_header_blocks_and_unparsed_requests_keep_nothing() {
         return;
     }
     let (json_port, kv_port, origin_port) = (free_port(), free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-samples-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-samples-{}", std::process::id()));
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -141,5 +140,4 @@ frontend origin
     }
     // Two sent here, and the readiness probes' empty connections.
     assert!(badreq >= 2, "{out}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

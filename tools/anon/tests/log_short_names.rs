@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::path::Path;
 use std::process::Command;
 
 /// The words of `text`: its runs of letters and digits.
@@ -22,8 +21,7 @@ fn short_names_leave_no_line_with_or_without_the_configuration() {
         return;
     }
     let [fe, web, origin, closed] = [0; 4].map(|_| free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-short-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-short-{}", std::process::id()));
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -140,5 +138,4 @@ frontend o
             "(config: {with_config}):\n{out}"
         );
     }
-    let _ = std::fs::remove_dir_all(Path::new(&dir));
 }

@@ -32,8 +32,7 @@ fn rfc3164_lines_without_a_host_name_are_read_by_their_format() {
             log.push('\n');
         }
     });
-    let dir = std::env::temp_dir().join(format!("hapee-anon-3164-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-3164-{}", std::process::id()));
     let cfg = format!(
         r#"global
     log 127.0.0.1:{syslog_port} local0
@@ -124,7 +123,6 @@ frontend origin_fe
         let at = format!(" {} {names} ", token(fe));
         assert_eq!(out.matches(&at).count(), lines, "{at} in {out}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `%{+Q}hrl` writes each capture quoted (`"a" "b c"`), `%H` the machine's host name, `%HP`
@@ -136,8 +134,7 @@ fn quoted_capture_lists_host_names_paths_and_samples_with_spaces() {
         return;
     }
     let [web, origin] = [0; 2].map(|_| free_port());
-    let dir = std::env::temp_dir().join(format!("hapee-anon-hrl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("hapee-anon-hrl-{}", std::process::id()));
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -223,5 +220,4 @@ frontend origin_fe
         "{line}"
     );
     assert!(line.contains(" Mozilla/5.0 (h"), "{line}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

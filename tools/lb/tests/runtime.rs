@@ -273,6 +273,8 @@ mod reload;
 mod replies;
 #[path = "runtime/request_targets.rs"]
 mod request_targets;
+#[path = "runtime/resolver_stats.rs"]
+mod resolver_stats;
 #[path = "runtime/route.rs"]
 mod route;
 #[path = "runtime/route_redirects.rs"]

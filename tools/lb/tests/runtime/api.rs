@@ -2,7 +2,7 @@
 //! and interactive use, with a Rust client and with socat; counters after known traffic;
 //! server state changes seen by traffic; `set anon on` against `hapee-anon`.
 
-use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, Scratch, DEFAULTS};
 use hapee_runtime::lifecycle::VERSION as V;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -54,7 +54,7 @@ pub struct Fixture {
     pub proxy: Proxy,
     pub port: u16,
     pub cli_port: u16,
-    pub dir: PathBuf,
+    pub dir: Scratch,
     pub origins: Vec<Origin>,
 }
 
@@ -63,8 +63,7 @@ impl Fixture {
         let origins = vec![Origin::start("a"), Origin::start("b")];
         let port = free_port();
         let cli_port = free_port();
-        let dir = std::env::temp_dir().join(format!("hapee-api-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&format!("hapee-api-{}-{port}", std::process::id()));
         let d = dir.display();
         let config = format!(
             "global
@@ -592,8 +591,7 @@ fn hatop_lists_proxies_and_drives_servers() {
 #[test]
 fn maps_and_acls_change_at_once_on_every_thread() {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-maps-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-maps-{}-{port}", std::process::id()));
     let map = dir.join("hosts.map");
     let acl = dir.join("blocked.acl");
     std::fs::write(&map, "/a alpha\n/b beta\n").unwrap();

@@ -32,7 +32,8 @@ pub struct H3Setup {
 /// of `origin`.
 pub fn start(origin: &Origin, bind_extra: &str, global_extra: &str) -> H3Setup {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-h3-{}-{port}", std::process::id()));
+    // The proxy's own folder, removed with it.
+    let dir = Proxy::dir_for(port);
     let (pem, cert) = certificate(&dir);
     let config = format!(
         "global

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 #[path = "harness_haproxy.rs"]
 mod haproxy;
 pub use haproxy::*;
+#[path = "harness_scratch.rs"]
+mod scratch;
+pub use scratch::Scratch;
 
 /// A free TCP port on 127.0.0.1 that no other test of this process is given.
 ///
@@ -279,10 +282,10 @@ pub fn hapee_lb() -> std::ffi::OsString {
     std::env::var_os("HAPEE_LB_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_hapee-lb").into())
 }
 
-/// A running `hapee-lb run`.
+/// A running `hapee-lb run`, and its folder (configuration, logs), removed with it.
 pub struct Proxy {
     pub child: Child,
-    pub dir: std::path::PathBuf,
+    pub dir: Scratch,
 }
 
 impl Proxy {
@@ -294,8 +297,7 @@ impl Proxy {
     /// [`Proxy::start`] with more command-line arguments (`-W`, `-S …`, `-sf …`, `-L name`).
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Proxy {
         assert_within_claimed(config, port);
-        let dir = std::env::temp_dir().join(format!("hapee-rt-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&Proxy::dir_name(port));
         let cfg = dir.join("haproxy.cfg");
         std::fs::write(&cfg, config).unwrap();
         let child = Command::new(hapee_lb())
@@ -316,6 +318,16 @@ impl Proxy {
         let log = p.dir.join("stderr.log");
         wait_listening(&mut p.child, config, port, "hapee-lb", &log);
         p
+    }
+
+    /// The folder a proxy started on `port` writes to (made when it starts), for a file a
+    /// test names before then (a master CLI socket).
+    pub fn dir_for(port: u16) -> std::path::PathBuf {
+        std::env::temp_dir().join(Proxy::dir_name(port))
+    }
+
+    fn dir_name(port: u16) -> String {
+        format!("hapee-rt-{}-{port}", std::process::id())
     }
 
     pub fn stderr(&self) -> String {

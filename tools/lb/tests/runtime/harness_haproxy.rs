@@ -7,7 +7,7 @@ use super::*;
 /// output and error kept in files; killed when dropped.
 pub struct Haproxy {
     pub child: Child,
-    pub dir: std::path::PathBuf,
+    pub dir: Scratch,
 }
 
 impl Haproxy {
@@ -47,8 +47,7 @@ impl Haproxy {
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Haproxy {
         assert_within_claimed(config, port);
-        let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&format!("hapee-ha-{}-{port}", std::process::id()));
         std::fs::write(dir.join("h.cfg"), config).unwrap();
         let child = Command::new(program)
             .envs(env.iter().copied())

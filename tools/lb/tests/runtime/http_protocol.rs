@@ -40,7 +40,7 @@ fn keep_alive_pipelining_chunked_continue_and_http10() {
     assert!(out.contains("body=hello world"), "{out}");
     // Expect: 100-continue with curl and a body.
     let big = "x".repeat(200_000);
-    let file = std::env::temp_dir().join(format!("hapee-body-{port}"));
+    let file = Scratch::file(&format!("hapee-body-{port}"));
     std::fs::write(&file, &big).unwrap();
     let data = format!("@{}", file.display());
     let (code, body) = curl(&[
@@ -162,8 +162,7 @@ fn malformed_requests_get_the_400_page_whatever_the_errorfile() {
         let out = raw(port, request, Duration::from_secs(5));
         assert_eq!(out, page_400);
     }
-    let dir = std::env::temp_dir().join(format!("hapee-400-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-400-{}", std::process::id()));
     let page = dir.join("400.http");
     std::fs::write(
         &page,

@@ -215,7 +215,7 @@ fn stop(mut child: std::process::Child) {
 #[test]
 fn master_cli_sessions_read_as_haproxy_27s() {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-mcli27-{}-{port}", std::process::id()));
+    let dir = Scratch::dir(&format!("hapee-mcli27-{}-{port}", std::process::id()));
     // The same folder for both: the configuration's path is in the alerts.
     let (child, cli, cfg) = start(&hapee_lb(), &dir, port);
     let ours = sessions(&cli, &cfg, hapee_runtime::lifecycle::VERSION);

@@ -382,9 +382,8 @@ fn standalone_reload_with_sf_hands_the_port_over_without_a_refusal() {
 
 /// Starts `hapee-lb -W -S` on `config`; answers the proxy and its master CLI path.
 pub(crate) fn start_master(config: &str, port: u16) -> (Proxy, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("hapee-mcli-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cli = dir.join("master.sock");
+    // In the proxy's folder, which goes with it.
+    let cli = Proxy::dir_for(port).join("master.sock");
     let proxy = Proxy::start_with(config, port, &["-W", "-S", cli.to_str().unwrap()]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while UnixStream::connect(&cli).is_err() {

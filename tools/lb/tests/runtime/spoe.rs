@@ -13,6 +13,8 @@ use std::time::Duration;
 pub struct Agent {
     child: Child,
     pub port: u16,
+    /// The file the agent writes once it listens.
+    _ready: Scratch,
 }
 
 impl Drop for Agent {
@@ -33,12 +35,12 @@ fn start_agent() -> Agent {
 /// The agent started with options of its usage (`--caps pipelining`…).
 pub fn start_agent_with(options: &[&str]) -> Agent {
     let port = free_port();
-    let ready = std::env::temp_dir().join(format!("hapee-spoa-{}-{port}", std::process::id()));
+    let ready = Scratch::file(&format!("hapee-spoa-{}-{port}", std::process::id()));
     let _ = std::fs::remove_file(&ready);
     let child = Command::new("python3")
         .arg(agent_script())
         .arg(port.to_string())
-        .arg(&ready)
+        .arg(&*ready)
         .args(options)
         .spawn()
         .expect("start the SPOE agent");
@@ -47,12 +49,16 @@ pub fn start_agent_with(options: &[&str]) -> Agent {
         wait_until(Duration::from_secs(30), || ready.exists()),
         "the agent did not start"
     );
-    Agent { child, port }
+    Agent {
+        child,
+        port,
+        _ready: ready,
+    }
 }
 
 /// The SPOE file, written beside the test's other files; `processing` in milliseconds.
-fn spoe_file(tag: &str, processing: u32) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("hapee-spoe-{}-{tag}.conf", std::process::id()));
+fn spoe_file(tag: &str, processing: u32) -> Scratch {
+    let path = Scratch::file(&format!("hapee-spoe-{}-{tag}.conf", std::process::id()));
     std::fs::write(
         &path,
         format!(

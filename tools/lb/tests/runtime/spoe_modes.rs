@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// An SPOE file of the test's own, written beside its other files.
-fn spoe_file(tag: &str, text: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
+fn spoe_file(tag: &str, text: &str) -> Scratch {
+    let path = Scratch::file(&format!(
         "hapee-spoe-{}-{tag}-{}.conf",
         std::process::id(),
         free_port()
@@ -132,7 +132,7 @@ fn tcp_run(delay: &'static str) -> (TcpRun, Option<TcpRun>) {
             let text = TCP_SPOE.replace("AGENT\n", &agent_lines(2000, ""));
             (start_agent_with(&[]), spoe_file("tcp", &text))
         },
-        |port, (agent, spoe): &(Agent, PathBuf)| tcp_config(port, agent.port, spoe, origin, delay),
+        |port, (agent, spoe): &(Agent, Scratch)| tcp_config(port, agent.port, spoe, origin, delay),
         |port, _, side| {
             let answer = raw(port, b"ping\n", Duration::from_secs(5));
             // The harness's probe connection logs too: the client's line has its five bytes.

@@ -1,8 +1,8 @@
 //! What the TLS tests share: certificates made here with rcgen (a CA, the leaves it signs, a
 //! test's files), and the real clients they are checked with (curl, `openssl s_client`).
 
+use crate::harness::Scratch;
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Whether `tool` can be run; outside CI a missing tool skips the test, in CI it fails.
@@ -57,13 +57,14 @@ impl Ca {
 
 /// The files of one test: a CA, server certificates, client certificates.
 pub(crate) struct Pki {
-    dir: PathBuf,
+    dir: Scratch,
 }
 
 impl Pki {
     pub(crate) fn new(tag: &str) -> Pki {
-        let dir = std::env::temp_dir().join(format!("hapee-tls-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let name = format!("hapee-tls-{}-{tag}", std::process::id());
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&name));
+        let dir = Scratch::dir(&name);
         std::fs::create_dir_all(dir.join("certs")).unwrap();
         Pki { dir }
     }

@@ -1,0 +1,102 @@
+//! `show stat domain resolvers`: one row per nameserver of each `resolvers` section (and of
+//! the `default` section HAProxy makes from /etc/resolv.conf), with its counters, in CSV,
+//! `typed` and `json`, side by side with HAProxy 2.7.0 against dnsmasq. The resolutions are
+//! held for 30 s, so each proxy asks once during the test and the counts are exact.
+
+use crate::api::ask;
+use crate::discovery::dnsmasq_with;
+use crate::harness::*;
+use std::path::Path;
+use std::time::Duration;
+
+/// Two sections: `dns1` asks dnsmasq and a port where nothing answers, `second` asks dnsmasq.
+fn config(sock: &Path, port: u16, dns: u16, silent: u16) -> String {
+    format!(
+        "global
+    stats socket {} level admin
+resolvers dns1
+    nameserver ns1 127.0.0.1:{dns}
+    nameserver ns2 127.0.0.1:{silent}
+    hold valid 30s
+    timeout resolve 30s
+resolvers second
+    nameserver only 127.0.0.1:{dns}
+    hold valid 30s
+    timeout resolve 30s
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    server s1 web.hapee.test:{port} resolvers dns1 resolve-prefer ipv4 init-addr none
+    server s2 web.hapee.test:{port} resolvers second resolve-prefer ipv4 init-addr none
+",
+        sock.display()
+    )
+}
+
+/// The three forms of the command, once both servers have their address.
+fn resolver_stats(sock: &Path) -> [String; 3] {
+    let resolved = || {
+        ask(sock, "show servers state b\n")
+            .lines()
+            .filter(|l| l.contains(" 127.0.0.1 "))
+            .count()
+            == 2
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), resolved),
+        "{}",
+        ask(sock, "show servers state b\n")
+    );
+    ["", " typed desc", " json"]
+        .map(|form| ask(sock, &format!("show stat domain resolvers{form}\n")))
+}
+
+#[test]
+fn nameserver_counters_as_haproxy_shows_them() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &[]);
+    let silent = free_port();
+    let port = free_port();
+    let dir = Scratch::dir(&format!("hapee-rstat-{}-{port}", std::process::id()));
+    let sock = dir.join("api.sock");
+    let proxy = Proxy::start(&config(&sock, port, dns_port, silent), port);
+    let mine = resolver_stats(&sock);
+    drop(proxy);
+    let header = "# id,pid,sent,send_error,valid,update,cname,cname_error,any_err,nx,timeout,refused,other,invalid,too_big,truncated,outdated,";
+    let csv: Vec<&str> = mine[0].lines().collect();
+    assert_eq!(csv[0], header, "{}", mine[0]);
+    // Each nameserver was asked once for web.hapee.test's A record; dnsmasq's answer gave the
+    // server its address; nothing answered from the silent port.
+    assert_eq!(
+        csv[1..4],
+        [
+            "ns1,dns1,1,0,1,1,0,0,0,0,0,0,0,0,0,0,0,",
+            "ns2,dns1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,",
+            "only,second,1,0,1,1,0,0,0,0,0,0,0,0,0,0,0,",
+        ],
+        "{}",
+        mine[0]
+    );
+    assert!(mine[1].starts_with("N.0.id:CGP:str:ns1:\"ID\"\nN.1.pid:CGP:str:dns1:\"Parent ID\"\nN.2.sent:MGP:u64:1:\"Sent\"\n"), "{}", mine[1]);
+    assert!(mine[2].starts_with(r#"[[{"field":{"pos":0,"name":"id"},"tags":{"origin":"Config","nature":"Gauge","scope":"Process"},"value":{"type":"str","value":"ns1"}},"#), "{}", mine[2]);
+    if let Some(program) = haproxy_27() {
+        let hport = free_port();
+        let hdir = Scratch::dir(&format!("hapee-rstat-ha-{}-{hport}", std::process::id()));
+        let hsock = hdir.join("api.sock");
+        let _h = Haproxy::start_program(
+            &program,
+            &config(&hsock, hport, dns_port, silent),
+            hport,
+            &["-db"],
+        );
+        let theirs = resolver_stats(&hsock);
+        assert_eq!(theirs, mine);
+    }
+    let _ = dns.kill();
+    let _ = dns.wait();
+}
