@@ -279,7 +279,14 @@ fn fastcgi_answers_are_compressed_as_haproxy_compresses_them() {
                        compression algo gzip\n    compression type text/html";
     let fetch = |port: u16| {
         let out = Command::new("curl")
-            .args(["-s", "-D", "-", "--compressed", "-H", "Accept-Encoding: gzip"])
+            .args([
+                "-s",
+                "-D",
+                "-",
+                "--compressed",
+                "-H",
+                "Accept-Encoding: gzip",
+            ])
             .arg(format!("http://127.0.0.1:{port}/echo.php?big=500"))
             .output()
             .unwrap();
