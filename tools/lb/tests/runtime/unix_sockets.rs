@@ -89,8 +89,10 @@ fn unix_socket_listeners_and_servers_chain_two_proxies() {
 /// and `dst` give no sample. Compared with Debian's haproxy on the same configuration.
 #[test]
 fn unix_socket_clients_are_logged_as_unix_with_the_listener_id() {
-    // Socket paths are short: a UNIX socket's path must fit in 108 bytes.
-    let dir = Pki::new("unix-clients").path("certs");
+    // Socket paths are short: a UNIX socket's path must fit in 108 bytes. The folder lasts
+    // as long as `pki`.
+    let pki = Pki::new("unix-clients");
+    let dir = pki.path("certs");
     let cfg = |front: u16| {
         format!(
             "{LOGGED_DEFAULTS}frontend front
