@@ -66,34 +66,6 @@ impl<F: Future> Future for Rounds<F> {
     }
 }
 
-/// Lets the other tasks that are ready in this round run before the caller goes on: the task
-/// goes to the back of its thread's queue, with no system call. Outside a round (tests, tools)
-/// it goes on at once.
-pub fn rest_of_round() -> RestOfRound {
-    RestOfRound {
-        requeued: ROUND.with(Cell::get).is_none(),
-    }
-}
-
-/// See [`rest_of_round`].
-pub struct RestOfRound {
-    requeued: bool,
-}
-
-impl Future for RestOfRound {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.requeued {
-            return Poll::Ready(());
-        }
-        self.requeued = true;
-        // Woken from inside its own poll, the task is queued behind those already ready.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,40 +100,5 @@ mod tests {
         let a = now();
         std::thread::sleep(std::time::Duration::from_millis(2));
         assert!(now() > a);
-    }
-
-    #[test]
-    fn the_rest_of_a_round_runs_before_a_task_that_waits_for_it() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        let local = tokio::task::LocalSet::new();
-        let seen = order.clone();
-        rt.block_on(Rounds::new(local.run_until(async move {
-            let first = seen.clone();
-            let waiting = tokio::task::spawn_local(async move {
-                first.borrow_mut().push("first, before waiting");
-                rest_of_round().await;
-                first.borrow_mut().push("first, after the round");
-            });
-            let second = seen.clone();
-            let other = tokio::task::spawn_local(async move {
-                second.borrow_mut().push("second");
-            });
-            waiting.await.unwrap();
-            other.await.unwrap();
-        })));
-        assert_eq!(
-            *order.borrow(),
-            ["first, before waiting", "second", "first, after the round"]
-        );
-    }
-
-    #[test]
-    fn outside_a_round_nothing_waits() {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let mut waiting = std::pin::pin!(rest_of_round());
-        assert!(waiting.as_mut().poll(&mut cx).is_ready());
     }
 }

@@ -524,18 +524,6 @@ fn full_data(mut full: http_body_util::Full<bytes::Bytes>) -> bytes::Bytes {
     }
 }
 
-/// Whether a request in memory waits for the rest of its thread's round before it is written
-/// to its server, as HAProxy's streams write what its I/O callbacks read in the same loop once
-/// those have all run. The server then gets the round's requests back to back, one wake-up
-/// for all of them: with the client and the server sharing the proxy's CPUs, a server woken
-/// for each request in turn takes the CPU from the worker it was woken by, and the requests
-/// still in that worker's round wait. `HAPEE_BATCH_SERVER_WRITES=0` writes each request as
-/// soon as it is ready (for comparisons, see the README's benchmarks).
-fn batches_server_writes() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("HAPEE_BATCH_SERVER_WRITES").map_or(true, |v| v != "0"))
-}
-
 /// Sends the request on `conn` and reads the response head; the body is read as the response
 /// is forwarded. The connection goes back to the idle pool from the body, once it is
 /// complete, if the body is given a pool. The body comes boxed: the response is moved
@@ -559,12 +547,7 @@ pub async fn exchange(
     // yet, as it may have answered first: the response is still read, but the connection
     // will not carry another request. A streamed body goes on while the response is awaited.
     let (mut sent_whole, mut upload) = match streamed {
-        None => {
-            if batches_server_writes() {
-                crate::clock::rest_of_round().await;
-            }
-            (conn.write_all(&wire).await.is_ok(), None)
-        }
+        None => (conn.write_all(&wire).await.is_ok(), None),
         Some((incoming, sending)) => (true, Some(Box::new(Upload::new(wire, incoming, sending)))),
     };
     let mut buf = BytesMut::with_capacity(READ_SIZE);
