@@ -10,7 +10,7 @@
 # with the scheduler's placement of those two fixed. HAPEE, ORIGIN_PORT, PROXY_PORT as for
 # bench/http1.sh (ports default to 18640 / 18641).
 # Example: HAPEE=target/release/hapee-lb bash bench/http1_ab.sh 9 5 2 haproxy hapee \
-#   hapee:HAPEE_BATCH_SERVER_WRITES=0
+#   hapee:HAPEE_UNSTACK=0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 origin=${ORIGIN_PORT:-18640}
