@@ -244,18 +244,17 @@ fn distance(a: &[u8; 1024], b: &[u8; 1024]) -> i32 {
 /// The answer to `help [words]` and to an unknown command: the matching commands (or fuzzy
 /// suggestions), then the three commands always available. `help` is a command of its own.
 pub fn usage(_session: &Session, args: &[String], is_help: bool) -> String {
-    usage_among(COMMANDS, |c| (c.words, c.usage, c.help), args, is_help)
+    usage_among(COMMANDS, args, is_help)
 }
 
-/// [`usage`] over any command table (the master CLI has its own): `entry` gives a command's
-/// words, its usage column and its help text.
-pub fn usage_among<T>(
-    table: &[T],
-    entry: impl Fn(&T) -> (&'static [&'static str], &'static str, &'static str),
+/// [`usage`] over any command table (the master CLI has its own, without handlers).
+pub fn usage_among<Run>(
+    table: &[super::commands::Command<Run>],
     args: &[String],
     is_help: bool,
 ) -> String {
-    let words = |c: &T| entry(c).0;
+    type Entry<Run> = super::commands::Command<Run>;
+    let words = |c: &Entry<Run>| c.words;
     let arg = |i: usize| args.get(i).map(String::as_str).filter(|a| !a.is_empty());
     // The number of leading words some command matches exactly.
     let mut length = 0;
@@ -281,13 +280,13 @@ pub fn usage_among<T>(
         }
     }
     let prefix_matches =
-        |c: &T| (0..length).all(|i| words(c).get(i).is_some_and(|w| Some(*w) == arg(i)));
-    let mut matches: Vec<(&T, i32)> = Vec::new();
+        |c: &Entry<Run>| (0..length).all(|i| words(c).get(i).is_some_and(|w| Some(*w) == arg(i)));
+    let mut matches: Vec<(&Entry<Run>, i32)> = Vec::new();
     if arg(length).is_some() {
         // A command without a usage line is never listed (the expert modes).
         for c in table
             .iter()
-            .filter(|c| !entry(c).1.is_empty() && prefix_matches(c))
+            .filter(|c| !c.usage.is_empty() && prefix_matches(c))
         {
             let mut typed = [0u8; 1024];
             let mut listed = [0u8; 1024];
@@ -311,19 +310,18 @@ pub fn usage_among<T>(
             matches.retain(|m| m.1 <= 5 * best / 2);
         }
     }
-    let mut entries: Vec<&T> = if matches.is_empty() {
+    let mut entries: Vec<&Entry<Run>> = if matches.is_empty() {
         table
             .iter()
-            .filter(|c| !entry(c).1.is_empty() && prefix_matches(c))
+            .filter(|c| !c.usage.is_empty() && prefix_matches(c))
             .collect()
     } else {
         matches.into_iter().map(|m| m.0).collect()
     };
-    entries.sort_by(|a, b| entry(a).1.cmp(entry(b).1));
-    entries.dedup_by(|a, b| entry(a).1 == entry(b).1);
+    entries.sort_by(|a, b| a.usage.cmp(b.usage));
+    entries.dedup_by(|a, b| a.usage == b.usage);
     for c in entries {
-        let (_, usage, help) = entry(c);
-        out.push_str(&format!("  {usage:<40}: {help}\n"));
+        out.push_str(&format!("  {:<40}: {}\n", c.usage, c.help));
     }
     out.push_str("  help [<command>]                        : list matching or all commands\n");
     out.push_str(

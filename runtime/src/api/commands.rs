@@ -10,12 +10,15 @@ use hapee_compiler::plan::CliLevel;
 
 pub type Handler = fn(&Shared, &mut Session, &[String]) -> Result<String, String>;
 
-pub struct Command {
+/// A command of a CLI table: the words that select it, its usage column and help text for
+/// `help`, the lowest level that may run it, and what runs it. The master CLI's table shares
+/// the struct without a handler of its own (`Run = ()`): it answers its commands elsewhere.
+pub struct Command<Run = Handler> {
     pub words: &'static [&'static str],
     pub usage: &'static str,
     pub help: &'static str,
     pub level: CliLevel,
-    pub run: Handler,
+    pub run: Run,
 }
 
 const fn cmd(

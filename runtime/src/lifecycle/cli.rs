@@ -35,14 +35,9 @@ pub enum Request {
     },
 }
 
-/// A command of the master CLI: its words, usage column and help text, and the lowest level
-/// that may run it.
-pub struct Command {
-    pub words: &'static [&'static str],
-    pub usage: &'static str,
-    pub help: &'static str,
-    pub level: CliLevel,
-}
+/// A command of the master CLI: the Runtime API's command struct, without a handler (the
+/// master answers its commands in [`crate::lifecycle`]'s request loop).
+pub type Command = crate::api::commands::Command<()>;
 
 const fn cmd(
     words: &'static [&'static str],
@@ -55,6 +50,7 @@ const fn cmd(
         usage,
         help,
         level,
+        run: (),
     }
 }
 
@@ -276,9 +272,7 @@ async fn run_here(
     let found = COMMANDS
         .iter()
         .find(|c| c.words.len() == args.len() && c.words.iter().zip(&args).all(|(w, a)| w == a));
-    let usage = |args: &[String], is_help| {
-        crate::api::cli::usage_among(COMMANDS, |c| (c.words, c.usage, c.help), args, is_help)
-    };
+    let usage = |args: &[String], is_help| crate::api::cli::usage_among(COMMANDS, args, is_help);
     match found {
         Some(c) if s.level < c.level => out.push_str(crate::api::cli::PERMISSION_DENIED),
         Some(c) if c.words == ["show", "cli", "level"] => {
