@@ -47,7 +47,6 @@ pub mod rings;
 pub mod route;
 pub mod rules;
 pub mod sample;
-pub mod sched_slice;
 pub mod script;
 mod serving_thread;
 pub mod set_addr;
@@ -290,7 +289,6 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         })
         .collect();
     drop(senders);
-    let slice_us = sched_slice::configured();
     for (t, (((listeners, routes), inbox), quic)) in per_thread
         .into_iter()
         .zip(routes)
@@ -312,9 +310,6 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     start();
                 }
                 bind_to_cpus(t, &cpus);
-                if let Some(us) = slice_us {
-                    sched_slice::ask_for_current_thread(us);
-                }
                 let unstacking = unstack::enter(unstack.as_ref(), t);
                 api::counters::enter_thread(t + 1);
                 if let Some(engine) = engine {

@@ -283,8 +283,6 @@ mod route_redirects;
 mod sample_coverage;
 #[path = "runtime/samples.rs"]
 mod samples;
-#[path = "runtime/sched_slice.rs"]
-mod sched_slice;
 #[path = "runtime/scripted_origin.rs"]
 mod scripted_origin;
 #[path = "runtime/server_choice.rs"]
