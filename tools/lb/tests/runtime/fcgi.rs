@@ -4,8 +4,8 @@
 //! and the PHP script's view of the request (script file name, path info, headers, body)
 //! compared between the two.
 
-use super::harness::{both, both_reading, curl, free_port, wait_until, Proxy};
-use std::path::{Path, PathBuf};
+use super::harness::{both, both_reading, curl, free_port, wait_until, Proxy, Scratch};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ if (isset($_GET["big"])) { echo str_repeat("0123456789", intval($_GET["big"])), 
 struct Fpm {
     child: Child,
     port: u16,
-    dir: PathBuf,
+    dir: Scratch,
 }
 
 impl Fpm {
@@ -63,12 +63,12 @@ impl Fpm {
             return None;
         };
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("hapee-fpm-{}-{port}", std::process::id()));
+        let dir = Scratch::dir(&format!("hapee-fpm-{}-{port}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         std::fs::write(dir.join("echo.php"), SCRIPT).unwrap();
         std::fs::write(dir.join("sub/index.php"), SCRIPT).unwrap();
         // Workers run as nobody when the tests run as root: they must be able to read.
-        for p in [&dir, &dir.join("sub")] {
+        for p in [dir.to_path_buf(), dir.join("sub")] {
             let _ = Command::new("chmod").arg("a+rx").arg(p).status();
         }
         let conf = dir.join("fpm.conf");
@@ -147,7 +147,7 @@ cache c
 fn drive(port: u16) -> Vec<(u16, String)> {
     let base = format!("http://127.0.0.1:{port}");
     // A 200 kB body, from a file (too long for a command line).
-    let big_body = std::env::temp_dir().join(format!("hapee-fcgi-body-{}", std::process::id()));
+    let big_body = Scratch::file(&format!("hapee-fcgi-body-{}-{port}", std::process::id()));
     std::fs::write(&big_body, "x".repeat(200_000)).unwrap();
     let requests: Vec<Vec<String>> = vec![
         vec![

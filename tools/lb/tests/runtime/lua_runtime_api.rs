@@ -3,7 +3,7 @@
 //! `core.register_cli` on the stats socket, `core.httpclient()`, `core.tcp()` and the request
 //! `Channel` of a TCP-mode stream, all through real sockets.
 
-use super::harness::{curl, free_port, with_haproxy, Origin, Proxy, DEFAULTS};
+use super::harness::{curl, free_port, with_haproxy, Origin, Proxy, Scratch, DEFAULTS};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ fn script() -> String {
 
 struct Setup {
     proxy: Proxy,
+    /// The folder of its socket and pattern files, removed after the proxy stops.
+    _dir: Scratch,
     port: u16,
     tcp_port: u16,
     socket: PathBuf,
@@ -39,8 +41,8 @@ fn config(port: u16, tcp_port: u16, dir: &std::path::Path, origin: std::net::Soc
     )
 }
 
-fn dir_for(port: u16, who: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("hapee-lua-api-{who}-{}-{port}", std::process::id()))
+fn dir_for(port: u16, who: &str) -> Scratch {
+    Scratch::dir(&format!("hapee-lua-api-{who}-{}-{port}", std::process::id()))
 }
 
 fn start() -> Setup {
@@ -52,9 +54,10 @@ fn start() -> Setup {
     let proxy = Proxy::start(&cfg, port);
     Setup {
         proxy,
+        socket: dir.join("admin.sock"),
+        _dir: dir,
         port,
         tcp_port,
-        socket: dir.join("admin.sock"),
         origin,
     }
 }
@@ -149,7 +152,14 @@ fn server_and_proxy_objects_read_and_change_the_running_servers() {
     );
     assert_eq!(get(s.port, "/").0, 503);
     let origin = s.origin.addr;
-    let cfg = |port: u16| config(port, free_port(), &dir_for(port, "haproxy"), origin);
+    // Each HAProxy run's folder lives until the comparison is over.
+    let dirs = std::cell::RefCell::new(Vec::new());
+    let cfg = |port: u16| {
+        let dir = dir_for(port, "haproxy");
+        let cfg = config(port, free_port(), &dir, origin);
+        dirs.borrow_mut().push(dir);
+        cfg
+    };
     if let Some((theirs, _)) = with_haproxy(cfg, server_answers) {
         // Debian's 2.6 has no `puid` on server objects yet: its first answer is an error.
         assert_eq!(ours[1..], theirs[1..], "hapee and haproxy differ");
