@@ -42,7 +42,10 @@ fn config(port: u16, tcp_port: u16, dir: &std::path::Path, origin: std::net::Soc
 }
 
 fn dir_for(port: u16, who: &str) -> Scratch {
-    Scratch::dir(&format!("hapee-lua-api-{who}-{}-{port}", std::process::id()))
+    Scratch::dir(&format!(
+        "hapee-lua-api-{who}-{}-{port}",
+        std::process::id()
+    ))
 }
 
 fn start() -> Setup {
