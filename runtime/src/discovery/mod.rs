@@ -7,12 +7,14 @@
 //! - `records`: what the answers mean over time (`hold`) and how they fill server slots;
 //! - `resolver`: the queries over UDP with `timeout retry` and `resolve_retries`, one task per
 //!   name on a thread of its own;
+//! - `report`: the warnings and log lines of a server DNS moves;
 //! - `counters`: what each nameserver was sent and answered (`show stat domain resolvers`).
 
 pub mod counters;
 pub mod dns;
 pub mod do_resolve;
 pub mod records;
+mod report;
 pub mod resolver;
 
 use crate::state::Shared;
@@ -214,6 +216,7 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
                         &shared.backends[b],
                         &shared.backends[b].log_tag,
                     ),
+                    shared: shared.clone(),
                 }),
             }
         }

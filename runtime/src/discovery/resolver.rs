@@ -10,6 +10,7 @@
 use super::counters::{Count, NameserverCounters};
 use super::dns::{self, Answer, Kind, Reply, Response};
 use super::records::{self, Hold, Outcome, RecordSet, Target};
+use super::report;
 use crate::state::ServerRt;
 use hapee_compiler::plan::resolvers::ResolversPlan;
 use std::net::{IpAddr, SocketAddr};
@@ -155,6 +156,8 @@ pub struct Resolution {
     pub slots: Vec<Slot>,
     /// Where the backend reports its servers' state changes (stderr and its `log` lines).
     pub reporter: crate::checks::Reporter,
+    /// The process's state, whose backend `backend` the report of a server going down counts.
+    pub shared: Arc<crate::state::Shared>,
 }
 
 impl Resolution {
@@ -185,8 +188,15 @@ async fn run(res: Resolution) {
         let (outcome, answered_by) = resolve(&res).await;
         let cause = maintenance_cause(&outcome);
         known.update(outcome, Instant::now(), &res.section.hold);
-        if known.decided() && apply(&res, &known.targets(), cause) {
-            // HAProxy counts the update on the nameserver whose answer moved a server.
+        let by = answered_by
+            .and_then(|i| res.section.ids.get(i))
+            .map_or_else(
+                || "DNS cache".to_string(),
+                |id| format!("{}/{id}", res.section.name),
+            );
+        if known.decided() && apply(&res, &known.targets(), cause, &by) {
+            // HAProxy counts the update on the nameserver whose answer moved the first
+            // server of the resolution.
             if let Some(counters) = answered_by.and_then(|i| res.section.counters.get(i)) {
                 counters.add(Count::Update);
             }
@@ -209,8 +219,9 @@ fn maintenance_cause(outcome: &Outcome) -> &'static str {
 
 /// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
 /// port: they fill slots by address, and each server keeps its own port. `cause`: why a
-/// server left without an address enters maintenance. Whether a server got a new address.
-fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
+/// server left without an address enters maintenance; `by`: who answered. Whether the
+/// first server got a new address.
+fn apply(res: &Resolution, targets: &[Target], cause: &str, by: &str) -> bool {
     let mut moved = false;
     let by_ip = targets.iter().all(|t| t.weight.is_none());
     let key = |a: SocketAddr| {
@@ -230,7 +241,8 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
             res.slots[i].opts.allow_dup_ip
         });
     }
-    for (slot, target) in res.slots.iter().zip(assigned) {
+    let backend = &res.shared.backends[res.backend];
+    for (i, (slot, target)) in res.slots.iter().zip(assigned).enumerate() {
         let server = &slot.server;
         let Some(dynamic) = server.dynamic.as_ref() else {
             continue;
@@ -253,7 +265,23 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
             continue;
         }
         dynamic.set(addr, weight);
-        moved |= addr.is_some() && addr != before.0;
+        let first = i == 0;
+        moved |= first && addr.is_some() && addr != before.0;
+        let reporter = &res.reporter;
+        if by_ip {
+            let by = if first { by } else { "DNS cache" };
+            match (before.0, addr) {
+                (old, Some(new)) if old.map(|a| a.ip()) != Some(new.ip()) => {
+                    report::address_changed(reporter, server, old.map(|a| a.ip()), new.ip(), by);
+                    if old.is_none() {
+                        report::resolves_again(reporter, server, &res.name);
+                    }
+                }
+                (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
+                _ => {}
+            }
+            continue;
+        }
         let who = format!("{}/{}", res.backend_name, server.name);
         let pid = std::process::id();
         match (before.0, addr) {
@@ -265,17 +293,7 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
                 "[WARNING]  ({pid}) : {who} is now at {new} (from resolvers {}).",
                 res.section.name
             ),
-            // Reported to stderr and the backend's log, as HAProxy reports it: a server its
-            // checks had already marked down only changes its admin state (notice).
-            (Some(_), None) if !server.up.load(std::sync::atomic::Ordering::Relaxed) => {
-                res.reporter.emit(
-                    5,
-                    &format!("Server {who} was DOWN and now enters maintenance ({cause})"),
-                )
-            }
-            (Some(_), None) => eprintln!(
-                "[WARNING]  ({pid}) : Server {who} is going DOWN for maintenance ({cause}).",
-            ),
+            (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
             _ => eprintln!("[WARNING]  ({pid}) : {who} weight is now {weight} (SRV record)."),
         }
     }
