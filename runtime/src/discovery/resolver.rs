@@ -1,8 +1,9 @@
 //! Resolutions: each name is asked of every nameserver of its section at once (over UDP, or
-//! TCP for a `tcp@` nameserver), again after `timeout retry` without an answer,
-//! `resolve_retries` times at most, and again every `hold valid` (at least `timeout
-//! resolve`). The first valid answer wins; when every nameserver answers with an error, the
-//! last error counts. A UDP answer the server truncated (TC bit) is asked again over TCP
+//! TCP for a `tcp@` nameserver), the other address family at once when every nameserver
+//! answered with an error, again after `timeout retry` without an answer, `resolve_retries`
+//! times at most (see [`ask`]), and again `timeout resolve` after each resolution ended
+//! (`hold valid` does not space them, as in HAProxy). The first answer with records wins;
+//! when every nameserver answers with an error, the last error counts. A UDP answer the server truncated (TC bit) is asked again over TCP
 //! from the same server, as RFC 7766 has it (HAProxy 2.7 itself uses what a truncated SRV
 //! answer holds and fails a truncated A/AAAA one; it does the same when the TCP retry fails).
 //! What the answers say goes to the servers.
@@ -82,7 +83,7 @@ impl Section {
             log,
             retries: r.resolve_retries.max(1),
             retry: ms(r.timeout_retry.max(1)),
-            interval: ms(r.hold.valid.max(r.timeout_resolve).max(100)),
+            interval: ms(r.timeout_resolve.max(1)),
             hold: Hold {
                 nx: ms(r.hold.nx),
                 other: ms(r.hold.other),
@@ -305,7 +306,7 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str, by: &str) -> bool {
 async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
     let s = &res.section;
     if res.name.starts_with('_') {
-        let (answers, by) = match ask(s, &res.name, Kind::Srv).await {
+        let (answers, by) = match ask(s, &res.name, Kind::Srv, None).await {
             Some((Response::Records(a), by)) => (a, by),
             other => return (failure(other), None),
         };
@@ -340,17 +341,10 @@ async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
     }
     let first = if res.prefer_v4 { Kind::A } else { Kind::Aaaa };
     let other = if res.prefer_v4 { Kind::Aaaa } else { Kind::A };
-    let (mut found, mut by) = match ask(s, &res.name, first).await {
+    let (found, by) = match ask(s, &res.name, first, Some(other)).await {
         Some((Response::Records(a), by)) => (ips(&a), by),
         r => return (failure(r), None),
     };
-    // The preferred family has no address: the other one, as HAProxy falls back.
-    if found.is_empty() {
-        (found, by) = match ask(s, &res.name, other).await {
-            Some((Response::Records(a), by)) => (ips(&a), by),
-            r => return (failure(r), None),
-        };
-    }
     let targets = found
         .into_iter()
         .map(|ip| Target {
@@ -388,20 +382,15 @@ pub async fn lookup(s: &Section, name: &str, prefer_v4: bool) -> Option<IpAddr> 
 
 /// The addresses of an SRV target, preferred family first.
 async fn addresses(s: &Section, name: &str, prefer_v4: bool) -> Vec<IpAddr> {
-    let order = if prefer_v4 {
-        [Kind::A, Kind::Aaaa]
+    let (first, other) = if prefer_v4 {
+        (Kind::A, Kind::Aaaa)
     } else {
-        [Kind::Aaaa, Kind::A]
+        (Kind::Aaaa, Kind::A)
     };
-    for kind in order {
-        if let Some((Response::Records(a), _)) = ask(s, name, kind).await {
-            let found = ips(&a);
-            if !found.is_empty() {
-                return found;
-            }
-        }
+    match ask(s, name, first, Some(other)).await {
+        Some((Response::Records(a), _)) => ips(&a),
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 /// A fresh query id: the clock's nanoseconds mixed with a counter.
@@ -415,47 +404,121 @@ fn next_id() -> u16 {
     ((nanos ^ n ^ (nanos >> 16)) & 0xffff) as u16
 }
 
-/// Asks every nameserver at once: the first valid answer, else the last error, each with
-/// the index of the nameserver that gave it; `None` when none answered within the retries.
-/// A try without an answer takes its whole `timeout retry` even when every query failed at
-/// once (a nameserver that cannot be reached), as HAProxy asks again only when that time has
-/// passed.
-async fn ask(s: &Section, name: &str, kind: Kind) -> Option<(Response, usize)> {
+/// How one round of queries (one kind, to every nameserver, for at most `timeout retry`)
+/// ended.
+enum Round {
+    /// An answer with records, and the nameserver that gave it.
+    Answered(Response, usize),
+    /// Every nameserver answered, each with an error: the last one.
+    Failed(Response, usize),
+    /// The time ran out: the last error among the answers, if any came.
+    Unfinished(Option<(Response, usize)>),
+}
+
+/// Asks for `name` as HAProxy runs a resolution: every nameserver at once, the first answer
+/// with records wins. When every nameserver answered with an error (an answer without
+/// records is one), the `fallback` kind (the other address family) is asked at once; when
+/// that fails too, or when `timeout retry` passes without every answer, the preferred kind is
+/// asked again, `resolve_retries` tries in all. The winning answer, else the last error,
+/// each with the index of the nameserver that gave it; `None` when the last try went
+/// unanswered (a timeout).
+async fn ask(
+    s: &Section,
+    name: &str,
+    preferred: Kind,
+    fallback: Option<Kind>,
+) -> Option<(Response, usize)> {
+    let mut tries_left = s.retries - 1;
+    let mut kind = preferred;
     let mut last = None;
-    for _ in 0..s.retries {
-        let started = tokio::time::Instant::now();
-        let id = next_id();
-        let query: std::rc::Rc<[u8]> = dns::query(id, name, kind, s.payload)?.into();
-        let mut asked = tokio::task::JoinSet::new();
-        for (i, (ns, ns_id)) in s.nameservers.iter().zip(&s.ids).enumerate() {
-            let to = Peer {
-                addr: *ns,
-                id: ns_id.clone(),
-                log: s.log.clone(),
-                counters: s.counters[i].clone(),
-            };
-            let exchanged = exchange(to, id, query.clone(), kind, s.payload, s.retry);
-            asked.spawn_local(async move { (i, exchanged.await) });
-        }
-        while let Some(done) = asked.join_next().await {
-            let Ok((i, Some(reply))) = done else {
-                continue;
-            };
-            if let Response::Records(a) = reply.response {
-                // HAProxy counts as valid the answer a resolution takes, when it has records.
-                if reply.answer_count > 0 {
-                    s.counters[i].add(Count::Valid);
+    loop {
+        let deadline = tokio::time::Instant::now() + s.retry;
+        let (answered, failed) = match round(s, name, kind, deadline).await {
+            Round::Answered(response, i) => return Some((response, i)),
+            Round::Failed(response, i) => {
+                last = Some((response, i));
+                match fallback {
+                    Some(other) if kind == preferred => {
+                        kind = other;
+                        continue;
+                    }
+                    _ => (true, true),
                 }
-                return Some((Response::Records(a), i));
             }
-            last = Some((reply.response, i));
-        }
-        if last.is_some() {
+            Round::Unfinished(error) => {
+                let answered = error.is_some();
+                if answered {
+                    last = error;
+                }
+                (answered, false)
+            }
+        };
+        // After the fallback failed, HAProxy gives up at once; a kind without a fallback
+        // waits for the end of its try first.
+        if tries_left == 0 && failed && kind != preferred {
             return last;
         }
-        tokio::time::sleep_until(started + s.retry).await;
+        tokio::time::sleep_until(deadline).await;
+        if tries_left == 0 {
+            return if answered { last } else { None };
+        }
+        match fallback {
+            Some(other) if answered && kind == preferred => kind = other,
+            _ => {
+                kind = preferred;
+                tries_left -= 1;
+            }
+        }
     }
-    None
+}
+
+/// One round of queries for `name`, answered by `deadline`. Once it has its answer, what the
+/// other nameservers still answer to it is counted `outdated`, as HAProxy counts an answer to
+/// a query it no longer waits for.
+async fn round(s: &Section, name: &str, kind: Kind, deadline: tokio::time::Instant) -> Round {
+    let id = next_id();
+    let Some(query) = dns::query(id, name, kind, s.payload) else {
+        return Round::Unfinished(None);
+    };
+    let query: std::rc::Rc<[u8]> = query.into();
+    let open = std::rc::Rc::new(std::cell::Cell::new(true));
+    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let mut asked = tokio::task::JoinSet::new();
+    for (i, (ns, ns_id)) in s.nameservers.iter().zip(&s.ids).enumerate() {
+        let to = Peer {
+            addr: *ns,
+            id: ns_id.clone(),
+            log: s.log.clone(),
+            counters: s.counters[i].clone(),
+            open: open.clone(),
+        };
+        let exchanged = exchange(to, id, query.clone(), kind, s.payload, wait);
+        asked.spawn_local(async move { (i, exchanged.await) });
+    }
+    let mut last = None;
+    let mut unanswered = false;
+    while let Some(done) = asked.join_next().await {
+        let Ok((i, Some(reply))) = done else {
+            unanswered = true;
+            continue;
+        };
+        match reply.response {
+            Response::Records(a) if reply.answer_count > 0 => {
+                // HAProxy counts as valid the answer a resolution takes.
+                s.counters[i].add(Count::Valid);
+                open.set(false);
+                asked.detach_all();
+                return Round::Answered(Response::Records(a), i);
+            }
+            // An answer without records is an error (`other`), as in HAProxy.
+            Response::Records(_) => last = Some((Response::Other, i)),
+            response => last = Some((response, i)),
+        }
+    }
+    match last {
+        Some((response, i)) if !unanswered => Round::Failed(response, i),
+        _ => Round::Unfinished(last),
+    }
 }
 
 /// A nameserver as one query sees it: its address, its id and the global log (where one
@@ -465,9 +528,22 @@ struct Peer {
     id: Arc<str>,
     log: Arc<Vec<crate::log::Sink>>,
     counters: Arc<NameserverCounters>,
+    /// Whether the round still waits for answers: one that comes later is `outdated`.
+    open: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl Peer {
+    /// Counts an answer by its kind while the round waits for it, else as outdated; the
+    /// answer, when the round still waits for it.
+    fn answered(&self, reply: Reply, srv: bool) -> Option<Reply> {
+        if !self.open.get() {
+            self.counters.add(Count::Outdated);
+            return None;
+        }
+        self.counters.answered(&reply, srv);
+        Some(reply)
+    }
+
     /// Reports, as HAProxy does at each query, that no socket to the nameserver could be
     /// connected (a warning to the global log; it names the nameserver twice).
     fn report(&self) {
@@ -496,21 +572,17 @@ async fn exchange(
         let reply = tokio::time::timeout(wait, over_tcp(&to, id, &query))
             .await
             .ok()??;
-        to.counters.answered(&reply, srv);
-        return Some(reply);
+        return to.answered(reply, srv);
     }
     let reply = tokio::time::timeout(wait, over_udp(&to, id, &query, payload))
         .await
         .ok()??;
-    to.counters.answered(&reply, srv);
+    let reply = to.answered(reply, srv)?;
     if !reply.truncated {
         return Some(reply);
     }
     match tokio::time::timeout(wait, over_tcp(&to, id, &query)).await {
-        Ok(Some(whole)) => {
-            to.counters.answered(&whole, srv);
-            Some(whole)
-        }
+        Ok(Some(whole)) => to.answered(whole, srv),
         // No TCP answer: what HAProxy does with the truncated datagram.
         _ if srv => Some(reply),
         _ => Some(Reply {
