@@ -159,7 +159,10 @@ backend b
     );
     if let Some(program) = haproxy_27() {
         let hport = free_port();
-        let hdir = Scratch::dir(&format!("hapee-rstat-late-ha-{}-{hport}", std::process::id()));
+        let hdir = Scratch::dir(&format!(
+            "hapee-rstat-late-ha-{}-{hport}",
+            std::process::id()
+        ));
         let hsock = hdir.join("api.sock");
         let _h = Haproxy::start_program(&program, &config(&hsock, hport), hport, &["-db"]);
         assert_eq!(rows(&hsock), mine);
