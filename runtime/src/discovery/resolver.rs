@@ -147,27 +147,33 @@ pub struct Slot {
     pub prefer_nets: Vec<crate::acl::Cidr>,
 }
 
-/// One name and the servers its answers fill.
-pub struct Resolution {
-    pub section: Arc<Section>,
-    pub name: String,
-    pub prefer_v4: bool,
+/// The servers of one backend that a resolution fills.
+pub struct Group {
     pub backend: usize,
     pub backend_name: String,
     pub slots: Vec<Slot>,
     /// Where the backend reports its servers' state changes (stderr and its `log` lines).
     pub reporter: crate::checks::Reporter,
-    /// The process's state, whose backend `backend` the report of a server going down counts.
+}
+
+/// One name and the servers its answers fill, backend by backend: HAProxy asks a name once
+/// for every server of a section that uses it, whatever its backend.
+pub struct Resolution {
+    pub section: Arc<Section>,
+    pub name: String,
+    pub prefer_v4: bool,
+    /// In declaration order.
+    pub groups: Vec<Group>,
+    /// The process's state, whose backends the report of a server going down counts.
     pub shared: Arc<crate::state::Shared>,
 }
 
 impl Resolution {
-    pub fn key(&self) -> (&str, &str, bool, usize) {
+    pub fn key(&self) -> (&str, &str, bool) {
         (
             self.section.name.as_str(),
             self.name.as_str(),
             self.prefer_v4,
-            self.backend,
         )
     }
 }
@@ -195,7 +201,20 @@ async fn run(res: Resolution) {
                 || "DNS cache".to_string(),
                 |id| format!("{}/{id}", res.section.name),
             );
-        if known.decided() && apply(&res, &known.targets(), cause, &by) {
+        let targets = known.targets();
+        let mut first_moved = false;
+        for (g, group) in res.groups.iter().enumerate().filter(|_| known.decided()) {
+            // Only the first server of the resolution names the nameserver that answered.
+            let moved = apply(
+                &res,
+                group,
+                &targets,
+                cause,
+                (g == 0).then_some(by.as_str()),
+            );
+            first_moved |= g == 0 && moved;
+        }
+        if first_moved {
             // HAProxy counts the update on the nameserver whose answer moved the first
             // server of the resolution.
             if let Some(counters) = answered_by.and_then(|i| res.section.counters.get(i)) {
@@ -218,11 +237,18 @@ fn maintenance_cause(outcome: &Outcome) -> &'static str {
     }
 }
 
-/// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
-/// port: they fill slots by address, and each server keeps its own port. `cause`: why a
-/// server left without an address enters maintenance; `by`: who answered. Whether the
+/// Gives each server of `group` its slot's target (or none). A/AAAA answers name addresses
+/// without a port: they fill slots by address, and each server keeps its own port. `cause`:
+/// why a server left without an address enters maintenance; `by`: who answered, for the
+/// group of the resolution's first server (the others say `DNS cache`). Whether the group's
 /// first server got a new address.
-fn apply(res: &Resolution, targets: &[Target], cause: &str, by: &str) -> bool {
+fn apply(
+    res: &Resolution,
+    group: &Group,
+    targets: &[Target],
+    cause: &str,
+    by: Option<&str>,
+) -> bool {
     let mut moved = false;
     let by_ip = targets.iter().all(|t| t.weight.is_none());
     let key = |a: SocketAddr| {
@@ -232,18 +258,21 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str, by: &str) -> bool {
             a
         }
     };
-    let slots: Vec<Option<SocketAddr>> =
-        res.slots.iter().map(|s| s.server.addr().map(key)).collect();
+    let slots: Vec<Option<SocketAddr>> = group
+        .slots
+        .iter()
+        .map(|s| s.server.addr().map(key))
+        .collect();
     let chosen = records::choose(targets.to_vec(), &slots);
     let mut assigned = records::assign(&chosen, &slots);
     if by_ip {
-        records::prefer_networks(targets, &mut assigned, |i| &res.slots[i].prefer_nets);
+        records::prefer_networks(targets, &mut assigned, |i| &group.slots[i].prefer_nets);
         records::share(targets, &slots, &mut assigned, |i| {
-            res.slots[i].opts.allow_dup_ip
+            group.slots[i].opts.allow_dup_ip
         });
     }
-    let backend = &res.shared.backends[res.backend];
-    for (i, (slot, target)) in res.slots.iter().zip(assigned).enumerate() {
+    let backend = &res.shared.backends[group.backend];
+    for (i, (slot, target)) in group.slots.iter().zip(assigned).enumerate() {
         let server = &slot.server;
         let Some(dynamic) = server.dynamic.as_ref() else {
             continue;
@@ -268,9 +297,9 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str, by: &str) -> bool {
         dynamic.set(addr, weight);
         let first = i == 0;
         moved |= first && addr.is_some() && addr != before.0;
-        let reporter = &res.reporter;
+        let reporter = &group.reporter;
         if by_ip {
-            let by = if first { by } else { "DNS cache" };
+            let by = by.filter(|_| first).unwrap_or("DNS cache");
             match (before.0, addr) {
                 (old, Some(new)) if old.map(|a| a.ip()) != Some(new.ip()) => {
                     report::address_changed(reporter, server, old.map(|a| a.ip()), new.ip(), by);
@@ -283,7 +312,7 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str, by: &str) -> bool {
             }
             continue;
         }
-        let who = format!("{}/{}", res.backend_name, server.name);
+        let who = format!("{}/{}", group.backend_name, server.name);
         let pid = std::process::id();
         match (before.0, addr) {
             (Some(old), Some(new)) if old != new => eprintln!(

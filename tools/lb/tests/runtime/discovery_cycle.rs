@@ -302,3 +302,74 @@ fn names_are_asked_at_haproxys_pace() {
         check(theirs, "haproxy");
     }
 }
+
+/// Three servers of two backends on one name: one query for all of them, the first server
+/// naming the nameserver that answered, the others `DNS cache` (as HAProxy shares one
+/// resolution per name among its requesters).
+#[test]
+fn servers_sharing_a_name_share_its_resolution_as_haproxy_does() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    let config = |port: u16, dns: u16| {
+        format!(
+            "resolvers dns
+    nameserver ns1 127.0.0.1:{dns}
+    timeout resolve 30s
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    server a1 app.hapee.test:{port} resolvers dns resolve-prefer ipv4 init-addr none
+    server a2 app.hapee.test:{port} resolvers dns resolve-prefer ipv4 init-addr none resolve-opts allow-dup-ip
+backend c
+    server c1 app.hapee.test:{port} resolvers dns resolve-prefer ipv4 init-addr none
+"
+        )
+    };
+    let fixture = || {
+        let dns_port = free_port();
+        let dns = Nameserver::start(dns_port, Some("127.0.0.2"));
+        let (relay_port, asked) = udp_relay(dns_port, Duration::ZERO);
+        (dns, relay_port, asked)
+    };
+    let drive = |asked: &Arc<Mutex<Vec<Asked>>>, side: &Side| {
+        let lines = || -> Vec<String> {
+            side.stderr()
+                .lines()
+                .filter_map(|l| l.split_once(") : ").map(|(_, t)| t.to_string()))
+                .filter(|l| l.contains("changed its IP"))
+                .collect()
+        };
+        wait_until(Duration::from_secs(10), || lines().len() >= 3);
+        std::thread::sleep(Duration::from_millis(300));
+        (lines(), asked.lock().unwrap().len())
+    };
+    let (mine, theirs) = both_sides(
+        1,
+        fixture,
+        |port, (_, relay, _)| config(port, *relay),
+        |_, (_, _, asked), side| drive(asked, side),
+    );
+    assert_eq!(
+        mine,
+        (
+            vec![
+                "b/a1 changed its IP from (none) to 127.0.0.2 by dns/ns1.".to_string(),
+                "b/a2 changed its IP from (none) to 127.0.0.2 by DNS cache.".into(),
+                "c/c1 changed its IP from (none) to 127.0.0.2 by DNS cache.".into(),
+            ],
+            1
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+    if let Some(program) = haproxy_27() {
+        let (_dns, relay, asked) = fixture();
+        let port = free_port();
+        let h = Haproxy::start_program(&program, &config(port, relay), port, &["-db"]);
+        assert_eq!(drive(&asked, &Side::Haproxy(&h)), mine);
+    }
+}
