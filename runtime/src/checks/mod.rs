@@ -155,7 +155,7 @@ fn ascii_encode(text: &str) -> String {
 }
 
 /// Counts of usable servers for the "N active and M backup servers" part of reports.
-fn servers_left(backend: &BackendRt) -> (usize, usize) {
+pub(crate) fn servers_left(backend: &BackendRt) -> (usize, usize) {
     let usable = |backup: bool| {
         backend
             .servers

@@ -7,12 +7,14 @@
 //! - `records`: what the answers mean over time (`hold`) and how they fill server slots;
 //! - `resolver`: the queries over UDP with `timeout retry` and `resolve_retries`, one task per
 //!   name on a thread of its own;
+//! - `report`: the warnings and log lines of a server DNS moves;
 //! - `counters`: what each nameserver was sent and answered (`show stat domain resolvers`).
 
 pub mod counters;
 pub mod dns;
 pub mod do_resolve;
 pub mod records;
+mod report;
 pub mod resolver;
 
 use crate::state::Shared;
@@ -174,8 +176,8 @@ pub fn sections(plan: &Plan, problems: &mut Vec<String>) -> Vec<Arc<resolver::Se
 pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
     let sections = &shared.resolvers;
-    // One resolution per (section, name, family preference, backend), shared by its servers
-    // in declaration order, whatever their ports, as HAProxy shares one resolution per name:
+    // One resolution per (section, name, family preference), as HAProxy shares one per name;
+    // its servers fill, backend by backend in declaration order and whatever their ports:
     // a template's servers are the slots of one resolution, and no two servers of a backend
     // take the same address from it unless `resolve-opts allow-dup-ip` lets them.
     let mut resolutions: Vec<resolver::Resolution> = Vec::new();
@@ -200,13 +202,23 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
                     .unwrap_or_default(),
             };
             let prefer_v4 = option(s, "resolve-prefer") == Some("ipv4");
-            let key = (section, host.as_str(), prefer_v4, b);
-            match resolutions.iter_mut().find(|r| r.key() == key) {
-                Some(r) => r.slots.push(slot),
-                None => resolutions.push(resolver::Resolution {
-                    section: cfg.clone(),
-                    name: host.clone(),
-                    prefer_v4,
+            let key = (section, host.as_str(), prefer_v4);
+            let resolution = match resolutions.iter().position(|r| r.key() == key) {
+                Some(at) => &mut resolutions[at],
+                None => {
+                    resolutions.push(resolver::Resolution {
+                        section: cfg.clone(),
+                        name: host.clone(),
+                        prefer_v4,
+                        groups: Vec::new(),
+                        shared: shared.clone(),
+                    });
+                    resolutions.last_mut().expect("just pushed")
+                }
+            };
+            match resolution.groups.iter_mut().find(|g| g.backend == b) {
+                Some(g) => g.slots.push(slot),
+                None => resolution.groups.push(resolver::Group {
                     backend: b,
                     backend_name: backend.name.clone(),
                     slots: vec![slot],

@@ -1,8 +1,9 @@
 //! Resolutions: each name is asked of every nameserver of its section at once (over UDP, or
-//! TCP for a `tcp@` nameserver), again after `timeout retry` without an answer,
-//! `resolve_retries` times at most, and again every `hold valid` (at least `timeout
-//! resolve`). The first valid answer wins; when every nameserver answers with an error, the
-//! last error counts. A UDP answer the server truncated (TC bit) is asked again over TCP
+//! TCP for a `tcp@` nameserver), the other address family at once when every nameserver
+//! answered with an error, again after `timeout retry` without an answer, `resolve_retries`
+//! times at most (see [`ask`]), and again `timeout resolve` after each resolution ended
+//! (`hold valid` does not space them, as in HAProxy). The first answer with records wins;
+//! when every nameserver answers with an error, the last error counts. A UDP answer the server truncated (TC bit) is asked again over TCP
 //! from the same server, as RFC 7766 has it (HAProxy 2.7 itself uses what a truncated SRV
 //! answer holds and fails a truncated A/AAAA one; it does the same when the TCP retry fails).
 //! What the answers say goes to the servers.
@@ -10,6 +11,7 @@
 use super::counters::{Count, NameserverCounters};
 use super::dns::{self, Answer, Kind, Reply, Response};
 use super::records::{self, Hold, Outcome, RecordSet, Target};
+use super::report;
 use crate::state::ServerRt;
 use hapee_compiler::plan::resolvers::ResolversPlan;
 use std::net::{IpAddr, SocketAddr};
@@ -81,7 +83,7 @@ impl Section {
             log,
             retries: r.resolve_retries.max(1),
             retry: ms(r.timeout_retry.max(1)),
-            interval: ms(r.hold.valid.max(r.timeout_resolve).max(100)),
+            interval: ms(r.timeout_resolve.max(1)),
             hold: Hold {
                 nx: ms(r.hold.nx),
                 other: ms(r.hold.other),
@@ -145,11 +147,8 @@ pub struct Slot {
     pub prefer_nets: Vec<crate::acl::Cidr>,
 }
 
-/// One name and the servers its answers fill.
-pub struct Resolution {
-    pub section: Arc<Section>,
-    pub name: String,
-    pub prefer_v4: bool,
+/// The servers of one backend that a resolution fills.
+pub struct Group {
     pub backend: usize,
     pub backend_name: String,
     pub slots: Vec<Slot>,
@@ -157,13 +156,24 @@ pub struct Resolution {
     pub reporter: crate::checks::Reporter,
 }
 
+/// One name and the servers its answers fill, backend by backend: HAProxy asks a name once
+/// for every server of a section that uses it, whatever its backend.
+pub struct Resolution {
+    pub section: Arc<Section>,
+    pub name: String,
+    pub prefer_v4: bool,
+    /// In declaration order.
+    pub groups: Vec<Group>,
+    /// The process's state, whose backends the report of a server going down counts.
+    pub shared: Arc<crate::state::Shared>,
+}
+
 impl Resolution {
-    pub fn key(&self) -> (&str, &str, bool, usize) {
+    pub fn key(&self) -> (&str, &str, bool) {
         (
             self.section.name.as_str(),
             self.name.as_str(),
             self.prefer_v4,
-            self.backend,
         )
     }
 }
@@ -185,8 +195,28 @@ async fn run(res: Resolution) {
         let (outcome, answered_by) = resolve(&res).await;
         let cause = maintenance_cause(&outcome);
         known.update(outcome, Instant::now(), &res.section.hold);
-        if known.decided() && apply(&res, &known.targets(), cause) {
-            // HAProxy counts the update on the nameserver whose answer moved a server.
+        let by = answered_by
+            .and_then(|i| res.section.ids.get(i))
+            .map_or_else(
+                || "DNS cache".to_string(),
+                |id| format!("{}/{id}", res.section.name),
+            );
+        let targets = known.targets();
+        let mut first_moved = false;
+        for (g, group) in res.groups.iter().enumerate().filter(|_| known.decided()) {
+            // Only the first server of the resolution names the nameserver that answered.
+            let moved = apply(
+                &res,
+                group,
+                &targets,
+                cause,
+                (g == 0).then_some(by.as_str()),
+            );
+            first_moved |= g == 0 && moved;
+        }
+        if first_moved {
+            // HAProxy counts the update on the nameserver whose answer moved the first
+            // server of the resolution.
             if let Some(counters) = answered_by.and_then(|i| res.section.counters.get(i)) {
                 counters.add(Count::Update);
             }
@@ -207,10 +237,18 @@ fn maintenance_cause(outcome: &Outcome) -> &'static str {
     }
 }
 
-/// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
-/// port: they fill slots by address, and each server keeps its own port. `cause`: why a
-/// server left without an address enters maintenance. Whether a server got a new address.
-fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
+/// Gives each server of `group` its slot's target (or none). A/AAAA answers name addresses
+/// without a port: they fill slots by address, and each server keeps its own port. `cause`:
+/// why a server left without an address enters maintenance; `by`: who answered, for the
+/// group of the resolution's first server (the others say `DNS cache`). Whether the group's
+/// first server got a new address.
+fn apply(
+    res: &Resolution,
+    group: &Group,
+    targets: &[Target],
+    cause: &str,
+    by: Option<&str>,
+) -> bool {
     let mut moved = false;
     let by_ip = targets.iter().all(|t| t.weight.is_none());
     let key = |a: SocketAddr| {
@@ -220,17 +258,21 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
             a
         }
     };
-    let slots: Vec<Option<SocketAddr>> =
-        res.slots.iter().map(|s| s.server.addr().map(key)).collect();
+    let slots: Vec<Option<SocketAddr>> = group
+        .slots
+        .iter()
+        .map(|s| s.server.addr().map(key))
+        .collect();
     let chosen = records::choose(targets.to_vec(), &slots);
     let mut assigned = records::assign(&chosen, &slots);
     if by_ip {
-        records::prefer_networks(targets, &mut assigned, |i| &res.slots[i].prefer_nets);
+        records::prefer_networks(targets, &mut assigned, |i| &group.slots[i].prefer_nets);
         records::share(targets, &slots, &mut assigned, |i| {
-            res.slots[i].opts.allow_dup_ip
+            group.slots[i].opts.allow_dup_ip
         });
     }
-    for (slot, target) in res.slots.iter().zip(assigned) {
+    let backend = &res.shared.backends[group.backend];
+    for (i, (slot, target)) in group.slots.iter().zip(assigned).enumerate() {
         let server = &slot.server;
         let Some(dynamic) = server.dynamic.as_ref() else {
             continue;
@@ -253,8 +295,24 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
             continue;
         }
         dynamic.set(addr, weight);
-        moved |= addr.is_some() && addr != before.0;
-        let who = format!("{}/{}", res.backend_name, server.name);
+        let first = i == 0;
+        moved |= first && addr.is_some() && addr != before.0;
+        let reporter = &group.reporter;
+        if by_ip {
+            let by = by.filter(|_| first).unwrap_or("DNS cache");
+            match (before.0, addr) {
+                (old, Some(new)) if old.map(|a| a.ip()) != Some(new.ip()) => {
+                    report::address_changed(reporter, server, old.map(|a| a.ip()), new.ip(), by);
+                    if old.is_none() {
+                        report::resolves_again(reporter, server, &res.name);
+                    }
+                }
+                (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
+                _ => {}
+            }
+            continue;
+        }
+        let who = format!("{}/{}", group.backend_name, server.name);
         let pid = std::process::id();
         match (before.0, addr) {
             (Some(old), Some(new)) if old != new => eprintln!(
@@ -265,17 +323,7 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
                 "[WARNING]  ({pid}) : {who} is now at {new} (from resolvers {}).",
                 res.section.name
             ),
-            // Reported to stderr and the backend's log, as HAProxy reports it: a server its
-            // checks had already marked down only changes its admin state (notice).
-            (Some(_), None) if !server.up.load(std::sync::atomic::Ordering::Relaxed) => {
-                res.reporter.emit(
-                    5,
-                    &format!("Server {who} was DOWN and now enters maintenance ({cause})"),
-                )
-            }
-            (Some(_), None) => eprintln!(
-                "[WARNING]  ({pid}) : Server {who} is going DOWN for maintenance ({cause}).",
-            ),
+            (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
             _ => eprintln!("[WARNING]  ({pid}) : {who} weight is now {weight} (SRV record)."),
         }
     }
@@ -287,7 +335,7 @@ fn apply(res: &Resolution, targets: &[Target], cause: &str) -> bool {
 async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
     let s = &res.section;
     if res.name.starts_with('_') {
-        let (answers, by) = match ask(s, &res.name, Kind::Srv).await {
+        let (answers, by) = match ask(s, &res.name, Kind::Srv, None).await {
             Some((Response::Records(a), by)) => (a, by),
             other => return (failure(other), None),
         };
@@ -322,17 +370,10 @@ async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
     }
     let first = if res.prefer_v4 { Kind::A } else { Kind::Aaaa };
     let other = if res.prefer_v4 { Kind::Aaaa } else { Kind::A };
-    let (mut found, mut by) = match ask(s, &res.name, first).await {
+    let (found, by) = match ask(s, &res.name, first, Some(other)).await {
         Some((Response::Records(a), by)) => (ips(&a), by),
         r => return (failure(r), None),
     };
-    // The preferred family has no address: the other one, as HAProxy falls back.
-    if found.is_empty() {
-        (found, by) = match ask(s, &res.name, other).await {
-            Some((Response::Records(a), by)) => (ips(&a), by),
-            r => return (failure(r), None),
-        };
-    }
     let targets = found
         .into_iter()
         .map(|ip| Target {
@@ -370,20 +411,15 @@ pub async fn lookup(s: &Section, name: &str, prefer_v4: bool) -> Option<IpAddr> 
 
 /// The addresses of an SRV target, preferred family first.
 async fn addresses(s: &Section, name: &str, prefer_v4: bool) -> Vec<IpAddr> {
-    let order = if prefer_v4 {
-        [Kind::A, Kind::Aaaa]
+    let (first, other) = if prefer_v4 {
+        (Kind::A, Kind::Aaaa)
     } else {
-        [Kind::Aaaa, Kind::A]
+        (Kind::Aaaa, Kind::A)
     };
-    for kind in order {
-        if let Some((Response::Records(a), _)) = ask(s, name, kind).await {
-            let found = ips(&a);
-            if !found.is_empty() {
-                return found;
-            }
-        }
+    match ask(s, name, first, Some(other)).await {
+        Some((Response::Records(a), _)) => ips(&a),
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 /// A fresh query id: the clock's nanoseconds mixed with a counter.
@@ -397,47 +433,121 @@ fn next_id() -> u16 {
     ((nanos ^ n ^ (nanos >> 16)) & 0xffff) as u16
 }
 
-/// Asks every nameserver at once: the first valid answer, else the last error, each with
-/// the index of the nameserver that gave it; `None` when none answered within the retries.
-/// A try without an answer takes its whole `timeout retry` even when every query failed at
-/// once (a nameserver that cannot be reached), as HAProxy asks again only when that time has
-/// passed.
-async fn ask(s: &Section, name: &str, kind: Kind) -> Option<(Response, usize)> {
+/// How one round of queries (one kind, to every nameserver, for at most `timeout retry`)
+/// ended.
+enum Round {
+    /// An answer with records, and the nameserver that gave it.
+    Answered(Response, usize),
+    /// Every nameserver answered, each with an error: the last one.
+    Failed(Response, usize),
+    /// The time ran out: the last error among the answers, if any came.
+    Unfinished(Option<(Response, usize)>),
+}
+
+/// Asks for `name` as HAProxy runs a resolution: every nameserver at once, the first answer
+/// with records wins. When every nameserver answered with an error (an answer without
+/// records is one), the `fallback` kind (the other address family) is asked at once; when
+/// that fails too, or when `timeout retry` passes without every answer, the preferred kind is
+/// asked again, `resolve_retries` tries in all. The winning answer, else the last error,
+/// each with the index of the nameserver that gave it; `None` when the last try went
+/// unanswered (a timeout).
+async fn ask(
+    s: &Section,
+    name: &str,
+    preferred: Kind,
+    fallback: Option<Kind>,
+) -> Option<(Response, usize)> {
+    let mut tries_left = s.retries - 1;
+    let mut kind = preferred;
     let mut last = None;
-    for _ in 0..s.retries {
-        let started = tokio::time::Instant::now();
-        let id = next_id();
-        let query: std::rc::Rc<[u8]> = dns::query(id, name, kind, s.payload)?.into();
-        let mut asked = tokio::task::JoinSet::new();
-        for (i, (ns, ns_id)) in s.nameservers.iter().zip(&s.ids).enumerate() {
-            let to = Peer {
-                addr: *ns,
-                id: ns_id.clone(),
-                log: s.log.clone(),
-                counters: s.counters[i].clone(),
-            };
-            let exchanged = exchange(to, id, query.clone(), kind, s.payload, s.retry);
-            asked.spawn_local(async move { (i, exchanged.await) });
-        }
-        while let Some(done) = asked.join_next().await {
-            let Ok((i, Some(reply))) = done else {
-                continue;
-            };
-            if let Response::Records(a) = reply.response {
-                // HAProxy counts as valid the answer a resolution takes, when it has records.
-                if reply.answer_count > 0 {
-                    s.counters[i].add(Count::Valid);
+    loop {
+        let deadline = tokio::time::Instant::now() + s.retry;
+        let (answered, failed) = match round(s, name, kind, deadline).await {
+            Round::Answered(response, i) => return Some((response, i)),
+            Round::Failed(response, i) => {
+                last = Some((response, i));
+                match fallback {
+                    Some(other) if kind == preferred => {
+                        kind = other;
+                        continue;
+                    }
+                    _ => (true, true),
                 }
-                return Some((Response::Records(a), i));
             }
-            last = Some((reply.response, i));
-        }
-        if last.is_some() {
+            Round::Unfinished(error) => {
+                let answered = error.is_some();
+                if answered {
+                    last = error;
+                }
+                (answered, false)
+            }
+        };
+        // After the fallback failed, HAProxy gives up at once; a kind without a fallback
+        // waits for the end of its try first.
+        if tries_left == 0 && failed && kind != preferred {
             return last;
         }
-        tokio::time::sleep_until(started + s.retry).await;
+        tokio::time::sleep_until(deadline).await;
+        if tries_left == 0 {
+            return if answered { last } else { None };
+        }
+        match fallback {
+            Some(other) if answered && kind == preferred => kind = other,
+            _ => {
+                kind = preferred;
+                tries_left -= 1;
+            }
+        }
     }
-    None
+}
+
+/// One round of queries for `name`, answered by `deadline`. Once it has its answer, what the
+/// other nameservers still answer to it is counted `outdated`, as HAProxy counts an answer to
+/// a query it no longer waits for.
+async fn round(s: &Section, name: &str, kind: Kind, deadline: tokio::time::Instant) -> Round {
+    let id = next_id();
+    let Some(query) = dns::query(id, name, kind, s.payload) else {
+        return Round::Unfinished(None);
+    };
+    let query: std::rc::Rc<[u8]> = query.into();
+    let open = std::rc::Rc::new(std::cell::Cell::new(true));
+    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let mut asked = tokio::task::JoinSet::new();
+    for (i, (ns, ns_id)) in s.nameservers.iter().zip(&s.ids).enumerate() {
+        let to = Peer {
+            addr: *ns,
+            id: ns_id.clone(),
+            log: s.log.clone(),
+            counters: s.counters[i].clone(),
+            open: open.clone(),
+        };
+        let exchanged = exchange(to, id, query.clone(), kind, s.payload, wait);
+        asked.spawn_local(async move { (i, exchanged.await) });
+    }
+    let mut last = None;
+    let mut unanswered = false;
+    while let Some(done) = asked.join_next().await {
+        let Ok((i, Some(reply))) = done else {
+            unanswered = true;
+            continue;
+        };
+        match reply.response {
+            Response::Records(a) if reply.answer_count > 0 => {
+                // HAProxy counts as valid the answer a resolution takes.
+                s.counters[i].add(Count::Valid);
+                open.set(false);
+                asked.detach_all();
+                return Round::Answered(Response::Records(a), i);
+            }
+            // An answer without records is an error (`other`), as in HAProxy.
+            Response::Records(_) => last = Some((Response::Other, i)),
+            response => last = Some((response, i)),
+        }
+    }
+    match last {
+        Some((response, i)) if !unanswered => Round::Failed(response, i),
+        _ => Round::Unfinished(last),
+    }
 }
 
 /// A nameserver as one query sees it: its address, its id and the global log (where one
@@ -447,9 +557,22 @@ struct Peer {
     id: Arc<str>,
     log: Arc<Vec<crate::log::Sink>>,
     counters: Arc<NameserverCounters>,
+    /// Whether the round still waits for answers: one that comes later is `outdated`.
+    open: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl Peer {
+    /// Counts an answer by its kind while the round waits for it, else as outdated; the
+    /// answer, when the round still waits for it.
+    fn answered(&self, reply: Reply, srv: bool) -> Option<Reply> {
+        if !self.open.get() {
+            self.counters.add(Count::Outdated);
+            return None;
+        }
+        self.counters.answered(&reply, srv);
+        Some(reply)
+    }
+
     /// Reports, as HAProxy does at each query, that no socket to the nameserver could be
     /// connected (a warning to the global log; it names the nameserver twice).
     fn report(&self) {
@@ -478,21 +601,17 @@ async fn exchange(
         let reply = tokio::time::timeout(wait, over_tcp(&to, id, &query))
             .await
             .ok()??;
-        to.counters.answered(&reply, srv);
-        return Some(reply);
+        return to.answered(reply, srv);
     }
     let reply = tokio::time::timeout(wait, over_udp(&to, id, &query, payload))
         .await
         .ok()??;
-    to.counters.answered(&reply, srv);
+    let reply = to.answered(reply, srv)?;
     if !reply.truncated {
         return Some(reply);
     }
     match tokio::time::timeout(wait, over_tcp(&to, id, &query)).await {
-        Ok(Some(whole)) => {
-            to.counters.answered(&whole, srv);
-            Some(whole)
-        }
+        Ok(Some(whole)) => to.answered(whole, srv),
         // No TCP answer: what HAProxy does with the truncated datagram.
         _ if srv => Some(reply),
         _ => Some(Reply {

@@ -61,6 +61,8 @@ mod default_path;
 mod direct;
 #[path = "runtime/discovery.rs"]
 mod discovery;
+#[path = "runtime/discovery_cycle.rs"]
+mod discovery_cycle;
 #[path = "runtime/discovery_dns.rs"]
 mod discovery_dns;
 #[path = "runtime/do_resolve.rs"]

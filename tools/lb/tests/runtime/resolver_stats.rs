@@ -100,3 +100,73 @@ fn nameserver_counters_as_haproxy_shows_them() {
     let _ = dns.kill();
     let _ = dns.wait();
 }
+
+/// Two nameservers that both answer, the second 100 ms after the first (a relay that waits
+/// in front of the same dnsmasq): the resolution takes the first answer, and the second,
+/// which comes when no query waits for it any more, counts `outdated`, as in HAProxy.
+#[test]
+fn a_late_answer_from_a_second_nameserver_counts_outdated() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &[]);
+    let (late, _) = crate::discovery_cycle::udp_relay(dns_port, Duration::from_millis(100));
+    let config = |sock: &Path, port: u16| {
+        format!(
+            "global
+    stats socket {} level admin
+resolvers dns
+    nameserver ns1 127.0.0.1:{dns_port}
+    nameserver ns2 127.0.0.1:{late}
+    hold valid 30s
+    timeout resolve 30s
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    server s1 web.hapee.test:{port} resolvers dns resolve-prefer ipv4 init-addr none
+",
+            sock.display()
+        )
+    };
+    let rows = |sock: &Path| {
+        let rows = || {
+            ask(sock, "show stat domain resolvers\n")
+                .lines()
+                .filter(|l| l.starts_with("ns"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        wait_until(Duration::from_secs(10), || {
+            rows().get(1).is_some_and(|r| r.ends_with(",1,"))
+        });
+        rows()
+    };
+    let port = free_port();
+    let dir = Scratch::dir(&format!("hapee-rstat-late-{}-{port}", std::process::id()));
+    let sock = dir.join("api.sock");
+    let proxy = Proxy::start(&config(&sock, port), port);
+    let mine = rows(&sock);
+    drop(proxy);
+    assert_eq!(
+        mine,
+        [
+            "ns1,dns,1,0,1,1,0,0,0,0,0,0,0,0,0,0,0,",
+            "ns2,dns,1,0,0,0,0,0,0,0,0,0,0,0,0,0,1,",
+        ]
+    );
+    if let Some(program) = haproxy_27() {
+        let hport = free_port();
+        let hdir = Scratch::dir(&format!(
+            "hapee-rstat-late-ha-{}-{hport}",
+            std::process::id()
+        ));
+        let hsock = hdir.join("api.sock");
+        let _h = Haproxy::start_program(&program, &config(&hsock, hport), hport, &["-db"]);
+        assert_eq!(rows(&hsock), mine);
+    }
+    let _ = dns.kill();
+    let _ = dns.wait();
+}

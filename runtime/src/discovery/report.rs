@@ -1,0 +1,87 @@
+//! What DNS resolution reports when it moves a server, in HAProxy 2.7's words: each line a
+//! warning on stderr and a line of the backend's log.
+
+use crate::checks::Reporter;
+use crate::state::{BackendRt, ServerRt, ADMIN_DRAIN};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+
+/// The server got a new address from an answer: `by` names who gave it, `<section>/<id of
+/// the nameserver>` for the first server of a resolution and `DNS cache` for the servers
+/// that share its answer (HAProxy hands the nameserver to the first requester only).
+pub fn address_changed(
+    reporter: &Reporter,
+    server: &ServerRt,
+    old: Option<IpAddr>,
+    new: IpAddr,
+    by: &str,
+) {
+    let old = old.map_or_else(|| "(none)".to_string(), |ip| ip.to_string());
+    reporter.emit(
+        5,
+        &format!(
+            "{}/{} changed its IP from {old} to {new} by {by}",
+            reporter.backend, server.name
+        ),
+    );
+}
+
+/// The server, which DNS had left without an address (or which started without one), has
+/// one again: it leaves the maintenance DNS put it in, said in two lines.
+pub fn resolves_again(reporter: &Reporter, server: &ServerRt, host: &str) {
+    let state = if server.up.load(Ordering::Relaxed) {
+        "UP"
+    } else {
+        "DOWN"
+    };
+    let admin = if server.admin.load(Ordering::Relaxed) & ADMIN_DRAIN != 0 {
+        "DRAIN"
+    } else {
+        "READY"
+    };
+    let who = format!("{}/{}", reporter.backend, server.name);
+    reporter.emit(
+        5,
+        &format!("Server {who} ('{host}') is {state}/{admin} (resolves again)"),
+    );
+    reporter.emit(
+        5,
+        &format!("Server {who} administratively READY thanks to valid DNS answer"),
+    );
+}
+
+/// The server lost its address (`cause`: the resolution's status): a server its checks hold
+/// down only changes its admin state (a notice); a running one goes down, with the counts
+/// of the servers left as a check failure reports them (an alert), and the backend's alert
+/// when none is left.
+pub fn enters_maintenance(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    cause: &str,
+) {
+    let who = format!("{}/{}", reporter.backend, server.name);
+    if !server.up.load(Ordering::Relaxed) {
+        reporter.emit(
+            5,
+            &format!("Server {who} was DOWN and now enters maintenance ({cause})"),
+        );
+        return;
+    }
+    let (active, backup) = crate::checks::servers_left(backend);
+    let backup_note = if backup > 0 && active == 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
+    reporter.emit(
+        1,
+        &format!(
+            "Server {who} is going DOWN for maintenance ({cause}). {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
+            server.active.load(Ordering::Relaxed)
+        ),
+    );
+    if active == 0 && backup == 0 {
+        reporter.no_server_left();
+    }
+}
