@@ -767,3 +767,13 @@ async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
     }
     local(txn, ending.response, &ending.term)
 }
+
+/// A header map holding `(name, value)` pairs in their order, as the tests write headers.
+#[cfg(test)]
+pub(crate) fn test_headers(list: &[(&'static str, &'static str)]) -> hyper::HeaderMap {
+    let mut map = hyper::HeaderMap::new();
+    for (name, value) in list {
+        map.append(*name, hyper::header::HeaderValue::from_static(value));
+    }
+    map
+}
