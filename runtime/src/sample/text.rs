@@ -251,7 +251,7 @@ impl Scan {
         })
     }
 
-    /// Where the scan starts.
+    /// Where the walk starts.
     fn origin(&self) -> usize {
         if self.forward {
             0
@@ -260,7 +260,7 @@ impl Scan {
         }
     }
 
-    /// Where the scan ends.
+    /// Where the walk ends.
     fn edge(&self) -> usize {
         self.len - self.origin()
     }
