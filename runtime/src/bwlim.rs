@@ -346,6 +346,23 @@ impl Paced {
     }
 }
 
+/// The next frame of a body that may be paced: through its [`Paced`] when `slot` holds one,
+/// else straight from `source`. The pacer is taken out of the body for the poll, so that
+/// `source` may borrow the body whole.
+pub fn poll_paced<B, E>(
+    body: &mut B,
+    cx: &mut Context<'_>,
+    slot: impl Fn(&mut B) -> &mut Option<Box<Paced>>,
+    mut source: impl FnMut(&mut B, &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, E>>>,
+) -> Poll<Option<Result<Frame<Bytes>, E>>> {
+    let Some(mut paced) = slot(body).take() else {
+        return source(body, cx);
+    };
+    let polled = paced.poll_frame(cx, |cx| source(body, cx));
+    *slot(body) = Some(paced);
+    polled
+}
+
 /// The limits a transaction enabled: on what the client sends, on what it receives.
 #[derive(Debug, Default)]
 pub struct TxnLimits {

@@ -287,6 +287,13 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     let req = txn.request.as_ref().filter(|_| !txn.request_unlogged);
     // The request line as the client sent it, whatever rules rewrote since.
     let line = txn.logged_line().filter(|_| !txn.request_unlogged);
+    // The request's target as sent, through `render`; `<BADREQ>` without a request.
+    let target = |render: &dyn Fn(&str) -> String| {
+        line.map_or_else(
+            || BADREQ.to_string(),
+            |(_, uri)| render(&written(txn, uri, http_version(req))),
+        )
+    };
     let _ = match name {
         "ci" | "fi" | "cp" | "fp" if txn.unix_listener.is_none() => {
             let at = if name.starts_with('f') {
@@ -493,41 +500,23 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         }
         // Without a request (TCP mode, or none came), HAProxy writes `<BADREQ>` for each.
         "HM" => write!(out, "{}", line.map_or(BADREQ, |(m, _)| m.as_str())),
-        "HU" => write!(
-            out,
-            "{}",
-            line.map_or_else(
-                || BADREQ.to_string(),
-                |(_, uri)| url_encoded(&written(txn, uri, http_version(req))).into_owned()
-            )
-        ),
+        "HU" => write!(out, "{}", target(&|t| url_encoded(t).into_owned())),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
         // absolute-form target included); `%HPO` only its path.
         "HP" => write!(
             out,
             "{}",
-            line.map_or_else(
-                || BADREQ.to_string(),
-                |(_, uri)| {
-                    let target = written(txn, uri, http_version(req));
-                    let path = target.find('?').map_or(&target[..], |q| &target[..q]);
-                    url_encoded(path).into_owned()
-                }
-            )
+            target(&|t| url_encoded(t.find('?').map_or(t, |q| &t[..q])).into_owned())
         ),
         // HAProxy's path of the target as sent (none for `*` or an authority), up to its query.
         "HPO" => write!(
             out,
             "{}",
-            line.map_or_else(
-                || BADREQ.to_string(),
-                |(_, uri)| {
-                    let target = written(txn, uri, http_version(req));
-                    let path = crate::http::target::path_of(target.as_bytes());
-                    let path = path.split(|&b| b == b'?').next().unwrap_or_default();
-                    url_encoded(&hapee_compiler::bytestr::from_bytes(path)).into_owned()
-                }
-            )
+            target(&|t| {
+                let path = crate::http::target::path_of(t.as_bytes());
+                let path = path.split(|&b| b == b'?').next().unwrap_or_default();
+                url_encoded(&hapee_compiler::bytestr::from_bytes(path)).into_owned()
+            })
         ),
         "HQ" => write!(
             out,

@@ -21,13 +21,14 @@ pub struct Command<Run = Handler> {
     pub run: Run,
 }
 
-const fn cmd(
+/// One row of a command table.
+pub(crate) const fn cmd<Run>(
     words: &'static [&'static str],
     usage: &'static str,
     help: &'static str,
     level: CliLevel,
-    run: Handler,
-) -> Command {
+    run: Run,
+) -> Command<Run> {
     Command {
         words,
         usage,

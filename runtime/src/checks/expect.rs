@@ -76,32 +76,23 @@ pub fn evaluate(s: &mut Session, index: usize, rule: &ExpectRule, env: &dyn Envi
         Matcher::StringLf(f) | Matcher::BinaryLf(f) => {
             let text = env.render(f, s);
             if text.is_empty() {
-                return fail(
-                    s,
-                    index,
-                    rule,
-                    CheckStatus::L7Response,
-                    false,
-                    Some("log-format string evaluated to an empty string"),
-                    env,
-                );
+                return fail_reply(s, index, rule, EMPTY_LOG_FORMAT, env);
             }
-            let pattern = if matches!(rule.matcher, Matcher::BinaryLf(_)) {
-                match hapee_compiler::plan::checks::hex(&text) {
-                    Some(b) => b,
-                    None => return fail(
-                        s,
-                        index,
-                        rule,
-                        CheckStatus::L7Response,
-                        false,
-                        Some("Failed to parse hexastring resulting of eval of a log-format string"),
-                        env,
-                    ),
-                }
-            } else {
-                text.into_bytes()
-            };
+            let pattern =
+                if matches!(rule.matcher, Matcher::BinaryLf(_)) {
+                    match hapee_compiler::plan::checks::hex(&text) {
+                        Some(b) => b,
+                        None => return fail_reply(
+                            s,
+                            index,
+                            rule,
+                            "Failed to parse hexastring resulting of eval of a log-format string",
+                            env,
+                        ),
+                    }
+                } else {
+                    text.into_bytes()
+                };
             if data.len() < pattern.len() && !last_read {
                 return Eval::Wait;
             }
@@ -181,6 +172,28 @@ pub fn fail(
         info,
     })
 }
+
+/// A reply that fails for `reason`, with L7RSP whatever the rule's `error-status` says.
+pub fn fail_reply(
+    s: &mut Session,
+    index: usize,
+    rule: &ExpectRule,
+    reason: &str,
+    env: &dyn Environment,
+) -> Eval {
+    fail(
+        s,
+        index,
+        rule,
+        CheckStatus::L7Response,
+        false,
+        Some(reason),
+        env,
+    )
+}
+
+/// Why a log-format pattern fails when it renders nothing.
+pub const EMPTY_LOG_FORMAT: &str = "log-format string evaluated to an empty string";
 
 /// The rule is the last one doing I/O: a protocol's parser then decides the check itself.
 fn is_last(s: &Session, index: usize) -> bool {
@@ -300,17 +313,7 @@ fn ldap_bind_response(
         let len = match n {
             4 => bytes(4),
             2 => bytes(2),
-            _ => {
-                return fail(
-                    s,
-                    index,
-                    rule,
-                    CheckStatus::L7Response,
-                    false,
-                    Some(NOT_LDAP),
-                    env,
-                )
-            }
+            _ => return fail_reply(s, index, rule, NOT_LDAP, env),
         };
         at += n;
         let Some(len) = len else { return too_short(s) };
@@ -322,15 +325,7 @@ fn ldap_bind_response(
         return too_short(s);
     }
     if data.get(at..at + 4) != Some(&[0x02, 0x01, 0x01, 0x61][..]) {
-        return fail(
-            s,
-            index,
-            rule,
-            CheckStatus::L7Response,
-            false,
-            Some(NOT_LDAP),
-            env,
-        );
+        return fail_reply(s, index, rule, NOT_LDAP, env);
     }
     at += 4;
     let skip = data.get(at).map_or(0, |b| {
@@ -342,15 +337,7 @@ fn ldap_bind_response(
     });
     at += 1 + skip;
     if data.get(at..at + 2) != Some(&[0x0a, 0x01][..]) {
-        return fail(
-            s,
-            index,
-            rule,
-            CheckStatus::L7Response,
-            false,
-            Some(NOT_LDAP),
-            env,
-        );
+        return fail_reply(s, index, rule, NOT_LDAP, env);
     }
     at += 2;
     s.code = u32::from(data.get(at).copied().unwrap_or(0xff));
@@ -387,13 +374,5 @@ fn spop_agent_hello(
         Ok(()) => return passed(s, rule, "SPOA server is ok"),
         Err(problem) => problem,
     };
-    fail(
-        s,
-        index,
-        rule,
-        CheckStatus::L7Response,
-        false,
-        Some(&problem),
-        env,
-    )
+    fail_reply(s, index, rule, &problem, env)
 }

@@ -2,7 +2,7 @@
 //! over the parsed response (httparse reads the head).
 
 use super::engine::{named_status, Environment, Session};
-use super::expect::{fail, Eval};
+use super::expect::{fail, fail_reply, Eval, EMPTY_LOG_FORMAT};
 use crate::api::health::CheckStatus;
 use hapee_compiler::plan::checks::{ExpectRule, HeaderMatch, HttpSend, Matcher, TextMatch};
 
@@ -240,15 +240,7 @@ pub fn evaluate(s: &mut Session, index: usize, rule: &ExpectRule, env: &dyn Envi
                 Matcher::BodyLf(f) => {
                     let p = env.render(f, s);
                     if p.is_empty() {
-                        return fail(
-                            s,
-                            index,
-                            rule,
-                            CheckStatus::L7Response,
-                            false,
-                            Some("log-format string evaluated to an empty string"),
-                            env,
-                        );
+                        return fail_reply(s, index, rule, EMPTY_LOG_FORMAT, env);
                     }
                     body.windows(p.len()).any(|w| w == p.as_bytes())
                 }

@@ -442,15 +442,8 @@ impl super::filters::BodyFilter for Encoder {
 mod tests {
     use super::super::filters::BodyFilter;
     use super::*;
+    use crate::http::test_headers as h;
     use std::io::Read;
-
-    fn h(list: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        for (n, v) in list {
-            m.append(*n, HeaderValue::from_static(v));
-        }
-        m
-    }
 
     fn settings(algos: &[&str], types: &[&str]) -> Settings {
         Settings::of(&CompressionPlan {

@@ -161,6 +161,16 @@ impl ConnCtx {
     pub(crate) fn frontend(&self) -> &FrontendRt {
         &self.shared.frontends[self.frontend]
     }
+
+    /// Tells a transaction of this connection what it knows of the connection: where and
+    /// when it came in, its own addresses, its TLS.
+    pub(crate) fn copy_connection_into(&self, txn: &mut Txn) {
+        txn.accept_date = self.accept_date;
+        txn.unix_listener = self.unix_listener;
+        txn.conn_addrs = self.conn_addrs;
+        txn.listener = self.listener;
+        txn.tls = self.tls.clone();
+    }
 }
 
 impl Drop for ConnCtx {
@@ -270,15 +280,11 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
     // Made in its box: the transaction is over a kilobyte to copy.
     let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    txn.accept_date = ctx.accept_date;
-    txn.unix_listener = ctx.unix_listener;
-    txn.conn_addrs = ctx.conn_addrs;
-    txn.listener = ctx.listener;
+    ctx.copy_connection_into(&mut txn);
     txn.profile = Some(Default::default());
     txn.stick.session = Some(ctx.session_counters.clone());
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
-    txn.tls = ctx.tls.clone();
     txn.client_fd = ctx.client_fd;
     ctx.sess_vars.enter(&mut txn);
     // Each request is a stream of its own, but for the TCP stream a switch goes on with.
@@ -766,4 +772,14 @@ async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
         txn.timings.queue = (crate::clock::now() - start).as_millis() as i64;
     }
     local(txn, ending.response, &ending.term)
+}
+
+/// A header map holding `(name, value)` pairs in their order, as the tests write headers.
+#[cfg(test)]
+pub(crate) fn test_headers(list: &[(&'static str, &'static str)]) -> hyper::HeaderMap {
+    let mut map = hyper::HeaderMap::new();
+    for (name, value) in list {
+        map.append(*name, hyper::header::HeaderValue::from_static(value));
+    }
+    map
 }

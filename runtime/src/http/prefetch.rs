@@ -300,13 +300,12 @@ impl Body for ClientBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        let Some(mut paced) = this.paced.take() else {
-            return this.poll_unpaced(cx);
-        };
-        let polled = paced.poll_frame(cx, |cx| this.poll_unpaced(cx));
-        this.paced = Some(paced);
-        polled
+        crate::bwlim::poll_paced(
+            self.get_mut(),
+            cx,
+            |b| &mut b.paced,
+            ClientBody::poll_unpaced,
+        )
     }
 
     fn is_end_stream(&self) -> bool {

@@ -84,14 +84,7 @@ pub(super) fn add_address_header(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(list: &[(&'static str, &'static str)]) -> hyper::HeaderMap {
-        let mut h = hyper::HeaderMap::new();
-        for (n, v) in list {
-            h.append(*n, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use crate::http::test_headers as headers;
 
     fn names(h: &hyper::HeaderMap) -> Vec<&str> {
         let mut v: Vec<&str> = h.keys().map(|k| k.as_str()).collect();

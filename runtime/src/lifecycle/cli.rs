@@ -39,19 +39,14 @@ pub enum Request {
 /// master answers its commands in [`crate::lifecycle`]'s request loop).
 pub type Command = crate::api::commands::Command<()>;
 
+/// One row of the master's table, without a handler.
 const fn cmd(
     words: &'static [&'static str],
     usage: &'static str,
     help: &'static str,
     level: CliLevel,
 ) -> Command {
-    Command {
-        words,
-        usage,
-        help,
-        level,
-        run: (),
-    }
+    crate::api::commands::cmd(words, usage, help, level, ())
 }
 
 /// The master's commands, as HAProxy 2.7's master lists them in `help` (the help texts are

@@ -559,30 +559,24 @@ impl Master {
             self.started.elapsed(),
             version,
         ));
+        // The current workers, or the old ones.
+        let workers = |current: bool| -> String {
+            self.workers
+                .iter()
+                .filter(|w| w.current == current)
+                .map(|w| {
+                    let reloads = w.reloads.to_string();
+                    row(&w.pid, "worker", &reloads, w.started.elapsed(), version)
+                })
+                .collect()
+        };
         out.push_str("# workers\n");
-        for w in self.workers.iter().filter(|w| w.current) {
-            let reloads = w.reloads.to_string();
-            out.push_str(&row(
-                &w.pid,
-                "worker",
-                &reloads,
-                w.started.elapsed(),
-                version,
-            ));
-        }
+        out.push_str(&workers(true));
         // Listed only when there are some.
-        if self.workers.iter().any(|w| !w.current) {
+        let old = workers(false);
+        if !old.is_empty() {
             out.push_str("# old workers\n");
-            for w in self.workers.iter().filter(|w| !w.current) {
-                let reloads = w.reloads.to_string();
-                out.push_str(&row(
-                    &w.pid,
-                    "worker",
-                    &reloads,
-                    w.started.elapsed(),
-                    version,
-                ));
-            }
+            out.push_str(&old);
         }
         out.push_str("# programs\n");
         for p in &self.programs {

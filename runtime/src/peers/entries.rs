@@ -256,33 +256,20 @@ pub fn parse_update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hapee_compiler::plan::tables::{StickTablePlan, StorePlan};
+    use hapee_compiler::plan::tables::StickTablePlan;
 
     fn table(key: KeyType, key_size: u32) -> Table {
-        let store = |n: &str, elements, period| StorePlan {
-            name: n.into(),
-            elements,
-            period,
-        };
+        let stores = [
+            ("server_id", 1, 0),
+            ("conn_cur", 1, 0),
+            ("http_req_rate", 1, 10_000),
+            ("gpc", 2, 0),
+            ("server_key", 1, 0),
+        ];
         Table::new(&StickTablePlan {
-            name: "t".into(),
-            network_name: "t".into(),
-            key,
             key_size,
-            size: 10,
-            expire: Some(60_000),
-            nopurge: false,
             peers: Some("p".into()),
-            srvkey_addr: false,
-            write_to: None,
-            shards: 0,
-            stores: vec![
-                store("server_id", 1, 0),
-                store("conn_cur", 1, 0),
-                store("http_req_rate", 1, 10_000),
-                store("gpc", 2, 0),
-                store("server_key", 1, 0),
-            ],
+            ..crate::tables::test_plan("t", key, 10, Some(60_000), &stores)
         })
         .unwrap()
     }

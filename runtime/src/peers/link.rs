@@ -351,27 +351,13 @@ impl Link {
 mod tests {
     use super::*;
     use crate::tables::data::DataType;
-    use hapee_compiler::plan::tables::{KeyType, StickTablePlan, StorePlan};
+    use hapee_compiler::plan::tables::{KeyType, StickTablePlan};
 
     fn shared_table() -> Arc<Table> {
         Arc::new(
             Table::new(&StickTablePlan {
-                name: "t".into(),
-                network_name: "t".into(),
-                key: KeyType::Ip,
-                key_size: 4,
-                size: 100,
-                expire: Some(60_000),
-                nopurge: false,
                 peers: Some("p".into()),
-                srvkey_addr: false,
-                write_to: None,
-                shards: 0,
-                stores: vec![StorePlan {
-                    name: "gpc0".into(),
-                    elements: 1,
-                    period: 0,
-                }],
+                ..crate::tables::test_plan("t", KeyType::Ip, 100, Some(60_000), &[("gpc0", 1, 0)])
             })
             .unwrap(),
         )

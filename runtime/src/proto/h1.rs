@@ -281,11 +281,7 @@ impl std::fmt::Display for Ended {
 pub(crate) fn session_txn(ctx: &ConnCtx) -> Txn {
     let fe = ctx.frontend();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    txn.accept_date = ctx.accept_date;
-    txn.unix_listener = ctx.unix_listener;
-    txn.conn_addrs = ctx.conn_addrs;
-    txn.listener = ctx.listener;
-    txn.tls = ctx.tls.clone();
+    ctx.copy_connection_into(&mut txn);
     txn.request_date = ctx.accept_date;
     txn.start = ctx.last_end.get();
     txn.session_log = true;

@@ -225,6 +225,52 @@ fn compare(a: &str, b: &str) -> i64 {
     }
 }
 
+/// How `field` and `word` walk a string: from its start for a positive index, from its end
+/// for a negative one.
+struct Scan {
+    forward: bool,
+    len: usize,
+}
+
+impl Scan {
+    fn new(s: &[u8], index: i64) -> Scan {
+        Scan {
+            forward: index > 0,
+            len: s.len(),
+        }
+    }
+
+    /// Each byte in the walk's order, with the boundary the walk crosses before it (`near`)
+    /// and the one after it (`far`).
+    fn bytes<'a>(&self, s: &'a [u8]) -> impl Iterator<Item = (u8, usize, usize)> + 'a {
+        let (forward, len) = (self.forward, self.len);
+        (0..len).map(move |k| {
+            let i = if forward { k } else { len - 1 - k };
+            let (near, far) = if forward { (i, i + 1) } else { (i + 1, i) };
+            (s[i], near, far)
+        })
+    }
+
+    /// Where the walk starts.
+    fn origin(&self) -> usize {
+        if self.forward {
+            0
+        } else {
+            self.len
+        }
+    }
+
+    /// Where the walk ends.
+    fn edge(&self) -> usize {
+        self.len - self.origin()
+    }
+}
+
+/// Two boundaries met in either order, as a byte range.
+fn span(a: usize, b: usize) -> (usize, usize) {
+    (a.min(b), a.max(b))
+}
+
 /// `field(index,delimiters[,count])`: the byte range of `count` fields from field `index`
 /// (negative: counted from the end); no such field gives no sample.
 fn field(s: &[u8], index: i64, delims: &[u8], count: i64) -> Option<(usize, usize)> {
@@ -232,42 +278,25 @@ fn field(s: &[u8], index: i64, delims: &[u8], count: i64) -> Option<(usize, usiz
         return None;
     }
     let mut count = count;
-    let is_delim = |b: u8| delims.contains(&b);
-    if index > 0 {
-        let (mut field, mut start) = (1i64, 0usize);
-        for (end, &b) in s.iter().enumerate() {
-            if is_delim(b) {
-                if field == index {
-                    if count == 1 {
-                        return Some((start, end));
-                    } else if count > 1 {
-                        count -= 1;
-                    }
-                } else {
-                    start = end + 1;
-                    field += 1;
+    let scan = Scan::new(s, index);
+    let step = index.signum();
+    // The field being read, and its first boundary.
+    let (mut field, mut mark) = (step, scan.origin());
+    for (b, near, far) in scan.bytes(s) {
+        if delims.contains(&b) {
+            if field == index {
+                if count == 1 {
+                    return Some(span(mark, near));
+                } else if count > 1 {
+                    count -= 1;
                 }
+            } else {
+                mark = far;
+                field += step;
             }
         }
-        (field == index).then_some((start, s.len()))
-    } else {
-        let (mut field, mut end) = (-1i64, s.len());
-        for start in (1..=s.len()).rev() {
-            if is_delim(s[start - 1]) {
-                if field == index {
-                    if count == 1 {
-                        return Some((start, end));
-                    } else if count > 1 {
-                        count -= 1;
-                    }
-                } else {
-                    end = start - 1;
-                    field -= 1;
-                }
-            }
-        }
-        (field == index).then_some((0, end))
     }
+    (field == index).then_some(span(mark, scan.edge()))
 }
 
 /// `word(index,delimiters[,count])`: like `field`, but runs of delimiters count as one and
@@ -277,61 +306,36 @@ fn word(s: &[u8], index: i64, delims: &[u8], count: i64) -> Option<(usize, usize
         return None;
     }
     let mut count = count;
-    let is_delim = |b: u8| delims.contains(&b);
-    let (mut word, mut in_word) = (0i64, false);
-    if index > 0 {
-        let mut start = 0usize;
-        for (end, &b) in s.iter().enumerate() {
-            let sep = is_delim(b);
-            if !in_word {
-                if !sep {
-                    if word != index {
-                        word += 1;
-                        start = end;
-                    }
-                    in_word = true;
+    let scan = Scan::new(s, index);
+    let step = index.signum();
+    // The last word entered, and its first boundary.
+    let (mut word, mut in_word, mut mark) = (0i64, false, scan.origin());
+    for (b, near, _) in scan.bytes(s) {
+        let sep = delims.contains(&b);
+        if !in_word {
+            if !sep {
+                if word != index {
+                    word += step;
+                    mark = near;
                 }
-            } else if sep {
-                if word == index {
-                    if count == 1 {
-                        return Some((start, end));
-                    } else if count > 1 {
-                        count -= 1;
-                    }
-                }
-                in_word = false;
+                in_word = true;
             }
-        }
-        Some(if word == index {
-            (start, s.len())
-        } else {
-            (0, 0)
-        })
-    } else {
-        let mut end = s.len();
-        for start in (1..=s.len()).rev() {
-            let sep = is_delim(s[start - 1]);
-            if !in_word {
-                if !sep {
-                    if word != index {
-                        word -= 1;
-                        end = start;
-                    }
-                    in_word = true;
+        } else if sep {
+            if word == index {
+                if count == 1 {
+                    return Some(span(mark, near));
+                } else if count > 1 {
+                    count -= 1;
                 }
-            } else if sep {
-                if word == index {
-                    if count == 1 {
-                        return Some((start, end));
-                    } else if count > 1 {
-                        count -= 1;
-                    }
-                }
-                in_word = false;
             }
+            in_word = false;
         }
-        Some(if word == index { (0, end) } else { (0, 0) })
     }
+    Some(if word == index {
+        span(mark, scan.edge())
+    } else {
+        (0, 0)
+    })
 }
 
 /// HAProxy's `\1` back-references become the regex crate's `${1}`.

@@ -161,28 +161,17 @@ fn set(t: &Table, k: &[u8], pairs: &[&str], now: u64) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hapee_compiler::plan::tables::{KeyType, StickTablePlan, StorePlan};
+    use hapee_compiler::plan::tables::KeyType;
 
     fn tables() -> Tables {
-        let store = |n: &str, period| StorePlan {
-            name: n.into(),
-            elements: 1,
-            period,
-        };
-        Tables::build(&[StickTablePlan {
-            name: "web".into(),
-            network_name: "web".into(),
-            key: KeyType::Ip,
-            key_size: 4,
-            size: 10,
-            expire: Some(10_000),
-            nopurge: false,
-            peers: None,
-            srvkey_addr: false,
-            write_to: None,
-            shards: 0,
-            stores: vec![store("gpc0", 0), store("http_req_rate", 10_000)],
-        }])
+        let stores = [("gpc0", 1, 0), ("http_req_rate", 1, 10_000)];
+        Tables::build(&[crate::tables::test_plan(
+            "web",
+            KeyType::Ip,
+            10,
+            Some(10_000),
+            &stores,
+        )])
         .unwrap()
     }
 

@@ -23,6 +23,41 @@ use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+/// A table plan as tests declare one: `name` with a 4-byte key of type `key`, and `stores`
+/// as `(data type, elements, period)`; not shared through peers, purged, not sharded.
+#[cfg(test)]
+pub(crate) fn test_plan(
+    name: &str,
+    key: hapee_compiler::plan::tables::KeyType,
+    size: u64,
+    expire: Option<u32>,
+    stores: &[(&str, u32, u32)],
+) -> StickTablePlan {
+    StickTablePlan {
+        name: name.into(),
+        network_name: name.into(),
+        key,
+        key_size: 4,
+        size,
+        expire,
+        nopurge: false,
+        peers: None,
+        srvkey_addr: false,
+        write_to: None,
+        shards: 0,
+        stores: stores
+            .iter()
+            .map(
+                |&(name, elements, period)| hapee_compiler::plan::tables::StorePlan {
+                    name: name.into(),
+                    elements,
+                    period,
+                },
+            )
+            .collect(),
+    }
+}
+
 /// Every table of the configuration, by name.
 #[derive(Debug, Default)]
 pub struct Tables {

@@ -94,34 +94,23 @@ pub fn show_table(t: &Table, only: Option<&str>, now: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hapee_compiler::plan::tables::{KeyType, StickTablePlan, StorePlan};
+    use hapee_compiler::plan::tables::KeyType;
 
     #[test]
     fn entries_print_as_haproxy_prints_them() {
-        let store = |n: &str, elements, period| StorePlan {
-            name: n.into(),
-            elements,
-            period,
-        };
-        let t = Table::new(&StickTablePlan {
-            name: "fe".into(),
-            network_name: "fe".into(),
-            key: KeyType::Ip,
-            key_size: 4,
-            size: 100,
-            expire: Some(30_000),
-            nopurge: false,
-            peers: None,
-            srvkey_addr: false,
-            write_to: None,
-            shards: 0,
-            stores: vec![
-                store("gpc", 2, 0),
-                store("http_req_rate", 1, 10_000),
-                store("server_key", 1, 0),
-                store("conn_cur", 1, 0),
-            ],
-        })
+        let stores = [
+            ("gpc", 2, 0),
+            ("http_req_rate", 1, 10_000),
+            ("server_key", 1, 0),
+            ("conn_cur", 1, 0),
+        ];
+        let t = Table::new(&crate::tables::test_plan(
+            "fe",
+            KeyType::Ip,
+            100,
+            Some(30_000),
+            &stores,
+        ))
         .unwrap();
         let now = 5_000_000;
         let e = t.get_or_create(&[10, 0, 0, 1], now).unwrap();

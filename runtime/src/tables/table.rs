@@ -357,27 +357,9 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hapee_compiler::plan::tables::StorePlan;
 
-    pub(crate) fn plan(size: u64, expire: Option<u32>) -> StickTablePlan {
-        StickTablePlan {
-            name: "t".into(),
-            network_name: "t".into(),
-            key: KeyType::Integer,
-            key_size: 4,
-            size,
-            expire,
-            nopurge: false,
-            peers: None,
-            srvkey_addr: false,
-            write_to: None,
-            shards: 0,
-            stores: vec![StorePlan {
-                name: "gpc0".into(),
-                elements: 1,
-                period: 0,
-            }],
-        }
+    fn plan(size: u64, expire: Option<u32>) -> StickTablePlan {
+        crate::tables::test_plan("t", KeyType::Integer, size, expire, &[("gpc0", 1, 0)])
     }
 
     fn k(n: u32) -> Key {

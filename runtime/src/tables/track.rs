@@ -324,18 +324,8 @@ mod tests {
             .collect();
         Arc::new(
             Table::new(&StickTablePlan {
-                name: "all".into(),
-                network_name: "all".into(),
-                key: KeyType::Ip,
-                key_size: 4,
-                size: 10,
-                expire: Some(60_000),
-                nopurge: false,
-                peers: None,
-                srvkey_addr: false,
-                write_to: None,
-                shards: 0,
                 stores,
+                ..crate::tables::test_plan("all", KeyType::Ip, 10, Some(60_000), &[])
             })
             .unwrap(),
         )

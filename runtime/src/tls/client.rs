@@ -110,10 +110,9 @@ impl ServerCertVerifier for ChainVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        if super::v1cert::is_v1(cert) {
-            return super::v1cert::verify_signature(cert, message, dss);
-        }
-        self.inner.verify_tls12_signature(message, cert, dss)
+        super::v1cert::verify_signature_or(cert, message, dss, || {
+            self.inner.verify_tls12_signature(message, cert, dss)
+        })
     }
 
     fn verify_tls13_signature(
@@ -122,10 +121,9 @@ impl ServerCertVerifier for ChainVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        if super::v1cert::is_v1(cert) {
-            return super::v1cert::verify_signature(cert, message, dss);
-        }
-        self.inner.verify_tls13_signature(message, cert, dss)
+        super::v1cert::verify_signature_or(cert, message, dss, || {
+            self.inner.verify_tls13_signature(message, cert, dss)
+        })
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -155,15 +153,10 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        if super::v1cert::is_v1(cert) {
-            return super::v1cert::verify_signature(cert, message, dss);
-        }
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        super::v1cert::verify_signature_or(cert, message, dss, || {
+            let algorithms = &self.0.signature_verification_algorithms;
+            rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+        })
     }
 
     fn verify_tls13_signature(
@@ -172,15 +165,10 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        if super::v1cert::is_v1(cert) {
-            return super::v1cert::verify_signature(cert, message, dss);
-        }
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        super::v1cert::verify_signature_or(cert, message, dss, || {
+            let algorithms = &self.0.signature_verification_algorithms;
+            rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+        })
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -111,7 +111,7 @@ fn parse<'a>(ders: &'a [CertificateDer<'_>]) -> Vec<X509Certificate<'a>> {
 }
 
 /// Checks the handshake's signature (CertificateVerify) with a version 1 certificate's key.
-pub fn verify_signature(
+fn verify_signature(
     cert: &CertificateDer<'_>,
     message: &[u8],
     dss: &DigitallySignedStruct,
@@ -135,6 +135,21 @@ pub fn verify_signature(
         .verify(message, dss.signature())
         .map(|_| HandshakeSignatureValid::assertion())
         .map_err(|_| bad())
+}
+
+/// Checks a handshake signature: with a version 1 certificate's key here, any other
+/// certificate's by `others` (WebPKI's check, which refuses version 1 certificates).
+pub fn verify_signature_or(
+    cert: &CertificateDer<'_>,
+    message: &[u8],
+    dss: &DigitallySignedStruct,
+    others: impl FnOnce() -> Result<HandshakeSignatureValid, Error>,
+) -> Result<HandshakeSignatureValid, Error> {
+    if is_v1(cert) {
+        verify_signature(cert, message, dss)
+    } else {
+        others()
+    }
 }
 
 /// Whether a version 1 server certificate answers for `name` (its CN, `*.` for one label).

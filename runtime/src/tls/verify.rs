@@ -327,10 +327,9 @@ impl ClientCertVerifier for IgnoringVerifier {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
         super::kx::check_key_group(self.groups.as_deref(), cert)?;
-        if super::v1cert::is_v1(cert) {
-            return super::v1cert::verify_signature(cert, message, dss);
-        }
-        self.inner.verify_tls12_signature(message, cert, dss)
+        super::v1cert::verify_signature_or(cert, message, dss, || {
+            self.inner.verify_tls12_signature(message, cert, dss)
+        })
     }
 
     fn verify_tls13_signature(
@@ -339,10 +338,9 @@ impl ClientCertVerifier for IgnoringVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        if super::v1cert::is_v1(cert) {
-            return super::v1cert::verify_signature(cert, message, dss);
-        }
-        self.inner.verify_tls13_signature(message, cert, dss)
+        super::v1cert::verify_signature_or(cert, message, dss, || {
+            self.inner.verify_tls13_signature(message, cert, dss)
+        })
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -443,13 +443,12 @@ impl Body for ServerBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        let Some(mut paced) = this.paced.take() else {
-            return this.poll_filtered(cx);
-        };
-        let polled = paced.poll_frame(cx, |cx| this.poll_filtered(cx));
-        this.paced = Some(paced);
-        polled
+        crate::bwlim::poll_paced(
+            self.get_mut(),
+            cx,
+            |b| &mut b.paced,
+            ServerBody::poll_filtered,
+        )
     }
 
     fn is_end_stream(&self) -> bool {

@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 
 #[test]
 fn logs_of_each_frontend_format_are_anonymized_field_by_field() {
@@ -17,15 +16,7 @@ fn logs_of_each_frontend_format_are_anonymized_field_by_field() {
     let (json_port, custom_port, origin_port) = (free_port(), free_port(), free_port());
     let dir = ScratchDir::new(&format!("hapee-anon-fmt-{}", std::process::id()));
     let cfg = format!(
-        r#"global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend json_fe
+        r#"{STDOUT_LOG_GLOBAL}{HTTP_LOG_DEFAULTS}frontend json_fe
     bind 127.0.0.1:{json_port}
     capture request header Host len 64
     log-format '{{"client":"%ci","port":%cp,"frontend":"%ft","backend":"%b","server":"%s","status":%ST,"bytes":%B,"request":%{{+Q}}r,"host":"%hr"}}'
@@ -48,13 +39,10 @@ frontend origin_fe
     let traffic = || {
         let url = "/account/profile?user=alice.smith@mail.example&token=s3cr3tvalue";
         for port in [json_port, custom_port, json_port] {
-            let out = Command::new("curl")
-                .args(["-s", "--max-time", "10"])
-                .args(["-H", "Host: shop.customer-one.example"])
-                .arg(format!("http://127.0.0.1:{port}{url}"))
-                .output()
-                .expect("curl is installed");
-            assert_eq!(out.stdout, b"ok");
+            curl_ok(
+                &["-H", "Host: shop.customer-one.example"],
+                &format!("http://127.0.0.1:{port}{url}"),
+            );
         }
         // A request haproxy cannot parse: a line of the error-log-format.
         let mut s = TcpStream::connect(("127.0.0.1", json_port)).unwrap();
@@ -207,6 +195,7 @@ fn inherited_formats_clf_tcplog_samples_and_syslog_headers_are_anonymized() {
     let [inherited, clf, syslog, tcp, origin] = [0; 5].map(|_| free_port());
     let dir = ScratchDir::new(&format!("hapee-anon-inherit-{}", std::process::id()));
     let captures = "    capture request header X-User len 64\n    capture request header Host len 64\n    capture request header User-Agent len 128\n    capture cookie sid len 32\n";
+    let origin_fe = origin_frontend(origin);
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -244,38 +233,24 @@ backend tcp_pool
     server db.primary.corp.example 127.0.0.1:{origin}
 backend app_pool
     server app.node-1.internal 127.0.0.1:{origin}
-frontend origin_fe
-    bind 127.0.0.1:{origin}
-    http-request return status 200 content-type text/plain string ok
-"#
+{origin_fe}"#
     );
     let traffic = || {
         for port in [inherited, clf, syslog, tcp] {
-            let out = Command::new("curl")
-                .args([
-                    "-s",
-                    "--max-time",
-                    "10",
+            curl_ok(
+                &[
                     "-H",
                     "Host: shop.customer.example",
-                ])
-                .args([
                     "-H",
                     "X-User: alice.smith@mail.example",
                     "-b",
                     "sid=abcdef0123",
-                ])
-                // Spaces in an unquoted field, and the text that follows it (" ") inside it.
-                .args([
+                    // Spaces in an unquoted field, and the text that follows it (" ") inside it.
                     "-A",
                     "Mozilla/5.0 (X11; Linux x86_64) ops@corp.example Firefox/118.0",
-                ])
-                .arg(format!(
-                    "http://127.0.0.1:{port}/account/x?user=bob.jones&token=s3cr3tvalue"
-                ))
-                .output()
-                .expect("curl is installed");
-            assert_eq!(out.stdout, b"ok");
+                ],
+                &format!("http://127.0.0.1:{port}/account/x?user=bob.jones&token=s3cr3tvalue"),
+            );
         }
         // A connection closed before any request: a line of the inherited error-log-format.
         drop(TcpStream::connect(("127.0.0.1", inherited)).unwrap());
@@ -401,16 +376,9 @@ fn json_with_global_flags_ipv6_clients_expressions_and_dotted_names() {
             String::new()
         }
     };
+    let origin_fe = origin_frontend(origin);
     let cfg = format!(
-        r#"global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend json_fe
+        r#"{STDOUT_LOG_GLOBAL}{HTTP_LOG_DEFAULTS}frontend json_fe
     bind 127.0.0.1:{json}
 {json6}    capture request header User-Agent len 128
     log-format '%{{+json}}o   {{"client":"%ci","uri":"%HU","q":"%HQ","ua":"%[capture.req.hdr(0)]","srv":"%s","be":"%b","r":"%r"}}'
@@ -425,10 +393,7 @@ frontend expr_fe
     default_backend pool.east
 backend pool.east
     server web-01.dc1.corp.example 127.0.0.1:{origin}
-frontend origin_fe
-    bind 127.0.0.1:{origin}
-    http-request return status 200 content-type text/plain string ok
-"#,
+{origin_fe}"#,
         json6 = v6(json),
         expr6 = v6(expr),
     );
@@ -441,18 +406,22 @@ frontend origin_fe
     let traffic = || {
         for host in hosts {
             for port in [json, expr] {
-                let out = Command::new("curl")
-                    .args(["-s", "-g", "--max-time", "10"])
-                    .args(["-H", "Host: shop.customer-one.example"])
-                    .args(["-H", "User-Agent: Mozilla/5.0 (X11; bob@corp.example) {x|y}"])
-                    .args(["-H", "X-Forwarded-For: 203.0.113.77, 2001:db8::1"])
-                    .args(["-H", "X-User: carol.jones"])
-                    .arg(format!(
+                curl_ok(
+                    &[
+                        "-g",
+                        "-H",
+                        "Host: shop.customer-one.example",
+                        "-H",
+                        "User-Agent: Mozilla/5.0 (X11; bob@corp.example) {x|y}",
+                        "-H",
+                        "X-Forwarded-For: 203.0.113.77, 2001:db8::1",
+                        "-H",
+                        "X-User: carol.jones",
+                    ],
+                    &format!(
                         "http://{host}:{port}/account/john.doe?user=alice.smith@mail.example&token=s3cr3tvalue"
-                    ))
-                    .output()
-                    .expect("curl is installed");
-                assert_eq!(out.stdout, b"ok");
+                    ),
+                );
             }
         }
     };

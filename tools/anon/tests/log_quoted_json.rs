@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 
 #[test]
 fn json_values_quoted_by_haproxy_are_read_field_by_field() {
@@ -15,16 +14,9 @@ fn json_values_quoted_by_haproxy_are_read_field_by_field() {
     }
     let [quoted, escaped, origin] = [0; 3].map(|_| free_port());
     let dir = ScratchDir::new(&format!("hapee-anon-qjson-{}", std::process::id()));
+    let origin_fe = origin_frontend(origin);
     let cfg = format!(
-        r#"global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend quoted_fe
+        r#"{STDOUT_LOG_GLOBAL}{HTTP_LOG_DEFAULTS}frontend quoted_fe
     bind 127.0.0.1:{quoted}
     capture request header User-Agent len 128
     capture request header Host len 64
@@ -38,27 +30,27 @@ frontend escaped_fe
     default_backend pool.east
 backend pool.east
     server web-01.dc1.corp.example 127.0.0.1:{origin}
-frontend origin_fe
-    bind 127.0.0.1:{origin}
-    http-request return status 200 content-type text/plain string ok
-"#
+{origin_fe}"#
     );
     let traffic = || {
         for (port, agent) in [
             (quoted, "Mozilla/5.0 (X11; Linux x86_64) bob@corp.example"),
             (escaped, "Mozilla/5.0 (X11; \"bob\"@corp.example) {x|y}"),
         ] {
-            let out = Command::new("curl")
-                .args(["-s", "-g", "--max-time", "10"])
-                .args(["-H", "Host: shop.customer-one.example"])
-                .args(["-H", &format!("User-Agent: {agent}")])
-                .args(["-H", "X-User: carol.jones"])
-                .arg(format!(
+            curl_ok(
+                &[
+                    "-g",
+                    "-H",
+                    "Host: shop.customer-one.example",
+                    "-H",
+                    &format!("User-Agent: {agent}"),
+                    "-H",
+                    "X-User: carol.jones",
+                ],
+                &format!(
                     "http://127.0.0.1:{port}/account/john.doe?user=alice.smith@mail.example&token=s3cr3tvalue"
-                ))
-                .output()
-                .expect("curl is installed");
-            assert_eq!(out.stdout, b"ok");
+                ),
+            );
         }
     };
     let complete = |log: &str| log.matches("pool.east").count() >= 2;

@@ -19,15 +19,7 @@ fn escaped_header_blocks_and_unparsed_requests_keep_nothing() {
     let (json_port, kv_port, origin_port) = (free_port(), free_port(), free_port());
     let dir = ScratchDir::new(&format!("hapee-anon-samples-{}", std::process::id()));
     let cfg = format!(
-        r#"global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend json_fe
+        r#"{STDOUT_LOG_GLOBAL}{HTTP_LOG_DEFAULTS}frontend json_fe
     bind 127.0.0.1:{json_port}
     http-request set-var(txn.req_hdrs) req.hdrs
     log-format '{{"host":"%H","network":{{"client_ip":"%ci"}},"request":{{"method":"%HM","uri":"%[capture.req.uri,json(utf8s)]","protocol":"%HV","headers":"%[var(txn.req_hdrs),json(utf8s)]"}},"response":{{"status_code":%ST}}}}'
@@ -50,18 +42,22 @@ frontend origin
     let traffic = || {
         let url = "/account/profile?user=alice.smith@mail.example&token=s3cr3tvalue";
         for port in [json_port, kv_port] {
-            let out = Command::new("curl")
-                .args(["-s", "--max-time", "10"])
-                .args(["-H", "Host: shop.customer-one.example"])
-                .args(["-H", "X-Real-IP: 203.0.113.77"])
-                .args(["-H", "Referer: https://ref.partner.example/x?q=hidden"])
-                // Quotes HAProxy logs unescaped inside a quoted field.
-                .args(["-H", r#"User-Agent: Mozilla/5.0 "bob@corp.example" (x)"#])
-                .args(["-H", "Cookie: sid=Zk9sd0a1b2c3"])
-                .arg(format!("http://127.0.0.1:{port}{url}"))
-                .output()
-                .expect("curl is installed");
-            assert_eq!(out.stdout, b"ok");
+            curl_ok(
+                &[
+                    "-H",
+                    "Host: shop.customer-one.example",
+                    "-H",
+                    "X-Real-IP: 203.0.113.77",
+                    "-H",
+                    "Referer: https://ref.partner.example/x?q=hidden",
+                    // Quotes HAProxy logs unescaped inside a quoted field.
+                    "-H",
+                    r#"User-Agent: Mozilla/5.0 "bob@corp.example" (x)"#,
+                    "-H",
+                    "Cookie: sid=Zk9sd0a1b2c3",
+                ],
+                &format!("http://127.0.0.1:{port}{url}"),
+            );
             // A request haproxy cannot parse: logged by the same format, with `<BADREQ>`.
             let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
             s.write_all(b"GARBAGE\r\n\r\n").unwrap();

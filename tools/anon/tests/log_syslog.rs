@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 
 /// A `log` line without `format` sends an RFC3164 header with no host name unless
 /// `log-send-hostname` is set (`<134>Dec  5 13:49:22 haproxy[123]: `): the message behind it is
@@ -33,16 +32,11 @@ fn rfc3164_lines_without_a_host_name_are_read_by_their_format() {
         }
     });
     let dir = ScratchDir::new(&format!("hapee-anon-3164-{}", std::process::id()));
+    let origin_fe = origin_frontend(origin);
     let cfg = format!(
         r#"global
     log 127.0.0.1:{syslog_port} local0
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend web_fe
+{HTTP_LOG_DEFAULTS}frontend web_fe
     bind 127.0.0.1:{web}
     option httplog
     log global
@@ -60,23 +54,21 @@ frontend custom_fe
     default_backend be_shop.acme-corp.io
 backend be_shop.acme-corp.io
     server web1.shop.acme-corp.io 127.0.0.1:{origin}
-frontend origin_fe
-    bind 127.0.0.1:{origin}
-    http-request return status 200 content-type text/plain string ok
-"#
+{origin_fe}"#
     );
     let traffic = || {
         for port in [web, custom] {
-            let out = Command::new("curl")
-                .args(["-s", "--max-time", "10", "-H", "Host: shop.acme-corp.com"])
-                .args(["-A", "Mozilla/5.0 (alice-laptop.corp.acme.com)"])
-                .args(["-b", "session=SeSsIoN9f8e7d6c"])
-                .arg(format!(
-                    "http://127.0.0.1:{port}/login?email=alice.jones@example.org"
-                ))
-                .output()
-                .expect("curl is installed");
-            assert_eq!(out.stdout, b"ok");
+            curl_ok(
+                &[
+                    "-H",
+                    "Host: shop.acme-corp.com",
+                    "-A",
+                    "Mozilla/5.0 (alice-laptop.corp.acme.com)",
+                    "-b",
+                    "session=SeSsIoN9f8e7d6c",
+                ],
+                &format!("http://127.0.0.1:{port}/login?email=alice.jones@example.org"),
+            );
         }
     };
     let complete = |_: &str| {
@@ -135,16 +127,9 @@ fn quoted_capture_lists_host_names_paths_and_samples_with_spaces() {
     }
     let [web, origin] = [0; 2].map(|_| free_port());
     let dir = ScratchDir::new(&format!("hapee-anon-hrl-{}", std::process::id()));
+    let origin_fe = origin_frontend(origin);
     let cfg = format!(
-        r#"global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend list_fe
+        r#"{STDOUT_LOG_GLOBAL}{HTTP_LOG_DEFAULTS}frontend list_fe
     bind 127.0.0.1:{web}
     capture request header Host len 64
     capture request header X-Real-IP len 64
@@ -154,22 +139,20 @@ frontend list_fe
     default_backend be_shop.acme-corp.io
 backend be_shop.acme-corp.io
     server web1.shop.acme-corp.io 127.0.0.1:{origin}
-frontend origin_fe
-    bind 127.0.0.1:{origin}
-    http-request return status 200 content-type text/plain string ok
-"#
+{origin_fe}"#
     );
     let traffic = || {
-        let out = Command::new("curl")
-            .args(["-s", "--max-time", "10", "-H", "Host: shop.acme-corp.com"])
-            .args(["-H", "X-Real-IP: 198.51.100.23"])
-            .args(["-A", "Mozilla/5.0 (ceo-macbook.acme-corp.com)"])
-            .arg(format!(
-                "http://127.0.0.1:{web}/secure/frank/page?user=frank@example.com"
-            ))
-            .output()
-            .expect("curl is installed");
-        assert_eq!(out.stdout, b"ok");
+        curl_ok(
+            &[
+                "-H",
+                "Host: shop.acme-corp.com",
+                "-H",
+                "X-Real-IP: 198.51.100.23",
+                "-A",
+                "Mozilla/5.0 (ceo-macbook.acme-corp.com)",
+            ],
+            &format!("http://127.0.0.1:{web}/secure/frank/page?user=frank@example.com"),
+        );
     };
     let complete = |log: &str| log.contains(" end\n");
     let log = haproxy_log(&dir, &cfg, &[web, origin], traffic, complete);

@@ -223,14 +223,7 @@ pub fn not_modified(request: &HeaderMap, etag: Option<&str>, last_modified: u64)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn h(list: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        for (n, v) in list {
-            m.append(*n, hyper::header::HeaderValue::from_static(v));
-        }
-        m
-    }
+    use crate::http::test_headers as h;
 
     #[test]
     fn lookups_need_a_safe_http11_request_without_authorization() {

@@ -178,14 +178,7 @@ pub const PREBUILD: u8 = ALL;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn h(list: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        for (n, v) in list {
-            m.append(*n, hyper::header::HeaderValue::from_static(v));
-        }
-        m
-    }
+    use crate::http::test_headers as h;
 
     #[test]
     fn vary_on_an_unknown_header_is_not_keyable() {

@@ -279,15 +279,12 @@ mod tests {
 
     #[test]
     fn connection_headers_are_not_sent_over_http3() {
-        let mut h = HeaderMap::new();
-        for (n, v) in [
+        let mut h = crate::http::test_headers(&[
             ("connection", "keep-alive"),
             ("keep-alive", "timeout=5"),
             ("transfer-encoding", "chunked"),
             ("content-type", "text/plain"),
-        ] {
-            h.insert(n, HeaderValue::from_static(v));
-        }
+        ]);
         strip_connection_headers(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("content-type"));

@@ -7,6 +7,39 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A configuration's `global` section sending its logs to standard output, raw.
+pub const STDOUT_LOG_GLOBAL: &str = "global\n    log stdout format raw local0\n";
+
+/// The `defaults` section of the tests' HTTP configurations, logging through `global`.
+pub const HTTP_LOG_DEFAULTS: &str = "defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+";
+
+/// The frontend the tests' servers point at, answering `ok` to everything.
+pub fn origin_frontend(port: u16) -> String {
+    format!(
+        "frontend origin_fe
+    bind 127.0.0.1:{port}
+    http-request return status 200 content-type text/plain string ok
+"
+    )
+}
+
+/// `curl -s --max-time 10` with `args` on `url`, which must get the origin's `ok`.
+pub fn curl_ok(args: &[&str], url: &str) {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("curl is installed");
+    assert_eq!(out.stdout, b"ok");
+}
+
 pub fn have_haproxy() -> bool {
     let found = Command::new("haproxy")
         .arg("-v")

@@ -548,51 +548,15 @@ backend retried
 /// with the Runtime API; side by side with Debian's haproxy.
 #[test]
 fn roundrobin_keeps_its_turns_when_a_server_goes_down_and_up() {
-    let cfg = |port: u16, origins: &Vec<Origin>| {
-        format!(
-            "global\n    stats socket 127.0.0.1:{} level admin\n{DEFAULTS}frontend fe
-    bind 127.0.0.1:{port}
-    default_backend be
-backend be
-    balance roundrobin
-    server a {} weight 1
-    server b {} weight 2
-    server c {} weight 3
-    server d {} weight 2
-",
-            port + 1,
-            origins[0].addr,
-            origins[1].addr,
-            origins[2].addr,
-            origins[3].addr
-        )
-    };
-    let origins = || {
-        ["a", "b", "c", "d"]
-            .map(Origin::start)
-            .into_iter()
-            .collect::<Vec<_>>()
-    };
-    let cli = |port: u16, command: &str| {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port + 1)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(format!("{command}\n").as_bytes()).unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-    };
-    let drive = |port: u16, _: &Vec<Origin>, _: &Side| {
-        use crate::traffic_parity::origins_in_turn;
-        let mut turns = vec![origins_in_turn(port, "/", 5)];
-        cli(port, "disable server be/c");
-        turns.push(origins_in_turn(port, "/", 7));
-        cli(port, "enable server be/c");
-        turns.push(origins_in_turn(port, "/", 9));
-        cli(port, "disable server be/a");
-        turns.push(origins_in_turn(port, "/", 6));
-        turns
-    };
-    let (mine, theirs) = both_sides(2, origins, cfg, drive);
+    let (mine, theirs) = turns_as_servers_change(
+        "roundrobin",
+        &[
+            ("", 5),
+            ("disable server be/c", 7),
+            ("enable server be/c", 9),
+            ("disable server be/a", 6),
+        ],
+    );
     assert_eq!(
         mine,
         [

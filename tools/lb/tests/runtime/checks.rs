@@ -109,6 +109,14 @@ fn same_first_report(backend: &str, expected: &str) {
     }
 }
 
+/// [`same_first_report`] for a backend whose server is checked by `option <option>`.
+fn same_option_first_report(option: &str, server: impl std::fmt::Display, expected: &str) {
+    same_first_report(
+        &format!("    option {option}\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+        expected,
+    );
+}
+
 #[test]
 fn tcp_check_send_expect_and_its_failure_message() {
     let server = scripted(vec![Say::Recv, Say::Send(b"hello world\n")]);
@@ -154,13 +162,15 @@ fn tcp_check_connect_ports_in_sequence() {
 #[test]
 fn redis_check() {
     let good = scripted(vec![Say::Recv, Say::Send(b"+PONG\r\n")]);
-    same_first_report(
-        &format!("    option redis-check\n    server srv {good} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "redis-check",
+        good,
         "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"Redis server is ok\", check duration: Nms, status: 1/1 UP",
     );
     let bad = scripted(vec![Say::Recv, Say::Send(b"-ERR not ready\r\n")]);
-    same_first_report(
-        &format!("    option redis-check\n    server srv {bad} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "redis-check",
+        bad,
         "Health check for server be/srv failed, reason: Layer7 wrong status, code: 0, info: \"-ERR not ready\", check duration: Nms, status: 0/1 DOWN",
     );
 }
@@ -174,13 +184,15 @@ fn smtp_check_with_ehlo() {
         Say::Recv,
         Say::Send(b"221 2.0.0 Bye\r\n"),
     ]);
-    same_first_report(
-        &format!("    option smtpchk EHLO domain.tld\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "smtpchk EHLO domain.tld",
+        server,
         "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 221, info: \"2.0.0 Bye\", check duration: Nms, status: 1/1 UP",
     );
     let refusing = scripted(vec![Say::Send(b"554 no service\r\n")]);
-    same_first_report(
-        &format!("    option smtpchk\n    server srv {refusing} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "smtpchk",
+        refusing,
         "Health check for server be/srv failed, reason: Layer7 wrong status, code: 554, info: \"no service\", check duration: Nms, status: 0/1 DOWN",
     );
 }
@@ -193,8 +205,9 @@ fn mysql_check_with_a_user() {
         Say::Recv,
         Say::Send(b"\x07\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00"),
     ]);
-    same_first_report(
-        &format!("    option mysql-check user haproxy\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "mysql-check user haproxy",
+        server,
         "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"5.7.0\", check duration: Nms, status: 1/1 UP",
     );
     let denied = scripted(vec![
@@ -202,8 +215,9 @@ fn mysql_check_with_a_user() {
         Say::Recv,
         Say::Send(b"\x0d\x00\x00\x02\xff\x15\x04#28000denied"),
     ]);
-    same_first_report(
-        &format!("    option mysql-check user haproxy\n    server srv {denied} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "mysql-check user haproxy",
+        denied,
         "Health check for server be/srv failed, reason: Layer7 wrong status, code: 1045, info: \"#28000denied\", check duration: Nms, status: 0/1 DOWN",
     );
 }
@@ -215,8 +229,9 @@ fn pgsql_check() {
         Say::Recv,
         Say::Send(b"R\x00\x00\x00\x08\x00\x00\x00\x00"),
     ]);
-    same_first_report(
-        &format!("    option pgsql-check user postgres\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "pgsql-check user postgres",
+        server,
         "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"PostgreSQL server is ok\", check duration: Nms, status: 1/1 UP",
     );
 }
@@ -228,16 +243,18 @@ fn ldap_check() {
         Say::Recv,
         Say::Send(b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"),
     ]);
-    same_first_report(
-        &format!("    option ldap-check\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "ldap-check",
+        server,
         "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"Success\", check duration: Nms, status: 1/1 UP",
     );
     let refused = scripted(vec![
         Say::Recv,
         Say::Send(b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x31\x04\x00\x04\x00"),
     ]);
-    same_first_report(
-        &format!("    option ldap-check\n    server srv {refused} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "ldap-check",
+        refused,
         "Health check for server be/srv failed, reason: Layer7 wrong status, code: 49, info: \"See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9\", check duration: Nms, status: 0/1 DOWN",
     );
 }
@@ -246,13 +263,15 @@ fn ldap_check() {
 fn ssl_hello_check() {
     // A TLS server answers an SSLv3 hello with a handshake or an alert record.
     let alerting = scripted(vec![Say::Recv, Say::Send(b"\x15\x03\x01\x00\x02\x02\x28")]);
-    same_first_report(
-        &format!("    option ssl-hello-chk\n    server srv {alerting} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "ssl-hello-chk",
+        alerting,
         "Health check for server be/srv succeeded, reason: Layer6 check passed, check duration: Nms, status: 1/1 UP",
     );
     let plain = scripted(vec![Say::Recv, Say::Send(b"HTTP/1.0 400 Bad\r\n\r\n")]);
-    same_first_report(
-        &format!("    option ssl-hello-chk\n    server srv {plain} check inter 200ms rise 1 fall 1\n"),
+    same_option_first_report(
+        "ssl-hello-chk",
+        plain,
         "Health check for server be/srv failed, reason: Layer6 invalid response, check duration: Nms, status: 0/1 DOWN",
     );
 }

@@ -168,12 +168,7 @@ const BAD_GATEWAY_502: &str = "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r
 
 pub(crate) fn to_server(port: u16, server: &str) -> String {
     format!(
-        "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+        "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     default_backend app
 backend app

@@ -4,7 +4,7 @@
 //! even when more came than was inspected, and a `send-proxy` server's idle connection is taken again
 //! only by a request that would send the same PROXY header (the same client connection's).
 
-use super::harness::{both_reading, both_with, connect, LOGGED_DEFAULTS};
+use super::harness::{both_reading, both_with, connect, DEFAULTS, LOGGED_DEFAULTS};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -224,12 +224,7 @@ fn send_proxy_connections_are_reused_as_haproxy() {
             CountingOrigin::start,
             |port, origin| {
                 format!(
-                    "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+                    "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     default_backend be
 backend be

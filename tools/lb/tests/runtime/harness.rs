@@ -18,6 +18,9 @@ pub use haproxy::*;
 #[path = "harness_scratch.rs"]
 mod scratch;
 pub use scratch::Scratch;
+#[path = "harness_balance.rs"]
+mod balance;
+pub use balance::*;
 
 /// A free TCP port on 127.0.0.1 that no other test of this process is given.
 ///

@@ -324,12 +324,7 @@ fn idle_connections_serve_their_next_request() {
     let o = Origin::start("o");
     let port = free_port();
     let cfg = format!(
-        "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout http-request 3s
+        "{DEFAULTS}    timeout http-request 3s
     timeout http-keep-alive 1500ms
 {}",
         fe_to_app(port, "", o.addr)

@@ -24,12 +24,7 @@ fn a_logger_path_without_a_socket_is_reported_once_and_never_written() {
     };
     let cfg = |port: u16, (syslog, dir, origin): &(UdpSocket, std::path::PathBuf, Origin)| {
         format!(
-            "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+            "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     option httplog
     log {} local0 info

@@ -1,7 +1,7 @@
 //! Email alerts over SMTP to a real mail server (aiosmtpd, from PyPI) that writes down each
 //! mail it receives, compared with the mail Debian's haproxy sends on the same configuration.
 
-use super::harness::{free_port, Haproxy, Proxy};
+use super::harness::{free_port, Haproxy, Proxy, DEFAULTS};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -97,12 +97,7 @@ impl Drop for Smtp {
 /// `extra` lines go before the server line (`email-alert level`, `option log-health-checks`).
 fn config(port: u16, smtp: u16, dead: u16, extra: &str) -> String {
     format!(
-        "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+        "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     default_backend be1
 backend be1

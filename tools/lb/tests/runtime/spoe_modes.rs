@@ -304,23 +304,33 @@ fn an_asynchronous_agent_answers_on_another_connection() {
     );
 }
 
-#[test]
-fn an_agent_that_leaves_is_not_answered_and_a_new_connection_follows_like_haproxy() {
-    let (mine, theirs) = both_with(
+/// Mine and HAProxy's answers to two requests (`a`, then `b` after `pause`) through an agent
+/// that leaves after each frame, with `extra` in the SPOE section.
+fn two_asks_to_a_leaving_agent(
+    tag: &str,
+    extra: &str,
+    pause: Duration,
+) -> (Vec<String>, Option<Vec<String>>) {
+    both_with(
         || {
             (
                 start_agent_with(&["--disconnect-after", "1"]),
-                spoe_file("leave", &http_spoe(3000, "")),
+                spoe_file(tag, &http_spoe(3000, extra)),
             )
         },
         |port, (agent, spoe)| http_config(port, agent.port, spoe),
         |port, _| {
             let first = ask(port, "a", 0);
-            // Time for the agent's AGENT-DISCONNECT to be read, and the connection closed.
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(pause);
             vec![first, ask(port, "b", 0)]
         },
-    );
+    )
+}
+
+#[test]
+fn an_agent_that_leaves_is_not_answered_and_a_new_connection_follows_like_haproxy() {
+    // Time for the agent's AGENT-DISCONNECT to be read, and the connection closed.
+    let (mine, theirs) = two_asks_to_a_leaving_agent("leave", "", Duration::from_millis(300));
     // HAProxy reads the agent's AGENT-DISCONNECT and closes without a frame of its own
     // (`replied` counts the HAPROXY-DISCONNECT frames the agent got after leaving).
     assert_eq!(
@@ -339,20 +349,8 @@ fn an_agent_that_leaves_is_not_answered_and_a_new_connection_follows_like_haprox
 fn maxconnrate_leaves_a_stream_without_a_connection_in_error_like_haproxy() {
     // The agent leaves after each frame, and one connection a second may be opened: the
     // second request finds none and none may be opened (HAProxy's status 2).
-    let (mine, theirs) = both_with(
-        || {
-            (
-                start_agent_with(&["--disconnect-after", "1"]),
-                spoe_file("cps", &http_spoe(3000, "    maxconnrate 1\n")),
-            )
-        },
-        |port, (agent, spoe)| http_config(port, agent.port, spoe),
-        |port, _| {
-            let first = ask(port, "a", 0);
-            std::thread::sleep(Duration::from_millis(200));
-            vec![first, ask(port, "b", 0)]
-        },
-    );
+    let (mine, theirs) =
+        two_asks_to_a_leaving_agent("cps", "    maxconnrate 1\n", Duration::from_millis(200));
     assert_eq!(
         mine,
         [

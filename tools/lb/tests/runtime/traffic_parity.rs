@@ -24,6 +24,33 @@ fn lines_with(log: &str, needle: &str) -> usize {
     log.lines().filter(|l| l.contains(needle)).count()
 }
 
+/// A folder `name` holding a `503.http` page as Debian's are (HTTP/1.0, `Connection: close`,
+/// the body ending with the connection), and the configuration of a backend without servers
+/// that answers every request with it.
+fn http10_page_config(name: &str) -> (Scratch, impl Fn(u16) -> String) {
+    let dir = Scratch::dir(&format!("{name}-{}", std::process::id()));
+    let page = dir.join("503.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\n\
+         Content-Type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\n\
+         No server is available to handle this request.\n</body></html>\n",
+    )
+    .unwrap();
+    let cfg = move |port: u16| {
+        format!(
+            "{DEFAULTS}    errorfile 503 {}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+",
+            page.display()
+        )
+    };
+    (dir, cfg)
+}
+
 /// `option dontlognull` leaves out connections that sent nothing; a request the parser refused
 /// did send something, and HAProxy logs it (`<BADREQ>`, `PR--`). Real-world configurations
 /// nearly all carry `dontlognull` in their defaults.
@@ -158,32 +185,7 @@ backend be
 /// `connection` field; HAProxy writes it so.
 #[test]
 fn an_http10_error_page_keeps_its_version() {
-    let dir = std::env::temp_dir().join(format!("hapee-errorpage10-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("503.http");
-    std::fs::write(
-        &page,
-        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\n\
-         Content-Type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\n\
-         No server is available to handle this request.\n</body></html>\n",
-    )
-    .unwrap();
-    let cfg = |port: u16| {
-        format!(
-            "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    errorfile 503 {}
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend be
-backend be
-",
-            page.display()
-        )
-    };
+    let (_dir, cfg) = http10_page_config("hapee-errorpage10");
     let drive = |port: u16| {
         raw(
             port,
@@ -210,32 +212,7 @@ backend be
 /// the connection's end, not a reset.
 #[test]
 fn a_closing_page_ahead_of_a_pipelined_request_ends_cleanly() {
-    let dir = std::env::temp_dir().join(format!("hapee-pipelined-close-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("503.http");
-    std::fs::write(
-        &page,
-        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\n\
-         Content-Type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\n\
-         No server is available to handle this request.\n</body></html>\n",
-    )
-    .unwrap();
-    let cfg = |port: u16| {
-        format!(
-            "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    errorfile 503 {}
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend be
-backend be
-",
-            page.display()
-        )
-    };
+    let (_dir, cfg) = http10_page_config("hapee-pipelined-close");
     // Both requests in one write; what came back, then how the connection ended.
     let drive = |port: u16| {
         use std::io::{Read, Write};
@@ -371,12 +348,7 @@ fn forwardfor_excepts_of_frontend_and_backend_both_hold() {
     let origin = Origin::start("o");
     let cfg = |port: u16| {
         format!(
-            "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    option forwardfor except 127.0.0.0/8
+            "{DEFAULTS}    option forwardfor except 127.0.0.0/8
     option originalto except 127.0.0.0/8
 frontend fe
     bind 127.0.0.1:{port}
@@ -452,19 +424,6 @@ listen stats
     if let Some((theirs, log)) = with_haproxy_27(cfg, drive) {
         assert_eq!(theirs, mine, "{log}");
     }
-}
-
-/// The origin that answered each of `n` requests for `path`, one connection each.
-pub(super) fn origins_in_turn(port: u16, path: &str, n: usize) -> String {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    let turns: Vec<String> = (0..n)
-        .map(|_| {
-            let answer = raw(port, request.as_bytes(), Duration::from_secs(3));
-            let origin = answer.lines().find_map(|l| l.strip_prefix("x-origin: "));
-            origin.unwrap_or("-").to_string()
-        })
-        .collect();
-    turns.join(" ")
 }
 
 /// `balance roundrobin` interleaves servers of unequal weights in HAProxy's order (weights
