@@ -1,8 +1,15 @@
 //! `hapee-lb check` and `hapee-lb -c` as a user runs them: real binary, real files, exit codes
 //! and output shapes of `haproxy -c`.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
+
+// Only folders here: its single-file guard goes unused.
+#[path = "check_cli/cfg_file.rs"]
+mod cfg_file;
+#[allow(dead_code)]
+#[path = "runtime/harness_scratch.rs"]
+mod scratch;
+use cfg_file::CfgFile;
 
 #[path = "check_cli/acl_words.rs"]
 mod acl_words;
@@ -39,12 +46,8 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
 }
 
-fn write_cfg(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write cfg");
-    path
+fn write_cfg(name: &str, text: &str) -> CfgFile {
+    CfgFile::write("hapee-cli", name, text)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -263,8 +266,7 @@ fn missing_file_is_reported_like_haproxy() {
 
 #[test]
 fn directory_loads_cfg_files_in_order() {
-    let dir = std::env::temp_dir().join(format!("hapee-cli-dir-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch::Scratch::dir(&format!("hapee-cli-dir-{}", std::process::id()));
     std::fs::write(dir.join("10-defaults.cfg"), "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n").unwrap();
     std::fs::write(dir.join("20-proxies.cfg"), "frontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9000\n").unwrap();
     std::fs::write(dir.join("30-ignored.txt"), "this is not a config\n").unwrap();

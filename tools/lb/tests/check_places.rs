@@ -2,15 +2,18 @@
 //! information that does not exist where a string is evaluated, side by side with Debian's
 //! `haproxy -c` when it is installed: the same verdict and the same first alert line.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn write_cfg(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-places-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write cfg");
-    path
+// Only folders here: its single-file guard goes unused.
+#[path = "check_cli/cfg_file.rs"]
+mod cfg_file;
+#[allow(dead_code)]
+#[path = "runtime/harness_scratch.rs"]
+mod scratch;
+use cfg_file::CfgFile;
+
+fn write_cfg(name: &str, text: &str) -> CfgFile {
+    CfgFile::write("hapee-places", name, text)
 }
 
 /// A configuration whose frontend holds `line`.

@@ -1,6 +1,14 @@
 //! `hapee-lb check` reports for CI and people: SARIF for code scanning, and a human output that
 //! groups a code seen many times (JSON and SARIF stay complete).
 
+// Only folders here: its single-file guard goes unused.
+#[path = "check_cli/cfg_file.rs"]
+mod cfg_file;
+#[allow(dead_code)]
+#[path = "runtime/harness_scratch.rs"]
+mod scratch;
+use cfg_file::CfgFile;
+use scratch::Scratch;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -12,9 +20,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 /// A configuration with `n` backends, each routed by an exact Host match (one L009 each).
-fn many_warnings(n: usize) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-reports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn many_warnings(n: usize) -> CfgFile {
     let mut text = String::from("global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n");
     for i in 0..n {
         text.push_str(&format!(
@@ -28,9 +34,7 @@ fn many_warnings(n: usize) -> PathBuf {
             9000 + i
         ));
     }
-    let path = dir.join(format!("many-{n}.cfg"));
-    std::fs::write(&path, text).unwrap();
-    path
+    CfgFile::write("hapee-reports", &format!("many-{n}.cfg"), &text)
 }
 
 #[test]
@@ -84,9 +88,11 @@ fn sarif_output_is_complete_with_rules_locations_and_fixes() {
     assert_eq!(rule["id"], "L009");
     assert_eq!(rule["name"], "host-with-port");
     // An error with a fix carries it as a SARIF fix.
-    let dir = std::env::temp_dir().join(format!("hapee-reports-{}", std::process::id()));
-    let bad = dir.join("bad.cfg");
-    std::fs::write(&bad, "defaults\n    timeout cliet 5s\n").unwrap();
+    let bad = CfgFile::write(
+        "hapee-reports",
+        "bad.cfg",
+        "defaults\n    timeout cliet 5s\n",
+    );
     let out = run(&["check", "--format", "sarif", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -112,8 +118,7 @@ fn pre_commit_hooks_run_check_and_fmt() {
     let hooks = hook_entries(&hooks);
     let ids: Vec<&str> = hooks.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, ["hapee-check", "hapee-fmt"]);
-    let dir = std::env::temp_dir().join(format!("hapee-hooks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-hooks-{}", std::process::id()));
     let good = dir.join("haproxy-good.cfg");
     std::fs::write(
         &good,

@@ -2,6 +2,11 @@
 //! folder itself, a file's folder), then in its parents up to the repository root, else in the
 //! working directory. The language server finds it the same way (lsp/tests/workspace.rs).
 
+// Only folders here: its single-file guard goes unused.
+#[allow(dead_code)]
+#[path = "runtime/harness_scratch.rs"]
+mod scratch;
+use scratch::Scratch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,9 +27,8 @@ backend b
 
 /// `outer/repo/conf/haproxy.d/10-site.cfg`, with `repo` a repository (`.git`), and an empty
 /// working directory outside all of it.
-fn tree(name: &str) -> (PathBuf, PathBuf) {
-    let top = std::env::temp_dir().join(format!("hapee-settings-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&top);
+fn tree(name: &str) -> (Scratch, PathBuf) {
+    let top = Scratch::dir(&format!("hapee-settings-{name}-{}", std::process::id()));
     let conf = top.join("outer/repo/conf/haproxy.d");
     std::fs::create_dir_all(&conf).unwrap();
     std::fs::create_dir_all(top.join("outer/repo/.git")).unwrap();
@@ -101,7 +105,6 @@ fn settings_are_found_from_the_configuration_folder_up_to_the_repository_root() 
         (0, false),
         "the working directory's"
     );
-    let _ = std::fs::remove_dir_all(&top);
 }
 
 /// A code that names no rule, in an allow comment or in `.hapee.toml`, is L023 at its own
@@ -109,7 +112,7 @@ fn settings_are_found_from_the_configuration_folder_up_to_the_repository_root() 
 /// lints) says nothing of it, and `.hapee.toml` can allow L023 itself.
 #[test]
 fn settings_naming_no_rule_are_reported_where_they_are_written() {
-    let (top, conf) = tree("unknown");
+    let (_top, conf) = tree("unknown");
     let file = conf.join("10-site.cfg");
     std::fs::write(
         &file,
@@ -185,5 +188,4 @@ fn settings_naming_no_rule_are_reported_where_they_are_written() {
     .unwrap();
     let (_, json) = run(&["check", "--format", "json", "-f"]);
     assert!(!json.contains("L023"), "{json}");
-    let _ = std::fs::remove_dir_all(&top);
 }

@@ -1,14 +1,12 @@
 //! What `check` finds beyond the text, as HAProxy's `-c` does: TLS cipher lists, the open-file limit, the
 //! chroot, variable names.
 
+use super::scratch::Scratch;
 use super::*;
 
 #[test]
 fn cipher_lists_openssl_rejects_fail_as_haproxy_c_says() {
-    let dir = write_cfg("ciphers-cert.pem", "")
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let dir = Scratch::dir(&format!("hapee-cli-{}-ciphers", std::process::id()));
     let (key, crt) = (dir.join("ciphers-key.pem"), dir.join("ciphers-crt.pem"));
     let made = Command::new("openssl")
         .args([
@@ -292,10 +290,7 @@ fn unresolvable_server_names_end_the_check_as_haproxy_ends_it() {
 /// `crt-list` load no certificate: the bind has none once HAProxy has read it.
 #[test]
 fn certificate_words_that_load_nothing_leave_the_bind_without_a_certificate() {
-    let base = write_cfg("certless.cfg", "")
-        .parent()
-        .unwrap()
-        .join("certless");
+    let base = Scratch::dir(&format!("hapee-cli-{}-certless", std::process::id()));
     std::fs::create_dir_all(base.join("empty")).unwrap();
     std::fs::create_dir_all(base.join("keys")).unwrap();
     std::fs::write(base.join("keys/site.key"), "").unwrap();

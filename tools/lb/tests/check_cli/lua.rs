@@ -4,7 +4,14 @@ use super::*;
 
 #[test]
 fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
-    let lua = |name: &str, text: &str| write_cfg(name, text).display().to_string();
+    // The scripts stay until the test is done with them.
+    let scripts = std::cell::RefCell::new(Vec::new());
+    let lua = |name: &str, text: &str| {
+        let script = write_cfg(name, text);
+        let path = script.display().to_string();
+        scripts.borrow_mut().push(script);
+        path
+    };
     let good = lua(
         "ok.lua",
         "local args = table.pack(...)\nassert(args[1] == 'a1')\ncore.register_action('hello', {'http-req'}, function(txn) end)\n",

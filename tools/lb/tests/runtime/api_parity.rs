@@ -7,12 +7,12 @@
 
 use crate::api::ask;
 use crate::harness::*;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// One proxy's side of a comparison: its directory (sockets, map and ACL files) and ports.
 struct Side {
-    dir: PathBuf,
+    /// Its map and ACL files' folder, dropped after the proxy that reads them.
+    dir: Scratch,
     port: u16,
 }
 
@@ -87,11 +87,10 @@ fn both_27<T>(name: &str, drive: impl Fn(&Side) -> T) -> (T, Option<T>) {
     let origin = Origin::start("s2");
     let side = |who: &str| {
         let port = free_ports(3);
-        let dir = std::env::temp_dir().join(format!(
+        let dir = Scratch::dir(&format!(
             "hapee-apip-{name}-{who}-{}-{port}",
             std::process::id()
         ));
-        std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("hosts.map"), "/m/a alpha\n/m/b beta\n").unwrap();
         std::fs::write(dir.join("blocked.acl"), "10.99.0.0/16\n").unwrap();
         Side { dir, port }

@@ -4,6 +4,7 @@
 //! known traffic (lower bounds only: the values depend on timing).
 
 use crate::api::{stat_row, Fixture};
+use crate::harness::Scratch;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
@@ -177,8 +178,7 @@ fn logs_go_through_log_forward_into_a_ring_and_on_to_a_tcp_server() {
     let out_port = out.local_addr().unwrap().port();
     let origin = crate::harness::Origin::start("a");
     let port = crate::harness::free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-rings-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-rings-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let config = format!(
         "global
@@ -351,10 +351,12 @@ ring counted
 
 #[test]
 fn a_frontend_logs_into_a_ring_that_show_events_reads() {
-    let sock = |port: u16| {
-        std::env::temp_dir().join(format!("hapee-ring-{}-{port}.sock", std::process::id()))
-    };
+    let sock_name = |port: u16| format!("hapee-ring-{}-{port}.sock", std::process::id());
+    let sock = |port: u16| std::env::temp_dir().join(sock_name(port));
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let cfg = |port: u16| {
+        sockets.borrow_mut().push(Scratch::file(&sock_name(port)));
         format!(
             "global
     stats socket {} level admin

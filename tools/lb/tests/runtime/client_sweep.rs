@@ -171,7 +171,7 @@ fn an_http2_upload_expecting_100_continue_gets_it() {
     }
     let o = Origin::start("o");
     let body = "x".repeat(200_000);
-    let file = std::env::temp_dir().join(format!("hapee-sweep-up-{}", std::process::id()));
+    let file = Scratch::file(&format!("hapee-sweep-up-{}", std::process::id()));
     std::fs::write(&file, &body).unwrap();
     let data = format!("@{}", file.display());
     let upload = |port: u16| {

@@ -79,8 +79,7 @@ fn zlib_info(sock: &Path) -> (u64, u64) {
 fn maxzlibmem_caps_the_running_compressors_and_show_info_counts_them() {
     let origin = Scripted::start();
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-zlib-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-zlib-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let global = format!(
         "    maxzlibmem 1\n    stats socket {} level admin\n",
@@ -180,8 +179,7 @@ fn zlib_window_and_memory_level_reach_the_compressor() {
     );
     // And the memory counted for one compressor: 2^(9+2) + 2^(1+9) bytes.
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-zlib-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-zlib-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let global = format!(
         "    tune.zlib.memlevel 1\n    tune.zlib.windowsize 9\n    stats socket {} level admin\n",
@@ -201,8 +199,7 @@ fn zlib_window_and_memory_level_reach_the_compressor() {
 /// resumes. Compared with haproxy, which measures its threads' idle time the same way.
 #[test]
 fn above_maxcompcpuusage_new_responses_go_out_uncompressed() {
-    let dir = std::env::temp_dir().join(format!("hapee-cpu-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-cpu-{}", std::process::id()));
     let script = dir.join("burn.lua");
     std::fs::write(
         &script,

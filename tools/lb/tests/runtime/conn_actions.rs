@@ -156,14 +156,14 @@ listen tcp
     drop(proxy);
 }
 
-/// Fresh map and ACL files for one side.
-fn pattern_files() -> (String, String) {
-    let dir = std::env::temp_dir().join(format!(
+/// Fresh map and ACL files for one side, and their folder's guard (the side's fixture, so
+/// dropped after its proxy).
+fn pattern_files() -> (String, String, Scratch) {
+    let dir = Scratch::dir(&format!(
         "hapee-patedit-{}-{}",
         std::process::id(),
         free_port()
     ));
-    std::fs::create_dir_all(&dir).unwrap();
     let map = dir.join("m.map");
     let acl = dir.join("a.acl");
     std::fs::write(&map, "k1 v1\n").unwrap();
@@ -171,12 +171,13 @@ fn pattern_files() -> (String, String) {
     (
         map.to_string_lossy().into_owned(),
         acl.to_string_lossy().into_owned(),
+        dir,
     )
 }
 
 #[test]
 fn pattern_edits_change_what_maps_and_acls_read() {
-    let cfg = |port: u16, (map, acl): &(String, String)| {
+    let cfg = |port: u16, (map, acl, _): &(String, String, Scratch)| {
         format!(
             "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
@@ -408,7 +409,7 @@ fn grpc_and_protobuf_fields_of_a_body() {
     // are text too (`req.body` is a string sample in hapee).
     const BODY: &[u8] =
         b"\x00\x00\x00\x00\x0f\x0a\x02hi\x12\x04\x08\x05\x18\x64\x25\x07\x00\x00\x00";
-    let file = std::env::temp_dir().join(format!("hapee-grpc-{}", std::process::id()));
+    let file = Scratch::file(&format!("hapee-grpc-{}", std::process::id()));
     std::fs::write(&file, BODY).unwrap();
     let cfg = |port: u16| {
         format!(

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 #[test]
 fn a_connect_answered_locally_with_2xx_is_written_whole_then_closed_as_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-connect-local-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-connect-local-{}", std::process::id()));
     let script = dir.join("svc.lua");
     std::fs::write(
         &script,
@@ -51,7 +50,6 @@ end)
             .collect()
     };
     let (ours, theirs) = both(cfg, drive);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         ours[0],
         "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nhello"

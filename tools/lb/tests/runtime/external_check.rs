@@ -1,7 +1,7 @@
 //! `option external-check`: a shell script as the health check, given HAProxy's arguments
 //! and environment; its exit status decides, and one that runs too long is killed.
 
-use super::harness::{free_port, Haproxy, Proxy};
+use super::harness::{free_port, Haproxy, Proxy, Scratch};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -19,10 +19,9 @@ mv \"$dir/seen.$$\" \"$dir/seen\"
 exit 0
 ";
 
-fn setup(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-extchk-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+/// A folder with the check script; bound before the proxy that runs it, so dropped after.
+fn setup(name: &str) -> Scratch {
+    let dir = Scratch::dir(&format!("hapee-extchk-{name}-{}", std::process::id()));
     let script = dir.join("check.sh");
     std::fs::write(&script, SCRIPT).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -149,7 +148,6 @@ fn a_missing_command_alerts_and_fails_with_code_255() {
             .lines()
             .find(|l| l.contains("Failed to exec"))
             .map(|l| l.split_once(") : ").map_or(l, |(_, t)| t).to_string());
-        let _ = std::fs::remove_dir_all(&dir);
         alert
     };
     let ours = run(&|cfg, port| {

@@ -5,25 +5,16 @@
 use crate::api::ask;
 use crate::harness::*;
 
-struct Dir(std::path::PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn fresh_dir() -> Dir {
-    let dir = std::env::temp_dir().join(format!(
+/// The folder of one side's stats socket, held as its fixture (so dropped after its proxy).
+fn fresh_dir() -> Scratch {
+    Scratch::dir(&format!(
         "hapee-fullconn-{}-{}",
         std::process::id(),
         free_port()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    Dir(dir)
+    ))
 }
 
-fn config(port: u16, dir: &Dir) -> String {
+fn config(port: u16, dir: &Scratch) -> String {
     format!(
         "global
     maxconn 100
@@ -56,15 +47,15 @@ backend set
 backend unreached
     server s 127.0.0.1:1
 ",
-        dir.0.display(),
+        dir.display(),
         port + 1,
         port + 2
     )
 }
 
 /// `pxname slim` of each BACKEND row of `show stat`.
-fn backend_limits(dir: &Dir) -> Vec<String> {
-    ask(&dir.0.join("admin.sock"), "show stat\n")
+fn backend_limits(dir: &Scratch) -> Vec<String> {
+    ask(&dir.join("admin.sock"), "show stat\n")
         .lines()
         .filter(|l| l.split(',').nth(1) == Some("BACKEND"))
         .map(|l| {

@@ -233,12 +233,13 @@ fn unix_bind_sets_the_prefix_mode_and_group_of_unix_binds() {
         .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
     // Only root may give the socket to another group.
     let group = if root { " gid 65534" } else { "" };
-    let dir =
-        |port: u16| std::env::temp_dir().join(format!("hapee-ub-{}-{port}", std::process::id()));
+    let dir_name = |port: u16| format!("hapee-ub-{}-{port}", std::process::id());
+    let dir = |port: u16| std::env::temp_dir().join(dir_name(port));
+    // Each side's folder, removed once the comparison is over.
+    let dirs = std::cell::RefCell::new(Vec::new());
     let cfg = |port: u16| {
-        let dir = dir(port);
-        std::fs::create_dir_all(&dir).unwrap();
-        format!(
+        let dir = Scratch::dir(&dir_name(port));
+        let config = format!(
             "global
     unix-bind prefix {}/ mode 640{group}
 defaults
@@ -253,7 +254,9 @@ frontend unix
     http-request return status 200 content-type text/plain string over-unix
 ",
             dir.display()
-        )
+        );
+        dirs.borrow_mut().push(dir);
+        config
     };
     let (mine, theirs) = both(cfg, |port| {
         let dir = dir(port);
@@ -319,8 +322,7 @@ fn names_in(head: &str, wanted: &[&str]) -> Vec<String> {
 
 #[test]
 fn h1_case_adjust_spells_names_for_bogus_clients_and_servers() {
-    let dir = std::env::temp_dir().join(format!("hapee-case-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-case-{}", std::process::id()));
     let file = dir.join("case.txt");
     std::fs::write(&file, "# spellings\nx-api-key X-API-Key\n  etag\tETag \n").unwrap();
     let cfg = |port: u16, origin: &(std::net::SocketAddr, std::sync::mpsc::Receiver<String>)| {
@@ -378,7 +380,6 @@ backend bogus
     if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -504,8 +505,11 @@ fn open_file_limits(pid: u32) -> (String, String) {
 
 /// What a proxy that cannot start on `cfg` says, without its process id.
 fn start_refusal(program: &str, args: &[&str], cfg: &str) -> (bool, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("hapee-limits-{}-{program}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // The program's own name: a path would make nested folders.
+    let name = std::path::Path::new(program)
+        .file_name()
+        .map_or(program.into(), |n| n.to_string_lossy());
+    let dir = Scratch::dir(&format!("hapee-limits-{}-{name}", std::process::id()));
     let file = dir.join("h.cfg");
     std::fs::write(&file, cfg).unwrap();
     let out = Command::new("timeout")

@@ -30,7 +30,7 @@ backend app
     );
     let _p = Proxy::start(&cfg, h2c);
     let body: String = (0..20_000).map(|i| format!("line {i:05}\n")).collect();
-    let file = std::env::temp_dir().join(format!("hapee-h2-body-{h2c}"));
+    let file = Scratch::file(&format!("hapee-h2-body-{h2c}"));
     std::fs::write(&file, &body).unwrap();
     let (out, err) = curl_tls(&[
         "--http2-prior-knowledge",

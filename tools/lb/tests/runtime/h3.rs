@@ -1,7 +1,7 @@
 //! HTTP/3 over QUIC (`bind quic4@…`): a Rust client (quinn + h3), aioquic's HTTP/3 stack and
 //! ngtcp2's example client against a real proxy process and real origins.
 
-use crate::harness::{curl, free_port, Origin, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, Origin, Proxy, Scratch, DEFAULTS};
 use bytes::{Buf, Bytes};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -524,7 +524,7 @@ fn h3_transfer_completes_under_netem_loss_in_a_namespace() {
         eprintln!("SKIP: aioquic is not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hapee-h3-netem-{}", std::process::id()));
+    let dir = Scratch::dir(&format!("hapee-h3-netem-{}", std::process::id()));
     let (pem, _) = certificate(&dir);
     let config = format!(
         "global\n    nbthread 2\n{DEFAULTS}\nfrontend fe\n    bind 127.0.0.1:8080\n    bind quic4@127.0.0.1:8443 ssl crt {}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:8081\n",
@@ -621,8 +621,7 @@ fn h3_handshakes_past_the_retry_threshold_all_complete() {
 #[test]
 fn h3_listeners_serve_a_certificate_committed_at_run_time() {
     let origin = Origin::start("o1");
-    let dir = std::env::temp_dir().join(format!("hapee-h3-commit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-h3-commit-{}", std::process::id()));
     let sock = dir.join("admin.sock");
     let s = start(
         &origin,
@@ -668,7 +667,6 @@ fn h3_listeners_serve_a_certificate_committed_at_run_time() {
     assert!(answer.contains("Success!"), "{answer}");
     assert_eq!(handshake(renewed.der()), 200, "{}", s.proxy.stderr());
     assert_eq!(handshake(&s.cert), 0, "the old certificate is still served");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A request stream that ends inside a DATA frame (fewer bytes than the frame declared, the

@@ -4,7 +4,7 @@
 //! served once.
 
 use crate::h3::{certificate, client_endpoint, fetch, h3_over, wait_lines};
-use crate::harness::{free_port, Origin, Proxy, DEFAULTS};
+use crate::harness::{free_port, Origin, Proxy, Scratch, DEFAULTS};
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -44,7 +44,7 @@ fn current_thread() -> tokio::runtime::Runtime {
 fn quic6_binds_serve_on_the_ipv6_loopback() {
     let origin = Origin::start("o6");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-h3v6-{}-{port}", std::process::id()));
+    let dir = Scratch::dir(&format!("hapee-h3v6-{}-{port}", std::process::id()));
     let (_, cert) = certificate(&dir);
     let p = proxy(&dir, port, &format!("quic6@[::1]:{port}"), "", &origin);
     current_thread().block_on(async {
@@ -106,7 +106,7 @@ async fn first_visit(endpoint: &quinn::Endpoint, to: SocketAddr, port: u16) {
 fn zero_rtt_needs_allow_0rtt_and_rejected_early_requests_are_sent_again() {
     let origin = Origin::start("o1");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-h3rtt-{}-{port}", std::process::id()));
+    let dir = Scratch::dir(&format!("hapee-h3rtt-{}-{port}", std::process::id()));
     let (_, cert) = certificate(&dir);
     let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let quic = format!("quic4@127.0.0.1:{port}");

@@ -29,10 +29,9 @@ backend b
     )
 }
 
-fn temp(name: &str, port: u16) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-{name}-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// The test's folder for its sockets, made before the proxies that use it (so dropped after).
+fn temp(name: &str, port: u16) -> Scratch {
+    Scratch::dir(&format!("hapee-{name}-{}-{port}", std::process::id()))
 }
 
 #[test]

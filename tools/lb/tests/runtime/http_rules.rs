@@ -46,8 +46,7 @@ fn routing_rules_and_rewrites() {
     let app = Origin::start("app");
     let api = Origin::start("api");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-err-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-err-{port}"));
     std::fs::write(
         dir.join("503.http"),
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n\r\nsorry :(\n",

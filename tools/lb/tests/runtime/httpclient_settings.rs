@@ -68,8 +68,7 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
     if !have_tool("dnsmasq", "--version") {
         return;
     }
-    let files = std::env::temp_dir().join(format!("hapee-httpclient-{}", std::process::id()));
-    std::fs::create_dir_all(&files).unwrap();
+    let files = Scratch::dir(&format!("hapee-httpclient-{}", std::process::id()));
     let ca = Ca::new("Hapee Client CA");
     let (cert, key) = ca.issue(&["both.hapee.test"], false, false);
     std::fs::write(files.join("server.pem"), cert + &key).unwrap();
@@ -121,8 +120,7 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
 #[test]
 fn a_resolvers_section_httpclient_names_must_exist() {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-httpclient-id-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-httpclient-id-{}", std::process::id()));
     let cfg = dir.join("h.cfg");
     std::fs::write(
         &cfg,

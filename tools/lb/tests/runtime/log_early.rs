@@ -8,11 +8,12 @@
 use crate::harness::*;
 use std::io::Write;
 
+fn socket_name(port: u16) -> String {
+    format!("hapee-log-early-{}-{port}.sock", std::process::id())
+}
+
 fn socket(port: u16) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "hapee-log-early-{}-{port}.sock",
-        std::process::id()
-    ))
+    std::env::temp_dir().join(socket_name(port))
 }
 
 fn config(port: u16, origin: std::net::SocketAddr) -> String {
@@ -92,6 +93,8 @@ fn a_line_is_written_as_soon_as_its_fields_are_known() {
         5,
         |port| config(port, o.addr),
         |port, side| {
+            // The proxy's socket, removed once this side is read (kept if the test fails).
+            let _socket = Scratch::file(&socket_name(port));
             // Request fields only, a server's answer: at the request and at the response.
             assert_eq!(get(port, "/a"), "HTTP/1.1 200 OK");
             side.selected(ours, 2);

@@ -10,6 +10,7 @@
 
 use crate::harness::*;
 use crate::queues::queue_of;
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -56,7 +57,10 @@ fn holding_server(http: bool) -> Server {
     (addr, arrivals)
 }
 
-fn config(port: u16, server: SocketAddr, mode: &str) -> String {
+/// The configuration of the proxy on `port`; the guard of its socket's folder joins `dirs`,
+/// which the test keeps until both sides are done.
+fn config(port: u16, server: SocketAddr, mode: &str, dirs: &RefCell<Vec<Scratch>>) -> String {
+    dirs.borrow_mut().push(Scratch::dir(&socket_dir_name(port)));
     let sock = socket_path(port);
     format!(
         "global
@@ -81,11 +85,16 @@ backend app
     )
 }
 
+/// The folder of the stats socket of the proxy on `port`, under the temp folder.
+fn socket_dir_name(port: u16) -> String {
+    format!("hapee-logconns-{}-{port}", std::process::id())
+}
+
 /// Where the proxy on `port` has its stats socket.
 fn socket_path(port: u16) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-logconns-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("admin.sock")
+    std::env::temp_dir()
+        .join(socket_dir_name(port))
+        .join("admin.sock")
 }
 
 /// The `%ac/%fc/%bc/%sc/%rc %sq/%bq` fields of the lines of frontend `fe`, in order.
@@ -167,10 +176,11 @@ fn drive_queued(port: u16, side: &Side, server: &Server, http: bool) -> Vec<Stri
 
 #[test]
 fn httplog_counters_are_read_when_the_line_is_written() {
+    let dirs = RefCell::new(Vec::new());
     let (mine, theirs) = both_sides(
         1,
         || holding_server(true),
-        |port, s| config(port, s.0, "http"),
+        |port, s| config(port, s.0, "http", &dirs),
         |port, s, side| drive_queued(port, side, s, true),
     );
     // The first line counts the three requests still waiting on the backend, none on the
@@ -191,10 +201,11 @@ fn httplog_counters_are_read_when_the_line_is_written() {
 
 #[test]
 fn tcplog_counters_are_read_when_the_line_is_written() {
+    let dirs = RefCell::new(Vec::new());
     let (mine, theirs) = both_sides(
         1,
         || holding_server(false),
-        |port, s| config(port, s.0, "tcp"),
+        |port, s| config(port, s.0, "tcp", &dirs),
         |port, s, side| drive_queued(port, side, s, false),
     );
     // Each client closed before the next was let through: one connection fewer each time.

@@ -326,12 +326,8 @@ backend dead
 #[test]
 fn refused_connections_are_retried_after_the_turnaround() {
     let port_of_server = free_port();
-    let stats = |port: u16| {
-        std::env::temp_dir().join(format!(
-            "hapee-turnaround-{}-{port}.sock",
-            std::process::id()
-        ))
-    };
+    let stats_name = |port: u16| format!("hapee-turnaround-{}-{port}.sock", std::process::id());
+    let stats = |port: u16| std::env::temp_dir().join(stats_name(port));
     let config = |port: u16| {
         format!(
             "global
@@ -355,6 +351,8 @@ backend app
         )
     };
     let drive = |port: u16| {
+        // The proxy's socket, removed once this side is read (kept if the test fails).
+        let _socket = Scratch::file(&stats_name(port));
         // The server's connection attempts, counted as they begin (`connect` in `show stat`).
         let sock = stats(port);
         let attempts = move || {

@@ -25,7 +25,7 @@ fn field<'a>(info: &'a str, name: &str) -> &'a str {
 fn quic_connections_count_open_and_accepted_as_haproxy_counts_them() {
     let origin = Origin::start("o");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-quic-counts-{}-{port}", std::process::id()));
+    let dir = Scratch::dir(&format!("hapee-quic-counts-{}-{port}", std::process::id()));
     let (pem, cert) = certificate(&dir);
     let sock = dir.join("api.sock");
     let defaults = logged_defaults_with(&format!(

@@ -8,11 +8,12 @@
 use crate::harness::*;
 use std::io::{Read, Write};
 
+fn socket_name(port: u16) -> String {
+    format!("hapee-rt-numbers-{}-{port}.sock", std::process::id())
+}
+
 fn socket(port: u16) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "hapee-rt-numbers-{}-{port}.sock",
-        std::process::id()
-    ))
+    std::env::temp_dir().join(socket_name(port))
 }
 
 /// `fe` logs `%rt` with a unique id made of it, `tcp` is a TCP frontend, `quiet` logs
@@ -82,9 +83,14 @@ fn numbered(log: &str) -> Vec<String> {
 #[test]
 fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
     let o = Origin::start("o");
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let (mine, theirs) = both_reading(
         4,
-        |port| config(port, o.addr),
+        |port| {
+            sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
+            config(port, o.addr)
+        },
         |port, side| {
             // Two requests kept alive on one connection: 0 and 1.
             let url = |p: &str| format!("http://127.0.0.1:{port}{p}");

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 #[test]
 fn a_log_path_that_is_no_socket_fails_each_message_and_says_so_once() {
-    let folder = std::env::temp_dir().join(format!("hapee-log-folder-{}", std::process::id()));
-    std::fs::create_dir_all(&folder).unwrap();
+    let folder = Scratch::dir(&format!("hapee-log-folder-{}", std::process::id()));
     let cfg = |port: u16| {
         format!(
             "global

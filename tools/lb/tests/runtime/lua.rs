@@ -2,7 +2,7 @@
 //! (`testdata/lua/basics.lua`) and HAProxy's reg-test scripts, through real sockets, side by
 //! side with Debian's haproxy (Lua 5.3) where it runs them too.
 
-use super::harness::{curl, free_port, wait_until, with_haproxy, Proxy, DEFAULTS};
+use super::harness::{curl, free_port, wait_until, with_haproxy, Proxy, Scratch, DEFAULTS};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -720,8 +720,7 @@ fn a_service_sending_a_large_body_waits_for_the_client_to_read() {
 /// the table as `self`), and fields a script adds readable for the rest of the call.
 #[test]
 fn the_txn_object_is_a_table_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-txn-shape-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-txn-shape-{}", std::process::id()));
     let file = dir.join("shape.lua");
     std::fs::write(
         &file,

@@ -3,7 +3,8 @@
 //! client's data (`testdata/lua/channel.lua`), through real sockets, side by side with
 //! Debian's haproxy on the same configuration.
 
-use super::harness::{free_port, with_haproxy, with_haproxy_until, Proxy};
+use super::harness::{free_port, with_haproxy, with_haproxy_until, Proxy, Scratch};
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::PathBuf;
@@ -148,22 +149,28 @@ end)
 "#;
 
 /// A TCP frontend on `ports[0]` to a server that holds its connections open, and an HTTP
-/// frontend on `ports[1]` whose Lua service shuts the server's sessions.
-fn shut_config(ports: &[u16], server: std::net::SocketAddr) -> String {
-    let dir = std::env::temp_dir().join(format!(
+/// frontend on `ports[1]` whose Lua service shuts the server's sessions. The guard of the
+/// script's folder joins `dirs`, which the test keeps until its proxies are done.
+fn shut_config(
+    ports: &[u16],
+    server: std::net::SocketAddr,
+    dirs: &RefCell<Vec<Scratch>>,
+) -> String {
+    let dir = Scratch::dir(&format!(
         "hapee-lua-shut-{}-{}",
         std::process::id(),
         ports[0]
     ));
-    std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("shut.lua");
     std::fs::write(&file, SHUT_SCRIPT).unwrap();
-    format!(
+    let config = format!(
         "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\nfrontend tcpfe\n    bind 127.0.0.1:{}\n    log stdout format raw local0\n    option tcplog\n    default_backend be\nbackend be\n    server s1 {server}\nfrontend admin\n    mode http\n    bind 127.0.0.1:{}\n    http-request use-service lua.shut\n",
         file.display(),
         ports[0],
         ports[1]
-    )
+    );
+    dirs.borrow_mut().push(dir);
+    config
 }
 
 /// Opens a tunnel through `ports[0]`, has the script shut the server's sessions, and answers
@@ -186,7 +193,8 @@ fn shut_tunnel(ports: &[u16]) -> (u64, String) {
 fn server_shut_sess_ends_the_servers_sessions() {
     let server = super::harness::raw_server(b"hi\n", Duration::ZERO, Duration::from_secs(20));
     let ours_ports = vec![free_port(), free_port()];
-    let proxy = Proxy::start(&shut_config(&ours_ports, server), ours_ports[0]);
+    let dirs = RefCell::new(Vec::new());
+    let proxy = Proxy::start(&shut_config(&ours_ports, server, &dirs), ours_ports[0]);
     let (lived, said) = shut_tunnel(&ours_ports);
     assert_eq!(said, "shut\n", "{}", proxy.stderr());
     // Ended at once, not when the server lets go (20 s) or the timeouts pass (30 s).
@@ -195,7 +203,13 @@ fn server_shut_sess_ends_the_servers_sessions() {
         "the tunnel lived {lived} tenths of a second after shut_sess"
     );
     let theirs_ports = std::cell::OnceCell::new();
-    let cfg = |p| shut_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
+    let cfg = |p| {
+        shut_config(
+            theirs_ports.get_or_init(|| vec![p, free_port()]),
+            server,
+            &dirs,
+        )
+    };
     let drive = |p| shut_tunnel(theirs_ports.get_or_init(|| vec![p, free_port()]));
     // Logged as killed (`K`), with HAProxy's state for a tunnel (`-`).
     let logged = proxy.stdout_when(|l| l.contains(" fe be/s1 ") || l.contains(" tcpfe be/s1 "));
@@ -217,8 +231,12 @@ fn server_shut_sess_ends_the_servers_sessions() {
 
 /// An HTTP frontend on `ports[0]` to a server that never answers, and the admin frontend on
 /// `ports[1]` whose Lua service shuts the server's sessions.
-fn shut_http_config(ports: &[u16], server: std::net::SocketAddr) -> String {
-    shut_config(ports, server)
+fn shut_http_config(
+    ports: &[u16],
+    server: std::net::SocketAddr,
+    dirs: &RefCell<Vec<Scratch>>,
+) -> String {
+    shut_config(ports, server, dirs)
         .replace("    mode tcp\n", "    mode http\n")
         .replace("option tcplog", "option httplog")
         .replace("frontend tcpfe", "frontend fe")
@@ -252,7 +270,8 @@ fn shut_waiting_request(ports: &[u16]) -> (String, usize, bool) {
 fn shut_sess_answers_a_request_waiting_for_the_server_with_a_logged_502() {
     let server = super::harness::raw_server(b"", Duration::from_secs(20), Duration::ZERO);
     let ours_ports = vec![free_port(), free_port()];
-    let proxy = Proxy::start(&shut_http_config(&ours_ports, server), ours_ports[0]);
+    let dirs = RefCell::new(Vec::new());
+    let proxy = Proxy::start(&shut_http_config(&ours_ports, server, &dirs), ours_ports[0]);
     let (status, body, idle_open) = shut_waiting_request(&ours_ports);
     assert_eq!(status, "HTTP/1.1 502 Bad Gateway", "{}", proxy.stderr());
     // HAProxy spares a connection with no request under way (it has no stream to kill).
@@ -262,7 +281,13 @@ fn shut_sess_answers_a_request_waiting_for_the_server_with_a_logged_502() {
     assert!(logged.contains(" 502 209 - - KH-- "), "{logged}");
     assert!(logged.contains("\"GET /wait HTTP/1.1\""), "{logged}");
     let theirs_ports = std::cell::OnceCell::new();
-    let cfg = |p| shut_http_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
+    let cfg = |p| {
+        shut_http_config(
+            theirs_ports.get_or_init(|| vec![p, free_port()]),
+            server,
+            &dirs,
+        )
+    };
     let drive = |p| shut_waiting_request(theirs_ports.get_or_init(|| vec![p, free_port()]));
     let killed = |l: &str| l.contains(" 502 209 - - KH-- ");
     if let Some(((their_status, their_body, their_idle), log)) =
@@ -283,8 +308,7 @@ fn shut_sess_answers_a_request_waiting_for_the_server_with_a_logged_502() {
 #[test]
 fn a_sleeping_content_action_reads_what_came_meanwhile_as_in_haproxy() {
     use super::harness::{both_reading, Side};
-    let dir = std::env::temp_dir().join(format!("hapee-lua-feed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-feed-{}", std::process::id()));
     let file = dir.join("feed.lua");
     std::fs::write(
         &file,
@@ -351,5 +375,4 @@ end)
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine, "Debian's haproxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -31,8 +31,7 @@ end)
 
 #[test]
 fn lua_httpclient_answers_503_after_retrying_a_refused_connection_as_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-hc503-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-hc503-{}", std::process::id()));
     let file = script(&dir, closed_port());
     let cfg = |port: u16| {
         format!(
@@ -52,7 +51,6 @@ fn lua_httpclient_answers_503_after_retrying_a_refused_connection_as_haproxy() {
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine, "Debian's haproxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 const LAST_CALL: &str = r#"
@@ -111,8 +109,7 @@ fn last_call_config(script: &std::path::Path, port: u16) -> String {
 
 #[test]
 fn lua_content_action_at_its_last_call_behaves_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-last-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-last-{}", std::process::id()));
     let script = dir.join("last.lua");
     std::fs::write(&script, LAST_CALL).unwrap();
     let drive = |port: u16, side: &Side| {
@@ -145,15 +142,13 @@ fn lua_content_action_at_its_last_call_behaves_as_in_haproxy() {
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine, "Debian's haproxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The same last call in an HTTP proxy's `tcp-request content` rules: the request is whole,
 /// so only the inspection delay lets a script wait (none: its first sleep is abandoned).
 #[test]
 fn lua_content_action_of_an_http_proxy_at_its_last_call_behaves_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-last-http-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-last-http-{}", std::process::id()));
     let script = dir.join("last.lua");
     std::fs::write(&script, LAST_CALL).unwrap();
     let cases = [("-", 10), ("1s", 10), ("200ms", 2000)];
@@ -189,7 +184,6 @@ fn lua_content_action_of_an_http_proxy_at_its_last_call_behaves_as_in_haproxy() 
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine, "Debian's haproxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Whose delay an HTTP proxy's content actions get, and from when: a backend's own rules get
@@ -199,8 +193,7 @@ fn lua_content_action_of_an_http_proxy_at_its_last_call_behaves_as_in_haproxy() 
 /// for the stream's rules.
 #[test]
 fn lua_content_actions_of_an_http_backend_get_its_delay_once_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-delay-be-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-delay-be-{}", std::process::id()));
     let script = dir.join("last.lua");
     std::fs::write(&script, LAST_CALL).unwrap();
     let answer = "    tcp-request content set-var(txn.t) str(next)\n    http-request return status 200 content-type text/plain lf-string \"%[var(txn.s)] %[var(txn.t)]\"\n";
@@ -233,5 +226,4 @@ fn lua_content_actions_of_an_http_backend_get_its_delay_once_as_in_haproxy() {
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine, "Debian's haproxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,7 @@
 //! offered once, as the end of the message (HAProxy has the whole message in its buffer), not
 //! as data and then an empty end.
 
-use super::harness::{both_sides, curl, raw_server, DEFAULTS};
+use super::harness::{both_sides, curl, raw_server, Scratch, DEFAULTS};
 use std::time::Duration;
 
 const SCRIPT: &str = r#"
@@ -30,8 +30,7 @@ core.register_filter("eom", Eom, function(class, args) return class end)
 
 #[test]
 fn a_body_that_came_with_its_head_is_offered_once_as_the_end_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-eom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-eom-{}", std::process::id()));
     let script = dir.join("eom.lua");
     std::fs::write(&script, SCRIPT).unwrap();
     let reply: &'static [u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
@@ -67,5 +66,4 @@ fn a_body_that_came_with_its_head_is_offered_once_as_the_end_as_in_haproxy() {
     if let Some(theirs) = theirs {
         assert_eq!(theirs, ours, "Debian's haproxy");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,7 @@
 //! the sender's bytes waiting meanwhile, and everything arrives intact once it lets go; on
 //! HTTP streams (request and response bodies) and TCP streams alike.
 
-use super::harness::{raw, Origin, Side, DEFAULTS};
+use super::harness::{raw, Origin, Scratch, Side, DEFAULTS};
 use std::process::Command;
 use std::time::Duration;
 
@@ -117,7 +117,7 @@ fn holds_a_buffer(
 #[test]
 fn a_holding_filter_keeps_at_most_a_buffer_of_an_http_body_as_in_haproxy() {
     let body = pattern(SIZE);
-    let file = std::env::temp_dir().join(format!("hapee-luaf-hold-{}", std::process::id()));
+    let file = Scratch::file(&format!("hapee-luaf-hold-{}", std::process::id()));
     std::fs::write(&file, &body).unwrap();
     let proxy = |port: u16, origin: &Origin| {
         format!(

@@ -5,7 +5,7 @@
 //! heads, bodies rewritten on both sides (the length left to the script), a filter's error
 //! answered with a 400, and a filter without `FLT_CFG_FL_HTX` kept off HTTP streams.
 
-use super::harness::{both_reading, both_sides, curl, raw, Origin, Side, DEFAULTS};
+use super::harness::{both_reading, both_sides, curl, raw, Origin, Scratch, Side, DEFAULTS};
 use std::process::Command;
 use std::time::Duration;
 
@@ -224,7 +224,7 @@ type Curled = (u16, usize, i32);
 
 /// curl's view of a POST of `size` bytes to `path`.
 fn post_sized(port: u16, path: &str, size: usize) -> Curled {
-    let file = std::env::temp_dir().join(format!("hapee-luaf-{}-{size}", std::process::id()));
+    let file = Scratch::file(&format!("hapee-luaf-{}-{size}", std::process::id()));
     std::fs::write(&file, vec![b'x'; size]).unwrap();
     let out = Command::new("curl")
         .args(["-s", "--max-time", "20", "-o", "/dev/null", "-w"])
@@ -369,7 +369,7 @@ fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
     // More than the 16 MB a request body was once held whole up to (beyond which it went
     // unfiltered): it streams through the filter chunk by chunk.
     let size = 17_000_000;
-    let file = std::env::temp_dir().join(format!("hapee-luaf-up-{}", std::process::id()));
+    let file = Scratch::file(&format!("hapee-luaf-up-{}", std::process::id()));
     std::fs::write(&file, vec![b'x'; size]).unwrap();
     let cfg = |port: u16, origin: &Origin| {
         format!(
@@ -671,8 +671,7 @@ fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
 /// held goes through the filters.
 #[test]
 fn tcp_response_rules_and_filters_act_on_the_streams_own_transaction_as_in_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-resrules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-resrules-{}", std::process::id()));
     let action = dir.join("mark.lua");
     std::fs::write(
         &action,
@@ -683,7 +682,6 @@ fn tcp_response_rules_and_filters_act_on_the_streams_own_transaction_as_in_hapro
     let listen = "    tcp-response inspect-delay 2s\n    tcp-response content lua.mark\n";
     let ((answered, logged), sent) = tcp_logged(&global, listen, " %[var(txn.act)]");
     assert_eq!(logged, [format!("{answered} {sent} {answered} ran")]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A service taking a TCP stream answers in the server's place: the filters start the

@@ -92,8 +92,7 @@ fn exchange(port: u16) -> (Vec<String>, String) {
 
 #[test]
 fn lua_set_header_puts_the_new_line_last_as_haproxy_does() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-hdr-order-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-hdr-order-{}", std::process::id()));
     let script = dir.join("edit.lua");
     std::fs::write(&script, SCRIPT).unwrap();
     let origin = head_echo();

@@ -8,7 +8,7 @@
 //! `script` helper serves the scripts this repository wrote, under `testdata/lua`.
 
 use super::harness::{
-    curl, free_port, raw_server, with_haproxy, with_haproxy_until, Origin, Proxy, DEFAULTS,
+    curl, free_port, raw_server, with_haproxy, with_haproxy_until, Origin, Proxy, Scratch, DEFAULTS,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -174,7 +174,7 @@ fn timwolla_auth_request_allows_and_denies_through_a_cosocket() {
 #[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
     let dir = public_scripts();
-    let root = std::env::temp_dir().join(format!("hapee-acme-{}", std::process::id()));
+    let root = Scratch::dir(&format!("hapee-acme-{}", std::process::id()));
     let challenges = root.join(".well-known/acme-challenge");
     std::fs::create_dir_all(&challenges).unwrap();
     std::fs::write(challenges.join("tok-123_ABC"), "tok-123_ABC.keyauth").unwrap();

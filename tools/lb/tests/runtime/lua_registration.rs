@@ -2,7 +2,7 @@
 //! each repeat, and the later function serving (actions, fetches, converters, services and
 //! Runtime API commands); side by side with Debian's haproxy.
 
-use super::harness::{both_reading, curl, DEFAULTS};
+use super::harness::{both_reading, curl, Scratch, DEFAULTS};
 use super::lua_runtime_api::cli;
 
 fn script() -> String {
@@ -20,9 +20,13 @@ pub(super) fn twice_warnings(stderr: &str) -> Vec<String> {
 
 #[test]
 fn names_registered_twice_warn_and_the_later_function_serves() {
-    let socket = |port: u16| std::env::temp_dir().join(format!("hapee-twice-{port}.sock"));
+    let socket_name = |port: u16| format!("hapee-twice-{port}.sock");
+    let socket = |port: u16| std::env::temp_dir().join(socket_name(port));
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let cfg = |port: u16| {
         let _ = std::fs::remove_file(socket(port));
+        sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
         format!(
             "global\n    lua-load {}\n    stats socket {} level admin\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request use-service lua.svc if {{ path /svc }}\n    http-request lua.act\n    http-request return status 200 content-type text/plain lf-string \"%[var(txn.act)] %[lua.fetch] %[str(x),lua.conv]\"\n",
             script(),

@@ -7,7 +7,7 @@
 
 use super::harness::{
     both_reading, both_with, corpus_path, curl, free_port, has_head, raw_server, raw_until,
-    wait_until, with_haproxy, Origin, Proxy, DEFAULTS,
+    wait_until, with_haproxy, Origin, Proxy, Scratch, DEFAULTS,
 };
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -32,7 +32,10 @@ fn haproxy_regtest_lua_httpclient_runs_unchanged() {
     let Some(file) = regtest("lua_httpclient.lua") else {
         return;
     };
-    let socket = |port: u16| std::env::temp_dir().join(format!("hapee-lua-hc-{port}.sock"));
+    let socket_name = |port: u16| format!("hapee-lua-hc-{port}.sock");
+    let socket = |port: u16| std::env::temp_dir().join(socket_name(port));
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let servers = || {
         [
             Origin::start("s1"),
@@ -42,6 +45,7 @@ fn haproxy_regtest_lua_httpclient_runs_unchanged() {
     };
     let cfg = |port: u16, s: &[Origin; 3]| {
         let _ = std::fs::remove_file(socket(port));
+        sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
         format!(
             "global\n    lua-load {file}\n{DEFAULTS}frontend fe1\n    bind 127.0.0.1:{port}\n    default_backend b1\nbackend b1\n    http-request use-service lua.fakeserv\nlisten li1\n    bind unix@{}\n    server srv3 {}\n",
             socket(port).display(),

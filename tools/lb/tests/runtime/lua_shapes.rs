@@ -4,7 +4,7 @@
 //! methods take the table as `self`, and so are the proxies and servers of `core.proxies` and
 //! `core.backends`; side by side with Debian's haproxy.
 
-use super::harness::{both, curl, free_ports, with_haproxy_until, Proxy, DEFAULTS};
+use super::harness::{both, curl, free_ports, with_haproxy_until, Proxy, Scratch, DEFAULTS};
 use super::lua_runtime_api::cli;
 use std::io::Read;
 use std::path::PathBuf;
@@ -97,9 +97,13 @@ fn txn_parts_and_applets_are_tables_as_in_haproxy() {
 #[test]
 fn cli_applets_are_tcp_applet_tables_as_in_haproxy() {
     let file = script();
-    let socket = |port: u16| std::env::temp_dir().join(format!("hapee-shape-cli-{port}.sock"));
+    let socket_name = |port: u16| format!("hapee-shape-cli-{port}.sock");
+    let socket = |port: u16| std::env::temp_dir().join(socket_name(port));
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let cfg = |port: u16| {
         let _ = std::fs::remove_file(socket(port));
+        sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
         format!(
             "global\n    lua-load {file}\n    stats socket {} level admin\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request return status 200\n",
             socket(port).display()

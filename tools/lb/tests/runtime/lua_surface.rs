@@ -4,7 +4,7 @@
 //! make). HAProxy 2.7.0 misses none (checked by hand), nor does Debian's haproxy, beside
 //! which the test runs; hapee misses only what the README says it leaves out.
 
-use super::harness::{both_reading, curl, DEFAULTS};
+use super::harness::{both_reading, curl, Scratch, DEFAULTS};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -35,8 +35,7 @@ tcp=
 
 #[test]
 fn every_name_haproxy_27_registers_is_there() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-surface-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-surface-{}", std::process::id()));
     let map = dir.join("m.map");
     std::fs::write(&map, "a 1\n").unwrap();
     let pre = dir.join("pre.lua");
@@ -60,7 +59,6 @@ fn every_name_haproxy_27_registers_is_there() {
         let none = "200\nfilter=\naction=\napplet=\nglobals=\nobjects=\ntcp=\n";
         assert_eq!(theirs, none, "haproxy misses names");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What some of those names do (`testdata/lua/api27.lua`), side by side with Debian's haproxy:
@@ -231,8 +229,7 @@ fn listeners_and_their_stats_as_in_haproxy() {
 /// fields carry HAProxy's per-row tags.
 #[test]
 fn cosocket_reaches_the_runtime_api_over_a_unix_socket() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-unix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-unix-{}", std::process::id()));
     let file = super::lua_public::script("cosocket_unix.lua");
     let dir_text = dir.display().to_string();
     let cfg = |port: u16| {
@@ -265,5 +262,4 @@ nil port FILE:28: bad argument #2 to 'connect' (number expected, got nil)
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,8 +124,7 @@ fn config(port: u16, script: &std::path::Path) -> String {
 
 #[test]
 fn lua_tables_walk_as_haproxy_builds_them() {
-    let dir = std::env::temp_dir().join(format!("hapee-lua-table-order-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-lua-table-order-{}", std::process::id()));
     let file = dir.join("order.lua");
     std::fs::write(&file, script()).unwrap();
     // HTTP/1.0, closed after the answer without a Connection line (HAProxy's parser drops a
@@ -150,5 +149,4 @@ fn lua_tables_walk_as_haproxy_builds_them() {
     if let Some((theirs, _)) = with_haproxy_27(|port| config(port, &file), verdict) {
         assert_eq!(theirs, expected, "HAProxy 2.7.0");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -161,7 +161,7 @@ fn master_lines(stderr: &str) -> Vec<String> {
 
 #[test]
 fn ws_master_notifies_reloads_on_sighup_and_passes_pause_and_resume_as_haproxy() {
-    let dir = std::env::temp_dir().join(format!("hapee-sig-{}", std::process::id()));
+    let dir = Scratch::dir(&format!("hapee-sig-{}", std::process::id()));
     // The same folder for both: the configuration's path is in the alerts.
     let ours = run(&hapee_lb(), &dir);
     let pid = ours.stderr.lines().next().and_then(|l| {
@@ -205,7 +205,6 @@ fn ws_master_notifies_reloads_on_sighup_and_passes_pause_and_resume_as_haproxy()
         return;
     }
     let theirs = run(std::ffi::OsStr::new("haproxy"), &dir);
-    let _ = std::fs::remove_dir_all(&dir);
     // Debian's 2.6 sends no STATUS and some notifications twice; what systemd acts on, the
     // last datagram of each step, carries the same keys.
     for (step, (a, b)) in ours.notes.iter().zip(&theirs.notes).enumerate() {
@@ -252,8 +251,7 @@ fn standalone_sighup_dumps_states_and_ttou_ttin_pause_and_resume_as_haproxy_27()
     let origin = Origin::start("o");
     let run = |program: &std::ffi::OsStr, first_args: &[&str], name: &str| {
         let port = free_ports(2);
-        let dir = std::env::temp_dir().join(format!("hapee-hup-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&format!("hapee-hup-{}-{name}", std::process::id()));
         let cfg = dir.join("h.cfg");
         let o = origin.addr;
         std::fs::write(
@@ -300,7 +298,6 @@ fn standalone_sighup_dumps_states_and_ttou_ttin_pause_and_resume_as_haproxy_27()
         }
         // Read before the folder (and the log in it) goes.
         let lines = stderr_lines(&stderr());
-        let _ = std::fs::remove_dir_all(&dir);
         (paused, resumed, exited, lines)
     };
     let ours = run(&hapee_lb(), &["run"], "hapee");

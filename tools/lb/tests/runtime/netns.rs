@@ -73,8 +73,7 @@ fn listeners_and_servers_live_in_their_namespace() {
     };
     // A server inside the namespace, on a port that nothing outside it listens on.
     let inner = free_port();
-    let root = std::env::temp_dir().join(format!("hapee-netns-root-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
+    let root = Scratch::dir(&format!("hapee-netns-root-{}", std::process::id()));
     std::fs::write(root.join("index.html"), "inside").unwrap();
     let _server = Child(
         ns.exec(&[
@@ -135,7 +134,7 @@ backend inside
 
 #[test]
 fn check_refuses_a_namespace_that_does_not_exist() {
-    let cfg = std::env::temp_dir().join(format!("hapee-netns-{}.cfg", std::process::id()));
+    let cfg = Scratch::file(&format!("hapee-netns-{}.cfg", std::process::id()));
     std::fs::write(
         &cfg,
         format!(

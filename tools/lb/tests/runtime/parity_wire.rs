@@ -369,8 +369,7 @@ fn unframed_page_config(port: u16, page: &std::path::Path) -> String {
 /// keep it (the page has no framing that would allow a next response).
 #[test]
 fn an_errorfile_without_a_length_is_sent_as_it_is_and_closes() {
-    let dir = std::env::temp_dir().join(format!("hapee-unframed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-unframed-{}", std::process::id()));
     let page = dir.join("403.http");
     std::fs::write(
         &page,

@@ -62,8 +62,7 @@ fn chroot_user_and_group_are_taken_once_the_sockets_are_bound() {
         eprintln!("not running as root: chroot and setuid cannot be tried; skipping");
         return;
     }
-    let jail = std::env::temp_dir().join(format!("hapee-jail-{}", std::process::id()));
-    std::fs::create_dir_all(&jail).unwrap();
+    let jail = Scratch::dir(&format!("hapee-jail-{}", std::process::id()));
     let cfg = |port: u16| {
         format!(
             "global

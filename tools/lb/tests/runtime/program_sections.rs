@@ -22,9 +22,7 @@ frontend fe
 /// said, each line without its level's padding and with process ids left out, kept when it
 /// tells of the program or the master's end.
 fn run_to_exit(program: &Path, args: &[&str], cfg: &str, port: u16) -> (Option<i32>, Vec<String>) {
-    let dir =
-        std::env::temp_dir().join(format!("hapee-prog-missing-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-prog-missing-{}-{port}", std::process::id()));
     let file = dir.join("h.cfg");
     std::fs::write(&file, cfg).unwrap();
     let err = dir.join("err.log");
@@ -32,7 +30,7 @@ fn run_to_exit(program: &Path, args: &[&str], cfg: &str, port: u16) -> (Option<i
         .args(args)
         .arg("-f")
         .arg(&file)
-        .current_dir(&dir)
+        .current_dir(&*dir)
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
         .spawn()

@@ -6,6 +6,7 @@
 
 use crate::api::ask;
 use crate::harness::*;
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -13,11 +14,24 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn socket_of(port: u16) -> PathBuf {
-    std::env::temp_dir().join(format!("hapee-cq-{}-{port}.sock", std::process::id()))
+fn socket_name(port: u16) -> String {
+    format!("hapee-cq-{}-{port}.sock", std::process::id())
 }
 
-fn config(port: u16, backend: &str, queue: &str, server: SocketAddr) -> String {
+fn socket_of(port: u16) -> PathBuf {
+    std::env::temp_dir().join(socket_name(port))
+}
+
+/// The configuration of the proxy on `port`; the guard of its admin socket joins `sockets`,
+/// which the test keeps until both sides are done.
+fn config(
+    port: u16,
+    backend: &str,
+    queue: &str,
+    server: SocketAddr,
+    sockets: &RefCell<Vec<Scratch>>,
+) -> String {
+    sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
     format!(
         "global
     nbthread 1
@@ -107,13 +121,14 @@ fn a_request_that_ends_in_the_queue_names_its_server_as_haproxy_27_does() {
         ("    balance uri\n", "5s", true, ("app/s1", "-1 CQ-- 1/0")),
         ("", "200ms", false, ("app/<NOSRV>", "503 sQ-- 0/1")),
     ];
+    let sockets = RefCell::new(Vec::new());
     for (backend, queue, leave, (server, ending)) in cases {
         // Each request answered 1.5 s after it came.
         let (addr, got) = crate::abort_on_close::counting_server(
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
             Duration::from_millis(1500),
         );
-        let cfg = |port: u16| config(port, backend, queue, addr);
+        let cfg = |port: u16| config(port, backend, queue, addr, &sockets);
         let port = free_port();
         let proxy = Proxy::start(&cfg(port), port);
         drive(port, &got, leave);
@@ -182,6 +197,7 @@ fn queue_positions_count_the_requests_served_while_waiting_as_haproxy_does() {
         ("", ["0/0", "0/1", "0/1", "0/2"]),
         ("    use-server s1 if TRUE\n", ["0/0", "1/0", "1/0", "2/0"]),
     ] {
+        let sockets = RefCell::new(Vec::new());
         let fixture = held_server;
         let drive = |port: u16,
                      (_, got, release): &(SocketAddr, Arc<AtomicUsize>, Arc<AtomicBool>),
@@ -215,7 +231,7 @@ fn queue_positions_count_the_requests_served_while_waiting_as_haproxy_does() {
         let (mine, theirs) = both_sides(
             1,
             fixture,
-            |port, (addr, _, _)| config(port, backend, "10s", *addr),
+            |port, (addr, _, _)| config(port, backend, "10s", *addr, &sockets),
             drive,
         );
         assert_eq!(mine, expected.map(String::from), "{backend}");

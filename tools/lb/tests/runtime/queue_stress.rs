@@ -120,6 +120,7 @@ fn stress(abort: Abort) {
         Duration::from_millis(10),
     );
     let port = free_port();
+    let _socket = Scratch::file(&format!("hapee-qs-{}-{port}.sock", std::process::id()));
     let (defaults, backend) = match abort {
         Abort::Nowhere => ("", ""),
         Abort::Backend => ("", "    option abortonclose\n"),

@@ -42,16 +42,16 @@ fn status(mut s: TcpStream) -> String {
 }
 
 /// A proxy with a stats socket (returned) in front of `origin` through one server `s1` with
-/// `maxconn 1` and `server_options`; `defaults` lines complete the defaults section.
+/// `maxconn 1` and `server_options`; `defaults` lines complete the defaults section. The
+/// socket's folder comes first: bound in this order, it is dropped after the proxy.
 fn queueing_proxy(
     name: &str,
     origin: &Origin,
     defaults: &str,
     server_options: &str,
-) -> (Proxy, u16, std::path::PathBuf) {
+) -> (Scratch, Proxy, u16, std::path::PathBuf) {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-{name}-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-{name}-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let cfg = format!(
         "global
@@ -73,13 +73,14 @@ defaults
             format!("{} maxconn 1{server_options}", origin.addr)
         )
     );
-    (Proxy::start(&cfg, port), port, sock)
+    let proxy = Proxy::start(&cfg, port);
+    (dir, proxy, port, sock)
 }
 
 #[test]
 fn queued_requests_are_counted_and_leave_the_queue_however_they_end() {
     let o = Origin::start("o");
-    let (p, port, sock) = queueing_proxy(
+    let (_dir, p, port, sock) = queueing_proxy(
         "queue",
         &o,
         "    option abortonclose\n    timeout queue 1500ms\n",
@@ -145,7 +146,8 @@ fn queued_requests_are_counted_and_leave_the_queue_however_they_end() {
 #[test]
 fn maxqueue_sends_further_requests_to_the_backend_queue() {
     let o = Origin::start("o");
-    let (p, port, sock) = queueing_proxy("maxqueue", &o, "    timeout queue 5s\n", " maxqueue 1");
+    let (_dir, p, port, sock) =
+        queueing_proxy("maxqueue", &o, "    timeout queue 5s\n", " maxqueue 1");
     let holder = send(port, "/slow/1500");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
         &sock, "app,s1"

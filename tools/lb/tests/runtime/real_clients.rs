@@ -267,11 +267,11 @@ fn a_compressed_answer_keeps_its_fields_in_place_and_says_chunked_before_vary() 
 /// `curl -T` uploading 200 kB at 20 kB/s, given up after a second: the client goes while its
 /// body is being forwarded.
 fn give_up_upload(port: u16) {
-    let file = std::env::temp_dir().join(format!("hapee-upload-{}-{port}", std::process::id()));
+    let file = Scratch::file(&format!("hapee-upload-{}-{port}", std::process::id()));
     std::fs::write(&file, vec![b'u'; 200_000]).unwrap();
     let out = Command::new("curl")
         .args(["-s", "--limit-rate", "20k", "--max-time", "1", "-T"])
-        .arg(&file)
+        .arg(&*file)
         .arg(format!("http://127.0.0.1:{port}/upload"))
         .output()
         .expect("curl runs");

@@ -476,8 +476,7 @@ fn old_workers_end_at_hard_stop_after_and_past_mworker_max_reloads() {
 fn daemon_master_writes_its_pid_and_stops_with_its_workers() {
     let origin = Origin::start("o");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-dw-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-dw-{}-{port}", std::process::id()));
     std::fs::write(dir.join("c.cfg"), config(port, &origin)).unwrap();
     let pidfile = dir.join("pid");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -536,8 +535,7 @@ fn programs(show_proc: &str) -> Vec<u32> {
 fn the_master_runs_program_sections_and_a_crashed_one_ends_it() {
     let origin = Origin::start("o");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-prog-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-prog-{}-{port}", std::process::id()));
     let marks = dir.join("starts.txt");
     let _ = std::fs::remove_file(&marks);
     let cfg = format!(
@@ -645,9 +643,10 @@ fn a_failing_program_stops_the_master_as_in_haproxy() {
     // What each engine says and its exit status once its program is killed.
     let run = |engine: &str| -> (Option<i32>, String, u32) {
         let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("hapee-prog-{engine}-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&format!(
+            "hapee-prog-{engine}-{}-{port}",
+            std::process::id()
+        ));
         let pid_file = dir.join("program.pid");
         let _ = std::fs::remove_file(&pid_file);
         let cfg = format!(

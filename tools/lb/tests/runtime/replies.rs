@@ -2,9 +2,9 @@
 //! sections, `errorfile`/`errorfiles`/`errorloc*` in defaults and proxies, `http-error`, the
 //! replies of `deny`/`return`/`auth`, and an empty page closing the connection unanswered.
 
-use super::harness::{both_reading, raw};
+use super::harness::{both_reading, raw, Scratch};
 use super::tcp_logs_lifecycle::assert_same_stable_fields;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 fn page(dir: &Path, name: &str, status: &str, tag: &str) -> String {
@@ -22,9 +22,8 @@ fn page(dir: &Path, name: &str, status: &str, tag: &str) -> String {
 }
 
 /// Error pages of every kind in a fresh directory.
-fn pages() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-replies-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn pages() -> Scratch {
+    let dir = Scratch::dir(&format!("hapee-replies-{}", std::process::id()));
     page(&dir, "400-e1.http", "400 Bad request", "e1");
     page(&dir, "403-e1.http", "403 Forbidden", "e1");
     page(&dir, "400-def.http", "400 Bad request", "defaults");

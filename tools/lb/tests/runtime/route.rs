@@ -5,7 +5,7 @@
 //! backend (headers, variables, paths), `tcp-request connection` rules on the source address,
 //! TLS with the server name (SNI), and hash balancing (uri, hdr, url_param, source), request bodies (read by `option http-buffer-request` or at `wait-for-body`) and the stick-table reads `route` names as what it cannot know offline.
 
-use super::harness::{curl, free_port, Origin, Proxy};
+use super::harness::{curl, free_port, Origin, Proxy, Scratch};
 use super::tls::{have, Ca, Pki};
 use std::process::Command;
 
@@ -109,8 +109,7 @@ fn route_predicts_what_run_does() {
         .map(|n| Origin::start(n))
         .collect();
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-route-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-route-{}-{port}", std::process::id()));
     let map = dir.join("hosts.map");
     std::fs::write(&map, "api.example.com be_api\nshop.example.com be_shop\n").unwrap();
     let config = format!(
@@ -237,8 +236,7 @@ fn route_predicts_what_run_does() {
 
 #[test]
 fn route_explains_in_words_and_reports_errors_with_their_place() {
-    let dir = std::env::temp_dir().join(format!("hapee-route-words-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-route-words-{}", std::process::id()));
     let cfg = dir.join("haproxy.cfg");
     std::fs::write(
         &cfg,
@@ -497,8 +495,7 @@ fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
     let names = ["a1", "a2", "a3", "h1", "h2", "h3", "u1", "u2", "dflt"];
     let origins: Vec<Origin> = names.iter().map(|n| Origin::start(n)).collect();
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-route-maps-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-route-maps-{}", std::process::id()));
     let paths = dir.join("paths.map");
     std::fs::write(&paths, "/api/v1 be_api\n/old be_gone\n").unwrap();
     let hosts = dir.join("hosts.map");
@@ -608,7 +605,6 @@ fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
         redirect["verdict"],
         format!("redirect {status} https://secure.example/x?q=1")
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -283,8 +283,7 @@ fn converters_answer_as_haproxy_does() {
 /// hapee computes them): compared with haproxy under a configuration that loads it.
 #[test]
 fn legacy_digests_answer_as_haproxy_with_the_legacy_provider_does() {
-    let dir = std::env::temp_dir().join(format!("hapee-samples-ossl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-samples-ossl-{}", std::process::id()));
     let cnf = dir.join("legacy.cnf");
     std::fs::write(
         &cnf,
@@ -304,13 +303,11 @@ fn legacy_digests_answer_as_haproxy_with_the_legacy_provider_does() {
         .collect();
     let env = [("OPENSSL_CONF", cnf.as_os_str())];
     compare_env("req.fhdr(x-in),", &exprs, &heads, "", &env);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn map_converters_answer_as_haproxy_does() {
-    let dir = std::env::temp_dir().join(format!("hapee-samples-maps-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-samples-maps-{}", std::process::id()));
     // One file per match method: HAProxy shares its lookup cache between the methods of one
     // file, so that a second method may answer with the first one's match.
     let entries =

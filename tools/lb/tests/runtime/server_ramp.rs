@@ -2,17 +2,24 @@
 //! with Debian's haproxy through the Runtime API's `show stat` (weight and throttle columns).
 
 use super::api::{ask, stat_row};
-use super::harness::{both_with, curl, wait_until, Origin};
+use super::harness::{both_with, curl, wait_until, Origin, Scratch};
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-fn sock_of(port: u16) -> PathBuf {
-    std::env::temp_dir().join(format!("hapee-ramp-{port}.sock"))
+fn sock_name(port: u16) -> String {
+    format!("hapee-ramp-{port}.sock")
 }
 
-/// An HTTP proxy on `port` to backend `be`, with an admin stats socket.
-fn config(port: u16, backend: &str) -> String {
+fn sock_of(port: u16) -> PathBuf {
+    std::env::temp_dir().join(sock_name(port))
+}
+
+/// An HTTP proxy on `port` to backend `be`, with an admin stats socket whose guard joins
+/// `sockets` (kept by the test until both sides are done).
+fn config(port: u16, backend: &str, sockets: &RefCell<Vec<Scratch>>) -> String {
+    sockets.borrow_mut().push(Scratch::file(&sock_name(port)));
     let sock = sock_of(port);
     let _ = std::fs::remove_file(&sock);
     format!(
@@ -46,6 +53,7 @@ fn ramp_columns(port: u16, server: &str) -> [String; 3] {
 /// when it reads.
 #[test]
 fn slowstart_ramps_a_server_coming_back() {
+    let sockets = RefCell::new(Vec::new());
     let cfg = |port: u16, origin: &Origin| {
         config(
             port,
@@ -53,6 +61,7 @@ fn slowstart_ramps_a_server_coming_back() {
                 "    option httpchk GET /health\n    server srv {} weight 100 slowstart 100s check inter 100ms rise 1 fall 1\n",
                 origin.addr
             ),
+            &sockets,
         )
     };
     let drive = |port: u16, origin: &Origin| {
@@ -71,7 +80,6 @@ fn slowstart_ramps_a_server_coming_back() {
             ramp_columns(port, "srv")[0].starts_with("UP")
         });
         let from_checks = ramp_columns(port, "srv");
-        let _ = std::fs::remove_file(sock_of(port));
         [first, from_maintenance, from_checks]
     };
     let (ours, theirs) = both_with(|| Origin::start("a"), cfg, drive);
@@ -88,6 +96,7 @@ fn slowstart_ramps_a_server_coming_back() {
 #[test]
 fn a_warming_server_takes_a_small_share() {
     let fixture = || (Origin::start("a"), Origin::start("b"));
+    let sockets = RefCell::new(Vec::new());
     let cfg = |port: u16, (a, b): &(Origin, Origin)| {
         config(
             port,
@@ -95,6 +104,7 @@ fn a_warming_server_takes_a_small_share() {
                 "    server a {} weight 100\n    server b {} weight 100 slowstart 1000s\n",
                 a.addr, b.addr
             ),
+            &sockets,
         )
     };
     let drive = |port: u16, (_, b): &(Origin, Origin)| {
@@ -104,7 +114,6 @@ fn a_warming_server_takes_a_small_share() {
         for _ in 0..107 {
             assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
         }
-        let _ = std::fs::remove_file(sock_of(port));
         b.hits.load(Ordering::Relaxed)
     };
     let (ours, theirs) = both_with(fixture, cfg, drive);
@@ -120,6 +129,7 @@ fn a_warming_server_takes_a_small_share() {
 #[test]
 fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
     let run = |server_opts: &'static str| {
+        let sockets = RefCell::new(Vec::new());
         let cfg = move |port: u16, origin: &Origin| {
             config(
                 port,
@@ -127,6 +137,7 @@ fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
                     "    timeout queue 10s\n    fullconn 100\n    server srv {} {server_opts}\n",
                     origin.addr
                 ),
+                &sockets,
             )
         };
         let drive = |port: u16, _: &Origin| {
@@ -141,7 +152,6 @@ fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
             let codes: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
             let row = stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv");
             let be = stat_row(&ask(&sock_of(port), "show stat\n"), "be", "BACKEND");
-            let _ = std::fs::remove_file(sock_of(port));
             (
                 codes,
                 // The waiting requests are counted on the backend (HAProxy queues them there
@@ -172,6 +182,7 @@ fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
 /// the server down at once, reported as HAProxy's health analysis (`HANA`) in `show stat`.
 #[test]
 fn observed_errors_mark_the_server_down() {
+    let sockets = RefCell::new(Vec::new());
     let cfg = |port: u16, origin: &Origin| {
         config(
             port,
@@ -179,6 +190,7 @@ fn observed_errors_mark_the_server_down() {
                 "    option httpchk GET /health\n    server srv {} check inter 30s observe layer7 on-error mark-down error-limit 3\n",
                 origin.addr
             ),
+            &sockets,
         )
     };
     let drive = |port: u16, _: &Origin| {
@@ -197,7 +209,6 @@ fn observed_errors_mark_the_server_down() {
             ramp_columns(port, "srv")[0].starts_with("DOWN")
         });
         let after = columns(&stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv"));
-        let _ = std::fs::remove_file(sock_of(port));
         (codes, third, before, after)
     };
     let (ours, theirs) = both_with(|| Origin::start("a"), cfg, drive);
@@ -255,12 +266,14 @@ fn echo_peer(show: fn(std::net::SocketAddr) -> String) -> std::net::SocketAddr {
 /// applies to its servers without one.
 #[test]
 fn source_sets_the_local_address_of_server_connections() {
+    let sockets = RefCell::new(Vec::new());
     let cfg = |port: u16, echo: &std::net::SocketAddr| {
         config(
             port,
             &format!(
                 "    source 127.0.0.3\n    use-server own if {{ path /own }}\n    server own {echo} source 127.0.0.2\n    server inherited {echo} weight 0\n    use-server inherited if {{ path /inherited }}\n"
             ),
+            &sockets,
         )
     };
     let drive = |port: u16, _: &std::net::SocketAddr| {
@@ -276,10 +289,12 @@ fn source_sets_the_local_address_of_server_connections() {
 /// `source <addr>:<low>-<high>`: each server connection leaves from a port of the range.
 #[test]
 fn source_with_a_port_range_binds_ports_of_that_range() {
+    let sockets = RefCell::new(Vec::new());
     let cfg = |port: u16, echo: &std::net::SocketAddr| {
         config(
             port,
             &format!("    server s {echo} source 127.0.0.5:20150-20181\n"),
+            &sockets,
         )
     };
     let drive = |port: u16, _: &std::net::SocketAddr| {

@@ -93,8 +93,7 @@ fn a_reload_keeps_what_the_runtime_api_changed_unless_the_configuration_changed_
     let origins = [Origin::start("a"), Origin::start("b"), Origin::start("c")];
     let o: Vec<&Origin> = origins.iter().collect();
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-state-rt-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-state-rt-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let (proxy, cli) = start_master(&config(port, &dir, &o, ""), port);
     let (first, _) = workers(&master_cli(&cli, "show proc"));
@@ -171,8 +170,7 @@ fn debian_haproxy_and_hapee_read_each_others_state_files() {
     let other_port = free_port();
     // hapee writes, haproxy reads.
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-state-ha-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-state-ha-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let hapee = Proxy::start(&config(port, &dir, &o, ""), port);
     change(&sock, other_port);
@@ -180,8 +178,7 @@ fn debian_haproxy_and_hapee_read_each_others_state_files() {
     std::fs::write(dir.join("state"), &written).unwrap();
     drop(hapee);
     let ha_port = free_port();
-    let ha_dir = std::env::temp_dir().join(format!("hapee-state-hb-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&ha_dir).unwrap();
+    let ha_dir = Scratch::dir(&format!("hapee-state-hb-{}-{port}", std::process::id()));
     std::fs::copy(dir.join("state"), ha_dir.join("state")).unwrap();
     let ha = Haproxy::start(&config(ha_port, &ha_dir, &o, ""), ha_port);
     let read_by_haproxy = rows(&ask(&ha_dir.join("admin.sock"), "show servers state\n"));

@@ -2,7 +2,7 @@
 //! 2.7.0's `-c`: an agent that lists no message nor group, a listed message without `event`,
 //! and a message on a frontend event in a backend's filter. Warnings only: the check passes.
 
-use crate::harness::{check_reports, haproxy_27};
+use crate::harness::{check_reports, haproxy_27, Scratch};
 use std::path::Path;
 use std::process::Command;
 
@@ -21,8 +21,7 @@ const AGENT_TAIL: &str = "    use-backend agents
 
 #[test]
 fn spoe_files_get_haproxy_27s_warnings() {
-    let dir = std::env::temp_dir().join(format!("hapee-spoe-warnings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-spoe-warnings-{}", std::process::id()));
     let cases = [
         (
             "frontend",

@@ -4,7 +4,7 @@
 //! activity` (`accepted` and `accq_pushed` per thread). No timing is asserted.
 
 use crate::api::ask;
-use crate::harness::{free_port, Proxy, DEFAULTS};
+use crate::harness::{free_port, Proxy, Scratch, DEFAULTS};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -24,13 +24,14 @@ frontend web
     )
 }
 
-fn start(global: &str) -> (Proxy, u16, PathBuf) {
+/// The proxy, its port and its stats socket, after the folder of that socket: bound in this
+/// order, the folder is dropped after the proxy.
+fn start(global: &str) -> (Scratch, Proxy, u16, PathBuf) {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-spread-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-spread-{}-{port}", std::process::id()));
     let sock = dir.join("admin.sock");
     let proxy = Proxy::start(&config(port, &sock, global), port);
-    (proxy, port, sock)
+    (dir, proxy, port, sock)
 }
 
 /// A keep-alive connection that has had one answer, so the proxy serves it as a session.
@@ -85,7 +86,7 @@ fn delta(before: &(u64, Vec<u64>), after: &(u64, Vec<u64>)) -> Vec<u64> {
 
 #[test]
 fn connections_go_to_the_least_loaded_thread() {
-    let (_proxy, port, sock) = start("");
+    let (_dir, _proxy, port, sock) = start("");
     let pushed_before = activity(&sock, "accq_pushed");
     let accepted_before = activity(&sock, "accepted");
     // One at a time, each served before the next opens: every choice sees the previous one,
@@ -124,7 +125,7 @@ fn connections_go_to_the_least_loaded_thread() {
 
 #[test]
 fn many_connections_at_once_are_shared_by_both_threads() {
-    let (_proxy, port, sock) = start("");
+    let (_dir, _proxy, port, sock) = start("");
     // Sixty clients connecting together: the accepts race, the choices stay close to even.
     let held: Vec<TcpStream> = std::thread::scope(|s| {
         let opening: Vec<_> = (0..60)
@@ -139,7 +140,7 @@ fn many_connections_at_once_are_shared_by_both_threads() {
 
 #[test]
 fn without_multi_queue_the_accepting_thread_serves() {
-    let (_proxy, port, sock) = start("    tune.listener.multi-queue off\n");
+    let (_dir, _proxy, port, sock) = start("    tune.listener.multi-queue off\n");
     let accepted_before = activity(&sock, "accepted");
     let held: Vec<TcpStream> = (0..10).map(|_| served_connection(port)).collect();
     let per_thread = sessions_per_thread(&sock, &held);

@@ -4,7 +4,7 @@
 //! proxy's format location; an HTTP alias before a field that does not parse), and of a
 //! nameserver this machine cannot send to.
 
-use crate::harness::{check_reports, Haproxy};
+use crate::harness::{check_reports, Haproxy, Scratch};
 use std::path::Path;
 
 /// Those about log formats.
@@ -21,8 +21,7 @@ const TAIL: &str = "    timeout connect 5s
 
 #[test]
 fn http_log_fields_in_tcp_proxies_are_reported_as_haproxy_reports_them() {
-    let dir = std::env::temp_dir().join(format!("hapee-tcp-log-warn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-tcp-log-warn-{}", std::process::id()));
     let cases = [
         // A status in a content rule, then the inherited option: both at the rule's line.
         format!(
@@ -76,8 +75,7 @@ fn http_log_fields_in_tcp_proxies_are_reported_as_haproxy_reports_them() {
 
 #[test]
 fn a_nameserver_this_machine_cannot_send_to_is_reported_as_haproxy_reports_it() {
-    let dir = std::env::temp_dir().join(format!("hapee-ns-warn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-ns-warn-{}", std::process::id()));
     let cfg = dir.join("ns.cfg");
     // A UDP socket cannot connect to the broadcast address (without SO_BROADCAST).
     std::fs::write(

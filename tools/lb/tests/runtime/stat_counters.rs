@@ -6,12 +6,13 @@ use super::harness::*;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
+fn socket_name(port: u16) -> String {
+    format!("hapee-stat-counters-{}-{port}.sock", std::process::id())
+}
+
 /// A stats socket path of its own for the proxy started on `port`.
 fn socket_for(port: u16) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "hapee-stat-counters-{}-{port}.sock",
-        std::process::id()
-    ))
+    std::env::temp_dir().join(socket_name(port))
 }
 
 /// Sends `request` to `port` and reads until `expected` bytes came back; the connection is
@@ -43,7 +44,10 @@ fn contstats_counts_bytes_while_a_transfer_goes_on() {
     let hold = Duration::from_secs(10);
     let tcp_server = raw_server(tcp_reply, Duration::ZERO, hold);
     let http_server = raw_server(http_reply, Duration::ZERO, hold);
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let cfg = |port: u16| {
+        sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
         format!(
             "global
     stats socket {} level admin
@@ -140,7 +144,10 @@ fn listener_rows(csv: &str, keep: &[&str]) -> Vec<String> {
 
 #[test]
 fn socket_stats_gives_each_listener_its_row_and_metrics() {
+    // Each side's socket, removed once the comparison is over.
+    let sockets = std::cell::RefCell::new(Vec::new());
     let cfg = |port: u16| {
+        sockets.borrow_mut().push(Scratch::file(&socket_name(port)));
         format!(
             "global
     stats socket {} level admin

@@ -3,7 +3,8 @@
 
 use crate::api::{stat_row, tool};
 use crate::harness::{
-    both, both_reading, curl, free_port, output_with_input, send_and_read, Origin, Proxy, DEFAULTS,
+    both, both_reading, curl, free_port, output_with_input, send_and_read, Origin, Proxy, Scratch,
+    DEFAULTS,
 };
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -100,8 +101,7 @@ fn prometheus_exporter_speaks_haproxys_metrics() {
     // columns 2.6.12 backported after 2.7.0 and a check duration not measured yet.
     if tool("haproxy", &["-v"]) {
         let hport = free_port();
-        let dir = std::env::temp_dir().join(format!("hapee-promex-{hport}"));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&format!("hapee-promex-{hport}"));
         std::fs::write(dir.join("h.cfg"), exporter_config(hport, origin.addr)).unwrap();
         let mut haproxy = Command::new("haproxy")
             .args(["-db", "-f"])

@@ -141,8 +141,7 @@ fn runtime_api_shows_sets_and_clears_table_entries_by_level() {
     use crate::api::ask;
     let origin = Origin::start("app");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-tables-api-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-tables-api-{port}"));
     let d = dir.display();
     let cfg = format!(
         "global

@@ -571,8 +571,7 @@ fn cpu_map_binds_worker_threads_to_their_cpus() {
 
 #[test]
 fn run_refuses_errors_and_unsupported_keywords_with_locations() {
-    let dir = std::env::temp_dir().join(format!("hapee-refuse-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-refuse-{}", std::process::id()));
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
@@ -685,8 +684,7 @@ listen l
 fn daemon_mode_writes_the_pidfile_and_sigterm_stops_at_once() {
     let o = Origin::start("o");
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-daemon-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-daemon-{port}"));
     let cfg = dir.join("d.cfg");
     std::fs::write(
         &cfg,

@@ -160,8 +160,7 @@ fn generation_without_a_signing_ca_is_refused_at_start() {
     let other = Ca::new("Hapee Test CA");
     let (c, k) = other.issue(&["default.example"], false, false);
     pki.write("default.pem", &(c + &k));
-    let dir = std::env::temp_dir().join(format!("hapee-gencert-noca-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-gencert-noca-{}", std::process::id()));
     let cfg = dir.join("h.cfg");
     std::fs::write(
         &cfg,

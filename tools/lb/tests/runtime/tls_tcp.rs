@@ -2,7 +2,7 @@
 //! connections that fail their handshake, with and without `error-log-format`, compared with
 //! Debian's haproxy on the same configuration.
 
-use crate::harness::{both_reading, DEFAULTS};
+use crate::harness::{both_reading, Scratch, DEFAULTS};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -89,8 +89,7 @@ fn tls_in_tcp_mode_and_handshake_failures_are_logged_as_haproxy_does() {
     if !crate::harness::have_tool("openssl", "version") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hapee-tls-tcp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-tls-tcp-{}", std::process::id()));
     let pem = certificate(&dir);
     let echo = echo_server();
     let cfg = |port: u16| {
@@ -192,8 +191,7 @@ fn tls_connect(port: u16, pem: &str) -> rustls::StreamOwned<rustls::ClientConnec
 
 #[test]
 fn a_tls_stream_without_a_server_closes_after_the_handshake_without_reading_on() {
-    let dir = std::env::temp_dir().join(format!("hapee-tls-noserver-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-tls-noserver-{}", std::process::id()));
     let pem = certificate(&dir);
     let cfg = |port: u16| {
         format!(
@@ -219,7 +217,6 @@ fn a_tls_stream_without_a_server_closes_after_the_handshake_without_reading_on()
         (end, again)
     };
     let (ours, theirs) = crate::harness::both(cfg, drive);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(ours.0, "closed 0");
     assert!(ours.1.is_err(), "{ours:?}");
     if let Some(theirs) = theirs {
