@@ -96,10 +96,27 @@ fn tcp_relay(to: u16) -> (u16, Arc<AtomicUsize>) {
     (port, count)
 }
 
-fn sock_in(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hapee-dns-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("api.sock")
+/// A proxy's Runtime API socket in a folder of its own, removed after the test (kept when it
+/// fails); reads as the socket's path.
+struct ApiSock {
+    sock: std::path::PathBuf,
+    _dir: Scratch,
+}
+
+impl std::ops::Deref for ApiSock {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.sock
+    }
+}
+
+fn sock_in(name: &str) -> ApiSock {
+    let dir = Scratch::dir(&format!("hapee-dns-{}-{name}", std::process::id()));
+    ApiSock {
+        sock: dir.join("api.sock"),
+        _dir: dir,
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Email alerts over SMTP to a real mail server (aiosmtpd, from PyPI) that writes down each
 //! mail it receives, compared with the mail Debian's haproxy sends on the same configuration.
 
-use super::harness::{free_port, Haproxy, Proxy, DEFAULTS};
+use super::harness::{free_port, Haproxy, Proxy, Scratch, DEFAULTS};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ struct Smtp {
     child: Child,
     port: u16,
     out: std::path::PathBuf,
+    /// The server's script and the mails it wrote, removed after the server stops.
+    _dir: Scratch,
 }
 
 impl Smtp {
@@ -48,8 +50,7 @@ impl Smtp {
             return None;
         }
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("hapee-smtp-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::dir(&format!("hapee-smtp-{}-{port}", std::process::id()));
         let script = dir.join("smtp.py");
         std::fs::write(&script, SERVER).unwrap();
         let out = dir.join("mails.txt");
@@ -66,7 +67,12 @@ impl Smtp {
             assert!(Instant::now() < deadline, "aiosmtpd did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(Smtp { child, port, out })
+        Some(Smtp {
+            child,
+            port,
+            out,
+            _dir: dir,
+        })
     }
 
     /// The mails received so far, waiting up to 10 s for at least `n`.
