@@ -333,7 +333,6 @@ mod tests {
 
     #[test]
     fn a_full_template_keeps_the_lowest_priorities() {
-        let slots = [None, None];
         let answer = vec![
             srv("10.0.0.1:80", 20, 65535),
             srv("10.0.0.2:80", 0, 10),
@@ -342,7 +341,7 @@ mod tests {
         ];
         // Enough slots: every record, in the answer's order, whatever its priority.
         assert_eq!(choose(answer.clone(), 4, |_| false), answer);
-        let got: Vec<String> = choose(answer.clone(), slots.len(), |_| false)
+        let got: Vec<String> = choose(answer.clone(), 2, |_| false)
             .iter()
             .map(|t| t.addr.to_string())
             .collect();
@@ -373,6 +372,38 @@ mod tests {
         let mut again = vec![None, None];
         share(&answer, &[None, b], &mut again, |_| true);
         assert_eq!(addr(&again, 1).as_deref(), Some("10.0.0.2:0"));
+    }
+
+    fn record(host: &str, ip: &str, port: u16) -> Target {
+        Target {
+            host: Some(host.to_string()),
+            ..t(&format!("{ip}:{port}"), Some(10))
+        }
+    }
+
+    #[test]
+    fn srv_slots_follow_records_by_name_and_port() {
+        let mut slots = ServiceSlots::new(3);
+        let a = record("a.test", "10.0.0.1", 80);
+        let b = record("b.test", "10.0.0.2", 80);
+        let hosts = |got: &[Option<Target>]| -> Vec<Option<String>> {
+            got.iter()
+                .map(|t| t.as_ref().map(|t| t.addr.to_string()))
+                .collect()
+        };
+        slots.assign(&[a.clone(), b.clone()]);
+        // b's address changes: it keeps its slot; a goes, its slot queued after slot 2.
+        let b_moved = record("b.test", "10.0.0.9", 80);
+        let got = slots.assign(std::slice::from_ref(&b_moved));
+        assert_eq!(hosts(&got), [None, Some("10.0.0.9:80".into()), None]);
+        // b's port changes: another record, which takes the slot free the longest.
+        let b_other_port = record("b.test", "10.0.0.9", 81);
+        assert!(slots.host_held_on_other_port(&b_other_port));
+        let got = slots.assign(&[b_other_port, a]);
+        assert_eq!(
+            hosts(&got),
+            [Some("10.0.0.1:80".into()), None, Some("10.0.0.9:81".into())]
+        );
     }
 
     fn hold() -> Hold {
