@@ -4,7 +4,8 @@
 //! additional record`) and, in the log only, its target (`changed its FQDN … by 'SRV
 //! record'`); a record that goes sends its slot to maintenance (`entry removed from SRV
 //! record`); a target whose address changed keeps its slot; a target whose port changed is
-//! another record, which takes a free slot.
+//! another record, which takes a free slot; a name without records (NXDOMAIN) past `hold nx`
+//! empties the slots as a record that goes does.
 //!
 //! The steps after the first need HAProxy to ask again, which 2.7.0 does not do on most dates
 //! (issue #1962, see `discovery_cycle`): they are compared with Debian's haproxy, the first
@@ -60,6 +61,7 @@ resolvers dns
     timeout retry 200ms
     hold valid 10s
     hold obsolete 0s
+    hold nx 300ms
 defaults
     mode http
     log global
@@ -93,7 +95,7 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
         return;
     }
     // Each step's records, and how many lines stderr has once they are taken in.
-    let steps: [(Records, usize); 5] = [
+    let steps: [(Records, usize); 6] = [
         (FIRST, 2),
         // A target added.
         (
@@ -127,6 +129,14 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
             },
             11,
         ),
+        // No record left (NXDOMAIN), past `hold nx`.
+        (
+            Records {
+                srv: &[],
+                web2: "127.0.0.22",
+            },
+            13,
+        ),
     ];
     let drive = |dns_port: u16, side: &Side| {
         for (records, count) in &steps {
@@ -159,6 +169,8 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
         "[WARNING] b/s3 changed its IP from (none) to 127.0.0.22 by dns/ns1.".into(),
         "[WARNING] Server b/s3 ('web2.hapee.test') is UP/READY (resolves again).".into(),
         "[WARNING] Server b/s3 administratively READY thanks to valid DNS answer.".into(),
+        format!("[WARNING] Server b/s3 is going DOWN for maintenance (entry removed from SRV record). {}.", left(0)),
+        "[ALERT] backend 'b' has no server available!".into(),
     ];
     assert_eq!(mine.0, expected);
     // The log says the same without the levels, plus each slot's new name: after the
