@@ -108,6 +108,13 @@ impl Reporter {
         }
     }
 
+    /// A line of the backend's log at `level`, as it is (nothing on stderr, no mail).
+    pub fn log_only(&self, level: u8, text: &str) {
+        for s in &self.sinks {
+            s.send(level, text);
+        }
+    }
+
     /// A warning on stderr, a log line and a mail at `level` (5: notice, 2: critical…).
     pub fn emit(&self, level: u8, text: &str) {
         self.emit_mail(level, level, text);

@@ -11,9 +11,28 @@ pub struct Target {
     pub addr: SocketAddr,
     pub weight: Option<u16>,
     pub priority: u16,
+    /// The SRV record's target name (A/AAAA answers have none).
+    pub host: Option<String>,
+    /// Whether the SRV answer's additional section carried the address.
+    pub additional: bool,
+}
+
+/// What identifies a record over time: an A/AAAA record by its address, an SRV record by its
+/// target name and port (its address may change under it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordKey {
+    Address(SocketAddr),
+    Service(String, u16),
 }
 
 impl Target {
+    pub fn key(&self) -> RecordKey {
+        match &self.host {
+            Some(host) => RecordKey::Service(host.to_ascii_lowercase(), self.addr.port()),
+            None => RecordKey::Address(self.addr),
+        }
+    }
+
     /// HAProxy's server weight for an SRV weight: 0-65535 onto 0-256, rounded up, so that an
     /// SRV weight of 0 gives a server that takes no load-balanced traffic and any other weight
     /// at least 1 (`(w + 255) / 256`: 1-256 -> 1, 600 -> 3, 65535 -> 256).
@@ -75,7 +94,7 @@ impl RecordSet {
                 self.last_valid = Some(now);
                 self.decided = true;
                 for t in found {
-                    match self.entries.iter_mut().find(|(e, _)| e.addr == t.addr) {
+                    match self.entries.iter_mut().find(|(e, _)| e.key() == t.key()) {
                         Some(e) => *e = (t, now),
                         None => self.entries.push((t, now)),
                     }
@@ -110,11 +129,14 @@ impl RecordSet {
 /// do not swap places between answers), then the order of the answer. HAProxy 2.7 gives every
 /// record a slot while there are enough, whatever its priority (it reads the field and never
 /// uses it), and so does this: priorities only decide who is left out of a full template.
-pub fn choose(mut targets: Vec<Target>, slots: &[Option<SocketAddr>]) -> Vec<Target> {
-    if targets.len() <= slots.len() {
+pub fn choose(
+    mut targets: Vec<Target>,
+    slots: usize,
+    in_slot: impl Fn(&Target) -> bool,
+) -> Vec<Target> {
+    if targets.len() <= slots {
         return targets;
     }
-    let in_slot = |t: &Target| slots.contains(&Some(t.addr));
     targets.sort_by_key(|t| {
         (
             t.priority,
@@ -122,8 +144,75 @@ pub fn choose(mut targets: Vec<Target>, slots: &[Option<SocketAddr>]) -> Vec<Tar
             !in_slot(t),
         )
     });
-    targets.truncate(slots.len());
+    targets.truncate(slots);
     targets
+}
+
+/// The slots of an SRV-driven template: the record each holds, and the free ones in the order
+/// they take new records (as HAProxy keeps them: in declaration order at first, and a slot
+/// whose record went to the back).
+#[derive(Debug, Clone)]
+pub struct ServiceSlots {
+    held: Vec<Option<RecordKey>>,
+    free: std::collections::VecDeque<usize>,
+}
+
+impl ServiceSlots {
+    pub fn new(slots: usize) -> ServiceSlots {
+        ServiceSlots {
+            held: vec![None; slots],
+            free: (0..slots).collect(),
+        }
+    }
+
+    pub fn held(&self) -> &[Option<RecordKey>] {
+        &self.held
+    }
+
+    /// Whether `target` names a host that another slot holds with another port: HAProxy then
+    /// links the answer's additional record to that older record, not to this one.
+    pub fn host_held_on_other_port(&self, target: &Target) -> bool {
+        let RecordKey::Service(host, port) = target.key() else {
+            return false;
+        };
+        self.held
+            .iter()
+            .flatten()
+            .any(|k| matches!(k, RecordKey::Service(h, p) if *h == host && *p != port))
+    }
+
+    /// Fills the slots from `targets`: a slot keeps its record while the answers name it (with
+    /// the record's current address and weight), a slot whose record has gone is emptied and
+    /// queued last, and the new records take the free slots in queue order.
+    pub fn assign(&mut self, targets: &[Target]) -> Vec<Option<Target>> {
+        let mut out: Vec<Option<Target>> = self
+            .held
+            .iter()
+            .map(|k| {
+                let k = k.as_ref()?;
+                targets.iter().find(|t| t.key() == *k).cloned()
+            })
+            .collect();
+        for (i, k) in self.held.iter().enumerate() {
+            if k.is_some() && out[i].is_none() {
+                self.free.push_back(i);
+            }
+        }
+        let chosen = choose(targets.to_vec(), self.held.len(), |t| {
+            self.held.contains(&Some(t.key()))
+        });
+        for t in &chosen {
+            if out.iter().flatten().any(|o| o.key() == t.key()) {
+                continue;
+            }
+            let Some(i) = self.free.pop_front() else {
+                break;
+            };
+            out[i] = Some(t.clone());
+        }
+        self.held = out.iter().map(|t| t.as_ref().map(Target::key)).collect();
+        out
+    }
 }
 
 /// Fills server slots from `targets`: a slot whose address is still named keeps it (its
@@ -208,6 +297,8 @@ mod tests {
             addr: s.parse().unwrap(),
             weight: w,
             priority: 0,
+            host: None,
+            additional: false,
         }
     }
 
@@ -242,7 +333,6 @@ mod tests {
 
     #[test]
     fn a_full_template_keeps_the_lowest_priorities() {
-        let slots = [None, None];
         let answer = vec![
             srv("10.0.0.1:80", 20, 65535),
             srv("10.0.0.2:80", 0, 10),
@@ -250,15 +340,16 @@ mod tests {
             srv("10.0.0.4:80", 0, 500),
         ];
         // Enough slots: every record, in the answer's order, whatever its priority.
-        assert_eq!(choose(answer.clone(), &[None; 4]), answer);
-        let got: Vec<String> = choose(answer.clone(), &slots)
+        assert_eq!(choose(answer.clone(), 4, |_| false), answer);
+        let got: Vec<String> = choose(answer.clone(), 2, |_| false)
             .iter()
             .map(|t| t.addr.to_string())
             .collect();
         assert_eq!(got, ["10.0.0.4:80", "10.0.0.2:80"]);
         // Among equals, those already in a slot stay.
         let equal = vec![srv("10.0.0.1:80", 0, 1), srv("10.0.0.2:80", 0, 1)];
-        let kept = choose(equal, &["10.0.0.2:80".parse().ok()]);
+        let held: SocketAddr = "10.0.0.2:80".parse().unwrap();
+        let kept = choose(equal, 1, |t| t.addr == held);
         assert_eq!(kept[0].addr.to_string(), "10.0.0.2:80");
     }
 
@@ -281,6 +372,38 @@ mod tests {
         let mut again = vec![None, None];
         share(&answer, &[None, b], &mut again, |_| true);
         assert_eq!(addr(&again, 1).as_deref(), Some("10.0.0.2:0"));
+    }
+
+    fn record(host: &str, ip: &str, port: u16) -> Target {
+        Target {
+            host: Some(host.to_string()),
+            ..t(&format!("{ip}:{port}"), Some(10))
+        }
+    }
+
+    #[test]
+    fn srv_slots_follow_records_by_name_and_port() {
+        let mut slots = ServiceSlots::new(3);
+        let a = record("a.test", "10.0.0.1", 80);
+        let b = record("b.test", "10.0.0.2", 80);
+        let hosts = |got: &[Option<Target>]| -> Vec<Option<String>> {
+            got.iter()
+                .map(|t| t.as_ref().map(|t| t.addr.to_string()))
+                .collect()
+        };
+        slots.assign(&[a.clone(), b.clone()]);
+        // b's address changes: it keeps its slot; a goes, its slot queued after slot 2.
+        let b_moved = record("b.test", "10.0.0.9", 80);
+        let got = slots.assign(std::slice::from_ref(&b_moved));
+        assert_eq!(hosts(&got), [None, Some("10.0.0.9:80".into()), None]);
+        // b's port changes: another record, which takes the slot free the longest.
+        let b_other_port = record("b.test", "10.0.0.9", 81);
+        assert!(slots.host_held_on_other_port(&b_other_port));
+        let got = slots.assign(&[b_other_port, a]);
+        assert_eq!(
+            hosts(&got),
+            [Some("10.0.0.1:80".into()), None, Some("10.0.0.9:81".into())]
+        );
     }
 
     fn hold() -> Hold {

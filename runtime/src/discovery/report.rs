@@ -26,9 +26,30 @@ pub fn address_changed(
     );
 }
 
+/// The server takes a new name (`by`: who gave it, `SRV record` for a template slot): a line
+/// of the backend's log only, without a final period, `(null)` standing for no name before.
+pub fn fqdn_changed(
+    reporter: &Reporter,
+    server: &ServerRt,
+    old: Option<&str>,
+    new: &str,
+    by: &str,
+) {
+    let old = old.unwrap_or("(null)");
+    reporter.log_only(
+        5,
+        &format!(
+            "{}/{} changed its FQDN from {old} to {new} by '{by}'",
+            reporter.backend, server.name
+        ),
+    );
+}
+
 /// The server, which DNS had left without an address (or which started without one), has
-/// one again: it leaves the maintenance DNS put it in, said in two lines.
-pub fn resolves_again(reporter: &Reporter, server: &ServerRt, host: &str) {
+/// one again: it leaves the maintenance DNS put it in. `own_resolution`: the address came
+/// from a resolution of the server's own name, which says so in a second line (an address
+/// an SRV answer carried in its additional records does not).
+pub fn resolves_again(reporter: &Reporter, server: &ServerRt, host: &str, own_resolution: bool) {
     let state = if server.up.load(Ordering::Relaxed) {
         "UP"
     } else {
@@ -44,6 +65,9 @@ pub fn resolves_again(reporter: &Reporter, server: &ServerRt, host: &str) {
         5,
         &format!("Server {who} ('{host}') is {state}/{admin} (resolves again)"),
     );
+    if !own_resolution {
+        return;
+    }
     reporter.emit(
         5,
         &format!("Server {who} administratively READY thanks to valid DNS answer"),

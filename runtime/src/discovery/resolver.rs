@@ -169,6 +169,11 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    /// Whether the name is a service's (`_service._proto.name`), asked for SRV records.
+    pub fn is_service(&self) -> bool {
+        self.name.starts_with('_')
+    }
+
     pub fn key(&self) -> (&str, &str, bool) {
         (
             self.section.name.as_str(),
@@ -191,6 +196,13 @@ pub async fn run_all(resolutions: Vec<Resolution>) {
 
 async fn run(res: Resolution) {
     let mut known = RecordSet::started(Instant::now());
+    // What each group's slots hold, for a resolution of SRV records.
+    let mut services: Vec<records::ServiceSlots> = if res.is_service() {
+        let sizes = res.groups.iter().map(|g| g.slots.len());
+        sizes.map(records::ServiceSlots::new).collect()
+    } else {
+        Vec::new()
+    };
     loop {
         let (outcome, answered_by) = resolve(&res).await;
         let cause = maintenance_cause(&outcome);
@@ -205,13 +217,11 @@ async fn run(res: Resolution) {
         let mut first_moved = false;
         for (g, group) in res.groups.iter().enumerate().filter(|_| known.decided()) {
             // Only the first server of the resolution names the nameserver that answered.
-            let moved = apply(
-                &res,
-                group,
-                &targets,
-                cause,
-                (g == 0).then_some(by.as_str()),
-            );
+            let by = (g == 0).then_some(by.as_str());
+            let moved = match services.get_mut(g) {
+                Some(held) => apply_services(&res, group, held, &targets, by),
+                None => apply(&res, group, &targets, cause, by),
+            };
             first_moved |= g == 0 && moved;
         }
         if first_moved {
@@ -250,81 +260,115 @@ fn apply(
     by: Option<&str>,
 ) -> bool {
     let mut moved = false;
-    let by_ip = targets.iter().all(|t| t.weight.is_none());
-    let key = |a: SocketAddr| {
-        if by_ip {
-            SocketAddr::new(a.ip(), 0)
-        } else {
-            a
-        }
-    };
     let slots: Vec<Option<SocketAddr>> = group
         .slots
         .iter()
-        .map(|s| s.server.addr().map(key))
+        .map(|s| s.server.addr().map(|a| SocketAddr::new(a.ip(), 0)))
         .collect();
-    let chosen = records::choose(targets.to_vec(), &slots);
+    let chosen = records::choose(targets.to_vec(), slots.len(), |t| {
+        slots.contains(&Some(t.addr))
+    });
     let mut assigned = records::assign(&chosen, &slots);
-    if by_ip {
-        records::prefer_networks(targets, &mut assigned, |i| &group.slots[i].prefer_nets);
-        records::share(targets, &slots, &mut assigned, |i| {
-            group.slots[i].opts.allow_dup_ip
-        });
-    }
+    records::prefer_networks(targets, &mut assigned, |i| &group.slots[i].prefer_nets);
+    records::share(targets, &slots, &mut assigned, |i| {
+        group.slots[i].opts.allow_dup_ip
+    });
     let backend = &res.shared.backends[group.backend];
     for (i, (slot, target)) in group.slots.iter().zip(assigned).enumerate() {
         let server = &slot.server;
         let Some(dynamic) = server.dynamic.as_ref() else {
             continue;
         };
-        let (addr, weight) = match &target {
-            Some(t) => (
-                Some(if by_ip {
-                    SocketAddr::new(t.addr.ip(), slot.port)
-                } else {
-                    t.addr
-                }),
-                t.server_weight()
-                    .filter(|_| !slot.opts.ignore_weight)
-                    .unwrap_or(server.weight),
-            ),
-            None => (None, server.weight),
-        };
-        let before = (dynamic.addr(), dynamic.weight());
-        if before == (addr, weight) {
+        let addr = target.map(|t| SocketAddr::new(t.addr.ip(), slot.port));
+        let before = dynamic.addr();
+        if before == addr {
             continue;
         }
-        dynamic.set(addr, weight);
+        dynamic.set(addr, server.weight);
         let first = i == 0;
-        moved |= first && addr.is_some() && addr != before.0;
+        moved |= first && addr.is_some();
         let reporter = &group.reporter;
-        if by_ip {
-            let by = by.filter(|_| first).unwrap_or("DNS cache");
-            match (before.0, addr) {
-                (old, Some(new)) if old.map(|a| a.ip()) != Some(new.ip()) => {
-                    report::address_changed(reporter, server, old.map(|a| a.ip()), new.ip(), by);
-                    if old.is_none() {
-                        report::resolves_again(reporter, server, &res.name);
-                    }
+        let by = by.filter(|_| first).unwrap_or("DNS cache");
+        match (before, addr) {
+            (old, Some(new)) if old.map(|a| a.ip()) != Some(new.ip()) => {
+                report::address_changed(reporter, server, old.map(|a| a.ip()), new.ip(), by);
+                if old.is_none() {
+                    report::resolves_again(reporter, server, &res.name, true);
                 }
-                (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
-                _ => {}
+            }
+            (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
+            _ => {}
+        }
+    }
+    moved
+}
+
+/// Why a template slot loses its SRV record, whatever made the record go (HAProxy's words).
+const SRV_RECORD_GONE: &str = "entry removed from SRV record";
+
+/// Gives each slot of an SRV-driven `group` its record (or none), reporting as HAProxy does:
+/// a slot taking a record names its target (`changed its FQDN`, logged only) and its address,
+/// `by DNS additional record` when the answer carried it, else by the nameserver the
+/// target's own resolution asked (`by`, `DNS cache` for the groups after the first); a slot
+/// keeping its record whose address changed says so by the nameserver too; a slot whose
+/// record has gone enters maintenance. Weights change silently. Whether the group's first
+/// server got a new address.
+fn apply_services(
+    res: &Resolution,
+    group: &Group,
+    held: &mut records::ServiceSlots,
+    targets: &[Target],
+    by: Option<&str>,
+) -> bool {
+    let before = held.clone();
+    let assigned = held.assign(targets);
+    let backend = &res.shared.backends[group.backend];
+    let reporter = &group.reporter;
+    let by = by.unwrap_or("DNS cache");
+    let mut moved = false;
+    for (i, (slot, target)) in group.slots.iter().zip(assigned).enumerate() {
+        let server = &slot.server;
+        let Some(dynamic) = server.dynamic.as_ref() else {
+            continue;
+        };
+        let old_record = before.held()[i].as_ref();
+        let old_addr = dynamic.addr();
+        let Some(target) = target else {
+            if old_record.is_some() {
+                dynamic.set(None, server.weight);
+                report::enters_maintenance(reporter, backend, server, SRV_RECORD_GONE);
+            }
+            continue;
+        };
+        let weight = target
+            .server_weight()
+            .filter(|_| !slot.opts.ignore_weight)
+            .unwrap_or(server.weight);
+        moved |= i == 0 && old_addr != Some(target.addr);
+        if old_record == Some(&target.key()) {
+            dynamic.set(Some(target.addr), weight);
+            let old_ip = old_addr.map(|a| a.ip());
+            if old_ip != Some(target.addr.ip()) {
+                report::address_changed(reporter, server, old_ip, target.addr.ip(), by);
             }
             continue;
         }
-        let who = format!("{}/{}", group.backend_name, server.name);
-        let pid = std::process::id();
-        match (before.0, addr) {
-            (Some(old), Some(new)) if old != new => eprintln!(
-                "[WARNING]  ({pid}) : {who} changed its IP from {old} to {new} by {}.",
-                res.section.name
-            ),
-            (None, Some(new)) => eprintln!(
-                "[WARNING]  ({pid}) : {who} is now at {new} (from resolvers {}).",
-                res.section.name
-            ),
-            (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
-            _ => eprintln!("[WARNING]  ({pid}) : {who} weight is now {weight} (SRV record)."),
+        if old_record.is_some() {
+            // The slot's record went and another takes it at once: it is emptied first.
+            dynamic.set(None, server.weight);
+            report::enters_maintenance(reporter, backend, server, SRV_RECORD_GONE);
+        }
+        dynamic.set(Some(target.addr), weight);
+        let host = target.host.as_deref().unwrap_or_default();
+        let ip = target.addr.ip();
+        if target.additional && !before.host_held_on_other_port(&target) {
+            report::address_changed(reporter, server, None, ip, "DNS additional record");
+            report::fqdn_changed(reporter, server, None, host, "SRV record");
+            report::resolves_again(reporter, server, host, false);
+        } else {
+            report::fqdn_changed(reporter, server, None, host, "SRV record");
+            report::address_changed(reporter, server, None, ip, by);
+            report::resolves_again(reporter, server, host, true);
         }
     }
     moved
@@ -334,7 +378,7 @@ fn apply(
 /// gave the answer the targets come from.
 async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
     let s = &res.section;
-    if res.name.starts_with('_') {
+    if res.is_service() {
         let (answers, by) = match ask(s, &res.name, Kind::Srv, None).await {
             Some((Response::Records(a), by)) => (a, by),
             other => return (failure(other), None),
@@ -363,6 +407,8 @@ async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
                     addr: SocketAddr::new(ip, *port),
                     weight: Some(*weight),
                     priority: *priority,
+                    host: Some(target.clone()),
+                    additional: carried.is_some(),
                 });
             }
         }
@@ -380,6 +426,8 @@ async fn resolve(res: &Resolution) -> (Outcome, Option<usize>) {
             addr: SocketAddr::new(ip, 0),
             weight: None,
             priority: 0,
+            host: None,
+            additional: false,
         })
         .collect();
     (Outcome::Valid(targets), Some(by))

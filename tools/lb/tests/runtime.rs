@@ -65,6 +65,8 @@ mod discovery;
 mod discovery_cycle;
 #[path = "runtime/discovery_dns.rs"]
 mod discovery_dns;
+#[path = "runtime/discovery_srv_reports.rs"]
+mod discovery_srv_reports;
 #[path = "runtime/do_resolve.rs"]
 mod do_resolve;
 #[path = "runtime/early_hint.rs"]

@@ -119,7 +119,13 @@ backend b
 /// The lines about `b/app` (and backend `b`) on stderr, each `[LEVEL]    (pid) : ` prefix
 /// cut to its level, and in the log.
 fn reports(side: &Side) -> (Vec<String>, Vec<String>) {
-    let ours = |l: &&str| l.contains("b/app") || l.contains(" b has no") || l.contains("'b'");
+    reports_about(side, "b/app")
+}
+
+/// The lines about server `who` (`b/app`, or `b/s` for every slot of template `s`) and
+/// backend `b`, on stderr (each `[LEVEL]    (pid) : ` prefix cut to its level) and in the log.
+pub fn reports_about(side: &Side, who: &str) -> (Vec<String>, Vec<String>) {
+    let ours = |l: &&str| l.contains(who) || l.contains(" b has no") || l.contains("'b'");
     let stderr = side
         .stderr()
         .lines()
