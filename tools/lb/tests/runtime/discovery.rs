@@ -15,6 +15,22 @@ fn dnsmasq(port: u16, services: &[(u16, u16)]) -> Child {
     dnsmasq_with(port, services, &[])
 }
 
+/// A dnsmasq started by [`dnsmasq_with`], stopped when dropped.
+pub struct Dnsmasq(Child);
+
+impl Dnsmasq {
+    pub fn start(port: u16, services: &[(u16, u16)], extra: &[String]) -> Dnsmasq {
+        Dnsmasq(dnsmasq_with(port, services, extra))
+    }
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// [`dnsmasq`], with more options (`--host-record=…`).
 pub fn dnsmasq_with(port: u16, services: &[(u16, u16)], extra: &[String]) -> Child {
     let mut cmd = Command::new("dnsmasq");

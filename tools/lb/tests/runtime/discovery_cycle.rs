@@ -9,7 +9,7 @@
 //! The cycle is therefore compared with Debian's haproxy, whose resolver code is 2.7's with
 //! the fix, and the lines of the first resolution with 2.7.0 as well.
 
-use crate::discovery::dnsmasq_with;
+use crate::discovery::Dnsmasq;
 use crate::harness::*;
 use std::net::UdpSocket;
 use std::sync::{Arc, Mutex};
@@ -71,22 +71,11 @@ fn question(message: &[u8]) -> Option<(String, u16)> {
 }
 
 /// dnsmasq on `port` answering NXDOMAIN for the names of `hapee.test` it does not know, and
-/// `app.hapee.test` with `ip` if any; stopped when dropped.
-struct Nameserver(std::process::Child);
-
-impl Nameserver {
-    fn start(port: u16, ip: Option<&str>) -> Nameserver {
-        let mut extra = vec!["--local=/hapee.test/".to_string()];
-        extra.extend(ip.map(|ip| format!("--host-record=app.hapee.test,{ip}")));
-        Nameserver(dnsmasq_with(port, &[], &extra))
-    }
-}
-
-impl Drop for Nameserver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `app.hapee.test` with `ip` if any.
+fn nameserver(port: u16, ip: Option<&str>) -> Dnsmasq {
+    let mut extra = vec!["--local=/hapee.test/".to_string()];
+    extra.extend(ip.map(|ip| format!("--host-record=app.hapee.test,{ip}")));
+    Dnsmasq::start(port, &[], &extra)
 }
 
 fn reports_config(port: u16, dns: u16) -> String {
@@ -168,7 +157,7 @@ fn a_server_reports_its_dns_changes_as_haproxy_does() {
         for (ip, count) in steps {
             drop(dns.take());
             if ip != Some("silent") {
-                dns = Some(Nameserver::start(dns_port, ip));
+                dns = Some(nameserver(dns_port, ip));
             }
             assert!(
                 reported(side, count),
@@ -217,7 +206,7 @@ fn a_server_reports_its_dns_changes_as_haproxy_does() {
     if let Some(program) = haproxy_27() {
         let port = free_port();
         let dns_port = free_port();
-        let dns = Nameserver::start(dns_port, Some("127.0.0.2"));
+        let dns = nameserver(dns_port, Some("127.0.0.2"));
         let h = Haproxy::start_program(&program, &reports_config(port, dns_port), port, &["-db"]);
         let side = Side::Haproxy(&h);
         assert!(reported(&side, 3), "{:#?}", reports(&side));
@@ -279,7 +268,7 @@ fn names_are_asked_at_haproxys_pace() {
     }
     let fixture = || {
         let dns_port = free_port();
-        let dns = Nameserver::start(dns_port, Some("127.0.0.2"));
+        let dns = nameserver(dns_port, Some("127.0.0.2"));
         let (relay_port, asked) = udp_relay(dns_port, Duration::ZERO);
         (dns, relay_port, asked)
     };
@@ -336,7 +325,7 @@ backend c
     };
     let fixture = || {
         let dns_port = free_port();
-        let dns = Nameserver::start(dns_port, Some("127.0.0.2"));
+        let dns = nameserver(dns_port, Some("127.0.0.2"));
         let (relay_port, asked) = udp_relay(dns_port, Duration::ZERO);
         (dns, relay_port, asked)
     };

@@ -11,7 +11,7 @@
 //! (issue #1962, see `discovery_cycle`): they are compared with Debian's haproxy, the first
 //! answer with 2.7.0 as well.
 
-use crate::discovery::dnsmasq_with;
+use crate::discovery::Dnsmasq;
 use crate::discovery_cycle::reports_about;
 use crate::harness::*;
 use std::time::Duration;
@@ -23,31 +23,20 @@ struct Records {
     web2: &'static str,
 }
 
-/// dnsmasq on `port` serving `records` for `_http._tcp.svc.hapee.test`; stopped when dropped.
-struct Nameserver(std::process::Child);
-
-impl Nameserver {
-    fn start(port: u16, records: &Records) -> Nameserver {
-        let mut extra = vec![
-            "--local=/hapee.test/".to_string(),
-            "--host-record=web1.hapee.test,127.0.0.11".into(),
-            format!("--host-record=web2.hapee.test,{}", records.web2),
-        ];
-        for (target, srv_port) in records.srv {
-            let weight = if *target == "web2" { 600 } else { 10 };
-            extra.push(format!(
-                "--srv-host=_http._tcp.svc.hapee.test,{target}.hapee.test,{srv_port},0,{weight}"
-            ));
-        }
-        Nameserver(dnsmasq_with(port, &[], &extra))
+/// dnsmasq on `port` serving `records` for `_http._tcp.svc.hapee.test`.
+fn nameserver(port: u16, records: &Records) -> Dnsmasq {
+    let mut extra = vec![
+        "--local=/hapee.test/".to_string(),
+        "--host-record=web1.hapee.test,127.0.0.11".into(),
+        format!("--host-record=web2.hapee.test,{}", records.web2),
+    ];
+    for (target, srv_port) in records.srv {
+        let weight = if *target == "web2" { 600 } else { 10 };
+        extra.push(format!(
+            "--srv-host=_http._tcp.svc.hapee.test,{target}.hapee.test,{srv_port},0,{weight}"
+        ));
     }
-}
-
-impl Drop for Nameserver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    Dnsmasq::start(port, &[], &extra)
 }
 
 fn config(port: u16, dns: u16) -> String {
@@ -140,7 +129,7 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
     ];
     let drive = |dns_port: u16, side: &Side| {
         for (records, count) in &steps {
-            let _dns = Nameserver::start(dns_port, records);
+            let _dns = nameserver(dns_port, records);
             let all = || format!("{}: {:#?}", side.name(), reports_about(side, "b/s"));
             assert!(reported(side, *count), "{}", all());
             // The log lines of the step come with the last stderr line, or just after.
@@ -194,7 +183,7 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
     if let Some(program) = haproxy_27() {
         let port = free_port();
         let dns_port = free_port();
-        let _dns = Nameserver::start(dns_port, &FIRST);
+        let _dns = nameserver(dns_port, &FIRST);
         let h = Haproxy::start_program(&program, &config(port, dns_port), port, &["-db"]);
         let side = Side::Haproxy(&h);
         assert!(reported(&side, 2), "{:#?}", reports_about(&side, "b/s"));
