@@ -44,13 +44,22 @@ fn read_date() -> SystemTime {
 /// read at the start of every poll.
 pub struct Rounds<F> {
     inner: Pin<Box<F>>,
+    /// `crate::busy_spell`'s limit, when the thread gives its CPU back during long spells.
+    yield_every: Option<std::time::Duration>,
 }
 
 impl<F: Future> Rounds<F> {
     pub fn new(inner: F) -> Rounds<F> {
         Rounds {
             inner: Box::pin(inner),
+            yield_every: None,
         }
+    }
+
+    /// Rounds that give the CPU back at most once per `limit`.
+    pub fn yielding_every(mut self, limit: Option<std::time::Duration>) -> Rounds<F> {
+        self.yield_every = limit;
+        self
     }
 }
 
@@ -58,10 +67,14 @@ impl<F: Future> Future for Rounds<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        ROUND.with(|r| r.set(Some((Instant::now(), SystemTime::now()))));
+        let start = Instant::now();
+        ROUND.with(|r| r.set(Some((start, SystemTime::now()))));
         let polled = self.inner.as_mut().poll(cx);
         // Between rounds the thread waits for events: a reading kept now would go stale.
         ROUND.with(|r| r.set(None));
+        if let Some(limit) = self.yield_every {
+            crate::busy_spell::end_of_round(start, limit);
+        }
         polled
     }
 }

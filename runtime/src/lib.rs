@@ -18,6 +18,7 @@ pub mod acl;
 pub mod api;
 pub mod balance;
 pub mod bind_tuning;
+pub mod busy_spell;
 pub mod bwlim;
 pub mod checks;
 pub mod client_stream;

@@ -3,8 +3,8 @@
 
 use crate::state::Shared;
 use crate::{
-    accept, api, checks, clock, http, listener, profiling, proto, quic, script, spread, stop, tcp,
-    thread_idle, tls, txn, unstack, upgrade, upstream, ClientStream, MaybeTls,
+    accept, api, busy_spell, checks, clock, http, listener, profiling, proto, quic, script, spread,
+    stop, tcp, thread_idle, tls, txn, unstack, upgrade, upstream, ClientStream, MaybeTls,
 };
 use hapee_compiler::ir::Mode;
 use std::rc::Rc;
@@ -115,7 +115,7 @@ pub(crate) fn run(
         }
     });
     // Each poll of `run` is one round of the thread's ready tasks.
-    rt.block_on(clock::Rounds::new(run));
+    rt.block_on(clock::Rounds::new(run).yielding_every(busy_spell::configured()));
 }
 
 /// What a worker thread serves accepted connections with.
