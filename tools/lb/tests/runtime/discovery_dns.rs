@@ -4,7 +4,7 @@
 //! slots. Each proxy's view is read from `show servers state` on its Runtime API.
 
 use crate::api::ask;
-use crate::discovery::dnsmasq_with;
+use crate::discovery::Dnsmasq;
 use crate::harness::*;
 use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
@@ -127,7 +127,7 @@ fn a_truncated_answer_is_asked_again_over_tcp() {
     // 40 addresses do not fit the 512 bytes announced by default: dnsmasq sends 29 of them
     // with the TC bit set, and all 40 over TCP.
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &many_addresses(40));
+    let _dns = Dnsmasq::start(dns_port, &[], &many_addresses(40));
     let ns = format!("127.0.0.1:{dns_port}");
     let server = "server-template srv 1-40 many.hapee.test:8080";
     let port = free_port();
@@ -144,8 +144,6 @@ fn a_truncated_answer_is_asked_again_over_tcp() {
         std::thread::sleep(Duration::from_secs(3));
         assert_eq!(filled(&hsock), BTreeSet::new());
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
 }
 
 #[test]
@@ -154,7 +152,7 @@ fn tcp_nameservers_fill_the_same_slots_as_haproxy() {
         return;
     }
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &many_addresses(40));
+    let _dns = Dnsmasq::start(dns_port, &[], &many_addresses(40));
     let (relay, relayed) = tcp_relay(dns_port);
     let ns = format!("tcp@127.0.0.1:{relay}");
     // HAProxy also applies `accepted_payload_size` to TCP answers (its documentation says
@@ -173,8 +171,6 @@ fn tcp_nameservers_fill_the_same_slots_as_haproxy() {
         let theirs = until(&hsock, "haproxy over TCP", |s| s.len() == 40);
         assert_eq!(got, theirs);
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
 }
 
 #[test]
@@ -197,7 +193,7 @@ fn srv_priorities_and_weights_fill_slots_as_haproxy_does() {
         ));
     }
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &records);
+    let _dns = Dnsmasq::start(dns_port, &[], &records);
     let ns = format!("127.0.0.1:{dns_port}");
     let extra = "    accepted_payload_size 1232\n";
     // Slots enough for every record: each gets one, whatever its priority, with its SRV weight
@@ -231,8 +227,6 @@ fn srv_priorities_and_weights_fill_slots_as_haproxy_does() {
     let _proxy = Proxy::start(&template_config(&sock, port, &ns, extra, server), port);
     let got = until(&sock, "three slots", |s| s.len() == 3);
     assert!(!got.iter().any(|s| s.contains(":9003")), "{got:?}");
-    let _ = dns.kill();
-    let _ = dns.wait();
 }
 
 /// Backend `backend`'s servers from `show servers state`: name, address (`-` for none), port,
@@ -329,7 +323,7 @@ fn resolve_opts_share_addresses_and_keep_weights_as_haproxy_does() {
     ]
     .map(String::from);
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &records);
+    let _dns = Dnsmasq::start(dns_port, &[], &records);
     let config = |sock: &Path, port: u16| {
         let opts = "resolvers dns resolve-prefer ipv4 init-addr none";
         format!(
@@ -379,8 +373,6 @@ backend w
         let _h = Haproxy::start(&config(&hsock, hport), hport);
         wait(&hsock, "haproxy");
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
 }
 
 #[test]
@@ -389,7 +381,7 @@ fn resolve_net_prefers_an_address_in_its_networks_as_haproxy_does() {
         return;
     }
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &many_addresses(4));
+    let _dns = Dnsmasq::start(dns_port, &[], &many_addresses(4));
     let ns = format!("127.0.0.1:{dns_port}");
     // Without the preference the server takes the first address the answer names.
     let server = "server s1 many.hapee.test:8080 resolve-net 10.0.0.0/8,127.0.1.3/32";
@@ -409,6 +401,4 @@ fn resolve_net_prefers_an_address_in_its_networks_as_haproxy_does() {
         let theirs = until(&hsock, "haproxy's preferred address", |s| !s.is_empty());
         assert_eq!(theirs, got);
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
 }

@@ -4,7 +4,7 @@
 //! held for 30 s, so each proxy asks once during the test and the counts are exact.
 
 use crate::api::ask;
-use crate::discovery::dnsmasq_with;
+use crate::discovery::Dnsmasq;
 use crate::harness::*;
 use std::path::Path;
 use std::time::Duration;
@@ -59,7 +59,7 @@ fn nameserver_counters_as_haproxy_shows_them() {
         return;
     }
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &[]);
+    let _dns = Dnsmasq::start(dns_port, &[], &[]);
     let silent = free_port();
     let port = free_port();
     let dir = Scratch::dir(&format!("hapee-rstat-{}-{port}", std::process::id()));
@@ -97,8 +97,6 @@ fn nameserver_counters_as_haproxy_shows_them() {
         let theirs = resolver_stats(&hsock);
         assert_eq!(theirs, mine);
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
 }
 
 /// Two nameservers that both answer, the second 100 ms after the first (a relay that waits
@@ -110,7 +108,7 @@ fn a_late_answer_from_a_second_nameserver_counts_outdated() {
         return;
     }
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(dns_port, &[], &[]);
+    let _dns = Dnsmasq::start(dns_port, &[], &[]);
     let (late, _) = crate::discovery_cycle::udp_relay(dns_port, Duration::from_millis(100));
     let config = |sock: &Path, port: u16| {
         format!(
@@ -167,6 +165,4 @@ backend b
         let _h = Haproxy::start_program(&program, &config(&hsock, hport), hport, &["-db"]);
         assert_eq!(rows(&hsock), mine);
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
 }
