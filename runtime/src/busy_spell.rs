@@ -7,15 +7,19 @@
 //! sidecar) then waits those 4 ms, and so do the requests it carries. Measured: two workers
 //! sharing a CPU took turns of exactly 4 ms, and p99 was 4.3 ms (README, "nbthread 2").
 //!
-//! So at the end of a round, at most once per limit, a serving thread yields (`sched_yield`):
-//! a task waiting for this CPU runs now, and when none waits the call returns at once.
+//! So at the end of a round, at most once per limit (300 µs by default), a serving thread
+//! yields (`sched_yield`): a task waiting for this CPU runs now, and when none waits the call
+//! returns at once.
 //! `HAPEE_YIELD_EVERY_US` sets the limit in microseconds; 0 turns it off.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-/// The default limit: a little less than the kernel's default turn of a task.
-pub const DEFAULT_LIMIT: Duration = Duration::from_micros(1000);
+/// The default limit. Measured (README, "nbthread 1 and 2: how often to yield"): 300 µs gave
+/// the best req/s and p99 at nbthread 1 and kept nbthread 2's; 100 µs and 3 ms did worse at
+/// nbthread 1. Yielding with no other task waiting costs one system call, so the price of a
+/// short limit is under a thousandth of the thread's time.
+pub const DEFAULT_LIMIT: Duration = Duration::from_micros(300);
 
 thread_local! {
     /// When this thread last yielded (or first ended a round).
