@@ -38,9 +38,10 @@ fn response_complete(text: &str) -> bool {
 #[test]
 fn built_in_and_errorfile_pages_match_haproxy_byte_for_byte() {
     let junk = raw_server(b"junk\r\n\r\n", Duration::ZERO, Duration::from_millis(200));
-    let silent = raw_server(b"", Duration::from_secs(3), Duration::ZERO);
-    let dir = std::env::temp_dir().join(format!("hapee-error-pages-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Silent well past the proxy's `timeout server` (1s), which a loaded machine may see
+    // late: a server that closed first would make the answer a 502, not the 504 compared.
+    let silent = raw_server(b"", Duration::from_secs(10), Duration::ZERO);
+    let dir = Scratch::dir(&format!("hapee-error-pages-{}", std::process::id()));
     let file = |name: &str, text: &str| {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
