@@ -3,7 +3,7 @@
 
 use super::harness::{
     both_reading, both_with, curl, free_port, logged_side_by_side, wait_until, Haproxy, Origin,
-    Proxy, LOGGED_DEFAULTS,
+    Proxy, Scratch, LOGGED_DEFAULTS,
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -335,8 +335,7 @@ fn agent_check_takes_a_server_down_with_its_reason() {
 #[test]
 fn agent_check_columns_in_show_stat() {
     let agent = scripted(vec![Say::Recv, Say::Send(b"down # maintenance window\n")]);
-    let dir = std::env::temp_dir().join(format!("hapee-agent-stat-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::dir(&format!("hapee-agent-stat-{}", std::process::id()));
     let columns = [
         "agent_status",
         "agent_code",
@@ -419,7 +418,6 @@ fn agent_check_columns_in_show_stat() {
         );
         assert_eq!(ours, theirs);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// While a probe waits for its answer, `show stat` marks the check's status `* ` (HAProxy's
@@ -447,7 +445,7 @@ fn a_probe_under_way_is_marked_in_show_stat() {
         )
     };
     let (ours, theirs) = both_reading(1, cfg, |port, _| {
-        let sock = std::env::temp_dir().join(format!("hapee-probing-{port}.sock"));
+        let sock = Scratch::file(&format!("hapee-probing-{port}.sock"));
         let status = || {
             wait_until(Duration::from_secs(5), || sock.exists());
             super::api::stat_row(&super::api::ask(&sock, "show stat\n"), "be", "srv")
@@ -467,7 +465,6 @@ fn a_probe_under_way_is_marked_in_show_stat() {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        let _ = std::fs::remove_file(&sock);
         seen
     });
     assert_eq!(ours, ["* INI", "L7TOUT"]);
@@ -635,7 +632,7 @@ fn last_chk_says_what_the_last_check_found() {
         ("tcp", "ok"),
     ];
     let (ours, theirs) = both_reading(1, cfg, |port, _| {
-        let sock = std::env::temp_dir().join(format!("hapee-last-chk-{port}.sock"));
+        let sock = Scratch::file(&format!("hapee-last-chk-{port}.sock"));
         wait_until(Duration::from_secs(5), || sock.exists());
         let read = || {
             let csv = super::api::ask(&sock, "show stat\n");
@@ -651,7 +648,6 @@ fn last_chk_says_what_the_last_check_found() {
             seen.iter()
                 .all(|r| !r.contains(" INI") && !r.contains(" * "))
         });
-        let _ = std::fs::remove_file(&sock);
         seen
     });
     assert_eq!(

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 /// dnsmasq answering `_http._tcp.svc.hapee.test` with one SRV record per `(port, weight)`,
 /// all on `web.hapee.test` (127.0.0.1).
-fn dnsmasq(port: u16, services: &[(u16, u16)]) -> Child {
-    dnsmasq_with(port, services, &[])
+fn dnsmasq(port: u16, services: &[(u16, u16)]) -> Dnsmasq {
+    Dnsmasq::start(port, services, &[])
 }
 
 /// A dnsmasq started by [`dnsmasq_with`], stopped when dropped.
@@ -31,8 +31,8 @@ impl Drop for Dnsmasq {
     }
 }
 
-/// [`dnsmasq`], with more options (`--host-record=…`).
-pub fn dnsmasq_with(port: u16, services: &[(u16, u16)], extra: &[String]) -> Child {
+/// dnsmasq as [`dnsmasq`] starts it, with more options (`--host-record=…`).
+fn dnsmasq_with(port: u16, services: &[(u16, u16)], extra: &[String]) -> Child {
     let mut cmd = Command::new("dnsmasq");
     cmd.args([
         "--keep-in-foreground",
@@ -202,8 +202,8 @@ backend b
         count(n, "a") > 0 && count(n, "b") > 0
     });
     // A third record: c joins.
-    let _ = dns.kill();
-    let _ = dns.wait();
+    // Stopped before its successor binds the same port.
+    drop(dns);
     dns = dnsmasq(
         dns_port,
         &[
@@ -216,21 +216,20 @@ backend b
         count(n, "a") > 0 && count(n, "b") > 0 && count(n, "c") > 0
     });
     // a's record goes, and c's weight becomes three times b's (SRV 768 -> 3, 256 -> 1).
-    let _ = dns.kill();
-    let _ = dns.wait();
+    // Stopped before its successor binds the same port.
+    drop(dns);
     dns = dnsmasq(dns_port, &[(b.addr.port(), 256), (c.addr.port(), 768)]);
     let names = traffic.until(40, "a leaves, c weighs three times b", |n| {
         count(n, "a") == 0 && count(n, "c") >= 27 && count(n, "b") >= 7
     });
     assert_eq!(count(&names, "b") + count(&names, "c"), 40);
     // b's SRV weight drops to 0: it keeps its slot but takes no more requests.
-    let _ = dns.kill();
-    let _ = dns.wait();
+    // Stopped before its successor binds the same port.
+    drop(dns);
     dns = dnsmasq(dns_port, &[(b.addr.port(), 0), (c.addr.port(), 256)]);
     traffic.until(30, "weight 0 takes no requests", |n| count(n, "c") == 30);
     let failures = traffic.finish();
-    let _ = dns.kill();
-    let _ = dns.wait();
+    drop(dns);
     assert!(
         failures.is_empty(),
         "failed requests: {failures:?}\n{}",
@@ -280,7 +279,7 @@ fn a_server_follows_its_a_record_when_it_changes() {
     named_server("127.0.0.3", server_port, "three");
     let dns_port = free_port();
     let record = |ip: &str| vec![format!("--host-record=app.hapee.test,{ip}")];
-    let mut dns = dnsmasq_with(dns_port, &[], &record("127.0.0.2"));
+    let mut dns = Dnsmasq::start(dns_port, &[], &record("127.0.0.2"));
     let port = free_port();
     let proxy = Proxy::start(
         &format!(
@@ -301,13 +300,12 @@ backend b
     );
     let traffic = Traffic::start(port);
     traffic.until(10, "the first address serves", |n| count(n, "two") == 10);
-    let _ = dns.kill();
-    let _ = dns.wait();
-    dns = dnsmasq_with(dns_port, &[], &record("127.0.0.3"));
+    // Stopped before its successor binds the same port.
+    drop(dns);
+    dns = Dnsmasq::start(dns_port, &[], &record("127.0.0.3"));
     traffic.until(10, "the new address serves", |n| count(n, "three") == 10);
     let failures = traffic.finish();
-    let _ = dns.kill();
-    let _ = dns.wait();
+    drop(dns);
     assert!(failures.is_empty(), "failed requests: {failures:?}");
     assert!(
         proxy

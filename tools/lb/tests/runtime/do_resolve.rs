@@ -2,7 +2,7 @@
 //! with a `resolvers` section (dnsmasq), and the address lands in a variable; a name that
 //! does not resolve leaves the variable unset. Side by side with Debian's haproxy.
 
-use crate::discovery::dnsmasq_with;
+use crate::discovery::Dnsmasq;
 use crate::harness::*;
 use std::time::Duration;
 
@@ -48,14 +48,13 @@ fn do_resolve_stores_the_address_of_a_name() {
         return;
     }
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(
+    let dns = Dnsmasq::start(
         dns_port,
         &[],
         &["--host-record=both.hapee.test,127.0.0.9,::9".to_string()],
     );
     let (mine, theirs) = both(|port| config(port, dns_port), answers);
-    let _ = dns.kill();
-    let _ = dns.wait();
+    drop(dns);
     assert_eq!(
         mine,
         [

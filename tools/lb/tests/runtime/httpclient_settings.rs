@@ -4,7 +4,7 @@
 //! server's certificate checked against `httpclient.ssl.ca-file`, or not at all with
 //! `httpclient.ssl.verify none`.
 
-use crate::discovery::dnsmasq_with;
+use crate::discovery::Dnsmasq;
 use crate::harness::*;
 use crate::tls::Ca;
 use std::time::Duration;
@@ -76,7 +76,7 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
     std::fs::write(files.join("fetch.lua"), SCRIPT).unwrap();
     let ca_file = files.join("ca.pem").display().to_string();
     let dns_port = free_port();
-    let mut dns = dnsmasq_with(
+    let dns = Dnsmasq::start(
         dns_port,
         &[],
         &["--host-record=both.hapee.test,127.0.0.9,::9".to_string()],
@@ -102,8 +102,7 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
         mine.push(m);
         theirs.extend(t);
     }
-    let _ = dns.kill();
-    let _ = dns.wait();
+    drop(dns);
     // A request the client could not make gets the client's proxy's 503 page, as HAProxy's.
     let statuses = |answers: &[String]| -> Vec<String> {
         answers

@@ -14,15 +14,14 @@ fn a_logger_path_without_a_socket_is_reported_once_and_never_written() {
         syslog
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
-        let dir = std::env::temp_dir().join(format!(
+        let dir = Scratch::dir(&format!(
             "hapee-log-fail-{}-{}",
             std::process::id(),
             syslog.local_addr().unwrap().port()
         ));
-        std::fs::create_dir_all(&dir).unwrap();
         (syslog, dir, Origin::start("o"))
     };
-    let cfg = |port: u16, (syslog, dir, origin): &(UdpSocket, std::path::PathBuf, Origin)| {
+    let cfg = |port: u16, (syslog, dir, origin): &(UdpSocket, Scratch, Origin)| {
         format!(
             "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
@@ -66,7 +65,6 @@ backend app
             side.stderr()
         );
         let written = std::fs::read_dir(dir).unwrap().count();
-        let _ = std::fs::remove_dir_all(dir);
         (alert(&side.stderr()), written)
     });
     assert_eq!(

@@ -191,8 +191,11 @@ fn start(
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // A connection is not enough: HAProxy's master binds the CLI, starts its worker, then
+    // executes itself again in wait mode and binds the CLI anew; a session opened on the
+    // first socket is reset without an answer. Its CLI is up once a command is answered.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while UnixStream::connect(&cli).is_err()
+    while session(&cli, "show version\n").is_empty()
         || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
     {
         assert!(

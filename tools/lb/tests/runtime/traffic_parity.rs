@@ -677,7 +677,7 @@ backend be
 /// ending with the connection) answers HEAD with its head alone, as HAProxy does.
 #[test]
 fn an_errorfile_page_answers_head_without_its_body() {
-    let page = std::env::temp_dir().join(format!("hapee-head-503-{}.http", std::process::id()));
+    let page = Scratch::file(&format!("hapee-head-503-{}.http", std::process::id()));
     std::fs::write(
         &page,
         "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html>down</html>\n",
@@ -716,7 +716,6 @@ backend be
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
-    let _ = std::fs::remove_file(&page);
 }
 
 /// Only GET, HEAD and POST ask for the stats page: a PUT or DELETE under its URI goes on to
