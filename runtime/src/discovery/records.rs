@@ -196,19 +196,46 @@ pub fn service_records<'a>(before: &'a [Target], now: &'a [Target]) -> Vec<Servi
     records
 }
 
-/// Whether the additional record that gave `target` its address goes to another record of
-/// the same target known `before` with that address: HAProxy refreshes such an older record
-/// rather than link the address to a new one, which then resolves its target itself.
-pub fn additional_kept_by_older(before: &[Target], target: &Target) -> bool {
-    let RecordKey::Service(host, _) = target.key() else {
-        return false;
+/// The records among `records` (in [`service_records`] order) that the answer's additional
+/// section gives their target's address, as HAProxy links an additional record to one SRV
+/// record of its target: the record known `before` that had that address from it (even one
+/// that went, which then takes it away), else the first record that had none from it. The
+/// other records of the target resolve it themselves. One additional record per target and
+/// address is assumed, as servers give them.
+pub fn additional_receivers(before: &[Target], records: &[ServiceRecord]) -> Vec<RecordKey> {
+    let host = |t: &Target| match t.key() {
+        RecordKey::Service(h, _) => Some(h),
+        RecordKey::Address(_) => None,
     };
-    before.iter().any(|b| {
-        b.additional
-            && b.addr.ip() == target.addr.ip()
-            && b.key() != target.key()
-            && matches!(b.key(), RecordKey::Service(h, _) if h == host)
-    })
+    let had = |r: &ServiceRecord, ip: Option<std::net::IpAddr>| {
+        let key = r.target.key();
+        before
+            .iter()
+            .any(|b| b.additional && b.key() == key && ip.is_none_or(|ip| b.addr.ip() == ip))
+    };
+    let mut done: Vec<(String, std::net::IpAddr)> = Vec::new();
+    let mut receivers = Vec::new();
+    for r in records.iter().filter(|r| !r.gone && r.target.additional) {
+        let Some(name) = host(r.target) else {
+            continue;
+        };
+        let ip = r.target.addr.ip();
+        if done.contains(&(name.clone(), ip)) {
+            continue;
+        }
+        done.push((name.clone(), ip));
+        let of_target = || {
+            records
+                .iter()
+                .filter(|x| host(x.target).as_ref() == Some(&name))
+        };
+        let receiver = match of_target().find(|x| had(x, Some(ip))) {
+            Some(older) => Some(older).filter(|o| !o.gone),
+            None => of_target().find(|x| !x.gone && !had(x, None)),
+        };
+        receivers.extend(receiver.map(|x| x.target.key()));
+    }
+    receivers
 }
 
 /// The slots of an SRV-driven template: the record each holds, and the free ones in the order
@@ -467,17 +494,19 @@ mod tests {
         // web2's records before web1's; of web2's, the one known before first.
         assert_eq!(got, [(80, true), (81, false), (80, true)]);
         // An address an older record of the target had from the additional section stays
-        // with that record.
+        // with that record; else it goes to the first record of the target.
         let carried = |t: &Target| Target {
             additional: true,
             ..t.clone()
         };
-        assert!(!additional_kept_by_older(
-            std::slice::from_ref(&b),
-            &b_other_port
-        ));
-        assert!(additional_kept_by_older(&[carried(&b)], &b_other_port));
-        assert!(!additional_kept_by_older(&[carried(&a)], &b_other_port));
+        let (b, b_other_port) = (carried(&b), carried(&b_other_port));
+        let now = [b_other_port.clone(), b.clone()];
+        let receivers =
+            |before: &[Target]| additional_receivers(before, &service_records(before, &now));
+        assert_eq!(receivers(&[]), [b_other_port.key()]);
+        assert_eq!(receivers(std::slice::from_ref(&b)), [b.key()]);
+        let gone_before = [carried(&record("web2.hapee.test", "10.0.0.2", 82))];
+        assert_eq!(receivers(&gone_before), []);
         let mut slots = ServiceSlots::new(3);
         assert_eq!(slots.take(a.key()), Some(0));
         assert_eq!(slots.take(b.key()), Some(1));

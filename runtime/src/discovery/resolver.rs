@@ -373,6 +373,7 @@ fn apply_services(
             chosen.iter().map(Target::key).collect()
         })
         .collect();
+    let receivers = records::additional_receivers(answer.before, &records);
     let mut waiting = Vec::new();
     for (g, r) in order {
         let record = records[r];
@@ -381,7 +382,7 @@ fn apply_services(
             group: g,
             held: &mut services[g],
             asking,
-            before: answer.before,
+            receivers: &receivers,
         };
         if let Some(w) = step.take_in(record, &chosen[g]) {
             waiting.push(w);
@@ -396,7 +397,8 @@ struct ServiceStep<'a> {
     group: usize,
     held: &'a mut records::ServiceSlots,
     asking: &'a mut records::TargetRequesters,
-    before: &'a [Target],
+    /// The records the answer's additional section gives their address.
+    receivers: &'a [records::RecordKey],
 }
 
 impl ServiceStep<'_> {
@@ -450,11 +452,12 @@ impl ServiceStep<'_> {
         if !chosen.contains(&key) {
             return None;
         }
+        let carried = self.receivers.contains(&key);
         let i = self.held.take(key)?;
         let slot = &group.slots[i];
         let server = &slot.server;
         let dynamic = server.dynamic.as_ref()?;
-        if !target.additional || records::additional_kept_by_older(self.before, target) {
+        if !carried {
             dynamic.set(None, slot_weight(slot, target));
             report::fqdn_changed(reporter, server, None, host, "SRV record");
             return waiting(self.asking, i, true);
