@@ -50,6 +50,7 @@ resolvers dns
     timeout retry 200ms
     hold valid 10s
     hold obsolete 0s
+    hold nx 300ms
 defaults
     mode http
     log global
@@ -244,13 +245,14 @@ fn srv_answers_changing_several_records_report_as_haproxy_does() {
 
 /// Two records of one target in one answer: the additional section's address goes to one of
 /// them only, the other resolves the target itself; a later record of the target leaves the
-/// address with the one that had it.
+/// address with the one that had it. A name without records (NXDOMAIN) past `hold nx` then
+/// empties the slots backend by backend, as HAProxy's failure path does.
 #[test]
 fn one_additional_address_serves_one_record_of_its_target_as_in_haproxy() {
     if !have_tool("dnsmasq", "--version") {
         return;
     }
-    let steps: [(Records, usize); 3] = [
+    let steps: [(Records, usize); 4] = [
         (
             Records {
                 srv: &[("web1", 8080), ("web1", 9090)],
@@ -277,6 +279,7 @@ fn one_additional_address_serves_one_record_of_its_target_as_in_haproxy() {
             },
             30,
         ),
+        (Records { srv: &[], ..FIRST }, 37),
     ];
     let (mine, theirs) = side_by_side(&steps);
     let expected = [
@@ -291,6 +294,19 @@ fn one_additional_address_serves_one_record_of_its_target_as_in_haproxy() {
     ]
     .concat();
     assert_eq!(mine.0[..20], expected);
+    // NXDOMAIN: b's three slots, its alert, then c's three.
+    let emptied: Vec<&str> = mine.0[30..].iter().map(|l| &l[..19]).collect();
+    assert_eq!(
+        emptied,
+        [
+            ["[WARNING] Server b/"; 3].as_slice(),
+            &["[ALERT] backend 'b'"],
+            &["[WARNING] Server c/"; 3]
+        ]
+        .concat(),
+        "{:#?}",
+        mine.0
+    );
     // Which records go at the third step depends on the order dnsmasq lists those of one
     // target in (HAProxy keeps it): compared with HAProxy only.
     if let Some(theirs) = theirs {
