@@ -8,6 +8,7 @@
 //! - `resolver`: the queries over UDP with `timeout retry` and `resolve_retries`, one task per
 //!   name on a thread of its own;
 //! - `report`: the warnings and log lines of a server DNS moves;
+//! - `services`: how the slots of SRV-driven templates take in an SRV answer;
 //! - `counters`: what each nameserver was sent and answered (`show stat domain resolvers`).
 
 pub mod counters;
@@ -16,6 +17,7 @@ pub mod do_resolve;
 pub mod records;
 mod report;
 pub mod resolver;
+mod services;
 
 use crate::state::Shared;
 use hapee_compiler::plan::{Plan, ServerPlan};

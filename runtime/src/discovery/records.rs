@@ -148,6 +148,96 @@ pub fn choose(
     targets
 }
 
+/// Where HAProxy files an SRV record among an answer's records, which it goes through in
+/// that order: XXH32 of the target's name in DNS label form (each label after its length,
+/// no root label), seeded with the SRV type (33). The order looks arbitrary but is the same
+/// in every process.
+pub fn service_order(host: &str) -> u32 {
+    let mut labels = Vec::with_capacity(host.len() + 1);
+    for label in host.trim_end_matches('.').split('.') {
+        labels.push(label.len() as u8);
+        labels.extend_from_slice(label.as_bytes());
+    }
+    xxhash_rust::xxh32::xxh32(&labels, 33)
+}
+
+/// An SRV record as an answer is taken in: named by it, or `gone` (named before, not now).
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceRecord<'a> {
+    pub target: &'a Target,
+    pub gone: bool,
+}
+
+/// The records known `before` an answer and `now`, in the order HAProxy goes through them:
+/// by [`service_order`] of their targets, those of one target in the order they first came
+/// (the records known before first, those that went included, then the new ones).
+pub fn service_records<'a>(before: &'a [Target], now: &'a [Target]) -> Vec<ServiceRecord<'a>> {
+    let mut records: Vec<ServiceRecord> = before
+        .iter()
+        .map(|b| match now.iter().find(|t| t.key() == b.key()) {
+            Some(t) => ServiceRecord {
+                target: t,
+                gone: false,
+            },
+            None => ServiceRecord {
+                target: b,
+                gone: true,
+            },
+        })
+        .collect();
+    let new = now
+        .iter()
+        .filter(|t| !before.iter().any(|b| b.key() == t.key()));
+    records.extend(new.map(|target| ServiceRecord {
+        target,
+        gone: false,
+    }));
+    records.sort_by_key(|r| service_order(r.target.host.as_deref().unwrap_or_default()));
+    records
+}
+
+/// The records among `records` (in [`service_records`] order) that the answer's additional
+/// section gives their target's address, as HAProxy links an additional record to one SRV
+/// record of its target: the record known `before` that had that address from it (even one
+/// that went, which then takes it away), else the first record that had none from it. The
+/// other records of the target resolve it themselves. One additional record per target and
+/// address is assumed, as servers give them.
+pub fn additional_receivers(before: &[Target], records: &[ServiceRecord]) -> Vec<RecordKey> {
+    let host = |t: &Target| match t.key() {
+        RecordKey::Service(h, _) => Some(h),
+        RecordKey::Address(_) => None,
+    };
+    let had = |r: &ServiceRecord, ip: Option<std::net::IpAddr>| {
+        let key = r.target.key();
+        before
+            .iter()
+            .any(|b| b.additional && b.key() == key && ip.is_none_or(|ip| b.addr.ip() == ip))
+    };
+    let mut done: Vec<(String, std::net::IpAddr)> = Vec::new();
+    let mut receivers = Vec::new();
+    for r in records.iter().filter(|r| !r.gone && r.target.additional) {
+        let Some(name) = host(r.target) else {
+            continue;
+        };
+        let ip = r.target.addr.ip();
+        if done.contains(&(name.clone(), ip)) {
+            continue;
+        }
+        done.push((name.clone(), ip));
+        let of_target = || {
+            records
+                .iter()
+                .filter(|x| host(x.target).as_ref() == Some(&name))
+        };
+        let receiver = match of_target().find(|x| had(x, Some(ip))) {
+            Some(older) => Some(older).filter(|o| !o.gone),
+            None => of_target().find(|x| !x.gone && !had(x, None)),
+        };
+        receivers.extend(receiver.map(|x| x.target.key()));
+    }
+    receivers
+}
+
 /// The slots of an SRV-driven template: the record each holds, and the free ones in the order
 /// they take new records (as HAProxy keeps them: in declaration order at first, and a slot
 /// whose record went to the back).
@@ -169,49 +259,51 @@ impl ServiceSlots {
         &self.held
     }
 
-    /// Whether `target` names a host that another slot holds with another port: HAProxy then
-    /// links the answer's additional record to that older record, not to this one.
-    pub fn host_held_on_other_port(&self, target: &Target) -> bool {
-        let RecordKey::Service(host, port) = target.key() else {
-            return false;
-        };
-        self.held
-            .iter()
-            .flatten()
-            .any(|k| matches!(k, RecordKey::Service(h, p) if *h == host && *p != port))
+    /// The slot holding `key`.
+    pub fn holder(&self, key: &RecordKey) -> Option<usize> {
+        self.held.iter().position(|k| k.as_ref() == Some(key))
     }
 
-    /// Fills the slots from `targets`: a slot keeps its record while the answers name it (with
-    /// the record's current address and weight), a slot whose record has gone is emptied and
-    /// queued last, and the new records take the free slots in queue order.
-    pub fn assign(&mut self, targets: &[Target]) -> Vec<Option<Target>> {
-        let mut out: Vec<Option<Target>> = self
-            .held
-            .iter()
-            .map(|k| {
-                let k = k.as_ref()?;
-                targets.iter().find(|t| t.key() == *k).cloned()
-            })
-            .collect();
-        for (i, k) in self.held.iter().enumerate() {
-            if k.is_some() && out[i].is_none() {
-                self.free.push_back(i);
-            }
+    /// Empties `slot`, which then takes a new record after the slots free before it.
+    pub fn release(&mut self, slot: usize) {
+        if self.held[slot].take().is_some() {
+            self.free.push_back(slot);
         }
-        let chosen = choose(targets.to_vec(), self.held.len(), |t| {
-            self.held.contains(&Some(t.key()))
-        });
-        for t in &chosen {
-            if out.iter().flatten().any(|o| o.key() == t.key()) {
-                continue;
-            }
-            let Some(i) = self.free.pop_front() else {
-                break;
-            };
-            out[i] = Some(t.clone());
+    }
+
+    /// Gives `key` the slot free the longest, if any.
+    pub fn take(&mut self, key: RecordKey) -> Option<usize> {
+        let slot = self.free.pop_front()?;
+        self.held[slot] = Some(key);
+        Some(slot)
+    }
+}
+
+/// The slots that resolve their SRV target's name themselves (their record came without
+/// its address, or with another one), per target, in the order they started to: as in
+/// HAProxy, only the first is told which nameserver answered, the others say `DNS cache`.
+#[derive(Debug, Default)]
+pub struct TargetRequesters(Vec<(String, usize, usize)>);
+
+impl TargetRequesters {
+    /// Slot `slot` of group `group` resolves `host` (once, however often asked).
+    pub fn link(&mut self, host: &str, group: usize, slot: usize) {
+        let host = host.to_ascii_lowercase();
+        if !self.0.iter().any(|r| *r == (host.clone(), group, slot)) {
+            self.unlink(group, slot);
+            self.0.push((host, group, slot));
         }
-        self.held = out.iter().map(|t| t.as_ref().map(Target::key)).collect();
-        out
+    }
+
+    pub fn unlink(&mut self, group: usize, slot: usize) {
+        self.0.retain(|(_, g, s)| (*g, *s) != (group, slot));
+    }
+
+    /// The slots resolving `host`, first linked first.
+    pub fn of(&self, host: &str) -> Vec<(usize, usize)> {
+        let host = host.to_ascii_lowercase();
+        let linked = self.0.iter().filter(|(h, _, _)| *h == host);
+        linked.map(|(_, g, s)| (*g, *s)).collect()
     }
 }
 
@@ -382,28 +474,60 @@ mod tests {
     }
 
     #[test]
-    fn srv_slots_follow_records_by_name_and_port() {
-        let mut slots = ServiceSlots::new(3);
-        let a = record("a.test", "10.0.0.1", 80);
-        let b = record("b.test", "10.0.0.2", 80);
-        let hosts = |got: &[Option<Target>]| -> Vec<Option<String>> {
-            got.iter()
-                .map(|t| t.as_ref().map(|t| t.addr.to_string()))
-                .collect()
+    fn srv_records_go_in_haproxy_order_and_slots_queue_when_freed() {
+        // The order Debian's haproxy went through these targets' records.
+        let order = ["web4", "web3", "web2", "web5", "web1"];
+        let keys: Vec<u32> = order
+            .iter()
+            .map(|n| service_order(&format!("{n}.hapee.test")))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:x?}");
+        let a = record("web1.hapee.test", "10.0.0.1", 80);
+        let b = record("web2.hapee.test", "10.0.0.2", 80);
+        let b_other_port = record("web2.hapee.test", "10.0.0.2", 81);
+        let (before, now) = ([a.clone(), b.clone()], [b_other_port.clone()]);
+        let seen = service_records(&before, &now);
+        let got: Vec<(u16, bool)> = seen
+            .iter()
+            .map(|r| (r.target.addr.port(), r.gone))
+            .collect();
+        // web2's records before web1's; of web2's, the one known before first.
+        assert_eq!(got, [(80, true), (81, false), (80, true)]);
+        // An address an older record of the target had from the additional section stays
+        // with that record; else it goes to the first record of the target.
+        let carried = |t: &Target| Target {
+            additional: true,
+            ..t.clone()
         };
-        slots.assign(&[a.clone(), b.clone()]);
-        // b's address changes: it keeps its slot; a goes, its slot queued after slot 2.
-        let b_moved = record("b.test", "10.0.0.9", 80);
-        let got = slots.assign(std::slice::from_ref(&b_moved));
-        assert_eq!(hosts(&got), [None, Some("10.0.0.9:80".into()), None]);
-        // b's port changes: another record, which takes the slot free the longest.
-        let b_other_port = record("b.test", "10.0.0.9", 81);
-        assert!(slots.host_held_on_other_port(&b_other_port));
-        let got = slots.assign(&[b_other_port, a]);
-        assert_eq!(
-            hosts(&got),
-            [Some("10.0.0.1:80".into()), None, Some("10.0.0.9:81".into())]
-        );
+        let (b, b_other_port) = (carried(&b), carried(&b_other_port));
+        let now = [b_other_port.clone(), b.clone()];
+        let receivers =
+            |before: &[Target]| additional_receivers(before, &service_records(before, &now));
+        assert_eq!(receivers(&[]), [b_other_port.key()]);
+        assert_eq!(receivers(std::slice::from_ref(&b)), [b.key()]);
+        let gone_before = [carried(&record("web2.hapee.test", "10.0.0.2", 82))];
+        assert_eq!(receivers(&gone_before), []);
+        let mut slots = ServiceSlots::new(3);
+        assert_eq!(slots.take(a.key()), Some(0));
+        assert_eq!(slots.take(b.key()), Some(1));
+        slots.release(0);
+        // The slot free the longest first.
+        assert_eq!(slots.take(b_other_port.key()), Some(2));
+        assert_eq!(slots.holder(&b_other_port.key()), Some(2));
+        assert_eq!(slots.take(a.key()), Some(0));
+        assert_eq!(slots.take(record("x", "10.0.0.3", 80).key()), None);
+    }
+
+    #[test]
+    fn the_first_slot_to_resolve_a_target_stays_first() {
+        let mut asking = TargetRequesters::default();
+        asking.link("Web.test", 1, 0);
+        asking.link("web.test", 0, 2);
+        asking.link("web.test", 1, 0);
+        assert_eq!(asking.of("web.test"), [(1, 0), (0, 2)]);
+        asking.unlink(1, 0);
+        asking.link("web.test", 1, 0);
+        assert_eq!(asking.of("WEB.test"), [(0, 2), (1, 0)]);
     }
 
     fn hold() -> Hold {

@@ -12,6 +12,7 @@ use super::counters::{Count, NameserverCounters};
 use super::dns::{self, Answer, Kind, Reply, Response};
 use super::records::{self, Hold, Outcome, RecordSet, Target};
 use super::report;
+use super::services;
 use crate::state::ServerRt;
 use hapee_compiler::plan::resolvers::ResolversPlan;
 use std::net::{IpAddr, SocketAddr};
@@ -196,16 +197,20 @@ pub async fn run_all(resolutions: Vec<Resolution>) {
 
 async fn run(res: Resolution) {
     let mut known = RecordSet::started(Instant::now());
-    // What each group's slots hold, for a resolution of SRV records.
+    // What each group's slots hold, for a resolution of SRV records, and which slots resolve
+    // their target's name themselves.
     let mut services: Vec<records::ServiceSlots> = if res.is_service() {
         let sizes = res.groups.iter().map(|g| g.slots.len());
         sizes.map(records::ServiceSlots::new).collect()
     } else {
         Vec::new()
     };
+    let mut asking = records::TargetRequesters::default();
     loop {
         let (outcome, answered_by) = resolve(&res).await;
         let cause = maintenance_cause(&outcome);
+        let failed = !matches!(outcome, Outcome::Valid(_));
+        let before = known.targets();
         known.update(outcome, Instant::now(), &res.section.hold);
         let by = answered_by
             .and_then(|i| res.section.ids.get(i))
@@ -214,16 +219,25 @@ async fn run(res: Resolution) {
                 |id| format!("{}/{id}", res.section.name),
             );
         let targets = known.targets();
-        let mut first_moved = false;
-        for (g, group) in res.groups.iter().enumerate().filter(|_| known.decided()) {
-            // Only the first server of the resolution names the nameserver that answered.
-            let by = (g == 0).then_some(by.as_str());
-            let moved = match services.get_mut(g) {
-                Some(held) => apply_services(&res, group, held, &targets, by),
-                None => apply(&res, group, &targets, cause, by),
+        let first_moved = if !known.decided() {
+            false
+        } else if res.is_service() {
+            let answer = services::ServiceAnswer {
+                before: &before,
+                targets: &targets,
+                failed,
             };
-            first_moved |= g == 0 && moved;
-        }
+            services::apply(&res, &mut services, &mut asking, &answer, &by)
+        } else {
+            let mut first_moved = false;
+            for (g, group) in res.groups.iter().enumerate() {
+                // Only the first server of the resolution names the nameserver that answered.
+                let by = (g == 0).then_some(by.as_str());
+                let moved = apply(&res, group, &targets, cause, by);
+                first_moved |= g == 0 && moved;
+            }
+            first_moved
+        };
         if first_moved {
             // HAProxy counts the update on the nameserver whose answer moved the first
             // server of the resolution.
@@ -298,77 +312,6 @@ fn apply(
             }
             (Some(_), None) => report::enters_maintenance(reporter, backend, server, cause),
             _ => {}
-        }
-    }
-    moved
-}
-
-/// Why a template slot loses its SRV record, whatever made the record go (HAProxy's words).
-const SRV_RECORD_GONE: &str = "entry removed from SRV record";
-
-/// Gives each slot of an SRV-driven `group` its record (or none), reporting as HAProxy does:
-/// a slot taking a record names its target (`changed its FQDN`, logged only) and its address,
-/// `by DNS additional record` when the answer carried it, else by the nameserver the
-/// target's own resolution asked (`by`, `DNS cache` for the groups after the first); a slot
-/// keeping its record whose address changed says so by the nameserver too; a slot whose
-/// record has gone enters maintenance. Weights change silently. Whether the group's first
-/// server got a new address.
-fn apply_services(
-    res: &Resolution,
-    group: &Group,
-    held: &mut records::ServiceSlots,
-    targets: &[Target],
-    by: Option<&str>,
-) -> bool {
-    let before = held.clone();
-    let assigned = held.assign(targets);
-    let backend = &res.shared.backends[group.backend];
-    let reporter = &group.reporter;
-    let by = by.unwrap_or("DNS cache");
-    let mut moved = false;
-    for (i, (slot, target)) in group.slots.iter().zip(assigned).enumerate() {
-        let server = &slot.server;
-        let Some(dynamic) = server.dynamic.as_ref() else {
-            continue;
-        };
-        let old_record = before.held()[i].as_ref();
-        let old_addr = dynamic.addr();
-        let Some(target) = target else {
-            if old_record.is_some() {
-                dynamic.set(None, server.weight);
-                report::enters_maintenance(reporter, backend, server, SRV_RECORD_GONE);
-            }
-            continue;
-        };
-        let weight = target
-            .server_weight()
-            .filter(|_| !slot.opts.ignore_weight)
-            .unwrap_or(server.weight);
-        moved |= i == 0 && old_addr != Some(target.addr);
-        if old_record == Some(&target.key()) {
-            dynamic.set(Some(target.addr), weight);
-            let old_ip = old_addr.map(|a| a.ip());
-            if old_ip != Some(target.addr.ip()) {
-                report::address_changed(reporter, server, old_ip, target.addr.ip(), by);
-            }
-            continue;
-        }
-        if old_record.is_some() {
-            // The slot's record went and another takes it at once: it is emptied first.
-            dynamic.set(None, server.weight);
-            report::enters_maintenance(reporter, backend, server, SRV_RECORD_GONE);
-        }
-        dynamic.set(Some(target.addr), weight);
-        let host = target.host.as_deref().unwrap_or_default();
-        let ip = target.addr.ip();
-        if target.additional && !before.host_held_on_other_port(&target) {
-            report::address_changed(reporter, server, None, ip, "DNS additional record");
-            report::fqdn_changed(reporter, server, None, host, "SRV record");
-            report::resolves_again(reporter, server, host, false);
-        } else {
-            report::fqdn_changed(reporter, server, None, host, "SRV record");
-            report::address_changed(reporter, server, None, ip, by);
-            report::resolves_again(reporter, server, host, true);
         }
     }
     moved

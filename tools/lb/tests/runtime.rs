@@ -67,6 +67,8 @@ mod discovery_cycle;
 mod discovery_dns;
 #[path = "runtime/discovery_srv_reports.rs"]
 mod discovery_srv_reports;
+#[path = "runtime/discovery_srv_rules.rs"]
+mod discovery_srv_rules;
 #[path = "runtime/do_resolve.rs"]
 mod do_resolve;
 #[path = "runtime/early_hint.rs"]
