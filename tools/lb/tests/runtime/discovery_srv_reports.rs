@@ -16,32 +16,57 @@ use crate::discovery_cycle::reports_about;
 use crate::harness::*;
 use std::time::Duration;
 
-/// The records dnsmasq serves at one step: each SRV record's target and port (weight 10,
-/// except web2's 600), and the address of `web2.hapee.test`.
-struct Records {
-    srv: &'static [(&'static str, u16)],
-    web2: &'static str,
+/// The records dnsmasq serves at one step: each SRV record's target (`webN.hapee.test`) and
+/// port, and the address of web2 (the other targets' are fixed: `127.0.0.1N`).
+pub(crate) struct Records {
+    pub srv: &'static [(&'static str, u16)],
+    pub web2: &'static str,
 }
 
-/// dnsmasq on `port` serving `records` for `_http._tcp.svc.hapee.test`.
-fn nameserver(port: u16, records: &Records) -> Dnsmasq {
-    let mut extra = vec![
-        "--local=/hapee.test/".to_string(),
-        "--host-record=web1.hapee.test,127.0.0.11".into(),
-        format!("--host-record=web2.hapee.test,{}", records.web2),
-    ];
-    for (target, srv_port) in records.srv {
-        let weight = if *target == "web2" { 600 } else { 10 };
-        extra.push(format!(
-            "--srv-host=_http._tcp.svc.hapee.test,{target}.hapee.test,{srv_port},0,{weight}"
-        ));
+pub(crate) const FIRST: Records = Records {
+    srv: &[("web1", 8080)],
+    web2: "127.0.0.12",
+};
+
+/// What a side reported: its stderr lines and its log lines about the slots.
+pub(crate) type Reports = (Vec<String>, Vec<String>);
+
+/// An SRV service (`_http._tcp.svc.hapee.test`) in a `server-template` of `slots` slots in
+/// each of `backends`, and the weight dnsmasq gives each target's record.
+pub(crate) struct Service {
+    pub backends: &'static [&'static str],
+    pub slots: usize,
+    pub weight_of: fn(&str) -> u16,
+}
+
+impl Service {
+    /// What the lines about the slots contain: `b/s` for one backend `b`, `/s` for several.
+    fn about(&self) -> String {
+        match self.backends {
+            [one] => format!("{one}/s"),
+            _ => "/s".into(),
+        }
     }
-    Dnsmasq::start(port, &[], &extra)
-}
 
-fn config(port: u16, dns: u16) -> String {
-    format!(
-        "global
+    /// dnsmasq on `port` serving `records` for the service.
+    pub(crate) fn nameserver(&self, port: u16, records: &Records) -> Dnsmasq {
+        let mut extra = vec!["--local=/hapee.test/".to_string()];
+        for n in [1, 3, 4, 5] {
+            extra.push(format!("--host-record=web{n}.hapee.test,127.0.0.1{n}"));
+        }
+        extra.push(format!("--host-record=web2.hapee.test,{}", records.web2));
+        for (target, srv_port) in records.srv {
+            let weight = (self.weight_of)(target);
+            extra.push(format!(
+                "--srv-host=_http._tcp.svc.hapee.test,{target}.hapee.test,{srv_port},0,{weight}"
+            ));
+        }
+        Dnsmasq::start(port, &[], &extra)
+    }
+
+    pub(crate) fn config(&self, port: u16, dns: u16) -> String {
+        let mut cfg = format!(
+            "global
     log stdout format raw local0 info
 resolvers dns
     nameserver ns1 127.0.0.1:{dns}
@@ -59,23 +84,61 @@ defaults
     timeout server 5s
 frontend fe
     bind 127.0.0.1:{port}
-    default_backend b
-backend b
-    server-template s 3 _http._tcp.svc.hapee.test resolvers dns resolve-prefer ipv4 init-addr none
-"
-    )
+    default_backend {}
+",
+            self.backends[0]
+        );
+        for backend in self.backends {
+            cfg.push_str(&format!(
+                "backend {backend}\n    server-template s {} _http._tcp.svc.hapee.test resolvers dns resolve-prefer ipv4 init-addr none\n",
+                self.slots
+            ));
+        }
+        cfg
+    }
+
+    /// Waits until `side` wrote `count` lines about the slots on stderr.
+    pub(crate) fn reported(&self, side: &Side, count: usize) -> bool {
+        wait_until(Duration::from_secs(15), || {
+            reports_about(side, &self.about()).0.len() >= count
+        })
+    }
+
+    /// What hapee and (when there) Debian's haproxy reported through `steps`: each step's
+    /// records, and how many lines stderr has once they are taken in.
+    pub(crate) fn side_by_side(&self, steps: &[(Records, usize)]) -> (Reports, Option<Reports>) {
+        let drive = |dns_port: u16, side: &Side| {
+            for (records, count) in steps {
+                let _dns = self.nameserver(dns_port, records);
+                let all = || format!("{}: {:#?}", side.name(), reports_about(side, &self.about()));
+                assert!(self.reported(side, *count), "{}", all());
+                // The log lines of the step come with the last stderr line, or just after.
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            reports_about(side, &self.about())
+        };
+        both_sides(
+            1,
+            free_port,
+            |port, dns| self.config(port, *dns),
+            |_, dns, side| drive(*dns, side),
+        )
+    }
 }
 
-const FIRST: Records = Records {
-    srv: &[("web1", 8080)],
-    web2: "127.0.0.12",
+/// One backend of three slots; web2's record weighs 600, the others 10.
+const SERVICE: Service = Service {
+    backends: &["b"],
+    slots: 3,
+    weight_of: heavy_web2,
 };
 
-/// Waits until `side` wrote `count` lines about the template on stderr.
-fn reported(side: &Side, count: usize) -> bool {
-    wait_until(Duration::from_secs(15), || {
-        reports_about(side, "b/s").0.len() >= count
-    })
+fn heavy_web2(target: &str) -> u16 {
+    if target == "web2" {
+        600
+    } else {
+        10
+    }
 }
 
 #[test]
@@ -127,22 +190,7 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
             13,
         ),
     ];
-    let drive = |dns_port: u16, side: &Side| {
-        for (records, count) in &steps {
-            let _dns = nameserver(dns_port, records);
-            let all = || format!("{}: {:#?}", side.name(), reports_about(side, "b/s"));
-            assert!(reported(side, *count), "{}", all());
-            // The log lines of the step come with the last stderr line, or just after.
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        reports_about(side, "b/s")
-    };
-    let (mine, theirs) = both_sides(
-        1,
-        free_port,
-        |port, dns| config(port, *dns),
-        |_, dns, side| drive(*dns, side),
-    );
+    let (mine, theirs) = SERVICE.side_by_side(&steps);
     let left = |n: u8| {
         format!("{n} active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue")
     };
@@ -183,10 +231,14 @@ fn srv_template_slots_report_their_records_as_haproxy_does() {
     if let Some(program) = haproxy_27() {
         let port = free_port();
         let dns_port = free_port();
-        let _dns = nameserver(dns_port, &FIRST);
-        let h = Haproxy::start_program(&program, &config(port, dns_port), port, &["-db"]);
+        let _dns = SERVICE.nameserver(dns_port, &FIRST);
+        let h = Haproxy::start_program(&program, &SERVICE.config(port, dns_port), port, &["-db"]);
         let side = Side::Haproxy(&h);
-        assert!(reported(&side, 2), "{:#?}", reports_about(&side, "b/s"));
+        assert!(
+            SERVICE.reported(&side, 2),
+            "{:#?}",
+            reports_about(&side, "b/s")
+        );
         std::thread::sleep(Duration::from_millis(200));
         let first = reports_about(&side, "b/s");
         assert_eq!(first.0, mine.0[..2]);

@@ -12,95 +12,15 @@
 //!   older record, so the new one resolves its target too; of two new records of one target,
 //!   only the first takes that address.
 
-use crate::discovery::Dnsmasq;
-use crate::discovery_cycle::reports_about;
-use crate::harness::*;
-use std::time::Duration;
+use crate::discovery_srv_reports::{Records, Service, FIRST};
+use crate::harness::have_tool;
 
-/// The records dnsmasq serves at one step: each SRV record's target (`webN.hapee.test`) and
-/// port, and the address of web2 (the others' are fixed: `127.0.0.1N`).
-struct Records {
-    srv: &'static [(&'static str, u16)],
-    web2: &'static str,
-}
-
-fn nameserver(port: u16, records: &Records) -> Dnsmasq {
-    let mut extra = vec!["--local=/hapee.test/".to_string()];
-    for n in [1, 3, 4, 5] {
-        extra.push(format!("--host-record=web{n}.hapee.test,127.0.0.1{n}"));
-    }
-    extra.push(format!("--host-record=web2.hapee.test,{}", records.web2));
-    for (target, srv_port) in records.srv {
-        extra.push(format!(
-            "--srv-host=_http._tcp.svc.hapee.test,{target}.hapee.test,{srv_port},0,10"
-        ));
-    }
-    Dnsmasq::start(port, &[], &extra)
-}
-
-fn config(port: u16, dns: u16) -> String {
-    let template = "server-template s 4 _http._tcp.svc.hapee.test resolvers dns resolve-prefer ipv4 init-addr none";
-    format!(
-        "global
-    log stdout format raw local0 info
-resolvers dns
-    nameserver ns1 127.0.0.1:{dns}
-    resolve_retries 2
-    timeout resolve 300ms
-    timeout retry 200ms
-    hold valid 10s
-    hold obsolete 0s
-    hold nx 300ms
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend b
-backend b
-    {template}
-backend c
-    {template}
-"
-    )
-}
-
-const FIRST: Records = Records {
-    srv: &[("web1", 8080)],
-    web2: "127.0.0.12",
+/// Two backends of four slots each; every record weighs 10.
+const SERVICE: Service = Service {
+    backends: &["b", "c"],
+    slots: 4,
+    weight_of: |_| 10,
 };
-
-/// Waits until `side` wrote `count` lines about the slots on stderr.
-fn reported(side: &Side, count: usize) -> bool {
-    wait_until(Duration::from_secs(15), || {
-        reports_about(side, "/s").0.len() >= count
-    })
-}
-
-/// What each side reported through `steps`: each step's records, and how many lines stderr
-/// has once they are taken in.
-type Reports = (Vec<String>, Vec<String>);
-fn side_by_side(steps: &[(Records, usize)]) -> (Reports, Option<Reports>) {
-    let drive = |dns_port: u16, side: &Side| {
-        for (records, count) in steps {
-            let _dns = nameserver(dns_port, records);
-            let all = || format!("{}: {:#?}", side.name(), reports_about(side, "/s"));
-            assert!(reported(side, *count), "{}", all());
-            // The log lines of the step come with the last stderr line, or just after.
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        reports_about(side, "/s")
-    };
-    both_sides(
-        1,
-        free_port,
-        |port, dns| config(port, *dns),
-        |_, dns, side| drive(*dns, side),
-    )
-}
 
 /// `[WARNING]` lines of slot `slot` (`b/s1`) taking a record of `web<n>` at `ip`, given by
 /// the additional section or (`by`) the target's own resolution.
@@ -191,7 +111,7 @@ fn srv_answers_changing_several_records_report_as_haproxy_does() {
             44,
         ),
     ];
-    let (mine, theirs) = side_by_side(&steps);
+    let (mine, theirs) = SERVICE.side_by_side(&steps);
     let both = |slot: &str, n: u8, ip: &str| {
         [
             took(&format!("b/{slot}"), n, ip, None),
@@ -281,7 +201,7 @@ fn one_additional_address_serves_one_record_of_its_target_as_in_haproxy() {
         ),
         (Records { srv: &[], ..FIRST }, 37),
     ];
-    let (mine, theirs) = side_by_side(&steps);
+    let (mine, theirs) = SERVICE.side_by_side(&steps);
     let expected = [
         took("b/s1", 1, "127.0.0.11", None),
         took("c/s1", 1, "127.0.0.11", None),
