@@ -79,6 +79,27 @@ fn nameserver(port: u16, ip: Option<&str>) -> Dnsmasq {
 }
 
 fn reports_config(port: u16, dns: u16) -> String {
+    logged_resolvers_config(
+        port,
+        dns,
+        &["hold valid 10s", "hold nx 300ms", "hold timeout 2s"],
+        &format!(
+            "backend b\n    server app app.hapee.test:{port} resolvers dns resolve-prefer ipv4 init-addr none\n"
+        ),
+    )
+}
+
+/// A configuration for the tests that compare DNS reports: logs on standard output (raw,
+/// `info` and up), resolvers `dns` asking `127.0.0.1:dns` quickly (2 tries, 300 ms between
+/// resolutions, 200 ms between tries) with `holds` added, and frontend `fe` on `port`
+/// sending to backend `b`, which `backends` declares with the others.
+pub(crate) fn logged_resolvers_config(
+    port: u16,
+    dns: u16,
+    holds: &[&str],
+    backends: &str,
+) -> String {
+    let holds = holds.join("\n    ");
     format!(
         "global
     log stdout format raw local0 info
@@ -87,9 +108,7 @@ resolvers dns
     resolve_retries 2
     timeout resolve 300ms
     timeout retry 200ms
-    hold valid 10s
-    hold nx 300ms
-    hold timeout 2s
+    {holds}
 defaults
     mode http
     log global
@@ -99,9 +118,7 @@ defaults
 frontend fe
     bind 127.0.0.1:{port}
     default_backend b
-backend b
-    server app app.hapee.test:{port} resolvers dns resolve-prefer ipv4 init-addr none
-"
+{backends}"
     )
 }
 

@@ -12,7 +12,7 @@
 //! answer with 2.7.0 as well.
 
 use crate::discovery::Dnsmasq;
-use crate::discovery_cycle::reports_about;
+use crate::discovery_cycle::{logged_resolvers_config, reports_about};
 use crate::harness::*;
 use std::time::Duration;
 
@@ -64,37 +64,20 @@ impl Service {
         Dnsmasq::start(port, &[], &extra)
     }
 
+    /// The configuration: one template per backend (the first named `b`).
     pub(crate) fn config(&self, port: u16, dns: u16) -> String {
-        let mut cfg = format!(
-            "global
-    log stdout format raw local0 info
-resolvers dns
-    nameserver ns1 127.0.0.1:{dns}
-    resolve_retries 2
-    timeout resolve 300ms
-    timeout retry 200ms
-    hold valid 10s
-    hold obsolete 0s
-    hold nx 300ms
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend {}
-",
-            self.backends[0]
-        );
-        for backend in self.backends {
-            cfg.push_str(&format!(
-                "backend {backend}\n    server-template s {} _http._tcp.svc.hapee.test resolvers dns resolve-prefer ipv4 init-addr none\n",
-                self.slots
-            ));
-        }
-        cfg
+        let backends: String = self
+            .backends
+            .iter()
+            .map(|backend| {
+                format!(
+                    "backend {backend}\n    server-template s {} _http._tcp.svc.hapee.test resolvers dns resolve-prefer ipv4 init-addr none\n",
+                    self.slots
+                )
+            })
+            .collect();
+        let holds = ["hold valid 10s", "hold obsolete 0s", "hold nx 300ms"];
+        logged_resolvers_config(port, dns, &holds, &backends)
     }
 
     /// Waits until `side` wrote `count` lines about the slots on stderr.

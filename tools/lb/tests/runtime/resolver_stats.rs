@@ -53,6 +53,30 @@ fn resolver_stats(sock: &Path) -> [String; 3] {
         .map(|form| ask(sock, &format!("show stat domain resolvers{form}\n")))
 }
 
+/// What `read` finds through the Runtime API of hapee, or with `program` of that HAProxy,
+/// run on `config` with its socket in a folder of its own (`tag` names the folder).
+fn through_api<T>(
+    tag: &str,
+    program: Option<&Path>,
+    config: impl Fn(&Path, u16) -> String,
+    read: impl Fn(&Path) -> T,
+) -> T {
+    let port = free_port();
+    let dir = Scratch::dir(&format!("hapee-{tag}-{}-{port}", std::process::id()));
+    let sock = dir.join("api.sock");
+    let cfg = config(&sock, port);
+    match program {
+        None => {
+            let _proxy = Proxy::start(&cfg, port);
+            read(&sock)
+        }
+        Some(program) => {
+            let _h = Haproxy::start_program(program, &cfg, port, &["-db"]);
+            read(&sock)
+        }
+    }
+}
+
 #[test]
 fn nameserver_counters_as_haproxy_shows_them() {
     if !have_tool("dnsmasq", "--version") {
@@ -61,12 +85,8 @@ fn nameserver_counters_as_haproxy_shows_them() {
     let dns_port = free_port();
     let _dns = Dnsmasq::start(dns_port, &[], &[]);
     let silent = free_port();
-    let port = free_port();
-    let dir = Scratch::dir(&format!("hapee-rstat-{}-{port}", std::process::id()));
-    let sock = dir.join("api.sock");
-    let proxy = Proxy::start(&config(&sock, port, dns_port, silent), port);
-    let mine = resolver_stats(&sock);
-    drop(proxy);
+    let config = |sock: &Path, port: u16| config(sock, port, dns_port, silent);
+    let mine = through_api("rstat", None, config, resolver_stats);
     let header = "# id,pid,sent,send_error,valid,update,cname,cname_error,any_err,nx,timeout,refused,other,invalid,too_big,truncated,outdated,";
     let csv: Vec<&str> = mine[0].lines().collect();
     assert_eq!(csv[0], header, "{}", mine[0]);
@@ -85,16 +105,7 @@ fn nameserver_counters_as_haproxy_shows_them() {
     assert!(mine[1].starts_with("N.0.id:CGP:str:ns1:\"ID\"\nN.1.pid:CGP:str:dns1:\"Parent ID\"\nN.2.sent:MGP:u64:1:\"Sent\"\n"), "{}", mine[1]);
     assert!(mine[2].starts_with(r#"[[{"field":{"pos":0,"name":"id"},"tags":{"origin":"Config","nature":"Gauge","scope":"Process"},"value":{"type":"str","value":"ns1"}},"#), "{}", mine[2]);
     if let Some(program) = haproxy_27() {
-        let hport = free_port();
-        let hdir = Scratch::dir(&format!("hapee-rstat-ha-{}-{hport}", std::process::id()));
-        let hsock = hdir.join("api.sock");
-        let _h = Haproxy::start_program(
-            &program,
-            &config(&hsock, hport, dns_port, silent),
-            hport,
-            &["-db"],
-        );
-        let theirs = resolver_stats(&hsock);
+        let theirs = through_api("rstat-ha", Some(&program), config, resolver_stats);
         assert_eq!(theirs, mine);
     }
 }
@@ -142,12 +153,7 @@ backend b
         });
         rows()
     };
-    let port = free_port();
-    let dir = Scratch::dir(&format!("hapee-rstat-late-{}-{port}", std::process::id()));
-    let sock = dir.join("api.sock");
-    let proxy = Proxy::start(&config(&sock, port), port);
-    let mine = rows(&sock);
-    drop(proxy);
+    let mine = through_api("rstat-late", None, config, rows);
     assert_eq!(
         mine,
         [
@@ -156,13 +162,7 @@ backend b
         ]
     );
     if let Some(program) = haproxy_27() {
-        let hport = free_port();
-        let hdir = Scratch::dir(&format!(
-            "hapee-rstat-late-ha-{}-{hport}",
-            std::process::id()
-        ));
-        let hsock = hdir.join("api.sock");
-        let _h = Haproxy::start_program(&program, &config(&hsock, hport), hport, &["-db"]);
-        assert_eq!(rows(&hsock), mine);
+        let theirs = through_api("rstat-late-ha", Some(&program), config, rows);
+        assert_eq!(theirs, mine);
     }
 }
