@@ -173,6 +173,28 @@ pub(crate) fn servers_left(backend: &BackendRt) -> (usize, usize) {
     (usable(false), usable(true))
 }
 
+/// Reports that `server` went down, as an alert: `head` (which server, and why), then the
+/// servers `backend` has left and the sessions the server held; and the backend's own
+/// alert when no server is left.
+pub(crate) fn report_down(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
+    let (active, backup) = servers_left(backend);
+    let backup_note = if backup > 0 && active == 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
+    reporter.emit(
+        1,
+        &format!(
+            "{head}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
+            server.active.load(Ordering::Relaxed)
+        ),
+    );
+    if active == 0 && backup == 0 {
+        reporter.no_server_left();
+    }
+}
+
 /// Applies one result to the server's health counter (HAProxy's `set_server_check_status`):
 /// a failure takes one off, down to 0 once below `rise`; a success adds one, up to
 /// `rise + fall - 1` once `rise` is reached. The server is up from `rise` on.
@@ -265,24 +287,8 @@ pub fn apply(
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.changed(false);
-        let (active, backup) = servers_left(backend);
-        let backup_note = if backup > 0 && active == 0 {
-            " Running on backup."
-        } else {
-            ""
-        };
-        reporter.emit(
-            1,
-            &format!(
-                "Server {}/{} is DOWN{why}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
-                reporter.backend,
-                server.name,
-                server.active.load(Ordering::Relaxed)
-            ),
-        );
-        if active == 0 && backup == 0 {
-            reporter.no_server_left();
-        }
+        let head = format!("Server {}/{} is DOWN{why}", reporter.backend, server.name);
+        report_down(reporter, backend, server, &head);
     } else if !up && health >= rise {
         server.set_up(true);
         reporter.on_transition(backend, server, true);

@@ -92,20 +92,6 @@ pub fn enters_maintenance(
         );
         return;
     }
-    let (active, backup) = crate::checks::servers_left(backend);
-    let backup_note = if backup > 0 && active == 0 {
-        " Running on backup."
-    } else {
-        ""
-    };
-    reporter.emit(
-        1,
-        &format!(
-            "Server {who} is going DOWN for maintenance ({cause}). {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
-            server.active.load(Ordering::Relaxed)
-        ),
-    );
-    if active == 0 && backup == 0 {
-        reporter.no_server_left();
-    }
+    let head = format!("Server {who} is going DOWN for maintenance ({cause})");
+    crate::checks::report_down(reporter, backend, server, &head);
 }
