@@ -220,35 +220,20 @@ fn apply_reply(
     }
     // The health check, when there is one, must agree before an agent's `up` counts.
     let health_ok = !server.plan.check || state.health.load(Ordering::Relaxed) >= state.rise;
+    let why = super::change_reason(reporter, &outcome, took);
     if was_up && !up {
         server.set_up(false);
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.changed(false);
-        reporter.emit(
-            1,
-            &format!(
-                "Server {}/{} is DOWN. {} active and {} backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue",
-                reporter.backend,
-                server.name,
-                backend.servers.iter().filter(|s| !s.backup && s.is_usable()).count(),
-                backend.servers.iter().filter(|s| s.backup && s.is_usable()).count(),
-            ),
-        );
+        let head = format!("{} is DOWN{why}", super::titled(reporter, server));
+        super::report_down(reporter, backend, server, &head);
     } else if !was_up && up && health_ok {
         server.set_up(true);
         reporter.on_transition(backend, server, true);
         state.changed(true);
-        reporter.emit(
-            5,
-            &format!(
-                "Server {}/{} is UP. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue",
-                reporter.backend,
-                server.name,
-                backend.servers.iter().filter(|s| !s.backup && s.is_usable()).count(),
-                backend.servers.iter().filter(|s| s.backup && s.is_usable()).count(),
-            ),
-        );
+        let head = format!("{} is UP{why}", super::titled(reporter, server));
+        super::report_up(reporter, backend, &head);
     }
     outcome
 }

@@ -173,16 +173,53 @@ pub(crate) fn servers_left(backend: &BackendRt) -> (usize, usize) {
     (usable(false), usable(true))
 }
 
+/// The server as HAProxy's state-change reports name it: `Server be/s`, or `Backup Server be/s`
+/// for a backup server.
+pub(crate) fn titled(reporter: &Reporter, server: &ServerRt) -> String {
+    let backup = if server.backup { "Backup " } else { "" };
+    format!("{backup}Server {}/{}", reporter.backend, server.name)
+}
+
+/// The note HAProxy adds to the servers-left and servers-online counts when only backup
+/// servers are serving.
+fn backup_note(active: usize, backup: usize) -> &'static str {
+    if backup > 0 && active == 0 {
+        " Running on backup."
+    } else {
+        ""
+    }
+}
+
+/// What a state change report says of the check that caused it. With `option
+/// log-health-checks` the result was reported on its own line: HAProxy's state change line
+/// then leaves the check's description out.
+fn change_reason(reporter: &Reporter, outcome: &Outcome, duration_ms: u64) -> String {
+    if reporter.log_changes {
+        String::new()
+    } else {
+        describe(outcome, duration_ms)
+    }
+}
+
+/// Reports that `server` came up, as a notice: `head` (which server, and why), then the
+/// servers `backend` now has.
+pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, head: &str) {
+    let (active, backup) = servers_left(backend);
+    let note = backup_note(active, backup);
+    reporter.emit(
+        5,
+        &format!(
+            "{head}. {active} active and {backup} backup servers online.{note} 0 sessions requeued, 0 total in queue"
+        ),
+    );
+}
+
 /// Reports that `server` went down, as an alert: `head` (which server, and why), then the
 /// servers `backend` has left and the sessions the server held; and the backend's own
 /// alert when no server is left.
 pub(crate) fn report_down(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
     let (active, backup) = servers_left(backend);
-    let backup_note = if backup > 0 && active == 0 {
-        " Running on backup."
-    } else {
-        ""
-    };
+    let backup_note = backup_note(active, backup);
     reporter.emit(
         1,
         &format!(
@@ -274,33 +311,23 @@ pub fn apply(
             ),
         );
     }
-    // With `option log-health-checks` the result was reported on its own line: HAProxy's
-    // state change line then leaves the check's description out.
-    let why = if reporter.log_changes {
-        String::new()
-    } else {
-        describe(outcome, duration_ms)
-    };
+    let why = change_reason(reporter, outcome, duration_ms);
     let up = server.up.load(Ordering::Relaxed);
     if up && health < rise {
         server.set_up(false);
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.changed(false);
-        let head = format!("Server {}/{} is DOWN{why}", reporter.backend, server.name);
+        let head = format!("{} is DOWN{why}", titled(reporter, server));
         report_down(reporter, backend, server, &head);
     } else if !up && health >= rise {
         server.set_up(true);
         reporter.on_transition(backend, server, true);
         state.changed(true);
-        let (active, backup) = servers_left(backend);
-        reporter.emit(
-            5,
-            &format!(
-                "Server {}/{} is UP{why}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue",
-                reporter.backend,
-                server.name,
-            ),
+        report_up(
+            reporter,
+            backend,
+            &format!("{} is UP{why}", titled(reporter, server)),
         );
     }
 }

@@ -60,17 +60,21 @@ pub fn resolves_again(reporter: &Reporter, server: &ServerRt, host: &str, own_re
     } else {
         "READY"
     };
-    let who = format!("{}/{}", reporter.backend, server.name);
+    let titled = crate::checks::titled(reporter, server);
     reporter.emit(
         5,
-        &format!("Server {who} ('{host}') is {state}/{admin} (resolves again)"),
+        &format!("{titled} ('{host}') is {state}/{admin} (resolves again)"),
     );
     if !own_resolution {
         return;
     }
+    // HAProxy names a backup server plainly in this one.
     reporter.emit(
         5,
-        &format!("Server {who} administratively READY thanks to valid DNS answer"),
+        &format!(
+            "Server {}/{} administratively READY thanks to valid DNS answer",
+            reporter.backend, server.name
+        ),
     );
 }
 
@@ -84,14 +88,14 @@ pub fn enters_maintenance(
     server: &ServerRt,
     cause: &str,
 ) {
-    let who = format!("{}/{}", reporter.backend, server.name);
+    let titled = crate::checks::titled(reporter, server);
     if !server.up.load(Ordering::Relaxed) {
         reporter.emit(
             5,
-            &format!("Server {who} was DOWN and now enters maintenance ({cause})"),
+            &format!("{titled} was DOWN and now enters maintenance ({cause})"),
         );
         return;
     }
-    let head = format!("Server {who} is going DOWN for maintenance ({cause})");
+    let head = format!("{titled} is going DOWN for maintenance ({cause})");
     crate::checks::report_down(reporter, backend, server, &head);
 }

@@ -18,12 +18,17 @@ enum Say {
 
 /// A server that plays `script` on every connection, then closes it.
 fn scripted(script: Vec<Say>) -> SocketAddr {
+    scripted_then(script.clone(), 0, script)
+}
+
+/// A server that plays `first` on its first `times` connections, and `then` on the others.
+fn scripted_then(first: Vec<Say>, times: usize, then: Vec<Say>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
-        for conn in listener.incoming() {
+        for (n, conn) in listener.incoming().enumerate() {
             let Ok(mut conn) = conn else { continue };
-            let script = script.clone();
+            let script = if n < times { &first } else { &then }.clone();
             std::thread::spawn(move || {
                 let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
                 let mut buf = [0u8; 4096];
@@ -324,6 +329,99 @@ fn agent_check_takes_a_server_down_with_its_reason() {
     assert_eq!(
         ours.get(1).map(String::as_str),
         Some("Server be/srv is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue"),
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// Without `option log-health-checks` the state change line carries the agent's reason, and
+/// a backup server is named `Backup Server`. An active server going down with only a backup
+/// left, and a backup coming up with no active server, add ` Running on backup.`; an
+/// agent's `up` on a server already up says nothing.
+#[test]
+fn agent_state_changes_name_the_reason_and_backup_servers_as_haproxy_does() {
+    // Each side gets its own agents: the one that says `down` first counts its connections.
+    let agents = || {
+        let says_down = vec![Say::Recv, Say::Send(b"down # maintenance window\n")];
+        let says_up = vec![Say::Recv, Say::Send(b"up\n")];
+        let down = scripted(says_down.clone());
+        let up = scripted(says_up.clone());
+        let down_then_up = scripted_then(says_down, 1, says_up);
+        (down, up, down_then_up)
+    };
+    let agent = |at: SocketAddr| {
+        format!(
+            "agent-check agent-port {} agent-send hi\\n agent-inter 200ms",
+            at.port()
+        )
+    };
+    let backends = |(down, up, down_then_up): &(SocketAddr, SocketAddr, SocketAddr)| {
+        format!(
+            "backend be
+    server srv 127.0.0.1:{} {}
+    server bk 127.0.0.1:{} backup {}
+backend be2
+    server only 127.0.0.1:{} backup {}
+",
+            free_port(),
+            agent(*down),
+            free_port(),
+            agent(*up),
+            free_port(),
+            agent(*down_then_up),
+        )
+    };
+    let changes = |stderr: &str| -> Vec<String> {
+        let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
+        let mut lines: Vec<String> = stderr
+            .lines()
+            .filter_map(|l| l.split_once(") : ").map(|(_, r)| r))
+            .filter(|l| l.contains("Server be"))
+            .map(|l| re.replace_all(l, "check duration: Nms").into_owned())
+            .collect();
+        // The two agents answer in either order.
+        lines.sort();
+        lines
+    };
+    let (ours, theirs) = super::harness::both_sides(
+        1,
+        agents,
+        |port, agents| {
+            let backends = backends(agents);
+            format!(
+                "global
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request connection reject
+    default_backend be
+{backends}"
+            )
+        },
+        |_, _, side| {
+            wait_until(Duration::from_secs(20), || {
+                changes(&side.stderr()).len() >= 3
+            });
+            // Time for a wrong third line (the backup's `up`) to show.
+            std::thread::sleep(Duration::from_millis(600));
+            changes(&side.stderr())
+        },
+    );
+    let reason = "reason: Layer7 wrong status, code: 0, info: \"via agent : down (maintenance window)\", check duration: Nms";
+    assert_eq!(
+        ours,
+        [
+            format!("Backup Server be2/only is DOWN, {reason}. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."),
+            "Backup Server be2/only is UP, reason: Layer7 check passed, code: 0, info: \"via agent : up\", check duration: Nms. 0 active and 1 backup servers online. Running on backup. 0 sessions requeued, 0 total in queue.".to_string(),
+            format!("Server be/srv is DOWN, {reason}. 0 active and 1 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue."),
+        ]
     );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
