@@ -4,6 +4,7 @@
 
 use super::anon::Masker;
 use super::cli::Session;
+use crate::checks::{report_down, report_up, set_admin, titled, Admin, Reporter};
 use crate::state::{BackendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
 use hapee_compiler::plan::CliLevel;
 use std::fmt::Write as _;
@@ -12,6 +13,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 type Answer = Result<String, String>;
+
+/// Where an administrative change to a server of `backend` is reported.
+fn admin_reporter(shared: &Shared, backend: &BackendRt) -> Reporter {
+    let index = shared
+        .backends
+        .iter()
+        .position(|b| std::ptr::eq(b, backend))
+        .unwrap_or_default();
+    Reporter::for_admin(shared, index)
+}
 
 /// `<backend>/<server>`, or HAProxy's error.
 pub(super) fn find_server<'a>(
@@ -30,46 +41,6 @@ pub(super) fn find_server<'a>(
         .find(|x| &*x.name == s)
         .ok_or_else(|| "No such server.\n".to_string())?;
     Ok((be, srv))
-}
-
-/// The server's state changed now; `was_stopped`: as it was before the change.
-fn changed(s: &ServerRt, was_stopped: bool) {
-    s.check.changed(was_stopped);
-}
-
-/// Turns admin `bit`s on or off. `lastchg` restarts where HAProxy 2.7 restarts it: a
-/// running server entering maintenance, a server leaving it running (2.7 leaves that stop
-/// out of `downtime`), entering drain, and leaving drain (2.7 counts the drained time in
-/// `downtime`). A server already down that enters maintenance keeps its `lastchg`.
-fn set_admin(s: &ServerRt, bit: u8, on: bool) {
-    let before = if on {
-        s.admin.fetch_or(bit, Ordering::Relaxed)
-    } else {
-        s.admin.fetch_and(!bit, Ordering::Relaxed)
-    };
-    let after = if on { before | bit } else { before & !bit };
-    let maint = |a: u8| a & ADMIN_MAINT != 0;
-    let drain = |a: u8| a & ADMIN_DRAIN != 0;
-    if !maint(before) && maint(after) && s.up.load(Ordering::Relaxed) {
-        changed(s, false);
-    }
-    if maint(before) && !maint(after) {
-        let check = &s.check;
-        if check.configured && check.enabled.load(Ordering::Relaxed) {
-            // 2.7 takes a checked server out of maintenance as good and lets its next
-            // check decide.
-            check.health.store(check.rise, Ordering::Relaxed);
-            s.set_up(true);
-        }
-        if s.up.load(Ordering::Relaxed) {
-            changed(s, false);
-            // Coming back: `slowstart` applies.
-            s.warmup.start();
-        }
-    }
-    if !maint(after) && drain(before) != drain(after) {
-        changed(s, drain(before));
-    }
 }
 
 /// Parses a weight: `<n>` or `<n>%` of the configured weight, 0 … 256.
@@ -91,26 +62,23 @@ fn parse_weight(s: &ServerRt, text: &str) -> Result<u32, String> {
 /// `set server <b>/<s> state|weight|addr|health|agent …`.
 pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
     s.need(CliLevel::Admin)?;
-    let (_, srv) = find_server(shared, args.get(2))?;
+    let (be, srv) = find_server(shared, args.get(2))?;
     let word = |i: usize| args.get(i).map(String::as_str);
     match word(3) {
-        Some("state") => match word(4) {
-            Some("ready") => {
-                set_admin(srv, ADMIN_MAINT | ADMIN_DRAIN, false);
-                Ok(String::new())
-            }
-            Some("drain") => {
-                set_admin(srv, ADMIN_MAINT, false);
-                set_admin(srv, ADMIN_DRAIN, true);
-                Ok(String::new())
-            }
-            Some("maint") => {
-                set_admin(srv, ADMIN_DRAIN, false);
-                set_admin(srv, ADMIN_MAINT, true);
-                Ok(String::new())
-            }
-            _ => Err("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into()),
-        },
+        Some("state") => {
+            let wanted = match word(4) {
+                Some("ready") => Admin::Ready,
+                Some("drain") => Admin::Drain,
+                Some("maint") => Admin::Maint,
+                _ => {
+                    return Err(
+                        "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
+                    )
+                }
+            };
+            set_admin(&admin_reporter(shared, be), be, srv, wanted);
+            Ok(String::new())
+        }
         Some("weight") => {
             let w = parse_weight(srv, word(4).unwrap_or(""))?;
             srv.uweight.store(w, Ordering::Relaxed);
@@ -128,7 +96,7 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
             };
             let old = srv.addr();
             srv.set_addr(SocketAddr::new(ip, port));
-            changed(srv, srv.stopped());
+            srv.check.changed(srv.stopped());
             let old_text = old.map_or("(none)".into(), |a| a.ip().to_string());
             let old_port = old.map_or(0, |a| a.port());
             let mut msg = format!("IP changed from '{old_text}' to '{ip}'");
@@ -159,7 +127,18 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
                 .health
                 .store(if up { max } else { 0 }, Ordering::Relaxed);
             if was_up != up {
-                changed(srv, was_stopped);
+                srv.check.changed(was_stopped);
+                let reporter = admin_reporter(shared, be);
+                let head = format!(
+                    "{} is {}, changed from CLI",
+                    titled(&reporter, srv),
+                    if up { "UP" } else { "DOWN" }
+                );
+                if up {
+                    report_up(&reporter, be, &head);
+                } else {
+                    report_down(&reporter, be, srv, &head);
+                }
             }
             Ok(String::new())
         }
@@ -190,10 +169,13 @@ pub fn set_weight(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
 /// `enable|disable server|health|agent <b>/<s>`.
 pub fn toggle_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
     s.need(CliLevel::Admin)?;
-    let (_, srv) = find_server(shared, args.get(2))?;
+    let (be, srv) = find_server(shared, args.get(2))?;
     let on = args[0] == "enable";
     match args[1].as_str() {
-        "server" => set_admin(srv, ADMIN_MAINT, !on),
+        "server" => {
+            let wanted = if on { Admin::Ready } else { Admin::Maint };
+            set_admin(&admin_reporter(shared, be), be, srv, wanted);
+        }
         "health" => {
             if !srv.check.configured {
                 return Err(

@@ -4,7 +4,7 @@
 use super::engine::Outcome;
 use super::{describe, Reporter};
 use crate::api::health::{CheckStatus, AGENT_RISE_FALL};
-use crate::state::{BackendRt, ServerRt, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{BackendRt, ServerRt};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -142,19 +142,14 @@ fn apply_reply(
     reply: &Reply,
     took: u64,
 ) -> Outcome {
-    match reply.admin.as_deref() {
-        Some("drain") => {
-            server.admin.fetch_or(ADMIN_DRAIN, Ordering::Relaxed);
-        }
-        Some("maint") => {
-            server.admin.fetch_or(ADMIN_MAINT, Ordering::Relaxed);
-        }
-        Some(_) => {
-            server
-                .admin
-                .fetch_and(!(ADMIN_DRAIN | ADMIN_MAINT), Ordering::Relaxed);
-        }
-        None => {}
+    let admin = match reply.admin.as_deref() {
+        Some("drain") => Some(super::Admin::Drain),
+        Some("maint") => Some(super::Admin::Maint),
+        Some(_) => Some(super::Admin::Ready),
+        None => None,
+    };
+    if let Some(admin) = admin {
+        super::set_admin(reporter, backend, server, admin);
     }
     let mut warning: Option<String> = None;
     if let Some(w) = &reply.weight {

@@ -16,6 +16,7 @@ mod mail;
 pub mod observe;
 mod spop;
 mod start;
+mod transitions;
 
 use crate::api::health::CheckStatus;
 use crate::log::Sink;
@@ -25,6 +26,7 @@ pub use start::{assignments, Assignment};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+pub(crate) use transitions::{report_down, report_up, set_admin, titled, Admin};
 
 /// Where check reports go: stderr as HAProxy's warnings, and the backend's log targets when
 /// `option log-health-checks` asks for every result change.
@@ -36,10 +38,18 @@ pub struct Reporter {
     mail: Option<mail::Alerts>,
     /// The process and the backend's index, for the sessions a transition kills.
     sessions: Option<(Arc<Shared>, usize)>,
+    /// The backend is a `listen` section's own: HAProxy calls it a proxy.
+    listen: bool,
 }
 
 impl Reporter {
     pub fn new(backend: &BackendRt, tag: &str) -> Reporter {
+        let mut reporter = Reporter::without_mail(backend, tag);
+        reporter.mail = backend.health_check.email.as_ref().map(mail::Alerts::start);
+        reporter
+    }
+
+    fn without_mail(backend: &BackendRt, tag: &str) -> Reporter {
         let check = &backend.health_check;
         Reporter {
             backend: backend.name.clone(),
@@ -47,15 +57,26 @@ impl Reporter {
                 .filter_map(|(_, sink)| sink.ok())
                 .collect(),
             log_changes: check.log_changes,
-            mail: check.email.as_ref().map(mail::Alerts::start),
+            mail: None,
             sessions: None,
+            listen: false,
         }
     }
 
     /// Lets transitions kill sessions (`on-marked-down`, `on-marked-up`) of backend `index`.
     pub fn with_sessions(mut self, shared: Arc<Shared>, index: usize) -> Reporter {
+        self.listen = is_listen(&shared, index);
         self.sessions = Some((shared, index));
         self
+    }
+
+    /// The reports of an administrative change made from the Runtime API to backend
+    /// `index`: to stderr and the backend's logs (HAProxy mails none of those it makes).
+    pub fn for_admin(shared: &Shared, index: usize) -> Reporter {
+        let backend = &shared.backends[index];
+        let mut reporter = Reporter::without_mail(backend, &backend.log_tag);
+        reporter.listen = is_listen(shared, index);
+        reporter
     }
 
     /// Kills the sessions a health transition ends, as HAProxy does: the server's own when it
@@ -84,17 +105,7 @@ impl Reporter {
     /// Reports that the backend's last usable server went (HAProxy's alert on stderr and its
     /// emergency log line), naming it `proxy` when it is a listen section's own backend.
     pub fn no_server_left(&self) {
-        let kind = match &self.sessions {
-            Some((shared, index))
-                if shared
-                    .frontends
-                    .iter()
-                    .any(|f| f.own_backend == Some(*index)) =>
-            {
-                "proxy"
-            }
-            _ => "backend",
-        };
+        let kind = if self.listen { "proxy" } else { "backend" };
         eprintln!(
             "[ALERT]    ({}) : {kind} '{}' has no server available!",
             std::process::id(),
@@ -161,33 +172,12 @@ fn ascii_encode(text: &str) -> String {
     out
 }
 
-/// Counts of usable servers for the "N active and M backup servers" part of reports.
-pub(crate) fn servers_left(backend: &BackendRt) -> (usize, usize) {
-    let usable = |backup: bool| {
-        backend
-            .servers
-            .iter()
-            .filter(|s| s.backup == backup && s.is_usable())
-            .count()
-    };
-    (usable(false), usable(true))
-}
-
-/// The server as HAProxy's state-change reports name it: `Server be/s`, or `Backup Server be/s`
-/// for a backup server.
-pub(crate) fn titled(reporter: &Reporter, server: &ServerRt) -> String {
-    let backup = if server.backup { "Backup " } else { "" };
-    format!("{backup}Server {}/{}", reporter.backend, server.name)
-}
-
-/// The note HAProxy adds to the servers-left and servers-online counts when only backup
-/// servers are serving.
-fn backup_note(active: usize, backup: usize) -> &'static str {
-    if backup > 0 && active == 0 {
-        " Running on backup."
-    } else {
-        ""
-    }
+/// Whether backend `index` is a `listen` section's own.
+fn is_listen(shared: &Shared, index: usize) -> bool {
+    shared
+        .frontends
+        .iter()
+        .any(|f| f.own_backend == Some(index))
 }
 
 /// What a state change report says of the check that caused it. With `option
@@ -198,37 +188,6 @@ fn change_reason(reporter: &Reporter, outcome: &Outcome, duration_ms: u64) -> St
         String::new()
     } else {
         describe(outcome, duration_ms)
-    }
-}
-
-/// Reports that `server` came up, as a notice: `head` (which server, and why), then the
-/// servers `backend` now has.
-pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, head: &str) {
-    let (active, backup) = servers_left(backend);
-    let note = backup_note(active, backup);
-    reporter.emit(
-        5,
-        &format!(
-            "{head}. {active} active and {backup} backup servers online.{note} 0 sessions requeued, 0 total in queue"
-        ),
-    );
-}
-
-/// Reports that `server` went down, as an alert: `head` (which server, and why), then the
-/// servers `backend` has left and the sessions the server held; and the backend's own
-/// alert when no server is left.
-pub(crate) fn report_down(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
-    let (active, backup) = servers_left(backend);
-    let backup_note = backup_note(active, backup);
-    reporter.emit(
-        1,
-        &format!(
-            "{head}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
-            server.active.load(Ordering::Relaxed)
-        ),
-    );
-    if active == 0 && backup == 0 {
-        reporter.no_server_left();
     }
 }
 

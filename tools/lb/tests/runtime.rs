@@ -3,6 +3,8 @@
 
 #[path = "runtime/abort_on_close.rs"]
 mod abort_on_close;
+#[path = "runtime/admin_reports.rs"]
+mod admin_reports;
 #[path = "runtime/answer_framing.rs"]
 mod answer_framing;
 #[path = "runtime/api.rs"]
