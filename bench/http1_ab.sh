@@ -6,6 +6,7 @@
 # nbthread 2 moves by 2x from run to run on a 2-core machine, cannot.
 # Usage: bench/http1_ab.sh ROUNDS SECONDS NBTHREAD VARIANT...
 #   VARIANT: haproxy | hapee | hapee:NAME=VALUE[,NAME=VALUE...] (environment of that hapee run)
+#   | hapee@PATH[:NAME=VALUE...] (the hapee binary at PATH instead of HAPEE's, to compare builds)
 # Optional: WRK_CPU / NGINX_CPU pin the client / the origin to a CPU (taskset), to measure
 # with the scheduler's placement of those two fixed. HAPEE, ORIGIN_PORT, PROXY_PORT as for
 # bench/http1.sh (ports default to 18640 / 18641).
@@ -39,7 +40,10 @@ for r in $(seq "$rounds"); do
         if [ "$name" = haproxy ]; then
             haproxy -db -f "$work/proxy.cfg" >/dev/null 2>&1 &
         else
-            env "${settings[@]}" "$hapee" run -f "$work/proxy.cfg" >/dev/null 2>&1 &
+            binary=$hapee
+            # hapee@PATH: that build of hapee (two builds side by side in one run)
+            [ "$name" != "${name#hapee@}" ] && binary=${name#hapee@}
+            env "${settings[@]}" "$binary" run -f "$work/proxy.cfg" >/dev/null 2>&1 &
         fi
         pid=$!
         pids+=("$pid")

@@ -49,7 +49,16 @@ fn scripted_then(first: Vec<Say>, times: usize, then: Vec<Say>) -> SocketAddr {
     addr
 }
 
+/// Backend `be` with `option log-health-checks` and the lines of `backend`.
 fn config(port: u16, backend: &str) -> String {
+    config_with(
+        port,
+        &format!("backend be\n    option log-health-checks\n{backend}"),
+    )
+}
+
+/// A TCP frontend on `port` that sends to `be`, which `sections` declares.
+fn config_with(port: u16, sections: &str) -> String {
     format!(
         "global
     nbthread 1
@@ -65,9 +74,7 @@ frontend fe
     # depending on timing) by the DOWN report's 'sessions active'.
     tcp-request connection reject
     default_backend be
-backend be
-    option log-health-checks
-{backend}"
+{sections}"
     )
 }
 
@@ -387,24 +394,7 @@ backend be2
     let (ours, theirs) = super::harness::both_sides(
         1,
         agents,
-        |port, agents| {
-            let backends = backends(agents);
-            format!(
-                "global
-    nbthread 1
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-frontend fe
-    bind 127.0.0.1:{port}
-    tcp-request connection reject
-    default_backend be
-{backends}"
-            )
-        },
+        |port, agents| config_with(port, &backends(agents)),
         |_, _, side| {
             wait_until(Duration::from_secs(20), || {
                 changes(&side.stderr()).len() >= 3
