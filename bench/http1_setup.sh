@@ -19,23 +19,27 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 # HAPEE=path/to/hapee-lb: run that binary instead of building one. Otherwise the binary
-# measured is hapee's optimized release build, the release build laid out by BOLT
-# (bench/bolt_build.sh, made again when the sources changed since the last one), or with
-# BUILD=plain the plain `cargo build --release` one. Without BOLT (its package missing and not
-# installable) the plain build is measured, and said so.
-build=${BUILD:-bolt}
+# measured is hapee's optimized release build: by default the profile-guided build laid out
+# by BOLT (bench/pgo_build.sh, then bench/bolt_build.sh, made again when the sources changed
+# since the last one: about 25 minutes on 2 cores), with BUILD=bolt the plain release build
+# laid out by BOLT (about 8 minutes), with BUILD=plain the plain `cargo build --release` one.
+# When a layout fails (BOLT's or LLVM's tools missing and not installable), the plain build
+# is measured, and said so.
+build=${BUILD:-pgo-bolt}
 [ -n "${HAPEE:-}" ] && build=given
-if [ -z "${HAPEE:-}" ] && [ "$build" = bolt ]; then
-    bolted=$PWD/target/release/hapee-lb-bolt
+if [ -z "${HAPEE:-}" ] && { [ "$build" = bolt ] || [ "$build" = pgo-bolt ]; }; then
+    bolted=$PWD/target/release/hapee-lb-$build
     mkdir -p "$(dirname "$bolted")"
     rev="$(git rev-parse HEAD) $(git status --porcelain -uno | md5sum | cut -c1-12)"
+    pgo=0
+    [ "$build" = pgo-bolt ] && pgo=1
     if [ -x "$bolted" ] && [ "$(cat "$bolted.rev" 2>/dev/null)" = "$rev" ]; then
         HAPEE=$bolted
-    elif bash bench/bolt_build.sh "$bolted" >"$bolted.log" 2>&1; then
+    elif PGO=$pgo bash bench/bolt_build.sh "$bolted" >"$bolted.log" 2>&1; then
         echo "$rev" >"$bolted.rev"
         HAPEE=$bolted
     else
-        echo "the BOLT build failed (its log: $bolted.log): measuring the plain release build" >&2
+        echo "the $build build failed (its log: $bolted.log): measuring the plain release build" >&2
         build=plain
     fi
 fi
