@@ -290,6 +290,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         })
         .collect();
     drop(senders);
+    let yield_every = busy_spell::configured(per_thread.len());
     for (t, (((listeners, routes), inbox), quic)) in per_thread
         .into_iter()
         .zip(routes)
@@ -322,7 +323,15 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     inbox,
                     quic,
                 };
-                serving_thread::run(t, shared, accepting, my_checks, stop, unstacking)
+                serving_thread::run(
+                    t,
+                    shared,
+                    accepting,
+                    my_checks,
+                    stop,
+                    unstacking,
+                    yield_every,
+                )
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);

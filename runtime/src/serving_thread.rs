@@ -3,8 +3,8 @@
 
 use crate::state::Shared;
 use crate::{
-    accept, api, busy_spell, checks, clock, http, listener, profiling, proto, quic, script, spread,
-    stop, tcp, thread_idle, tls, txn, unstack, upgrade, upstream, ClientStream, MaybeTls,
+    accept, api, checks, clock, http, listener, profiling, proto, quic, script, spread, stop, tcp,
+    thread_idle, tls, txn, unstack, upgrade, upstream, ClientStream, MaybeTls,
 };
 use hapee_compiler::ir::Mode;
 use std::rc::Rc;
@@ -30,6 +30,7 @@ pub(crate) fn run(
     checks: Vec<checks::Assignment>,
     stop: watch::Receiver<bool>,
     unstacking: bool,
+    yield_every: Option<Duration>,
 ) {
     let busy_polling = shared.busy_polling;
     let mut builder = tokio::runtime::Builder::new_current_thread();
@@ -115,7 +116,7 @@ pub(crate) fn run(
         }
     });
     // Each poll of `run` is one round of the thread's ready tasks.
-    rt.block_on(clock::Rounds::new(run).yielding_every(busy_spell::configured()));
+    rt.block_on(clock::Rounds::new(run).yielding_every(yield_every));
 }
 
 /// What a worker thread serves accepted connections with.
