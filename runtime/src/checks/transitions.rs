@@ -113,7 +113,6 @@ pub(crate) fn set_admin(
 /// the drained time in `downtime`). A server already down that enters maintenance keeps its
 /// `lastchg`.
 fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, bit: u8, on: bool) {
-    let serving_before = servers_left(backend);
     let before = if on {
         server.admin.fetch_or(bit, Ordering::Relaxed)
     } else {
@@ -166,7 +165,7 @@ fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, b
     } else if !maint(after) && drain(before) != drain(after) {
         server.check.changed(drain(before));
         if drain(after) {
-            report_drain(reporter, backend, server, &title, serving_before);
+            report_drain(reporter, backend, server, &title);
         } else {
             let state = if up { "UP" } else { "DOWN" };
             reporter.emit(5, &format!("{title} is {state} (leaving forced drain)"));
@@ -175,14 +174,10 @@ fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, b
 }
 
 /// `… enters drain state`, with the servers the backend has left, and the backend's alert
-/// when the drained server was the last one serving.
-fn report_drain(
-    reporter: &Reporter,
-    backend: &BackendRt,
-    server: &ServerRt,
-    title: &str,
-    serving_before: (usize, usize),
-) {
+/// when the drained server was the last one serving. Called once the drain flag is on, with
+/// no other flag before it: the server was serving just before iff it is up with an address.
+fn report_drain(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, title: &str) {
+    let was_serving = server.up.load(Ordering::Relaxed) && server.addr().is_some();
     let (active, backup) = servers_left(backend);
     let note = backup_note(active, backup);
     // A running server drains: HAProxy counts it among those online.
@@ -197,7 +192,7 @@ fn report_drain(
         )
     };
     reporter.emit(5, &format!("{title} enters drain state. {counts}"));
-    if serving_before != (0, 0) && (active, backup) == (0, 0) {
+    if was_serving && (active, backup) == (0, 0) {
         reporter.no_server_left();
     }
 }
