@@ -273,7 +273,7 @@ fn balance(be: &BackendRt, txn: &Txn) -> Balance {
     let (by_rule, stuck, key, _) = crate::http::forward::server_choice(be, txn);
     let forced = by_rule.or(stuck);
     let chosen = forced
-        .filter(|&i| be.servers[i].is_usable())
+        .filter(|&i| be.servers[i].in_service())
         .or_else(|| be.pick(key, None));
     let settled = forced.is_some() || key.is_some() || be.servers.len() == 1;
     Balance {

@@ -370,13 +370,13 @@ pub async fn serve(
     let persisted = be.rdp_persist.as_ref().and_then(|(name, down_too)| {
         let target = crate::rdp::persisted_server(&held, name)?;
         be.servers.iter().position(|s| {
-            s.addr() == Some(std::net::SocketAddr::V4(target)) && (*down_too || s.is_usable())
+            s.addr() == Some(std::net::SocketAddr::V4(target)) && (*down_too || s.in_service())
         })
     });
     // `use-server` rules, then the RDP cookie, then stickiness, as HAProxy's analysers go.
     let (by_rule, stuck, _, to_store) = crate::http::forward::server_choice(be, &txn);
     let forced = by_rule
-        .filter(|&i| be.servers[i].is_usable())
+        .filter(|&i| be.servers[i].in_service())
         .or(persisted)
         .or(stuck);
     let mut tries = Attempts::default();

@@ -6,16 +6,20 @@ use super::fields::Val;
 use super::page_modules;
 use super::stat::{self, Kind, Row};
 use crate::acl::{AclSet, Condition};
+use crate::checks::{
+    force_health, force_state, set_admin, set_admin_flag, Admin, Health, Reporter,
+};
 use crate::http::reply::full;
 use crate::http::{ReqBody, ResBody};
 use crate::sample::{base64_decode, url_decode};
-use crate::state::{Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
 use crate::txn::Txn;
 use hapee_compiler::plan::{StatsAction, StatsPage};
 use http_body_util::BodyExt;
 use hyper::Response;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// A backend's page settings, its admin condition and `stats http-request` rules compiled.
 pub struct Page {
@@ -122,6 +126,94 @@ fn authorized(page: &StatsPage, txn: &Txn) -> bool {
         .any(|(u, p)| decoded.split_once(':') == Some((u.as_str(), p.as_str())))
 }
 
+/// A server row's class, from its status as HAProxy's page picks it: `maintain`, or
+/// `active_`/`backup_` and the state (`up`, `down`, `going_up`, `going_down`, `draining`,
+/// `nolb`, `no_check`); a status with counts is on its way to the other state.
+fn server_class(v: &[Val]) -> String {
+    let status = v[17].text();
+    if status.starts_with("MAINT") {
+        return "maintain".into();
+    }
+    let number = |i: usize| v[i].text().parse::<u64>().ok();
+    // `chkfail` is empty for a server without checks.
+    let checked = v[21] != Val::Empty;
+    let full_health = matches!(
+        (number(67), number(68), number(69)),
+        (Some(rise), Some(fall), Some(health)) if health + 1 == rise + fall
+    );
+    let state = match status.as_str() {
+        "DOWN" | "DOWN (agent)" => "down",
+        s if s.starts_with("DOWN ") => "going_up",
+        "DRAIN" => "draining",
+        s if s.starts_with("NOLB ") => "going_down",
+        "NOLB" => "nolb",
+        "no check" => "no_check",
+        _ if !checked || full_health => {
+            if number(18).unwrap_or(0) > 0 {
+                "up"
+            } else {
+                "draining"
+            }
+        }
+        _ => "going_down",
+    };
+    let side = if v[20].text() == "1" {
+        "backup"
+    } else {
+        "active"
+    };
+    format!("{side}_{state}")
+}
+
+/// Applies one of the form's actions to `server` (of backend `index`) as HAProxy's page does;
+/// false when the action does not apply to it (health checks or an agent it lacks, a flag
+/// already in the state asked for, a tracking server's health).
+fn act_on_server(
+    shared: &Shared,
+    index: usize,
+    reporter: &Reporter,
+    server: &Arc<ServerRt>,
+    action: &str,
+) -> bool {
+    let be = &shared.backends[index];
+    let check = &server.check;
+    let admin = server.admin.load(Ordering::Relaxed);
+    let agent_on = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
+    let flag = |bit, on, cause| set_admin_flag(reporter, be, server, bit, on, cause);
+    let health = |wanted| force_health(reporter, be, server, wanted, "changed from Web interface");
+    let agent = |wanted, value| {
+        check.agent_health.store(value, Ordering::Relaxed);
+        force_state(reporter, be, server, wanted, "changed from Web interface");
+    };
+    match action {
+        "ready" => set_admin(reporter, be, server, Admin::Ready),
+        "drain" => set_admin(reporter, be, server, Admin::Drain),
+        "maint" => set_admin(reporter, be, server, Admin::Maint),
+        "disable" if admin & ADMIN_MAINT == 0 => {
+            flag(ADMIN_MAINT, true, Some("'disable' on stats page"))
+        }
+        "enable" if admin & ADMIN_MAINT != 0 => flag(ADMIN_MAINT, false, None),
+        "stop" if admin & ADMIN_DRAIN == 0 => flag(ADMIN_DRAIN, true, Some("'stop' on stats page")),
+        "start" if admin & ADMIN_DRAIN != 0 => flag(ADMIN_DRAIN, false, None),
+        "dhlth" | "ehlth" if check.configured => {
+            check.enabled.store(action == "ehlth", Ordering::Relaxed)
+        }
+        "dagent" | "eagent" if check.agent_configured => check
+            .agent_enabled
+            .store(action == "eagent", Ordering::Relaxed),
+        "hrunn" if !server.tracks() => health(Health::Up),
+        "hnolb" if !server.tracks() => health(Health::Stopping),
+        "hdown" if !server.tracks() => health(Health::Down),
+        "arunn" if agent_on => agent(Health::Up, super::health::AGENT_RISE_FALL),
+        "adown" if agent_on => agent(Health::Down, 0),
+        "shutdown" => {
+            super::sessions::kill_server_for(shared, index, &server.name, b'K');
+        }
+        _ => return false,
+    }
+    true
+}
+
 /// The actions HAProxy's admin form knows (an unknown one is a form error).
 const ADMIN_ACTIONS: &[&str] = &[
     "ready", "drain", "maint", "shutdown", "dhlth", "ehlth", "hrunn", "hnolb", "hdown", "dagent",
@@ -165,34 +257,23 @@ fn apply_admin(shared: &Shared, form: &str) -> &'static str {
     let (Some(be), Some(action)) = (backend, action) else {
         return "NONE";
     };
+    let index = shared
+        .backends
+        .iter()
+        .position(|b| std::ptr::eq(b, be))
+        .unwrap_or_default();
+    let reporter = Reporter::for_admin(shared, index);
     let (mut named, mut changed) = (0, 0);
     for name in &servers {
-        named += 1;
         let Some(s) = be.server_named(name) else {
+            named += 1;
             continue;
         };
-        let bits = match action.as_str() {
-            "ready" => 0,
-            "drain" => ADMIN_DRAIN,
-            "maint" => ADMIN_MAINT,
-            "dhlth" | "ehlth" => {
-                if s.check.configured {
-                    s.check.enabled.store(action == "ehlth", Ordering::Relaxed);
-                    changed += 1;
-                } else {
-                    // HAProxy counts such a server nowhere.
-                    named -= 1;
-                }
-                continue;
-            }
-            // Known to HAProxy, not applied here.
-            _ => return "ERRP",
-        };
-        s.admin.store(bits, Ordering::Relaxed);
-        s.check
-            .last_change
-            .store(super::health::unix_now(), Ordering::Relaxed);
-        changed += 1;
+        // HAProxy counts a server the action does not apply to nowhere.
+        if act_on_server(shared, index, &reporter, s, &action) {
+            named += 1;
+            changed += 1;
+        }
     }
     match (named, changed) {
         (0, _) => "NONE",
@@ -323,7 +404,13 @@ th.pxname{{background:#b00040;color:#ffff40;text-align:left;}}\
 tr.titre th{{background:#20a0ff;}} tr.frontend td{{background:#e8e8d0;}}\
 tr.backend td{{background:#e8e8d0;}} tr.active_up td{{background:#c0ffc0;}}\
 tr.active_down td{{background:#ff9090;}} tr.maintain td{{background:#c07820;}}\
-tr.active_draining td{{background:#20a0ff;}} td.ac{{text-align:center;}}</style></head>\n<body>\n",
+tr.active_draining td{{background:#20a0ff;}} tr.active_nolb td{{background:#20a0ff;}}\
+tr.active_going_up td{{background:#ffe080;}} tr.active_going_down td{{background:#ffd020;}}\
+tr.active_no_check td{{background:#e0e0e0;}} tr.backup_up td{{background:#b0d0ff;}}\
+tr.backup_down td{{background:#ff9090;}} tr.backup_draining td{{background:#cc9900;}}\
+tr.backup_nolb td{{background:#90b0e0;}} tr.backup_going_up td{{background:#ffe080;}}\
+tr.backup_going_down td{{background:#ffd020;}} tr.backup_no_check td{{background:#e0e0e0;}}\
+td.ac{{text-align:center;}}</style></head>\n<body>\n",
         if page.show_node.is_some() {
             format!(" on {}", esc(&node))
         } else {
@@ -426,12 +513,7 @@ fn proxy_table(out: &mut String, rows: &[Row], admin: bool, modules: Option<&Sha
             Kind::Frontend => "frontend",
             Kind::Listener => "socket",
             Kind::Backend => "backend",
-            Kind::Server => match v[17].text().as_str() {
-                "MAINT" => "maintain",
-                "DRAIN" => "active_draining",
-                s if s.starts_with("DOWN") => "active_down",
-                _ => "active_up",
-            },
+            Kind::Server => &server_class(v),
         };
         let label = match r.kind {
             Kind::Server if with_form => format!(

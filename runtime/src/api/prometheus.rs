@@ -186,6 +186,8 @@ fn server_state(s: &ServerRt) -> &'static str {
         "MAINT"
     } else if !s.up.load(Ordering::Relaxed) {
         "DOWN"
+    } else if s.is_nolb() {
+        "NOLB"
     } else if admin & ADMIN_DRAIN != 0 {
         "DRAIN"
     } else {

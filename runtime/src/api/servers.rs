@@ -4,7 +4,7 @@
 
 use super::anon::Masker;
 use super::cli::Session;
-use crate::checks::{report_down, report_up, set_admin, titled, Admin, Reporter};
+use crate::checks::{force_health, force_state, set_admin, Admin, Health, Reporter};
 use crate::state::{BackendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
 use hapee_compiler::plan::CliLevel;
 use std::fmt::Write as _;
@@ -107,42 +107,39 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
             Ok(msg)
         }
         Some("health") => {
-            if !srv.check.configured {
-                return Err("health checks are not enabled on this server.\n".into());
+            // An unchecked server takes it too, and keeps that state (HAProxy does the same).
+            if srv.tracks() {
+                return Err("cannot change health on a tracking server.\n".into());
             }
-            let up = match word(4) {
-                Some("up") => true,
-                Some("stopping") | Some("down") => false,
+            let wanted = match word(4) {
+                Some("up") => Health::Up,
+                Some("stopping") => Health::Stopping,
+                Some("down") => Health::Down,
                 _ => {
                     return Err(
                         "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n".into(),
                     )
                 }
             };
-            let was_stopped = srv.stopped();
-            let was_up = srv.up.load(Ordering::Relaxed);
-            srv.set_up(up);
-            let max = srv.check.rise + srv.check.fall - 1;
-            srv.check
-                .health
-                .store(if up { max } else { 0 }, Ordering::Relaxed);
-            if was_up != up {
-                srv.check.changed(was_stopped);
-                let reporter = admin_reporter(shared, be);
-                let head = format!(
-                    "{} is {}, changed from CLI",
-                    titled(&reporter, srv),
-                    if up { "UP" } else { "DOWN" }
-                );
-                if up {
-                    report_up(&reporter, be, &head);
-                } else {
-                    report_down(&reporter, be, srv, &head);
-                }
-            }
+            let reporter = admin_reporter(shared, be);
+            force_health(&reporter, be, srv, wanted, "changed from CLI");
             Ok(String::new())
         }
-        Some("agent") => Err("agent checks are not enabled on this server.\n".into()),
+        Some("agent") => {
+            let check = &srv.check;
+            if !(check.agent_configured && check.agent_enabled.load(Ordering::Relaxed)) {
+                return Err("agent checks are not enabled on this server.\n".into());
+            }
+            let (wanted, health) = match word(4) {
+                Some("up") => (Health::Up, crate::api::health::AGENT_RISE_FALL),
+                Some("down") => (Health::Down, 0),
+                _ => return Err("'set server <srv> agent' expects 'up' or 'down'.\n".into()),
+            };
+            check.agent_health.store(health, Ordering::Relaxed);
+            let reporter = admin_reporter(shared, be);
+            force_state(&reporter, be, srv, wanted, "changed from CLI");
+            Ok(String::new())
+        }
         _ => Err("usage: set server <backend>/<server> addr|agent|agent-addr|agent-port|agent-send|check-addr|check-port|fqdn|health|ssl|state|weight\n".into()),
     }
 }
@@ -296,7 +293,12 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
             // (HAProxy's "resolution" maintenance bit, 0x20), with its configured port.
             let no_ip = srv.dynamic.is_some() && addr.is_none();
             let up = srv.up.load(Ordering::Relaxed) && !maint && !no_ip;
-            let op_state = if up { 2 } else { 0 };
+            // HAProxy's SRV_ST_*: stopped 0, running 2, stopping 3.
+            let op_state = match (up, srv.is_nolb()) {
+                (false, _) => 0,
+                (true, false) => 2,
+                (true, true) => 3,
+            };
             let status = check.status();
             let result = match (check.configured, status) {
                 (false, _) => 0,

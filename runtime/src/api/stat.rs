@@ -245,7 +245,8 @@ pub fn listener_row(fe: &FrontendRt, l: &crate::listener::ListenerRt) -> Row {
 
 /// HAProxy's server status words: `UP`, `UP 1/3` while failing checks take it down, `DOWN`,
 /// `DOWN 1/2` while passing checks bring it up, `DOWN (agent)` when its agent said so,
-/// `DRAIN`, `DRAIN 1/3`, `DRAIN (agent)`, `MAINT`, and `no check` for a server up unchecked.
+/// `DRAIN`, `DRAIN 1/3`, `DRAIN (agent)`, `NOLB` and `NOLB 1/3` for a stopping server, `MAINT`,
+/// and `no check` for a server up unchecked.
 ///
 /// As in HAProxy, a check counts only while it runs: after `disable health` (or `disable
 /// agent`) the status is that of an unchecked server, whatever the last results were.
@@ -259,9 +260,16 @@ pub fn server_status(s: &ServerRt) -> String {
     let asking_agent = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
     let health = check.health.load(Ordering::Relaxed);
     let (rise, fall) = (check.rise, check.fall);
+    let going_down = checking && health < rise + fall - 1;
+    let counts = || format!("{}/{fall}", (health + 1).saturating_sub(rise));
+    if s.is_nolb() {
+        return if going_down {
+            format!("NOLB {}", counts())
+        } else {
+            "NOLB".into()
+        };
+    }
     if s.up.load(Ordering::Relaxed) {
-        let going_down = checking && health < rise + fall - 1;
-        let counts = || format!("{}/{fall}", (health + 1).saturating_sub(rise));
         return match (admin & ADMIN_DRAIN != 0, going_down) {
             (true, _) if asking_agent => "DRAIN (agent)".into(),
             (true, true) => format!("DRAIN {}", counts()),

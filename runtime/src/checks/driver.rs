@@ -127,7 +127,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// Runs the check's rules against the server; always gives an outcome.
 pub async fn execute(check: &HealthCheck, env: &CheckEnv<'_>, timeout: Duration) -> Outcome {
-    let mut session = Session::new(check);
+    let mut session = Session::new(check, !env.server.stopped());
     let result = tokio::time::timeout(timeout, steps(&mut session, env)).await;
     match result {
         Ok(outcome) => outcome,

@@ -68,14 +68,20 @@ pub struct Session<'a> {
     pub code: u32,
     /// The response headers of an HTTP check, once received.
     pub response: Option<Vec<(String, String)>>,
+    /// `http-check disable-on-404` applies to this run: the server is not stopped (a 404
+    /// only takes a serving server out of the balancing; to a stopped one it is a failure).
+    accepts_404: bool,
 }
 
 /// The most a check reads from a server (HAProxy's buffer size).
 pub const MAX_RECEIVED: usize = 16384;
 
 impl<'a> Session<'a> {
-    pub fn new(check: &'a HealthCheck) -> Session<'a> {
+    /// A run of `check` on a server that is serving (`server_serving`: up, not in
+    /// maintenance) or not.
+    pub fn new(check: &'a HealthCheck, server_serving: bool) -> Session<'a> {
         Session {
+            accepts_404: check.disable_on_404 && server_serving,
             check,
             next: 0,
             current: None,
@@ -91,8 +97,9 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Whether a 404 answer is a conditional success (see `accepts_404`).
     pub fn disable_on_404(&self) -> bool {
-        self.check.disable_on_404
+        self.accepts_404
     }
 
     pub fn kind(&self) -> CheckKind {
@@ -252,7 +259,7 @@ impl<'a> Session<'a> {
         let tcp_check = self.check.kind == CheckKind::TcpCheck;
         match last {
             Some(CheckRule::Expect(e)) => {
-                if self.check.disable_on_404 && self.code == 404 {
+                if self.accepts_404 && self.code == 404 {
                     return Outcome {
                         status: CheckStatus::L7OkCond,
                         code: 404,

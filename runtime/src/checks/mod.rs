@@ -26,7 +26,11 @@ pub use start::{assignments, Assignment};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-pub(crate) use transitions::{report_down, report_up, set_admin, titled, Admin};
+use transitions::report_stopping;
+pub(crate) use transitions::{
+    force_health, force_state, report_down, report_up, set_admin, set_admin_flag, titled, Admin,
+    Health,
+};
 
 /// Where check reports go: stderr as HAProxy's warnings, and the backend's log targets when
 /// `option log-health-checks` asks for every result change.
@@ -131,13 +135,19 @@ impl Reporter {
         self.emit_mail(level, level, text);
     }
 
-    /// [`Reporter::emit`] with the mail's own level: HAProxy logs check results at `notice`
-    /// and mails them at `info`.
-    pub fn emit_mail(&self, level: u8, mail_level: u8, text: &str) {
+    /// [`Reporter::emit`] without the mail, for the changes HAProxy does not mail (a server
+    /// entering the stopping state).
+    pub fn emit_unmailed(&self, level: u8, text: &str) {
         eprintln!("[WARNING]  ({}) : {text}.", std::process::id());
         for s in &self.sinks {
             s.send(level, &format!("{text}."));
         }
+    }
+
+    /// [`Reporter::emit`] with the mail's own level: HAProxy logs check results at `notice`
+    /// and mails them at `info`.
+    pub fn emit_mail(&self, level: u8, mail_level: u8, text: &str) {
+        self.emit_unmailed(level, text);
         if let Some(m) = &self.mail {
             m.report(mail_level, text);
         }
@@ -272,6 +282,13 @@ pub fn apply(
     }
     let why = change_reason(reporter, outcome, duration_ms);
     let up = server.up.load(Ordering::Relaxed);
+    // A conditional success (a 404 under `disable-on-404`, or the `L7OKC` status a rule
+    // gives) keeps the server up but out of the balancing; a plain success brings it back.
+    let conditional = outcome.status == CheckStatus::L7OkCond;
+    let maint = server.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
+    // As in HAProxy, a running agent that said `down` keeps the server down.
+    let agent_ok = !(state.agent_configured && state.agent_enabled.load(Ordering::Relaxed))
+        || state.agent_health.load(Ordering::Relaxed) > 0;
     if up && health < rise {
         server.set_up(false);
         reporter.on_transition(backend, server, false);
@@ -279,10 +296,16 @@ pub fn apply(
         state.changed(false);
         let head = format!("{} is DOWN{why}", titled(reporter, server));
         report_down(reporter, backend, server, &head);
-    } else if !up && health >= rise {
+    } else if health >= rise && agent_ok && conditional && !maint && !server.is_nolb() {
+        let was_counted = server.is_usable();
+        server.set_stopping();
+        state.changed(!up);
+        let head = format!("{} is stopping{why}", titled(reporter, server));
+        report_stopping(reporter, backend, was_counted, &head);
+    } else if health >= rise && agent_ok && passed && !conditional && (!up || server.is_nolb()) {
         server.set_up(true);
         reporter.on_transition(backend, server, true);
-        state.changed(true);
+        state.changed(!up);
         report_up(
             reporter,
             backend,

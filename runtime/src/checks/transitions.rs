@@ -1,6 +1,7 @@
-//! A server's state changes and how they are reported, in HAProxy's words: going down or
-//! up on a check's or an agent's verdict, and the administrative changes (forced
-//! maintenance and drain) that the Runtime API and an agent's reply ask for.
+//! A server's state changes and how they are reported, in HAProxy's words: going down, up
+//! or stopping (`NOLB`) on a check's or an agent's verdict, the health the Runtime API and
+//! the stats page force, and the administrative changes (forced maintenance and drain) that
+//! they and an agent's reply ask for.
 
 use super::Reporter;
 use crate::state::{BackendRt, ServerRt, ADMIN_DRAIN, ADMIN_MAINT};
@@ -39,35 +40,59 @@ fn draining(server: &ServerRt) -> bool {
     server.admin.load(Ordering::Relaxed) & ADMIN_DRAIN != 0
 }
 
+/// `… servers online. 0 sessions requeued, 0 total in queue`: the tail of the reports of a
+/// server that stays up (coming up, stopping, draining).
+fn servers_online(backend: &BackendRt) -> String {
+    let (active, backup) = servers_left(backend);
+    let note = backup_note(active, backup);
+    format!(
+        "{active} active and {backup} backup servers online.{note} 0 sessions requeued, 0 total in queue"
+    )
+}
+
+/// `… servers left. N sessions active, 0 requeued, 0 remaining in queue`: the tail of the
+/// reports of a server that stops, with the sessions it still holds.
+fn servers_left_after(backend: &BackendRt, server: &ServerRt) -> String {
+    let (active, backup) = servers_left(backend);
+    let note = backup_note(active, backup);
+    format!(
+        "{active} active and {backup} backup servers left.{note} {} sessions active, 0 requeued, 0 remaining in queue",
+        server.active.load(Ordering::Relaxed)
+    )
+}
+
 /// Reports that `server` came up, as a notice: `head` (which server, and why), then the
 /// servers `backend` now has.
 pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, head: &str) {
-    let (active, backup) = servers_left(backend);
-    let note = backup_note(active, backup);
-    reporter.emit(
-        5,
-        &format!(
-            "{head}. {active} active and {backup} backup servers online.{note} 0 sessions requeued, 0 total in queue"
-        ),
-    );
+    reporter.emit(5, &format!("{head}. {}", servers_online(backend)));
+}
+
+/// Reports that `server` entered the stopping state (`NOLB`): `head`, then the servers
+/// `backend` now has, as a notice HAProxy does not mail; and the backend's alert when the
+/// server was the last one in the balancing (`was_counted`: it was in it before).
+pub(crate) fn report_stopping(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    was_counted: bool,
+    head: &str,
+) {
+    reporter.emit_unmailed(5, &format!("{head}. {}", servers_online(backend)));
+    if was_counted && servers_left(backend) == (0, 0) {
+        reporter.no_server_left();
+    }
 }
 
 /// Reports that `server` went down: `head` (which server, and why), then the servers
 /// `backend` has left and the sessions the server held; and the backend's own alert when
-/// this server was the last one serving. A draining server was already out of the count
-/// and takes no traffic: its going down is a notice, not an alert, as in HAProxy.
+/// this server was the last one serving. A draining or stopping server was already out of
+/// the count: its going down is a notice, not an alert, as in HAProxy.
 pub(crate) fn report_down(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
-    let (active, backup) = servers_left(backend);
-    let note = backup_note(active, backup);
-    let was_serving = !draining(server);
+    let was_serving = !draining(server) && !server.nolb_flag();
     reporter.emit(
         if was_serving { 1 } else { 5 },
-        &format!(
-            "{head}. {active} active and {backup} backup servers left.{note} {} sessions active, 0 requeued, 0 remaining in queue",
-            server.active.load(Ordering::Relaxed)
-        ),
+        &format!("{head}. {}", servers_left_after(backend, server)),
     );
-    if was_serving && active == 0 && backup == 0 {
+    if was_serving && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
     }
 }
@@ -90,7 +115,7 @@ pub(crate) fn set_admin(
     server: &ServerRt,
     wanted: Admin,
 ) {
-    let flag = |bit, on| set_admin_flag(reporter, backend, server, bit, on);
+    let flag = |bit, on| set_admin_flag(reporter, backend, server, bit, on, None);
     match wanted {
         Admin::Maint => {
             flag(ADMIN_MAINT, true);
@@ -111,8 +136,16 @@ pub(crate) fn set_admin(
 /// 2.7 restarts it: a running server entering maintenance, a server leaving it running
 /// (2.7 leaves that stop out of `downtime`), entering drain, and leaving drain (2.7 counts
 /// the drained time in `downtime`). A server already down that enters maintenance keeps its
-/// `lastchg`.
-fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, bit: u8, on: bool) {
+/// `lastchg`. `cause`, when given, is named in brackets at the end of the lines of entering
+/// maintenance or drain (`'disable' on stats page`).
+pub(crate) fn set_admin_flag(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    bit: u8,
+    on: bool,
+    cause: Option<&str>,
+) {
     let before = if on {
         server.admin.fetch_or(bit, Ordering::Relaxed)
     } else {
@@ -126,6 +159,7 @@ fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, b
     let drain = |a: u8| a & ADMIN_DRAIN != 0;
     let up = server.up.load(Ordering::Relaxed);
     let title = titled(reporter, server);
+    let cause = cause.map(|c| format!(" ({c})")).unwrap_or_default();
     if !maint(before) && maint(after) {
         if up {
             server.check.changed(false);
@@ -133,11 +167,16 @@ fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, b
                 reporter,
                 backend,
                 server,
-                &format!("{title} is going DOWN for maintenance"),
+                &format!("{title} is going DOWN for maintenance{cause}"),
             );
         } else {
-            reporter.emit(5, &format!("{title} was DOWN and now enters maintenance"));
+            reporter.emit(
+                5,
+                &format!("{title} was DOWN and now enters maintenance{cause}"),
+            );
         }
+        // Maintenance stops the server: it leaves as a running one.
+        server.clear_nolb();
     } else if maint(before) && !maint(after) {
         let check = &server.check;
         if check.configured && check.enabled.load(Ordering::Relaxed) {
@@ -165,7 +204,12 @@ fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, b
     } else if !maint(after) && drain(before) != drain(after) {
         server.check.changed(drain(before));
         if drain(after) {
-            report_drain(reporter, backend, server, &title);
+            report_drain(
+                reporter,
+                backend,
+                server,
+                &format!("{title} enters drain state{cause}"),
+            );
         } else {
             let state = if up { "UP" } else { "DOWN" };
             reporter.emit(5, &format!("{title} is {state} (leaving forced drain)"));
@@ -173,26 +217,95 @@ fn set_admin_flag(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, b
     }
 }
 
-/// `… enters drain state`, with the servers the backend has left, and the backend's alert
+/// `head` (`… enters drain state`), with the servers the backend has left, and the backend's alert
 /// when the drained server was the last one serving. Called once the drain flag is on, with
-/// no other flag before it: the server was serving just before iff it is up with an address.
-fn report_drain(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, title: &str) {
-    let was_serving = server.up.load(Ordering::Relaxed) && server.addr().is_some();
-    let (active, backup) = servers_left(backend);
-    let note = backup_note(active, backup);
+/// no other flag before it: the server was serving just before iff it is up and running (not
+/// stopping) with an address.
+fn report_drain(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
+    let up = server.up.load(Ordering::Relaxed);
+    let was_serving = up && !server.nolb_flag() && server.addr().is_some();
     // A running server drains: HAProxy counts it among those online.
-    let counts = if server.up.load(Ordering::Relaxed) {
-        format!(
-            "{active} active and {backup} backup servers online.{note} 0 sessions requeued, 0 total in queue"
-        )
+    let counts = if up {
+        servers_online(backend)
     } else {
-        format!(
-            "{active} active and {backup} backup servers left.{note} {} sessions active, 0 requeued, 0 remaining in queue",
-            server.active.load(Ordering::Relaxed)
-        )
+        servers_left_after(backend, server)
     };
-    reporter.emit(5, &format!("{title} enters drain state. {counts}"));
-    if was_serving && (active, backup) == (0, 0) {
+    reporter.emit(5, &format!("{head}. {counts}"));
+    if was_serving && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
+    }
+}
+
+/// The operational states `set server … health` and the stats page's form force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Health {
+    Up,
+    /// Up and out of the balancing (`NOLB`).
+    Stopping,
+    Down,
+}
+
+/// Forces `server`'s health as HAProxy does for the Runtime API and the stats page: the
+/// check's counter is set to match, and a change of state is reported with `cause`
+/// (`changed from CLI`). A server in maintenance keeps its state; only its counter changes.
+pub(crate) fn force_health(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    wanted: Health,
+    cause: &str,
+) {
+    let check = &server.check;
+    let max = check.rise + check.fall - 1;
+    let health = if wanted == Health::Down { 0 } else { max };
+    check.health.store(health, Ordering::Relaxed);
+    force_state(reporter, backend, server, wanted, cause);
+}
+
+/// Puts `server` in the state `wanted` (whatever its checks say) and reports the change
+/// with `cause`; nothing changes in maintenance.
+pub(crate) fn force_state(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    wanted: Health,
+    cause: &str,
+) {
+    let check = &server.check;
+    if server.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0 {
+        return;
+    }
+    let up = server.up.load(Ordering::Relaxed);
+    let stopping = server.is_nolb();
+    let was_counted = server.is_usable();
+    let title = titled(reporter, server);
+    match wanted {
+        Health::Up if !up || stopping => {
+            server.set_up(true);
+            check.changed(!up);
+            report_up(reporter, backend, &format!("{title} is UP, {cause}"));
+        }
+        Health::Stopping if !stopping => {
+            server.set_stopping();
+            check.changed(!up);
+            report_stopping(
+                reporter,
+                backend,
+                was_counted,
+                &format!("{title} is stopping, {cause}"),
+            );
+        }
+        Health::Down if up => {
+            server.set_up(false);
+            check.downs.fetch_add(1, Ordering::Relaxed);
+            check.changed(false);
+            report_down(
+                reporter,
+                backend,
+                server,
+                &format!("{title} is DOWN, {cause}"),
+            );
+        }
+        _ => {}
     }
 }

@@ -56,7 +56,7 @@ pub(crate) fn server_choice(
         (None, Vec::new())
     } else {
         be.stickiness
-            .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.is_usable()))
+            .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.in_service()))
     };
     txn.fetch_at(before);
     (forced, stuck, key, to_store)
@@ -331,9 +331,11 @@ pub async fn forward(
         .flatten()
         .filter(|&i| {
             let server = &be.servers[i];
-            be.max_keep_alive_queue.is_none_or(|limit| {
-                !upstream::queue::is_full(server) || server.queue.current() < u64::from(limit)
-            })
+            // Only a server the balancing could choose, unlike what the rules assign.
+            server.is_usable()
+                && be.max_keep_alive_queue.is_none_or(|limit| {
+                    !upstream::queue::is_full(server) || server.queue.current() < u64::from(limit)
+                })
         });
     let forced = by_rule.or(by_cookie).or(stuck).or(last);
     // A CONNECT a rule turned into another method is that request, and its answer a plain
@@ -371,12 +373,13 @@ pub async fn forward(
             };
             (upstream::direct::INDEX, direct.server.clone(), addr)
         } else {
-            // A retry goes back to its server unless it redispatches, as in HAProxy.
+            // A retry goes back to its server unless it redispatches, as in HAProxy. What a
+            // rule, a cookie or stickiness assigned goes to any server up, draining or not.
             let Some(si) = tries
                 .kept()
                 .or(forced)
                 .filter(|&i| {
-                    be.servers[i].is_usable() || (Some(i) == by_cookie && tries.avoid != Some(i))
+                    be.servers[i].in_service() || (Some(i) == by_cookie && tries.avoid != Some(i))
                 })
                 .or_else(|| be.pick(key, tries.avoid))
             else {

@@ -230,7 +230,7 @@ impl Persistence {
                         if self.server_cookie(s).as_deref() != Some(id) {
                             continue;
                         }
-                        let up = s.is_usable();
+                        let up = s.in_service();
                         if up || self.persist_down || force {
                             state.request = if up {
                                 RequestCookie::Valid

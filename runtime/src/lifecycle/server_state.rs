@@ -427,15 +427,18 @@ fn restore_operational(srv: &ServerRt, op_state: i64, saved_health: i64) {
                 health
             },
         ),
+        // With `fall 1` there is no stopping state: the server is down.
         3 if fall == 1 => (false, 0),
-        3 => (
-            false,
-            if health < rise || health > rise + fall - 2 {
+        3 => {
+            let health = if health < rise || health > rise + fall - 2 {
                 rise
             } else {
                 health
-            },
-        ),
+            };
+            srv.set_stopping();
+            check.health.store(health, Ordering::Relaxed);
+            return;
+        }
         _ => (true, max),
     };
     srv.set_up(up);

@@ -19,6 +19,11 @@ pub struct ServerRt {
     /// Maintenance and drain flags set by the configuration or the Runtime API.
     pub admin: AtomicU8,
     pub up: AtomicBool,
+    /// Up but out of the balancing (HAProxy's "stopping" state, `NOLB` in stats): a check
+    /// answered 404 under `http-check disable-on-404`, or `set server … health stopping`.
+    /// Only requests assigned to it (persistence, `use-server`) still reach it. Meaningless
+    /// while down: coming up clears it.
+    nolb: AtomicBool,
     /// Numeric id (`puid`, `sid` in stats).
     pub id: u32,
     pub counters: Counters,
@@ -175,15 +180,51 @@ impl ServerRt {
         self.sess_rate.lock().map_or(0, |r| r.read(1000, now))
     }
 
-    /// Sets the health state, and that of the servers tracking this one (`track`).
+    /// Sets the health state, and that of the servers tracking this one (`track`). Up is
+    /// running: a server leaving the stopping state (`NOLB`) ramps up again as one coming
+    /// back from down does (`slowstart`).
     pub fn set_up(&self, up: bool) {
-        if up && !self.up.swap(up, Ordering::Relaxed) {
-            self.warmup.start();
+        let was_running = self.up.swap(up, Ordering::Relaxed) && !self.nolb.load(Ordering::Relaxed);
+        if up {
+            self.nolb.store(false, Ordering::Relaxed);
+            if !was_running {
+                self.warmup.start();
+            }
         }
-        self.up.store(up, Ordering::Relaxed);
         for t in self.trackers.get().into_iter().flatten() {
             t.set_up(up);
         }
+    }
+
+    /// Puts the server, and those tracking it, in the stopping state: up, out of the
+    /// balancing (see [`ServerRt::is_nolb`]).
+    pub fn set_stopping(&self) {
+        self.up.store(true, Ordering::Relaxed);
+        self.nolb.store(true, Ordering::Relaxed);
+        for t in self.trackers.get().into_iter().flatten() {
+            t.set_stopping();
+        }
+    }
+
+    /// Whether it is up in the stopping state (`NOLB`).
+    pub fn is_nolb(&self) -> bool {
+        self.up.load(Ordering::Relaxed) && self.nolb.load(Ordering::Relaxed)
+    }
+
+    /// The stopping flag as last set, also once down: whether the server was stopping when it
+    /// went down (such a server was out of the balancing already).
+    pub fn nolb_flag(&self) -> bool {
+        self.nolb.load(Ordering::Relaxed)
+    }
+
+    /// Ends the stopping state without coming up (entering maintenance stops the server).
+    pub fn clear_nolb(&self) {
+        self.nolb.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether it follows another server's state (`track`).
+    pub fn tracks(&self) -> bool {
+        self.tracked().is_some()
     }
 
     /// `track [<backend>/]<server>`: the server this one follows, as written.
@@ -235,6 +276,7 @@ impl ServerRt {
             check: crate::api::health::CheckState::new(s),
             // Servers start up; a check that fails `fall` times takes them down.
             up: AtomicBool::new(true),
+            nolb: AtomicBool::new(false),
             active: AtomicU64::new(0),
             load_since: AtomicU64::new(load_stamp()),
             in_balance: AtomicBool::new(true),
@@ -301,10 +343,21 @@ impl ServerRt {
         self.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0 || !self.up.load(Ordering::Relaxed)
     }
 
+    /// Whether the balancing may choose it: up and running (not stopping), neither in
+    /// maintenance nor draining, with an address.
     pub fn is_usable(&self) -> bool {
         self.admin.load(Ordering::Relaxed) == 0
             && self.up.load(Ordering::Relaxed)
+            && !self.nolb.load(Ordering::Relaxed)
             && self.addr().is_some()
+    }
+
+    /// Whether it is in service: up, not in maintenance, with an address, draining or
+    /// stopping included. A request assigned to it before the balancing (a persistence cookie,
+    /// a stick table entry, `use-server`) may go to it: HAProxy sends those to any server that
+    /// is not stopped, so a draining or stopping server keeps its sessions while it empties.
+    pub fn in_service(&self) -> bool {
+        !self.stopped() && self.addr().is_some()
     }
 
     /// Where to connect now: what DNS answered last for a server with `resolvers`, else the

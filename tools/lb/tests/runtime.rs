@@ -231,6 +231,8 @@ mod master_cli;
 mod master_signals;
 #[path = "runtime/netns.rs"]
 mod netns;
+#[path = "runtime/nolb.rs"]
+mod nolb;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
 #[path = "runtime/parity_h1.rs"]

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 /// The state change lines of backend `b` in `stderr`, in order, without the process id.
-fn changes(stderr: &str) -> Vec<String> {
+pub(crate) fn changes(stderr: &str) -> Vec<String> {
     stderr
         .lines()
         .filter_map(|l| l.split_once(") : ").map(|(_, r)| r))

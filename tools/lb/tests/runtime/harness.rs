@@ -8,7 +8,7 @@ use hyper_util::rt::TokioIo;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -113,17 +113,20 @@ pub struct Origin {
     pub conns: Arc<AtomicUsize>,
     /// When set, `/health` answers 503.
     pub sick: Arc<AtomicBool>,
+    /// When not 0, the status `/health` answers (over `sick`).
+    pub health_status: Arc<AtomicU16>,
     /// Requests for `/slow/…` received (counted on arrival, before the wait).
     pub slow: Arc<AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-async fn describe(name: String, req: Request<Incoming>, sick: bool) -> Response<Full<Bytes>> {
+/// `health`: the status `/health` answers.
+async fn describe(name: String, req: Request<Incoming>, health: u16) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     if path == "/health" {
-        let status = if sick { 503 } else { 200 };
+        let status = health;
         return Response::builder()
             .status(status)
             .body(Full::new(Bytes::from("health")))
@@ -184,9 +187,11 @@ impl Origin {
         let conns = Arc::new(AtomicUsize::new(0));
         let c = conns.clone();
         let sick = Arc::new(AtomicBool::new(false));
+        let health_status = Arc::new(AtomicU16::new(0));
         let slow = Arc::new(AtomicUsize::new(0));
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let (h, s, n) = (hits.clone(), sick.clone(), name.to_string());
+        let forced = health_status.clone();
         let w = slow.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -203,18 +208,24 @@ impl Origin {
                             let Ok((stream, _)) = a else { continue };
                             c.fetch_add(1, Ordering::SeqCst);
                             let (h, s, n, w) = (h.clone(), s.clone(), n.clone(), w.clone());
+                            let forced = forced.clone();
                             tokio::spawn(async move {
                                 let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                                     h.fetch_add(1, Ordering::SeqCst);
                                     if req.uri().path().starts_with("/slow/") {
                                         w.fetch_add(1, Ordering::SeqCst);
                                     }
-                                    let (n, sick) = (n.clone(), s.load(Ordering::SeqCst));
+                                    let health = match forced.load(Ordering::SeqCst) {
+                                        0 if s.load(Ordering::SeqCst) => 503,
+                                        0 => 200,
+                                        status => status,
+                                    };
+                                    let n = n.clone();
                                     async move {
                                         if req.headers().contains_key("upgrade") {
                                             return Ok::<_, std::convert::Infallible>(upgrade_echo(req));
                                         }
-                                        Ok(describe(n, req, sick).await)
+                                        Ok(describe(n, req, health).await)
                                     }
                                 });
                                 let _ = hyper::server::conn::http1::Builder::new()
@@ -232,6 +243,7 @@ impl Origin {
             hits,
             conns,
             sick,
+            health_status,
             slow,
             stop: Some(tx),
             thread: Some(thread),
