@@ -19,8 +19,10 @@ pub struct Alerts {
 }
 
 impl Alerts {
-    /// Starts a sending task per mailer (on the current runtime).
+    /// Starts a sending task per mailer on the current runtime, for as long as the process
+    /// runs (outside a runtime, nothing is mailed: every caller runs on one).
     pub fn start(alert: &EmailAlert) -> Alerts {
+        let runtime = tokio::runtime::Handle::try_current().ok();
         let hostname = alert
             .myhostname
             .clone()
@@ -28,7 +30,8 @@ impl Alerts {
         let queues = alert
             .mailers
             .iter()
-            .map(|(_, addr)| {
+            .filter_map(|(_, addr)| {
+                let runtime = runtime.as_ref()?;
                 let (tx, mut rx) = unbounded_channel::<String>();
                 let envelope = Envelope {
                     addr: addr.clone(),
@@ -37,7 +40,7 @@ impl Alerts {
                     to: alert.to.clone(),
                     timeout: Duration::from_millis(u64::from(alert.timeout)),
                 };
-                tokio::spawn(async move {
+                runtime.spawn(async move {
                     while let Some(text) = rx.recv().await {
                         if let Err(e) = envelope.send(&text).await {
                             eprintln!(
@@ -48,7 +51,7 @@ impl Alerts {
                         }
                     }
                 });
-                tx
+                Some(tx)
             })
             .collect();
         Alerts {

@@ -12,7 +12,7 @@ mod expect;
 mod external;
 mod h2;
 mod http;
-mod mail;
+pub(crate) mod mail;
 pub mod observe;
 mod spop;
 mod start;
@@ -28,8 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use transitions::report_stopping;
 pub(crate) use transitions::{
-    force_health, force_state, report_down, report_up, set_admin, set_admin_flag, titled, Admin,
-    Health,
+    force_health, force_state, report_down, report_maintenance, report_up, set_admin,
+    set_admin_flag, titled, Admin, Health,
 };
 
 /// Where check reports go: stderr as HAProxy's warnings, and the backend's log targets when
@@ -38,8 +38,8 @@ pub struct Reporter {
     pub backend: Arc<str>,
     sinks: Vec<Sink>,
     log_changes: bool,
-    /// `email-alert`: where reports are mailed.
-    mail: Option<mail::Alerts>,
+    /// `email-alert`: where reports are mailed (the backend's queues).
+    mail: Option<Arc<mail::Alerts>>,
     /// The process and the backend's index, for the sessions a transition kills.
     sessions: Option<(Arc<Shared>, usize)>,
     /// The backend is a `listen` section's own: HAProxy calls it a proxy.
@@ -49,7 +49,13 @@ pub struct Reporter {
 impl Reporter {
     pub fn new(backend: &BackendRt, tag: &str) -> Reporter {
         let mut reporter = Reporter::without_mail(backend, tag);
-        reporter.mail = backend.health_check.email.as_ref().map(mail::Alerts::start);
+        reporter.mail = backend
+            .mail
+            .get_or_init(|| {
+                let alert = backend.health_check.email.as_ref()?;
+                Some(Arc::new(mail::Alerts::start(alert)))
+            })
+            .clone();
         reporter
     }
 
@@ -74,11 +80,11 @@ impl Reporter {
         self
     }
 
-    /// The reports of an administrative change made from the Runtime API to backend
-    /// `index`: to stderr and the backend's logs (HAProxy mails none of those it makes).
+    /// The reports of a change made from the Runtime API or the stats page to backend
+    /// `index`: to stderr, the backend's logs and its mailers.
     pub fn for_admin(shared: &Shared, index: usize) -> Reporter {
         let backend = &shared.backends[index];
-        let mut reporter = Reporter::without_mail(backend, &backend.log_tag);
+        let mut reporter = Reporter::new(backend, &backend.log_tag);
         reporter.listen = is_listen(shared, index);
         reporter
     }
@@ -130,14 +136,10 @@ impl Reporter {
         }
     }
 
-    /// A warning on stderr, a log line and a mail at `level` (5: notice, 2: critical…).
+    /// A warning on stderr and a log line at `level` (5: notice, 2: critical…), not mailed:
+    /// HAProxy mails only a server going down, coming up or entering drain, and (at `info`)
+    /// each check result.
     pub fn emit(&self, level: u8, text: &str) {
-        self.emit_mail(level, level, text);
-    }
-
-    /// [`Reporter::emit`] without the mail, for the changes HAProxy does not mail (a server
-    /// entering the stopping state).
-    pub fn emit_unmailed(&self, level: u8, text: &str) {
         eprintln!("[WARNING]  ({}) : {text}.", std::process::id());
         for s in &self.sinks {
             s.send(level, &format!("{text}."));
@@ -147,7 +149,7 @@ impl Reporter {
     /// [`Reporter::emit`] with the mail's own level: HAProxy logs check results at `notice`
     /// and mails them at `info`.
     pub fn emit_mail(&self, level: u8, mail_level: u8, text: &str) {
-        self.emit_unmailed(level, text);
+        self.emit(level, text);
         if let Some(m) = &self.mail {
             m.report(mail_level, text);
         }

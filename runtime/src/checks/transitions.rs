@@ -64,7 +64,7 @@ fn servers_left_after(backend: &BackendRt, server: &ServerRt) -> String {
 /// Reports that `server` came up, as a notice: `head` (which server, and why), then the
 /// servers `backend` now has.
 pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, head: &str) {
-    reporter.emit(5, &format!("{head}. {}", servers_online(backend)));
+    reporter.emit_mail(5, 5, &format!("{head}. {}", servers_online(backend)));
 }
 
 /// Reports that `server` entered the stopping state (`NOLB`): `head`, then the servers
@@ -76,7 +76,7 @@ pub(crate) fn report_stopping(
     was_counted: bool,
     head: &str,
 ) {
-    reporter.emit_unmailed(5, &format!("{head}. {}", servers_online(backend)));
+    reporter.emit(5, &format!("{head}. {}", servers_online(backend)));
     if was_counted && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
     }
@@ -85,13 +85,37 @@ pub(crate) fn report_stopping(
 /// Reports that `server` went down: `head` (which server, and why), then the servers
 /// `backend` has left and the sessions the server held; and the backend's own alert when
 /// this server was the last one serving. A draining or stopping server was already out of
-/// the count: its going down is a notice, not an alert, as in HAProxy.
+/// the count: its going down is a notice, not an alert, as in HAProxy. Mailed.
 pub(crate) fn report_down(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
+    report_stop(reporter, backend, server, head, true);
+}
+
+/// [`report_down`] for a server going down for maintenance (forced, or DNS left it without
+/// an address): the same line, not mailed.
+pub(crate) fn report_maintenance(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    head: &str,
+) {
+    report_stop(reporter, backend, server, head, false);
+}
+
+fn report_stop(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    head: &str,
+    mail: bool,
+) {
     let was_serving = !draining(server) && !server.nolb_flag();
-    reporter.emit(
-        if was_serving { 1 } else { 5 },
-        &format!("{head}. {}", servers_left_after(backend, server)),
-    );
+    let level = if was_serving { 1 } else { 5 };
+    let text = format!("{head}. {}", servers_left_after(backend, server));
+    if mail {
+        reporter.emit_mail(level, level, &text);
+    } else {
+        reporter.emit(level, &text);
+    }
     if was_serving && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
     }
@@ -163,7 +187,7 @@ pub(crate) fn set_admin_flag(
     if !maint(before) && maint(after) {
         if up {
             server.check.changed(false);
-            report_down(
+            report_maintenance(
                 reporter,
                 backend,
                 server,
@@ -230,7 +254,7 @@ fn report_drain(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, hea
     } else {
         servers_left_after(backend, server)
     };
-    reporter.emit(5, &format!("{head}. {counts}"));
+    reporter.emit_mail(5, 5, &format!("{head}. {counts}"));
     if was_serving && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
     }

@@ -97,5 +97,5 @@ pub fn enters_maintenance(
         return;
     }
     let head = format!("{titled} is going DOWN for maintenance ({cause})");
-    crate::checks::report_down(reporter, backend, server, &head);
+    crate::checks::report_maintenance(reporter, backend, server, &head);
 }

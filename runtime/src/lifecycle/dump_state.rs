@@ -17,9 +17,11 @@ struct Proxy<'a> {
     be: Option<&'a BackendRt>,
 }
 
-/// Whether a server takes traffic: up, not in maintenance or drained, with a weight.
+/// Whether a server takes traffic: up and running (not stopping), not in maintenance or
+/// drained, with a weight.
 fn usable(s: &crate::state::ServerRt) -> bool {
     s.up.load(Ordering::Relaxed)
+        && !s.is_nolb()
         && s.admin.load(Ordering::Relaxed) == 0
         && s.uweight.load(Ordering::Relaxed) > 0
 }

@@ -383,6 +383,7 @@ fn build_backend(
         restrict_header_names: b.http_options.restrict_header_names,
         errorfiles: load_errorfiles(&b.errors, problems),
         health_check: b.health_check.clone(),
+        mail: Default::default(),
         active: AtomicU64::new(0),
         fullconn: Some(b.fullconn.unwrap_or_else(|| {
             let index = cx.plan.backends.iter().position(|o| std::ptr::eq(o, b));

@@ -142,6 +142,10 @@ pub struct BackendRt {
     pub restrict_header_names: plan::http_options::HeaderNames,
     pub errorfiles: ErrorFiles,
     pub health_check: plan::HealthCheck,
+    /// `email-alert`: the mailers' queues of its reports, started by the first report. One
+    /// per backend, whatever reports (checks, the Runtime API), so that the mails leave in
+    /// the order of the changes, as from HAProxy's queue.
+    pub mail: std::sync::OnceLock<Option<Arc<crate::checks::mail::Alerts>>>,
     pub active: AtomicU64,
     /// `fullconn`, set or derived as HAProxy derives it: the load at which its servers with
     /// `minconn` reach their `maxconn`.

@@ -215,3 +215,88 @@ fn level_info_also_mails_each_check_result() {
         "{subjects:?}"
     );
 }
+
+/// The subjects of the mails received so far (waiting up to 10 s for `n`), then of those
+/// received within a further half second: none more is expected.
+fn subjects(smtp: &Smtp, n: usize) -> Vec<String> {
+    smtp.mails(n);
+    std::thread::sleep(Duration::from_millis(500));
+    smtp.mails(n)
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("Subject: [HAProxy Alert] "))
+                .map(String::from)
+        })
+        .collect()
+}
+
+/// What the Runtime API changes is mailed as HAProxy mails it: a server going down, coming
+/// up and entering drain are; maintenance, its end and the stopping state are not.
+#[test]
+fn runtime_api_changes_are_mailed_as_haproxy_mails_them() {
+    let config = |port: u16, smtp: u16, dir: &std::path::Path| {
+        format!(
+            "global
+    stats socket {}/api.sock level admin
+{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be1
+backend be1
+    email-alert mailers mymailers
+    email-alert from from@domain.tld
+    email-alert to to@domain.tld
+    email-alert level notice
+    server srv1 127.0.0.1:{}
+    server srv2 127.0.0.1:{}
+mailers mymailers
+    mailer smtp1 127.0.0.1:{smtp}
+",
+            dir.display(),
+            free_port(),
+            free_port()
+        )
+    };
+    let drive = |dir: &std::path::Path| {
+        let sock = dir.join("api.sock");
+        super::harness::wait_until(Duration::from_secs(10), || sock.exists());
+        for command in [
+            "set server be1/srv1 state drain",
+            "set server be1/srv1 state maint",
+            "set server be1/srv1 state ready",
+            "set server be1/srv1 health down",
+            "set server be1/srv1 health up",
+            "set server be1/srv1 health stopping",
+        ] {
+            let answer = super::api::ask(&sock, &format!("{command}\n"));
+            assert!(answer.trim().is_empty(), "{command}: {answer}");
+        }
+    };
+    let Some(smtp) = Smtp::start() else { return };
+    let dir = Scratch::dir(&format!("hapee-mail-api-{}", std::process::id()));
+    let port = free_port();
+    let proxy = Proxy::start(&config(port, smtp.port, &dir), port);
+    drive(&dir);
+    let ours = subjects(&smtp, 3);
+    drop(proxy);
+    let online = "0 sessions requeued, 0 total in queue";
+    assert_eq!(
+        ours,
+        [
+            format!("Server be1/srv1 enters drain state. 1 active and 0 backup servers online. {online}"),
+            "Server be1/srv1 is DOWN, changed from CLI. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue".to_string(),
+            format!("Server be1/srv1 is UP, changed from CLI. 2 active and 0 backup servers online. {online}"),
+        ]
+    );
+    if !Haproxy::installed() {
+        return;
+    }
+    let Some(smtp) = Smtp::start() else { return };
+    let dir = Scratch::dir(&format!("hapee-mail-api-h-{}", std::process::id()));
+    let port = free_port();
+    let mut h = Haproxy::start(&config(port, smtp.port, &dir), port);
+    drive(&dir);
+    let theirs = subjects(&smtp, 3);
+    h.stop();
+    assert_eq!(ours, theirs, "hapee / haproxy");
+}
