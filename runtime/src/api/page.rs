@@ -12,7 +12,7 @@ use crate::checks::{
 use crate::http::reply::full;
 use crate::http::{ReqBody, ResBody};
 use crate::sample::{base64_decode, url_decode};
-use crate::state::{ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{ServerRt, Shared, ADMIN_FDRAIN, ADMIN_FMAINT};
 use crate::txn::Txn;
 use hapee_compiler::plan::{StatsAction, StatsPage};
 use http_body_util::BodyExt;
@@ -179,22 +179,24 @@ fn act_on_server(
     let check = &server.check;
     let admin = server.admin.load(Ordering::Relaxed);
     let agent_on = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
-    let flag = |bit, on, cause| set_admin_flag(reporter, be, server, bit, on, cause);
+    let flag = |bit, on, cause| set_admin_flag(shared, reporter, be, server, bit, on, cause);
     let health = |wanted| force_health(reporter, be, server, wanted, "changed from Web interface");
     let agent = |wanted, value| {
         check.agent_health.store(value, Ordering::Relaxed);
         force_state(reporter, be, server, wanted, "changed from Web interface");
     };
     match action {
-        "ready" => set_admin(reporter, be, server, Admin::Ready),
-        "drain" => set_admin(reporter, be, server, Admin::Drain),
-        "maint" => set_admin(reporter, be, server, Admin::Maint),
-        "disable" if admin & ADMIN_MAINT == 0 => {
-            flag(ADMIN_MAINT, true, Some("'disable' on stats page"))
+        "ready" => set_admin(shared, reporter, be, server, Admin::Ready),
+        "drain" => set_admin(shared, reporter, be, server, Admin::Drain),
+        "maint" => set_admin(shared, reporter, be, server, Admin::Maint),
+        "disable" if admin & ADMIN_FMAINT == 0 => {
+            flag(ADMIN_FMAINT, true, Some("'disable' on stats page"))
         }
-        "enable" if admin & ADMIN_MAINT != 0 => flag(ADMIN_MAINT, false, None),
-        "stop" if admin & ADMIN_DRAIN == 0 => flag(ADMIN_DRAIN, true, Some("'stop' on stats page")),
-        "start" if admin & ADMIN_DRAIN != 0 => flag(ADMIN_DRAIN, false, None),
+        "enable" if admin & ADMIN_FMAINT != 0 => flag(ADMIN_FMAINT, false, None),
+        "stop" if admin & ADMIN_FDRAIN == 0 => {
+            flag(ADMIN_FDRAIN, true, Some("'stop' on stats page"))
+        }
+        "start" if admin & ADMIN_FDRAIN != 0 => flag(ADMIN_FDRAIN, false, None),
         "dhlth" | "ehlth" if check.configured => {
             check.enabled.store(action == "ehlth", Ordering::Relaxed)
         }

@@ -5,7 +5,10 @@
 use super::anon::Masker;
 use super::cli::Session;
 use crate::checks::{force_health, force_state, set_admin, Admin, Health, Reporter};
-use crate::state::{BackendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{
+    BackendRt, ServerRt, Shared, ADMIN_FDRAIN, ADMIN_FMAINT, ADMIN_IDRAIN, ADMIN_IMAINT,
+    ADMIN_MAINT,
+};
 use hapee_compiler::plan::CliLevel;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -76,7 +79,7 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
                     )
                 }
             };
-            set_admin(&admin_reporter(shared, be), be, srv, wanted);
+            set_admin(shared, &admin_reporter(shared, be), be, srv, wanted);
             Ok(String::new())
         }
         Some("weight") => {
@@ -171,7 +174,7 @@ pub fn toggle_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answe
     match args[1].as_str() {
         "server" => {
             let wanted = if on { Admin::Ready } else { Admin::Maint };
-            set_admin(&admin_reporter(shared, be), be, srv, wanted);
+            set_admin(shared, &admin_reporter(shared, be), be, srv, wanted);
         }
         "health" => {
             if !srv.check.configured {
@@ -250,21 +253,17 @@ pub fn show_backend(shared: &Shared, s: &mut Session, _: &[String]) -> Answer {
     Ok(out)
 }
 
-/// HAProxy's `SRV_ADMF_*` bits of a server: forced maintenance (1), disabled in the
-/// configuration (4, whether or not enabled since), forced drain (8).
+/// HAProxy's `SRV_ADMF_*` bits of a server: forced maintenance (1), maintenance inherited
+/// through `track` (2), disabled in the configuration (4, whether or not enabled since),
+/// forced drain (8), drain inherited (0x10).
 fn admin_bits(srv: &ServerRt) -> u32 {
     let admin = srv.admin.load(Ordering::Relaxed);
-    let mut bits = 0;
-    if admin & ADMIN_MAINT != 0 {
-        bits |= 0x01;
-    }
-    if srv.disabled {
-        bits |= 0x04;
-    }
-    if admin & ADMIN_DRAIN != 0 {
-        bits |= 0x08;
-    }
-    bits
+    let flag = |bit: u8, value: u32| if admin & bit != 0 { value } else { 0 };
+    flag(ADMIN_FMAINT, 0x01)
+        | flag(ADMIN_IMAINT, 0x02)
+        | if srv.disabled { 0x04 } else { 0 }
+        | flag(ADMIN_FDRAIN, 0x08)
+        | flag(ADMIN_IDRAIN, 0x10)
 }
 
 fn backends<'a>(shared: &'a Shared, only: Option<&String>) -> Result<Vec<&'a BackendRt>, String> {

@@ -7,7 +7,9 @@
 
 use super::counters::{Counter, Counters};
 use super::fields::{csv_value, json_field, typed_line, Spec, Val};
-use crate::state::{BackendRt, FrontendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{
+    BackendRt, FrontendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_IMAINT, ADMIN_MAINT,
+};
 use hapee_compiler::ir::Mode;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -246,16 +248,24 @@ pub fn listener_row(fe: &FrontendRt, l: &crate::listener::ListenerRt) -> Row {
 /// HAProxy's server status words: `UP`, `UP 1/3` while failing checks take it down, `DOWN`,
 /// `DOWN 1/2` while passing checks bring it up, `DOWN (agent)` when its agent said so,
 /// `DRAIN`, `DRAIN 1/3`, `DRAIN (agent)`, `NOLB` and `NOLB 1/3` for a stopping server, `MAINT`,
-/// and `no check` for a server up unchecked.
+/// and `no check` for a server up unchecked; `MAINT (via be/s)` for a maintenance inherited from a
+/// tracked server.
 ///
 /// As in HAProxy, a check counts only while it runs: after `disable health` (or `disable
 /// agent`) the status is that of an unchecked server, whatever the last results were.
-pub fn server_status(s: &ServerRt) -> String {
+pub fn server_status(be: &BackendRt, s: &ServerRt) -> String {
     let admin = s.admin.load(Ordering::Relaxed);
+    if admin & ADMIN_IMAINT != 0 {
+        if let Some(tracked) = s.tracked_name(&be.name) {
+            return format!("MAINT (via {tracked})");
+        }
+    }
     if admin & ADMIN_MAINT != 0 {
         return "MAINT".into();
     }
-    let check = &s.check;
+    // A tracking server shows the checks of the server its chain ends at, as in HAProxy.
+    let root = s.tracked_root();
+    let check = &root.as_deref().unwrap_or(s).check;
     let checking = check.configured && check.enabled.load(Ordering::Relaxed);
     let asking_agent = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
     let health = check.health.load(Ordering::Relaxed);
@@ -322,7 +332,7 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[14] = u64v(c.get(Counter::ErrorsResp));
     v[15] = u64v(c.get(Counter::Retries));
     v[16] = u64v(c.get(Counter::Redispatches));
-    v[17] = Val::Str(server_status(s));
+    v[17] = Val::Str(server_status(be, s));
     v[18] = u32v(u64::from(s.current_weight()));
     v[19] = u32v(u64::from(!s.backup));
     v[20] = u32v(u64::from(s.backup));

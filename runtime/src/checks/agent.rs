@@ -4,7 +4,7 @@
 use super::engine::Outcome;
 use super::{describe, Reporter};
 use crate::api::health::{CheckStatus, AGENT_RISE_FALL};
-use crate::state::{BackendRt, ServerRt};
+use crate::state::{BackendRt, ServerRt, Shared};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -92,7 +92,13 @@ async fn ask(addr: std::net::SocketAddr, send: Option<&str>) -> std::io::Result<
 
 /// The agent loop of one server; its first run waits `first` (its place in the start-up
 /// spread).
-pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter, first: Duration) {
+pub async fn run(
+    shared: &Shared,
+    backend: &BackendRt,
+    server: &ServerRt,
+    reporter: &Reporter,
+    first: Duration,
+) {
     let p = &server.plan.check_params;
     let inter = Duration::from_millis(u64::from(super::start::agent_inter(server)));
     let timeout = backend.timeouts.check.unwrap_or(inter);
@@ -120,7 +126,7 @@ pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter, fi
             Err(_) => Outcome::new(CheckStatus::L4Timeout, ""),
             Ok(Err(e)) => Outcome::new(CheckStatus::L4Conn, e.to_string()),
             Ok(Ok(data)) => match parse(&data) {
-                Some(reply) => apply_reply(backend, server, reporter, &reply, took),
+                Some(reply) => apply_reply(shared, backend, server, reporter, &reply, took),
                 None => Outcome::new(
                     server.check.agent_status(),
                     "Ignoring incomplete line from agent",
@@ -136,6 +142,7 @@ pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter, fi
 /// Applies a reply: administrative state first, then weight and connection limit, then
 /// health, as HAProxy orders them.
 fn apply_reply(
+    shared: &Shared,
     backend: &BackendRt,
     server: &ServerRt,
     reporter: &Reporter,
@@ -149,7 +156,7 @@ fn apply_reply(
         None => None,
     };
     if let Some(admin) = admin {
-        super::set_admin(reporter, backend, server, admin);
+        super::set_admin(shared, reporter, backend, server, admin);
     }
     let mut warning: Option<String> = None;
     if let Some(w) = &reply.weight {

@@ -337,7 +337,7 @@ pub async fn run(shared: Arc<Shared>, at: Assignment) {
     };
     let agent = async {
         if server.plan.check_params.agent {
-            agent::run(backend, &server, &reporter, at.first_agent).await;
+            agent::run(&shared, backend, &server, &reporter, at.first_agent).await;
         }
     };
     tokio::join!(health, agent);

@@ -4,8 +4,12 @@
 //! they and an agent's reply ask for.
 
 use super::Reporter;
-use crate::state::{BackendRt, ServerRt, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{
+    BackendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_FDRAIN, ADMIN_FMAINT, ADMIN_IDRAIN,
+    ADMIN_IMAINT, ADMIN_MAINT,
+};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Counts of usable servers for the "N active and M backup servers" part of reports.
 pub(crate) fn servers_left(backend: &BackendRt) -> (usize, usize) {
@@ -129,40 +133,44 @@ pub(crate) enum Admin {
     Maint,
 }
 
-/// Puts `server` in `wanted` as HAProxy does, one flag at a time and each change reported:
-/// the flag `wanted` sets goes on before the other one goes off (so that a drained server
-/// put in maintenance goes down from drain, and one leaving maintenance for drain is never
-/// ready in between).
+/// Puts `server` in `wanted` as HAProxy does, one forced flag at a time and each change
+/// reported: the flag `wanted` sets goes on before the other one goes off (so that a drained
+/// server put in maintenance goes down from drain, and one leaving maintenance for drain is
+/// never ready in between). The servers tracking it follow (see [`set_admin_flag`]).
 pub(crate) fn set_admin(
+    shared: &Shared,
     reporter: &Reporter,
     backend: &BackendRt,
     server: &ServerRt,
     wanted: Admin,
 ) {
-    let flag = |bit, on| set_admin_flag(reporter, backend, server, bit, on, None);
+    let flag = |bit, on| set_admin_flag(shared, reporter, backend, server, bit, on, None);
     match wanted {
         Admin::Maint => {
-            flag(ADMIN_MAINT, true);
-            flag(ADMIN_DRAIN, false);
+            flag(ADMIN_FMAINT, true);
+            flag(ADMIN_FDRAIN, false);
         }
         Admin::Drain => {
-            flag(ADMIN_DRAIN, true);
-            flag(ADMIN_MAINT, false);
+            flag(ADMIN_FDRAIN, true);
+            flag(ADMIN_FMAINT, false);
         }
         Admin::Ready => {
-            flag(ADMIN_DRAIN, false);
-            flag(ADMIN_MAINT, false);
+            flag(ADMIN_FDRAIN, false);
+            flag(ADMIN_FMAINT, false);
         }
     }
 }
 
-/// Turns one admin flag on or off and reports the change. `lastchg` restarts where HAProxy
-/// 2.7 restarts it: a running server entering maintenance, a server leaving it running
-/// (2.7 leaves that stop out of `downtime`), entering drain, and leaving drain (2.7 counts
-/// the drained time in `downtime`). A server already down that enters maintenance keeps its
-/// `lastchg`. `cause`, when given, is named in brackets at the end of the lines of entering
-/// maintenance or drain (`'disable' on stats page`).
+/// Turns one admin flag (forced or inherited) on or off and reports the change, then hands
+/// it down to the servers tracking this one as the inherited flag, unless this one stays in
+/// (or already was in) that state through its other flag, as HAProxy does. `lastchg`
+/// restarts where HAProxy 2.7 restarts it: a running server entering maintenance, a server
+/// leaving it running (2.7 leaves that stop out of `downtime`), entering drain, and leaving
+/// drain (2.7 counts the drained time in `downtime`). A server already down that enters
+/// maintenance keeps its `lastchg`. `cause`, when given, is named in brackets at the end of
+/// the lines of entering maintenance or drain (`'disable' on stats page`).
 pub(crate) fn set_admin_flag(
+    shared: &Shared,
     reporter: &Reporter,
     backend: &BackendRt,
     server: &ServerRt,
@@ -179,24 +187,78 @@ pub(crate) fn set_admin_flag(
     if before == after {
         return;
     }
+    report_admin_change(reporter, backend, server, before, after, cause);
+    let (kind, inherited) = if bit & ADMIN_MAINT != 0 {
+        (ADMIN_MAINT, ADMIN_IMAINT)
+    } else {
+        (ADMIN_DRAIN, ADMIN_IDRAIN)
+    };
+    if after & kind & !bit != 0 {
+        return;
+    }
+    for tracker in server.trackers.get().into_iter().flatten() {
+        let Some(index) = shared
+            .backends
+            .iter()
+            .position(|b| b.servers.iter().any(|s| Arc::ptr_eq(s, tracker)))
+        else {
+            continue;
+        };
+        let its_reporter = Reporter::for_admin(shared, index);
+        let its_backend = &shared.backends[index];
+        set_admin_flag(
+            shared,
+            &its_reporter,
+            its_backend,
+            tracker,
+            inherited,
+            on,
+            cause,
+        );
+    }
+}
+
+/// The lines of one admin flag's change from `before` to `after`, in HAProxy's words; an
+/// inherited state names the server it comes from (` via be/s`).
+fn report_admin_change(
+    reporter: &Reporter,
+    backend: &BackendRt,
+    server: &ServerRt,
+    before: u8,
+    after: u8,
+    cause: Option<&str>,
+) {
     let maint = |a: u8| a & ADMIN_MAINT != 0;
     let drain = |a: u8| a & ADMIN_DRAIN != 0;
     let up = server.up.load(Ordering::Relaxed);
     let title = titled(reporter, server);
     let cause = cause.map(|c| format!(" ({c})")).unwrap_or_default();
+    let via = server
+        .tracked_name(&reporter.backend)
+        .map(|t| format!(" via {t}"))
+        .unwrap_or_default();
+    // Where the state comes from the tracked server only, HAProxy names it.
+    let via_unless = |forced: u8| {
+        if after & forced == 0 {
+            via.as_str()
+        } else {
+            ""
+        }
+    };
     if !maint(before) && maint(after) {
+        let via = via_unless(ADMIN_FMAINT);
         if up {
             server.check.changed(false);
             report_maintenance(
                 reporter,
                 backend,
                 server,
-                &format!("{title} is going DOWN for maintenance{cause}"),
+                &format!("{title} is going DOWN for maintenance{cause}{via}"),
             );
         } else {
             reporter.emit(
                 5,
-                &format!("{title} was DOWN and now enters maintenance{cause}"),
+                &format!("{title} was DOWN and now enters maintenance{cause}{via}"),
             );
         }
         // Maintenance stops the server: it leaves as a running one.
@@ -217,27 +279,55 @@ pub(crate) fn set_admin_flag(
         }
         let state = if up { "UP" } else { "DOWN" };
         let admin = if drain(after) { "DRAIN" } else { "READY" };
-        reporter.emit(
-            5,
-            &format!("{title} is {state}/{admin} (leaving forced maintenance)"),
-        );
+        let which = if before & ADMIN_FMAINT != 0 {
+            "leaving forced maintenance"
+        } else {
+            "leaving maintenance"
+        };
+        reporter.emit(5, &format!("{title} is {state}/{admin} ({which})"));
         // HAProxy then sees the drain flag unchanged by the change it is applying.
         if drain(after) {
-            reporter.emit(5, &format!("{title} remains in forced drain mode"));
+            report_remaining_drain(reporter, &title, after, &via);
         }
-    } else if !maint(after) && drain(before) != drain(after) {
+    } else if maint(after) {
+        // Still in maintenance through the other flag: said when a flag goes, not when one
+        // comes.
+        if before & ADMIN_FMAINT != 0 && after & ADMIN_FMAINT == 0 {
+            reporter.emit(
+                5,
+                &format!("{title} is leaving forced maintenance but remains in maintenance{via}"),
+            );
+        } else if before & ADMIN_IMAINT != 0 && after & ADMIN_IMAINT == 0 {
+            reporter.emit(5, &format!("{title} remains in forced maintenance"));
+        }
+    } else if drain(before) != drain(after) {
         server.check.changed(drain(before));
         if drain(after) {
+            let via = via_unless(ADMIN_FDRAIN);
             report_drain(
                 reporter,
                 backend,
                 server,
-                &format!("{title} enters drain state{cause}"),
+                &format!("{title} enters drain state{cause}{via}"),
             );
         } else {
             let state = if up { "UP" } else { "DOWN" };
             reporter.emit(5, &format!("{title} is {state} (leaving forced drain)"));
         }
+    } else if drain(after) {
+        report_remaining_drain(reporter, &title, after, &via);
+    }
+}
+
+/// A draining server whose drain flags changed but that stays draining.
+fn report_remaining_drain(reporter: &Reporter, title: &str, after: u8, via: &str) {
+    if after & ADMIN_FDRAIN != 0 {
+        reporter.emit(5, &format!("{title} remains in forced drain mode"));
+    } else {
+        reporter.emit(
+            5,
+            &format!("{title} is leaving forced drain but remains in drain mode{via}"),
+        );
     }
 }
 

@@ -7,7 +7,10 @@
 //! configuration, a weight set at run time is kept only while the configured weight is the
 //! one it was set against, and so on (see [`apply_line`]).
 
-use crate::state::{BackendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::state::{
+    BackendRt, ServerRt, Shared, ADMIN_FDRAIN, ADMIN_FMAINT, ADMIN_IDRAIN, ADMIN_IMAINT,
+    ADMIN_MAINT,
+};
 use hapee_compiler::plan::server_state::StateSource;
 use hapee_compiler::plan::Plan;
 use std::collections::HashMap;
@@ -286,6 +289,13 @@ pub fn apply(shared: &Shared, plan: &Plan) {
             }
         }
     }
+    // What the servers inherit through `track` follows what was restored.
+    let servers = || shared.backends.iter().flat_map(|b| b.servers.iter());
+    for s in servers() {
+        s.admin
+            .fetch_and(!(ADMIN_IMAINT | ADMIN_IDRAIN), Ordering::Relaxed);
+    }
+    servers().for_each(|s| s.hand_down_admin());
 }
 
 /// Applies to each server of `be` its line, taking it out of `lines`.
@@ -451,7 +461,7 @@ fn restore_operational(srv: &ServerRt, op_state: i64, saved_health: i64) {
 fn restore_admin(srv: &ServerRt, saved: i64, saved_iweight: i64) {
     let configured_maint = srv.disabled;
     let set = |maint: bool, drain: bool| {
-        let bits = if maint { ADMIN_MAINT } else { 0 } | if drain { ADMIN_DRAIN } else { 0 };
+        let bits = if maint { ADMIN_FMAINT } else { 0 } | if drain { ADMIN_FDRAIN } else { 0 };
         srv.admin.store(bits, Ordering::Relaxed);
     };
     let saved_configured = saved & CMAINT != 0;

@@ -610,7 +610,9 @@ fn build_frontend(
     }
 }
 
-/// Gives each tracked server the list of servers that follow it (`track`).
+/// Gives each tracked server the list of servers that follow it (`track`), in declaration
+/// order as HAProxy links them; a link that would close a loop is refused with HAProxy's
+/// message (everything that walks a chain relies on there being none).
 fn link_trackers(backends: &[BackendRt], problems: &mut Vec<String>) {
     let mut lists: HashMap<*const ServerRt, Vec<Arc<ServerRt>>> = HashMap::new();
     for b in backends {
@@ -623,7 +625,14 @@ fn link_trackers(backends: &[BackendRt], problems: &mut Vec<String>) {
                 None => Some(b),
             };
             match owner.and_then(|o| o.servers.iter().find(|x| &*x.name == sname)) {
-                Some(t) => lists.entry(Arc::as_ptr(t)).or_default().push(s.clone()),
+                Some(t) if closes_loop(s, t) => problems.push(format!(
+                    "unable to track {0}/{1} as it belongs to a tracking chain looping back to {0}/{2}",
+                    b.name, t.name, s.name
+                )),
+                Some(t) => {
+                    let _ = s.tracked_server.set(Arc::downgrade(t));
+                    lists.entry(Arc::as_ptr(t)).or_default().push(s.clone());
+                }
                 None => problems.push(format!(
                     "server '{}/{}': unable to find the tracked server",
                     b.name, s.name
@@ -636,6 +645,23 @@ fn link_trackers(backends: &[BackendRt], problems: &mut Vec<String>) {
             let _ = s.trackers.set(list);
         }
     }
+    // A `disabled` server's trackers start in maintenance too.
+    for s in backends.iter().flat_map(|b| b.servers.iter()) {
+        s.hand_down_admin();
+    }
+}
+
+/// Whether `server` tracking `target` would close a loop: `target` is `server`, or the chain
+/// linked so far from `target` comes back to it.
+fn closes_loop(server: &Arc<ServerRt>, target: &Arc<ServerRt>) -> bool {
+    let mut at = Some(target.clone());
+    while let Some(current) = at {
+        if Arc::ptr_eq(&current, server) {
+            return true;
+        }
+        at = current.tracked_server.get().and_then(|w| w.upgrade());
+    }
+    false
 }
 
 fn has_option(options: &[(String, bool)], name: &str) -> bool {

@@ -19,7 +19,9 @@ use std::time::Duration;
 mod build;
 mod server;
 
-pub use server::{ServerRt, ADMIN_DRAIN, ADMIN_MAINT};
+pub use server::{
+    ServerRt, ADMIN_DRAIN, ADMIN_FDRAIN, ADMIN_FMAINT, ADMIN_IDRAIN, ADMIN_IMAINT, ADMIN_MAINT,
+};
 
 /// Options that change how HTTP connections are handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

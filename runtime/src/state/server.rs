@@ -64,6 +64,8 @@ pub struct ServerRt {
     pub last_sess: AtomicU64,
     /// The servers whose `track` names this one: they take each of its state changes.
     pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
+    /// The server this one tracks (`track`), once the servers are linked.
+    pub tracked_server: std::sync::OnceLock<std::sync::Weak<ServerRt>>,
     /// Its idle connections, one list per thread, within `pool-max-conn` over all threads.
     pub idle: Arc<crate::upstream::pool::ServerIdle>,
     /// `slowstart`: the ramp after it comes back up.
@@ -80,9 +82,17 @@ pub struct ServerRt {
     pub observer: Option<crate::checks::observe::Observer>,
 }
 
-/// `ServerRt::admin` bits.
-pub const ADMIN_MAINT: u8 = 1;
-pub const ADMIN_DRAIN: u8 = 2;
+/// `ServerRt::admin` bits, as HAProxy keeps them: maintenance and drain, each forced (the
+/// configuration's `disabled`, the Runtime API, the stats page, an agent) or inherited from
+/// the server this one tracks (`track`).
+pub const ADMIN_FMAINT: u8 = 1;
+pub const ADMIN_FDRAIN: u8 = 2;
+pub const ADMIN_IMAINT: u8 = 4;
+pub const ADMIN_IDRAIN: u8 = 8;
+/// In maintenance, forced or inherited: a mask to test `admin` with.
+pub const ADMIN_MAINT: u8 = ADMIN_FMAINT | ADMIN_IMAINT;
+/// Draining, forced or inherited: a mask to test `admin` with.
+pub const ADMIN_DRAIN: u8 = ADMIN_FDRAIN | ADMIN_IDRAIN;
 
 impl ServerRt {
     /// How its connections are opened: to its UNIX socket, through its SOCKS4 proxy when
@@ -222,6 +232,44 @@ impl ServerRt {
         self.nolb.store(false, Ordering::Relaxed);
     }
 
+    /// Hands its maintenance and drain down to the servers tracking it, and theirs to
+    /// those tracking them, as inherited flags (silently: at start, and after a server-state
+    /// file is applied).
+    pub fn hand_down_admin(&self) {
+        let admin = self.admin.load(Ordering::Relaxed);
+        let inherited = if admin & ADMIN_MAINT != 0 {
+            ADMIN_IMAINT
+        } else {
+            0
+        } | if admin & ADMIN_DRAIN != 0 {
+            ADMIN_IDRAIN
+        } else {
+            0
+        };
+        for t in self.trackers.get().into_iter().flatten() {
+            t.admin.fetch_or(inherited, Ordering::Relaxed);
+            t.hand_down_admin();
+        }
+    }
+
+    /// The server this one tracks, as `backend/server` (its own backend named `own_backend`
+    /// when `track` names none).
+    pub fn tracked_name(&self, own_backend: &str) -> Option<String> {
+        let (backend, server) = self.tracked()?;
+        Some(format!("{}/{server}", backend.unwrap_or(own_backend)))
+    }
+
+    /// The server at the end of its `track` chain, whose checks decide its state (none for a
+    /// server that tracks none).
+    pub fn tracked_root(&self) -> Option<Arc<ServerRt>> {
+        let mut root = self.tracked_server.get()?.upgrade()?;
+        // A chain is as long as the configuration wrote it; `check` refuses loops.
+        while let Some(next) = root.tracked_server.get().and_then(|w| w.upgrade()) {
+            root = next;
+        }
+        Some(root)
+    }
+
     /// Whether it follows another server's state (`track`).
     pub fn tracks(&self) -> bool {
         self.tracked().is_some()
@@ -268,7 +316,7 @@ impl ServerRt {
             uweight: AtomicU32::new(s.weight),
             backup: s.backup,
             disabled: s.disabled,
-            admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
+            admin: AtomicU8::new(if s.disabled { ADMIN_FMAINT } else { 0 }),
             id,
             counters: Counters::new(pools.group_of.len()),
             peak_active: Peak::default(),
@@ -316,6 +364,7 @@ impl ServerRt {
             sess_rate_max: Peak::default(),
             last_sess: AtomicU64::new(0),
             trackers: Default::default(),
+            tracked_server: Default::default(),
             warmup: crate::upstream::slowstart::Warmup::new(s.slowstart),
             idle: Arc::new(crate::upstream::pool::ServerIdle::new(
                 pools,

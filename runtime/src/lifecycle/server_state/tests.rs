@@ -116,16 +116,16 @@ fn applies_saved_states_with_haproxys_rules_for_a_changed_configuration() {
     let uweight = |n: &str| server(&s, n).uweight.load(Ordering::Relaxed);
     let addr = |n: &str| server(&s, n).addr().unwrap().to_string();
     // Drain survives; the port comes back, the configured IP stays (no hostname).
-    assert_eq!(admin("drained"), ADMIN_DRAIN);
+    assert_eq!(admin("drained"), ADMIN_FDRAIN);
     assert_eq!(addr("drained"), "127.0.0.1:7001");
     // A run-time weight is kept only against the same configured weight.
     assert_eq!(uweight("reweighted"), 60);
     assert_eq!(uweight("kept_weight"), 20);
     // Disabled in the configuration, enabled at run time: stays enabled.
     assert_eq!(admin("enabled_at_run_time"), 0);
-    assert_eq!(admin("forced_maint"), ADMIN_MAINT);
+    assert_eq!(admin("forced_maint"), ADMIN_FMAINT);
     // Newly disabled in the configuration: the configuration wins.
-    assert_eq!(admin("now_disabled"), ADMIN_MAINT);
+    assert_eq!(admin("now_disabled"), ADMIN_FMAINT);
     // A hostname server takes its last address (`init-addr last,libc`).
     assert_eq!(addr("named"), "127.0.0.8:7007");
     // An invalid line applies nothing.
@@ -158,5 +158,5 @@ fn a_local_file_takes_only_the_lines_of_its_backend() {
     std::fs::write(dir.join("b"), text).unwrap();
     let (s, plan) = shared(&cfg);
     apply(&s, &plan);
-    assert_eq!(server(&s, "a").admin.load(Ordering::Relaxed), ADMIN_DRAIN);
+    assert_eq!(server(&s, "a").admin.load(Ordering::Relaxed), ADMIN_FDRAIN);
 }

@@ -118,3 +118,188 @@ backend b
     }
     drop(checked);
 }
+
+/// The lines of the servers tracking others (in `b2`), besides those of `b`.
+fn changes_with_trackers(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once(") : ").map(|(_, r)| r))
+        .filter(|l| {
+            ["Server b/", "Server b2/", "'b'", "'b2'"]
+                .iter()
+                .any(|w| l.contains(w))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn servers_tracking_one_in_maintenance_or_drain_follow_it_as_haproxy_does() {
+    let checked = TcpListener::bind("127.0.0.1:0").unwrap();
+    let checked_port = checked.local_addr().unwrap().port();
+    let steps = [
+        "set server b/s1 state maint",
+        "show stat",
+        "show servers state b2",
+        "set server b2/t1 state maint",
+        "set server b/s1 state ready",
+        "set server b2/t1 state ready",
+        "set server b/s1 state drain",
+        "show stat",
+        "set server b2/t1 state drain",
+        "set server b/s1 state ready",
+        "set server b2/t1 state ready",
+    ];
+    let (ours, theirs) = both_sides(
+        1,
+        || {
+            Scratch::dir(&format!(
+                "hapee-track-{}-{}",
+                std::process::id(),
+                free_port()
+            ))
+        },
+        |port, dir| {
+            format!(
+                "global
+    nbthread 1
+    stats socket {}/api.sock level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request connection reject
+    default_backend b
+backend b
+    server s1 127.0.0.1:{checked_port} check inter 60s
+    server s2 127.0.0.1:{}
+backend b2
+    server t1 127.0.0.1:{} track b/s1
+    server t2 127.0.0.1:{} track b2/t1
+",
+                dir.display(),
+                free_port(),
+                free_port(),
+                free_port()
+            )
+        },
+        |_, dir, side| {
+            let sock = dir.join("api.sock");
+            wait_until(Duration::from_secs(10), || sock.exists());
+            let mut seen = Vec::new();
+            for step in steps {
+                let answer = ask(&sock, &format!("{step}\n"));
+                if step == "show stat" {
+                    for (px, sv) in [("b2", "t1"), ("b2", "t2")] {
+                        seen.push(crate::api::stat_row(&answer, px, sv)["status"].clone());
+                    }
+                } else if step.starts_with("show servers state") {
+                    // srv_name and srv_admin_state of each line.
+                    seen.extend(answer.lines().skip(2).filter(|l| !l.is_empty()).map(|l| {
+                        let f: Vec<&str> = l.split(' ').collect();
+                        format!("{} {}", f[3], f[6])
+                    }));
+                } else {
+                    assert!(
+                        answer.trim().is_empty(),
+                        "{}: {step}: {answer:?}",
+                        side.name()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            (seen, changes_with_trackers(&side.stderr()))
+        },
+    );
+    let left = "sessions active, 0 requeued, 0 remaining in queue.";
+    let online = "0 sessions requeued, 0 total in queue.";
+    assert_eq!(
+        ours.0,
+        [
+            "MAINT (via b/s1)",
+            "MAINT (via b2/t1)",
+            "t1 2",
+            "t2 2",
+            // The counts are those of s1's check (back from maintenance at `rise`).
+            "DRAIN 1/3",
+            "DRAIN 1/3",
+        ]
+    );
+    assert_eq!(
+        ours.1,
+        [
+            format!("Server b/s1 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 {left}"),
+            format!("Server b2/t1 is going DOWN for maintenance via b/s1. 1 active and 0 backup servers left. 0 {left}"),
+            format!("Server b2/t2 is going DOWN for maintenance via b2/t1. 0 active and 0 backup servers left. 0 {left}"),
+            "backend 'b2' has no server available!".to_string(),
+            "Server b/s1 is UP/READY (leaving forced maintenance).".to_string(),
+            "Server b2/t1 remains in forced maintenance.".to_string(),
+            "Server b2/t1 is UP/READY (leaving forced maintenance).".to_string(),
+            "Server b2/t2 is UP/READY (leaving maintenance).".to_string(),
+            format!("Server b/s1 enters drain state. 1 active and 0 backup servers online. {online}"),
+            format!("Server b2/t1 enters drain state via b/s1. 1 active and 0 backup servers online. {online}"),
+            format!("Server b2/t2 enters drain state via b2/t1. 0 active and 0 backup servers online. {online}"),
+            "backend 'b2' has no server available!".to_string(),
+            "Server b2/t1 remains in forced drain mode.".to_string(),
+            "Server b/s1 is UP (leaving forced drain).".to_string(),
+            "Server b2/t1 remains in forced drain mode.".to_string(),
+            "Server b2/t1 is UP (leaving forced drain).".to_string(),
+            "Server b2/t2 is UP (leaving forced drain).".to_string(),
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee / haproxy");
+    }
+    drop(checked);
+}
+
+/// A `track` chain that loops back is refused at start with HAProxy's message (walking it
+/// would never end), as `haproxy -c` refuses it.
+#[test]
+fn a_tracking_chain_looping_back_is_refused_at_start() {
+    let dir = Scratch::dir(&format!("hapee-track-loop-{}", std::process::id()));
+    let cfg = dir.join("h.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+listen b
+    bind 127.0.0.1:{}
+    server s1 127.0.0.1:{} track b/s2
+    server s2 127.0.0.1:{} track b/s1
+",
+            free_port(),
+            free_port(),
+            free_port()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["run", "-f"])
+        .arg(&*cfg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let line = "unable to track b/s1 as it belongs to a tracking chain looping back to b/s2";
+    let ours = String::from_utf8_lossy(&out.stderr);
+    assert!(ours.contains(line), "{ours}");
+    if crate::harness::Haproxy::installed() {
+        let theirs = std::process::Command::new("haproxy")
+            .args(["-c", "-f"])
+            .arg(&*cfg)
+            .output()
+            .unwrap();
+        assert!(!theirs.status.success());
+        let theirs = String::from_utf8_lossy(&theirs.stderr);
+        assert!(theirs.contains(line), "{theirs}");
+    }
+}
