@@ -180,10 +180,26 @@ fn act_on_server(
     let admin = server.admin.load(Ordering::Relaxed);
     let agent_on = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
     let flag = |bit, on, cause| set_admin_flag(shared, reporter, be, server, bit, on, cause);
-    let health = |wanted| force_health(reporter, be, server, wanted, "changed from Web interface");
+    let health = |wanted| {
+        force_health(
+            shared,
+            reporter,
+            be,
+            server,
+            wanted,
+            "changed from Web interface",
+        )
+    };
     let agent = |wanted, value| {
         check.agent_health.store(value, Ordering::Relaxed);
-        force_state(reporter, be, server, wanted, "changed from Web interface");
+        force_state(
+            shared,
+            reporter,
+            be,
+            server,
+            wanted,
+            "changed from Web interface",
+        );
     };
     match action {
         "ready" => set_admin(shared, reporter, be, server, Admin::Ready),

@@ -125,7 +125,7 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
                 }
             };
             let reporter = admin_reporter(shared, be);
-            force_health(&reporter, be, srv, wanted, "changed from CLI");
+            force_health(shared, &reporter, be, srv, wanted, "changed from CLI");
             Ok(String::new())
         }
         Some("agent") => {
@@ -140,7 +140,7 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
             };
             check.agent_health.store(health, Ordering::Relaxed);
             let reporter = admin_reporter(shared, be);
-            force_state(&reporter, be, srv, wanted, "changed from CLI");
+            force_state(shared, &reporter, be, srv, wanted, "changed from CLI");
             Ok(String::new())
         }
         _ => Err("usage: set server <backend>/<server> addr|agent|agent-addr|agent-port|agent-send|check-addr|check-port|fqdn|health|ssl|state|weight\n".into()),

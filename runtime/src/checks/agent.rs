@@ -224,18 +224,20 @@ fn apply_reply(
     let health_ok = !server.plan.check || state.health.load(Ordering::Relaxed) >= state.rise;
     let why = super::change_reason(reporter, &outcome, took);
     if was_up && !up {
-        server.set_up(false);
+        server.set_own_up(false);
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.changed(false);
         let head = format!("{} is DOWN{why}", super::titled(reporter, server));
         super::report_down(reporter, backend, server, &head);
+        super::report_trackers(Some(shared), server, super::Health::Down, true);
     } else if !was_up && up && health_ok {
-        server.set_up(true);
+        server.set_own_up(true);
         reporter.on_transition(backend, server, true);
         state.changed(true);
         let head = format!("{} is UP{why}", super::titled(reporter, server));
         super::report_up(reporter, backend, &head);
+        super::report_trackers(Some(shared), server, super::Health::Up, false);
     }
     outcome
 }

@@ -26,11 +26,11 @@ pub use start::{assignments, Assignment};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use transitions::report_stopping;
 pub(crate) use transitions::{
     force_health, force_state, report_down, report_maintenance, report_up, set_admin,
     set_admin_flag, titled, Admin, Health,
 };
+use transitions::{report_stopping, report_trackers};
 
 /// Where check reports go: stderr as HAProxy's warnings, and the backend's log targets when
 /// `option log-health-checks` asks for every result change.
@@ -71,6 +71,11 @@ impl Reporter {
             sessions: None,
             listen: false,
         }
+    }
+
+    /// The process, when the reporter was given it ([`Reporter::with_sessions`]).
+    pub fn shared(&self) -> Option<&Shared> {
+        self.sessions.as_ref().map(|(shared, _)| &**shared)
     }
 
     /// Lets transitions kill sessions (`on-marked-down`, `on-marked-up`) of backend `index`.
@@ -291,21 +296,23 @@ pub fn apply(
     // As in HAProxy, a running agent that said `down` keeps the server down.
     let agent_ok = !(state.agent_configured && state.agent_enabled.load(Ordering::Relaxed))
         || state.agent_health.load(Ordering::Relaxed) > 0;
-    if up && health < rise {
-        server.set_up(false);
+    let now = if up && health < rise {
+        server.set_own_up(false);
         reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.changed(false);
         let head = format!("{} is DOWN{why}", titled(reporter, server));
         report_down(reporter, backend, server, &head);
+        Health::Down
     } else if health >= rise && agent_ok && conditional && !maint && !server.is_nolb() {
         let was_counted = server.is_usable();
-        server.set_stopping();
+        server.set_own_stopping();
         state.changed(!up);
         let head = format!("{} is stopping{why}", titled(reporter, server));
         report_stopping(reporter, backend, was_counted, &head);
+        Health::Stopping
     } else if health >= rise && agent_ok && passed && !conditional && (!up || server.is_nolb()) {
-        server.set_up(true);
+        server.set_own_up(true);
         reporter.on_transition(backend, server, true);
         state.changed(!up);
         report_up(
@@ -313,7 +320,11 @@ pub fn apply(
             backend,
             &format!("{} is UP{why}", titled(reporter, server)),
         );
-    }
+        Health::Up
+    } else {
+        return;
+    };
+    report_trackers(reporter.shared(), server, now, up);
 }
 
 /// The check loop of one server (runs forever on its owning thread), with its agent check

@@ -363,6 +363,7 @@ pub(crate) enum Health {
 /// check's counter is set to match, and a change of state is reported with `cause`
 /// (`changed from CLI`). A server in maintenance keeps its state; only its counter changes.
 pub(crate) fn force_health(
+    shared: &Shared,
     reporter: &Reporter,
     backend: &BackendRt,
     server: &ServerRt,
@@ -373,12 +374,13 @@ pub(crate) fn force_health(
     let max = check.rise + check.fall - 1;
     let health = if wanted == Health::Down { 0 } else { max };
     check.health.store(health, Ordering::Relaxed);
-    force_state(reporter, backend, server, wanted, cause);
+    force_state(shared, reporter, backend, server, wanted, cause);
 }
 
 /// Puts `server` in the state `wanted` (whatever its checks say) and reports the change
-/// with `cause`; nothing changes in maintenance.
+/// with `cause`, and that of the servers tracking it; nothing changes in maintenance.
 pub(crate) fn force_state(
+    shared: &Shared,
     reporter: &Reporter,
     backend: &BackendRt,
     server: &ServerRt,
@@ -395,12 +397,12 @@ pub(crate) fn force_state(
     let title = titled(reporter, server);
     match wanted {
         Health::Up if !up || stopping => {
-            server.set_up(true);
+            server.set_own_up(true);
             check.changed(!up);
             report_up(reporter, backend, &format!("{title} is UP, {cause}"));
         }
         Health::Stopping if !stopping => {
-            server.set_stopping();
+            server.set_own_stopping();
             check.changed(!up);
             report_stopping(
                 reporter,
@@ -410,7 +412,7 @@ pub(crate) fn force_state(
             );
         }
         Health::Down if up => {
-            server.set_up(false);
+            server.set_own_up(false);
             check.downs.fetch_add(1, Ordering::Relaxed);
             check.changed(false);
             report_down(
@@ -420,6 +422,75 @@ pub(crate) fn force_state(
                 &format!("{title} is DOWN, {cause}"),
             );
         }
-        _ => {}
+        _ => return,
+    }
+    report_trackers(Some(shared), server, wanted, up);
+}
+
+/// The backend `server` belongs to, by index.
+fn backend_of(shared: &Shared, server: &ServerRt) -> Option<usize> {
+    shared
+        .backends
+        .iter()
+        .position(|b| b.servers.iter().any(|s| std::ptr::eq(&**s, server)))
+}
+
+/// Hands `server`'s new state `now` (`was_up`: the state before) down to the servers
+/// tracking it, one by one and each change reported as HAProxy does: each line names the
+/// server it tracks (` via be/s`), down the chain. A tracker in maintenance takes the state
+/// with no line (it shows once it leaves); so do all without `shared` to report with.
+pub(crate) fn report_trackers(
+    shared: Option<&Shared>,
+    server: &ServerRt,
+    now: Health,
+    was_up: bool,
+) {
+    for tracker in server.trackers.get().into_iter().flatten() {
+        let found = shared.and_then(|s| Some((s, backend_of(s, tracker)?)));
+        let (Some((shared, index)), false) = (
+            found,
+            tracker.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0,
+        ) else {
+            match now {
+                Health::Up => tracker.set_up(true),
+                Health::Down => tracker.set_up(false),
+                Health::Stopping => tracker.set_stopping(),
+            }
+            continue;
+        };
+        let reporter = Reporter::for_admin(shared, index);
+        let backend = &shared.backends[index];
+        let via = tracker
+            .tracked_name(&backend.name)
+            .map(|t| format!(" via {t}"))
+            .unwrap_or_default();
+        let title = titled(&reporter, tracker);
+        let check = &tracker.check;
+        match now {
+            Health::Up => {
+                tracker.set_own_up(true);
+                check.changed(!was_up);
+                report_up(&reporter, backend, &format!("{title} is UP{via}"));
+            }
+            Health::Stopping => {
+                let was_counted = tracker.is_usable();
+                tracker.set_own_stopping();
+                check.changed(!was_up);
+                let head = format!("{title} is stopping{via}");
+                report_stopping(&reporter, backend, was_counted, &head);
+            }
+            Health::Down => {
+                tracker.set_own_up(false);
+                check.downs.fetch_add(1, Ordering::Relaxed);
+                check.changed(false);
+                report_down(
+                    &reporter,
+                    backend,
+                    tracker,
+                    &format!("{title} is DOWN{via}"),
+                );
+            }
+        }
+        report_trackers(Some(shared), tracker, now, was_up);
     }
 }

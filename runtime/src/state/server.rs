@@ -190,10 +190,19 @@ impl ServerRt {
         self.sess_rate.lock().map_or(0, |r| r.read(1000, now))
     }
 
-    /// Sets the health state, and that of the servers tracking this one (`track`). Up is
-    /// running: a server leaving the stopping state (`NOLB`) ramps up again as one coming
-    /// back from down does (`slowstart`).
+    /// Sets the health state, and silently that of the servers tracking this one (`track`):
+    /// see [`ServerRt::set_own_up`].
     pub fn set_up(&self, up: bool) {
+        self.set_own_up(up);
+        for t in self.trackers.get().into_iter().flatten() {
+            t.set_up(up);
+        }
+    }
+
+    /// Sets this server's health state only (the reported changes hand it down to the
+    /// trackers one by one). Up is running: a server leaving the stopping state (`NOLB`)
+    /// ramps up again as one coming back from down does (`slowstart`).
+    pub fn set_own_up(&self, up: bool) {
         let was_running = self.up.swap(up, Ordering::Relaxed) && !self.nolb.load(Ordering::Relaxed);
         if up {
             self.nolb.store(false, Ordering::Relaxed);
@@ -201,19 +210,22 @@ impl ServerRt {
                 self.warmup.start();
             }
         }
-        for t in self.trackers.get().into_iter().flatten() {
-            t.set_up(up);
-        }
     }
 
-    /// Puts the server, and those tracking it, in the stopping state: up, out of the
-    /// balancing (see [`ServerRt::is_nolb`]).
+    /// Puts the server, and silently those tracking it, in the stopping state: see
+    /// [`ServerRt::set_own_stopping`].
     pub fn set_stopping(&self) {
-        self.up.store(true, Ordering::Relaxed);
-        self.nolb.store(true, Ordering::Relaxed);
+        self.set_own_stopping();
         for t in self.trackers.get().into_iter().flatten() {
             t.set_stopping();
         }
+    }
+
+    /// Puts this server only in the stopping state: up, out of the balancing (see
+    /// [`ServerRt::is_nolb`]).
+    pub fn set_own_stopping(&self) {
+        self.up.store(true, Ordering::Relaxed);
+        self.nolb.store(true, Ordering::Relaxed);
     }
 
     /// Whether it is up in the stopping state (`NOLB`).

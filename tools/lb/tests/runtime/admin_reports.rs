@@ -303,3 +303,107 @@ listen b
         assert!(theirs.contains(line), "{theirs}");
     }
 }
+
+#[test]
+fn servers_tracking_one_go_down_stop_and_come_up_with_it_as_haproxy_reports() {
+    let checked = TcpListener::bind("127.0.0.1:0").unwrap();
+    let checked_port = checked.local_addr().unwrap().port();
+    let steps = [
+        "set server b2/t3 state maint",
+        "set server b/s1 health down",
+        "set server b/s1 health stopping",
+        "show stat",
+        "set server b/s1 health up",
+        "show stat",
+    ];
+    let (ours, theirs) = both_sides(
+        1,
+        || {
+            Scratch::dir(&format!(
+                "hapee-track-op-{}-{}",
+                std::process::id(),
+                free_port()
+            ))
+        },
+        |port, dir| {
+            format!(
+                "global
+    nbthread 1
+    stats socket {}/api.sock level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request connection reject
+    default_backend b
+backend b
+    server s1 127.0.0.1:{checked_port} check inter 60s
+    server s2 127.0.0.1:{}
+backend b2
+    server t1 127.0.0.1:{} track b/s1
+    server t2 127.0.0.1:{} track b2/t1
+    server t3 127.0.0.1:{} track b/s1
+",
+                dir.display(),
+                free_port(),
+                free_port(),
+                free_port(),
+                free_port()
+            )
+        },
+        |_, dir, side| {
+            let sock = dir.join("api.sock");
+            wait_until(Duration::from_secs(10), || sock.exists());
+            // s1's first check runs at once: its result would end a state forced before it.
+            wait_until(Duration::from_secs(10), || {
+                crate::api::stat_row(&ask(&sock, "show stat\n"), "b", "s1")["check_status"]
+                    == "L4OK"
+            });
+            let mut seen = Vec::new();
+            for step in steps {
+                let answer = ask(&sock, &format!("{step}\n"));
+                if step == "show stat" {
+                    for sv in ["t1", "t2", "t3"] {
+                        seen.push(crate::api::stat_row(&answer, "b2", sv)["status"].clone());
+                    }
+                } else {
+                    assert!(
+                        answer.trim().is_empty(),
+                        "{}: {step}: {answer:?}",
+                        side.name()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            (seen, changes_with_trackers(&side.stderr()))
+        },
+    );
+    let left = "sessions active, 0 requeued, 0 remaining in queue.";
+    let online = "0 sessions requeued, 0 total in queue.";
+    assert_eq!(ours.0, ["NOLB", "NOLB", "MAINT", "UP", "UP", "MAINT"]);
+    assert_eq!(
+        ours.1,
+        [
+            format!("Server b2/t3 is going DOWN for maintenance. 2 active and 0 backup servers left. 0 {left}"),
+            format!("Server b/s1 is DOWN, changed from CLI. 1 active and 0 backup servers left. 0 {left}"),
+            format!("Server b2/t1 is DOWN via b/s1. 1 active and 0 backup servers left. 0 {left}"),
+            format!("Server b2/t2 is DOWN via b2/t1. 0 active and 0 backup servers left. 0 {left}"),
+            "backend 'b2' has no server available!".to_string(),
+            format!("Server b/s1 is stopping, changed from CLI. 1 active and 0 backup servers online. {online}"),
+            format!("Server b2/t1 is stopping via b/s1. 0 active and 0 backup servers online. {online}"),
+            format!("Server b2/t2 is stopping via b2/t1. 0 active and 0 backup servers online. {online}"),
+            format!("Server b/s1 is UP, changed from CLI. 2 active and 0 backup servers online. {online}"),
+            format!("Server b2/t1 is UP via b/s1. 1 active and 0 backup servers online. {online}"),
+            format!("Server b2/t2 is UP via b2/t1. 2 active and 0 backup servers online. {online}"),
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee / haproxy");
+    }
+    drop(checked);
+}
