@@ -165,6 +165,9 @@ fn server_class(v: &[Val]) -> String {
     format!("{side}_{state}")
 }
 
+/// The cause the page's health changes are reported with.
+const FROM_PAGE: &str = "changed from Web interface";
+
 /// Applies one of the form's actions to `server` (of backend `index`) as HAProxy's page does;
 /// false when the action does not apply to it (health checks or an agent it lacks, a flag
 /// already in the state asked for, a tracking server's health).
@@ -180,26 +183,10 @@ fn act_on_server(
     let admin = server.admin.load(Ordering::Relaxed);
     let agent_on = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
     let flag = |bit, on, cause| set_admin_flag(shared, reporter, be, server, bit, on, cause);
-    let health = |wanted| {
-        force_health(
-            shared,
-            reporter,
-            be,
-            server,
-            wanted,
-            "changed from Web interface",
-        )
-    };
+    let health = |wanted| force_health(shared, reporter, be, server, wanted, FROM_PAGE);
     let agent = |wanted, value| {
         check.agent_health.store(value, Ordering::Relaxed);
-        force_state(
-            shared,
-            reporter,
-            be,
-            server,
-            wanted,
-            "changed from Web interface",
-        );
+        force_state(shared, reporter, be, server, wanted, FROM_PAGE);
     };
     match action {
         "ready" => set_admin(shared, reporter, be, server, Admin::Ready),

@@ -48,16 +48,7 @@ fn runtime_api_state_changes_are_reported_as_haproxy_reports_them() {
         },
         |port, dir| {
             format!(
-                "global
-    nbthread 1
-    stats socket {}/api.sock level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-frontend fe
+                "{}frontend fe
     bind 127.0.0.1:{port}
     tcp-request connection reject
     default_backend b
@@ -67,7 +58,7 @@ backend b
     server s3 127.0.0.1:{checked_port} check inter 60s
     server bk 127.0.0.1:{} backup
 ",
-                dir.display(),
+                api_defaults(dir, "tcp"),
                 free_port(),
                 free_port(),
                 free_port()
@@ -133,24 +124,35 @@ fn changes_with_trackers(stderr: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn servers_tracking_one_in_maintenance_or_drain_follow_it_as_haproxy_does() {
+/// The start of the configurations of these tests: one thread, the Runtime API in `dir`,
+/// and defaults in `mode` with check timeouts.
+pub(crate) fn api_defaults(dir: &std::path::Path, mode: &str) -> String {
+    format!(
+        "global
+    nbthread 1
+    stats socket {}/api.sock level admin
+defaults
+    mode {mode}
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+",
+        dir.display()
+    )
+}
+
+/// What a side showed and the lines it wrote.
+type Seen = (Vec<String>, Vec<String>);
+
+/// Runs `steps` on the Runtime API of a configuration where backend `b2` holds the
+/// `trackers` lines (servers tracking `b/s1`, checked, or each other), on both sides. Gives
+/// what the steps showed (each `show stat` the status of `shown` in `b2`, each `show servers
+/// state` the name and admin bits of its servers) and the state change lines of `b` and `b2`.
+fn tracking(trackers: &str, steps: &[&str], shown: &[&str]) -> (Seen, Option<Seen>) {
     let checked = TcpListener::bind("127.0.0.1:0").unwrap();
     let checked_port = checked.local_addr().unwrap().port();
-    let steps = [
-        "set server b/s1 state maint",
-        "show stat",
-        "show servers state b2",
-        "set server b2/t1 state maint",
-        "set server b/s1 state ready",
-        "set server b2/t1 state ready",
-        "set server b/s1 state drain",
-        "show stat",
-        "set server b2/t1 state drain",
-        "set server b/s1 state ready",
-        "set server b2/t1 state ready",
-    ];
-    let (ours, theirs) = both_sides(
+    let out = both_sides(
         1,
         || {
             Scratch::dir(&format!(
@@ -160,17 +162,14 @@ fn servers_tracking_one_in_maintenance_or_drain_follow_it_as_haproxy_does() {
             ))
         },
         |port, dir| {
+            // Each `PORT` takes a port of its own.
+            let mut parts = trackers.split("PORT");
+            let mut trackers = parts.next().unwrap_or_default().to_string();
+            for part in parts {
+                trackers.push_str(&format!("{}{part}", free_port()));
+            }
             format!(
-                "global
-    nbthread 1
-    stats socket {}/api.sock level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-frontend fe
+                "{}frontend fe
     bind 127.0.0.1:{port}
     tcp-request connection reject
     default_backend b
@@ -178,24 +177,25 @@ backend b
     server s1 127.0.0.1:{checked_port} check inter 60s
     server s2 127.0.0.1:{}
 backend b2
-    server t1 127.0.0.1:{} track b/s1
-    server t2 127.0.0.1:{} track b2/t1
-",
-                dir.display(),
+{trackers}",
+                api_defaults(dir, "tcp"),
                 free_port(),
-                free_port(),
-                free_port()
             )
         },
         |_, dir, side| {
             let sock = dir.join("api.sock");
             wait_until(Duration::from_secs(10), || sock.exists());
+            // s1's first check runs at once: its result would end a state forced before it.
+            wait_until(Duration::from_secs(10), || {
+                crate::api::stat_row(&ask(&sock, "show stat\n"), "b", "s1")["check_status"]
+                    == "L4OK"
+            });
             let mut seen = Vec::new();
             for step in steps {
                 let answer = ask(&sock, &format!("{step}\n"));
-                if step == "show stat" {
-                    for (px, sv) in [("b2", "t1"), ("b2", "t2")] {
-                        seen.push(crate::api::stat_row(&answer, px, sv)["status"].clone());
+                if *step == "show stat" {
+                    for sv in shown {
+                        seen.push(crate::api::stat_row(&answer, "b2", sv)["status"].clone());
                     }
                 } else if step.starts_with("show servers state") {
                     // srv_name and srv_admin_state of each line.
@@ -215,6 +215,31 @@ backend b2
             std::thread::sleep(Duration::from_millis(300));
             (seen, changes_with_trackers(&side.stderr()))
         },
+    );
+    drop(checked);
+    out
+}
+
+#[test]
+fn servers_tracking_one_in_maintenance_or_drain_follow_it_as_haproxy_does() {
+    let (ours, theirs) = tracking(
+        "    server t1 127.0.0.1:PORT track b/s1
+    server t2 127.0.0.1:PORT track b2/t1
+",
+        &[
+            "set server b/s1 state maint",
+            "show stat",
+            "show servers state b2",
+            "set server b2/t1 state maint",
+            "set server b/s1 state ready",
+            "set server b2/t1 state ready",
+            "set server b/s1 state drain",
+            "show stat",
+            "set server b2/t1 state drain",
+            "set server b/s1 state ready",
+            "set server b2/t1 state ready",
+        ],
+        &["t1", "t2"],
     );
     let left = "sessions active, 0 requeued, 0 remaining in queue.";
     let online = "0 sessions requeued, 0 total in queue.";
@@ -255,7 +280,6 @@ backend b2
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee / haproxy");
     }
-    drop(checked);
 }
 
 /// A `track` chain that loops back is refused at start with HAProxy's message (walking it
@@ -306,82 +330,20 @@ listen b
 
 #[test]
 fn servers_tracking_one_go_down_stop_and_come_up_with_it_as_haproxy_reports() {
-    let checked = TcpListener::bind("127.0.0.1:0").unwrap();
-    let checked_port = checked.local_addr().unwrap().port();
-    let steps = [
-        "set server b2/t3 state maint",
-        "set server b/s1 health down",
-        "set server b/s1 health stopping",
-        "show stat",
-        "set server b/s1 health up",
-        "show stat",
-    ];
-    let (ours, theirs) = both_sides(
-        1,
-        || {
-            Scratch::dir(&format!(
-                "hapee-track-op-{}-{}",
-                std::process::id(),
-                free_port()
-            ))
-        },
-        |port, dir| {
-            format!(
-                "global
-    nbthread 1
-    stats socket {}/api.sock level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-frontend fe
-    bind 127.0.0.1:{port}
-    tcp-request connection reject
-    default_backend b
-backend b
-    server s1 127.0.0.1:{checked_port} check inter 60s
-    server s2 127.0.0.1:{}
-backend b2
-    server t1 127.0.0.1:{} track b/s1
-    server t2 127.0.0.1:{} track b2/t1
-    server t3 127.0.0.1:{} track b/s1
+    let (ours, theirs) = tracking(
+        "    server t1 127.0.0.1:PORT track b/s1
+    server t2 127.0.0.1:PORT track b2/t1
+    server t3 127.0.0.1:PORT track b/s1
 ",
-                dir.display(),
-                free_port(),
-                free_port(),
-                free_port(),
-                free_port()
-            )
-        },
-        |_, dir, side| {
-            let sock = dir.join("api.sock");
-            wait_until(Duration::from_secs(10), || sock.exists());
-            // s1's first check runs at once: its result would end a state forced before it.
-            wait_until(Duration::from_secs(10), || {
-                crate::api::stat_row(&ask(&sock, "show stat\n"), "b", "s1")["check_status"]
-                    == "L4OK"
-            });
-            let mut seen = Vec::new();
-            for step in steps {
-                let answer = ask(&sock, &format!("{step}\n"));
-                if step == "show stat" {
-                    for sv in ["t1", "t2", "t3"] {
-                        seen.push(crate::api::stat_row(&answer, "b2", sv)["status"].clone());
-                    }
-                } else {
-                    assert!(
-                        answer.trim().is_empty(),
-                        "{}: {step}: {answer:?}",
-                        side.name()
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            std::thread::sleep(Duration::from_millis(300));
-            (seen, changes_with_trackers(&side.stderr()))
-        },
+        &[
+            "set server b2/t3 state maint",
+            "set server b/s1 health down",
+            "set server b/s1 health stopping",
+            "show stat",
+            "set server b/s1 health up",
+            "show stat",
+        ],
+        &["t1", "t2", "t3"],
     );
     let left = "sessions active, 0 requeued, 0 remaining in queue.";
     let online = "0 sessions requeued, 0 total in queue.";
@@ -405,5 +367,4 @@ backend b2
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee / haproxy");
     }
-    drop(checked);
 }

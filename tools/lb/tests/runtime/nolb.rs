@@ -3,7 +3,7 @@
 //! requests persistence assigns still reach it, and a draining server's too. Each test runs
 //! beside Debian's haproxy on the same configuration and compares what both wrote.
 
-use crate::admin_reports::changes;
+use crate::admin_reports::{api_defaults, changes};
 use crate::api::{ask, stat_row};
 use crate::harness::{both_sides, free_port, send_and_read, wait_until, Origin, Scratch};
 use std::path::Path;
@@ -70,16 +70,7 @@ fn fixture() -> Fixture {
 fn disable_on_404_stops_a_server_whose_cookie_still_reaches_it_as_haproxy_does() {
     let config = |port: u16, f: &Fixture| {
         format!(
-            "global
-    nbthread 1
-    stats socket {}/api.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-frontend fe
+            "{}frontend fe
     bind 127.0.0.1:{port}
     default_backend b
 backend b
@@ -89,7 +80,7 @@ backend b
     server s1 {} check inter 100ms cookie c1
     server s2 {} check inter 100ms cookie c2
 ",
-            f.dir.display(),
+            api_defaults(&f.dir, "http"),
             f.s1.addr,
             f.s2.addr
         )
@@ -180,16 +171,7 @@ backend b
 fn the_runtime_api_and_the_stats_page_force_the_stopping_state_as_haproxy_does() {
     let config = |port: u16, f: &Fixture| {
         format!(
-            "global
-    nbthread 1
-    stats socket {}/api.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 2s
-frontend fe
+            "{}frontend fe
     bind 127.0.0.1:{port}
     stats enable
     stats uri /stats
@@ -203,7 +185,7 @@ backend b
 backend b2
     server t {} track b/s1
 ",
-            f.dir.display(),
+            api_defaults(&f.dir, "http"),
             f.s1.addr,
             f.s2.addr,
             f.s2.addr,
