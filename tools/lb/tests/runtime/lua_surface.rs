@@ -219,7 +219,13 @@ fn listeners_and_their_stats_as_in_haproxy() {
     );
     assert!(ours.1.contains(" sid=3 slim=7 "), "{}", ours.1);
     if let Some(theirs) = theirs {
-        assert_eq!(ours, theirs, "hapee and haproxy differ");
+        // The peak of sessions is asserted on our side above. On haproxy's it once read 2:
+        // a connection from outside the test (its start probe, a neighbour) overlapped.
+        let peak = regex::Regex::new(r" smax=\d+ ").unwrap();
+        let masked = |(status, text): &(u16, String)| {
+            (*status, peak.replace_all(text, " smax=N ").into_owned())
+        };
+        assert_eq!(masked(&ours), masked(&theirs), "hapee and haproxy differ");
     }
 }
 
