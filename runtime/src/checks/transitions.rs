@@ -9,7 +9,6 @@ use crate::state::{
     ADMIN_IMAINT, ADMIN_MAINT,
 };
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 /// Counts of usable servers for the "N active and M backup servers" part of reports.
 pub(crate) fn servers_left(backend: &BackendRt) -> (usize, usize) {
@@ -197,11 +196,7 @@ pub(crate) fn set_admin_flag(
         return;
     }
     for tracker in server.trackers.get().into_iter().flatten() {
-        let Some(index) = shared
-            .backends
-            .iter()
-            .position(|b| b.servers.iter().any(|s| Arc::ptr_eq(s, tracker)))
-        else {
+        let Some(index) = backend_of(shared, tracker) else {
             continue;
         };
         let its_reporter = Reporter::for_admin(shared, index);
