@@ -236,7 +236,7 @@ fn apply_reply(
         reporter.on_transition(backend, server, true);
         state.changed(true);
         let head = format!("{} is UP{why}", super::titled(reporter, server));
-        super::report_up(reporter, backend, &head);
+        super::report_up(reporter, backend, server, &head);
         super::report_trackers(Some(shared), server, super::Health::Up, false);
     }
     outcome

@@ -309,7 +309,7 @@ pub fn apply(
         server.set_own_stopping();
         state.changed(!up);
         let head = format!("{} is stopping{why}", titled(reporter, server));
-        report_stopping(reporter, backend, was_counted, &head);
+        report_stopping(reporter, backend, server, was_counted, &head);
         Health::Stopping
     } else if health >= rise && agent_ok && passed && !conditional && (!up || server.is_nolb()) {
         server.set_own_up(true);
@@ -318,6 +318,7 @@ pub fn apply(
         report_up(
             reporter,
             backend,
+            server,
             &format!("{} is UP{why}", titled(reporter, server)),
         );
         Health::Up

@@ -66,8 +66,18 @@ fn servers_left_after(backend: &BackendRt, server: &ServerRt) -> String {
 
 /// Reports that `server` came up, as a notice: `head` (which server, and why), then the
 /// servers `backend` now has.
-pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, head: &str) {
+pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, server: &ServerRt, head: &str) {
     reporter.emit_mail(5, 5, &format!("{head}. {}", servers_online(backend)));
+    still_draining(reporter, server);
+}
+
+/// HAProxy reviews a server's admin state on each change of its state, and a draining
+/// server out of maintenance is said to stay draining each time.
+fn still_draining(reporter: &Reporter, server: &ServerRt) {
+    let admin = server.admin.load(Ordering::Relaxed);
+    if admin & ADMIN_MAINT == 0 && admin & ADMIN_DRAIN != 0 {
+        report_remaining_drain(reporter, server, admin);
+    }
 }
 
 /// Reports that `server` entered the stopping state (`NOLB`): `head`, then the servers
@@ -76,6 +86,7 @@ pub(crate) fn report_up(reporter: &Reporter, backend: &BackendRt, head: &str) {
 pub(crate) fn report_stopping(
     reporter: &Reporter,
     backend: &BackendRt,
+    server: &ServerRt,
     was_counted: bool,
     head: &str,
 ) {
@@ -83,6 +94,7 @@ pub(crate) fn report_stopping(
     if was_counted && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
     }
+    still_draining(reporter, server);
 }
 
 /// Reports that `server` went down: `head` (which server, and why), then the servers
@@ -121,6 +133,9 @@ fn report_stop(
     }
     if was_serving && servers_left(backend) == (0, 0) {
         reporter.no_server_left();
+    }
+    if mail {
+        still_draining(reporter, server);
     }
 }
 
@@ -282,7 +297,7 @@ fn report_admin_change(
         reporter.emit(5, &format!("{title} is {state}/{admin} ({which})"));
         // HAProxy then sees the drain flag unchanged by the change it is applying.
         if drain(after) {
-            report_remaining_drain(reporter, &title, after, &via);
+            report_remaining_drain(reporter, server, after);
         }
     } else if maint(after) {
         // Still in maintenance through the other flag: said when a flag goes, not when one
@@ -310,12 +325,17 @@ fn report_admin_change(
             reporter.emit(5, &format!("{title} is {state} (leaving forced drain)"));
         }
     } else if drain(after) {
-        report_remaining_drain(reporter, &title, after, &via);
+        report_remaining_drain(reporter, server, after);
     }
 }
 
 /// A draining server whose drain flags changed but that stays draining.
-fn report_remaining_drain(reporter: &Reporter, title: &str, after: u8, via: &str) {
+fn report_remaining_drain(reporter: &Reporter, server: &ServerRt, after: u8) {
+    let title = titled(reporter, server);
+    let via = server
+        .tracked_name(&reporter.backend)
+        .map(|t| format!(" via {t}"))
+        .unwrap_or_default();
     if after & ADMIN_FDRAIN != 0 {
         reporter.emit(5, &format!("{title} remains in forced drain mode"));
     } else {
@@ -394,7 +414,12 @@ pub(crate) fn force_state(
         Health::Up if !up || stopping => {
             server.set_own_up(true);
             check.changed(!up);
-            report_up(reporter, backend, &format!("{title} is UP, {cause}"));
+            report_up(
+                reporter,
+                backend,
+                server,
+                &format!("{title} is UP, {cause}"),
+            );
         }
         Health::Stopping if !stopping => {
             server.set_own_stopping();
@@ -402,6 +427,7 @@ pub(crate) fn force_state(
             report_stopping(
                 reporter,
                 backend,
+                server,
                 was_counted,
                 &format!("{title} is stopping, {cause}"),
             );
@@ -465,14 +491,14 @@ pub(crate) fn report_trackers(
             Health::Up => {
                 tracker.set_own_up(true);
                 check.changed(!was_up);
-                report_up(&reporter, backend, &format!("{title} is UP{via}"));
+                report_up(&reporter, backend, tracker, &format!("{title} is UP{via}"));
             }
             Health::Stopping => {
                 let was_counted = tracker.is_usable();
                 tracker.set_own_stopping();
                 check.changed(!was_up);
                 let head = format!("{title} is stopping{via}");
-                report_stopping(&reporter, backend, was_counted, &head);
+                report_stopping(&reporter, backend, tracker, was_counted, &head);
             }
             Health::Down => {
                 tracker.set_own_up(false);

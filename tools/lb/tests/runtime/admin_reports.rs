@@ -368,3 +368,41 @@ fn servers_tracking_one_go_down_stop_and_come_up_with_it_as_haproxy_reports() {
         assert_eq!(ours, theirs, "hapee / haproxy");
     }
 }
+
+/// HAProxy says a draining server stays draining on each change of its state, and so does
+/// its tracker, which inherited the drain.
+#[test]
+fn a_draining_server_going_down_and_up_stays_draining_as_haproxy_says() {
+    let (ours, theirs) = tracking(
+        "    server t1 127.0.0.1:PORT track b/s1\n",
+        &[
+            "set server b/s1 state drain",
+            "set server b/s1 health down",
+            "set server b/s1 health up",
+            "show stat",
+        ],
+        &["t1"],
+    );
+    let left = "0 sessions active, 0 requeued, 0 remaining in queue.";
+    let online = "0 sessions requeued, 0 total in queue.";
+    assert_eq!(ours.0, ["DRAIN"]);
+    assert_eq!(
+        ours.1,
+        [
+            format!("Server b/s1 enters drain state. 1 active and 0 backup servers online. {online}"),
+            format!("Server b2/t1 enters drain state via b/s1. 0 active and 0 backup servers online. {online}"),
+            "backend 'b2' has no server available!".to_string(),
+            format!("Server b/s1 is DOWN, changed from CLI. 1 active and 0 backup servers left. {left}"),
+            "Server b/s1 remains in forced drain mode.".to_string(),
+            format!("Server b2/t1 is DOWN via b/s1. 0 active and 0 backup servers left. {left}"),
+            "Server b2/t1 is leaving forced drain but remains in drain mode via b/s1.".to_string(),
+            format!("Server b/s1 is UP, changed from CLI. 1 active and 0 backup servers online. {online}"),
+            "Server b/s1 remains in forced drain mode.".to_string(),
+            format!("Server b2/t1 is UP via b/s1. 0 active and 0 backup servers online. {online}"),
+            "Server b2/t1 is leaving forced drain but remains in drain mode via b/s1.".to_string(),
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee / haproxy");
+    }
+}
