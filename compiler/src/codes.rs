@@ -474,6 +474,18 @@ rules! {
         "Filters and 'http-request cache-use' lines name the cache by the shortened name, and two caches whose names start with the same 32 bytes clash. Use a shorter name.";
     "E526" "duplicate-id" Error Haproxy "An 'id' already given to another proxy, to another server of the proxy, or to another listener of the proxy; or a bind 'id' on a line that makes several listeners."
         "Proxy ids are unique among all proxies, server ids among a proxy's servers, listener ids among a proxy's bind lines; each is compared with the ids set on the lines before it. A bind line with several addresses or a port range makes one listener per socket, and one id cannot number them all.";
+    "E527" "track-target-not-found" Error Haproxy "A server's 'track' names a proxy or a server that does not exist."
+        "'track [<proxy>/]<server>' names the server whose health this one follows: without a proxy, a server of the same backend; with one, a server of that backend or listen section (the text after the last '/' is the server's name). A server-template's servers are named by its prefix and their number.";
+    "E528" "track-target-unchecked" Error Haproxy "A server tracks one that has no health check, no agent check and no 'track' of its own: there is no state to follow."
+        "Give the tracked server 'check' (or 'agent-check'), on its line or on a 'default-server' line before it, or track a server that is checked.";
+    "E529" "track-loop" Error Haproxy "A server's 'track' closes a chain of tracking servers back onto itself."
+        "Links are made server after server in the order the proxies and their lines are written; the one that would close the loop is refused. One server of every chain must run a check of its own.";
+    "E530" "track-disable-on-404-mismatch" Error Haproxy "A server tracks a server of another proxy, and only one of the two proxies has 'http-check disable-on-404'."
+        "A tracking server shares the tracked one's state, stopping included: both proxies must agree on whether a 404 answer to the check stops the server. Set 'http-check disable-on-404' in both or in neither (a proxy whose check is 'option tcp-check' or another non-HTTP check drops the setting).";
+    "E531" "check-and-track" Error Haproxy "A server both runs health checks ('check') and tracks another server ('track')."
+        "A tracking server takes its state from the server it tracks and runs no check of its own. Remove 'check' (or write 'no-check' after a 'default-server check'), or remove 'track'.";
+    "E532" "agent-without-port" Error Haproxy "A server has 'agent-check' but no agent port."
+        "The agent is reached on 'agent-port', given on the server's line or on a 'default-server' line before it; port 0 is no port. 'agent-addr' sets only the address.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

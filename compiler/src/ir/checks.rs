@@ -27,13 +27,14 @@ pub(super) fn check(
     super::quic::check(config, &mut out);
     super::tls_lists::check(db, config, &mut out);
     let mut deferred = by_proxy(config, deferred);
+    let mut tracks = super::track::refusals(config);
     for (i, p) in config.proxies.iter().enumerate() {
         if let Some(mut found) = deferred.remove(&i) {
             // HAProxy compiles a proxy's switching rules before its log strings.
             found.sort_by_key(|d| !on_line_of(db, d, "use_backend"));
             out.extend(found);
         }
-        proxy_checks(db, config, p, warnings, &mut out);
+        proxy_checks(db, config, p, warnings, tracks.remove(&i), &mut out);
     }
     // Each proxy's listeners once all are checked: their TLS settings.
     for p in config
@@ -62,6 +63,7 @@ fn proxy_checks(
     config: &Config,
     p: &Proxy,
     warnings: bool,
+    tracks: Option<Vec<Diagnostic>>,
     out: &mut Vec<Diagnostic>,
 ) {
     if p.kind == ProxyKind::Defaults && p.name.is_none() {
@@ -109,6 +111,8 @@ fn proxy_checks(
         }
         super::extcheck::check(config, p, out);
         duplicate_servers(db, p, out);
+        // Each server's link to the one it tracks is made after its name is checked.
+        out.extend(tracks.into_iter().flatten());
         stats_auth_with_rules(p, out);
         super::mux::check(db, p, out);
     }

@@ -32,15 +32,20 @@ fn global_flag(config: &Config, keyword: &str) -> bool {
         .is_some_and(|d| d.prefix.is_none())
 }
 
+/// The check option the proxy runs (the last one set, its defaults section's first), with the
+/// place it is set; `None` for a plain connection check.
+pub(super) fn chosen_check(p: &Proxy) -> Option<&(Text, Spanned<bool>)> {
+    p.options
+        .iter()
+        .rev()
+        .find(|(name, on)| on.value && CHECK_OPTIONS.contains(&name.as_str()))
+}
+
 pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled {
         return;
     }
-    let chosen = p
-        .options
-        .iter()
-        .rev()
-        .find(|(name, on)| on.value && CHECK_OPTIONS.contains(&name.as_str()));
+    let chosen = chosen_check(p);
     let external = chosen.filter(|(name, _)| name == "external-check");
     if let Some((_, on)) = external {
         requirements(config, p, on, out);

@@ -66,6 +66,7 @@ mod threads;
 mod timeouts;
 mod tls_lists;
 mod tls_versions;
+mod track;
 pub use tls_lists::crt_list_line_lists;
 pub mod values;
 

@@ -239,6 +239,7 @@ impl ServerWords {
     pub const CHECK_SSL: ServerWords = ServerWords(1 << 5);
     pub const FCGI: ServerWords = ServerWords(1 << 6);
     pub const PROTO: ServerWords = ServerWords(1 << 7);
+    pub const TRACK: ServerWords = ServerWords(1 << 8);
 
     /// The words of `options` that are in the set.
     pub fn of<'a>(options: impl IntoIterator<Item = &'a str>) -> ServerWords {
@@ -253,6 +254,7 @@ impl ServerWords {
                 "check-ssl" => Self::CHECK_SSL.0,
                 "fcgi" => Self::FCGI.0,
                 "proto" => Self::PROTO.0,
+                "track" => Self::TRACK.0,
                 _ => 0,
             };
         }
@@ -541,6 +543,18 @@ impl Proxy {
     pub fn default_server_words(&self) -> impl Iterator<Item = &str> {
         self.default_server_lines()
             .flat_map(|d| d.args.iter().map(|a| a.as_str()))
+    }
+
+    /// A server's option words as HAProxy reads them once its line is read: those of the
+    /// `default-server` lines before it (its defaults section's, then its proxy's), then its
+    /// own. A `default-server` line after a server does not change it.
+    pub fn server_words<'a>(&'a self, s: &'a Server) -> Vec<&'a str> {
+        let at = (s.span.file.0, s.span.start);
+        self.default_server_lines()
+            .filter(|d| (d.span.file.0, d.span.start) < at)
+            .flat_map(|d| d.args.iter().map(|a| a.as_str()))
+            .chain(s.options.iter().map(|o| o.value.as_str()))
+            .collect()
     }
 
     pub fn has_rules(&self, sets: &[RuleSet]) -> bool {

@@ -319,8 +319,72 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         if let Some(at) = sni_at {
             server_sni(b, stmt, at, &context);
         }
+        if !stopped {
+            finalize(b, index, stmt, opts_at, &server, &context);
+        }
         push_short(&mut b.config.proxies[index].servers, server);
     }
+}
+
+/// What HAProxy checks once a server's line is read, with the `default-server` lines before
+/// it: a server cannot run checks and follow another's (`track`), and an agent check needs a
+/// port. The first that fails is reported.
+fn finalize(
+    b: &mut Builder,
+    index: usize,
+    stmt: &Stmt,
+    opts_at: usize,
+    server: &Server,
+    context: &dyn Fn(&Builder) -> String,
+) {
+    let p = &b.config.proxies[index];
+    let words: Vec<&str> = p
+        .default_server_words()
+        .chain(server.options.iter().map(|o| o.value.as_str()))
+        .collect();
+    let own = |word: &str| (opts_at..stmt.len()).rfind(|&i| stmt.word(i) == word);
+    let at = |words: &[&str]| {
+        words
+            .iter()
+            .find_map(|w| own(w))
+            .map_or(server.name.span, |i| stmt.span(i))
+    };
+    let switch = crate::registry::last_switch;
+    let finding = if switch(&words, "check", "no-check") == Some(true)
+        && crate::registry::last_server_value(&words, "track").is_some()
+    {
+        Diagnostic::new(
+            "E531",
+            format!(
+                "{}unable to enable checks and tracking at the same time!",
+                context(b)
+            ),
+        )
+        .at(at(&["track", "check"]))
+        .label("a tracking server takes its state from the server it tracks")
+        .help("remove 'check' (or write 'no-check'), or remove 'track'")
+    } else if switch(&words, "agent-check", "no-agent-check") == Some(true)
+        && crate::registry::last_server_value(&words, "agent-port").map_or(0, super::values::atol)
+            == 0
+    {
+        let id = match server.template {
+            Some(_) => "(null)",
+            None => server.name.value.as_str(),
+        };
+        Diagnostic::new(
+            "E532",
+            format!(
+                "{}server {id} does not have agent port. Agent check has been disabled.",
+                context(b)
+            ),
+        )
+        .at(at(&["agent-check"]))
+        .label("the agent check has no port to connect to")
+        .help("give the agent its port with 'agent-port <port>'")
+    } else {
+        return;
+    };
+    b.push(finding.form(HaproxyForm::FileLine));
 }
 
 /// A server's `sni` expression (the last one given), which HAProxy compiles once the line is

@@ -410,7 +410,14 @@ fn health_checks_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.option("httpchk") != Some(true) {
         return;
     }
-    for s in p.servers.iter().filter(|s| !s.check) {
+    // A server checked by a `default-server check` line, or one that follows another's
+    // state (`track`, which cannot go with `check`), is not one to warn about.
+    let unchecked = |s: &&crate::ir::Server| {
+        let words = p.server_words(s);
+        crate::registry::last_switch(&words, "check", "no-check") != Some(true)
+            && crate::registry::last_server_value(&words, "track").is_none()
+    };
+    for s in p.servers.iter().filter(unchecked) {
         out.push(
             Diagnostic::new("L007", format!("server '{}' is never health-checked although the backend sets 'option httpchk'", s.name.value))
                 .at(s.name.span)

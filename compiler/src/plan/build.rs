@@ -305,8 +305,6 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(|p| p.kind.has_backend())
         .map(|p| {
             let smart_connect = p.option("tcp-smart-connect").unwrap_or(false);
-            let default_server_words: Vec<String> =
-                p.default_server_words().map(str::to_string).collect();
             BackendPlan {
                 uuid: uuid_of(p),
                 decl: decl_of(p),
@@ -360,11 +358,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             let a = address::env_expand(&a.value, &env);
                             address::parse(&a, address::Rules::SERVER).ok()
                         });
-                        let words: Vec<&str> = default_server_words
-                            .iter()
-                            .map(String::as_str)
-                            .chain(s.options.iter().map(|o| o.value.as_str()))
-                            .collect();
+                        // The `default-server` lines before the server, then its own.
+                        let words = p.server_words(s);
                         ServerPlan {
                             name,
                             template,
@@ -380,12 +375,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             non_stick: last_switch(&words, "non-stick", "stick").unwrap_or(false),
                             // `default-server check` and `no-check`: the last word
                             // of the two, the server's own after the defaults.
-                            check: default_server_words
-                                .iter()
-                                .map(String::as_str)
-                                .chain(s.options.iter().map(|o| o.value.as_str()))
-                                .rfind(|w| matches!(*w, "check" | "no-check"))
-                                .map_or(s.check, |w| w == "check"),
+                            check: last_switch(&words, "check", "no-check").unwrap_or(false),
                             maxconn: option_value_of(&words, "maxconn")
                                 .map(|m| ir::values::atol(m).max(0) as u32),
                             check_params: lower::check_params(&p.directives, &s.options),

@@ -201,24 +201,7 @@ fn option_value_of<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
     words.get(at + 1).copied()
 }
 
-/// Which of two opposite flags (`backup`/`no-backup`, `stick`/`non-stick`…) a server's option
-/// words end with: `Some(true)` for `on`, `Some(false)` for `off`, `None` for neither. The
-/// words are read keyword by keyword (with the registry's value counts), so a value that looks
-/// like a flag (`cookie backup`) is not taken for one.
-pub fn last_switch(words: &[&str], on: &str, off: &str) -> Option<bool> {
-    let mut last = None;
-    let mut i = 0;
-    while let Some(w) = words.get(i) {
-        if *w == on {
-            last = Some(true);
-        } else if *w == off {
-            last = Some(false);
-        }
-        let values = crate::registry::server_option(w).map_or(0, |o| usize::from(o.values));
-        i += 1 + values;
-    }
-    last
-}
+pub use crate::registry::last_switch;
 
 /// The value of the last `name` among a bind or server line's option words.
 pub fn option_value<'a>(options: &'a [String], name: &str) -> Option<&'a str> {

@@ -247,6 +247,40 @@ pub fn server_option(name: &str) -> Option<&'static ServerOptionDef> {
         .copied()
 }
 
+/// Which of two opposite flags (`backup`/`no-backup`, `stick`/`non-stick`…) a server's option
+/// words end with: `Some(true)` for `on`, `Some(false)` for `off`, `None` for neither. The
+/// words are read keyword by keyword (with the registry's value counts), so a value that looks
+/// like a flag (`cookie backup`) is not taken for one.
+pub fn last_switch(words: &[&str], on: &str, off: &str) -> Option<bool> {
+    let mut last = None;
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        if *w == on {
+            last = Some(true);
+        } else if *w == off {
+            last = Some(false);
+        }
+        let values = server_option(w).map_or(0, |o| usize::from(o.values));
+        i += 1 + values;
+    }
+    last
+}
+
+/// The value of the last `name` option among a server's option words, read keyword by keyword
+/// as [`last_switch`] reads them (so a value is never taken for an option).
+pub fn last_server_value<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
+    let mut last = None;
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        let values = server_option(w).map_or(0, |o| usize::from(o.values));
+        if *w == name && values > 0 {
+            last = words.get(i + 1).copied();
+        }
+        i += 1 + values;
+    }
+    last
+}
+
 /// HAProxy's message for a keyword removed before 2.7, with the keyword substituted.
 pub fn removed_message(words: &[&str]) -> Option<String> {
     removed_message_of(first_word(words.first()?), words)

@@ -295,3 +295,76 @@ backend b
     let want: Vec<&str> = want.iter().map(String::as_str).collect();
     assert_like_haproxy(text, &want);
 }
+
+#[test]
+fn track_links_are_refused_as_haproxy_refuses_them() {
+    // Once the proxies are read: a missing proxy or server, a server with nothing to follow
+    // (a `track` of its own is enough, even one refused), a loop closed by the second link,
+    // proxies that disagree on `disable-on-404`, a server tracking itself; a disabled
+    // proxy's servers are not linked.
+    let text = format!(
+        "{TIMEOUTS}backend b1
+  server s1 127.0.0.1:80 check
+  server s2 127.0.0.1:81 track nope/s1
+  server s3 127.0.0.1:82 track missing
+  server s4 127.0.0.1:83
+  server s5 127.0.0.1:84 track s4
+  server s7 127.0.0.1:86 track s8
+  server s8 127.0.0.1:87 track s7
+  server-template t 1-2 127.0.0.1:88 track s1
+  server s9 127.0.0.1:89 track t2
+backend b2
+  option httpchk
+  http-check disable-on-404
+  server t1 127.0.0.1:80 track b1/s1
+  server t2 127.0.0.1:81 track b1/s8
+  server t3 127.0.0.1:82 track t3
+backend b3
+  disabled
+  server y 127.0.0.1:80 track nope
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : [7] : 'server b1/s2' : unable to find required proxy 'nope' for tracking.",
+            "config : [8] : 'server b1/s3' : unable to find required server 'missing' for tracking.",
+            "config : [10] : 'server b1/s5' : unable to use b1/s4 for tracking as it does not have any check nor agent enabled.",
+            "config : [12] : 'server b1/s8' : unable to track b1/s7 as it belongs to a tracking chain looping back to b1/s8.",
+            "config : [18] : 'server b2/t1' : unable to use b1/s1 fortracking: disable-on-404 option inconsistency.",
+            "config : [19] : 'server b2/t2' : unable to use b1/s8 fortracking: disable-on-404 option inconsistency.",
+            "config : [20] : 'server b2/t3' : unable to track b2/t3 as it belongs to a tracking chain looping back to b2/t3.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
+
+#[test]
+fn checks_with_track_and_agents_without_port_are_refused_as_the_line_is_read() {
+    // Read with the `default-server` lines before the server, the defaults section's first;
+    // a `default-server` line itself is not checked, a template's server has no name yet.
+    let text = format!(
+        "{TIMEOUTS}  default-server agent-port 9
+backend b1
+  default-server agent-check check
+  server s1 127.0.0.1:80 no-check agent-port 5
+  server-template t 1-2 127.0.0.1:80 track s1
+  server s3 127.0.0.1:80 no-check track s1 agent-port 0
+  server s4 127.0.0.1:80 no-check track s1
+  server s5 127.0.0.1:80 no-agent-check track s1
+backend b2
+  server a1 127.0.0.1:81 agent-check
+  server a2 127.0.0.1:82 track a1
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : [9] : 'server b1/(null)' : unable to enable checks and tracking at the same time!",
+            "config : [10] : 'server b1/s3' : server s3 does not have agent port. Agent check has been disabled.",
+            "config : [12] : 'server b1/s5' : unable to enable checks and tracking at the same time!",
+            "config : Error(s) found in configuration file : ",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+}
