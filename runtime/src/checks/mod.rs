@@ -99,17 +99,8 @@ impl Reporter {
     /// servers' when it came up under `on-marked-up shutdown-backup-sessions` (logged `U`),
     /// so that their clients come back to the primary.
     pub fn on_transition(&self, backend: &BackendRt, server: &ServerRt, up: bool) {
-        let Some((shared, index)) = &self.sessions else {
-            return;
-        };
-        use crate::api::sessions::kill_server_for;
-        if !up && server.plan.shutdown_sessions_when_down {
-            kill_server_for(shared, *index, &server.name, b'D');
-        }
-        if up && server.plan.shutdown_backup_sessions_when_up {
-            for backup in backend.servers.iter().filter(|s| s.backup) {
-                kill_server_for(shared, *index, &backup.name, b'U');
-            }
+        if let Some((shared, index)) = &self.sessions {
+            end_sessions(shared, *index, backend, server, up);
         }
     }
 
@@ -187,6 +178,29 @@ fn ascii_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// Kills the sessions `server` (of backend `index`) ends by going down (`up` false: by its
+/// checks, into maintenance, or with the server it tracks) or coming up, as
+/// [`Reporter::on_transition`] says; each server of a tracking chain applies its own settings.
+pub(crate) fn end_sessions(
+    shared: &Shared,
+    index: usize,
+    backend: &BackendRt,
+    server: &ServerRt,
+    up: bool,
+) {
+    use crate::api::sessions::kill_server_for;
+    if !up && server.plan.shutdown_sessions_when_down {
+        kill_server_for(shared, index, &server.name, b'D');
+    }
+    // Only a server that takes traffic once up sends the backups' clients back to it.
+    let takes_traffic = !server.backup && server.uweight.load(Ordering::Relaxed) > 0;
+    if up && takes_traffic && server.plan.shutdown_backup_sessions_when_up {
+        for backup in backend.servers.iter().filter(|s| s.backup) {
+            kill_server_for(shared, index, &backup.name, b'U');
+        }
+    }
 }
 
 /// Whether backend `index` is a `listen` section's own.

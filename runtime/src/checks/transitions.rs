@@ -201,7 +201,20 @@ pub(crate) fn set_admin_flag(
     if before == after {
         return;
     }
+    let was_up = server.up.load(Ordering::Relaxed);
     report_admin_change(reporter, backend, server, before, after, cause);
+    // Entering maintenance stops a running server and leaving it may start it again: the
+    // sessions that ends go as a health change's would.
+    let maint = |a: u8| a & ADMIN_MAINT != 0;
+    if maint(before) != maint(after) {
+        let running = |admin: u8, up: bool| up && !maint(admin);
+        let now_up = server.up.load(Ordering::Relaxed);
+        if running(before, was_up) != running(after, now_up) {
+            if let Some(index) = backend_of(shared, server) {
+                super::end_sessions(shared, index, backend, server, running(after, now_up));
+            }
+        }
+    }
     let (kind, inherited) = if bit & ADMIN_MAINT != 0 {
         (ADMIN_MAINT, ADMIN_IMAINT)
     } else {
@@ -492,6 +505,7 @@ pub(crate) fn report_trackers(
                 tracker.set_own_up(true);
                 check.changed(!was_up);
                 report_up(&reporter, backend, tracker, &format!("{title} is UP{via}"));
+                super::end_sessions(shared, index, backend, tracker, true);
             }
             Health::Stopping => {
                 let was_counted = tracker.is_usable();
@@ -510,6 +524,7 @@ pub(crate) fn report_trackers(
                     tracker,
                     &format!("{title} is DOWN{via}"),
                 );
+                super::end_sessions(shared, index, backend, tracker, false);
             }
         }
         report_trackers(Some(shared), tracker, now, was_up);

@@ -235,6 +235,8 @@ mod netns;
 mod nolb;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
+#[path = "runtime/on_marked.rs"]
+mod on_marked;
 #[path = "runtime/parity_h1.rs"]
 mod parity_h1;
 #[path = "runtime/parity_rules.rs"]

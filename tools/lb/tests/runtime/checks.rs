@@ -2,8 +2,8 @@
 //! the reports compared to Debian's haproxy on the same configuration.
 
 use super::harness::{
-    both_reading, both_with, curl, free_port, logged_side_by_side, wait_until, Haproxy, Origin,
-    Proxy, Scratch, LOGGED_DEFAULTS,
+    both_reading, both_with, free_port, wait_until, Haproxy, Origin, Proxy, Scratch,
+    LOGGED_DEFAULTS,
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -558,126 +558,6 @@ fn a_probe_under_way_is_marked_in_show_stat() {
     assert_eq!(ours, ["* INI", "L7TOUT"]);
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
-    }
-}
-
-/// `on-marked-down shutdown-sessions`: when checks mark the server down, the requests waiting
-/// on it are ended at once (HAProxy's 502, logged `DH`) instead of waiting for `timeout server`.
-#[test]
-fn on_marked_down_shutdown_sessions_ends_the_servers_requests() {
-    let origin = Origin::start("o");
-    let config = |port: u16| {
-        format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:{port}
-    log-format \"M|%ST %tsc %HP\"
-    default_backend app
-backend app
-    option httpchk GET /health
-    server s1 {} check inter 200ms fall 1 rise 1 on-marked-down shutdown-sessions
-",
-            origin.addr
-        )
-    };
-    let drive = |port: u16| slow_request_across_flip(&origin.sick, false, "o", &origin, port);
-    slow_request_logged_side_by_side(config, drive, "M|", "M|502 DH-- /slow/6000");
-}
-
-/// `on-marked-up shutdown-backup-sessions`: when the primary comes back, the requests still on
-/// the backup server end at once (logged `UH`), so that clients return to the primary.
-#[test]
-fn on_marked_up_shutdown_backup_sessions_ends_the_backups_requests() {
-    let primary = Origin::start("p");
-    let backup = Origin::start("b");
-    let config = |port: u16| {
-        format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:{port}
-    log-format \"U|%ST %tsc %s %HP\"
-    default_backend app
-backend app
-    option httpchk GET /health
-    server s1 {} check inter 200ms fall 1 rise 1 on-marked-up shutdown-backup-sessions
-    server b1 {} check inter 200ms backup
-",
-            primary.addr, backup.addr
-        )
-    };
-    let drive = |port: u16| slow_request_across_flip(&primary.sick, true, "b", &backup, port);
-    slow_request_logged_side_by_side(config, drive, "U|", "U|502 UH-- b1 /slow/6000");
-}
-
-/// Sets `flag` to `from` and waits until the origin named `serving` answers requests; then
-/// starts a six-second request, flips the flag once `serving` (`at`) has the request, and
-/// returns the request's status and whether it ended well before the server would have
-/// answered (so the flip, not the server, ended it).
-fn slow_request_across_flip(
-    flag: &std::sync::atomic::AtomicBool,
-    from: bool,
-    serving: &str,
-    at: &Origin,
-    port: u16,
-) -> (u16, bool) {
-    use std::sync::atomic::Ordering::SeqCst;
-    flag.store(from, SeqCst);
-    // The checks have settled: requests (not logged: only `/slow/` lines are kept) go there.
-    let name = format!("name={serving}\n");
-    let settled = wait_until(Duration::from_secs(10), || {
-        curl(&[&format!("http://127.0.0.1:{port}/")])
-            .1
-            .starts_with(&name)
-    });
-    assert!(settled, "{serving} never served");
-    let before = at.slow.load(SeqCst);
-    let slow = std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
-    let arrived = wait_until(Duration::from_secs(10), || at.slow.load(SeqCst) > before);
-    assert!(arrived, "the slow request never reached {serving}");
-    let started = Instant::now();
-    flag.store(!from, SeqCst);
-    let code = slow.join().unwrap();
-    (code, started.elapsed() < Duration::from_secs(4))
-}
-
-/// Drives the slow request through hapee and then haproxy: hapee must answer 502 early and log
-/// exactly `expected` (the one line starting with `prefix` for `/slow/`); haproxy, when present,
-/// must do and log the same.
-fn slow_request_logged_side_by_side(
-    config: impl Fn(u16) -> String,
-    drive: impl Fn(u16) -> (u16, bool),
-    prefix: &str,
-    expected: &str,
-) {
-    let ((mine, log), theirs) = logged_side_by_side(
-        config,
-        drive,
-        |l| l.starts_with(prefix) && l.contains("/slow/"),
-        1,
-    );
-    assert_eq!(
-        mine,
-        (502, true),
-        "ended as soon as the health state flipped"
-    );
-    assert_eq!(log, [expected]);
-    if let Some((theirs, their_log)) = theirs {
-        assert_eq!(theirs, mine);
-        assert_eq!(their_log, log);
     }
 }
 
