@@ -6,16 +6,13 @@
 use super::harness::{curl, logged_side_by_side, wait_until, Origin};
 use std::time::{Duration, Instant};
 
-/// `on-marked-down shutdown-sessions`: when checks mark the server down, the requests waiting
-/// on it are ended at once (HAProxy's 502, logged `DH`) instead of waiting for `timeout server`.
-#[test]
-fn on_marked_down_shutdown_sessions_ends_the_servers_requests() {
-    let origin = Origin::start("o");
-    let config = |port: u16| {
-        format!(
-            "global
+/// A configuration whose frontend on `port` logs each request with `format` and sends it to
+/// `backend`; `global` adds lines to the global section, `sections` holds the backends.
+fn config(port: u16, global: &str, format: &str, backend: &str, sections: &str) -> String {
+    format!(
+        "global
     log stdout format raw local0
-defaults
+{global}defaults
     mode http
     log global
     timeout connect 1s
@@ -23,17 +20,34 @@ defaults
     timeout server 10s
 frontend fe
     bind 127.0.0.1:{port}
-    log-format \"M|%ST %tsc %HP\"
-    default_backend app
-backend app
+    log-format \"{format}\"
+    default_backend {backend}
+{sections}"
+    )
+}
+
+/// `on-marked-down shutdown-sessions`: when checks mark the server down, the requests waiting
+/// on it are ended at once (HAProxy's 502, logged `DH`) instead of waiting for `timeout server`.
+#[test]
+fn on_marked_down_shutdown_sessions_ends_the_servers_requests() {
+    let origin = Origin::start("o");
+    let cfg = |port: u16| {
+        config(
+            port,
+            "",
+            "M|%ST %tsc %HP",
+            "app",
+            &format!(
+                "backend app
     option httpchk GET /health
     server s1 {} check inter 200ms fall 1 rise 1 on-marked-down shutdown-sessions
 ",
-            origin.addr
+                origin.addr
+            ),
         )
     };
     let drive = |port: u16| slow_request_across_flip(&origin.sick, false, "o", &origin, port);
-    slow_request_logged_side_by_side(config, drive, "M|", "M|502 DH-- /slow/6000");
+    slow_request_logged_side_by_side(cfg, drive, "M|", "M|502 DH-- /slow/6000");
 }
 
 /// A tracking server's own `on-marked-down shutdown-sessions` holds when the server it tracks
@@ -41,31 +55,25 @@ backend app
 #[test]
 fn a_trackers_on_marked_down_ends_its_requests_when_the_tracked_server_goes_down() {
     let origin = Origin::start("o");
-    let config = |port: u16| {
-        format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:{port}
-    log-format \"T|%ST %tsc %b/%s %HP\"
-    default_backend follower
-backend app
+    let cfg = |port: u16| {
+        config(
+            port,
+            "",
+            "T|%ST %tsc %b/%s %HP",
+            "follower",
+            &format!(
+                "backend app
     option httpchk GET /health
     server s1 {0} check inter 200ms fall 1 rise 1
 backend follower
     server t1 {0} track app/s1 on-marked-down shutdown-sessions
 ",
-            origin.addr
+                origin.addr
+            ),
         )
     };
     let drive = |port: u16| slow_request_across_flip(&origin.sick, false, "o", &origin, port);
-    slow_request_logged_side_by_side(config, drive, "T|", "T|502 DH-- follower/t1 /slow/6000");
+    slow_request_logged_side_by_side(cfg, drive, "T|", "T|502 DH-- follower/t1 /slow/6000");
 }
 
 /// `on-marked-down shutdown-sessions` holds too when the Runtime API puts the running server
@@ -74,26 +82,18 @@ backend follower
 fn on_marked_down_ends_the_requests_of_a_server_put_in_maintenance() {
     let origin = Origin::start("o");
     let sock = |port: u16| std::env::temp_dir().join(format!("hapee-maint-kill-{port}.sock"));
-    let config = |port: u16| {
-        format!(
-            "global
-    log stdout format raw local0
-    stats socket {} level admin
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:{port}
-    log-format \"M|%ST %tsc %HP\"
-    default_backend app
-backend app
+    let cfg = |port: u16| {
+        config(
+            port,
+            &format!("    stats socket {} level admin\n", sock(port).display()),
+            "M|%ST %tsc %HP",
+            "app",
+            &format!(
+                "backend app
     server s1 {} on-marked-down shutdown-sessions
 ",
-            sock(port).display(),
-            origin.addr
+                origin.addr
+            ),
         )
     };
     let drive = |port: u16| {
@@ -104,7 +104,7 @@ backend app
         let _ = std::fs::remove_file(&path);
         answer
     };
-    slow_request_logged_side_by_side(config, drive, "M|", "M|502 DH-- /slow/6000");
+    slow_request_logged_side_by_side(cfg, drive, "M|", "M|502 DH-- /slow/6000");
 }
 
 /// `on-marked-up shutdown-backup-sessions`: when the primary comes back, the requests still on
@@ -113,30 +113,24 @@ backend app
 fn on_marked_up_shutdown_backup_sessions_ends_the_backups_requests() {
     let primary = Origin::start("p");
     let backup = Origin::start("b");
-    let config = |port: u16| {
-        format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:{port}
-    log-format \"U|%ST %tsc %s %HP\"
-    default_backend app
-backend app
+    let cfg = |port: u16| {
+        config(
+            port,
+            "",
+            "U|%ST %tsc %s %HP",
+            "app",
+            &format!(
+                "backend app
     option httpchk GET /health
     server s1 {} check inter 200ms fall 1 rise 1 on-marked-up shutdown-backup-sessions
     server b1 {} check inter 200ms backup
 ",
-            primary.addr, backup.addr
+                primary.addr, backup.addr
+            ),
         )
     };
     let drive = |port: u16| slow_request_across_flip(&primary.sick, true, "b", &backup, port);
-    slow_request_logged_side_by_side(config, drive, "U|", "U|502 UH-- b1 /slow/6000");
+    slow_request_logged_side_by_side(cfg, drive, "U|", "U|502 UH-- b1 /slow/6000");
 }
 
 /// Sets `flag` to `from` and waits until the origin named `serving` answers requests; then
