@@ -306,8 +306,8 @@ rules! {
         "The HTTP log formats read the HTTP transaction, which a TCP proxy does not have. HAProxy warns and logs with 'option tcplog' instead. Write 'option tcplog' (often in the defaults section that TCP proxies use), or set 'mode http'.";
     "W258" "log-format-without-log" Warning Haproxy "A proxy has a log format but no log address, so it never logs."
         "A log format ('log-format', 'log-format-sd', 'option httplog', 'option tcplog'…) only shapes the lines sent to the proxy's log addresses. With no 'log' line in the proxy or its defaults section, or only 'log global' while the global section has no 'log' line, HAProxy warns and ignores the format. Add 'log global' with a global 'log' line, or a 'log <address> <facility>' line.";
-    "W259" "http-setting-outside-http-mode" Warning Haproxy "An HTTP-only setting ('http-request' rules, 'redirect', 'stats', 'capture cookie', 'option forwardfor'…) sits in a proxy that is not in 'mode http'."
-        "A TCP proxy never parses HTTP, so HAProxy warns and ignores its HTTP rules, its stats page, its cookie capture and the options that act on HTTP messages. Set 'mode http' (often in the defaults section), or remove the settings; a 'tcp-request content switch-mode http' rule keeps them.";
+    "W259" "http-setting-outside-http-mode" Warning Haproxy "An HTTP-only setting ('http-request' rules, 'redirect', 'stats', 'capture cookie', 'option forwardfor', 'cookie', 'monitor-uri', a 'balance' that hashes an HTTP field, a server's 'cookie'…) sits in a proxy that is not in 'mode http'."
+        "A TCP proxy never parses HTTP, so HAProxy warns and ignores its HTTP rules, its stats page, its cookie capture and the options that act on HTTP messages; a 'tcp-request content switch-mode http' rule keeps those. Its persistence cookie (the proxy's and the servers' values) and its monitor URI are dropped whatever the rules, and a 'balance uri', 'url_param' or 'hdr()' falls back to round robin. Set 'mode http' (often in the defaults section), or remove the settings.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
     "W261" "peers-without-local-peer" Warning Haproxy "No 'peer' or 'server' line of a peers section names this process, so HAProxy drops the section."
@@ -486,6 +486,14 @@ rules! {
         "A tracking server takes its state from the server it tracks and runs no check of its own. Remove 'check' (or write 'no-check' after a 'default-server check'), or remove 'track'.";
     "E532" "agent-without-port" Error Haproxy "A server has 'agent-check' but no agent port."
         "The agent is reached on 'agent-port', given on the server's line or on a 'default-server' line before it; port 0 is no port. 'agent-addr' sets only the address.";
+    "E533" "server-redirect-outside-http-mode" Error Haproxy "A server of a proxy that is not in 'mode http' has a redirect prefix ('redir')."
+        "A redirect answers an HTTP request, which a TCP proxy never reads. Remove 'redir' from the server, or set 'mode http'.";
+    "E535" "transparent-with-balance" Error Haproxy "A backend both balances between its servers ('balance', its own or its defaults section's) and sends each connection where it was going ('option transparent')."
+        "With 'option transparent' the destination is the address the client connected to, so there is nothing to balance. Remove the 'balance' line (or the defaults section's), or 'option transparent'.";
+    "W535" "dispatch-with-balance" Warning Haproxy "A backend has a 'dispatch' address and balances between servers; the dispatch address is never used."
+        "'dispatch' is for backends without balancing. Remove it, or the 'balance' line.";
+    "W536" "tcp-check-rules-unused" Warning Haproxy "A proxy has 'tcp-check' rules that its health check never uses because it is not 'option tcp-check'."
+        "HAProxy keeps a proxy's 'tcp-check' rules aside while its check is something else and hands them to an 'option tcp-check' read after them; any other check option read after them drops them, and so does none at all. Add 'option tcp-check' to the proxy (or its defaults section) to run them, or remove them.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

@@ -93,7 +93,9 @@ fn proxy_checks(
     if p.kind != ProxyKind::Defaults {
         // HAProxy drops a TCP proxy's HTTP formats before its own warnings (missing
         // timeouts, no bind).
+        super::ignored::http_settings(p, out);
         super::http_aliases::tcp_fallback(p, &acls, out);
+        balance_mode(p, out);
         if warns {
             proxy_warnings(p, out);
         }
@@ -113,6 +115,7 @@ fn proxy_checks(
         duplicate_servers(db, p, out);
         // Each server's link to the one it tracks is made after its name is checked.
         out.extend(tracks.into_iter().flatten());
+        super::ignored::tcp_servers(p, out);
         stats_auth_with_rules(p, out);
         super::mux::check(db, p, out);
     }
@@ -484,6 +487,46 @@ fn table_peers(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
                 .at(name.span)
                 .label("no peers section with this name")
                 .help("declare a 'peers' section with this name, or remove 'peers' from the stick-table line"),
+        );
+    }
+}
+
+/// A backend that balances (a `balance` line, its own or its defaults section's) cannot also
+/// send each connection to the address it was meant for (`option transparent`), and its
+/// `dispatch` address goes unused.
+fn balance_mode(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled || !p.kind.has_backend() {
+        return;
+    }
+    let last = |keyword: &str| {
+        p.directives
+            .iter()
+            .rfind(|d| d.prefix.is_none() && d.keyword == keyword)
+    };
+    let Some(balance) = last("balance") else {
+        return;
+    };
+    let (kind, name) = (p.kind.type_str(), p.name_str());
+    if p.option("transparent") == Some(true) {
+        out.push(
+            bare(
+                "E535",
+                format!("{kind} '{name}' cannot use both transparent and balance mode."),
+            )
+            .at(balance.span)
+            .label("this backend balances between its servers")
+            .help("remove 'option transparent', or the 'balance' line"),
+        );
+    } else if let Some(dispatch) = last("dispatch") {
+        out.push(
+            bare(
+                "W535",
+                format!("dispatch address of {kind} '{name}' will be ignored in balance mode."),
+            )
+            .severity(Severity::Warning)
+            .at(dispatch.span)
+            .label("not used: the backend balances")
+            .with_secondary(balance.span, "balance mode set here"),
         );
     }
 }

@@ -95,6 +95,100 @@ pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// What HAProxy drops first from a proxy that is not in HTTP mode, before its HTTP log fields
+/// ([`super::http_aliases::tcp_fallback`]): its cookie, its monitor URI, and a balance
+/// algorithm that hashes an HTTP field (round robin then). A `switch-mode http` rule does not
+/// keep them.
+pub(super) fn http_settings(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled || p.kind == ProxyKind::Defaults || p.effective_mode() == Mode::Http {
+        return;
+    }
+    let (kind, name) = (p.kind.type_str(), p.name_str());
+    let last = |keyword: &str| {
+        p.directives
+            .iter()
+            .rfind(|d| d.prefix.is_none() && d.keyword == keyword)
+    };
+    let warn = |message: String, at: crate::Span| {
+        Diagnostic::new("W259", message)
+            .form(HaproxyForm::Bare)
+            .severity(Severity::Warning)
+            .at(at)
+            .label("this proxy is not in 'mode http'")
+    };
+    if let Some(d) = last("cookie").filter(|_| p.kind.has_backend()) {
+        out.push(warn(
+            format!("cookie will be ignored for {kind} '{name}' (needs 'mode http')."),
+            d.span,
+        ));
+    }
+    if let Some(d) = last("monitor-uri").filter(|_| p.kind.has_frontend()) {
+        out.push(warn(
+            format!("monitor-uri will be ignored for {kind} '{name}' (needs 'mode http')."),
+            d.span,
+        ));
+    }
+    let hashes_http = |d: &&DirectiveLine| {
+        d.args
+            .first()
+            .is_some_and(|a| matches!(a.as_str(), "uri" | "url_param") || a.starts_with("hdr("))
+    };
+    if let Some(d) = last("balance")
+        .filter(hashes_http)
+        .filter(|_| p.kind.has_backend())
+    {
+        out.push(warn(
+            format!("Layer 7 hash not possible for {kind} '{name}' (needs 'mode http'). Falling back to round robin."),
+            d.span,
+        ).help("balance with 'source', 'roundrobin' or 'leastconn' in a TCP backend, or set 'mode http'"));
+    }
+}
+
+/// What HAProxy checks of each server of a proxy that is not in HTTP mode: a redirect prefix
+/// (`redir`) is refused, a `cookie` value ignored.
+pub(super) fn tcp_servers(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled || p.effective_mode() == Mode::Http || !p.kind.has_backend() {
+        return;
+    }
+    let (kind, name) = (p.kind.type_str(), p.name_str());
+    for s in &p.servers {
+        let words = p.server_words(s);
+        let own = |option: &str| {
+            s.options
+                .iter()
+                .find(|o| o.value == option)
+                .map_or(s.name.span, |o| o.span)
+        };
+        let value = |option: &str| {
+            crate::registry::last_server_value(&words, option).filter(|v| !v.is_empty())
+        };
+        if value("redir").is_some() {
+            out.push(
+                Diagnostic::new(
+                    "E533",
+                    format!("{kind} '{name}' : server cannot have cookie or redirect prefix in non-HTTP mode."),
+                )
+                .form(HaproxyForm::Bare)
+                .at(own("redir"))
+                .label("a redirect needs an HTTP request to answer")
+                .help("remove 'redir', or set 'mode http'"),
+            );
+        }
+        if value("cookie").is_some() {
+            out.push(
+                Diagnostic::new(
+                    "W259",
+                    format!("{kind} '{name}' : ignoring cookie for server '{}' as HTTP mode is disabled.", s.name.value),
+                )
+                .form(HaproxyForm::Bare)
+                .severity(Severity::Warning)
+                .at(own("cookie"))
+                .label("this proxy is not in 'mode http'"),
+            );
+        }
+    }
+}
+
 /// Whether HAProxy warns that `option` is ignored in a proxy of `kind` that is not in HTTP
 /// mode (W259): an HTTP-only option on a side it applies to.
 pub(crate) fn warned_http_option(kind: ProxyKind, option: &str) -> bool {

@@ -184,7 +184,7 @@ enum Verdict {
     Valid { warnings: bool },
     Errors,
     ZeroWarning,
-    NoListener,
+    NoListener { warnings: bool },
 }
 
 impl Verdict {
@@ -192,7 +192,7 @@ impl Verdict {
         match self {
             Verdict::Valid { .. } => EXIT_VALID,
             Verdict::Errors | Verdict::ZeroWarning => EXIT_ERRORS,
-            Verdict::NoListener => EXIT_NO_LISTENER,
+            Verdict::NoListener { .. } => EXIT_NO_LISTENER,
         }
     }
 }
@@ -205,7 +205,9 @@ fn verdict(c: &Compilation, args: &CheckArgs) -> Verdict {
     } else if !(c.config.has_listener() || args.master_worker || c.config.global.master_worker) {
         // In master-worker mode the worker's end of the master's socket pair is a listener
         // of HAProxy's CLI frontend, so a configuration without any other still starts.
-        Verdict::NoListener
+        Verdict::NoListener {
+            warnings: c.has_warnings(),
+        }
     } else {
         Verdict::Valid {
             warnings: c.has_warnings(),
@@ -327,8 +329,12 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
                 )
             );
         }
-        Verdict::NoListener => {
+        Verdict::NoListener { warnings } => {
             if !args.quiet {
+                // HAProxy says it before it looks for a listener.
+                if warnings {
+                    say!("Warnings were found.");
+                }
                 say!(
                     "Configuration file has no error but will not start (no listener) => exit(2)."
                 );
@@ -412,7 +418,7 @@ fn print_human(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &C
             "{} with --deny-warnings: configuration rejected",
             plural(warnings, "warning")
         ),
-        Verdict::NoListener => {
+        Verdict::NoListener { .. } => {
             say!("Configuration has no error but will not start (no listener).")
         }
         Verdict::Valid { .. } if warnings > 0 => say!(

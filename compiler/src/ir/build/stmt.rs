@@ -421,6 +421,9 @@ pub(crate) fn read_by_checks(keyword: &str, first_arg: &str) -> bool {
     match keyword {
         "filter" | "default-server" | "log" | "external-check" | "stats" | "capture"
         | "use-server" | "stick" | "use-fcgi-app" | "email-alert" | "id" => true,
+        // What a proxy outside HTTP mode drops, or a balancing one cannot have
+        // (`ir::ignored::http_settings`, `ir::checks::balance_mode`).
+        "cookie" | "monitor-uri" | "balance" | "dispatch" => true,
         // The slots capture rules name by id (`ir::capture_slots`); whether compression
         // joins the filter chain (`ir::filter_chain`).
         "declare" => first_arg == "capture",

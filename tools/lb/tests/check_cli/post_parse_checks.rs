@@ -368,3 +368,60 @@ backend b2
         ],
     );
 }
+
+#[test]
+fn what_a_tcp_or_balancing_backend_drops_is_said_as_haproxy_says_it() {
+    // A TCP backend's cookie, monitor URI, HTTP hash and server cookies and redirects; a
+    // balancing backend's transparent mode and dispatch address; tcp-check rules no
+    // `option tcp-check` runs. Without a listener, the warnings are still announced.
+    let text = format!(
+        "{TIMEOUTS}backend t
+  mode tcp
+  cookie SRV insert
+  balance hdr(host)
+  server s 127.0.0.1:80 cookie a
+  server r 127.0.0.1:81 redir http://example.com
+backend d
+  dispatch 127.0.0.1:82
+  balance roundrobin
+  tcp-check connect port 80
+  option httpchk
+backend x
+  option transparent
+  balance source
+  server s 127.0.0.1:80
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : cookie will be ignored for backend 't' (needs 'mode http').",
+            "config : Layer 7 hash not possible for backend 't' (needs 'mode http'). Falling back to round robin.",
+            "config : backend 't' : ignoring cookie for server 's' as HTTP mode is disabled.",
+            "config : backend 't' : server cannot have cookie or redirect prefix in non-HTTP mode.",
+            "config : dispatch address of backend 'd' will be ignored in balance mode.",
+            "config : backend 'x' cannot use both transparent and balance mode.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+    let text = format!(
+        "{TIMEOUTS}backend d
+  tcp-check connect port 80
+  server s 127.0.0.1:80 check
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : backend 'd' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
+        ],
+    );
+    let said = |cmd: &str| {
+        String::from_utf8_lossy(&check_text(cmd, "no-listener", &text).0.stdout).into_owned()
+    };
+    let want = "Warnings were found.\nConfiguration file has no error but will not start (no listener) => exit(2).\n";
+    assert_eq!(said(env!("CARGO_BIN_EXE_hapee-lb")), want);
+    if haproxy_installed() {
+        assert_eq!(said("haproxy"), want);
+    }
+}
