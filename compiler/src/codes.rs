@@ -238,7 +238,7 @@ rules! {
         "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', each 'tune.vars.*-max-size' a whole number of bytes (no unit), and 'h1-case-adjust' two spellings of one header name that differ only in case ('h1-case-adjust content-type Content-Type'), each name once.";
     "E292" "invalid-error-page" Error Haproxy "An 'errorfile' or 'errorloc' line lacks its status or its page, or names a status HAProxy keeps no page for."
         "'errorfile <status> <file>' and 'errorloc <status> <url>' (and 'errorloc302', 'errorloc303') replace one of HAProxy's own answers, so the status must be one it can send itself: 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503 or 504. For another status, answer with 'http-request return status <code>' or an 'http-error' rule.";
-    "E297" "proxy-value-missing" Error Haproxy "A proxy keyword that needs a value ('retries', 'fullconn', 'dynamic-cookie-key', 'log-tag', 'unique-id-header', 'http-send-name-header') has none."
+    "E297" "proxy-value-missing" Error Haproxy "A proxy keyword that needs a value ('retries', 'fullconn', 'dynamic-cookie-key', 'log-tag', 'unique-id-header', 'http-send-name-header', 'persist', 'stats uri', 'stats realm', 'stats auth', 'stats scope') has none."
         "HAProxy refuses these keywords written alone: 'retries <n>', 'fullconn <n>', 'dynamic-cookie-key <secret>', 'log-tag <tag>', 'unique-id-header <name>', 'http-send-name-header <name>'. A quoted \"${VAR}\" that is not set expands to an empty value, which counts as none (unquoted, HAProxy keeps reading the line as if the word were not there).";
     "E298" "invalid-cookie" Error Haproxy "A 'cookie' line has no name, an option HAProxy does not know or a malformed value, or mixes modes that exclude each other."
         "The line is 'cookie <name>' followed by options: one mode at most among 'rewrite', 'insert' and 'prefix'; 'indirect' not with 'rewrite'; 'preserve' only with 'insert' or 'indirect'; 'domain' a name of letters, digits, '.', '_' and '-'; 'maxidle' and 'maxlife' times in seconds by default; 'attr' a value without control characters or ';'.";
@@ -494,6 +494,16 @@ rules! {
         "'dispatch' is for backends without balancing. Remove it, or the 'balance' line.";
     "W536" "tcp-check-rules-unused" Warning Haproxy "A proxy has 'tcp-check' rules that its health check never uses because it is not 'option tcp-check'."
         "HAProxy keeps a proxy's 'tcp-check' rules aside while its check is something else and hands them to an 'option tcp-check' read after them; any other check option read after them drops them, and so does none at all. Add 'option tcp-check' to the proxy (or its defaults section) to run them, or remove them.";
+    "E534" "invalid-persist" Error Haproxy "'persist' names a method other than 'rdp-cookie', or 'rdp-cookie(' without a cookie name."
+        "The only persistence method is 'persist rdp-cookie' (the cookie 'msts') or 'persist rdp-cookie(<name>)'.";
+    "E536" "invalid-mailers-timeout" Error Haproxy "A mailers section's 'timeout' is not 'timeout mail <time>'."
+        "Mailers sections have one timeout, the time a mail may take to be sent: 'timeout mail 10s'. Its time is read as other times are (E210).";
+    "E537" "peers-peer-and-bind" Error Haproxy "A peers section mixes 'peer' lines with 'bind' lines."
+        "A peers section lists every peer, the local one included, with 'peer <name> <address>' lines; or it binds the local peer with a 'bind' line and lists the others (and the local one's settings) with 'server' lines. The two ways cannot be mixed in one section.";
+    "W537" "cookie-domain-without-dot" Warning Haproxy "A 'cookie … domain' value has no dot; browsers may refuse such a domain (RFC 6265, 5.2.3)."
+        "Write the domain with its dots ('.example.com', 'example.com'); a single label such as 'localhost' may not be accepted by clients.";
+    "W538" "duplicate-userlist-entry" Warning Haproxy "A userlist declares a user or a group a second time; HAProxy keeps the first and ignores the line."
+        "Each user and each group of a userlist has one line. Merge the two lines, or rename one.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

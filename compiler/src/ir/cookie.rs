@@ -77,6 +77,19 @@ pub(super) fn cookie(b: &mut Builder, stmt: &Stmt) {
                     let message = "'domain' expects <domain> as argument.".to_string();
                     return refuse(b, stmt, i, tight, message);
                 }
+                if !domain.contains('.') {
+                    // RFC 6265 5.2.3: browsers may refuse a domain without an embedded dot.
+                    b.push(
+                        Diagnostic::new(
+                            "W537",
+                            format!("domain '{domain}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3)."),
+                        )
+                        .severity(crate::diagnostic::Severity::Warning)
+                        .at(stmt.span(i + 1))
+                        .label("a cookie domain without a dot")
+                        .form(tight),
+                    );
+                }
                 let bad = domain
                     .chars()
                     .find(|c| !c.is_ascii_alphanumeric() && !matches!(c, '.' | '_' | '-'));

@@ -527,7 +527,12 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         section.lines.push(stmt.as_directive(at));
     }
     match (section.kind, stmt.word(at)) {
-        (SectionKind::Userlist, "user" | "group") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Userlist, "user" | "group") => {
+            super::section_lines::userlist_duplicate(b, section, stmt);
+            section.members.push(stmt.spanned(1));
+        }
+        (SectionKind::Peers, "peer" | "bind")
+            if super::section_lines::peers_mixing(b, section, stmt) => {}
         (SectionKind::Peers, "peer" | "server") => {
             // A remote peer's line without an address returns before HAProxy clears the place
             // it set for the line's messages (the local peer's `server` line has none to read).
@@ -610,6 +615,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
             section.members.push(stmt.spanned(1));
             b.config.mailers.push((stmt.spanned(1), stmt.spanned(2)));
         }
+        (SectionKind::Mailers, "timeout") => super::section_lines::mailers_timeout(b, stmt),
         (SectionKind::Ring, _) => super::ring::statement(b, section, stmt, at),
         _ => {}
     }

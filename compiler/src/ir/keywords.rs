@@ -268,14 +268,17 @@ fn defaults_placement(b: &mut Builder, stmt: &Stmt, at: usize, name: &str, n: us
         } else {
             HaproxyForm::Parsing
         };
+        // HAProxy words the table's refusal its own way.
+        let message = if shown == "stick-table" {
+            "'stick-table' is not supported in 'defaults' section.".to_string()
+        } else {
+            format!("'{shown}' not allowed in 'defaults' section.")
+        };
         b.push(
-            Diagnostic::new(
-                "E105",
-                format!("'{shown}' not allowed in 'defaults' section."),
-            )
-            .at(stmt.span(at))
-            .label("not allowed in defaults")
-            .form(form),
+            Diagnostic::new("E105", message)
+                .at(stmt.span(at))
+                .label("not allowed in defaults")
+                .form(form),
         );
     }
 }

@@ -54,6 +54,7 @@ pub mod reuse;
 mod ring;
 mod rule_args;
 mod rules;
+mod section_lines;
 mod section_names;
 mod server_line;
 mod shift;

@@ -351,6 +351,8 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "bind" => bind::bind_line(b, index, stmt),
         "server" | "default-server" | "server-template" => server_line::server_line(b, index, stmt),
         "external-check" => external_check(b, stmt, at),
+        "persist" if at == 0 => super::proxy_args::persist(b, stmt),
+        "stats" if at == 0 => super::proxy_args::stats(b, stmt, at),
         "timeout" => timeouts::timeout(b, index, stmt),
         "clitimeout" | "srvtimeout" | "contimeout" => {
             timeouts::legacy_timeout(b, stmt, at);

@@ -171,3 +171,58 @@ pub(super) fn proxy_id(b: &mut Builder, index: usize, stmt: &Stmt) {
         tight(b, "custom id has to be > 0.".to_string());
     }
 }
+
+/// `persist rdp-cookie[(<name>)]`: the only persistence method HAProxy knows.
+pub(super) fn persist(b: &mut Builder, stmt: &Stmt) {
+    let method = stmt.word(1);
+    let (code, message, at) = if method.is_empty() {
+        ("E297", "missing persist method.", 0)
+    } else if let Some(rest) = method.strip_prefix("rdp-cookie") {
+        let named = rest
+            .strip_prefix('(')
+            .and_then(|r| r.find(')'))
+            .is_some_and(|end| end > 0);
+        if rest.is_empty() || named {
+            return;
+        }
+        (
+            "E534",
+            "persist rdp-cookie(name)' requires an rdp cookie name.",
+            1,
+        )
+    } else {
+        ("E534", "unknown persist method.", 1)
+    };
+    b.push(
+        Diagnostic::new(code, message)
+            .at(stmt.span(at))
+            .label("persistence is 'persist rdp-cookie' or 'persist rdp-cookie(<name>)'")
+            .form(HaproxyForm::Parsing),
+    );
+}
+
+/// A proxy's `stats` settings that need a value (`uri`, `realm`, `auth`, `scope`) and the
+/// page's `refresh` time; `at` is the `stats` word.
+pub(super) fn stats(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let setting = stmt.word(at + 1);
+    if setting == "refresh" {
+        let target = "stats refresh interval";
+        super::timeouts::timer(b, stmt, at + 2, super::values::TimeUnit::S, target);
+        return;
+    }
+    let message = match setting {
+        "uri" => "'uri' needs an URI prefix.",
+        "realm" => "'realm' needs an realm name.",
+        "auth" => "'auth' needs a user:password account.",
+        "scope" => "'scope' needs a proxy name.",
+        _ => return,
+    };
+    if stmt.word(at + 2).is_empty() {
+        b.push(
+            Diagnostic::new("E297", message)
+                .at(stmt.span(at + 1))
+                .label("value missing")
+                .form(HaproxyForm::Parsing),
+        );
+    }
+}

@@ -159,3 +159,47 @@ pub(super) fn time_junk_message(value: &str, junk: usize) -> String {
         .unwrap_or(' ');
     format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.")
 }
+
+/// A time value at word `at`, read as HAProxy's time parser reads it for `target` (how its
+/// messages name the setting: `stats refresh interval`, `<timeout mail>`), in `unit`: what
+/// it cannot read is refused (E210), trailing characters after a unit are warned about.
+pub(super) fn timer(
+    b: &mut Builder,
+    stmt: &Stmt,
+    at: usize,
+    unit: TimeUnit,
+    target: &str,
+) -> Option<u32> {
+    let value = stmt.word(at);
+    let (max, least) = match unit {
+        TimeUnit::S => ("2147483647 s (~68 years)", "1 s"),
+        TimeUnit::Ms => ("2147483647 ms (~24.8 days)", "1 ms"),
+        TimeUnit::Us => ("2147483647 us (~35.8 min)", "1 us"),
+    };
+    let message = match parse_time(value, unit) {
+        Ok(d) => {
+            if let Some(junk) = d.trailing_junk {
+                warn_time_junk(b, stmt, at, junk);
+            }
+            return Some(d.value);
+        }
+        Err(TimeError::Overflow) => {
+            format!("timer overflow in argument <{value}> to {target}, maximum value is {max}.")
+        }
+        Err(TimeError::Underflow) => format!(
+            "timer underflow in argument <{value}> to {target}, minimum non-null value is {least}."
+        ),
+        Err(TimeError::Char(i)) => {
+            let c = value.get(i..).and_then(|r| r.chars().next());
+            let c = c.map(String::from).unwrap_or_default();
+            format!("unexpected character '{c}' in argument to {target}.")
+        }
+    };
+    b.push(
+        Diagnostic::new("E210", message)
+            .at(stmt.span(at))
+            .label("not a time HAProxy reads")
+            .form(HaproxyForm::ParsingTight),
+    );
+    None
+}

@@ -317,3 +317,70 @@ backend b
         ]),
     );
 }
+
+#[test]
+fn persistence_stats_values_and_side_sections_are_read_as_haproxy_reads_them() {
+    // `persist` methods, `stats` settings without their value, a page refresh time, a cookie
+    // domain without a dot, a userlist's repeated user and group, a peers section mixing
+    // `peer` and `bind` lines, a mailers section's timeouts, a stick-table in defaults.
+    let text = "defaults
+  timeout client 1s
+  timeout server 1s
+  timeout connect 1s
+backend b
+  mode http
+  persist
+  persist rdp-cookie(
+  persist rdp-cookie(abc)
+  persist cookie
+  stats uri
+  stats realm
+  stats auth
+  stats scope
+  stats refresh 99999999999s
+  stats refresh 10x
+  cookie SRV insert domain localhost
+userlist u
+  group g
+  user a insecure-password x
+  group g
+  user a insecure-password y
+peers p
+  peer a 127.0.0.1:9998
+  bind 127.0.0.1:9997
+mailers m
+  timeout
+  timeout mail
+  timeout mail 5x
+  timeout mail 99999999999
+  timeout connect 5s
+  mailer a 127.0.0.1:25
+defaults
+  stick-table type ip size 1k
+";
+    let want = [
+        "config : parsing [7] : missing persist method.",
+        "config : parsing [8] : persist rdp-cookie(name)' requires an rdp cookie name.",
+        "config : parsing [10] : unknown persist method.",
+        "config : parsing [11] : 'uri' needs an URI prefix.",
+        "config : parsing [12] : 'realm' needs an realm name.",
+        "config : parsing [13] : 'auth' needs a user:password account.",
+        "config : parsing [14] : 'scope' needs a proxy name.",
+        "config : parsing [15]: timer overflow in argument <99999999999s> to stats refresh interval, maximum value is 2147483647 s (~68 years).",
+        "config : parsing [16]: unexpected character 'x' in argument to stats refresh interval.",
+        "config : parsing [17]: domain 'localhost' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).",
+        "config : parsing [21]: ignoring duplicated group 'g' in userlist 'u'.",
+        "config : parsing [22]: ignoring duplicated user 'a' in userlist 'u'.",
+        "config : parsing [25] : mixing \"peer\" and \"bind\" line is forbidden",
+        "config : parsing [27] : 'timeout' expects 'mail' and <time> as arguments.",
+        "config : parsing [28] : 'timeout mail' expects <time> as argument.",
+        "config : parsing [29]: unexpected character 'x' in argument to <timeout mail>.",
+        "config : parsing [30]: timer overflow in argument <99999999999> to <timeout mail>, maximum value is 2147483647 ms (~24.8 days).",
+        "config : parsing [31] : 'timeout' expects 'mail' and <time> as arguments got 'connect'.",
+        "config : parsing [34] : 'stick-table' is not supported in 'defaults' section.",
+        "config : Error(s) found in configuration file : ",
+        "config : Fatal errors found in configuration.",
+    ]
+    .map(String::from);
+    assert_like_haproxy(text, 1, &want);
+}
