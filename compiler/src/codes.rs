@@ -504,6 +504,8 @@ rules! {
         "Write the domain with its dots ('.example.com', 'example.com'); a single label such as 'localhost' may not be accepted by clients.";
     "W538" "duplicate-userlist-entry" Warning Haproxy "A userlist declares a user or a group a second time; HAProxy keeps the first and ignores the line."
         "Each user and each group of a userlist has one line. Merge the two lines, or rename one.";
+    "E538" "invalid-proxy-arguments" Error Haproxy "The words after a proxy keyword are not the ones it takes: 'option forwardfor'/'originalto' ('except <network>', 'header <name>', 'if-none'), 'option http-restrict-req-hdr-names' ('preserve', 'reject' or 'delete'), 'capture' ('cookie <name> len <n>', 'request|response header <name> len <n>'), 'email-alert' (from, mailers, myhostname, to, level <syslog level>)."
+        "HAProxy refuses the line and names what it expected. An 'except' network is an IPv4 address with an optional '/bits' or dotted mask, an IPv6 address with an optional '/bits', or a host name it resolves.";
     "W517" "stick-table-store-repeated" Warning Haproxy "A stick-table's 'store' lists name the same data type twice; HAProxy keeps the first and ignores the repeat."
         "Name each data type once on the line; a repeat's arguments (another period, another array size) are not used.";
     "W514" "acl-without-patterns" Warning Haproxy "An ACL names a criterion that does not give a boolean and no pattern after it, so it never matches."

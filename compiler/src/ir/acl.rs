@@ -58,6 +58,21 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         );
         return;
     }
+    if name.value.eq_ignore_ascii_case("or") {
+        b.push(
+            Diagnostic::new(
+                "E501",
+                format!(
+                    "acl name '{}' will never match. 'or' is used to express a logical disjunction within a condition.",
+                    name.value
+                ),
+            )
+            .at(name.span)
+            .label("a condition reads this word as the 'or' operator")
+            .help("give the ACL another name"),
+        );
+        return;
+    }
     // The criterion and the words after it, made once: the declaration keeps them, and the
     // checks below read those after the criterion.
     let words = stmt.spanned_from(2);

@@ -308,7 +308,7 @@ const FACILITIES: [&str; 24] = [
     "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
     "local5", "local6", "local7",
 ];
-const LEVELS: [&str; 8] = [
+pub(super) const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 const LOG_FORMATS: [&str; 8] = [

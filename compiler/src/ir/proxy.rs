@@ -352,6 +352,7 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "server" | "default-server" | "server-template" => server_line::server_line(b, index, stmt),
         "external-check" => external_check(b, stmt, at),
         "persist" if at == 0 => super::proxy_args::persist(b, stmt),
+        "email-alert" if at == 0 => super::proxy_args::email_alert(b, stmt),
         "stats" if at == 0 => super::proxy_args::stats(b, stmt, at),
         "timeout" => timeouts::timeout(b, index, stmt),
         "clitimeout" | "srvtimeout" | "contimeout" => {
@@ -376,6 +377,9 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let enabled = stmt.word(0) != "no";
             if enabled && stmt.word(at + 1) == "httpchk" {
                 httpchk_version(b, stmt, at + 4);
+            }
+            if enabled {
+                super::proxy_args::option_values(b, stmt, at);
             }
             if enabled && matches!(stmt.word(at + 1), "httplog" | "httpslog" | "tcplog") {
                 super::log_formats::log_option(b, index, stmt, at);
@@ -608,6 +612,11 @@ fn read_statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         _ => {}
     }
     keywords::check_statement(b, section, stmt, at, Some(index));
+    // Read after HAProxy warns about a capture outside a frontend (it still reads it then),
+    // and not in a defaults section, where it is refused first.
+    if keyword == "capture" && at == 0 && kind != ProxyKind::Defaults {
+        super::proxy_args::capture(b, stmt);
+    }
 }
 
 /// HAProxy's error for a `filter` line naming no filter it knows.

@@ -226,3 +226,123 @@ pub(super) fn stats(b: &mut Builder, stmt: &Stmt, at: usize) {
         );
     }
 }
+
+/// The values of `option forwardfor`, `option originalto` and
+/// `option http-restrict-req-hdr-names`; `at` is the `option` word.
+pub(super) fn option_values(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let option = stmt.word(at + 1);
+    let refuse = |b: &mut Builder, i: usize, message: String| {
+        b.push(
+            Diagnostic::new("E538", message)
+                .at(stmt.span(i))
+                .label("refused by HAProxy")
+                .form(HaproxyForm::Parsing),
+        );
+    };
+    if option == "http-restrict-req-hdr-names" {
+        let value = stmt.word(at + 2);
+        let message = match value {
+            "preserve" | "reject" | "delete" => return,
+            "" => format!("missing parameter. option '{option}' expects 'preserve', 'reject' or 'delete' option."),
+            _ => format!("invalid parameter '{value}'. option '{option}' expects 'preserve', 'reject' or 'delete' option."),
+        };
+        return refuse(b, (at + 2).min(stmt.len().saturating_sub(1)), message);
+    }
+    let if_none = option == "forwardfor";
+    if !if_none && option != "originalto" {
+        return;
+    }
+    let mut i = at + 2;
+    while !stmt.word(i).is_empty() {
+        let word = stmt.word(i);
+        match word {
+            "except" if !is_network(stmt.word(i + 1)) => {
+                let message =
+                    format!("'option {option} except' expects <address>[/mask] as argument.");
+                return refuse(b, i, message);
+            }
+            "header" if stmt.word(i + 1).is_empty() => {
+                let message =
+                    format!("'option {option} header' expects <header_name> as argument.");
+                return refuse(b, i, message);
+            }
+            "except" | "header" => i += 2,
+            "if-none" if if_none => i += 1,
+            _ => {
+                let values = if if_none {
+                    "'except', 'header' and 'if-none'"
+                } else {
+                    "'except' and 'header'"
+                };
+                let message = format!("'option {option}' only supports optional values: {values}.");
+                return refuse(b, i, message);
+            }
+        }
+    }
+}
+
+/// Whether HAProxy reads `word` as a network: an IPv4 address with an optional `/bits` or
+/// dotted mask, an IPv6 address with an optional `/bits`, or a name it resolves (not checked
+/// here: only words without a letter, which no name is, are refused).
+fn is_network(word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let (addr, mask) = match word.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (word, None),
+    };
+    if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        return mask.is_none_or(|m| {
+            m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<std::net::Ipv4Addr>().is_ok()
+        });
+    }
+    if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        return mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|n| n <= 128));
+    }
+    mask.is_none() && word.chars().any(|c| c.is_ascii_alphabetic()) && !word.contains(':')
+}
+
+/// `capture cookie <name> len <n>`, `capture request|response header <name> len <n>`.
+pub(super) fn capture(b: &mut Builder, stmt: &Stmt) {
+    let what = stmt.word(1);
+    let header = stmt.word(2) == "header";
+    let message = match what {
+        "cookie" if stmt.word(4).is_empty() => {
+            "'capture' expects 'cookie' <cookie_name> 'len' <len>.".to_string()
+        }
+        "cookie" => return,
+        "request" | "response" if header => {
+            if !stmt.word(3).is_empty() && stmt.word(4) == "len" && !stmt.word(5).is_empty() {
+                return;
+            }
+            format!("'capture {what}' expects 'header' <header_name> 'len' <len>.")
+        }
+        _ => "'capture' expects 'cookie' or 'request header' or 'response header'.".to_string(),
+    };
+    b.push(
+        Diagnostic::new("E538", message)
+            .at(stmt.span(0))
+            .label("refused by HAProxy")
+            .form(HaproxyForm::Parsing),
+    );
+}
+
+/// `email-alert from|mailers|myhostname|to <value>` and `email-alert level <level>`.
+pub(super) fn email_alert(b: &mut Builder, stmt: &Stmt) {
+    let (what, value) = (stmt.word(1), stmt.word(2));
+    let (message, at) = match what {
+        "" => ("missing argument after 'email-alert'.".to_string(), 0),
+        "from" | "mailers" | "myhostname" | "to" => return,
+        "level" if super::directives::LEVELS.contains(&value) => return,
+        // HAProxy names the two words the other way round.
+        "level" => (format!("unknown log level '{what}' after '{value}'"), 2),
+        _ => (format!("email-alert: unknown argument '{what}'."), 1),
+    };
+    b.push(
+        Diagnostic::new("E538", message)
+            .at(stmt.span(at))
+            .label("refused by HAProxy")
+            .form(HaproxyForm::Parsing),
+    );
+}

@@ -384,3 +384,59 @@ defaults
     .map(String::from);
     assert_like_haproxy(text, 1, &want);
 }
+
+#[test]
+fn option_capture_and_email_alert_words_are_read_as_haproxy_reads_them() {
+    let text = "defaults
+  timeout client 1s
+  timeout server 1s
+  timeout connect 1s
+  option forwardfor except 10.0.0.0/8 header X-Real if-none
+  option forwardfor except ::1/128
+  option originalto except 10.0.0.0/255.0.0.0 header X-O
+  email-alert level info
+frontend f
+  mode http
+  bind 127.0.0.1:9013
+  option forwardfor except 300.1.2.3
+  option forwardfor header
+  option forwardfor foo
+  option originalto if-none
+  option http-restrict-req-hdr-names
+  option http-restrict-req-hdr-names foo
+  capture request header
+  capture response header X len
+  capture cookie x
+  capture foo
+  acl or src 1.2.3.4
+  email-alert
+  email-alert level nope
+  email-alert foo bar
+  default_backend b
+backend b
+  capture foo
+  server s 127.0.0.1:80
+";
+    let want = [
+        "config : parsing [12] : 'option forwardfor except' expects <address>[/mask] as argument.",
+        "config : parsing [13] : 'option forwardfor header' expects <header_name> as argument.",
+        "config : parsing [14] : 'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
+        "config : parsing [15] : 'option originalto' only supports optional values: 'except' and 'header'.",
+        "config : parsing [16] : missing parameter. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.",
+        "config : parsing [17] : invalid parameter 'foo'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.",
+        "config : parsing [18] : 'capture request' expects 'header' <header_name> 'len' <len>.",
+        "config : parsing [19] : 'capture response' expects 'header' <header_name> 'len' <len>.",
+        "config : parsing [20] : 'capture' expects 'cookie' <cookie_name> 'len' <len>.",
+        "config : parsing [21] : 'capture' expects 'cookie' or 'request header' or 'response header'.",
+        "config : parsing [22] : acl name 'or' will never match. 'or' is used to express a logical disjunction within a condition.",
+        "config : parsing [23] : missing argument after 'email-alert'.",
+        "config : parsing [24] : unknown log level 'level' after 'nope'",
+        "config : parsing [25] : email-alert: unknown argument 'foo'.",
+        "config : parsing [28] : 'capture' ignored because backend 'b' has no frontend capability.",
+        "config : parsing [28] : 'capture' expects 'cookie' or 'request header' or 'response header'.",
+        "config : Error(s) found in configuration file : ",
+        "config : Fatal errors found in configuration.",
+    ]
+    .map(String::from);
+    assert_like_haproxy(text, 1, &want);
+}
