@@ -198,12 +198,7 @@ fn incomplete_peers(config: &Config, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter(|s| s.kind == SectionKind::Peers)
     {
-        let disabled = s
-            .lines
-            .iter()
-            .rev()
-            .find(|d| matches!(d.keyword.as_str(), "disabled" | "enabled"))
-            .is_some_and(|d| d.keyword == "disabled");
+        let disabled = peers_disabled(s);
         let local_listed = s.lines.iter().any(|d| {
             matches!(d.keyword.as_str(), "peer" | "server")
                 && d.args.first().is_some_and(|a| a == local)
@@ -225,6 +220,16 @@ fn incomplete_peers(config: &Config, out: &mut Vec<Diagnostic>) {
             )),
         );
     }
+}
+
+/// Whether a peers section is `disabled` (its last `disabled` or `enabled` line says so).
+fn peers_disabled(peers: &NamedSection) -> bool {
+    peers
+        .lines
+        .iter()
+        .rev()
+        .find(|d| matches!(d.keyword.as_str(), "disabled" | "enabled"))
+        .is_some_and(|d| d.keyword == "disabled")
 }
 
 /// Maps threads to groups, then checks each bind line's `thread` set against the map.
@@ -587,8 +592,22 @@ impl Config {
             // A `stats socket` is a listener of HAProxy's CLI frontend.
             || !self.global.stats_sockets.is_empty()
             || self.sections.iter().any(|s| {
-                (s.kind == SectionKind::Peers && s.has_bind) || s.kind == SectionKind::LogForward
+                (s.kind == SectionKind::Peers && (s.has_bind || self.lists_local_peer(s)))
+                    || s.kind == SectionKind::LogForward
             })
+    }
+
+    /// Whether a peers section lists this process with a `peer` line (which listens for the
+    /// other peers); unknown without a local peer name.
+    fn lists_local_peer(&self, peers: &NamedSection) -> bool {
+        let Some(local) = self.global.local_peer.as_deref() else {
+            return false;
+        };
+        !peers_disabled(peers)
+            && peers
+                .lines
+                .iter()
+                .any(|d| d.keyword == "peer" && d.args.first().is_some_and(|a| a == local))
     }
 }
 

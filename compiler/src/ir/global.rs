@@ -166,6 +166,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     if extra || integer_missing(b, stmt, at) {
         return;
     }
+    super::global_values::check(b, stmt, at);
     match keyword {
         "nbthread" | "thread-groups" | "thread-group" => {
             if b.seen_non_global {

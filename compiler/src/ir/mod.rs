@@ -30,6 +30,7 @@ mod global;
 mod global_once;
 mod global_stats;
 mod global_tunes;
+mod global_values;
 mod global_vars;
 mod http_aliases;
 mod http_check_send;

@@ -358,3 +358,47 @@ fn global_set_var_lines_are_refused_as_haproxy_refuses_them() {
         assert_global_alert_like_haproxy(line, want.as_deref());
     }
 }
+
+#[test]
+fn global_values_are_refused_as_haproxy_refuses_them() {
+    // Each line alone: HAProxy stops reading a global section's line at its first refusal.
+    let cases = [
+        ("tune.idletimer", "config : parsing [2] : 'tune.idletimer' expects a timer value between 0 and 65535 ms."),
+        ("tune.idletimer 70000", "config : parsing [2] : 'tune.idletimer' expects a timer value between 0 and 65535 ms."),
+        ("tune.idletimer 5x", "config : parsing [2]: unexpected character 'x' in argument to <tune.idletimer>."),
+        ("tune.idletimer 100000000000", "config : parsing [2]: timer overflow in argument <100000000000> to <tune.idletimer>, maximum value is 65535 ms."),
+        ("tune.comp.maxlevel 0", "config : parsing [2] : 'tune.comp.maxlevel' expects a numeric value between 1 and 9"),
+        ("tune.http.maxhdr 40000", "config : parsing [2] : 'tune.http.maxhdr' expects a numeric value between 1 and 32767"),
+        ("ssl-server-verify maybe", "config : parsing [2] : 'ssl-server-verify' expects 'none' or 'required' as argument."),
+        ("description", "config : parsing [2]: 'description' expects a string argument."),
+        ("node bad/name", "config : parsing [2]: 'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."),
+        ("log-tag", "config : parsing [2] : 'log-tag' expects a tag for use in syslog."),
+        ("spread-checks 60", "config : parsing [2]: 'spread-checks' needs a positive value in range 0..50."),
+        ("setenv A", "config : parsing [2]: 'setenv' expects a name and a value."),
+        ("presetenv A", "config : parsing [2]: 'presetenv' expects a name and a value."),
+        ("unsetenv", "config : parsing [2]: 'unsetenv' expects at least one variable name."),
+        ("localpeer", "config : parsing [2] : 'localpeer' expects a name as an argument."),
+        ("unix-bind prefix /tmp foo bar", "config : parsing [2] : 'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' and 'group' options."),
+        ("unix-bind prefix", "config : parsing [2] : unix_bind 'prefix' expects a path as an argument."),
+    ];
+    for (line, want) in cases {
+        let text = format!("global\n  {line}\ndefaults\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n");
+        let want = [
+            want,
+            "config : Error(s) found in configuration file : ",
+            "config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(
+            messages_after_notices(env!("CARGO_BIN_EXE_hapee-lb"), "global-values", &text),
+            want,
+            "hapee-lb on {line}"
+        );
+        if haproxy_installed() {
+            assert_eq!(
+                messages_after_notices("haproxy", "global-values", &text),
+                want,
+                "haproxy on {line}"
+            );
+        }
+    }
+}
