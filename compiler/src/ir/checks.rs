@@ -95,7 +95,7 @@ fn proxy_checks(
         // timeouts, no bind).
         super::ignored::http_settings(p, out);
         super::http_aliases::tcp_fallback(p, &acls, out);
-        balance_mode(p, out);
+        balance_mode(db, p, out);
         if warns {
             proxy_warnings(p, out);
         }
@@ -110,6 +110,7 @@ fn proxy_checks(
         super::bwlim::check(config, p, out);
         if warns {
             super::httpcheck::check(p, out);
+            state_file_source(config, p, out);
         }
         super::extcheck::check(config, p, out);
         duplicate_servers(db, p, out);
@@ -499,7 +500,7 @@ fn table_peers(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
 /// A backend that balances (a `balance` line, its own or its defaults section's) cannot also
 /// send each connection to the address it was meant for (`option transparent`), and its
 /// `dispatch` address goes unused.
-fn balance_mode(p: &Proxy, out: &mut Vec<Diagnostic>) {
+fn balance_mode(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || !p.kind.has_backend() {
         return;
     }
@@ -512,6 +513,26 @@ fn balance_mode(p: &Proxy, out: &mut Vec<Diagnostic>) {
         return;
     };
     let (kind, name) = (p.kind.type_str(), p.name_str());
+    // `balance hash <expr>`: the expression is compiled once the proxy is read.
+    if let (Some("hash"), Some(text)) = (
+        balance.args.first().map(|a| a.as_str()),
+        balance.args.get(1).filter(|a| !a.is_empty()),
+    ) {
+        if let Err(e) = crate::expr::sample::parse(text, false) {
+            out.push(
+                bare(
+                    "E214",
+                    format!(
+                        "{kind} '{name}' [{}]: failed to parse 'balance hash' expression '{text}' in : {}.",
+                        location(db, p.header),
+                        e.message
+                    ),
+                )
+                .at(balance.span)
+                .label("not a sample expression HAProxy compiles"),
+            );
+        }
+    }
     if p.option("transparent") == Some(true) {
         out.push(
             bare(
@@ -534,6 +555,42 @@ fn balance_mode(p: &Proxy, out: &mut Vec<Diagnostic>) {
             .with_secondary(balance.span, "balance mode set here"),
         );
     }
+}
+
+/// A backend that loads its servers' state from the global `server-state-file`, which the
+/// global section does not set.
+fn state_file_source(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled || !p.kind.has_backend() {
+        return;
+    }
+    let source = p
+        .directives
+        .iter()
+        .rfind(|d| d.prefix.is_none() && d.keyword == "load-server-state-from-file");
+    let Some(line) = source.filter(|d| d.args.first().is_some_and(|a| a == "global")) else {
+        return;
+    };
+    if config
+        .global
+        .directives
+        .iter()
+        .any(|d| d.keyword == "server-state-file")
+    {
+        return;
+    }
+    out.push(
+        bare(
+            "W541",
+            format!(
+                "backend '{}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!",
+                p.name_str()
+            ),
+        )
+        .severity(Severity::Warning)
+        .at(line.span)
+        .label("no global 'server-state-file' to load")
+        .help("set 'server-state-file <path>' in the global section, or load a file of the backend's own with 'load-server-state-from-file local'"),
+    );
 }
 
 fn proxy_warnings(p: &Proxy, out: &mut Vec<Diagnostic>) {

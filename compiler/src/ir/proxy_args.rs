@@ -33,6 +33,11 @@ const NEEDS_VALUE: &[(&str, &str, HaproxyForm)] = &[
         HaproxyForm::Parsing,
     ),
     (
+        "monitor-uri",
+        "'monitor-uri' expects an URI.",
+        HaproxyForm::Parsing,
+    ),
+    (
         "http-send-name-header",
         "'http-send-name-header' requires a header string.",
         HaproxyForm::Parsing,

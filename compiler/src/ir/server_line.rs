@@ -196,6 +196,25 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             stopped = true;
             break;
         };
+        // An option only a server line takes: HAProxy says so at the alert level, skips it
+        // and its values, and goes on (the configuration stays valid).
+        if keyword == "default-server"
+            && crate::registry::server_option(opt).is_some_and(|o| !o.default_server)
+        {
+            let mut d = Diagnostic::new(
+                "W540",
+                format!("'{opt}' option is not accepted in default-server sections"),
+            )
+            .severity(crate::diagnostic::Severity::Warning)
+            .at(stmt.span(i))
+            .label("ignored on a default-server line")
+            .help(format!("write '{opt}' on each server line that needs it"))
+            .form(HaproxyForm::FileLine);
+            d.haproxy_level = Some(crate::diagnostic::Severity::Error);
+            b.push(d);
+            i += 1 + arity;
+            continue;
+        }
         if arity > 0 && stmt.word(i + 1).is_empty() {
             match keywords::server_option_without_value(opt) {
                 // Read as an empty value.
@@ -296,6 +315,8 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             "crt" if keyword != "default-server" => {
                 server_certificate(b, index, stmt, opts_at, &server, stmt.spanned(i + 1));
             }
+            // Loaded for the TLS servers that take it, as theirs (below).
+            "crt" => {}
             _ => {
                 if let Some(kind) = FileKind::of_tls_option(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
@@ -321,6 +342,18 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         if !stopped {
             finalize(b, index, stmt, opts_at, &server, &context);
+        }
+        if !(opts_at..stmt.len()).any(|i| stmt.word(i) == "crt") {
+            let inherited = b.config.proxies[index]
+                .default_server_lines()
+                .filter_map(|d| {
+                    let at = d.args.iter().rposition(|a| a == "crt")?;
+                    Some(Spanned::new(d.args.get(at + 1)?.clone(), d.span))
+                })
+                .last();
+            if let Some(path) = inherited {
+                server_certificate(b, index, stmt, opts_at, &server, path);
+            }
         }
         push_short(&mut b.config.proxies[index].servers, server);
     }

@@ -424,6 +424,8 @@ pub(crate) fn read_by_checks(keyword: &str, first_arg: &str) -> bool {
         // What a proxy outside HTTP mode drops, or a balancing one cannot have
         // (`ir::ignored::http_settings`, `ir::checks::balance_mode`).
         "cookie" | "monitor-uri" | "balance" | "dispatch" => true,
+        // A backend loading the global state file (`ir::checks::state_file_source`).
+        "load-server-state-from-file" => true,
         // The slots capture rules name by id (`ir::capture_slots`); whether compression
         // joins the filter chain (`ir::filter_chain`).
         "declare" => first_arg == "capture",

@@ -425,3 +425,48 @@ backend x
         assert_eq!(said("haproxy"), want);
     }
 }
+
+#[test]
+fn default_server_options_hash_expressions_and_state_files_as_haproxy_reads_them() {
+    // `id` on a default-server line: said at the alert level, skipped, still valid; a
+    // default-server `crt` is loaded only for the TLS servers that take it, as theirs; a
+    // `balance hash` expression HAProxy cannot compile; the global state file nobody set.
+    let text = format!(
+        "{TIMEOUTS}backend b
+  default-server id 5 crt /nonexistent-hapee.pem
+  server s 127.0.0.1:80
+  server t 127.0.0.1:81 ssl verify none
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : [6] : 'id' option is not accepted in default-server sections",
+            "config : [8] : 'server b/t' : unable to stat SSL certificate from file '/nonexistent-hapee.pem' : No such file or directory.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+    let text = format!(
+        "{TIMEOUTS}backend c
+  balance hash req.nope
+  server s 127.0.0.1:80
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &[
+            "config : backend 'c' [5]: failed to parse 'balance hash' expression 'req.nope' in : unknown fetch method 'req.nope'.",
+            "config : Fatal errors found in configuration.",
+        ],
+    );
+    let text = format!(
+        "{TIMEOUTS}backend d
+  load-server-state-from-file global
+  server s 127.0.0.1:80
+"
+    );
+    assert_like_haproxy(
+        &text,
+        &["config : backend 'd' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!"],
+    );
+}
