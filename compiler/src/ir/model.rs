@@ -548,13 +548,31 @@ impl Proxy {
     /// A server's option words as HAProxy reads them once its line is read: those of the
     /// `default-server` lines before it (its defaults section's, then its proxy's), then its
     /// own. A `default-server` line after a server does not change it.
+    /// The options a `default-server` line does not take (`id`…) are left out, as HAProxy
+    /// skips them.
     pub fn server_words<'a>(&'a self, s: &'a Server) -> Vec<&'a str> {
         let at = (s.span.file.0, s.span.start);
-        self.default_server_lines()
+        let mut words = Vec::new();
+        for d in self
+            .default_server_lines()
             .filter(|d| (d.span.file.0, d.span.start) < at)
-            .flat_map(|d| d.args.iter().map(|a| a.as_str()))
-            .chain(s.options.iter().map(|o| o.value.as_str()))
-            .collect()
+        {
+            let mut i = 0;
+            while let Some(w) = d.args.get(i) {
+                let def = crate::registry::server_option(w);
+                let n = 1 + def.map_or(0, |o| usize::from(o.values));
+                if def.is_none_or(|o| o.default_server) {
+                    words.extend(
+                        d.args[i..(i + n).min(d.args.len())]
+                            .iter()
+                            .map(|a| a.as_str()),
+                    );
+                }
+                i += n;
+            }
+        }
+        words.extend(s.options.iter().map(|o| o.value.as_str()));
+        words
     }
 
     pub fn has_rules(&self, sets: &[RuleSet]) -> bool {

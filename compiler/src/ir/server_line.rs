@@ -506,6 +506,18 @@ fn server_certificate(
 mod tests {
     use super::*;
 
+    /// A server takes the options of the `default-server` lines before it, without those a
+    /// default-server line does not take (`id`), and not those of a line after it.
+    #[test]
+    fn a_server_reads_the_default_server_lines_before_it() {
+        let text = "backend b\n    server a 127.0.0.1:80\n    default-server id 5 check inter 2s\n    server s 127.0.0.1:81 weight 3\n    default-server backup\n";
+        let c = crate::testkit::compile_text("t.cfg", text, false);
+        let p = &c.config.proxies[0];
+        let words = |i: usize| p.server_words(&p.servers[i]);
+        assert_eq!(words(0), Vec::<&str>::new());
+        assert_eq!(words(1), ["check", "inter", "2s", "weight", "3"]);
+    }
+
     /// As HAProxy 2.7 (server.c, `invalid_char`): a server name with a character outside
     /// letters, digits, `.`, `-`, `_`, `:` (and a template prefix with `:` too) is refused,
     /// and so is an empty one, whose message stops at the missing character.
