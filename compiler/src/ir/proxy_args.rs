@@ -297,7 +297,7 @@ fn is_network(word: &str) -> bool {
         Some((a, m)) => (a, Some(m)),
         None => (word, None),
     };
-    if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+    if addr.parse::<std::net::Ipv4Addr>().is_ok() || inet_aton(addr) {
         return mask.is_none_or(|m| {
             m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<std::net::Ipv4Addr>().is_ok()
         });
@@ -350,4 +350,25 @@ pub(super) fn email_alert(b: &mut Builder, stmt: &Stmt) {
             .label("refused by HAProxy")
             .form(HaproxyForm::Parsing),
     );
+}
+
+/// Whether the system's name lookup reads `text` as an IPv4 address in the short forms C's
+/// `inet_aton` takes (`127.1`, `10.0.0`): one to four dot-separated decimal numbers, each but
+/// the last a byte, the last filling the bytes left.
+fn inet_aton(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() > 4 {
+        return false;
+    }
+    let last_bits = 8 * (5 - parts.len() as u32);
+    parts.iter().enumerate().all(|(i, p)| {
+        let limit = if i + 1 == parts.len() {
+            (1u64 << last_bits) - 1
+        } else {
+            255
+        };
+        !p.is_empty()
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && p.parse::<u64>().is_ok_and(|n| n <= limit)
+    })
 }

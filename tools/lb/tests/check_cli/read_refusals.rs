@@ -440,3 +440,27 @@ backend b
     .map(String::from);
     assert_like_haproxy(text, 1, &want);
 }
+
+#[test]
+fn except_networks_in_the_short_forms_the_system_reads_are_taken() {
+    // `127.1` and `10.0.0/8` are what C's inet_aton reads; a part over 255 is not.
+    let text = "defaults
+  mode http
+  timeout client 1s
+  timeout server 1s
+  timeout connect 1s
+backend b
+  option forwardfor except 127.1
+  option originalto except 10.0.0/8
+  server s 127.0.0.1:80
+";
+    assert_like_haproxy(text, 2, &[]);
+    let text = text.replace("127.1", "10.256.0.0");
+    let want = [
+        "config : parsing [7] : 'option forwardfor except' expects <address>[/mask] as argument.",
+        "config : Error(s) found in configuration file : ",
+        "config : Fatal errors found in configuration.",
+    ]
+    .map(String::from);
+    assert_like_haproxy(&text, 1, &want);
+}
