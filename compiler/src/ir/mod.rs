@@ -58,6 +58,7 @@ mod rules;
 mod section_lines;
 mod section_names;
 mod server_line;
+mod server_values;
 mod shift;
 mod ssl_binds;
 mod stick_table;

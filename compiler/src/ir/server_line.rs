@@ -239,6 +239,20 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 }
             }
         }
+        let id = match keyword {
+            "server" => server.name.value.as_str(),
+            _ => "(null)",
+        };
+        if let Some(message) = super::server_values::refusal(opt, stmt.word(i + 1), id) {
+            b.push(
+                Diagnostic::new("E540", format!("{}{message}.", context(b)))
+                    .at(stmt.span(i + 1))
+                    .label("a value HAProxy does not take for this option")
+                    .form(HaproxyForm::FileLine),
+            );
+            stopped = true;
+            break;
+        }
         match opt {
             "sni" => sni_at = Some(i),
             // HAProxy's time parser warns, in the server's context, about what follows a unit.

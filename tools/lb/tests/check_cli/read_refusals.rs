@@ -464,3 +464,36 @@ backend b
     .map(String::from);
     assert_like_haproxy(&text, 1, &want);
 }
+
+#[test]
+fn server_option_values_are_refused_as_haproxy_refuses_them() {
+    // Each option alone on a server line: HAProxy stops reading the line at the refusal.
+    let cases = [
+        ("inter 0", "invalid value 0 for argument 'inter' of server s.."),
+        ("fastinter x", "unexpected character 'x' in 'agent-inter' argument of server s.."),
+        ("slowstart 5y", "unexpected character 'y' in 'slowstart' argument of server s.."),
+        ("pool-purge-delay x", "unexpected character 'x' in argument to <pool-purge-delay>.."),
+        ("observe foo", "'observe' expects one of 'none', 'layer4', 'layer7' but got 'foo'."),
+        ("on-error foo", "'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got 'foo'."),
+        ("error-limit x", "error-limit has to be > 0.."),
+        ("rise 0", "'rise' has to be > 0.."),
+        ("weight 300", "weight of server s is not within 0 and 256 (300).."),
+        ("resolve-prefer ipv5", "'resolve-prefer' expects either ipv4 or ipv6 as argument.."),
+        ("init-addr last,foo", "'init-addr' : unknown init-addr method 'foo', supported methods are 'libc', 'last', 'none'.."),
+        ("ws foo", "'ws' has to be 'auto', 'h1' or 'h2'."),
+        ("verify maybe", "'verify' : unknown verify method 'maybe', only 'none' and 'required' are supported."),
+        ("ssl-min-ver TLSv9", "'TLSv9' : unknown ssl/tls version."),
+        ("send-proxy-v2 proxy-v2-options ssl,foo", "'foo' : proxy v2 option not implemented."),
+    ];
+    for (options, message) in cases {
+        let text = format!(
+            "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nbackend b\n  server s 127.0.0.1:80 {options}\n"
+        );
+        let want = [
+            format!("config : [7] : 'server b/s' : {message}"),
+            "config : Error(s) found in configuration file : ".to_string(),
+            "config : Fatal errors found in configuration.".to_string(),
+        ];
+        assert_like_haproxy(&text, 1, &want);
+    }
+}
