@@ -302,13 +302,7 @@ fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
         // Rare: each template's servers named one by one.
         let mut first: rustc_hash::FxHashMap<String, crate::Span> = Default::default();
         for s in p.servers.iter().filter(|s| !has_id(s)) {
-            let names: Vec<String> = match s.template {
-                Some((low, high)) => (low..=high.min(low.saturating_add(100_000)))
-                    .map(|n| format!("{}{n}", s.name.value))
-                    .collect(),
-                None => vec![s.name.value.to_string()],
-            };
-            for name in names {
+            for name in s.names(100_001) {
                 match first.get(&name) {
                     Some(&at) => report(&name, s.name.span, at),
                     None => {
@@ -504,12 +498,7 @@ fn balance_mode(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || !p.kind.has_backend() {
         return;
     }
-    let last = |keyword: &str| {
-        p.directives
-            .iter()
-            .rfind(|d| d.prefix.is_none() && d.keyword == keyword)
-    };
-    let Some(balance) = last("balance") else {
+    let Some(balance) = p.last_line("balance") else {
         return;
     };
     let (kind, name) = (p.kind.type_str(), p.name_str());
@@ -543,7 +532,7 @@ fn balance_mode(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
             .label("this backend balances between its servers")
             .help("remove 'option transparent', or the 'balance' line"),
         );
-    } else if let Some(dispatch) = last("dispatch") {
+    } else if let Some(dispatch) = p.last_line("dispatch") {
         out.push(
             bare(
                 "W535",
@@ -563,10 +552,7 @@ fn state_file_source(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || !p.kind.has_backend() {
         return;
     }
-    let source = p
-        .directives
-        .iter()
-        .rfind(|d| d.prefix.is_none() && d.keyword == "load-server-state-from-file");
+    let source = p.last_line("load-server-state-from-file");
     let Some(line) = source.filter(|d| d.args.first().is_some_and(|a| a == "global")) else {
         return;
     };

@@ -3,7 +3,7 @@
 //! without the value they need (those a number completes are [`super::global`]'s).
 
 use super::build::{Builder, Stmt};
-use super::values::{parse_time, TimeError, TimeUnit};
+use super::values::TimeUnit;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::SectionKind;
 
@@ -91,26 +91,14 @@ pub(super) fn check(b: &mut Builder, stmt: &Stmt, at: usize) {
 /// `tune.idletimer <time>`: at most 65535 ms; HAProxy's own wording for each refusal.
 fn idle_timer(value: &str) -> Option<(String, HaproxyForm, usize)> {
     let range = "'tune.idletimer' expects a timer value between 0 and 65535 ms.";
-    let tight = |m: String| Some((m, HaproxyForm::ParsingTight, 1));
     if value.is_empty() {
         return Some((range.to_string(), HaproxyForm::Parsing, 0));
     }
-    match parse_time(value, TimeUnit::Ms) {
+    let target = "<tune.idletimer>";
+    match super::timeouts::time_refusal(value, TimeUnit::Ms, target, Some("65535 ms")) {
         Ok(d) if d.value > 65535 => Some((range.to_string(), HaproxyForm::Parsing, 1)),
         Ok(_) => None,
-        Err(TimeError::Overflow) => tight(format!(
-            "timer overflow in argument <{value}> to <tune.idletimer>, maximum value is 65535 ms."
-        )),
-        Err(TimeError::Underflow) => tight(format!(
-            "timer underflow in argument <{value}> to <tune.idletimer>, minimum non-null value is 1 ms."
-        )),
-        Err(TimeError::Char(i)) => {
-            let c = value.get(i..).and_then(|r| r.chars().next());
-            let c = c.map(String::from).unwrap_or_default();
-            tight(format!(
-                "unexpected character '{c}' in argument to <tune.idletimer>."
-            ))
-        }
+        Err(message) => Some((message, HaproxyForm::ParsingTight, 1)),
     }
 }
 

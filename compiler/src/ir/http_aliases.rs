@@ -36,13 +36,8 @@ pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
         if !in_backends && !p.kind.has_frontend() {
             continue;
         }
-        // The last line of a keyword replaces the earlier ones (the defaults' come first).
-        let Some(line) = p
-            .directives
-            .iter()
-            .rev()
-            .find(|l| l.keyword == keyword && l.prefix.is_none())
-        else {
+        // The last line of a keyword replaces the earlier ones.
+        let Some(line) = p.last_line(keyword) else {
             continue;
         };
         let Some(text) = line.args.first() else {

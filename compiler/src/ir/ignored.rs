@@ -104,11 +104,6 @@ pub(super) fn http_settings(p: &Proxy, out: &mut Vec<Diagnostic>) {
         return;
     }
     let (kind, name) = (p.kind.type_str(), p.name_str());
-    let last = |keyword: &str| {
-        p.directives
-            .iter()
-            .rfind(|d| d.prefix.is_none() && d.keyword == keyword)
-    };
     let warn = |message: String, at: crate::Span| {
         Diagnostic::new("W259", message)
             .form(HaproxyForm::Bare)
@@ -116,13 +111,13 @@ pub(super) fn http_settings(p: &Proxy, out: &mut Vec<Diagnostic>) {
             .at(at)
             .label("this proxy is not in 'mode http'")
     };
-    if let Some(d) = last("cookie").filter(|_| p.kind.has_backend()) {
+    if let Some(d) = p.last_line("cookie").filter(|_| p.kind.has_backend()) {
         out.push(warn(
             format!("cookie will be ignored for {kind} '{name}' (needs 'mode http')."),
             d.span,
         ));
     }
-    if let Some(d) = last("monitor-uri").filter(|_| p.kind.has_frontend()) {
+    if let Some(d) = p.last_line("monitor-uri").filter(|_| p.kind.has_frontend()) {
         out.push(warn(
             format!("monitor-uri will be ignored for {kind} '{name}' (needs 'mode http')."),
             d.span,
@@ -133,7 +128,8 @@ pub(super) fn http_settings(p: &Proxy, out: &mut Vec<Diagnostic>) {
             .first()
             .is_some_and(|a| matches!(a.as_str(), "uri" | "url_param") || a.starts_with("hdr("))
     };
-    if let Some(d) = last("balance")
+    if let Some(d) = p
+        .last_line("balance")
         .filter(hashes_http)
         .filter(|_| p.kind.has_backend())
     {

@@ -226,6 +226,22 @@ pub struct Server {
     pub(crate) words: ServerWords,
 }
 
+/// The most servers one `server-template` line stands for in the plan (and for `track`).
+pub const TEMPLATE_SERVERS_MAX: u32 = 4096;
+
+impl Server {
+    /// The names of the servers the line stands for: its own, or a template's prefix with
+    /// each number of its range, at most `max` of them.
+    pub fn names(&self, max: u32) -> Vec<String> {
+        match self.template {
+            Some((low, high)) => (low..=high.min(low.saturating_add(max.saturating_sub(1))))
+                .map(|n| format!("{}{n}", self.name.value))
+                .collect(),
+            None => vec![self.name.value.to_string()],
+        }
+    }
+}
+
 /// A set of the option words checks look for on server lines (see [`Server::words`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ServerWords(u16);
@@ -537,6 +553,14 @@ impl Proxy {
         self.directives
             .iter()
             .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
+    }
+
+    /// The proxy's last `keyword` line without a `no`/`default` prefix: the one that holds
+    /// (its defaults section's lines come first).
+    pub fn last_line(&self, keyword: &str) -> Option<&DirectiveLine> {
+        self.directives
+            .iter()
+            .rfind(|d| d.prefix.is_none() && d.keyword == keyword)
     }
 
     /// The words of the proxy's `default-server` lines, in order.

@@ -286,26 +286,10 @@ pub(super) fn option_values(b: &mut Builder, stmt: &Stmt, at: usize) {
     }
 }
 
-/// Whether HAProxy reads `word` as a network: an IPv4 address with an optional `/bits` or
-/// dotted mask, an IPv6 address with an optional `/bits`, or a name it resolves (not checked
-/// here: only words without a letter, which no name is, are refused).
+/// Whether HAProxy reads `word` as a network (`str2net`, then `str62net`): the same rule as
+/// an `ip` ACL pattern's, a name being one it resolves.
 fn is_network(word: &str) -> bool {
-    if word.is_empty() {
-        return false;
-    }
-    let (addr, mask) = match word.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (word, None),
-    };
-    if addr.parse::<std::net::Ipv4Addr>().is_ok() || inet_aton(addr) {
-        return mask.is_none_or(|m| {
-            m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<std::net::Ipv4Addr>().is_ok()
-        });
-    }
-    if addr.parse::<std::net::Ipv6Addr>().is_ok() {
-        return mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|n| n <= 128));
-    }
-    mask.is_none() && word.chars().any(|c| c.is_ascii_alphabetic()) && !word.contains(':')
+    !word.is_empty() && !super::values::ip_pattern_invalid(word, true)
 }
 
 /// `capture cookie <name> len <n>`, `capture request|response header <name> len <n>`.
@@ -350,25 +334,4 @@ pub(super) fn email_alert(b: &mut Builder, stmt: &Stmt) {
             .label("refused by HAProxy")
             .form(HaproxyForm::Parsing),
     );
-}
-
-/// Whether the system's name lookup reads `text` as an IPv4 address in the short forms C's
-/// `inet_aton` takes (`127.1`, `10.0.0`): one to four dot-separated decimal numbers, each but
-/// the last a byte, the last filling the bytes left.
-fn inet_aton(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('.').collect();
-    if parts.len() > 4 {
-        return false;
-    }
-    let last_bits = 8 * (5 - parts.len() as u32);
-    parts.iter().enumerate().all(|(i, p)| {
-        let limit = if i + 1 == parts.len() {
-            (1u64 << last_bits) - 1
-        } else {
-            255
-        };
-        !p.is_empty()
-            && p.bytes().all(|c| c.is_ascii_digit())
-            && p.parse::<u64>().is_ok_and(|n| n <= limit)
-    })
 }

@@ -6,6 +6,11 @@ use super::build::{Builder, Stmt};
 use super::model::NamedSection;
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 
+/// The section's lines before the one being read (which the section's lines end with).
+fn earlier_lines(section: &NamedSection) -> &[super::model::DirectiveLine] {
+    section.lines.split_last().map_or(&[], |(_, rest)| rest)
+}
+
 /// A userlist's `user` or `group` whose name an earlier line of the same keyword declared:
 /// HAProxy keeps the first and ignores this line. The section's lines so far include this one.
 pub(super) fn userlist_duplicate(b: &mut Builder, section: &NamedSection, stmt: &Stmt) {
@@ -13,7 +18,7 @@ pub(super) fn userlist_duplicate(b: &mut Builder, section: &NamedSection, stmt: 
     if name.is_empty() {
         return;
     }
-    let earlier = section.lines.split_last().map_or(&[][..], |(_, rest)| rest);
+    let earlier = earlier_lines(section);
     let first = earlier
         .iter()
         .find(|d| d.keyword == keyword && d.args.first().is_some_and(|a| a == name));
@@ -42,7 +47,7 @@ pub(super) fn peers_mixing(b: &mut Builder, section: &NamedSection, stmt: &Stmt)
     } else {
         "peer"
     };
-    let earlier = section.lines.split_last().map_or(&[][..], |(_, rest)| rest);
+    let earlier = earlier_lines(section);
     let Some(first) = earlier.iter().find(|d| d.keyword == other) else {
         return false;
     };

@@ -385,10 +385,8 @@ fn finalize(
     context: &dyn Fn(&Builder) -> String,
 ) {
     let p = &b.config.proxies[index];
-    let words: Vec<&str> = p
-        .default_server_words()
-        .chain(server.options.iter().map(|o| o.value.as_str()))
-        .collect();
+    // Every default-server line read so far comes before the server.
+    let words = p.server_words(server);
     let own = |word: &str| (opts_at..stmt.len()).rfind(|&i| stmt.word(i) == word);
     let at = |words: &[&str]| {
         words

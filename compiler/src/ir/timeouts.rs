@@ -170,36 +170,51 @@ pub(super) fn timer(
     unit: TimeUnit,
     target: &str,
 ) -> Option<u32> {
-    let value = stmt.word(at);
-    let (max, least) = match unit {
-        TimeUnit::S => ("2147483647 s (~68 years)", "1 s"),
-        TimeUnit::Ms => ("2147483647 ms (~24.8 days)", "1 ms"),
-        TimeUnit::Us => ("2147483647 us (~35.8 min)", "1 us"),
-    };
-    let message = match parse_time(value, unit) {
+    match time_refusal(stmt.word(at), unit, target, None) {
         Ok(d) => {
             if let Some(junk) = d.trailing_junk {
                 warn_time_junk(b, stmt, at, junk);
             }
-            return Some(d.value);
+            Some(d.value)
         }
-        Err(TimeError::Overflow) => {
+        Err(message) => {
+            b.push(
+                Diagnostic::new("E210", message)
+                    .at(stmt.span(at))
+                    .label("not a time HAProxy reads")
+                    .form(HaproxyForm::ParsingTight),
+            );
+            None
+        }
+    }
+}
+
+/// `value` read as HAProxy's time parser reads it in `unit`, or its refusal for `target` (how
+/// the messages name the setting); `max` is the largest value the overflow message names, when
+/// the setting names its own instead of the unit's.
+pub(super) fn time_refusal(
+    value: &str,
+    unit: TimeUnit,
+    target: &str,
+    max: Option<&str>,
+) -> Result<super::values::Duration, String> {
+    let (unit_max, least) = match unit {
+        TimeUnit::S => ("2147483647 s (~68 years)", "1 s"),
+        TimeUnit::Ms => ("2147483647 ms (~24.8 days)", "1 ms"),
+        TimeUnit::Us => ("2147483647 us (~35.8 min)", "1 us"),
+    };
+    let max = max.unwrap_or(unit_max);
+    parse_time(value, unit).map_err(|e| match e {
+        TimeError::Overflow => {
             format!("timer overflow in argument <{value}> to {target}, maximum value is {max}.")
         }
-        Err(TimeError::Underflow) => format!(
+        TimeError::Underflow => format!(
             "timer underflow in argument <{value}> to {target}, minimum non-null value is {least}."
         ),
-        Err(TimeError::Char(i)) => {
+        TimeError::Char(i) => {
             let c = value.get(i..).and_then(|r| r.chars().next());
             let c = c.map(String::from).unwrap_or_default();
             format!("unexpected character '{c}' in argument to {target}.")
         }
-    };
-    b.push(
-        Diagnostic::new("E210", message)
-            .at(stmt.span(at))
-            .label("not a time HAProxy reads")
-            .form(HaproxyForm::ParsingTight),
-    );
-    None
+    })
 }

@@ -91,13 +91,8 @@ fn members_of(p: &Proxy) -> Vec<Member<'_>> {
         let followable = last_switch(&words, "check", "no-check") == Some(true)
             || last_switch(&words, "agent-check", "no-agent-check") == Some(true)
             || track.is_some();
-        let names: Vec<String> = match s.template {
-            // As the plan numbers them.
-            Some((low, high)) => (low..=high.min(low.saturating_add(4095)))
-                .map(|n| format!("{}{n}", s.name.value))
-                .collect(),
-            None => vec![s.name.value.to_string()],
-        };
+        // As the plan numbers them.
+        let names = s.names(TEMPLATE_SERVERS_MAX);
         list.extend(names.into_iter().map(|name| Member {
             name,
             track,

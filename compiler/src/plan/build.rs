@@ -340,18 +340,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .iter()
                     .flat_map(|s| {
                         // A template stands for one server per number of its range.
-                        let names: Vec<(String, Option<String>)> = match s.template {
-                            Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
-                                .map(|n| {
-                                    (
-                                        format!("{}{n}", s.name.value),
-                                        Some(s.name.value.to_string()),
-                                    )
-                                })
-                                .collect(),
-                            None => vec![(s.name.value.to_string(), None)],
-                        };
-                        names.into_iter().map(move |name| (s, name))
+                        let template = s.template.map(|_| s.name.value.to_string());
+                        s.names(ir::TEMPLATE_SERVERS_MAX)
+                            .into_iter()
+                            .map(move |name| (s, (name, template.clone())))
                     })
                     .map(|(s, (name, template))| {
                         let parsed = s.address.as_ref().and_then(|a| {
